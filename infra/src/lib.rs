@@ -1,0 +1,17 @@
+//! What cloudconn's server and worker share, and nothing domain-specific.
+//!
+//! # Layout
+//! - [`config`]: the layered loader (defaults → TOML file → `CLOUDCONN_*`)
+//!   and the sections both binaries use (Vault, dependency timeouts).
+//! - [`telemetry`]: the tracing subscriber, with the log sink as a parameter.
+//! - [`shutdown`]: SIGINT/SIGTERM → a `CancellationToken`.
+//! - [`secrets`]: the `SecretStore` interface: versioned credential values.
+//! - [`vault`]: `SecretStore` on Vault / OpenBao KV v2 (vaultrs).
+//! - [`tls`]: picks the process-wide rustls crypto provider.
+
+pub mod config;
+pub mod secrets;
+pub mod shutdown;
+pub mod telemetry;
+pub mod tls;
+pub mod vault;

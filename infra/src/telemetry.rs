@@ -1,0 +1,37 @@
+//! The one place logging is set up.
+//!
+//! The sink is a parameter (as in zero2prod's `get_subscriber`): binaries log
+//! to stdout, tests capture into a buffer they search for canary secrets.
+//! Spans take `skip_all`, and nothing here formats request bodies, so a
+//! secret can only reach a log by someone writing it there explicitly.
+
+use tracing_subscriber::{EnvFilter, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line: production, for log shippers.
+    Json,
+    /// Human-readable lines: `--dev` and local runs.
+    Pretty,
+}
+
+/// Default filter when `RUST_LOG` is unset. Dependencies stay at `warn`
+/// because some (HTTP clients) are chatty at `info`.
+pub const DEFAULT_FILTER: &str = "warn,cloudconn_server=info,cloudconn_worker=info,cloudconn_infra=info";
+
+/// Installs the global subscriber writing to `sink`. `RUST_LOG` overrides
+/// `default_filter`. Returns an error if a subscriber is already installed,
+/// which tests (one process, many apps) ignore.
+pub fn init<W>(format: LogFormat, default_filter: &str, sink: W) -> anyhow::Result<()>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let registry = tracing_subscriber::registry().with(filter);
+    match format {
+        LogFormat::Json => registry.with(tracing_subscriber::fmt::layer().json().with_writer(sink)).try_init()?,
+        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer().with_writer(sink)).try_init()?,
+    }
+    Ok(())
+}

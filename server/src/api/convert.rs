@@ -1,0 +1,376 @@
+//! proto ↔ domain. Request conversions check every field and report all
+//! violations at once; response conversions never touch secret values (the
+//! row holds none).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use cloudconn_proto::v1 as pb;
+use pb::complete_connection_request::Credentials;
+use prost_types::Timestamp;
+
+use super::page_token;
+use crate::{
+    domain::{
+        Violations,
+        credentials::{self, Submitted},
+        names::{self, Tag, Workspace},
+        provider::{Provider, check_scopes},
+        status::{ConnectionStatus, ValidationState},
+    },
+    error::AppError,
+    lifecycle::{CompleteCommand, ConnectionRecord, CreateCommand, DeleteCommand, ListQuery, UpdateCommand},
+    store::{connections::ListFilter, entities::validations},
+};
+
+/// Default and maximum list page sizes (AIP-158).
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+pub const MAX_PAGE_SIZE: u64 = 1000;
+
+fn finish<T>(violations: Violations, value: impl FnOnce() -> Option<T>) -> Result<T, AppError> {
+    if !violations.is_empty() {
+        return Err(AppError::InvalidArgument(violations.into_vec()));
+    }
+    value().ok_or_else(|| AppError::Internal(anyhow::anyhow!("conversion produced no value without a violation")))
+}
+
+fn provider_from_proto(value: i32) -> Option<Provider> {
+    match pb::Provider::try_from(value).ok()? {
+        pb::Provider::Unspecified => None,
+        pb::Provider::Aws => Some(Provider::Aws),
+        pb::Provider::Gcp => Some(Provider::Gcp),
+        pb::Provider::Azure => Some(Provider::Azure),
+        pb::Provider::MongodbAtlas => Some(Provider::MongodbAtlas),
+        pb::Provider::Neo4jAura => Some(Provider::Neo4jAura),
+    }
+}
+
+pub fn provider_to_proto(p: Provider) -> pb::Provider {
+    match p {
+        Provider::Aws => pb::Provider::Aws,
+        Provider::Gcp => pb::Provider::Gcp,
+        Provider::Azure => pb::Provider::Azure,
+        Provider::MongodbAtlas => pb::Provider::MongodbAtlas,
+        Provider::Neo4jAura => pb::Provider::Neo4jAura,
+    }
+}
+
+fn status_from_proto(value: i32) -> Result<Option<ConnectionStatus>, ()> {
+    match pb::ConnectionStatus::try_from(value).map_err(|_| ())? {
+        pb::ConnectionStatus::Unspecified => Ok(None),
+        pb::ConnectionStatus::Pending => Ok(Some(ConnectionStatus::Pending)),
+        pb::ConnectionStatus::Active => Ok(Some(ConnectionStatus::Active)),
+        pb::ConnectionStatus::Failed => Ok(Some(ConnectionStatus::Failed)),
+    }
+}
+
+fn status_to_proto(s: Option<ConnectionStatus>) -> pb::ConnectionStatus {
+    match s {
+        None => pb::ConnectionStatus::Unspecified,
+        Some(ConnectionStatus::Pending) => pb::ConnectionStatus::Pending,
+        Some(ConnectionStatus::Active) => pb::ConnectionStatus::Active,
+        Some(ConnectionStatus::Failed) => pb::ConnectionStatus::Failed,
+    }
+}
+
+fn validation_state_to_proto(s: Option<ValidationState>) -> pb::ValidationState {
+    match s {
+        None => pb::ValidationState::Unspecified,
+        Some(ValidationState::Queued) => pb::ValidationState::Queued,
+        Some(ValidationState::Running) => pb::ValidationState::Running,
+        Some(ValidationState::Succeeded) => pb::ValidationState::Succeeded,
+        Some(ValidationState::Failed) => pb::ValidationState::Failed,
+        Some(ValidationState::Superseded) => pb::ValidationState::Superseded,
+    }
+}
+
+/// Workspace and tag, the address of every single-connection call.
+pub fn address(workspace: &str, tag: &str) -> Result<(Workspace, Tag), AppError> {
+    let mut v = Violations::default();
+    let w = v.check(Workspace::parse("workspace", workspace));
+    let t = v.check(Tag::parse("tag", tag));
+    finish(v, || Some((w?, t?)))
+}
+
+pub fn create_command(req: pb::CreateConnectionRequest) -> Result<CreateCommand, AppError> {
+    let mut v = Violations::default();
+    let workspace = v.check(Workspace::parse("workspace", &req.workspace));
+    let tag = v.check(Tag::parse("tag", &req.tag));
+    let provider = provider_from_proto(req.provider);
+    if provider.is_none() {
+        v.push("provider", "is required: one of PROVIDER_AWS, PROVIDER_GCP, PROVIDER_AZURE, PROVIDER_MONGODB_ATLAS, PROVIDER_NEO4J_AURA");
+    }
+    v.check(names::check_length("display_name", &req.display_name, names::DISPLAY_NAME_MAX));
+    v.check(names::check_length("description", &req.description, names::DESCRIPTION_MAX));
+    if let Some(p) = provider {
+        check_scopes(p, "scopes", &req.scopes, &mut v);
+    }
+    if !req.request_id.is_empty() {
+        v.check(names::check_request_id("request_id", &req.request_id));
+    }
+    finish(v, || {
+        Some(CreateCommand {
+            workspace: workspace?,
+            provider: provider?,
+            tag: tag?,
+            display_name: req.display_name,
+            description: req.description,
+            scopes: req.scopes,
+            request_id: (!req.request_id.is_empty()).then_some(req.request_id),
+        })
+    })
+}
+
+/// The submitted credentials as a provider and field map (blank = keep).
+fn submitted(credentials: Credentials) -> Submitted {
+    use credentials::fields;
+    match credentials {
+        Credentials::Aws(c) => {
+            Submitted { provider: Provider::Aws, branch: "aws", fields: fields([("role_arn", c.role_arn)]) }
+        }
+        Credentials::Gcp(c) => Submitted {
+            provider: Provider::Gcp,
+            branch: "gcp",
+            fields: fields([("project_id", c.project_id), ("service_account_json", c.service_account_json)]),
+        },
+        Credentials::Azure(c) => Submitted {
+            provider: Provider::Azure,
+            branch: "azure",
+            fields: fields([
+                ("tenant_id", c.tenant_id),
+                ("subscription_id", c.subscription_id),
+                ("client_id", c.client_id),
+                ("client_secret", c.client_secret),
+            ]),
+        },
+        Credentials::MongodbAtlas(c) => Submitted {
+            provider: Provider::MongodbAtlas,
+            branch: "mongodb_atlas",
+            fields: fields([
+                ("project_id", c.project_id),
+                ("atlas_public_key", c.atlas_public_key),
+                ("atlas_private_key", c.atlas_private_key),
+            ]),
+        },
+        Credentials::Neo4jAura(c) => Submitted {
+            provider: Provider::Neo4jAura,
+            branch: "neo4j_aura",
+            fields: fields([("aura_client_id", c.aura_client_id), ("aura_client_secret", c.aura_client_secret)]),
+        },
+    }
+}
+
+pub fn complete_command(req: pb::CompleteConnectionRequest) -> Result<CompleteCommand, AppError> {
+    let mut v = Violations::default();
+    let workspace = v.check(Workspace::parse("workspace", &req.workspace));
+    let tag = v.check(Tag::parse("tag", &req.tag));
+    let submitted = req.credentials.map(submitted);
+    match &submitted {
+        Some(s) => credentials::check_formats(s, &mut v),
+        None => v.push("credentials", "is required: set the credentials message of the connection's provider"),
+    }
+    finish(v, || {
+        Some(CompleteCommand {
+            workspace: workspace?,
+            tag: tag?,
+            submitted: submitted?,
+            validate: req.validate,
+            etag: req.etag,
+        })
+    })
+}
+
+/// Resolves the update mask (AIP-134): an empty mask updates every field the
+/// request sets; a named field is updated even when empty (clearing it).
+pub fn update_command(req: pb::UpdateConnectionRequest) -> Result<UpdateCommand, AppError> {
+    let mut v = Violations::default();
+    let workspace = v.check(Workspace::parse("workspace", &req.workspace));
+    let tag = v.check(Tag::parse("tag", &req.tag));
+    let paths: Vec<String> = req.update_mask.map(|m| m.paths).unwrap_or_default();
+    let (mut display_name, mut description, mut scopes) = (None, None, None);
+    if paths.is_empty() {
+        display_name = req.display_name;
+        description = req.description;
+        scopes = (!req.scopes.is_empty()).then_some(req.scopes);
+    } else {
+        for (i, path) in paths.iter().enumerate() {
+            match path.as_str() {
+                "display_name" => display_name = Some(req.display_name.clone().unwrap_or_default()),
+                "description" => description = Some(req.description.clone().unwrap_or_default()),
+                "scopes" => scopes = Some(req.scopes.clone()),
+                "*" => {
+                    display_name = Some(req.display_name.clone().unwrap_or_default());
+                    description = Some(req.description.clone().unwrap_or_default());
+                    scopes = Some(req.scopes.clone());
+                }
+                "tag" | "provider" | "workspace" | "uid" | "external_id" | "create_time" => {
+                    v.push(format!("update_mask.paths[{i}]"), format!("{path} cannot be changed after creation"))
+                }
+                _ => v.push(
+                    format!("update_mask.paths[{i}]"),
+                    "unknown field; updatable fields are display_name, description, scopes",
+                ),
+            }
+        }
+    }
+    if let Some(d) = &display_name {
+        v.check(names::check_length("display_name", d, names::DISPLAY_NAME_MAX));
+    }
+    if let Some(d) = &description {
+        v.check(names::check_length("description", d, names::DESCRIPTION_MAX));
+    }
+    if scopes.as_ref().is_some_and(Vec::is_empty) {
+        v.push("scopes", "at least one scope is required");
+    }
+    finish(v, || {
+        Some(UpdateCommand { workspace: workspace?, tag: tag?, display_name, description, scopes, etag: req.etag })
+    })
+}
+
+pub fn delete_command(req: pb::DeleteConnectionRequest) -> Result<DeleteCommand, AppError> {
+    let (workspace, tag) = address(&req.workspace, &req.tag)?;
+    Ok(DeleteCommand { workspace, tag, etag: req.etag })
+}
+
+pub fn list_query(req: &pb::ListConnectionsRequest) -> Result<ListQuery, AppError> {
+    let mut v = Violations::default();
+    let workspace = v.check(Workspace::parse("workspace", &req.workspace));
+    let provider = match req.provider {
+        0 => None,
+        other => {
+            let p = provider_from_proto(other);
+            if p.is_none() {
+                v.push("provider", "is not a known provider");
+            }
+            p
+        }
+    };
+    let status = status_from_proto(req.status).unwrap_or_else(|()| {
+        v.push("status", "is not a known connection status");
+        None
+    });
+    let page_size = match req.page_size {
+        n if n < 0 => {
+            v.push("page_size", "must not be negative");
+            0
+        }
+        0 => DEFAULT_PAGE_SIZE,
+        n => u64::try_from(n).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE),
+    };
+    let filter = ListFilter { provider: provider.map(Provider::as_str), status: status.map(ConnectionStatus::as_str) };
+    let after_tag = if req.page_token.is_empty() {
+        None
+    } else {
+        v.check(page_token::decode(&req.page_token, &req.workspace, filter.provider, filter.status))
+    };
+    finish(v, || Some(ListQuery { workspace: workspace?, filter, page_size, after_tag }))
+}
+
+pub fn timestamp(t: DateTime<Utc>) -> Timestamp {
+    Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0) }
+}
+
+fn json<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// The API view of a connection.
+pub fn connection(record: &ConnectionRecord) -> pb::Connection {
+    let row = &record.row;
+    let provider = Provider::from_db(&row.provider);
+    let fields: HashMap<String, String> = json(&row.credential_fields);
+    pb::Connection {
+        workspace: row.workspace.clone(),
+        tag: row.tag.clone(),
+        uid: row.id.to_string(),
+        provider: provider.map_or(pb::Provider::Unspecified, provider_to_proto).into(),
+        display_name: row.display_name.clone(),
+        description: row.description.clone(),
+        scopes: json(&row.scopes),
+        status: status_to_proto(ConnectionStatus::from_db(&row.status)).into(),
+        external_id: row.external_id.clone().unwrap_or_default(),
+        credentials: Some(pb::CredentialsView {
+            fields,
+            secret_fields_set: json(&row.secret_fields_set),
+            revision: row.revision,
+            active_revision: row.active_revision,
+            update_time: row.credentials_update_time.map(timestamp),
+        }),
+        last_validation: record.last_validation.as_ref().map(validation),
+        etag: crate::domain::etag::etag(row.id, row.version),
+        create_time: Some(timestamp(row.create_time)),
+        update_time: Some(timestamp(row.update_time)),
+    }
+}
+
+/// Stored shape of a validation error (the `error` JSON column).
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct StoredValidationError {
+    pub code: String,
+    pub message: String,
+    pub hint: String,
+    pub retryable: bool,
+    #[serde(default)]
+    pub missing_permissions: Vec<String>,
+}
+
+/// Stored shape of one scope check (the `scope_checks` JSON column).
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct StoredScopeCheck {
+    pub scope: String,
+    pub granted: bool,
+    #[serde(default)]
+    pub missing_permissions: Vec<String>,
+}
+
+pub fn validation(v: &validations::Model) -> pb::Validation {
+    let error: Option<StoredValidationError> = v.error.as_deref().and_then(|e| serde_json::from_str(e).ok());
+    let checks: Vec<StoredScopeCheck> = json(&v.scope_checks);
+    pb::Validation {
+        id: v.id.to_string(),
+        state: validation_state_to_proto(ValidationState::from_db(&v.state)).into(),
+        revision: v.revision,
+        attempts: v.attempts,
+        create_time: Some(timestamp(v.create_time)),
+        start_time: v.start_time.map(timestamp),
+        end_time: v.end_time.map(timestamp),
+        error: error.map(|e| pb::ValidationError {
+            code: e.code,
+            message: e.message,
+            hint: e.hint,
+            retryable: e.retryable,
+            missing_permissions: e.missing_permissions,
+        }),
+        scope_checks: checks
+            .into_iter()
+            .map(|c| pb::ScopeCheck { scope: c.scope, granted: c.granted, missing_permissions: c.missing_permissions })
+            .collect(),
+        identity: json(&v.identity),
+        warnings: json(&v.warnings),
+    }
+}
+
+/// The provider catalogue, from the one table in `domain::provider`.
+pub fn providers() -> pb::ListProvidersResponse {
+    pb::ListProvidersResponse {
+        providers: Provider::ALL
+            .into_iter()
+            .map(|p| pb::ProviderSpec {
+                provider: provider_to_proto(p).into(),
+                display_name: p.display_name().to_owned(),
+                fields: p
+                    .fields()
+                    .iter()
+                    .map(|f| pb::FieldSpec {
+                        name: f.name.to_owned(),
+                        secret: f.secret,
+                        required: f.required,
+                        pattern: f.pattern.unwrap_or_default().to_owned(),
+                        description: f.description.to_owned(),
+                    })
+                    .collect(),
+                scopes: p.allowed_scopes().iter().map(|s| (*s).to_owned()).collect(),
+            })
+            .collect(),
+    }
+}

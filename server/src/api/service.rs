@@ -1,0 +1,132 @@
+//! `cloudconn.v1.ConnectionService`: one thin function per RPC. Each parses
+//! the request (`convert`), calls the lifecycle and converts the answer;
+//! errors become statuses in `crate::error`.
+
+use std::pin::Pin;
+
+use cloudconn_proto::v1::{self as pb, connection_service_server::ConnectionService};
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use super::{convert, page_token};
+use crate::{
+    error::AppError,
+    lifecycle::{Actor, Lifecycle},
+};
+
+pub struct Api {
+    lifecycle: Lifecycle,
+}
+
+impl Api {
+    pub fn new(lifecycle: Lifecycle) -> Self {
+        Self { lifecycle }
+    }
+}
+
+/// Until caller authentication lands, changes are audited under this subject.
+fn actor<T>(_request: &Request<T>) -> Actor {
+    Actor { subject: "anonymous".to_owned() }
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::ConnectionEvent, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl ConnectionService for Api {
+    #[tracing::instrument(skip_all, name = "CreateConnection")]
+    async fn create_connection(
+        &self,
+        request: Request<pb::CreateConnectionRequest>,
+    ) -> Result<Response<pb::Connection>, Status> {
+        let actor = actor(&request);
+        let cmd = convert::create_command(request.into_inner())?;
+        let record = self.lifecycle.create(&actor, cmd).await?;
+        Ok(Response::new(convert::connection(&record)))
+    }
+
+    #[tracing::instrument(skip_all, name = "CompleteConnection")]
+    async fn complete_connection(
+        &self,
+        request: Request<pb::CompleteConnectionRequest>,
+    ) -> Result<Response<pb::Connection>, Status> {
+        let actor = actor(&request);
+        let cmd = convert::complete_command(request.into_inner())?;
+        let record = self.lifecycle.complete(&actor, cmd).await?;
+        Ok(Response::new(convert::connection(&record)))
+    }
+
+    #[tracing::instrument(skip_all, name = "ValidateConnection")]
+    async fn validate_connection(
+        &self,
+        _request: Request<pb::ValidateConnectionRequest>,
+    ) -> Result<Response<pb::ValidateConnectionResponse>, Status> {
+        Err(AppError::Unimplemented("ValidateConnection").into())
+    }
+
+    #[tracing::instrument(skip_all, name = "GetConnection")]
+    async fn get_connection(
+        &self,
+        request: Request<pb::GetConnectionRequest>,
+    ) -> Result<Response<pb::Connection>, Status> {
+        let req = request.into_inner();
+        let (workspace, tag) = convert::address(&req.workspace, &req.tag)?;
+        let record = self.lifecycle.get(&workspace, &tag).await?;
+        Ok(Response::new(convert::connection(&record)))
+    }
+
+    #[tracing::instrument(skip_all, name = "ListConnections")]
+    async fn list_connections(
+        &self,
+        request: Request<pb::ListConnectionsRequest>,
+    ) -> Result<Response<pb::ListConnectionsResponse>, Status> {
+        let query = convert::list_query(request.get_ref())?;
+        let (workspace, filter) = (query.workspace.clone(), query.filter.clone());
+        let page = self.lifecycle.list(query).await?;
+        let next_page_token = page
+            .next_after_tag
+            .map(|after| page_token::encode(workspace.as_str(), filter.provider, filter.status, &after))
+            .unwrap_or_default();
+        Ok(Response::new(pb::ListConnectionsResponse {
+            connections: page.records.iter().map(convert::connection).collect(),
+            next_page_token,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, name = "UpdateConnection")]
+    async fn update_connection(
+        &self,
+        request: Request<pb::UpdateConnectionRequest>,
+    ) -> Result<Response<pb::Connection>, Status> {
+        let actor = actor(&request);
+        let cmd = convert::update_command(request.into_inner())?;
+        let record = self.lifecycle.update(&actor, cmd).await?;
+        Ok(Response::new(convert::connection(&record)))
+    }
+
+    #[tracing::instrument(skip_all, name = "DeleteConnection")]
+    async fn delete_connection(
+        &self,
+        request: Request<pb::DeleteConnectionRequest>,
+    ) -> Result<Response<pb::DeleteConnectionResponse>, Status> {
+        let actor = actor(&request);
+        let cmd = convert::delete_command(request.into_inner())?;
+        self.lifecycle.delete(&actor, cmd).await?;
+        Ok(Response::new(pb::DeleteConnectionResponse {}))
+    }
+
+    async fn list_providers(
+        &self,
+        _request: Request<pb::ListProvidersRequest>,
+    ) -> Result<Response<pb::ListProvidersResponse>, Status> {
+        Ok(Response::new(convert::providers()))
+    }
+
+    type WatchConnectionsStream = EventStream;
+
+    async fn watch_connections(
+        &self,
+        _request: Request<pb::WatchConnectionsRequest>,
+    ) -> Result<Response<Self::WatchConnectionsStream>, Status> {
+        Err(AppError::Unimplemented("WatchConnections").into())
+    }
+}

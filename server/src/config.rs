@@ -1,0 +1,158 @@
+//! The server's configuration: `CLOUDCONN_*` variables (DESIGN.md §7), an
+//! optional TOML file with the same lower-case keys, compiled-in defaults.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use cloudconn_infra::config::{ConfigError, Source, TimeoutConfig, VaultConfig};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerConfig {
+    /// `CLOUDCONN_LISTEN`: gRPC address, default `127.0.0.1:50051`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// `CLOUDCONN_DATABASE_URL`: `postgres://…` or `sqlite://…?mode=rwc`.
+    /// Required in production; `--dev` defaults to a SQLite file in the data dir.
+    #[serde(default)]
+    pub database_url: Option<SecretString>,
+    /// `CLOUDCONN_DATABASE_POOL_SIZE`: connections in the pool, default 16.
+    #[serde(default = "default_pool_size")]
+    pub database_pool_size: u32,
+    /// The `CLOUDCONN_VAULT_*` section (extracted separately, see `Source`).
+    #[serde(skip)]
+    pub vault: VaultConfig,
+    /// The `CLOUDCONN_DEPENDENCY_TIMEOUT_MS` section.
+    #[serde(skip)]
+    pub timeouts: TimeoutConfig,
+    /// `CLOUDCONN_DEV_DATA_DIR`: `--dev` state (SQLite file, encrypted
+    /// secrets, key), default `.cloudconn-dev`.
+    #[serde(default = "default_dev_data_dir")]
+    pub dev_data_dir: PathBuf,
+    /// `CLOUDCONN_PURGE_INTERVAL_MS`: time between passes of the secret purge
+    /// retrier, default 10000.
+    #[serde(default = "default_purge_interval_ms")]
+    pub purge_interval_ms: u64,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:50051".into()
+}
+fn default_pool_size() -> u32 {
+    16
+}
+fn default_dev_data_dir() -> PathBuf {
+    PathBuf::from(".cloudconn-dev")
+}
+fn default_purge_interval_ms() -> u64 {
+    10_000
+}
+
+/// How the server runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// PostgreSQL (or SQLite), Vault: the only mode for real credentials.
+    Production,
+    /// One process, no outside services: SQLite and the encrypted file store
+    /// in `dev_data_dir`. For trying cloudconn, never for production.
+    Dev,
+}
+
+impl ServerConfig {
+    /// Loads from the process environment and an optional file.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        Self::from_source(&Source::load(file, std::env::vars())?)
+    }
+
+    pub fn from_source(source: &Source) -> Result<Self, ConfigError> {
+        let mut config: Self = source.section()?;
+        config.vault = source.section()?;
+        config.timeouts = source.section()?;
+        Ok(config)
+    }
+
+    /// Checks the whole configuration for `mode`, naming the variable at fault.
+    pub fn validate(&self, mode: Mode) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        if self.database_pool_size == 0 {
+            return Err(ConfigError::Invalid("CLOUDCONN_DATABASE_POOL_SIZE must be at least 1".into()));
+        }
+        if mode == Mode::Production {
+            if self.database_url.is_none() {
+                return Err(ConfigError::Invalid(
+                    "CLOUDCONN_DATABASE_URL is required (or run with --dev to try cloudconn without outside services)"
+                        .into(),
+                ));
+            }
+            self.vault.validate()?;
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen
+            .parse()
+            .map_err(|_| ConfigError::Invalid(format!("CLOUDCONN_LISTEN must be host:port, got {:?}", self.listen)))
+    }
+
+    /// The database to use: the configured one, or in dev mode the SQLite
+    /// file in the data directory.
+    pub fn database_url(&self, mode: Mode) -> Option<SecretString> {
+        self.database_url.clone().or_else(|| {
+            (mode == Mode::Dev).then(|| {
+                let file = self.dev_data_dir.join("cloudconn.db");
+                SecretString::from(format!("sqlite://{}?mode=rwc", file.display()))
+            })
+        })
+    }
+
+    pub fn purge_interval(&self) -> Duration {
+        Duration::from_millis(self.purge_interval_ms.max(10))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    /// Every documented variable the server reads loads into its field.
+    #[test]
+    fn loads_every_documented_variable() {
+        let env = [
+            ("CLOUDCONN_LISTEN", "0.0.0.0:6000"),
+            ("CLOUDCONN_DATABASE_URL", "postgres://u:p@db/cc"),
+            ("CLOUDCONN_DATABASE_POOL_SIZE", "4"),
+            ("CLOUDCONN_VAULT_ADDR", "http://vault:8200"),
+            ("CLOUDCONN_VAULT_TOKEN", "t"),
+            ("CLOUDCONN_VAULT_MOUNT", "kv"),
+            ("CLOUDCONN_VAULT_PREFIX", "cc"),
+            ("CLOUDCONN_DEPENDENCY_TIMEOUT_MS", "2500"),
+            ("CLOUDCONN_DEV_DATA_DIR", "/tmp/ccdev"),
+            ("CLOUDCONN_PURGE_INTERVAL_MS", "250"),
+        ];
+        let source = Source::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
+        let c = ServerConfig::from_source(&source).unwrap();
+        assert_eq!(c.listen_addr().unwrap().port(), 6000);
+        assert_eq!(c.database_url.as_ref().unwrap().expose_secret(), "postgres://u:p@db/cc");
+        assert_eq!(c.database_pool_size, 4);
+        assert_eq!(c.vault.vault_addr.as_deref(), Some("http://vault:8200"));
+        assert_eq!(c.vault.vault_token.as_ref().unwrap().expose_secret(), "t");
+        assert_eq!((c.vault.vault_mount.as_str(), c.vault.vault_prefix.as_str()), ("kv", "cc"));
+        assert_eq!(c.timeouts.dependency_timeout(), Duration::from_millis(2500));
+        assert_eq!(c.dev_data_dir, PathBuf::from("/tmp/ccdev"));
+        assert_eq!(c.purge_interval(), Duration::from_millis(250));
+        c.validate(Mode::Production).unwrap();
+        // The URL carries a password: it must not show in Debug output.
+        assert!(!format!("{c:?}").contains("u:p@"));
+    }
+
+    #[test]
+    fn production_needs_a_database_and_vault_dev_needs_neither() {
+        let c = ServerConfig::from_source(&Source::load(None, Vec::new()).unwrap()).unwrap();
+        assert!(c.validate(Mode::Production).unwrap_err().to_string().contains("CLOUDCONN_DATABASE_URL"));
+        c.validate(Mode::Dev).unwrap();
+        assert!(c.database_url(Mode::Dev).unwrap().expose_secret().starts_with("sqlite://"));
+        assert!(c.database_url(Mode::Production).is_none());
+    }
+}

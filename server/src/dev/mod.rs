@@ -1,0 +1,4 @@
+//! `--dev` only: what stands in for the outside services in one process.
+//! The binary refuses these without the flag (see `config`).
+
+pub mod secret_store;

@@ -1,0 +1,293 @@
+//! The provider catalogue: credential fields, their formats, allowed scopes.
+//!
+//! This table is the single source of truth: request validation, the
+//! `ListProviders` RPC and the credentials view all read it, so forms and SDKs
+//! never hard-code a field.
+
+use std::{fmt, sync::LazyLock};
+
+use regex::Regex;
+
+/// A cloud provider cloudconn can link to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Provider {
+    Aws,
+    Gcp,
+    Azure,
+    MongodbAtlas,
+    Neo4jAura,
+}
+
+/// One credential field of a provider.
+#[derive(Debug)]
+pub struct FieldSpec {
+    /// Name in the credentials message, the Vault secret and the view.
+    pub name: &'static str,
+    /// Stored in Vault only; never returned, logged or published.
+    pub secret: bool,
+    /// Must be present on the first completion.
+    pub required: bool,
+    /// Format the value must match, if any (also published by ListProviders).
+    pub pattern: Option<&'static str>,
+    pub description: &'static str,
+}
+
+/// The scopes a connection may request.
+pub const ALL_SCOPES: [&str; 4] = ["storage", "database", "messaging", "functions"];
+
+/// Largest accepted credential field, in bytes (a GCP key file is ~2.4 KiB).
+pub const CREDENTIAL_FIELD_MAX: usize = 16 * 1024;
+
+const GUID: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+const AWS_FIELDS: &[FieldSpec] = &[FieldSpec {
+    name: "role_arn",
+    secret: false,
+    required: true,
+    pattern: Some(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}$"),
+    description: "ARN of the IAM role cloudconn assumes; its trust policy must require sts:ExternalId = the connection's external_id",
+}];
+
+const GCP_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        name: "project_id",
+        secret: false,
+        required: true,
+        pattern: Some("^[a-z][a-z0-9-]{4,28}[a-z0-9]$"),
+        description: "Google Cloud project id to link",
+    },
+    FieldSpec {
+        name: "service_account_json",
+        secret: true,
+        required: true,
+        pattern: None,
+        description: "Service account key file (JSON with type=service_account, client_email, private_key, project_id)",
+    },
+];
+
+const AZURE_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        name: "tenant_id",
+        secret: false,
+        required: true,
+        pattern: Some(GUID),
+        description: "Entra ID tenant id (GUID)",
+    },
+    FieldSpec {
+        name: "subscription_id",
+        secret: false,
+        required: true,
+        pattern: Some(GUID),
+        description: "Subscription id (GUID)",
+    },
+    FieldSpec {
+        name: "client_id",
+        secret: false,
+        required: true,
+        pattern: Some(GUID),
+        description: "Application (client) id of the service principal (GUID)",
+    },
+    FieldSpec {
+        name: "client_secret",
+        secret: true,
+        required: true,
+        pattern: None,
+        description: "Client secret of the service principal",
+    },
+];
+
+const ATLAS_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        name: "project_id",
+        secret: false,
+        required: true,
+        pattern: Some("^[0-9a-fA-F]{24}$"),
+        description: "Atlas project (group) id: 24 hexadecimal characters",
+    },
+    FieldSpec {
+        name: "atlas_public_key",
+        secret: false,
+        required: true,
+        pattern: None,
+        description: "Public part of the Atlas programmatic API key",
+    },
+    FieldSpec {
+        name: "atlas_private_key",
+        secret: true,
+        required: true,
+        pattern: None,
+        description: "Private part of the Atlas programmatic API key",
+    },
+];
+
+const AURA_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        name: "aura_client_id",
+        secret: false,
+        required: true,
+        pattern: None,
+        description: "Aura API client id",
+    },
+    FieldSpec {
+        name: "aura_client_secret",
+        secret: true,
+        required: true,
+        pattern: None,
+        description: "Aura API client secret",
+    },
+];
+
+impl Provider {
+    pub const ALL: [Provider; 5] = [Self::Aws, Self::Gcp, Self::Azure, Self::MongodbAtlas, Self::Neo4jAura];
+
+    /// Database and wire spelling: `aws`, `gcp`, `azure`, `mongodb_atlas`, `neo4j_aura`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Aws => "aws",
+            Self::Gcp => "gcp",
+            Self::Azure => "azure",
+            Self::MongodbAtlas => "mongodb_atlas",
+            Self::Neo4jAura => "neo4j_aura",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Aws => "Amazon Web Services",
+            Self::Gcp => "Google Cloud",
+            Self::Azure => "Microsoft Azure",
+            Self::MongodbAtlas => "MongoDB Atlas",
+            Self::Neo4jAura => "Neo4j Aura",
+        }
+    }
+
+    pub fn fields(self) -> &'static [FieldSpec] {
+        match self {
+            Self::Aws => AWS_FIELDS,
+            Self::Gcp => GCP_FIELDS,
+            Self::Azure => AZURE_FIELDS,
+            Self::MongodbAtlas => ATLAS_FIELDS,
+            Self::Neo4jAura => AURA_FIELDS,
+        }
+    }
+
+    pub fn field(self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields().iter().find(|f| f.name == name)
+    }
+
+    pub fn allowed_scopes(self) -> &'static [&'static str] {
+        match self {
+            Self::Aws | Self::Gcp | Self::Azure => &ALL_SCOPES,
+            Self::MongodbAtlas | Self::Neo4jAura => &["database"],
+        }
+    }
+
+    /// Only AWS connections get an external id (confused-deputy protection).
+    pub fn uses_external_id(self) -> bool {
+        matches!(self, Self::Aws)
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compiled patterns of every field, built once.
+static PATTERNS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+    Provider::ALL
+        .iter()
+        .flat_map(|p| p.fields())
+        .filter_map(|f| f.pattern)
+        .map(|p| (p, Regex::new(p).expect("catalogue patterns are valid")))
+        .collect()
+});
+
+/// Whether `value` matches a catalogue pattern.
+pub fn matches_pattern(pattern: &str, value: &str) -> bool {
+    PATTERNS.iter().find(|(p, _)| *p == pattern).is_some_and(|(_, re)| re.is_match(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arn_pattern() {
+        let p = Provider::Aws.field("role_arn").and_then(|f| f.pattern).unwrap();
+        for ok in [
+            "arn:aws:iam::123456789012:role/cloudconn",
+            "arn:aws-cn:iam::123456789012:role/path/to/Role+Name=x,y.z@w-1",
+            "arn:aws-us-gov:iam::123456789012:role/r",
+        ] {
+            assert!(matches_pattern(p, ok), "{ok}");
+        }
+        for bad in [
+            "arn:aws:iam::12345678901:role/x",
+            "arn:aws:iam::123456789012:user/x",
+            "arn:aws-eu:iam::123456789012:role/x",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:s3:::bucket",
+        ] {
+            assert!(!matches_pattern(p, bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_provider_round_trips_and_has_a_required_field() {
+        for p in Provider::ALL {
+            assert_eq!(Provider::from_db(p.as_str()), Some(p));
+            assert!(p.fields().iter().any(|f| f.required));
+            assert!(!p.allowed_scopes().is_empty());
+        }
+    }
+}
+
+/// Checks a requested scope set: at least one, no duplicates, each allowed
+/// by the provider. Violations name the offending element (`scopes[2]`).
+pub fn check_scopes(provider: Provider, field: &str, scopes: &[String], violations: &mut super::Violations) {
+    if scopes.is_empty() {
+        violations.push(
+            field,
+            format!("at least one scope is required; {provider} allows: {}", provider.allowed_scopes().join(", ")),
+        );
+        return;
+    }
+    for (i, scope) in scopes.iter().enumerate() {
+        if !provider.allowed_scopes().contains(&scope.as_str()) {
+            violations.push(
+                format!("{field}[{i}]"),
+                format!("not a scope {provider} allows; allowed: {}", provider.allowed_scopes().join(", ")),
+            );
+        } else if scopes[..i].contains(scope) {
+            violations.push(format!("{field}[{i}]"), "duplicate scope");
+        }
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+    use crate::domain::Violations;
+
+    fn check(provider: Provider, scopes: &[&str]) -> Vec<String> {
+        let mut v = Violations::default();
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        check_scopes(provider, "scopes", &scopes, &mut v);
+        v.into_vec().into_iter().map(|v| v.field).collect()
+    }
+
+    #[test]
+    fn scopes_per_provider() {
+        assert!(check(Provider::Aws, &["storage", "functions"]).is_empty());
+        assert_eq!(check(Provider::Aws, &[]), ["scopes"]);
+        assert_eq!(check(Provider::MongodbAtlas, &["database", "storage"]), ["scopes[1]"]);
+        assert_eq!(check(Provider::Gcp, &["storage", "storage"]), ["scopes[1]"]);
+        assert_eq!(check(Provider::Neo4jAura, &["Database"]), ["scopes[0]"]);
+    }
+}

@@ -1,0 +1,196 @@
+//! The API's error type and its one mapping to a gRPC status.
+//!
+//! Handlers return `Result<_, AppError>` and use `?`; the single
+//! `From<AppError> for tonic::Status` below picks the code and attaches the
+//! AIP-193 details: `ErrorInfo` with a stable `reason` on every error, and a
+//! `BadRequest` naming every bad field on `INVALID_ARGUMENT`.
+//!
+//! `Display` never includes request data, and `Internal` reaches the caller
+//! as an opaque message (its cause chain is logged here instead).
+
+use std::collections::HashMap;
+
+use cloudconn_infra::secrets::SecretStoreError;
+use sea_orm::DbErr;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::domain::FieldViolation;
+
+/// `ErrorInfo.domain` of every error cloudconn returns.
+pub const ERROR_DOMAIN: &str = "cloudconn.v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("the request has invalid fields")]
+    InvalidArgument(Vec<FieldViolation>),
+    #[error("a connection with this tag already exists in the workspace")]
+    TagAlreadyExists,
+    #[error("connection not found")]
+    NotFound,
+    /// The request is valid but the connection is not in a state that allows it.
+    #[error("{message}")]
+    FailedPrecondition { reason: &'static str, message: String },
+    #[error("the etag does not match the connection's current etag; read it again and retry")]
+    EtagMismatch,
+    /// Another change won a race; retrying the whole read-modify-write is safe.
+    #[error("{message}")]
+    Aborted { reason: &'static str, message: String },
+    #[error("{dependency} is unavailable; nothing was changed, retry later")]
+    Unavailable { dependency: &'static str },
+    #[error("{0} is not available yet")]
+    Unimplemented(&'static str),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::InvalidArgument(vec![FieldViolation::new(field, description)])
+    }
+
+    /// The stable machine code sent as `ErrorInfo.reason`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::InvalidArgument(_) => "INVALID_ARGUMENT",
+            Self::TagAlreadyExists => "TAG_ALREADY_EXISTS",
+            Self::NotFound => "CONNECTION_NOT_FOUND",
+            Self::FailedPrecondition { reason, .. } | Self::Aborted { reason, .. } => reason,
+            Self::EtagMismatch => "ETAG_MISMATCH",
+            Self::Unavailable { .. } => "DEPENDENCY_UNAVAILABLE",
+            Self::Unimplemented(_) => "NOT_IMPLEMENTED",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    fn code(&self) -> Code {
+        match self {
+            Self::InvalidArgument(_) => Code::InvalidArgument,
+            Self::TagAlreadyExists => Code::AlreadyExists,
+            Self::NotFound => Code::NotFound,
+            Self::FailedPrecondition { .. } => Code::FailedPrecondition,
+            Self::EtagMismatch | Self::Aborted { .. } => Code::Aborted,
+            Self::Unavailable { .. } => Code::Unavailable,
+            Self::Unimplemented(_) => Code::Unimplemented,
+            Self::Internal(_) => Code::Internal,
+        }
+    }
+}
+
+impl From<AppError> for Status {
+    fn from(err: AppError) -> Self {
+        let mut details = ErrorDetails::new();
+        let mut metadata = HashMap::new();
+        match &err {
+            AppError::InvalidArgument(violations) => {
+                for v in violations {
+                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
+                }
+            }
+            AppError::Unavailable { dependency } => {
+                metadata.insert("dependency".to_owned(), (*dependency).to_owned());
+                details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+            }
+            AppError::Internal(cause) => {
+                // `{:#}` prints the whole chain; it is ours, so it holds no request data.
+                tracing::error!(error = format!("{cause:#}"), "internal error");
+            }
+            _ => {}
+        }
+        details.set_error_info(err.reason(), ERROR_DOMAIN, metadata);
+        let message = match &err {
+            AppError::InvalidArgument(violations) => {
+                let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+                format!("invalid fields: {}", fields.join(", "))
+            }
+            other => other.to_string(),
+        };
+        Status::with_error_details(err.code(), message, details)
+    }
+}
+
+/// Database errors: a dropped or exhausted connection is `Unavailable`
+/// (retryable, and the transaction rolled back); anything else is a bug.
+/// Unique violations are handled where the constraint is known.
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable { dependency: "database" },
+            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+                if is_transport(e) =>
+            {
+                Self::Unavailable { dependency: "database" }
+            }
+            _ => Self::Internal(anyhow::Error::new(err).context("database")),
+        }
+    }
+}
+
+fn is_transport(e: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    matches!(e, Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed | Error::Tls(_))
+}
+
+impl From<SecretStoreError> for AppError {
+    fn from(err: SecretStoreError) -> Self {
+        match err {
+            SecretStoreError::Unavailable(_) => Self::Unavailable { dependency: "vault" },
+            SecretStoreError::VersionConflict => Self::Aborted {
+                reason: "CONCURRENT_MODIFICATION",
+                message: "the credentials were changed concurrently; retry".into(),
+            },
+            other => Self::Internal(anyhow::Error::new(other).context("secret store")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(err: AppError) -> Status {
+        err.into()
+    }
+
+    #[test]
+    fn mapping_table() {
+        let cases: Vec<(AppError, Code, &str)> = vec![
+            (AppError::invalid("tag", "bad"), Code::InvalidArgument, "INVALID_ARGUMENT"),
+            (AppError::TagAlreadyExists, Code::AlreadyExists, "TAG_ALREADY_EXISTS"),
+            (AppError::NotFound, Code::NotFound, "CONNECTION_NOT_FOUND"),
+            (
+                AppError::FailedPrecondition { reason: "NO_CREDENTIALS", message: "m".into() },
+                Code::FailedPrecondition,
+                "NO_CREDENTIALS",
+            ),
+            (AppError::EtagMismatch, Code::Aborted, "ETAG_MISMATCH"),
+            (AppError::Unavailable { dependency: "vault" }, Code::Unavailable, "DEPENDENCY_UNAVAILABLE"),
+            (AppError::Internal(anyhow::anyhow!("boom secret")), Code::Internal, "INTERNAL"),
+            (SecretStoreError::Unavailable("x".into()).into(), Code::Unavailable, "DEPENDENCY_UNAVAILABLE"),
+            (SecretStoreError::VersionConflict.into(), Code::Aborted, "CONCURRENT_MODIFICATION"),
+            (
+                DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout).into(),
+                Code::Unavailable,
+                "DEPENDENCY_UNAVAILABLE",
+            ),
+        ];
+        for (err, code, reason) in cases {
+            let s = status(err);
+            assert_eq!(s.code(), code);
+            assert_eq!(s.get_details_error_info().map(|i| i.reason), Some(reason.to_owned()));
+            assert!(!s.message().contains("secret"), "internal causes stay in the log");
+        }
+    }
+
+    #[test]
+    fn bad_request_names_every_field() {
+        let s = status(AppError::InvalidArgument(vec![
+            FieldViolation::new("tag", "bad"),
+            FieldViolation::new("scopes[0]", "bad"),
+        ]));
+        let fields: Vec<String> =
+            s.get_details_bad_request().unwrap().field_violations.into_iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["tag", "scopes[0]"]);
+        assert!(s.message().contains("tag") && s.message().contains("scopes[0]"));
+    }
+}

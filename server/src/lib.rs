@@ -1,0 +1,22 @@
+//! cloudconn's server: the gRPC API over connection state in PostgreSQL (or
+//! SQLite) and credential values in Vault.
+//!
+//! # Layout
+//! - [`config`], [`startup`]: configuration, building and running the app.
+//! - [`api`]: the gRPC surface (step 1: caller → server).
+//! - [`lifecycle`]: one module per use case (create, complete, update, …).
+//! - [`domain`]: rules without I/O: names, providers, credentials, etags.
+//! - [`store`]: sea-orm entities, migrations, one function per state change.
+//! - [`secrets`]: the purge retrier for deleted connections' secrets.
+//! - [`dev`]: what `--dev` uses instead of outside services.
+//! - [`error`]: `AppError` and its one mapping to a gRPC status.
+
+pub mod api;
+pub mod config;
+pub mod dev;
+pub mod domain;
+pub mod error;
+pub mod lifecycle;
+pub mod secrets;
+pub mod startup;
+pub mod store;

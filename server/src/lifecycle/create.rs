@@ -1,0 +1,130 @@
+//! CreateConnection: a new PENDING connection, idempotent on `request_id`.
+
+use sea_orm::{Set, SqlErr, TransactionTrait};
+use sha2::{Digest, Sha256};
+
+use super::{Actor, ConnectionRecord, Lifecycle, new_external_id, new_uid};
+use crate::{
+    domain::{
+        names::{Tag, Workspace},
+        provider::Provider,
+        status::ConnectionStatus,
+    },
+    error::AppError,
+    store::{self, audit, connections, entities::connections::ActiveModel},
+};
+
+/// A validated create request.
+#[derive(Debug, Clone)]
+pub struct CreateCommand {
+    pub workspace: Workspace,
+    pub provider: Provider,
+    pub tag: Tag,
+    /// Empty means "use the tag".
+    pub display_name: String,
+    pub description: String,
+    pub scopes: Vec<String>,
+    pub request_id: Option<String>,
+}
+
+impl CreateCommand {
+    /// Identifies the request's content, so a retry (same key, same content)
+    /// replays and a reused key with other content is refused.
+    fn fingerprint(&self) -> String {
+        let canonical = serde_json::json!([
+            self.provider.as_str(),
+            self.tag.as_str(),
+            self.display_name,
+            self.description,
+            self.scopes,
+        ]);
+        let digest = Sha256::digest(canonical.to_string().as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl Lifecycle {
+    pub async fn create(&self, actor: &Actor, cmd: CreateCommand) -> Result<ConnectionRecord, AppError> {
+        let fingerprint = cmd.fingerprint();
+        if let Some(request_id) = &cmd.request_id {
+            if let Some(row) = connections::find_by_request_id(&self.db, cmd.workspace.as_str(), request_id).await? {
+                return self.record(check_replay(row, &fingerprint)?).await;
+            }
+        }
+
+        let now = store::now();
+        let display_name =
+            if cmd.display_name.is_empty() { cmd.tag.as_str().to_owned() } else { cmd.display_name.clone() };
+        let row = ActiveModel {
+            id: Set(new_uid()),
+            workspace: Set(cmd.workspace.as_str().to_owned()),
+            tag: Set(cmd.tag.as_str().to_owned()),
+            provider: Set(cmd.provider.as_str().to_owned()),
+            display_name: Set(display_name),
+            description: Set(cmd.description.clone()),
+            scopes: Set(serde_json::to_string(&cmd.scopes).unwrap_or_else(|_| "[]".into())),
+            status: Set(ConnectionStatus::Pending.as_str().to_owned()),
+            external_id: Set(cmd.provider.uses_external_id().then(new_external_id)),
+            revision: Set(0),
+            active_revision: Set(0),
+            credential_fields: Set("{}".into()),
+            secret_fields_set: Set("[]".into()),
+            credentials_update_time: Set(None),
+            last_validation_id: Set(None),
+            version: Set(1),
+            request_id: Set(cmd.request_id.clone()),
+            request_fingerprint: Set(cmd.request_id.as_ref().map(|_| fingerprint.clone())),
+            create_time: Set(now),
+            update_time: Set(now),
+        };
+
+        let txn = self.db.begin().await?;
+        let inserted = match connections::insert(&txn, row).await {
+            Ok(row) => row,
+            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                drop(txn);
+                // Two retries of one request can race past the lookup above;
+                // the loser finds the winner's row here.
+                if let Some(request_id) = &cmd.request_id {
+                    if let Some(row) =
+                        connections::find_by_request_id(&self.db, cmd.workspace.as_str(), request_id).await?
+                    {
+                        return self.record(check_replay(row, &fingerprint)?).await;
+                    }
+                }
+                return Err(AppError::TagAlreadyExists);
+            }
+            Err(err) => return Err(err.into()),
+        };
+        audit::record(
+            &txn,
+            audit::AuditEntry {
+                workspace: &inserted.workspace,
+                actor: &actor.subject,
+                action: "CreateConnection",
+                tag: &inserted.tag,
+                connection_id: Some(inserted.id),
+                request_id: cmd.request_id.as_deref(),
+                details: serde_json::json!({ "provider": inserted.provider, "scopes": cmd.scopes }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(ConnectionRecord { row: inserted, last_validation: None })
+    }
+}
+
+/// A replay answers with the connection as it is now (it may have changed
+/// since the first call), which is what the caller would see on a Get.
+fn check_replay(
+    row: crate::store::entities::connections::Model,
+    fingerprint: &str,
+) -> Result<crate::store::entities::connections::Model, AppError> {
+    if row.request_fingerprint.as_deref() != Some(fingerprint) {
+        return Err(AppError::FailedPrecondition {
+            reason: "REQUEST_ID_REUSED",
+            message: "request_id was already used for a different CreateConnection request".into(),
+        });
+    }
+    Ok(row)
+}

@@ -1,0 +1,68 @@
+//! DeleteConnection: remove the row, then destroy every secret version.
+//!
+//! The row and a `secret_purges` entry go in one transaction, so the intent
+//! to destroy survives whatever happens next. The destroy is tried at once;
+//! if Vault is down, the purge retrier (`secrets::purge`) keeps trying until
+//! it succeeds. No secret is orphaned, and the caller is not made to wait
+//! for Vault to come back.
+
+use sea_orm::TransactionTrait;
+
+use super::{Actor, Lifecycle, detached, lock_for_change, secret_path};
+use crate::{
+    domain::names::{Tag, Workspace},
+    error::AppError,
+    store::{audit, connections, purges, validations},
+};
+
+#[derive(Debug, Clone)]
+pub struct DeleteCommand {
+    pub workspace: Workspace,
+    pub tag: Tag,
+    pub etag: String,
+}
+
+impl Lifecycle {
+    pub async fn delete(&self, actor: &Actor, cmd: DeleteCommand) -> Result<(), AppError> {
+        let this = self.clone();
+        let actor = actor.clone();
+        detached(async move { this.delete_detached(actor, cmd).await }).await
+    }
+
+    async fn delete_detached(&self, actor: Actor, cmd: DeleteCommand) -> Result<(), AppError> {
+        let txn = self.db.begin().await?;
+        let row = lock_for_change(&txn, &cmd.workspace, &cmd.tag, &cmd.etag).await?;
+        connections::delete(&txn, row.id).await?;
+        validations::delete_for_connection(&txn, row.id).await?;
+        // Queued even when no revision was saved: a completion whose commit
+        // failed may still have left a version behind.
+        purges::enqueue(&txn, &row.workspace, row.id).await?;
+        audit::record(
+            &txn,
+            audit::AuditEntry {
+                workspace: &row.workspace,
+                actor: &actor.subject,
+                action: "DeleteConnection",
+                tag: &row.tag,
+                connection_id: Some(row.id),
+                request_id: None,
+                details: serde_json::json!({ "revision": row.revision }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+
+        match self.secrets.destroy(&secret_path(&row)).await {
+            Ok(()) => {
+                if let Err(e) = purges::complete(&self.db, row.id).await {
+                    // Harmless: the retrier destroys again (idempotent) and clears it.
+                    tracing::warn!(error = %e, connection = %row.id, "could not clear purge after destroy");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, connection = %row.id, "secret destroy failed; the purge retrier will retry");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! The connection lifecycle: one module per use case, each composing domain
+//! rules, the store and the secret store, one database transaction per call.
+//!
+//! Calls that write to Vault and then commit (complete, delete) run in a
+//! spawned task: tonic drops a handler's future when the client goes away,
+//! and a future dropped between the Vault write and the commit would leave
+//! them apart. A spawned task finishes the unit of work regardless.
+
+mod complete;
+mod create;
+mod delete;
+mod query;
+mod update;
+
+use std::{future::Future, sync::Arc};
+
+use cloudconn_infra::secrets::{SecretPath, SecretStore};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+pub use complete::CompleteCommand;
+pub use create::CreateCommand;
+pub use delete::DeleteCommand;
+pub use query::{ListPage, ListQuery};
+pub use update::UpdateCommand;
+
+use crate::{
+    error::AppError,
+    store::entities::{connections, validations},
+};
+
+/// A connection row with what the API shows alongside it.
+#[derive(Debug, Clone)]
+pub struct ConnectionRecord {
+    pub row: connections::Model,
+    pub last_validation: Option<validations::Model>,
+}
+
+/// Who is making a change, as recorded in the audit trail.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The caller's subject (`sub` claim once authentication is on).
+    pub subject: String,
+}
+
+/// The lifecycle operations over shared handles. Cheap to clone.
+#[derive(Clone)]
+pub struct Lifecycle {
+    pub db: DatabaseConnection,
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+impl Lifecycle {
+    pub fn new(db: DatabaseConnection, secrets: Arc<dyn SecretStore>) -> Self {
+        Self { db, secrets }
+    }
+}
+
+/// Where a connection's credentials live in the secret store.
+pub fn secret_path(row: &connections::Model) -> SecretPath {
+    SecretPath { workspace: row.workspace.clone(), uid: row.id.to_string() }
+}
+
+/// Reads and locks the connection a change is about, checking the caller's
+/// etag precondition: the first step of every read-modify-write.
+async fn lock_for_change(
+    txn: &sea_orm::DatabaseTransaction,
+    workspace: &crate::domain::names::Workspace,
+    tag: &crate::domain::names::Tag,
+    precondition: &str,
+) -> Result<connections::Model, AppError> {
+    let row = crate::store::connections::find_for_update(txn, workspace.as_str(), tag.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !crate::domain::etag::matches(precondition, row.id, row.version) {
+        return Err(AppError::EtagMismatch);
+    }
+    Ok(row)
+}
+
+/// Runs `work` to completion even if the caller's future is dropped.
+async fn detached<T: Send + 'static>(
+    work: impl Future<Output = Result<T, AppError>> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::spawn(work).await.map_err(|e| AppError::Internal(anyhow::Error::new(e).context("lifecycle task")))?
+}
+
+/// Parses a JSON column written by this crate.
+fn json_column<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// New external ids: 32 URL-safe characters from the OS-seeded CSPRNG.
+fn new_external_id() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut rng = rand::rng();
+    (0..32).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+fn new_uid() -> Uuid {
+    Uuid::new_v4()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn external_ids_are_32_url_safe_characters_and_differ() {
+        let a = super::new_external_id();
+        let b = super::new_external_id();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,87 @@
+//! UpdateConnection: display name, description and scopes (AIP-134).
+
+use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
+
+use super::{Actor, ConnectionRecord, Lifecycle, json_column, lock_for_change};
+use crate::{
+    domain::{
+        Violations,
+        names::{Tag, Workspace},
+        provider::{Provider, check_scopes},
+    },
+    error::AppError,
+    store::{self, audit},
+};
+
+/// An update request resolved against its mask: `Some` fields change.
+#[derive(Debug, Clone)]
+pub struct UpdateCommand {
+    pub workspace: Workspace,
+    pub tag: Tag,
+    /// `Some("")` reverts to the tag.
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub etag: String,
+}
+
+impl Lifecycle {
+    pub async fn update(&self, actor: &Actor, cmd: UpdateCommand) -> Result<ConnectionRecord, AppError> {
+        let txn = self.db.begin().await?;
+        let row = lock_for_change(&txn, &cmd.workspace, &cmd.tag, &cmd.etag).await?;
+        if let Some(scopes) = &cmd.scopes {
+            let provider = Provider::from_db(&row.provider)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown provider in row {}", row.id)))?;
+            let mut violations = Violations::default();
+            check_scopes(provider, "scopes", scopes, &mut violations);
+            if !violations.is_empty() {
+                return Err(AppError::InvalidArgument(violations.into_vec()));
+            }
+        }
+
+        let mut changed = Vec::new();
+        let mut active = row.clone().into_active_model();
+        if let Some(name) = cmd.display_name {
+            let name = if name.is_empty() { row.tag.clone() } else { name };
+            if name != row.display_name {
+                active.display_name = Set(name);
+                changed.push("display_name");
+            }
+        }
+        if let Some(description) = cmd.description {
+            if description != row.description {
+                active.description = Set(description);
+                changed.push("description");
+            }
+        }
+        if let Some(scopes) = cmd.scopes {
+            if scopes != json_column::<Vec<String>>(&row.scopes) {
+                active.scopes = Set(serde_json::to_string(&scopes).unwrap_or_else(|_| "[]".into()));
+                changed.push("scopes");
+            }
+        }
+        // Nothing to change: no new etag and no audit row for a no-op.
+        if changed.is_empty() {
+            drop(txn);
+            return self.record(row).await;
+        }
+        active.version = Set(row.version + 1);
+        active.update_time = Set(store::now());
+        let saved = active.update(&txn).await?;
+        audit::record(
+            &txn,
+            audit::AuditEntry {
+                workspace: &saved.workspace,
+                actor: &actor.subject,
+                action: "UpdateConnection",
+                tag: &saved.tag,
+                connection_id: Some(saved.id),
+                request_id: None,
+                details: serde_json::json!({ "changed": changed }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.record(saved).await
+    }
+}

@@ -1,0 +1,52 @@
+//! `cloudconn-server [--dev] [--config FILE]`: parses arguments, loads the
+//! configuration, starts logging, and runs the app until SIGINT/SIGTERM.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use cloudconn_infra::telemetry::{self, LogFormat};
+use cloudconn_server::{
+    config::{Mode, ServerConfig},
+    startup::App,
+};
+
+const USAGE: &str = "usage: cloudconn-server [--dev] [--config FILE]
+
+  --dev          one process, no outside services: SQLite, encrypted file
+                 secret store in CLOUDCONN_DEV_DATA_DIR (default .cloudconn-dev).
+                 For trying cloudconn, never for production.
+  --config FILE  TOML file with the same keys as the CLOUDCONN_* variables
+                 (lower case, without the prefix); variables win.";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut mode = Mode::Production;
+    let mut file = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--dev" => mode = Mode::Dev,
+            "--config" => file = Some(PathBuf::from(args.next().context(USAGE)?)),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other => anyhow::bail!("unknown argument {other:?}\n{USAGE}"),
+        }
+    }
+
+    let format = if mode == Mode::Dev { LogFormat::Pretty } else { LogFormat::Json };
+    telemetry::init(format, telemetry::DEFAULT_FILTER, std::io::stdout)?;
+
+    let config = ServerConfig::load(file.as_deref())?;
+    let listener = tokio::net::TcpListener::bind(config.listen_addr()?)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let app = App::build(&config, mode, listener).await?;
+    if mode == Mode::Dev {
+        tracing::warn!("dev mode: local SQLite and file secret store; never use it for real credentials");
+        println!("cloudconn dev server listening on {} (data in {})", app.local_addr(), config.dev_data_dir.display());
+    }
+    let shutdown = cloudconn_infra::shutdown::on_signal();
+    app.run(shutdown).await
+}

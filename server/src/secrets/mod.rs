@@ -1,0 +1,3 @@
+//! Secret-store concerns of the server beyond single calls.
+
+pub mod purge;

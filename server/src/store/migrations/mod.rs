@@ -1,0 +1,15 @@
+//! Schema migrations (sea-orm-migration), run at server start. Each runs on
+//! PostgreSQL and SQLite: portable column types only, JSON kept in TEXT.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_initial::Migration)]
+    }
+}

@@ -1,0 +1,273 @@
+//! `TestApp`: the real server, in process, on a random port, against a fresh
+//! PostgreSQL database and a unique Vault prefix, so tests run in parallel.
+//! End a test with [`TestApp::finish`]; it checks invariants and cleans up.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use cloudconn_infra::config::{TimeoutConfig, VaultConfig};
+use cloudconn_proto::v1::connection_service_client::ConnectionServiceClient;
+use cloudconn_server::{
+    config::{Mode, ServerConfig},
+    startup::App,
+};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use secrecy::SecretString;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
+
+use super::{chaos_proxy::ChaosProxy, env, logs};
+
+/// Which database the app uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    /// A SQLite file in a temporary directory (the single-node mode).
+    Sqlite,
+}
+
+/// How to build a test app.
+pub struct TestAppBuilder {
+    backend: Backend,
+    mode: Mode,
+    vault_proxy: bool,
+    dependency_timeout: Duration,
+}
+
+impl TestAppBuilder {
+    pub fn sqlite(mut self) -> Self {
+        self.backend = Backend::Sqlite;
+        self
+    }
+
+    /// `--dev`: SQLite and the encrypted file secret store, no Vault at all.
+    pub fn dev(mut self) -> Self {
+        self.mode = Mode::Dev;
+        self.backend = Backend::Sqlite;
+        self
+    }
+
+    /// Puts a chaos proxy between the server and Vault.
+    pub fn with_vault_proxy(mut self) -> Self {
+        self.vault_proxy = true;
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        logs::init();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let scratch = std::env::temp_dir().join(format!("cc_test_{id}"));
+        std::fs::create_dir_all(&scratch).expect("scratch dir");
+
+        let (database_url, pg_database) = match self.backend {
+            Backend::Postgres => {
+                let name = format!("cc_test_{id}");
+                let admin = Database::connect(env::admin_database_url())
+                    .await
+                    .expect("connect to PostgreSQL (is the test stack up? deploy/stack.sh up)");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                admin.close().await.ok();
+                (with_database(&env::admin_database_url(), &name), Some(name))
+            }
+            Backend::Sqlite => (format!("sqlite://{}?mode=rwc", scratch.join("cloudconn.db").display()), None),
+        };
+
+        let vault_upstream: SocketAddr = env::vault_addr()
+            .trim_start_matches("http://")
+            .parse()
+            .expect("CLOUDCONN_TEST_VAULT_ADDR is http://host:port");
+        let vault_proxy =
+            if self.vault_proxy { Some(ChaosProxy::start(vault_upstream).await.expect("proxy")) } else { None };
+        let vault_addr = match &vault_proxy {
+            Some(p) => format!("http://{}", p.addr()),
+            None => env::vault_addr(),
+        };
+        let vault_prefix = format!("cc_test_{id}");
+
+        let config = ServerConfig {
+            listen: "127.0.0.1:0".into(),
+            database_url: Some(SecretString::from(database_url.clone())),
+            database_pool_size: 8,
+            vault: VaultConfig {
+                vault_addr: Some(vault_addr),
+                vault_token: Some(SecretString::from(env::vault_token())),
+                vault_mount: "secret".into(),
+                vault_prefix: vault_prefix.clone(),
+            },
+            timeouts: TimeoutConfig { dependency_timeout_ms: self.dependency_timeout.as_millis() as u64 },
+            dev_data_dir: scratch.join("dev"),
+            purge_interval_ms: 200,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let app = App::build(&config, self.mode, listener).await.expect("build app");
+        let addr = app.local_addr();
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn(app.run(shutdown.clone()));
+
+        // The socket is already bound: connecting needs no retry or sleep.
+        let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect");
+        let db = Database::connect(database_url).await.expect("inspect database");
+        TestApp {
+            client: ConnectionServiceClient::new(channel.clone()),
+            channel,
+            addr,
+            db,
+            vault: vault_client(),
+            vault_prefix,
+            vault_proxy,
+            pg_database,
+            scratch,
+            shutdown,
+            server: Some(server),
+            mode: self.mode,
+        }
+    }
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// A client straight to OpenBao (never through the proxy), to check what the
+/// server stored.
+pub fn vault_client() -> VaultClient {
+    VaultClient::new(
+        VaultClientSettingsBuilder::default()
+            .address(env::vault_addr())
+            .token(env::vault_token())
+            .build()
+            .expect("vault settings"),
+    )
+    .expect("vault client")
+}
+
+pub struct TestApp {
+    pub client: ConnectionServiceClient<Channel>,
+    pub channel: Channel,
+    pub addr: SocketAddr,
+    /// A separate connection to the app's database, for inspection.
+    pub db: DatabaseConnection,
+    pub vault: VaultClient,
+    pub vault_prefix: String,
+    pub vault_proxy: Option<ChaosProxy>,
+    pub mode: Mode,
+    pg_database: Option<String>,
+    scratch: PathBuf,
+    shutdown: CancellationToken,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            backend: Backend::Postgres,
+            mode: Mode::Production,
+            vault_proxy: false,
+            dependency_timeout: Duration::from_secs(2),
+        }
+    }
+
+    /// The default: PostgreSQL and OpenBao.
+    pub async fn spawn() -> TestApp {
+        Self::builder().spawn().await
+    }
+
+    /// The Vault path (under the mount) of a connection's credentials.
+    pub fn vault_path(&self, workspace: &str, uid: &str) -> String {
+        format!("{}/{workspace}/{uid}", self.vault_prefix)
+    }
+
+    /// Every row of every table, as text, for canary searches.
+    pub async fn dump_database(&self) -> String {
+        let tables = ["connections", "validations", "outbox", "audit", "secret_purges", "seaql_migrations"];
+        let backend = self.db.get_database_backend();
+        let mut out = String::new();
+        for table in tables {
+            let sql = match backend {
+                sea_orm::DbBackend::Postgres => format!("SELECT CAST(t AS TEXT) AS row FROM {table} t"),
+                _ => {
+                    // SQLite has no row-to-text cast: quote() every column.
+                    let columns = self
+                        .db
+                        .query_all_raw(Statement::from_string(
+                            backend,
+                            format!("SELECT name FROM pragma_table_info('{table}')"),
+                        ))
+                        .await
+                        .expect("table columns");
+                    let quoted: Vec<String> = columns
+                        .iter()
+                        .map(|c| format!("quote(\"{}\")", c.try_get::<String>("", "name").expect("column name")))
+                        .collect();
+                    format!("SELECT {} AS row FROM {table}", quoted.join(" || ',' || "))
+                }
+            };
+            let rows = self.db.query_all_raw(Statement::from_string(backend, sql)).await.expect("dump table");
+            for row in rows {
+                let text: String = row.try_get("", "row").expect("row as text");
+                out.push_str(&format!("{table}: {text}\n"));
+            }
+        }
+        out
+    }
+
+    /// The `--dev` data directory (SQLite file, encrypted secrets, key).
+    pub fn dev_data_dir(&self) -> Option<PathBuf> {
+        (self.mode == Mode::Dev).then(|| self.scratch.join("dev"))
+    }
+
+    /// Number of secret purges still queued.
+    pub async fn pending_purges(&self) -> i64 {
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) AS n FROM secret_purges"))
+            .await
+            .expect("count purges")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("count")
+    }
+
+    /// Stops the server, checks it stopped cleanly, drops the database and
+    /// the Vault prefix.
+    pub async fn finish(mut self) {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            let result = tokio::time::timeout(Duration::from_secs(15), server).await;
+            result.expect("server stops within 15 s").expect("server task").expect("server ran cleanly");
+        }
+        self.db.close_by_ref().await.ok();
+        if let Some(name) = &self.pg_database {
+            if let Ok(admin) = Database::connect(env::admin_database_url()).await {
+                let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                admin.close().await.ok();
+            }
+        }
+        if self.mode == Mode::Production {
+            destroy_prefix(&self.vault, &self.vault_prefix).await;
+        }
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // A test that panicked before `finish` still stops its server.
+        self.shutdown.cancel();
+    }
+}
+
+/// Destroys everything under `prefix` (two levels: workspace / uid).
+async fn destroy_prefix(vault: &VaultClient, prefix: &str) {
+    let Ok(workspaces) = vaultrs::kv2::list(vault, "secret", prefix).await else { return };
+    for ws in workspaces {
+        let ws_path = format!("{prefix}/{}", ws.trim_end_matches('/'));
+        if let Ok(uids) = vaultrs::kv2::list(vault, "secret", &ws_path).await {
+            for uid in uids {
+                let _ = vaultrs::kv2::delete_metadata(vault, "secret", &format!("{ws_path}/{uid}")).await;
+            }
+        }
+    }
+}

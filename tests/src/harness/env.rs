@@ -1,0 +1,20 @@
+//! Where the test stack is. `deploy/stack.sh up` starts (or finds) it and
+//! writes these variables; the defaults match what it starts.
+
+/// Connection string of a PostgreSQL role that may create databases.
+pub fn admin_database_url() -> String {
+    var("CLOUDCONN_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+}
+
+/// OpenBao (Vault) address and root token of the dev server.
+pub fn vault_addr() -> String {
+    var("CLOUDCONN_TEST_VAULT_ADDR", "http://127.0.0.1:8200")
+}
+
+pub fn vault_token() -> String {
+    var("CLOUDCONN_TEST_VAULT_TOKEN", "cloudconn-test-root")
+}
+
+fn var(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+}

@@ -1,0 +1,5 @@
+pub mod app;
+pub mod chaos_proxy;
+pub mod env;
+pub mod fixtures;
+pub mod logs;

@@ -1,0 +1,53 @@
+//! `--dev`: the same API with no outside services, secrets encrypted on disk.
+
+use cloudconn_proto::v1 as pb;
+use cloudconn_tests::harness::{app::TestApp, fixtures};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn dev_mode_runs_the_lifecycle_for_every_provider_without_vault() {
+    let app = TestApp::builder().dev().spawn().await;
+    let canary = format!("CANARY{}", uuid::Uuid::new_v4().simple());
+    for provider in fixtures::ALL_PROVIDERS {
+        let tag = format!("d_{}", provider.as_str_name().to_lowercase());
+        create(&app, "dev", &tag, provider).await;
+        let done = complete(&app, "dev", &tag, fixtures::credentials(provider, &canary)).await.unwrap();
+        assert_eq!(done.credentials.unwrap().revision, 1);
+        // Blank fields keep the values stored in the dev store.
+        let again = complete(&app, "dev", &tag, fixtures::blank(provider)).await.unwrap();
+        assert_eq!(again.credentials.unwrap().revision, 2);
+    }
+    let list = app
+        .client
+        .clone()
+        .list_connections(pb::ListConnectionsRequest { workspace: "dev".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(list.connections.len(), 5);
+    // The dev store never writes the plaintext to disk.
+    let dir = app.dev_data_dir().unwrap();
+    for file in walk(&dir) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains(&canary), "{} holds a secret", file.display());
+    }
+    for c in list.connections {
+        app.client
+            .clone()
+            .delete_connection(pb::DeleteConnectionRequest { workspace: "dev".into(), tag: c.tag, etag: String::new() })
+            .await
+            .unwrap();
+    }
+    assert_eq!(app.pending_purges().await, 0, "dev store deletes are immediate");
+    app.finish().await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+    }
+    out
+}

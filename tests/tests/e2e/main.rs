@@ -1,0 +1,10 @@
+//! One end-to-end test binary (it links once), against the real PostgreSQL
+//! and OpenBao that `deploy/stack.sh up` provides, through the public gRPC API.
+
+mod canary;
+mod credentials;
+mod dev_mode;
+mod helpers;
+mod lifecycle;
+mod listing;
+mod service;
