@@ -135,6 +135,45 @@ impl VaultConfig {
     }
 }
 
+/// RabbitMQ: jobs, results and public events.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AmqpConfig {
+    /// `CLOUDCONN_AMQP_URL`, e.g. `amqp://guest:guest@127.0.0.1:5672/%2f`.
+    #[serde(default)]
+    pub amqp_url: Option<SecretString>,
+    /// `CLOUDCONN_AMQP_PREFIX`: prefix of every exchange and queue, default `cloudconn`.
+    #[serde(default = "default_amqp_prefix")]
+    pub amqp_prefix: String,
+}
+
+fn default_amqp_prefix() -> String {
+    "cloudconn".into()
+}
+
+impl Default for AmqpConfig {
+    fn default() -> Self {
+        Self { amqp_url: None, amqp_prefix: default_amqp_prefix() }
+    }
+}
+
+impl AmqpConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.amqp_url.is_none() {
+            return Err(ConfigError::Invalid("CLOUDCONN_AMQP_URL is required".into()));
+        }
+        let ok = !self.amqp_prefix.is_empty()
+            && self.amqp_prefix.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !ok {
+            return Err(ConfigError::Invalid("CLOUDCONN_AMQP_PREFIX must be [A-Za-z0-9._-]+".into()));
+        }
+        Ok(())
+    }
+
+    pub fn topology(&self) -> crate::amqp::topology::Topology {
+        crate::amqp::topology::Topology::new(&self.amqp_prefix)
+    }
+}
+
 /// How long any single call to PostgreSQL, Vault or RabbitMQ may take before
 /// the caller gets `UNAVAILABLE` (DESIGN.md §5: well under a caller's deadline).
 #[derive(Debug, Clone, Deserialize)]

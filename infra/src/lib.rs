@@ -1,6 +1,7 @@
 //! What cloudconn's server and worker share, and nothing domain-specific.
 //!
 //! # Layout
+//! - [`amqp`]: RabbitMQ topology, messages, trace headers, confirmed publishing.
 //! - [`config`]: the layered loader (defaults → TOML file → `CLOUDCONN_*`)
 //!   and the sections both binaries use (Vault, dependency timeouts).
 //! - [`telemetry`]: the tracing subscriber, with the log sink as a parameter.
@@ -9,6 +10,7 @@
 //! - [`vault`]: `SecretStore` on Vault / OpenBao KV v2 (vaultrs).
 //! - [`tls`]: picks the process-wide rustls crypto provider.
 
+pub mod amqp;
 pub mod config;
 pub mod secrets;
 pub mod shutdown;

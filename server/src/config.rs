@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use cloudconn_infra::config::{ConfigError, Source, TimeoutConfig, VaultConfig};
+use cloudconn_infra::config::{AmqpConfig, ConfigError, Source, TimeoutConfig, VaultConfig};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -22,6 +22,9 @@ pub struct ServerConfig {
     /// The `CLOUDCONN_VAULT_*` section (extracted separately, see `Source`).
     #[serde(skip)]
     pub vault: VaultConfig,
+    /// The `CLOUDCONN_AMQP_*` section.
+    #[serde(skip)]
+    pub amqp: AmqpConfig,
     /// The `CLOUDCONN_DEPENDENCY_TIMEOUT_MS` section.
     #[serde(skip)]
     pub timeouts: TimeoutConfig,
@@ -29,6 +32,10 @@ pub struct ServerConfig {
     /// secrets, key), default `.cloudconn-dev`.
     #[serde(default = "default_dev_data_dir")]
     pub dev_data_dir: PathBuf,
+    /// `CLOUDCONN_OUTBOX_POLL_MS`: how often the outbox relay sweeps for rows
+    /// it was not woken for (another replica's, or left by a crash), default 1000.
+    #[serde(default = "default_outbox_poll_ms")]
+    pub outbox_poll_ms: u64,
     /// `CLOUDCONN_PURGE_INTERVAL_MS`: time between passes of the secret purge
     /// retrier, default 10000.
     #[serde(default = "default_purge_interval_ms")]
@@ -43,6 +50,9 @@ fn default_pool_size() -> u32 {
 }
 fn default_dev_data_dir() -> PathBuf {
     PathBuf::from(".cloudconn-dev")
+}
+fn default_outbox_poll_ms() -> u64 {
+    1_000
 }
 fn default_purge_interval_ms() -> u64 {
     10_000
@@ -67,6 +77,7 @@ impl ServerConfig {
     pub fn from_source(source: &Source) -> Result<Self, ConfigError> {
         let mut config: Self = source.section()?;
         config.vault = source.section()?;
+        config.amqp = source.section()?;
         config.timeouts = source.section()?;
         Ok(config)
     }
@@ -85,6 +96,7 @@ impl ServerConfig {
                 ));
             }
             self.vault.validate()?;
+            self.amqp.validate()?;
         }
         Ok(())
     }
@@ -104,6 +116,10 @@ impl ServerConfig {
                 SecretString::from(format!("sqlite://{}?mode=rwc", file.display()))
             })
         })
+    }
+
+    pub fn outbox_poll(&self) -> Duration {
+        Duration::from_millis(self.outbox_poll_ms.max(10))
     }
 
     pub fn purge_interval(&self) -> Duration {
@@ -130,6 +146,9 @@ mod tests {
             ("CLOUDCONN_DEPENDENCY_TIMEOUT_MS", "2500"),
             ("CLOUDCONN_DEV_DATA_DIR", "/tmp/ccdev"),
             ("CLOUDCONN_PURGE_INTERVAL_MS", "250"),
+            ("CLOUDCONN_OUTBOX_POLL_MS", "300"),
+            ("CLOUDCONN_AMQP_URL", "amqp://guest:guest@mq:5672/%2f"),
+            ("CLOUDCONN_AMQP_PREFIX", "ccx"),
         ];
         let source = Source::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
         let c = ServerConfig::from_source(&source).unwrap();
@@ -142,9 +161,13 @@ mod tests {
         assert_eq!(c.timeouts.dependency_timeout(), Duration::from_millis(2500));
         assert_eq!(c.dev_data_dir, PathBuf::from("/tmp/ccdev"));
         assert_eq!(c.purge_interval(), Duration::from_millis(250));
+        assert_eq!(c.outbox_poll(), Duration::from_millis(300));
+        assert_eq!(c.amqp.amqp_url.as_ref().unwrap().expose_secret(), "amqp://guest:guest@mq:5672/%2f");
+        assert_eq!(c.amqp.topology().events_exchange(), "ccx.events");
         c.validate(Mode::Production).unwrap();
         // The URL carries a password: it must not show in Debug output.
         assert!(!format!("{c:?}").contains("u:p@"));
+        assert!(!format!("{c:?}").contains("guest:guest"));
     }
 
     #[test]

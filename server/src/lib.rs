@@ -17,6 +17,8 @@ pub mod dev;
 pub mod domain;
 pub mod error;
 pub mod lifecycle;
+pub mod outbox;
 pub mod secrets;
 pub mod startup;
 pub mod store;
+pub mod view;

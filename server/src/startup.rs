@@ -10,9 +10,9 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use cloudconn_infra::{secrets::SecretStore, vault::VaultStore};
+use cloudconn_infra::{amqp::publisher::Publisher, secrets::SecretStore, vault::VaultStore};
 use cloudconn_proto::v1::connection_service_server::ConnectionServiceServer;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::broadcast};
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -21,6 +21,10 @@ use crate::{
     config::{Mode, ServerConfig},
     dev::secret_store::DevSecretStore,
     lifecycle::Lifecycle,
+    outbox::{
+        broker::{AmqpBroker, Broker, InProcessBroker},
+        relay::Relay,
+    },
     secrets::purge::PurgeRetrier,
     store,
 };
@@ -35,7 +39,11 @@ pub struct App {
     listener: TcpListener,
     local_addr: SocketAddr,
     lifecycle: Lifecycle,
+    broker: Arc<dyn Broker>,
+    /// In-process event feed (`--dev`).
+    pub dev_events: Option<broadcast::Sender<String>>,
     purge_interval: Duration,
+    outbox_poll: Duration,
 }
 
 impl App {
@@ -55,12 +63,27 @@ impl App {
             store::connect(&url, config.database_pool_size, timeout).await.context("connecting to the database")?;
         store::migrate(&db).await.context("migrating the database")?;
 
+        let (broker, dev_events): (Arc<dyn Broker>, _) = match mode {
+            Mode::Production => {
+                let url = config.amqp.amqp_url.clone().context("CLOUDCONN_AMQP_URL is required")?;
+                let publisher = Publisher::new(url, "cloudconn-server relay", config.amqp.topology(), timeout);
+                (Arc::new(AmqpBroker { publisher }), None)
+            }
+            Mode::Dev => {
+                let (events, _) = broadcast::channel(1024);
+                (Arc::new(InProcessBroker { events: events.clone() }), Some(events))
+            }
+        };
+
         let local_addr = listener.local_addr()?;
         Ok(Self {
             listener,
             local_addr,
             lifecycle: Lifecycle::new(db, secrets),
+            broker,
+            dev_events,
             purge_interval: config.purge_interval(),
+            outbox_poll: config.outbox_poll(),
         })
     }
 
@@ -77,12 +100,15 @@ impl App {
             secrets: self.lifecycle.secrets.clone(),
             interval: self.purge_interval,
         };
-        let purge_token = loops.clone();
-        tasks.spawn(async move {
-            if let Err(e) = purge.run(purge_token).await {
-                tracing::error!(error = format!("{e:#}"), "secret purge loop ended");
-            }
-        });
+        let relay = Relay {
+            db: self.lifecycle.db.clone(),
+            broker: self.broker.clone(),
+            wake: self.lifecycle.outbox_wake.clone(),
+            poll: self.outbox_poll,
+            batch: 100,
+        };
+        spawn_loop(&tasks, "secret purge", purge.run(loops.clone()));
+        spawn_loop(&tasks, "outbox relay", relay.run(loops.clone()));
         tasks.close();
 
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -120,6 +146,8 @@ impl App {
             .await
             .context("gRPC server")?;
 
+        // In-flight RPCs are done; the loops finish the unit in hand (the
+        // relay publishes and marks the batch it claimed) and return.
         loops.cancel();
         if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await.is_err() {
             tracing::warn!("background tasks did not stop within the grace period");
@@ -127,4 +155,18 @@ impl App {
         self.lifecycle.db.close_by_ref().await.ok();
         Ok(())
     }
+}
+
+/// Runs a background loop on the tracker, logging how it ended.
+fn spawn_loop(
+    tasks: &TaskTracker,
+    name: &'static str,
+    work: impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+) {
+    tasks.spawn(async move {
+        match work.await {
+            Ok(()) => tracing::debug!(task = name, "stopped"),
+            Err(e) => tracing::error!(task = name, error = format!("{e:#}"), "background task failed"),
+        }
+    });
 }

@@ -41,7 +41,7 @@ impl ConnectionService for Api {
         let actor = actor(&request);
         let cmd = convert::create_command(request.into_inner())?;
         let record = self.lifecycle.create(&actor, cmd).await?;
-        Ok(Response::new(convert::connection(&record)))
+        Ok(Response::new(crate::view::connection(&record)))
     }
 
     #[tracing::instrument(skip_all, name = "CompleteConnection")]
@@ -52,7 +52,7 @@ impl ConnectionService for Api {
         let actor = actor(&request);
         let cmd = convert::complete_command(request.into_inner())?;
         let record = self.lifecycle.complete(&actor, cmd).await?;
-        Ok(Response::new(convert::connection(&record)))
+        Ok(Response::new(crate::view::connection(&record)))
     }
 
     #[tracing::instrument(skip_all, name = "ValidateConnection")]
@@ -71,7 +71,7 @@ impl ConnectionService for Api {
         let req = request.into_inner();
         let (workspace, tag) = convert::address(&req.workspace, &req.tag)?;
         let record = self.lifecycle.get(&workspace, &tag).await?;
-        Ok(Response::new(convert::connection(&record)))
+        Ok(Response::new(crate::view::connection(&record)))
     }
 
     #[tracing::instrument(skip_all, name = "ListConnections")]
@@ -87,7 +87,7 @@ impl ConnectionService for Api {
             .map(|after| page_token::encode(workspace.as_str(), filter.provider, filter.status, &after))
             .unwrap_or_default();
         Ok(Response::new(pb::ListConnectionsResponse {
-            connections: page.records.iter().map(convert::connection).collect(),
+            connections: page.records.iter().map(crate::view::connection).collect(),
             next_page_token,
         }))
     }
@@ -100,7 +100,7 @@ impl ConnectionService for Api {
         let actor = actor(&request);
         let cmd = convert::update_command(request.into_inner())?;
         let record = self.lifecycle.update(&actor, cmd).await?;
-        Ok(Response::new(convert::connection(&record)))
+        Ok(Response::new(crate::view::connection(&record)))
     }
 
     #[tracing::instrument(skip_all, name = "DeleteConnection")]

@@ -17,7 +17,9 @@
 use cloudconn_infra::secrets::{SecretFields, SecretPath, SecretStoreError};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 
-use super::{Actor, ConnectionRecord, Lifecycle, detached, lock_for_change, secret_path};
+use super::{Actor, ConnectionRecord, Lifecycle, detached, load_record, lock_for_change, secret_path};
+use cloudconn_infra::amqp::trace_context::new_traceparent;
+
 use crate::{
     domain::{
         Violations,
@@ -26,6 +28,7 @@ use crate::{
         provider::Provider,
     },
     error::AppError,
+    outbox::events::{self, EventKind},
     store::{self, audit},
 };
 
@@ -108,8 +111,11 @@ impl Lifecycle {
             },
         )
         .await?;
+        let record = load_record(&txn, saved).await?;
+        events::record_event(&txn, EventKind::CredentialsSaved, &record, &new_traceparent()).await?;
         txn.commit().await?;
-        Ok(saved)
+        self.outbox_written();
+        Ok(record.row)
     }
 
     /// Writes `fields` as the version after `expected`.

@@ -4,6 +4,8 @@ use sea_orm::{Set, SqlErr, TransactionTrait};
 use sha2::{Digest, Sha256};
 
 use super::{Actor, ConnectionRecord, Lifecycle, new_external_id, new_uid};
+use cloudconn_infra::amqp::trace_context::new_traceparent;
+
 use crate::{
     domain::{
         names::{Tag, Workspace},
@@ -11,6 +13,7 @@ use crate::{
         status::ConnectionStatus,
     },
     error::AppError,
+    outbox::events::{self, EventKind},
     store::{self, audit, connections, entities::connections::ActiveModel},
 };
 
@@ -109,8 +112,11 @@ impl Lifecycle {
             },
         )
         .await?;
+        let record = ConnectionRecord { row: inserted, last_validation: None };
+        events::record_event(&txn, EventKind::Created, &record, &new_traceparent()).await?;
         txn.commit().await?;
-        Ok(ConnectionRecord { row: inserted, last_validation: None })
+        self.outbox_written();
+        Ok(record)
     }
 }
 

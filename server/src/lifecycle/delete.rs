@@ -8,10 +8,13 @@
 
 use sea_orm::TransactionTrait;
 
-use super::{Actor, Lifecycle, detached, lock_for_change, secret_path};
+use super::{Actor, Lifecycle, detached, load_record, lock_for_change, secret_path};
+use cloudconn_infra::amqp::trace_context::new_traceparent;
+
 use crate::{
     domain::names::{Tag, Workspace},
     error::AppError,
+    outbox::events::{self, EventKind},
     store::{audit, connections, purges, validations},
 };
 
@@ -32,6 +35,8 @@ impl Lifecycle {
     async fn delete_detached(&self, actor: Actor, cmd: DeleteCommand) -> Result<(), AppError> {
         let txn = self.db.begin().await?;
         let row = lock_for_change(&txn, &cmd.workspace, &cmd.tag, &cmd.etag).await?;
+        // The event carries the connection as it was.
+        let before = load_record(&txn, row.clone()).await?;
         connections::delete(&txn, row.id).await?;
         validations::delete_for_connection(&txn, row.id).await?;
         // Queued even when no revision was saved: a completion whose commit
@@ -50,7 +55,9 @@ impl Lifecycle {
             },
         )
         .await?;
+        events::record_event(&txn, EventKind::Deleted, &before, &new_traceparent()).await?;
         txn.commit().await?;
+        self.outbox_written();
 
         match self.secrets.destroy(&secret_path(&row)).await {
             Ok(()) => {

@@ -15,7 +15,8 @@ mod update;
 use std::{future::Future, sync::Arc};
 
 use cloudconn_infra::secrets::{SecretPath, SecretStore};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 pub use complete::CompleteCommand;
@@ -48,12 +49,31 @@ pub struct Actor {
 pub struct Lifecycle {
     pub db: DatabaseConnection,
     pub secrets: Arc<dyn SecretStore>,
+    /// Poked after every commit that wrote outbox rows, so the relay
+    /// publishes at once instead of at its next poll.
+    pub outbox_wake: Arc<Notify>,
 }
 
 impl Lifecycle {
     pub fn new(db: DatabaseConnection, secrets: Arc<dyn SecretStore>) -> Self {
-        Self { db, secrets }
+        Self { db, secrets, outbox_wake: Arc::new(Notify::new()) }
     }
+}
+
+impl Lifecycle {
+    /// Call after committing a transaction that wrote outbox rows.
+    fn outbox_written(&self) {
+        self.outbox_wake.notify_one();
+    }
+}
+
+/// A row with its last validation, read on `db` (a transaction, inside one).
+async fn load_record(db: &impl ConnectionTrait, row: connections::Model) -> Result<ConnectionRecord, sea_orm::DbErr> {
+    let last_validation = match row.last_validation_id {
+        Some(id) => crate::store::validations::find(db, &row.workspace, id).await?,
+        None => None,
+    };
+    Ok(ConnectionRecord { row, last_validation })
 }
 
 /// Where a connection's credentials live in the secret store.

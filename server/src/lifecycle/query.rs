@@ -37,11 +37,7 @@ impl Lifecycle {
 
     /// Attaches the last validation to a row.
     pub async fn record(&self, row: Model) -> Result<ConnectionRecord, AppError> {
-        let last_validation = match row.last_validation_id {
-            Some(id) => validations::find(&self.db, &row.workspace, id).await?,
-            None => None,
-        };
-        Ok(ConnectionRecord { row, last_validation })
+        Ok(super::load_record(&self.db, row).await?)
     }
 
     pub async fn list(&self, query: ListQuery) -> Result<ListPage, AppError> {

@@ -2,7 +2,9 @@
 
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 
-use super::{Actor, ConnectionRecord, Lifecycle, json_column, lock_for_change};
+use super::{Actor, ConnectionRecord, Lifecycle, json_column, load_record, lock_for_change};
+use cloudconn_infra::amqp::trace_context::new_traceparent;
+
 use crate::{
     domain::{
         Violations,
@@ -10,6 +12,7 @@ use crate::{
         provider::{Provider, check_scopes},
     },
     error::AppError,
+    outbox::events::{self, EventKind},
     store::{self, audit},
 };
 
@@ -81,7 +84,10 @@ impl Lifecycle {
             },
         )
         .await?;
+        let record = load_record(&txn, saved).await?;
+        events::record_event(&txn, EventKind::Updated, &record, &new_traceparent()).await?;
         txn.commit().await?;
-        self.record(saved).await
+        self.outbox_written();
+        Ok(record)
     }
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod connections;
 pub mod entities;
 pub mod migrations;
+pub mod outbox;
 pub mod purges;
 pub mod validations;
 
@@ -19,7 +20,13 @@ use secrecy::{ExposeSecret, SecretString};
 /// Opens the pool. Acquire and connect time out at the dependency timeout, so
 /// a down database gives a prompt `UNAVAILABLE` instead of a hung RPC.
 pub async fn connect(url: &SecretString, pool_size: u32, timeout: Duration) -> Result<DatabaseConnection, DbErr> {
-    let mut options = ConnectOptions::new(url.expose_secret().to_owned());
+    let url = url.expose_secret();
+    // SQLite allows one writer, and a transaction that reads before it
+    // writes fails (SQLITE_BUSY, not retried) if another connection wrote in
+    // between. One connection serialises transactions instead: right for
+    // the single-node and --dev uses SQLite is for.
+    let pool_size = if url.starts_with("sqlite:") { 1 } else { pool_size };
+    let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(pool_size)
         .min_connections(1)

@@ -4,7 +4,10 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use cloudconn_infra::config::{TimeoutConfig, VaultConfig};
+use cloudconn_infra::{
+    amqp::topology::Topology,
+    config::{AmqpConfig, TimeoutConfig, VaultConfig},
+};
 use cloudconn_proto::v1::connection_service_client::ConnectionServiceClient;
 use cloudconn_server::{
     config::{Mode, ServerConfig},
@@ -17,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 
-use super::{chaos_proxy::ChaosProxy, env, logs};
+use super::{amqp::EventSubscriber, chaos_proxy::ChaosProxy, env, logs};
 
 /// Which database the app uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +35,7 @@ pub struct TestAppBuilder {
     backend: Backend,
     mode: Mode,
     vault_proxy: bool,
+    amqp_proxy: bool,
     dependency_timeout: Duration,
 }
 
@@ -51,6 +55,12 @@ impl TestAppBuilder {
     /// Puts a chaos proxy between the server and Vault.
     pub fn with_vault_proxy(mut self) -> Self {
         self.vault_proxy = true;
+        self
+    }
+
+    /// Puts a chaos proxy between the server and RabbitMQ.
+    pub fn with_amqp_proxy(mut self) -> Self {
+        self.amqp_proxy = true;
         self
     }
 
@@ -84,6 +94,18 @@ impl TestAppBuilder {
             None => env::vault_addr(),
         };
         let vault_prefix = format!("cc_test_{id}");
+        let amqp_proxy = if self.amqp_proxy {
+            let upstream: SocketAddr = "127.0.0.1:5672".parse().expect("addr");
+            Some(ChaosProxy::start(upstream).await.expect("proxy"))
+        } else {
+            None
+        };
+        let amqp_url = match &amqp_proxy {
+            Some(p) => env::amqp_url().replace("127.0.0.1:5672", &p.addr().to_string()),
+            None => env::amqp_url(),
+        };
+        let amqp = AmqpConfig { amqp_url: Some(SecretString::from(amqp_url)), amqp_prefix: format!("cc_test_{id}") };
+        let topology = amqp.topology();
 
         let config = ServerConfig {
             listen: "127.0.0.1:0".into(),
@@ -95,9 +117,11 @@ impl TestAppBuilder {
                 vault_mount: "secret".into(),
                 vault_prefix: vault_prefix.clone(),
             },
+            amqp,
             timeouts: TimeoutConfig { dependency_timeout_ms: self.dependency_timeout.as_millis() as u64 },
             dev_data_dir: scratch.join("dev"),
             purge_interval_ms: 200,
+            outbox_poll_ms: 200,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let app = App::build(&config, self.mode, listener).await.expect("build app");
@@ -116,11 +140,13 @@ impl TestAppBuilder {
             vault: vault_client(),
             vault_prefix,
             vault_proxy,
+            amqp_proxy,
             pg_database,
             scratch,
             shutdown,
             server: Some(server),
             mode: self.mode,
+            topology,
         }
     }
 }
@@ -152,7 +178,10 @@ pub struct TestApp {
     pub vault: VaultClient,
     pub vault_prefix: String,
     pub vault_proxy: Option<ChaosProxy>,
+    pub amqp_proxy: Option<ChaosProxy>,
     pub mode: Mode,
+    /// This test's exchanges and queues (unique prefix).
+    pub topology: Topology,
     pg_database: Option<String>,
     scratch: PathBuf,
     shutdown: CancellationToken,
@@ -165,6 +194,7 @@ impl TestApp {
             backend: Backend::Postgres,
             mode: Mode::Production,
             vault_proxy: false,
+            amqp_proxy: false,
             dependency_timeout: Duration::from_secs(2),
         }
     }
@@ -230,9 +260,38 @@ impl TestApp {
         row.try_get::<i64>("", "n").expect("count")
     }
 
-    /// Stops the server, checks it stopped cleanly, drops the database and
-    /// the Vault prefix.
+    /// Subscribes to this app's public events (binding `#` sees all).
+    pub async fn subscribe_events(&self, binding: &str) -> EventSubscriber {
+        EventSubscriber::bind(&self.topology, binding).await
+    }
+
+    /// Outbox rows not yet published.
+    pub async fn unsent_outbox(&self) -> i64 {
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) AS n FROM outbox WHERE sent_time IS NULL"))
+            .await
+            .expect("count outbox")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("count")
+    }
+
+    /// Checks the invariants every test must leave true (every outbox row
+    /// published, nothing dead-lettered), stops the server, and drops the
+    /// database, the Vault prefix and the queues.
     pub async fn finish(mut self) {
+        if self.mode == Mode::Production {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while self.unsent_outbox().await > 0 {
+                assert!(tokio::time::Instant::now() < deadline, "outbox rows left unpublished");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let connection = super::amqp::connect().await;
+            let channel = connection.create_channel().await.expect("channel");
+            assert_eq!(super::amqp::depth(&channel, &self.topology.dead_letter_queue()).await, 0, "dead-lettered jobs");
+            let _ = connection.close(0, "done".into()).await;
+        }
         self.shutdown.cancel();
         if let Some(server) = self.server.take() {
             let result = tokio::time::timeout(Duration::from_secs(15), server).await;
@@ -247,6 +306,7 @@ impl TestApp {
         }
         if self.mode == Mode::Production {
             destroy_prefix(&self.vault, &self.vault_prefix).await;
+            super::amqp::delete_topology(&self.topology).await;
         }
         let _ = std::fs::remove_dir_all(&self.scratch);
     }

@@ -18,3 +18,8 @@ pub fn vault_token() -> String {
 fn var(name: &str, default: &str) -> String {
     std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
 }
+
+/// RabbitMQ.
+pub fn amqp_url() -> String {
+    var("CLOUDCONN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")
+}

@@ -1,3 +1,4 @@
+pub mod amqp;
 pub mod app;
 pub mod chaos_proxy;
 pub mod env;

@@ -28,6 +28,8 @@ async fn lifecycle_with_canary(app: &TestApp) {
     let canary = format!("CANARY{}", uuid::Uuid::new_v4().simple());
     let mut seen = Seen::default();
     let mut client = app.client.clone();
+    let mut events =
+        (app.mode == cloudconn_server::config::Mode::Production).then_some(app.subscribe_events("#").await);
 
     for provider in fixtures::ALL_PROVIDERS {
         let tag = format!("k_{}", provider.as_str_name().to_lowercase());
@@ -96,6 +98,12 @@ async fn lifecycle_with_canary(app: &TestApp) {
     }
 
     assert!(!seen.0.contains(&canary), "a response carried a secret");
+    if let Some(events) = events.as_mut() {
+        // 5 × (created, credentials_saved ×2, updated) + gcp_bad created + 6 deletes.
+        let received = events.take(5 * 4 + 1 + 6, std::time::Duration::from_secs(10)).await;
+        assert!(received.iter().any(|e| e.raw.contains("secretFieldsSet")), "events show which secrets are set");
+        assert!(!received.iter().any(|e| e.raw.contains(&canary)), "an event carried a secret");
+    }
     let dump = app.dump_database().await;
     assert!(dump.contains("CompleteConnection"), "the dump sees the audit table");
     assert!(!dump.contains(&canary), "the database holds a secret");

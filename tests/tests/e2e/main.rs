@@ -4,6 +4,7 @@
 mod canary;
 mod credentials;
 mod dev_mode;
+mod events;
 mod helpers;
 mod lifecycle;
 mod listing;

@@ -1,0 +1,112 @@
+//! The messages between server and worker. JSON, with a format version so a
+//! rolling upgrade can tell old messages from new ones. None carries a secret:
+//! the worker reads the credential revision from Vault itself.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Format version of both message types.
+pub const MESSAGE_VERSION: u32 = 1;
+
+/// "Validate revision N of this connection." Published by the server's
+/// outbox relay to `<p>.jobs` / `validate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationJob {
+    pub version: u32,
+    pub validation_id: String,
+    pub connection_id: String,
+    pub workspace: String,
+    pub tag: String,
+    /// `aws`, `gcp`, `azure`, `mongodb_atlas`, `neo4j_aura`.
+    pub provider: String,
+    /// The Vault KV version to read and probe.
+    pub revision: u64,
+    pub scopes: Vec<String>,
+    /// AWS only: the `sts:ExternalId` to present.
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+/// A probe's classified failure (`Validation.error`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeError {
+    /// INVALID_CREDENTIALS, ACCESS_DENIED, RESOURCE_NOT_FOUND, EXTERNAL_ID_MISMATCH,
+    /// MALFORMED_CREDENTIALS, PROVIDER_UNAVAILABLE, TIMEOUT.
+    pub code: String,
+    pub message: String,
+    pub hint: String,
+    pub retryable: bool,
+    #[serde(default)]
+    pub missing_permissions: Vec<String>,
+}
+
+/// Whether one requested scope is usable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeCheck {
+    pub scope: String,
+    pub granted: bool,
+    #[serde(default)]
+    pub missing_permissions: Vec<String>,
+}
+
+/// How a validation ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded {
+        identity: BTreeMap<String, String>,
+        scope_checks: Vec<ScopeCheck>,
+        warnings: Vec<String>,
+    },
+    Failed {
+        error: ProbeError,
+        #[serde(default)]
+        scope_checks: Vec<ScopeCheck>,
+        #[serde(default)]
+        warnings: Vec<String>,
+    },
+}
+
+/// The worker's report, published to `<p>.results`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationResult {
+    pub version: u32,
+    pub validation_id: String,
+    pub connection_id: String,
+    pub workspace: String,
+    pub revision: u64,
+    /// Probe attempts made (retries included).
+    pub attempts: u32,
+    /// RFC 3339 times the worker started and finished.
+    pub start_time: String,
+    pub end_time: String,
+    pub outcome: Outcome,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_round_trip_as_tagged_json() {
+        let result = ValidationResult {
+            version: MESSAGE_VERSION,
+            validation_id: "v".into(),
+            connection_id: "c".into(),
+            workspace: "w".into(),
+            revision: 3,
+            attempts: 2,
+            start_time: "2026-01-01T00:00:00Z".into(),
+            end_time: "2026-01-01T00:00:01Z".into(),
+            outcome: Outcome::Failed {
+                error: ProbeError { code: "ACCESS_DENIED".into(), ..Default::default() },
+                scope_checks: vec![],
+                warnings: vec![],
+            },
+        };
+        let json = serde_json::to_value(&result).unwrap();
+        assert_eq!(json["outcome"]["state"], "failed");
+        assert_eq!(serde_json::from_value::<ValidationResult>(json).unwrap(), result);
+    }
+}

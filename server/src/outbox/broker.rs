@@ -1,0 +1,64 @@
+//! Where the relay publishes: RabbitMQ in production, an in-process channel
+//! in `--dev`. Either way `publish_all` returns only once every message is
+//! accepted, so the relay can mark the rows sent.
+
+use cloudconn_infra::amqp::publisher::{Outgoing, PublishError, Publisher};
+use tokio::sync::broadcast;
+
+use super::cloudevents;
+use crate::store::entities::outbox::Model;
+
+#[async_trait::async_trait]
+pub trait Broker: Send + Sync + 'static {
+    async fn publish_all(&self, rows: &[Model]) -> Result<(), PublishError>;
+}
+
+/// RabbitMQ, with publisher confirms.
+pub struct AmqpBroker {
+    pub publisher: Publisher,
+}
+
+#[async_trait::async_trait]
+impl Broker for AmqpBroker {
+    async fn publish_all(&self, rows: &[Model]) -> Result<(), PublishError> {
+        let topology = self.publisher.topology();
+        let messages: Vec<Outgoing> = rows
+            .iter()
+            .map(|row| {
+                let is_job = row.kind == crate::store::outbox::Kind::Job.as_str();
+                Outgoing {
+                    exchange: if is_job { topology.jobs_exchange() } else { topology.events_exchange() },
+                    routing_key: row.routing_key.clone(),
+                    payload: row.payload.clone().into_bytes(),
+                    message_id: row.id.to_string(),
+                    content_type: if is_job { "application/json" } else { cloudevents::CONTENT_TYPE },
+                    traceparent: row.traceparent.clone(),
+                    // A job nobody would receive is an error; an event
+                    // without subscribers is normal.
+                    mandatory: is_job,
+                }
+            })
+            .collect();
+        self.publisher.publish_all(&messages).await
+    }
+}
+
+/// `--dev`: events go to in-process subscribers. Validation jobs are not
+/// handled in process yet, so the relay leaves them queued.
+pub struct InProcessBroker {
+    pub events: broadcast::Sender<String>,
+}
+
+#[async_trait::async_trait]
+impl Broker for InProcessBroker {
+    async fn publish_all(&self, rows: &[Model]) -> Result<(), PublishError> {
+        if rows.iter().any(|r| r.kind != crate::store::outbox::Kind::Event.as_str()) {
+            return Err(PublishError::Refused("dev mode has no in-process validation queue yet".into()));
+        }
+        for row in rows {
+            // No receiver is fine: nobody is watching.
+            let _ = self.events.send(row.payload.clone());
+        }
+        Ok(())
+    }
+}

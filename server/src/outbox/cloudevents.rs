@@ -1,0 +1,82 @@
+//! The public event envelope: CloudEvents 1.0, structured JSON mode
+//! (`application/cloudevents+json`), with the connection as proto3 JSON in
+//! `data` — the same shape gRPC clients see, field names in lowerCamelCase.
+//!
+//! proto3 JSON comes from `prost-reflect` over the descriptor set the proto
+//! crate already builds for reflection, so the generated types stay plain
+//! prost and the mapping (enum names, int64 as strings, RFC 3339 timestamps)
+//! is the standard one, not hand-written.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use cloudconn_proto::v1 as pb;
+use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
+
+/// The content type of a structured-mode CloudEvent.
+pub const CONTENT_TYPE: &str = "application/cloudevents+json";
+
+static CONNECTION: LazyLock<MessageDescriptor> = LazyLock::new(|| {
+    DescriptorPool::decode(cloudconn_proto::FILE_DESCRIPTOR_SET)
+        .expect("the proto crate's descriptor set decodes")
+        .get_message_by_name("cloudconn.v1.Connection")
+        .expect("cloudconn.v1.Connection is in the descriptor set")
+});
+
+/// The proto3 JSON of a connection.
+pub fn connection_json(connection: &pb::Connection) -> serde_json::Value {
+    let bytes = connection.encode_to_vec();
+    match DynamicMessage::decode(CONNECTION.clone(), bytes.as_slice()) {
+        Ok(message) => serde_json::to_value(&message).unwrap_or(serde_json::Value::Null),
+        Err(_) => serde_json::Value::Null,
+    }
+}
+
+/// A full event body.
+pub fn envelope(id: &str, event: &str, time: DateTime<Utc>, connection: &pb::Connection) -> serde_json::Value {
+    serde_json::json!({
+        "specversion": "1.0",
+        "id": id,
+        "source": format!("/workspaces/{}/connections/{}", connection.workspace, connection.tag),
+        "type": format!("cloudconn.connection.{event}.v1"),
+        "subject": connection.tag,
+        "time": time.to_rfc3339_opts(SecondsFormat::Micros, true),
+        "datacontenttype": "application/json",
+        "data": connection_json(connection),
+    })
+}
+
+/// The routing key on the events exchange: `<workspace>.connection.<event>`.
+pub fn routing_key(workspace: &str, event: &str) -> String {
+    format!("{workspace}.connection.{event}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_uses_proto3_json_names() {
+        let connection = pb::Connection {
+            workspace: "acme".into(),
+            tag: "prod_aws".into(),
+            external_id: "x".repeat(32),
+            display_name: "Prod".into(),
+            provider: pb::Provider::Aws.into(),
+            credentials: Some(pb::CredentialsView { revision: 3, ..Default::default() }),
+            ..Default::default()
+        };
+        let time = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let e = envelope("id-1", "created", time, &connection);
+        assert_eq!(e["type"], "cloudconn.connection.created.v1");
+        assert_eq!(e["source"], "/workspaces/acme/connections/prod_aws");
+        assert_eq!(e["subject"], "prod_aws");
+        assert_eq!(e["time"], "2023-11-14T22:13:20.000000Z");
+        assert_eq!(e["data"]["externalId"], "x".repeat(32));
+        assert_eq!(e["data"]["displayName"], "Prod");
+        assert_eq!(e["data"]["provider"], "PROVIDER_AWS");
+        assert_eq!(e["data"]["credentials"]["revision"], "3", "int64 is a string in proto3 JSON");
+        assert_eq!(routing_key("acme", "created"), "acme.connection.created");
+    }
+}

@@ -1,0 +1,79 @@
+//! What lifecycle changes write to the outbox, inside their transaction.
+
+use cloudconn_infra::amqp::messages::ValidationJob;
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::cloudevents;
+use crate::{
+    lifecycle::ConnectionRecord,
+    store::{self, outbox},
+};
+
+/// The public lifecycle events (DESIGN.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Created,
+    CredentialsSaved,
+    ValidationRequested,
+    Activated,
+    ValidationFailed,
+    Updated,
+    Deleted,
+}
+
+impl EventKind {
+    /// The name in the routing key and the CloudEvents type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::CredentialsSaved => "credentials_saved",
+            Self::ValidationRequested => "validation_requested",
+            Self::Activated => "activated",
+            Self::ValidationFailed => "validation_failed",
+            Self::Updated => "updated",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
+/// Writes the event for `record` (the connection after the change; for a
+/// delete, as it was). The outbox row id is the CloudEvents id, stable
+/// across redeliveries so subscribers can de-duplicate.
+pub async fn record_event(
+    txn: &impl ConnectionTrait,
+    kind: EventKind,
+    record: &ConnectionRecord,
+    traceparent: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let id = Uuid::new_v4();
+    let connection = crate::view::connection(record);
+    let body = cloudevents::envelope(&id.to_string(), kind.as_str(), store::now(), &connection);
+    outbox::enqueue(
+        txn,
+        id,
+        outbox::Kind::Event,
+        &cloudevents::routing_key(&record.row.workspace, kind.as_str()),
+        body.to_string(),
+        traceparent,
+    )
+    .await
+}
+
+/// Writes a validation job. Its outbox id is the message id.
+pub async fn record_job(
+    txn: &impl ConnectionTrait,
+    job: &ValidationJob,
+    traceparent: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let payload = serde_json::to_string(job).map_err(|e| sea_orm::DbErr::Custom(format!("encode job: {e}")))?;
+    outbox::enqueue(
+        txn,
+        Uuid::new_v4(),
+        outbox::Kind::Job,
+        cloudconn_infra::amqp::topology::VALIDATE_KEY,
+        payload,
+        traceparent,
+    )
+    .await
+}

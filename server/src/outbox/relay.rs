@@ -1,0 +1,81 @@
+//! The outbox relay: publishes committed outbox rows and marks them sent.
+//!
+//! 1. In a transaction, claim a batch of unsent rows (`FOR UPDATE SKIP LOCKED`).
+//! 2. Publish them all and wait for every confirm.
+//! 3. Mark them sent, commit.
+//!
+//! A crash between 2 and 3 republishes the batch: delivery is at least
+//! once, and each message keeps its id for de-duplication. A full batch
+//! loops at once; otherwise the relay sleeps until a local commit wakes it
+//! or the poll interval passes (rows from other replicas, or left over).
+
+use std::{sync::Arc, time::Duration};
+
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::broker::Broker;
+use crate::store::outbox;
+
+/// Longest back-off after repeated failures (broker or database down).
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+pub struct Relay {
+    pub db: DatabaseConnection,
+    pub broker: Arc<dyn Broker>,
+    /// Poked after every commit that wrote outbox rows.
+    pub wake: Arc<Notify>,
+    pub poll: Duration,
+    /// Rows per transaction.
+    pub batch: u64,
+}
+
+impl Relay {
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut failures = 0u32;
+        loop {
+            // Register for a wake-up *before* looking at the table: a commit
+            // that lands while the query runs still wakes the next wait.
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+
+            let wait = match self.pass().await {
+                Ok(n) if n as u64 == self.batch => {
+                    failures = 0;
+                    continue;
+                }
+                Ok(_) => {
+                    failures = 0;
+                    self.poll
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::warn!(error = format!("{e:#}"), failures, "outbox relay pass failed");
+                    (Duration::from_millis(100) * 2u32.saturating_pow(failures.min(8))).min(MAX_BACKOFF)
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = &mut notified, if failures == 0 => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// One claim → publish → mark round. Returns the rows published.
+    pub async fn pass(&self) -> anyhow::Result<usize> {
+        let txn = self.db.begin().await?;
+        let rows = outbox::claim(&txn, self.batch).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        self.broker.publish_all(&rows).await?;
+        let n = rows.len();
+        outbox::mark_sent(&txn, rows.into_iter().map(|r| r.id).collect()).await?;
+        txn.commit().await?;
+        tracing::debug!(published = n, "outbox rows published");
+        Ok(n)
+    }
+}

@@ -1,0 +1,82 @@
+//! The transactional outbox table: rows written with the change that caused
+//! them, claimed and marked sent by the relay.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+    sea_query::{Expr, LockBehavior, LockType},
+};
+use uuid::Uuid;
+
+use super::entities::outbox::{ActiveModel, Column, Entity, Model};
+
+/// What a row is, which decides where the relay publishes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A public CloudEvent for `<p>.events`.
+    Event,
+    /// A validation job for `<p>.jobs`.
+    Job,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Event => "event",
+            Self::Job => "job",
+        }
+    }
+}
+
+/// Appends a message to the outbox in the caller's transaction.
+pub async fn enqueue(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    kind: Kind,
+    routing_key: &str,
+    payload: String,
+    traceparent: &str,
+) -> Result<(), sea_orm::DbErr> {
+    ActiveModel {
+        id: Set(id),
+        kind: Set(kind.as_str().to_owned()),
+        routing_key: Set(routing_key.to_owned()),
+        payload: Set(payload),
+        traceparent: Set(Some(traceparent.to_owned())),
+        create_time: Set(super::now()),
+        sent_time: Set(None),
+    }
+    .insert(txn)
+    .await
+    .map(|_| ())
+}
+
+/// Claims up to `limit` unsent rows, oldest first, locking them until the
+/// transaction ends. `SKIP LOCKED` lets several relays (one per replica)
+/// share the table without waiting on or double-publishing each other's
+/// rows. SQLite (single node) has no row locks; its writer lock suffices.
+pub async fn claim(txn: &impl ConnectionTrait, limit: u64) -> Result<Vec<Model>, sea_orm::DbErr> {
+    let mut query = Entity::find()
+        .filter(Column::SentTime.is_null())
+        .order_by_asc(Column::CreateTime)
+        .order_by_asc(Column::Id)
+        .limit(limit);
+    if super::supports_row_locks(txn.get_database_backend()) {
+        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    query.all(txn).await
+}
+
+pub async fn mark_sent(txn: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<(), sea_orm::DbErr> {
+    Entity::update_many()
+        .col_expr(Column::SentTime, Expr::value(super::now()))
+        .filter(Column::Id.is_in(ids))
+        .exec(txn)
+        .await
+        .map(|_| ())
+}
+
+/// Rows not yet published.
+pub async fn unsent(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
+    Entity::find().filter(Column::SentTime.is_null()).count(db).await
+}

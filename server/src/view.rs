@@ -1,0 +1,116 @@
+//! The API view of stored rows: `Connection` and `Validation` messages.
+//! Used by the RPC responses and by the events (same shape, DESIGN.md §4).
+//! Rows hold no secret values, so nothing here can leak one.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use cloudconn_proto::v1 as pb;
+use prost_types::Timestamp;
+
+use crate::{
+    domain::{
+        provider::Provider,
+        status::{ConnectionStatus, ValidationState},
+    },
+    lifecycle::ConnectionRecord,
+    store::entities::validations,
+};
+
+pub fn provider_to_proto(p: Provider) -> pb::Provider {
+    match p {
+        Provider::Aws => pb::Provider::Aws,
+        Provider::Gcp => pb::Provider::Gcp,
+        Provider::Azure => pb::Provider::Azure,
+        Provider::MongodbAtlas => pb::Provider::MongodbAtlas,
+        Provider::Neo4jAura => pb::Provider::Neo4jAura,
+    }
+}
+
+pub fn status_to_proto(s: Option<ConnectionStatus>) -> pb::ConnectionStatus {
+    match s {
+        None => pb::ConnectionStatus::Unspecified,
+        Some(ConnectionStatus::Pending) => pb::ConnectionStatus::Pending,
+        Some(ConnectionStatus::Active) => pb::ConnectionStatus::Active,
+        Some(ConnectionStatus::Failed) => pb::ConnectionStatus::Failed,
+    }
+}
+
+pub fn validation_state_to_proto(s: Option<ValidationState>) -> pb::ValidationState {
+    match s {
+        None => pb::ValidationState::Unspecified,
+        Some(ValidationState::Queued) => pb::ValidationState::Queued,
+        Some(ValidationState::Running) => pb::ValidationState::Running,
+        Some(ValidationState::Succeeded) => pb::ValidationState::Succeeded,
+        Some(ValidationState::Failed) => pb::ValidationState::Failed,
+        Some(ValidationState::Superseded) => pb::ValidationState::Superseded,
+    }
+}
+
+pub fn timestamp(t: DateTime<Utc>) -> Timestamp {
+    Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0) }
+}
+
+fn json<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// The API view of a connection.
+pub fn connection(record: &ConnectionRecord) -> pb::Connection {
+    let row = &record.row;
+    let provider = Provider::from_db(&row.provider);
+    let fields: HashMap<String, String> = json(&row.credential_fields);
+    pb::Connection {
+        workspace: row.workspace.clone(),
+        tag: row.tag.clone(),
+        uid: row.id.to_string(),
+        provider: provider.map_or(pb::Provider::Unspecified, provider_to_proto).into(),
+        display_name: row.display_name.clone(),
+        description: row.description.clone(),
+        scopes: json(&row.scopes),
+        status: status_to_proto(ConnectionStatus::from_db(&row.status)).into(),
+        external_id: row.external_id.clone().unwrap_or_default(),
+        credentials: Some(pb::CredentialsView {
+            fields,
+            secret_fields_set: json(&row.secret_fields_set),
+            revision: row.revision,
+            active_revision: row.active_revision,
+            update_time: row.credentials_update_time.map(timestamp),
+        }),
+        last_validation: record.last_validation.as_ref().map(validation),
+        etag: crate::domain::etag::etag(row.id, row.version),
+        create_time: Some(timestamp(row.create_time)),
+        update_time: Some(timestamp(row.update_time)),
+    }
+}
+
+// The `error` and `scope_checks` JSON columns hold the worker's message
+// types as received, so one shape serves the queue and the database.
+use cloudconn_infra::amqp::messages::{ProbeError as StoredValidationError, ScopeCheck as StoredScopeCheck};
+
+pub fn validation(v: &validations::Model) -> pb::Validation {
+    let error: Option<StoredValidationError> = v.error.as_deref().and_then(|e| serde_json::from_str(e).ok());
+    let checks: Vec<StoredScopeCheck> = json(&v.scope_checks);
+    pb::Validation {
+        id: v.id.to_string(),
+        state: validation_state_to_proto(ValidationState::from_db(&v.state)).into(),
+        revision: v.revision,
+        attempts: v.attempts,
+        create_time: Some(timestamp(v.create_time)),
+        start_time: v.start_time.map(timestamp),
+        end_time: v.end_time.map(timestamp),
+        error: error.map(|e| pb::ValidationError {
+            code: e.code,
+            message: e.message,
+            hint: e.hint,
+            retryable: e.retryable,
+            missing_permissions: e.missing_permissions,
+        }),
+        scope_checks: checks
+            .into_iter()
+            .map(|c| pb::ScopeCheck { scope: c.scope, granted: c.granted, missing_permissions: c.missing_permissions })
+            .collect(),
+        identity: json(&v.identity),
+        warnings: json(&v.warnings),
+    }
+}
