@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod lifecycle;
 pub mod outbox;
+pub mod results;
 pub mod secrets;
 pub mod startup;
 pub mod store;

@@ -10,7 +10,14 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use cloudconn_infra::{amqp::publisher::Publisher, secrets::SecretStore, vault::VaultStore};
+use cloudconn_infra::{
+    amqp::{
+        consumer::{self as amqp_consumer, ConsumerSettings},
+        publisher::Publisher,
+    },
+    secrets::SecretStore,
+    vault::VaultStore,
+};
 use cloudconn_proto::v1::connection_service_server::ConnectionServiceServer;
 use tokio::{net::TcpListener, sync::broadcast};
 use tokio_stream::wrappers::TcpListenerStream;
@@ -25,6 +32,7 @@ use crate::{
         broker::{AmqpBroker, Broker, InProcessBroker},
         relay::Relay,
     },
+    results::consumer::ResultHandler,
     secrets::purge::PurgeRetrier,
     store,
 };
@@ -42,6 +50,8 @@ pub struct App {
     broker: Arc<dyn Broker>,
     /// In-process event feed (`--dev`).
     pub dev_events: Option<broadcast::Sender<String>>,
+    /// Where validation results come from (production only).
+    results_consumer: Option<ConsumerSettings>,
     purge_interval: Duration,
     outbox_poll: Duration,
 }
@@ -63,24 +73,36 @@ impl App {
             store::connect(&url, config.database_pool_size, timeout).await.context("connecting to the database")?;
         store::migrate(&db).await.context("migrating the database")?;
 
-        let (broker, dev_events): (Arc<dyn Broker>, _) = match mode {
+        let (broker, dev_events, results_consumer): (Arc<dyn Broker>, _, _) = match mode {
             Mode::Production => {
                 let url = config.amqp.amqp_url.clone().context("CLOUDCONN_AMQP_URL is required")?;
-                let publisher = Publisher::new(url, "cloudconn-server relay", config.amqp.topology(), timeout);
-                (Arc::new(AmqpBroker { publisher }), None)
+                let topology = config.amqp.topology();
+                let publisher = Publisher::new(url.clone(), "cloudconn-server relay", topology.clone(), timeout);
+                let results = ConsumerSettings {
+                    url,
+                    name: "cloudconn-server results".into(),
+                    queue: topology.results_queue(),
+                    topology,
+                    concurrency: 16,
+                    timeout,
+                };
+                (Arc::new(AmqpBroker { publisher }), None, Some(results))
             }
             Mode::Dev => {
                 let (events, _) = broadcast::channel(1024);
-                (Arc::new(InProcessBroker { events: events.clone() }), Some(events))
+                (Arc::new(InProcessBroker { events: events.clone() }), Some(events), None)
             }
         };
+        let mut lifecycle = Lifecycle::new(db, secrets);
+        lifecycle.validation_enabled = mode == Mode::Production;
 
         let local_addr = listener.local_addr()?;
         Ok(Self {
             listener,
             local_addr,
-            lifecycle: Lifecycle::new(db, secrets),
+            lifecycle,
             broker,
+            results_consumer,
             dev_events,
             purge_interval: config.purge_interval(),
             outbox_poll: config.outbox_poll(),
@@ -108,6 +130,10 @@ impl App {
             batch: 100,
         };
         spawn_loop(&tasks, "secret purge", purge.run(loops.clone()));
+        if let Some(settings) = self.results_consumer {
+            let handler = Arc::new(ResultHandler { lifecycle: self.lifecycle.clone() });
+            spawn_loop(&tasks, "results consumer", amqp_consumer::run(settings, handler, loops.clone()));
+        }
         spawn_loop(&tasks, "outbox relay", relay.run(loops.clone()));
         tasks.close();
 

@@ -1,13 +1,14 @@
-//! `cloudconn-worker [--config FILE]`.
+//! `cloudconn-worker [--config FILE]`: loads the configuration, starts
+//! logging, and consumes validation jobs until SIGINT/SIGTERM.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use anyhow::Context;
 use cloudconn_infra::{
     telemetry::{self, LogFormat},
     vault::VaultStore,
 };
-use cloudconn_worker::config::WorkerConfig;
+use cloudconn_worker::{Worker, config::WorkerConfig, probe::Probes};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -23,11 +24,8 @@ async fn main() -> anyhow::Result<()> {
     cloudconn_infra::tls::install_crypto_provider();
     let config = WorkerConfig::load(file.as_deref())?;
     config.validate()?;
-    let _vault = VaultStore::new(&config.vault, config.timeouts.dependency_timeout())?;
-    tracing::warn!(
-        concurrency = config.worker_concurrency,
-        "cloudconn-worker started; job consumption is not implemented yet (validation pipeline), waiting for shutdown"
-    );
-    cloudconn_infra::shutdown::on_signal().cancelled().await;
-    Ok(())
+    let vault = VaultStore::new(&config.vault, config.timeouts.dependency_timeout())?;
+    let shutdown = cloudconn_infra::shutdown::on_signal();
+    tracing::info!(concurrency = config.worker_concurrency, "cloudconn-worker starting");
+    Worker::new(config, Arc::new(vault), Probes::production()).run(shutdown).await
 }

@@ -5,6 +5,7 @@
 //! throw away and rebuild (publisher: on the next publish; consumers: in
 //! their run loop, with backoff).
 
+pub mod consumer;
 pub mod messages;
 pub mod publisher;
 pub mod topology;

@@ -15,7 +15,7 @@ use crate::{
         status::ConnectionStatus,
     },
     error::AppError,
-    lifecycle::{CompleteCommand, CreateCommand, DeleteCommand, ListQuery, UpdateCommand},
+    lifecycle::{CompleteCommand, CreateCommand, DeleteCommand, ListQuery, MAX_WAIT, UpdateCommand, ValidateCommand},
     store::connections::ListFilter,
     view::provider_to_proto,
 };
@@ -192,6 +192,22 @@ pub fn update_command(req: pb::UpdateConnectionRequest) -> Result<UpdateCommand,
     finish(v, || {
         Some(UpdateCommand { workspace: workspace?, tag: tag?, display_name, description, scopes, etag: req.etag })
     })
+}
+
+pub fn validate_command(req: pb::ValidateConnectionRequest) -> Result<ValidateCommand, AppError> {
+    let mut v = Violations::default();
+    let workspace = v.check(Workspace::parse("workspace", &req.workspace));
+    let tag = v.check(Tag::parse("tag", &req.tag));
+    let wait = match req.wait {
+        None => std::time::Duration::ZERO,
+        Some(d) if d.seconds < 0 || d.nanos < 0 => {
+            v.push("wait", "must not be negative");
+            std::time::Duration::ZERO
+        }
+        // Over the maximum is coerced, as page sizes are.
+        Some(d) => std::time::Duration::try_from(d).unwrap_or(MAX_WAIT).min(MAX_WAIT),
+    };
+    finish(v, || Some(ValidateCommand { workspace: workspace?, tag: tag?, wait }))
 }
 
 pub fn delete_command(req: pb::DeleteConnectionRequest) -> Result<DeleteCommand, AppError> {

@@ -58,9 +58,15 @@ impl ConnectionService for Api {
     #[tracing::instrument(skip_all, name = "ValidateConnection")]
     async fn validate_connection(
         &self,
-        _request: Request<pb::ValidateConnectionRequest>,
+        request: Request<pb::ValidateConnectionRequest>,
     ) -> Result<Response<pb::ValidateConnectionResponse>, Status> {
-        Err(AppError::Unimplemented("ValidateConnection").into())
+        let actor = actor(&request);
+        let cmd = convert::validate_command(request.into_inner())?;
+        let (validation, record) = self.lifecycle.validate(&actor, cmd).await?;
+        Ok(Response::new(pb::ValidateConnectionResponse {
+            validation: Some(crate::view::validation(&validation)),
+            connection: Some(crate::view::connection(&record)),
+        }))
     }
 
     #[tracing::instrument(skip_all, name = "GetConnection")]

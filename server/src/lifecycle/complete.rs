@@ -29,7 +29,7 @@ use crate::{
     },
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{self, audit},
+    store::{self, audit, validations},
 };
 
 /// A complete request whose field formats have been checked.
@@ -43,10 +43,10 @@ pub struct CompleteCommand {
 
 impl Lifecycle {
     pub async fn complete(&self, actor: &Actor, cmd: CompleteCommand) -> Result<ConnectionRecord, AppError> {
-        if cmd.validate {
+        if cmd.validate && !self.validation_enabled {
             // Refuse before writing anything: a saved revision the caller
             // believes is being validated would be worse than an error.
-            return Err(AppError::Unimplemented("validation (CompleteConnection.validate)"));
+            return Err(AppError::Unimplemented("validation in --dev (it needs the in-process queue)"));
         }
         let this = self.clone();
         let actor = actor.clone();
@@ -111,8 +111,19 @@ impl Lifecycle {
             },
         )
         .await?;
+        // Unfinished validations of older revisions are overtaken.
+        validations::supersede_older(&txn, saved.id, saved.revision).await?;
+        let traceparent = new_traceparent();
         let record = load_record(&txn, saved).await?;
-        events::record_event(&txn, EventKind::CredentialsSaved, &record, &new_traceparent()).await?;
+        events::record_event(&txn, EventKind::CredentialsSaved, &record, &traceparent).await?;
+        let record = if cmd.validate {
+            // "Save and validate" in one transaction: the job cannot be lost
+            // between the two.
+            let (_, row) = super::validate::start_validation(&txn, record.row, &traceparent).await?;
+            load_record(&txn, row).await?
+        } else {
+            record
+        };
         txn.commit().await?;
         self.outbox_written();
         Ok(record.row)

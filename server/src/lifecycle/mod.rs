@@ -9,8 +9,10 @@
 mod complete;
 mod create;
 mod delete;
+mod outcome;
 mod query;
 mod update;
+mod validate;
 
 use std::{future::Future, sync::Arc};
 
@@ -24,6 +26,7 @@ pub use create::CreateCommand;
 pub use delete::DeleteCommand;
 pub use query::{ListPage, ListQuery};
 pub use update::UpdateCommand;
+pub use validate::{MAX_WAIT, ValidateCommand};
 
 use crate::{
     error::AppError,
@@ -52,11 +55,21 @@ pub struct Lifecycle {
     /// Poked after every commit that wrote outbox rows, so the relay
     /// publishes at once instead of at its next poll.
     pub outbox_wake: Arc<Notify>,
+    /// Woken after every recorded validation outcome, for `wait`ing callers.
+    pub validation_done: Arc<Notify>,
+    /// False in `--dev` until the in-process queue exists.
+    pub validation_enabled: bool,
 }
 
 impl Lifecycle {
     pub fn new(db: DatabaseConnection, secrets: Arc<dyn SecretStore>) -> Self {
-        Self { db, secrets, outbox_wake: Arc::new(Notify::new()) }
+        Self {
+            db,
+            secrets,
+            outbox_wake: Arc::new(Notify::new()),
+            validation_done: Arc::new(Notify::new()),
+            validation_enabled: true,
+        }
     }
 }
 

@@ -81,3 +81,12 @@ pub async fn list(
     }
     query.order_by_asc(connections::Column::Tag).limit(limit).all(db).await
 }
+
+/// Reads a connection by uid and, on PostgreSQL, locks it (result consumer).
+pub async fn find_by_id_for_update(txn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, sea_orm::DbErr> {
+    let mut query = Entity::find_by_id(id);
+    if super::supports_row_locks(txn.get_database_backend()) {
+        query = query.lock_exclusive();
+    }
+    query.one(txn).await
+}

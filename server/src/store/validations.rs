@@ -4,6 +4,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::entities::validations::{Column, Entity, Model};
+use crate::domain::status::ValidationState;
 
 pub async fn find(db: &impl ConnectionTrait, workspace: &str, id: Uuid) -> Result<Option<Model>, sea_orm::DbErr> {
     Entity::find_by_id(id).filter(Column::Workspace.eq(workspace)).one(db).await
@@ -24,4 +25,55 @@ pub async fn find_many(
 /// Removes a deleted connection's validation history.
 pub async fn delete_for_connection(db: &impl ConnectionTrait, connection_id: Uuid) -> Result<(), sea_orm::DbErr> {
     Entity::delete_many().filter(Column::ConnectionId.eq(connection_id)).exec(db).await.map(|_| ())
+}
+
+/// Records a new QUEUED validation of `revision`.
+pub async fn insert_queued(
+    txn: &impl ConnectionTrait,
+    workspace: &str,
+    connection_id: Uuid,
+    revision: i64,
+) -> Result<Model, sea_orm::DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    super::entities::validations::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        connection_id: Set(connection_id),
+        workspace: Set(workspace.to_owned()),
+        revision: Set(revision),
+        state: Set(ValidationState::Queued.as_str().to_owned()),
+        attempts: Set(0),
+        create_time: Set(super::now()),
+        start_time: Set(None),
+        end_time: Set(None),
+        error: Set(None),
+        scope_checks: Set("[]".into()),
+        identity: Set("{}".into()),
+        warnings: Set("[]".into()),
+    }
+    .insert(txn)
+    .await
+}
+
+/// Ends every unfinished validation of the connection for a revision other
+/// than `keep_revision` as SUPERSEDED: a newer revision overtook them.
+pub async fn supersede_older(
+    txn: &impl ConnectionTrait,
+    connection_id: Uuid,
+    keep_revision: i64,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::sea_query::Expr;
+    Entity::update_many()
+        .col_expr(Column::State, Expr::value(ValidationState::Superseded.as_str()))
+        .col_expr(Column::EndTime, Expr::value(super::now()))
+        .filter(Column::ConnectionId.eq(connection_id))
+        .filter(Column::Revision.ne(keep_revision))
+        .filter(Column::State.is_in([ValidationState::Queued.as_str(), ValidationState::Running.as_str()]))
+        .exec(txn)
+        .await
+        .map(|_| ())
+}
+
+/// Reads a validation by id alone (the result consumer knows no more).
+pub async fn find_by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, sea_orm::DbErr> {
+    Entity::find_by_id(id).one(db).await
 }

@@ -2,8 +2,9 @@
 //! PostgreSQL database and a unique Vault prefix, so tests run in parallel.
 //! End a test with [`TestApp::finish`]; it checks invariants and cleans up.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
+use cloudconn_infra::vault::VaultStore;
 use cloudconn_infra::{
     amqp::topology::Topology,
     config::{AmqpConfig, TimeoutConfig, VaultConfig},
@@ -13,6 +14,7 @@ use cloudconn_server::{
     config::{Mode, ServerConfig},
     startup::App,
 };
+use cloudconn_worker::{Worker, config::WorkerConfig, probe::Probes};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use secrecy::SecretString;
 use tokio::task::JoinHandle;
@@ -20,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 
-use super::{amqp::EventSubscriber, chaos_proxy::ChaosProxy, env, logs};
+use super::{amqp::EventSubscriber, chaos_proxy::ChaosProxy, env, logs, scripted_probe::ScriptedProbe};
 
 /// Which database the app uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +38,7 @@ pub struct TestAppBuilder {
     mode: Mode,
     vault_proxy: bool,
     amqp_proxy: bool,
+    worker: bool,
     dependency_timeout: Duration,
 }
 
@@ -55,6 +58,13 @@ impl TestAppBuilder {
     /// Puts a chaos proxy between the server and Vault.
     pub fn with_vault_proxy(mut self) -> Self {
         self.vault_proxy = true;
+        self
+    }
+
+    /// No worker: jobs stay queued until the test starts one
+    /// ([`TestApp::start_worker`]).
+    pub fn without_worker(mut self) -> Self {
+        self.worker = false;
         self
     }
 
@@ -123,6 +133,7 @@ impl TestAppBuilder {
             purge_interval_ms: 200,
             outbox_poll_ms: 200,
         };
+        let worker_config = worker_config(&config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let app = App::build(&config, self.mode, listener).await.expect("build app");
         let addr = app.local_addr();
@@ -132,7 +143,8 @@ impl TestAppBuilder {
         // The socket is already bound: connecting needs no retry or sleep.
         let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect");
         let db = Database::connect(database_url).await.expect("inspect database");
-        TestApp {
+        let (probe, _) = ScriptedProbe::everywhere();
+        let mut app = TestApp {
             client: ConnectionServiceClient::new(channel.clone()),
             channel,
             addr,
@@ -147,7 +159,28 @@ impl TestAppBuilder {
             server: Some(server),
             mode: self.mode,
             topology,
+            worker_config,
+            probe,
+            workers: Vec::new(),
+        };
+        if self.worker && self.mode == Mode::Production {
+            app.start_worker();
         }
+        app
+    }
+}
+
+/// The in-process worker's configuration: the app's RabbitMQ and Vault,
+/// and short timeouts so retry and timeout paths finish quickly.
+fn worker_config(server: &ServerConfig) -> WorkerConfig {
+    WorkerConfig {
+        worker_concurrency: 8,
+        probe_timeout_ms: 300,
+        probe_attempts: 3,
+        probe_retry_base_ms: 20,
+        amqp: server.amqp.clone(),
+        vault: VaultConfig { vault_addr: Some(env::vault_addr()), ..server.vault.clone() },
+        timeouts: server.timeouts.clone(),
     }
 }
 
@@ -182,6 +215,10 @@ pub struct TestApp {
     pub mode: Mode,
     /// This test's exchanges and queues (unique prefix).
     pub topology: Topology,
+    pub worker_config: WorkerConfig,
+    /// The scripted probe every in-process worker uses (counts calls).
+    pub probe: Arc<ScriptedProbe>,
+    workers: Vec<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
     pg_database: Option<String>,
     scratch: PathBuf,
     shutdown: CancellationToken,
@@ -195,6 +232,7 @@ impl TestApp {
             mode: Mode::Production,
             vault_proxy: false,
             amqp_proxy: false,
+            worker: true,
             dependency_timeout: Duration::from_secs(2),
         }
     }
@@ -260,6 +298,31 @@ impl TestApp {
         row.try_get::<i64>("", "n").expect("count")
     }
 
+    /// Starts an in-process worker with the scripted probe.
+    pub fn start_worker(&mut self) {
+        let secrets = VaultStore::new(&self.worker_config.vault, Duration::from_secs(2)).expect("worker vault");
+        let probes = ["aws", "gcp", "azure", "mongodb_atlas", "neo4j_aura"]
+            .into_iter()
+            .fold(Probes::default(), |p, name| p.with(name, self.probe.clone()));
+        let worker = Worker::new(self.worker_config.clone(), Arc::new(secrets), probes);
+        let stop = CancellationToken::new();
+        let handle = tokio::spawn(worker.run(stop.clone()));
+        self.workers.push((stop, handle));
+    }
+
+    /// Stops the in-process workers and waits for them (jobs in flight are
+    /// finished or given back).
+    pub async fn stop_workers(&mut self) {
+        for (stop, handle) in self.workers.drain(..) {
+            stop.cancel();
+            tokio::time::timeout(Duration::from_secs(15), handle)
+                .await
+                .expect("worker stops within 15 s")
+                .expect("worker task")
+                .expect("worker ran cleanly");
+        }
+    }
+
     /// Subscribes to this app's public events (binding `#` sees all).
     pub async fn subscribe_events(&self, binding: &str) -> EventSubscriber {
         EventSubscriber::bind(&self.topology, binding).await
@@ -292,6 +355,7 @@ impl TestApp {
             assert_eq!(super::amqp::depth(&channel, &self.topology.dead_letter_queue()).await, 0, "dead-lettered jobs");
             let _ = connection.close(0, "done".into()).await;
         }
+        self.stop_workers().await;
         self.shutdown.cancel();
         if let Some(server) = self.server.take() {
             let result = tokio::time::timeout(Duration::from_secs(15), server).await;
@@ -316,6 +380,9 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // A test that panicked before `finish` still stops its server.
         self.shutdown.cancel();
+        for (stop, _) in &self.workers {
+            stop.cancel();
+        }
     }
 }
 

@@ -4,3 +4,4 @@ pub mod chaos_proxy;
 pub mod env;
 pub mod fixtures;
 pub mod logs;
+pub mod scripted_probe;

@@ -187,27 +187,6 @@ async fn each_provider_format_is_checked() {
 }
 
 #[tokio::test]
-async fn validation_is_refused_until_the_pipeline_exists_and_nothing_is_saved() {
-    let app = TestApp::spawn().await;
-    let created = create(&app, "acme", "prod_aws", pb::Provider::Aws).await;
-    let err = app
-        .client
-        .clone()
-        .complete_connection(pb::CompleteConnectionRequest {
-            workspace: "acme".into(),
-            tag: "prod_aws".into(),
-            credentials: Some(fixtures::credentials(pb::Provider::Aws, "x")),
-            validate: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::Unimplemented);
-    assert_eq!(get(&app, "acme", "prod_aws").await.unwrap(), created);
-    app.finish().await;
-}
-
-#[tokio::test]
 async fn delete_destroys_every_version() {
     let app = TestApp::spawn().await;
     let created = create(&app, "acme", "azure_main", pb::Provider::Azure).await;

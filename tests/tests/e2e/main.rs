@@ -9,3 +9,4 @@ mod helpers;
 mod lifecycle;
 mod listing;
 mod service;
+mod validation;

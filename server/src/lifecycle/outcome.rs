@@ -1,0 +1,100 @@
+//! Step 5, queue → server: recording a worker's validation result.
+//!
+//! Idempotent, because delivery is at least once: a result for a validation
+//! that is already terminal (or superseded, or deleted) changes nothing.
+//! Success makes the validated revision active. Failure never breaks a
+//! working connection: an ACTIVE connection stays ACTIVE on its old
+//! revision, unless the failed revision *is* the active one and the failure
+//! is final (revoked at the provider), which clears it.
+
+use cloudconn_infra::amqp::{
+    messages::{Outcome, ValidationResult},
+    trace_context::new_traceparent,
+};
+use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
+use uuid::Uuid;
+
+use super::{ConnectionRecord, Lifecycle};
+use crate::{
+    domain::status::{ConnectionStatus, ValidationState},
+    error::AppError,
+    outbox::events::{self, EventKind},
+    store::{self, connections, validations},
+};
+
+impl Lifecycle {
+    /// Applies one result. `traceparent` continues the validation's trace.
+    pub async fn record_result(&self, result: &ValidationResult, traceparent: Option<&str>) -> Result<(), AppError> {
+        let Ok(id) = Uuid::parse_str(&result.validation_id) else {
+            tracing::warn!("result with a malformed validation id ignored");
+            return Ok(());
+        };
+        let txn = self.db.begin().await?;
+        let Some(validation) = validations::find_by_id(&txn, id).await? else {
+            return Ok(()); // the connection was deleted
+        };
+        if ValidationState::from_db(&validation.state).is_none_or(ValidationState::is_terminal) {
+            return Ok(()); // already recorded, or superseded
+        }
+        let Some(row) = connections::find_by_id_for_update(&txn, validation.connection_id).await? else {
+            return Ok(());
+        };
+        let now = store::now();
+        let mut v = validation.clone().into_active_model();
+        v.attempts = Set(i32::try_from(result.attempts).unwrap_or(i32::MAX));
+        v.start_time = Set(parse_time(&result.start_time).or(Some(now)));
+        v.end_time = Set(Some(now));
+
+        if validation.revision != row.revision {
+            // A newer revision was saved while this one was being probed.
+            v.state = Set(ValidationState::Superseded.as_str().to_owned());
+            v.update(&txn).await?;
+            txn.commit().await?;
+            self.validation_done.notify_waiters();
+            return Ok(());
+        }
+
+        let mut c = row.clone().into_active_model();
+        let event = match &result.outcome {
+            Outcome::Succeeded { identity, scope_checks, warnings } => {
+                v.state = Set(ValidationState::Succeeded.as_str().to_owned());
+                v.identity = Set(serde_json::to_string(identity).unwrap_or_else(|_| "{}".into()));
+                v.scope_checks = Set(serde_json::to_string(scope_checks).unwrap_or_else(|_| "[]".into()));
+                v.warnings = Set(serde_json::to_string(warnings).unwrap_or_else(|_| "[]".into()));
+                c.active_revision = Set(validation.revision);
+                c.status = Set(ConnectionStatus::Active.as_str().to_owned());
+                EventKind::Activated
+            }
+            Outcome::Failed { error, scope_checks, warnings } => {
+                v.state = Set(ValidationState::Failed.as_str().to_owned());
+                v.error = Set(Some(serde_json::to_string(error).unwrap_or_else(|_| "{}".into())));
+                v.scope_checks = Set(serde_json::to_string(scope_checks).unwrap_or_else(|_| "[]".into()));
+                v.warnings = Set(serde_json::to_string(warnings).unwrap_or_else(|_| "[]".into()));
+                if row.active_revision == 0 {
+                    c.status = Set(ConnectionStatus::Failed.as_str().to_owned());
+                } else if row.active_revision == validation.revision && !error.retryable {
+                    // The active credentials were revoked at the provider.
+                    c.active_revision = Set(0);
+                    c.status = Set(ConnectionStatus::Failed.as_str().to_owned());
+                }
+                EventKind::ValidationFailed
+            }
+        };
+        let saved_validation = v.update(&txn).await?;
+        c.version = Set(row.version + 1);
+        c.update_time = Set(now);
+        let saved = c.update(&txn).await?;
+        let record = ConnectionRecord { row: saved, last_validation: Some(saved_validation) };
+        let traceparent = traceparent.map(str::to_owned).unwrap_or_else(new_traceparent);
+        events::record_event(&txn, event, &record, &traceparent).await?;
+        txn.commit().await?;
+        self.outbox_written();
+        self.validation_done.notify_waiters();
+        tracing::info!(validation = %id, outcome = event.as_str(), "validation result recorded");
+        Ok(())
+    }
+}
+
+fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&chrono::Utc))
+}

@@ -1,0 +1,151 @@
+//! ValidateConnection: record a QUEUED validation of the latest revision and
+//! enqueue its job, in one transaction; optionally wait for the outcome.
+//!
+//! Waiting reads the database, so whichever replica recorded the outcome,
+//! any replica can answer. A local notification (this replica's result
+//! consumer) makes the common case prompt; a short poll covers the rest.
+
+use std::time::Duration;
+
+use cloudconn_infra::amqp::{messages::ValidationJob, trace_context::new_traceparent};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set, TransactionTrait};
+use uuid::Uuid;
+
+use super::{Actor, ConnectionRecord, Lifecycle, detached, json_column, lock_for_change};
+use crate::{
+    domain::{
+        names::{Tag, Workspace},
+        status::ValidationState,
+    },
+    error::AppError,
+    outbox::events::{self, EventKind},
+    store::{self, audit, entities::connections, entities::validations as validation_rows, validations},
+};
+
+/// Longest `wait` honoured; a caller wanting longer can call again.
+pub const MAX_WAIT: Duration = Duration::from_secs(300);
+/// How often a waiter re-reads the validation when no local wake-up came.
+const WAIT_POLL: Duration = Duration::from_millis(250);
+
+#[derive(Debug, Clone)]
+pub struct ValidateCommand {
+    pub workspace: Workspace,
+    pub tag: Tag,
+    /// Zero: return at once.
+    pub wait: Duration,
+}
+
+impl Lifecycle {
+    pub async fn validate(
+        &self,
+        actor: &Actor,
+        cmd: ValidateCommand,
+    ) -> Result<(validation_rows::Model, ConnectionRecord), AppError> {
+        if !self.validation_enabled {
+            return Err(AppError::Unimplemented("validation in --dev (it needs the in-process queue)"));
+        }
+        let this = self.clone();
+        let (actor, workspace, tag) = (actor.clone(), cmd.workspace.clone(), cmd.tag.clone());
+        let id = detached(async move { this.validate_detached(actor, workspace, tag).await }).await?;
+        if !cmd.wait.is_zero() {
+            self.wait_for(&cmd.workspace, id, cmd.wait.min(MAX_WAIT)).await?;
+        }
+        let validation = validations::find(&self.db, cmd.workspace.as_str(), id).await?.ok_or(AppError::NotFound)?;
+        let record = self.get(&cmd.workspace, &cmd.tag).await?;
+        Ok((validation, record))
+    }
+
+    async fn validate_detached(&self, actor: Actor, workspace: Workspace, tag: Tag) -> Result<Uuid, AppError> {
+        let txn = self.db.begin().await?;
+        let row = lock_for_change(&txn, &workspace, &tag, "").await?;
+        if row.revision == 0 {
+            return Err(AppError::FailedPrecondition {
+                reason: "NO_CREDENTIALS",
+                message: "the connection has no saved credentials; save them with CompleteConnection first".into(),
+            });
+        }
+        // A validation of this revision already under way answers the call.
+        if let Some(id) = row.last_validation_id {
+            if let Some(v) = validations::find(&txn, &row.workspace, id).await? {
+                let running = ValidationState::from_db(&v.state).is_some_and(|s| !s.is_terminal());
+                if running && v.revision == row.revision {
+                    return Ok(v.id);
+                }
+            }
+        }
+        let (validation, saved) = start_validation(&txn, row, &new_traceparent()).await?;
+        audit::record(
+            &txn,
+            audit::AuditEntry {
+                workspace: &saved.workspace,
+                actor: &actor.subject,
+                action: "ValidateConnection",
+                tag: &saved.tag,
+                connection_id: Some(saved.id),
+                request_id: None,
+                details: serde_json::json!({ "revision": validation.revision, "validation": validation.id }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.outbox_written();
+        Ok(validation.id)
+    }
+
+    /// Returns when the validation is terminal (or gone), or at `wait`.
+    async fn wait_for(&self, workspace: &Workspace, id: Uuid, wait: Duration) -> Result<(), AppError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Register before reading, so an outcome recorded in between
+            // still wakes us.
+            let notified = self.validation_done.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let done = match validations::find(&self.db, workspace.as_str(), id).await? {
+                None => true,
+                Some(v) => ValidationState::from_db(&v.state).is_none_or(ValidationState::is_terminal),
+            };
+            if done {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep(WAIT_POLL) => {}
+                _ = tokio::time::sleep_until(deadline) => return Ok(()),
+            }
+        }
+    }
+}
+
+/// In the caller's transaction: supersede older unfinished validations,
+/// record a QUEUED validation of the latest revision, point the connection
+/// at it, and write the job and the `validation_requested` event.
+pub(super) async fn start_validation(
+    txn: &DatabaseTransaction,
+    row: connections::Model,
+    traceparent: &str,
+) -> Result<(validation_rows::Model, connections::Model), AppError> {
+    validations::supersede_older(txn, row.id, row.revision).await?;
+    let validation = validations::insert_queued(txn, &row.workspace, row.id, row.revision).await?;
+    let mut active = row.clone().into_active_model();
+    active.last_validation_id = Set(Some(validation.id));
+    active.version = Set(row.version + 1);
+    active.update_time = Set(store::now());
+    let saved = active.update(txn).await?;
+
+    let job = ValidationJob {
+        version: cloudconn_infra::amqp::messages::MESSAGE_VERSION,
+        validation_id: validation.id.to_string(),
+        connection_id: saved.id.to_string(),
+        workspace: saved.workspace.clone(),
+        tag: saved.tag.clone(),
+        provider: saved.provider.clone(),
+        revision: u64::try_from(saved.revision).unwrap_or(0),
+        scopes: json_column(&saved.scopes),
+        external_id: saved.external_id.clone(),
+    };
+    events::record_job(txn, &job, traceparent).await?;
+    let record = ConnectionRecord { row: saved.clone(), last_validation: Some(validation.clone()) };
+    events::record_event(txn, EventKind::ValidationRequested, &record, traceparent).await?;
+    Ok((validation, saved))
+}

@@ -1,0 +1,52 @@
+//! Consumes `<p>.results` and records each outcome (`Lifecycle::record_result`).
+//! The ack comes after the commit, so a crash in between redelivers the
+//! result, and recording it again changes nothing.
+
+use std::time::Duration;
+
+use cloudconn_infra::amqp::{consumer::Handler, messages::ValidationResult, trace_context};
+use lapin::{
+    message::Delivery,
+    options::{BasicAckOptions, BasicNackOptions, BasicRejectOptions},
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::lifecycle::Lifecycle;
+
+pub struct ResultHandler {
+    pub lifecycle: Lifecycle,
+}
+
+#[async_trait::async_trait]
+impl Handler for ResultHandler {
+    async fn handle(&self, delivery: Delivery, shutdown: CancellationToken) {
+        let Ok(result) = serde_json::from_slice::<ValidationResult>(&delivery.data) else {
+            tracing::error!("undecodable validation result dropped");
+            let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+            return;
+        };
+        let traceparent = trace_context::extract(delivery.properties.headers().as_ref());
+        let mut wait = Duration::from_millis(200);
+        loop {
+            match self.lifecycle.record_result(&result, traceparent.as_deref()).await {
+                Ok(()) => {
+                    let _ = delivery.ack(BasicAckOptions::default()).await;
+                    return;
+                }
+                // The database is down: hold the result and try again
+                // rather than bouncing it through the broker.
+                Err(e) => {
+                    tracing::warn!(error = %e, validation = %result.validation_id, "recording a result failed; retrying")
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => {
+                    let _ = delivery.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
+                    return;
+                }
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(Duration::from_secs(10));
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Step 5 of the flow, queue → server.
+
+pub mod consumer;

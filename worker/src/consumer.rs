@@ -1,0 +1,198 @@
+//! Step 3 of the flow, queue → worker: one validation job per delivery.
+//!
+//! decode → read the exact revision from Vault → probe (retrying transient
+//! failures with back-off) → publish the result with a confirm → ack.
+//! The ack comes last: a worker that dies anywhere before it leaves the job
+//! unacked, and RabbitMQ redelivers it. A job that keeps killing workers is
+//! dead-lettered by the queue's delivery limit.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{SecondsFormat, Utc};
+use cloudconn_infra::{
+    amqp::{
+        consumer::Handler,
+        messages::{MESSAGE_VERSION, Outcome, ValidationJob, ValidationResult},
+        publisher::{Outgoing, Publisher},
+        trace_context,
+    },
+    secrets::{SecretPath, SecretStore, SecretStoreError},
+};
+use lapin::{
+    message::Delivery,
+    options::{BasicAckOptions, BasicNackOptions, BasicRejectOptions},
+};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::{
+    config::WorkerConfig,
+    probe::{ErrorCode, ProbeFailure, ProbeRequest, Probes, outcome},
+};
+
+/// Longest wait between retries of our own infrastructure (Vault, the
+/// results queue): a job waits for them rather than failing.
+const INFRA_BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+pub struct JobHandler {
+    pub config: WorkerConfig,
+    pub secrets: Arc<dyn SecretStore>,
+    pub probes: Probes,
+    pub results: Publisher,
+}
+
+#[async_trait::async_trait]
+impl Handler for JobHandler {
+    async fn handle(&self, delivery: Delivery, shutdown: CancellationToken) {
+        let job = match serde_json::from_slice::<ValidationJob>(&delivery.data) {
+            Ok(job) if job.version == MESSAGE_VERSION => job,
+            _ => {
+                // Nothing we can do with it; the dead-letter queue keeps it
+                // for an operator to look at.
+                tracing::error!("undecodable validation job; dead-lettering it");
+                let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+                return;
+            }
+        };
+        let traceparent = trace_context::extract(delivery.properties.headers().as_ref())
+            .unwrap_or_else(trace_context::new_traceparent);
+        // One span per job, with ids only: credentials never become fields.
+        let span = tracing::info_span!("validation job", validation = %job.validation_id, provider = %job.provider, revision = job.revision);
+        let Some(result) = self.run(&job, &shutdown).instrument(span).await else {
+            // Shutting down mid-job: give it back, unfinished.
+            let _ = delivery.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
+            return;
+        };
+        let message = Outgoing {
+            exchange: String::new(),
+            routing_key: self.results.topology().results_queue(),
+            payload: serde_json::to_vec(&result).unwrap_or_default(),
+            message_id: format!("{}-result", job.validation_id),
+            content_type: "application/json",
+            traceparent: Some(traceparent),
+            mandatory: true,
+        };
+        let published =
+            retry_infra(&shutdown, "publish result", || self.results.publish_all(std::slice::from_ref(&message))).await;
+        match published {
+            Some(()) => {
+                let _ = delivery.ack(BasicAckOptions::default()).await;
+                tracing::info!(validation = %job.validation_id, attempts = result.attempts, "validation job done");
+            }
+            None => {
+                let _ = delivery.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
+            }
+        }
+    }
+}
+
+impl JobHandler {
+    /// The job's result, or `None` if shutdown interrupted it.
+    async fn run(&self, job: &ValidationJob, shutdown: &CancellationToken) -> Option<ValidationResult> {
+        let start_time = now();
+        let path = SecretPath { workspace: job.workspace.clone(), uid: job.connection_id.clone() };
+        let read = retry_infra(shutdown, "read credentials", || async {
+            match self.secrets.read(&path, job.revision).await {
+                // A destroyed revision (the connection was deleted) is an
+                // answer, not an outage.
+                Err(SecretStoreError::NotFound) => Ok(None),
+                Ok(fields) => Ok(Some(fields)),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+        let (outcome, attempts) = match read {
+            None => (
+                outcome::from_failure(ProbeFailure::new(
+                    ErrorCode::MalformedCredentials,
+                    "the credential revision no longer exists",
+                    "Save the credentials again and validate.",
+                )),
+                0,
+            ),
+            Some(credentials) => self.probe(job, &credentials, shutdown).await?,
+        };
+        Some(ValidationResult {
+            version: MESSAGE_VERSION,
+            validation_id: job.validation_id.clone(),
+            connection_id: job.connection_id.clone(),
+            workspace: job.workspace.clone(),
+            revision: job.revision,
+            attempts,
+            start_time,
+            end_time: now(),
+            outcome,
+        })
+    }
+
+    /// Runs the provider's probe, retrying transient failures.
+    async fn probe(
+        &self,
+        job: &ValidationJob,
+        credentials: &cloudconn_infra::secrets::SecretFields,
+        shutdown: &CancellationToken,
+    ) -> Option<(Outcome, u32)> {
+        let Some(probe) = self.probes.get(&job.provider) else {
+            return Some((
+                outcome::from_failure(ProbeFailure::new(
+                    ErrorCode::ProviderUnavailable,
+                    format!("this worker has no probe for {}", job.provider),
+                    "Upgrade the cloudconn workers to a version that can validate this provider.",
+                )),
+                0,
+            ));
+        };
+        let request = ProbeRequest {
+            provider: job.provider.clone(),
+            scopes: job.scopes.clone(),
+            external_id: job.external_id.clone(),
+            connection_id: job.connection_id.clone(),
+        };
+        let max = self.config.probe_attempts.max(1);
+        let mut all_timed_out = true;
+        let mut last = ProbeFailure::transient("no attempt made");
+        for attempt in 1..=max {
+            match tokio::time::timeout(self.config.probe_timeout(), probe.probe(&request, credentials)).await {
+                Ok(Ok(report)) => return Some((outcome::from_report(report), attempt)),
+                Ok(Err(failure)) if !failure.retryable => return Some((outcome::from_failure(failure), attempt)),
+                Ok(Err(failure)) => {
+                    all_timed_out = false;
+                    last = failure;
+                }
+                Err(_) => last = ProbeFailure::transient("the probe timed out"),
+            }
+            tracing::info!(attempt, max, reason = %last.message, "transient probe failure");
+            if attempt < max {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return None,
+                    _ = tokio::time::sleep(self.config.retry_backoff(attempt)) => {}
+                }
+            }
+        }
+        Some((outcome::exhausted(max, all_timed_out, last), max))
+    }
+}
+
+/// Retries `op` with back-off until it succeeds or shutdown (→ `None`).
+async fn retry_infra<T, E: std::fmt::Display, F, Fut>(shutdown: &CancellationToken, what: &str, mut op: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut wait = Duration::from_millis(200);
+    loop {
+        match op().await {
+            Ok(value) => return Some(value),
+            Err(e) => tracing::warn!(error = %e, ?wait, "{what} failed; retrying"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return None,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(INFRA_BACKOFF_MAX);
+    }
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}

@@ -1,0 +1,126 @@
+//! The probe interface: one implementation per provider, selected by the
+//! job's provider. A probe reads nothing but the credentials it is given and
+//! the endpoints it was configured with, and answers with what it found or a
+//! classified failure. The provider probes themselves arrive with the
+//! provider issue; until then the registry the binary builds is empty and
+//! every job fails with a plain "no probe for this provider" error.
+
+pub mod outcome;
+
+use std::{collections::BTreeMap, collections::HashMap, sync::Arc};
+
+use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
+
+/// What a successful probe found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeReport {
+    /// Provider identity: account_id, arn, project_number, subscription_name, …
+    pub identity: BTreeMap<String, String>,
+    /// One per requested scope.
+    pub scope_checks: Vec<ScopeCheck>,
+    /// Non-fatal findings.
+    pub warnings: Vec<String>,
+}
+
+/// Validation error codes (DESIGN.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidCredentials,
+    AccessDenied,
+    ResourceNotFound,
+    ExternalIdMismatch,
+    MalformedCredentials,
+    ProviderUnavailable,
+    Timeout,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::AccessDenied => "ACCESS_DENIED",
+            Self::ResourceNotFound => "RESOURCE_NOT_FOUND",
+            Self::ExternalIdMismatch => "EXTERNAL_ID_MISMATCH",
+            Self::MalformedCredentials => "MALFORMED_CREDENTIALS",
+            Self::ProviderUnavailable => "PROVIDER_UNAVAILABLE",
+            Self::Timeout => "TIMEOUT",
+        }
+    }
+}
+
+/// A classified probe failure. `retryable` failures (provider unreachable,
+/// 5xx, throttling) are retried with backoff; the others end the validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeFailure {
+    pub code: ErrorCode,
+    /// What happened, for people. Never a secret value.
+    pub message: String,
+    /// What to fix.
+    pub hint: String,
+    pub retryable: bool,
+    pub missing_permissions: Vec<String>,
+    pub scope_checks: Vec<ScopeCheck>,
+}
+
+impl ProbeFailure {
+    pub fn new(code: ErrorCode, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            hint: hint.into(),
+            retryable: false,
+            missing_permissions: Vec::new(),
+            scope_checks: Vec::new(),
+        }
+    }
+
+    /// A transient failure worth retrying.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            retryable: true,
+            ..Self::new(
+                ErrorCode::ProviderUnavailable,
+                message,
+                "The provider did not answer; this is retried automatically.",
+            )
+        }
+    }
+}
+
+/// What a probe needs to know about the job.
+#[derive(Debug, Clone)]
+pub struct ProbeRequest {
+    pub provider: String,
+    pub scopes: Vec<String>,
+    /// AWS only.
+    pub external_id: Option<String>,
+    /// The connection's uid, for session names and the like.
+    pub connection_id: String,
+}
+
+#[async_trait::async_trait]
+pub trait Probe: Send + Sync + 'static {
+    async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure>;
+}
+
+/// Probes by provider name (`aws`, `gcp`, …).
+#[derive(Clone, Default)]
+pub struct Probes(HashMap<String, Arc<dyn Probe>>);
+
+impl Probes {
+    pub fn with(mut self, provider: &str, probe: Arc<dyn Probe>) -> Self {
+        self.0.insert(provider.to_owned(), probe);
+        self
+    }
+
+    pub fn get(&self, provider: &str) -> Option<Arc<dyn Probe>> {
+        self.0.get(provider).cloned()
+    }
+
+    /// The probes this build ships. Empty until the provider probes land:
+    /// a job for a provider without a probe fails with a plain message, and
+    /// nothing pretends to have checked the credentials.
+    pub fn production() -> Self {
+        Self::default()
+    }
+}
