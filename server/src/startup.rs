@@ -19,14 +19,18 @@ use cloudconn_infra::{
     vault::VaultStore,
 };
 use cloudconn_proto::v1::connection_service_server::ConnectionServiceServer;
-use tokio::{net::TcpListener, sync::broadcast};
+use cloudconn_worker::{config::WorkerConfig, consumer::JobRunner, probe::Probes};
+use tokio::{
+    net::TcpListener,
+    sync::{broadcast, mpsc},
+};
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     api::service::Api,
     config::{Mode, ServerConfig},
-    dev::secret_store::DevSecretStore,
+    dev::{pipeline::DevPipeline, secret_store::DevSecretStore},
     lifecycle::Lifecycle,
     outbox::{
         broker::{AmqpBroker, Broker, InProcessBroker},
@@ -52,6 +56,8 @@ pub struct App {
     pub dev_events: Option<broadcast::Sender<String>>,
     /// Where validation results come from (production only).
     results_consumer: Option<ConsumerSettings>,
+    /// `--dev`: the in-process worker.
+    dev_pipeline: Option<DevPipeline>,
     purge_interval: Duration,
     outbox_poll: Duration,
 }
@@ -60,6 +66,17 @@ impl App {
     /// Connects to the dependencies, migrates the schema, and prepares the
     /// services. Nothing is served until [`App::run`].
     pub async fn build(config: &ServerConfig, mode: Mode, listener: TcpListener) -> anyhow::Result<Self> {
+        Self::build_with_probes(config, mode, listener, Probes::production()).await
+    }
+
+    /// As [`App::build`], with the probes the `--dev` in-process worker uses
+    /// (tests pass a scripted one; production workers are separate processes).
+    pub async fn build_with_probes(
+        config: &ServerConfig,
+        mode: Mode,
+        listener: TcpListener,
+        probes: Probes,
+    ) -> anyhow::Result<Self> {
         config.validate(mode)?;
         cloudconn_infra::tls::install_crypto_provider();
         let timeout = config.timeouts.dependency_timeout();
@@ -73,6 +90,7 @@ impl App {
             store::connect(&url, config.database_pool_size, timeout).await.context("connecting to the database")?;
         store::migrate(&db).await.context("migrating the database")?;
 
+        let mut dev_jobs = None;
         let (broker, dev_events, results_consumer): (Arc<dyn Broker>, _, _) = match mode {
             Mode::Production => {
                 let url = config.amqp.amqp_url.clone().context("CLOUDCONN_AMQP_URL is required")?;
@@ -90,11 +108,19 @@ impl App {
             }
             Mode::Dev => {
                 let (events, _) = broadcast::channel(1024);
-                (Arc::new(InProcessBroker { events: events.clone() }), Some(events), None)
+                let (jobs, jobs_rx) = mpsc::unbounded_channel();
+                dev_jobs = Some((jobs.clone(), jobs_rx));
+                (Arc::new(InProcessBroker { events: events.clone(), jobs }), Some(events), None)
             }
         };
-        let mut lifecycle = Lifecycle::new(db, secrets);
-        lifecycle.validation_enabled = mode == Mode::Production;
+        let lifecycle = Lifecycle::new(db, secrets.clone());
+        let dev_pipeline = dev_jobs.map(|(resend, jobs)| DevPipeline {
+            runner: Arc::new(JobRunner { config: dev_worker_config(config), secrets, probes }),
+            lifecycle: lifecycle.clone(),
+            jobs,
+            resend,
+            concurrency: 8,
+        });
 
         let local_addr = listener.local_addr()?;
         Ok(Self {
@@ -103,6 +129,7 @@ impl App {
             lifecycle,
             broker,
             results_consumer,
+            dev_pipeline,
             dev_events,
             purge_interval: config.purge_interval(),
             outbox_poll: config.outbox_poll(),
@@ -130,6 +157,9 @@ impl App {
             batch: 100,
         };
         spawn_loop(&tasks, "secret purge", purge.run(loops.clone()));
+        if let Some(pipeline) = self.dev_pipeline {
+            spawn_loop(&tasks, "dev validation pipeline", pipeline.run(loops.clone()));
+        }
         if let Some(settings) = self.results_consumer {
             let handler = Arc::new(ResultHandler { lifecycle: self.lifecycle.clone() });
             spawn_loop(&tasks, "results consumer", amqp_consumer::run(settings, handler, loops.clone()));
@@ -195,4 +225,17 @@ fn spawn_loop(
             Err(e) => tracing::error!(task = name, error = format!("{e:#}"), "background task failed"),
         }
     });
+}
+
+/// The `--dev` in-process worker: the worker's defaults, the server's timeouts.
+fn dev_worker_config(config: &ServerConfig) -> WorkerConfig {
+    WorkerConfig {
+        worker_concurrency: 8,
+        probe_timeout_ms: 20_000,
+        probe_attempts: 3,
+        probe_retry_base_ms: 1_000,
+        amqp: Default::default(),
+        vault: Default::default(),
+        timeouts: config.timeouts.clone(),
+    }
 }

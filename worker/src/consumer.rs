@@ -6,7 +6,9 @@
 //! unacked, and RabbitMQ redelivers it. A job that keeps killing workers is
 //! dead-lettered by the queue's delivery limit.
 
-use std::{sync::Arc, time::Duration};
+use std::{panic::AssertUnwindSafe, sync::Arc, time::Duration};
+
+use futures_lite::FutureExt;
 
 use chrono::{SecondsFormat, Utc};
 use cloudconn_infra::{
@@ -34,11 +36,29 @@ use crate::{
 /// results queue): a job waits for them rather than failing.
 const INFRA_BACKOFF_MAX: Duration = Duration::from_secs(10);
 
-pub struct JobHandler {
+/// Turns a job into its result: no queue plumbing, so `--dev` runs the same
+/// code in process.
+pub struct JobRunner {
     pub config: WorkerConfig,
     pub secrets: Arc<dyn SecretStore>,
     pub probes: Probes,
+}
+
+/// The AMQP side: decode, run, publish the result, ack.
+pub struct JobHandler {
+    pub runner: JobRunner,
     pub results: Publisher,
+}
+
+/// What running a job produced.
+pub enum Ran {
+    /// Report this result and ack.
+    Done(ValidationResult),
+    /// The probe panicked: report this (failed) result, and set the job aside
+    /// in the dead-letter queue for an operator.
+    Poison(ValidationResult),
+    /// Shutdown interrupted the job: give it back.
+    Interrupted,
 }
 
 #[async_trait::async_trait]
@@ -58,10 +78,14 @@ impl Handler for JobHandler {
             .unwrap_or_else(trace_context::new_traceparent);
         // One span per job, with ids only: credentials never become fields.
         let span = tracing::info_span!("validation job", validation = %job.validation_id, provider = %job.provider, revision = job.revision);
-        let Some(result) = self.run(&job, &shutdown).instrument(span).await else {
-            // Shutting down mid-job: give it back, unfinished.
-            let _ = delivery.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
-            return;
+        let (result, poison) = match self.runner.process(&job, &shutdown).instrument(span).await {
+            Ran::Done(result) => (result, false),
+            Ran::Poison(result) => (result, true),
+            Ran::Interrupted => {
+                // Shutting down mid-job: give it back, unfinished.
+                let _ = delivery.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
+                return;
+            }
         };
         let message = Outgoing {
             exchange: String::new(),
@@ -75,6 +99,12 @@ impl Handler for JobHandler {
         let published =
             retry_infra(&shutdown, "publish result", || self.results.publish_all(std::slice::from_ref(&message))).await;
         match published {
+            Some(()) if poison => {
+                // requeue = false on a queue with a dead-letter exchange
+                // moves the job to `<p>.validate.dead`.
+                let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+                tracing::error!(validation = %job.validation_id, "probe crashed; job dead-lettered, validation failed");
+            }
             Some(()) => {
                 let _ = delivery.ack(BasicAckOptions::default()).await;
                 tracing::info!(validation = %job.validation_id, attempts = result.attempts, "validation job done");
@@ -86,7 +116,32 @@ impl Handler for JobHandler {
     }
 }
 
-impl JobHandler {
+impl JobRunner {
+    /// Runs one job. A panicking probe is caught here (one bad job must not
+    /// take the worker's other jobs down with it) and reported as a failure.
+    pub async fn process(&self, job: &ValidationJob, shutdown: &CancellationToken) -> Ran {
+        let start_time = now();
+        match AssertUnwindSafe(self.run(job, shutdown)).catch_unwind().await {
+            Ok(Some(result)) => Ran::Done(result),
+            Ok(None) => Ran::Interrupted,
+            Err(_) => Ran::Poison(ValidationResult {
+                version: MESSAGE_VERSION,
+                validation_id: job.validation_id.clone(),
+                connection_id: job.connection_id.clone(),
+                workspace: job.workspace.clone(),
+                revision: job.revision,
+                attempts: 1,
+                start_time,
+                end_time: now(),
+                outcome: outcome::from_failure(ProbeFailure::new(
+                    ErrorCode::ProviderUnavailable,
+                    "the validation crashed in the worker and was set aside for the operators",
+                    "Validate again; if it keeps failing, ask the cloudconn operators to look at the dead-letter queue.",
+                )),
+            }),
+        }
+    }
+
     /// The job's result, or `None` if shutdown interrupted it.
     async fn run(&self, job: &ValidationJob, shutdown: &CancellationToken) -> Option<ValidationResult> {
         let start_time = now();

@@ -24,7 +24,11 @@ use cloudconn_infra::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::WorkerConfig, consumer::JobHandler, probe::Probes};
+use crate::{
+    config::WorkerConfig,
+    consumer::{JobHandler, JobRunner},
+    probe::Probes,
+};
 
 pub struct Worker {
     config: WorkerConfig,
@@ -53,9 +57,7 @@ impl Worker {
         };
         let handler = JobHandler {
             results: Publisher::new(url, "cloudconn-worker results", topology, timeout),
-            config: self.config,
-            secrets: self.secrets,
-            probes: self.probes,
+            runner: JobRunner { config: self.config, secrets: self.secrets, probes: self.probes },
         };
         amqp_consumer::run(settings, Arc::new(handler), shutdown).await
     }

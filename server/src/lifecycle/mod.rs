@@ -26,7 +26,7 @@ pub use create::CreateCommand;
 pub use delete::DeleteCommand;
 pub use query::{ListPage, ListQuery};
 pub use update::UpdateCommand;
-pub use validate::{MAX_WAIT, ValidateCommand};
+pub use validate::{MAX_WAIT, ValidateCommand, job_for};
 
 use crate::{
     error::AppError,
@@ -57,19 +57,11 @@ pub struct Lifecycle {
     pub outbox_wake: Arc<Notify>,
     /// Woken after every recorded validation outcome, for `wait`ing callers.
     pub validation_done: Arc<Notify>,
-    /// False in `--dev` until the in-process queue exists.
-    pub validation_enabled: bool,
 }
 
 impl Lifecycle {
     pub fn new(db: DatabaseConnection, secrets: Arc<dyn SecretStore>) -> Self {
-        Self {
-            db,
-            secrets,
-            outbox_wake: Arc::new(Notify::new()),
-            validation_done: Arc::new(Notify::new()),
-            validation_enabled: true,
-        }
+        Self { db, secrets, outbox_wake: Arc::new(Notify::new()), validation_done: Arc::new(Notify::new()) }
     }
 }
 

@@ -41,21 +41,36 @@ impl Lifecycle {
         actor: &Actor,
         cmd: ValidateCommand,
     ) -> Result<(validation_rows::Model, ConnectionRecord), AppError> {
-        if !self.validation_enabled {
-            return Err(AppError::Unimplemented("validation in --dev (it needs the in-process queue)"));
-        }
         let this = self.clone();
         let (actor, workspace, tag) = (actor.clone(), cmd.workspace.clone(), cmd.tag.clone());
-        let id = detached(async move { this.validate_detached(actor, workspace, tag).await }).await?;
-        if !cmd.wait.is_zero() {
-            self.wait_for(&cmd.workspace, id, cmd.wait.min(MAX_WAIT)).await?;
+        let (validation, record) = detached(async move { this.validate_detached(actor, workspace, tag).await }).await?;
+        if cmd.wait.is_zero() {
+            // "Return QUEUED at once": the state this call committed.
+            return Ok((validation, record));
         }
-        let validation = validations::find(&self.db, cmd.workspace.as_str(), id).await?.ok_or(AppError::NotFound)?;
-        let record = self.get(&cmd.workspace, &cmd.tag).await?;
+        let id = validation.id;
+        self.wait_for(&cmd.workspace, id, cmd.wait.min(MAX_WAIT)).await?;
+        // One snapshot, so the validation and the connection agree even if
+        // the outcome lands while we read.
+        let txn = self
+            .db
+            .begin_with_config(Some(sea_orm::IsolationLevel::RepeatableRead), Some(sea_orm::AccessMode::ReadOnly))
+            .await?;
+        let validation = validations::find(&txn, cmd.workspace.as_str(), id).await?.ok_or(AppError::NotFound)?;
+        let row = crate::store::connections::find(&txn, cmd.workspace.as_str(), cmd.tag.as_str())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let record = super::load_record(&txn, row).await?;
+        txn.commit().await?;
         Ok((validation, record))
     }
 
-    async fn validate_detached(&self, actor: Actor, workspace: Workspace, tag: Tag) -> Result<Uuid, AppError> {
+    async fn validate_detached(
+        &self,
+        actor: Actor,
+        workspace: Workspace,
+        tag: Tag,
+    ) -> Result<(validation_rows::Model, ConnectionRecord), AppError> {
         let txn = self.db.begin().await?;
         let row = lock_for_change(&txn, &workspace, &tag, "").await?;
         if row.revision == 0 {
@@ -69,7 +84,8 @@ impl Lifecycle {
             if let Some(v) = validations::find(&txn, &row.workspace, id).await? {
                 let running = ValidationState::from_db(&v.state).is_some_and(|s| !s.is_terminal());
                 if running && v.revision == row.revision {
-                    return Ok(v.id);
+                    let record = super::load_record(&txn, row).await?;
+                    return Ok((v, record));
                 }
             }
         }
@@ -89,7 +105,8 @@ impl Lifecycle {
         .await?;
         txn.commit().await?;
         self.outbox_written();
-        Ok(validation.id)
+        let record = ConnectionRecord { row: saved, last_validation: Some(validation.clone()) };
+        Ok((validation, record))
     }
 
     /// Returns when the validation is terminal (or gone), or at `wait`.
@@ -133,19 +150,23 @@ pub(super) async fn start_validation(
     active.update_time = Set(store::now());
     let saved = active.update(txn).await?;
 
-    let job = ValidationJob {
-        version: cloudconn_infra::amqp::messages::MESSAGE_VERSION,
-        validation_id: validation.id.to_string(),
-        connection_id: saved.id.to_string(),
-        workspace: saved.workspace.clone(),
-        tag: saved.tag.clone(),
-        provider: saved.provider.clone(),
-        revision: u64::try_from(saved.revision).unwrap_or(0),
-        scopes: json_column(&saved.scopes),
-        external_id: saved.external_id.clone(),
-    };
-    events::record_job(txn, &job, traceparent).await?;
+    events::record_job(txn, &job_for(&saved, &validation), traceparent).await?;
     let record = ConnectionRecord { row: saved.clone(), last_validation: Some(validation.clone()) };
     events::record_event(txn, EventKind::ValidationRequested, &record, traceparent).await?;
     Ok((validation, saved))
+}
+
+/// The job message for a validation of a connection.
+pub fn job_for(row: &connections::Model, validation: &validation_rows::Model) -> ValidationJob {
+    ValidationJob {
+        version: cloudconn_infra::amqp::messages::MESSAGE_VERSION,
+        validation_id: validation.id.to_string(),
+        connection_id: row.id.to_string(),
+        workspace: row.workspace.clone(),
+        tag: row.tag.clone(),
+        provider: row.provider.clone(),
+        revision: u64::try_from(validation.revision).unwrap_or(0),
+        scopes: json_column(&row.scopes),
+        external_id: row.external_id.clone(),
+    }
 }

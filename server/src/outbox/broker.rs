@@ -2,8 +2,9 @@
 //! in `--dev`. Either way `publish_all` returns only once every message is
 //! accepted, so the relay can mark the rows sent.
 
+use cloudconn_infra::amqp::messages::ValidationJob;
 use cloudconn_infra::amqp::publisher::{Outgoing, PublishError, Publisher};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use super::cloudevents;
 use crate::store::entities::outbox::Model;
@@ -43,21 +44,25 @@ impl Broker for AmqpBroker {
     }
 }
 
-/// `--dev`: events go to in-process subscribers. Validation jobs are not
-/// handled in process yet, so the relay leaves them queued.
+/// `--dev`: events go to in-process subscribers, jobs to the in-process
+/// worker (`dev::pipeline`).
 pub struct InProcessBroker {
     pub events: broadcast::Sender<String>,
+    pub jobs: mpsc::UnboundedSender<ValidationJob>,
 }
 
 #[async_trait::async_trait]
 impl Broker for InProcessBroker {
     async fn publish_all(&self, rows: &[Model]) -> Result<(), PublishError> {
-        if rows.iter().any(|r| r.kind != crate::store::outbox::Kind::Event.as_str()) {
-            return Err(PublishError::Refused("dev mode has no in-process validation queue yet".into()));
-        }
         for row in rows {
-            // No receiver is fine: nobody is watching.
-            let _ = self.events.send(row.payload.clone());
+            if row.kind == crate::store::outbox::Kind::Job.as_str() {
+                let job = serde_json::from_str(&row.payload)
+                    .map_err(|_| PublishError::Refused("undecodable job in the outbox".into()))?;
+                self.jobs.send(job).map_err(|_| PublishError::Unavailable("in-process worker stopped".into()))?;
+            } else {
+                // No receiver is fine: nobody is watching.
+                let _ = self.events.send(row.payload.clone());
+            }
         }
         Ok(())
     }

@@ -90,3 +90,7 @@ pub async fn find_by_id_for_update(txn: &impl ConnectionTrait, id: Uuid) -> Resu
     }
     query.one(txn).await
 }
+
+pub async fn find_by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, sea_orm::DbErr> {
+    Entity::find_by_id(id).one(db).await
+}

@@ -77,3 +77,14 @@ pub async fn supersede_older(
 pub async fn find_by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, sea_orm::DbErr> {
     Entity::find_by_id(id).one(db).await
 }
+
+/// Validations not yet terminal, oldest first (`--dev` re-sends their jobs
+/// after a restart, since its in-process queue does not survive one).
+pub async fn unfinished(db: &impl ConnectionTrait) -> Result<Vec<Model>, sea_orm::DbErr> {
+    use sea_orm::QueryOrder;
+    Entity::find()
+        .filter(Column::State.is_in([ValidationState::Queued.as_str(), ValidationState::Running.as_str()]))
+        .order_by_asc(Column::CreateTime)
+        .all(db)
+        .await
+}

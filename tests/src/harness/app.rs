@@ -135,7 +135,8 @@ impl TestAppBuilder {
         };
         let worker_config = worker_config(&config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let app = App::build(&config, self.mode, listener).await.expect("build app");
+        let (probe, probes) = ScriptedProbe::everywhere();
+        let app = App::build_with_probes(&config, self.mode, listener, probes).await.expect("build app");
         let addr = app.local_addr();
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(app.run(shutdown.clone()));
@@ -143,7 +144,6 @@ impl TestAppBuilder {
         // The socket is already bound: connecting needs no retry or sleep.
         let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect");
         let db = Database::connect(database_url).await.expect("inspect database");
-        let (probe, _) = ScriptedProbe::everywhere();
         let mut app = TestApp {
             client: ConnectionServiceClient::new(channel.clone()),
             channel,
@@ -321,6 +321,41 @@ impl TestApp {
                 .expect("worker task")
                 .expect("worker ran cleanly");
         }
+    }
+
+    /// Empties this test's dead-letter queue and says how many jobs it held.
+    pub async fn take_dead_letters(&self) -> u32 {
+        let connection = super::amqp::connect().await;
+        let channel = connection.create_channel().await.expect("channel");
+        let n = super::amqp::depth(&channel, &self.topology.dead_letter_queue()).await;
+        channel
+            .queue_purge(self.topology.dead_letter_queue().into(), lapin::options::QueuePurgeOptions::default())
+            .await
+            .expect("purge");
+        let _ = connection.close(0, "done".into()).await;
+        n
+    }
+
+    /// Publishes raw bytes as a validation job, as a broken producer would.
+    pub async fn publish_raw_job(&self, body: &[u8]) {
+        let publisher = cloudconn_infra::amqp::publisher::Publisher::new(
+            SecretString::from(env::amqp_url()),
+            "cloudconn-tests",
+            self.topology.clone(),
+            Duration::from_secs(5),
+        );
+        publisher
+            .publish_all(&[cloudconn_infra::amqp::publisher::Outgoing {
+                exchange: self.topology.jobs_exchange(),
+                routing_key: cloudconn_infra::amqp::topology::VALIDATE_KEY.into(),
+                payload: body.to_vec(),
+                message_id: uuid::Uuid::new_v4().to_string(),
+                content_type: "application/json",
+                traceparent: None,
+                mandatory: true,
+            }])
+            .await
+            .expect("publish raw job");
     }
 
     /// Subscribes to this app's public events (binding `#` sees all).

@@ -5,7 +5,7 @@
 //! Markers (anywhere in any credential value): `bad` → INVALID_CREDENTIALS;
 //! `nostorage` → the storage scope lacks a permission; `flaky` → transient
 //! failure every attempt; `slow` → never answers (the worker's timeout
-//! fires); otherwise success with an identity.
+//! fires); `poison` → the probe panics; otherwise success with an identity.
 
 use std::{
     collections::BTreeMap,
@@ -42,6 +42,9 @@ impl Probe for ScriptedProbe {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let all: String = credentials.values().map(|v| v.expose_secret().to_owned()).collect::<Vec<_>>().join(" ");
+        if all.contains("poison") {
+            panic!("scripted poison: the probe crashes on these credentials");
+        }
         if all.contains("slow") {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }

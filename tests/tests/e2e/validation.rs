@@ -241,3 +241,55 @@ async fn jobs_wait_for_a_worker_and_a_newer_revision_supersedes_an_older_job() {
     }
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_poison_job_is_dead_lettered_and_its_validation_fails() {
+    let app = TestApp::spawn().await;
+    create(&app, "acme", "azure_main", pb::Provider::Azure).await;
+    complete(&app, "acme", "azure_main", azure("poison")).await.unwrap();
+    let done = validate(&app, "azure_main", WAIT).await.unwrap();
+    let v = done.validation.unwrap();
+    assert_eq!(v.state(), pb::ValidationState::Failed, "not stuck: {v:?}");
+    assert_eq!(v.error.unwrap().code, "PROVIDER_UNAVAILABLE");
+
+    // A job nobody can read is set aside too.
+    app.publish_raw_job(b"{not json").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let connection = cloudconn_tests::harness::amqp::connect().await;
+        let channel = connection.create_channel().await.unwrap();
+        let depth = cloudconn_tests::harness::amqp::depth(&channel, &app.topology.dead_letter_queue()).await;
+        if depth == 2 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "dead-letter depth {depth}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.take_dead_letters().await, 2);
+    // The worker is still serving.
+    complete(&app, "acme", "azure_main", azure("good")).await.unwrap();
+    assert_eq!(state(&validate(&app, "azure_main", WAIT).await.unwrap()), pb::ValidationState::Succeeded);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn validations_complete_after_rabbitmq_comes_back() {
+    let app = TestApp::builder().with_amqp_proxy().spawn().await;
+    create(&app, "acme", "azure_main", pb::Provider::Azure).await;
+    complete(&app, "acme", "azure_main", azure("good")).await.unwrap();
+    // Warm up: every consumer and the relay are connected through the proxy.
+    assert_eq!(state(&validate(&app, "azure_main", WAIT).await.unwrap()), pb::ValidationState::Succeeded);
+
+    let proxy = app.amqp_proxy.as_ref().unwrap();
+    proxy.down();
+    complete(&app, "acme", "azure_main", azure("good-two")).await.unwrap();
+    let queued = validate(&app, "azure_main", Duration::from_millis(300)).await.unwrap();
+    assert_eq!(state(&queued), pb::ValidationState::Queued, "nothing moves while the broker is away");
+
+    proxy.up();
+    // The relay, the worker and the results consumer all reconnect.
+    let done = validate(&app, "azure_main", Duration::from_secs(30)).await.unwrap();
+    assert_eq!(state(&done), pb::ValidationState::Succeeded);
+    assert_eq!(done.connection.unwrap().credentials.unwrap().active_revision, 2);
+    app.finish().await;
+}
