@@ -23,3 +23,4 @@ pub mod secrets;
 pub mod startup;
 pub mod store;
 pub mod view;
+pub mod watch;

@@ -39,6 +39,7 @@ use crate::{
     results::consumer::ResultHandler,
     secrets::purge::PurgeRetrier,
     store,
+    watch::feed::EventFeed,
 };
 
 /// Largest request message the API decodes (DESIGN.md §2).
@@ -52,8 +53,10 @@ pub struct App {
     local_addr: SocketAddr,
     lifecycle: Lifecycle,
     broker: Arc<dyn Broker>,
-    /// In-process event feed (`--dev`).
-    pub dev_events: Option<broadcast::Sender<String>>,
+    /// Live events for WatchConnections (fed from RabbitMQ, or in process in `--dev`).
+    events: broadcast::Sender<String>,
+    /// Production: the subscription that feeds `events`.
+    event_feed: Option<EventFeed>,
     /// Where validation results come from (production only).
     results_consumer: Option<ConsumerSettings>,
     /// `--dev`: the in-process worker.
@@ -91,11 +94,15 @@ impl App {
         store::migrate(&db).await.context("migrating the database")?;
 
         let mut dev_jobs = None;
-        let (broker, dev_events, results_consumer): (Arc<dyn Broker>, _, _) = match mode {
+        let (events, _) = broadcast::channel(crate::watch::FEED_CAPACITY);
+        let mut event_feed = None;
+        let (broker, results_consumer): (Arc<dyn Broker>, _) = match mode {
             Mode::Production => {
                 let url = config.amqp.amqp_url.clone().context("CLOUDCONN_AMQP_URL is required")?;
                 let topology = config.amqp.topology();
                 let publisher = Publisher::new(url.clone(), "cloudconn-server relay", topology.clone(), timeout);
+                event_feed =
+                    Some(EventFeed { url: url.clone(), topology: topology.clone(), timeout, sender: events.clone() });
                 let results = ConsumerSettings {
                     url,
                     name: "cloudconn-server results".into(),
@@ -104,13 +111,12 @@ impl App {
                     concurrency: 16,
                     timeout,
                 };
-                (Arc::new(AmqpBroker { publisher }), None, Some(results))
+                (Arc::new(AmqpBroker { publisher }), Some(results))
             }
             Mode::Dev => {
-                let (events, _) = broadcast::channel(1024);
                 let (jobs, jobs_rx) = mpsc::unbounded_channel();
                 dev_jobs = Some((jobs.clone(), jobs_rx));
-                (Arc::new(InProcessBroker { events: events.clone(), jobs }), Some(events), None)
+                (Arc::new(InProcessBroker { events: events.clone(), jobs }), None)
             }
         };
         let lifecycle = Lifecycle::new(db, secrets.clone());
@@ -130,7 +136,8 @@ impl App {
             broker,
             results_consumer,
             dev_pipeline,
-            dev_events,
+            events,
+            event_feed,
             purge_interval: config.purge_interval(),
             outbox_poll: config.outbox_poll(),
         })
@@ -157,6 +164,9 @@ impl App {
             batch: 100,
         };
         spawn_loop(&tasks, "secret purge", purge.run(loops.clone()));
+        if let Some(feed) = self.event_feed {
+            spawn_loop(&tasks, "watch event feed", feed.run(loops.clone()));
+        }
         if let Some(pipeline) = self.dev_pipeline {
             spawn_loop(&tasks, "dev validation pipeline", pipeline.run(loops.clone()));
         }
@@ -180,8 +190,8 @@ impl App {
         };
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
-        let api =
-            ConnectionServiceServer::new(Api::new(self.lifecycle.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let api = ConnectionServiceServer::new(Api::new(self.lifecycle.clone(), self.events.clone(), loops.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
 
         let stop_serving = {
             let shutdown = shutdown.clone();

@@ -210,6 +210,15 @@ pub fn validate_command(req: pb::ValidateConnectionRequest) -> Result<ValidateCo
     finish(v, || Some(ValidateCommand { workspace: workspace?, tag: tag?, wait }))
 }
 
+/// The workspace and optional tag a watcher asked for.
+pub fn watch_target(req: &pb::WatchConnectionsRequest) -> Result<(Workspace, Option<String>), AppError> {
+    let mut v = Violations::default();
+    let workspace = v.check(Workspace::parse("workspace", &req.workspace));
+    let tag =
+        if req.tag.is_empty() { None } else { v.check(Tag::parse("tag", &req.tag)).map(|t| t.as_str().to_owned()) };
+    finish(v, || Some((workspace?, tag)))
+}
+
 pub fn delete_command(req: pb::DeleteConnectionRequest) -> Result<DeleteCommand, AppError> {
     let (workspace, tag) = address(&req.workspace, &req.tag)?;
     Ok(DeleteCommand { workspace, tag, etag: req.etag })

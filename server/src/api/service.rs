@@ -5,22 +5,25 @@
 use std::pin::Pin;
 
 use cloudconn_proto::v1::{self as pb, connection_service_server::ConnectionService};
-use tokio_stream::Stream;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::{Stream, wrappers::ReceiverStream};
+use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use super::{convert, page_token};
-use crate::{
-    error::AppError,
-    lifecycle::{Actor, Lifecycle},
-};
+use crate::lifecycle::{Actor, Lifecycle};
 
 pub struct Api {
     lifecycle: Lifecycle,
+    /// Live public events, for WatchConnections.
+    events: broadcast::Sender<String>,
+    /// Ends watch streams when the server shuts down.
+    shutdown: CancellationToken,
 }
 
 impl Api {
-    pub fn new(lifecycle: Lifecycle) -> Self {
-        Self { lifecycle }
+    pub fn new(lifecycle: Lifecycle, events: broadcast::Sender<String>, shutdown: CancellationToken) -> Self {
+        Self { lifecycle, events, shutdown }
     }
 }
 
@@ -129,10 +132,18 @@ impl ConnectionService for Api {
 
     type WatchConnectionsStream = EventStream;
 
+    #[tracing::instrument(skip_all, name = "WatchConnections")]
     async fn watch_connections(
         &self,
-        _request: Request<pb::WatchConnectionsRequest>,
+        request: Request<pb::WatchConnectionsRequest>,
     ) -> Result<Response<Self::WatchConnectionsStream>, Status> {
-        Err(AppError::Unimplemented("WatchConnections").into())
+        let req = request.into_inner();
+        let (workspace, tag) = convert::watch_target(&req)?;
+        // Subscribe before answering, so nothing committed after the call
+        // returns is missed.
+        let feed = self.events.subscribe();
+        let (tx, rx) = mpsc::channel(64);
+        tokio::spawn(crate::watch::forward(feed, workspace, tag, tx, self.shutdown.clone()));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 }

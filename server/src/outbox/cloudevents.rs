@@ -33,6 +33,22 @@ pub fn connection_json(connection: &pb::Connection) -> serde_json::Value {
     }
 }
 
+/// Reads an event body back into the gRPC message (`WatchConnections`).
+/// `None` for anything that is not one of our events.
+pub fn parse(body: &str) -> Option<pb::ConnectionEvent> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let kind = value.get("type")?.as_str()?.to_owned();
+    let time = DateTime::parse_from_rfc3339(value.get("time")?.as_str()?).ok()?.with_timezone(&Utc);
+    let data = value.get("data")?;
+    let message = DynamicMessage::deserialize(CONNECTION.clone(), data).ok()?;
+    Some(pb::ConnectionEvent {
+        id: value.get("id")?.as_str()?.to_owned(),
+        r#type: kind,
+        time: Some(crate::view::timestamp(time)),
+        connection: Some(message.transcode_to::<pb::Connection>().ok()?),
+    })
+}
+
 /// A full event body.
 pub fn envelope(id: &str, event: &str, time: DateTime<Utc>, connection: &pb::Connection) -> serde_json::Value {
     serde_json::json!({
@@ -78,5 +94,11 @@ mod tests {
         assert_eq!(e["data"]["provider"], "PROVIDER_AWS");
         assert_eq!(e["data"]["credentials"]["revision"], "3", "int64 is a string in proto3 JSON");
         assert_eq!(routing_key("acme", "created"), "acme.connection.created");
+
+        let back = parse(&e.to_string()).unwrap();
+        assert_eq!(back.id, "id-1");
+        assert_eq!(back.r#type, "cloudconn.connection.created.v1");
+        assert_eq!(back.connection.unwrap(), connection, "proto3 JSON round-trips");
+        assert!(parse("{}").is_none());
     }
 }

@@ -16,7 +16,7 @@ use cloudconn_server::{
 };
 use cloudconn_worker::{Worker, config::WorkerConfig, probe::Probes};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -179,7 +179,8 @@ fn worker_config(server: &ServerConfig) -> WorkerConfig {
         probe_attempts: 3,
         probe_retry_base_ms: 20,
         amqp: server.amqp.clone(),
-        vault: VaultConfig { vault_addr: Some(env::vault_addr()), ..server.vault.clone() },
+        // Through the Vault proxy too, when the test has one.
+        vault: server.vault.clone(),
         timeouts: server.timeouts.clone(),
     }
 }
@@ -321,6 +322,33 @@ impl TestApp {
                 .expect("worker task")
                 .expect("worker ran cleanly");
         }
+    }
+
+    /// Starts a worker as a separate process (`binary`: the test crate's
+    /// `scripted-worker`, the real worker with the scripted probe; an
+    /// integration test knows its path as `CARGO_BIN_EXE_scripted-worker`),
+    /// so a test can kill -9 it.
+    pub fn spawn_worker_process(&self, binary: &str, concurrency: usize) -> tokio::process::Child {
+        let c = &self.worker_config;
+        tokio::process::Command::new(binary)
+            .env(
+                "CLOUDCONN_AMQP_URL",
+                c.amqp.amqp_url.as_ref().map(|u| u.expose_secret().to_owned()).unwrap_or_default(),
+            )
+            .env("CLOUDCONN_AMQP_PREFIX", &c.amqp.amqp_prefix)
+            .env("CLOUDCONN_VAULT_ADDR", c.vault.vault_addr.clone().unwrap_or_default())
+            .env(
+                "CLOUDCONN_VAULT_TOKEN",
+                c.vault.vault_token.as_ref().map(|t| t.expose_secret().to_owned()).unwrap_or_default(),
+            )
+            .env("CLOUDCONN_VAULT_PREFIX", &c.vault.vault_prefix)
+            .env("CLOUDCONN_WORKER_CONCURRENCY", concurrency.to_string())
+            .env("CLOUDCONN_PROBE_TIMEOUT_MS", "5000")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start scripted-worker")
     }
 
     /// Empties this test's dead-letter queue and says how many jobs it held.

@@ -5,12 +5,14 @@
 //! Markers (anywhere in any credential value): `bad` → INVALID_CREDENTIALS;
 //! `nostorage` → the storage scope lacks a permission; `flaky` → transient
 //! failure every attempt; `slow` → never answers (the worker's timeout
-//! fires); `poison` → the probe panics; otherwise success with an identity.
+//! fires); `poison` → the probe panics; `failN` (N a digit) → transient
+//! failures on the first N calls; `delay` → answers after 300 ms;
+//! otherwise success with an identity.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicU32, Ordering},
     },
     time::Duration,
@@ -24,6 +26,8 @@ use secrecy::ExposeSecret;
 pub struct ScriptedProbe {
     /// Probe calls made, retries included.
     pub calls: AtomicU32,
+    /// Calls per distinct credential set, for `failN` markers.
+    seen: Mutex<HashMap<String, u32>>,
 }
 
 impl ScriptedProbe {
@@ -42,6 +46,19 @@ impl Probe for ScriptedProbe {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let all: String = credentials.values().map(|v| v.expose_secret().to_owned()).collect::<Vec<_>>().join(" ");
+        // `failN`: a transient failure on the first N calls for these
+        // credentials, then success (retries that eventually work).
+        if let Some(n) = all.split("fail").nth(1).and_then(|rest| rest.chars().next()).and_then(|c| c.to_digit(10)) {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            let count = seen.entry(all.clone()).or_default();
+            *count += 1;
+            if *count <= n {
+                return Err(ProbeFailure::transient(format!("503 (scripted failure {count} of {n})")));
+            }
+        }
+        if all.contains("delay") {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
         if all.contains("poison") {
             panic!("scripted poison: the probe crashes on these credentials");
         }

@@ -2,6 +2,7 @@
 //! and OpenBao that `deploy/stack.sh up` provides, through the public gRPC API.
 
 mod canary;
+mod crashes;
 mod credentials;
 mod dev_mode;
 mod events;
@@ -10,3 +11,4 @@ mod lifecycle;
 mod listing;
 mod service;
 mod validation;
+mod watch;

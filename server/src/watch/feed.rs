@@ -1,0 +1,94 @@
+//! Feeds this replica's watchers from `<p>.events`: an exclusive,
+//! auto-deleted queue bound with `#`, consumed without acks (live events are
+//! best-effort; durable consumers bind their own queues). Reconnects after
+//! broker failures.
+
+use std::time::Duration;
+
+use cloudconn_infra::amqp::{error_kind, topology::Topology};
+use futures_lite::StreamExt;
+use lapin::{
+    options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
+    types::FieldTable,
+};
+use secrecy::SecretString;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+pub struct EventFeed {
+    pub url: SecretString,
+    pub topology: Topology,
+    pub timeout: Duration,
+    pub sender: broadcast::Sender<String>,
+}
+
+impl EventFeed {
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut failures = 0u32;
+        loop {
+            match self.consume(&shutdown, &mut failures).await {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    failures += 1;
+                    let wait = (Duration::from_millis(200) * 2u32.saturating_pow(failures.min(6)))
+                        .min(Duration::from_secs(10));
+                    tracing::warn!(error = format!("{e:#}"), ?wait, "event feed lost its connection; reconnecting");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn consume(&self, shutdown: &CancellationToken, failures: &mut u32) -> anyhow::Result<()> {
+        let err = |what: &'static str| move |e: lapin::Error| anyhow::anyhow!("{what}: {}", error_kind(&e));
+        let connection = cloudconn_infra::amqp::connect(&self.url, "cloudconn-server watch feed", self.timeout).await?;
+        let channel = connection.create_channel().await.map_err(err("channel"))?;
+        self.topology.declare(&channel).await.map_err(err("declare"))?;
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                // Server-named, gone with this connection.
+                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(err("queue"))?;
+        channel
+            .queue_bind(
+                queue.name().clone(),
+                self.topology.events_exchange().into(),
+                "#".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(err("bind"))?;
+        let mut consumer = channel
+            .basic_consume(
+                queue.name().clone(),
+                "cloudconn-server watch feed".into(),
+                BasicConsumeOptions { no_ack: true, ..Default::default() },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(err("consume"))?;
+        *failures = 0;
+        loop {
+            let delivery = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                next = consumer.next() => next,
+            };
+            match delivery {
+                Some(Ok(d)) => {
+                    // No watcher is fine.
+                    let _ = self.sender.send(String::from_utf8_lossy(&d.data).into_owned());
+                }
+                Some(Err(e)) => return Err(err("delivery")(e)),
+                None => anyhow::bail!("the broker closed the feed"),
+            }
+        }
+    }
+}

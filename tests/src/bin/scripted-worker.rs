@@ -1,0 +1,20 @@
+//! The real worker with the scripted probe, as its own process, for the
+//! crash tests (a test kills it with SIGKILL). Test code only: the product
+//! binary, `cloudconn-worker`, never registers a scripted probe.
+
+use std::sync::Arc;
+
+use cloudconn_infra::vault::VaultStore;
+use cloudconn_tests::harness::scripted_probe::ScriptedProbe;
+use cloudconn_worker::{Worker, config::WorkerConfig};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    cloudconn_infra::telemetry::init(cloudconn_infra::telemetry::LogFormat::Json, "warn", std::io::stderr)?;
+    cloudconn_infra::tls::install_crypto_provider();
+    let config = WorkerConfig::load(None)?;
+    config.validate()?;
+    let vault = VaultStore::new(&config.vault, config.timeouts.dependency_timeout())?;
+    let (_, probes) = ScriptedProbe::everywhere();
+    Worker::new(config, Arc::new(vault), probes).run(cloudconn_infra::shutdown::on_signal()).await
+}

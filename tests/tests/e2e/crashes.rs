@@ -1,0 +1,162 @@
+//! The pipeline survives its parts dying: a worker killed with SIGKILL
+//! mid-flight, RabbitMQ cut off (validation.rs), OpenBao cut off.
+
+use std::{collections::HashMap, time::Duration};
+
+use cloudconn_proto::v1::{self as pb, AzureCredentials, complete_connection_request::Credentials};
+use cloudconn_tests::harness::{app::TestApp, fixtures};
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::helpers::*;
+
+fn azure(secret: &str) -> Credentials {
+    Credentials::Azure(AzureCredentials {
+        tenant_id: fixtures::TENANT.into(),
+        subscription_id: fixtures::SUBSCRIPTION.into(),
+        client_id: fixtures::CLIENT.into(),
+        client_secret: secret.into(),
+    })
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let backend = app.db.get_database_backend();
+    let row = app.db.query_one_raw(Statement::from_string(backend, sql.to_owned())).await.unwrap().unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+async fn validate_now(app: &TestApp, tag: &str) -> pb::Validation {
+    app.client
+        .clone()
+        .validate_connection(pb::ValidateConnectionRequest { workspace: "acme".into(), tag: tag.into(), wait: None })
+        .await
+        .unwrap()
+        .into_inner()
+        .validation
+        .unwrap()
+}
+
+#[tokio::test]
+async fn killing_a_worker_mid_flight_loses_no_validation() {
+    const N: usize = 200;
+    let app = TestApp::builder().without_worker().spawn().await;
+    for i in 0..N {
+        let tag = format!("c_{i:03}");
+        create(&app, "acme", &tag, pb::Provider::Azure).await;
+        complete(&app, "acme", &tag, azure("delay")).await.unwrap();
+        validate_now(&app, &tag).await;
+    }
+    let binary = env!("CARGO_BIN_EXE_scripted-worker");
+    let mut first = app.spawn_worker_process(binary, 50);
+    // Let it get well into the work, then kill -9 it mid-flight.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while count(&app, "SELECT COUNT(*) AS n FROM validations WHERE state = 'succeeded'").await < 20 {
+        assert!(tokio::time::Instant::now() < deadline, "the first worker made no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.start_kill().unwrap();
+    first.wait().await.unwrap();
+    let done_at_kill = count(&app, "SELECT COUNT(*) AS n FROM validations WHERE state = 'succeeded'").await;
+    assert!((done_at_kill as usize) < N, "the kill must land mid-flight ({done_at_kill} done)");
+
+    let mut second = app.spawn_worker_process(binary, 50);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while count(&app, "SELECT COUNT(*) AS n FROM validations WHERE state IN ('queued', 'running')").await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "validations left unfinished after the crash");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM validations WHERE state = 'succeeded'").await, N as i64);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM connections WHERE status = 'active' AND active_revision = 1").await,
+        N as i64
+    );
+    // Each connection was activated exactly once, redeliveries or not.
+    let backend = app.db.get_database_backend();
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT routing_key, payload FROM outbox WHERE routing_key = 'acme.connection.activated'".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let mut per_tag: HashMap<String, usize> = HashMap::new();
+    for row in rows {
+        let payload: String = row.try_get("", "payload").unwrap();
+        let body: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        *per_tag.entry(body["subject"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    assert_eq!(per_tag.len(), N);
+    assert!(per_tag.values().all(|&n| n == 1), "a connection was activated twice");
+    second.start_kill().unwrap();
+    second.wait().await.unwrap();
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn validations_wait_out_an_openbao_outage() {
+    let app = TestApp::builder().with_vault_proxy().spawn().await;
+    create(&app, "acme", "azure_main", pb::Provider::Azure).await;
+    complete(&app, "acme", "azure_main", azure("good")).await.unwrap();
+    let proxy = app.vault_proxy.as_ref().unwrap();
+    proxy.down();
+    let v = validate_now(&app, "azure_main").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let c = get(&app, "acme", "azure_main").await.unwrap();
+    assert_eq!(c.last_validation.unwrap().state(), pb::ValidationState::Queued, "waiting for Vault, not failed");
+    proxy.up();
+    let done = app
+        .client
+        .clone()
+        .validate_connection(pb::ValidateConnectionRequest {
+            workspace: "acme".into(),
+            tag: "azure_main".into(),
+            wait: Some(prost_types::Duration { seconds: 30, nanos: 0 }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let done_v = done.validation.unwrap();
+    assert_eq!(done_v.id, v.id);
+    assert_eq!(done_v.state(), pb::ValidationState::Succeeded);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_until_they_pass() {
+    let app = TestApp::spawn().await;
+    create(&app, "acme", "azure_main", pb::Provider::Azure).await;
+    complete(&app, "acme", "azure_main", azure("fail2")).await.unwrap();
+    let done = app
+        .client
+        .clone()
+        .validate_connection(pb::ValidateConnectionRequest {
+            workspace: "acme".into(),
+            tag: "azure_main".into(),
+            wait: Some(prost_types::Duration { seconds: 15, nanos: 0 }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let v = done.validation.unwrap();
+    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
+    assert_eq!(v.attempts, 3, "two scripted failures, then success");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_newer_revision_supersedes_a_queued_validation() {
+    let mut app = TestApp::builder().without_worker().spawn().await;
+    create(&app, "acme", "azure_main", pb::Provider::Azure).await;
+    complete(&app, "acme", "azure_main", azure("good-one")).await.unwrap();
+    let old = validate_now(&app, "azure_main").await;
+    complete(&app, "acme", "azure_main", azure("bad-two")).await.unwrap();
+    let superseded = format!("SELECT COUNT(*) AS n FROM validations WHERE id = '{}' AND state = 'superseded'", old.id);
+    assert_eq!(count(&app, &superseded).await, 1, "saving revision 2 supersedes the queued validation of revision 1");
+    // Its job still runs when a worker comes, and changes nothing.
+    app.start_worker();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let c = get(&app, "acme", "azure_main").await.unwrap();
+    assert_eq!(c.status(), pb::ConnectionStatus::Pending, "a superseded success activates nothing");
+    assert_eq!(c.credentials.unwrap().active_revision, 0);
+    app.finish().await;
+}

@@ -1,0 +1,113 @@
+//! WatchConnections: live events over gRPC, scoped to a workspace (and tag).
+
+use std::time::Duration;
+
+use cloudconn_proto::v1 as pb;
+use cloudconn_tests::harness::{app::TestApp, fixtures};
+use tonic::Streaming;
+
+use crate::helpers::*;
+
+async fn watch(app: &TestApp, workspace: &str, tag: &str) -> Streaming<pb::ConnectionEvent> {
+    app.client
+        .clone()
+        .watch_connections(pb::WatchConnectionsRequest { workspace: workspace.into(), tag: tag.into() })
+        .await
+        .expect("watch")
+        .into_inner()
+}
+
+async fn next(stream: &mut Streaming<pb::ConnectionEvent>, within: Duration) -> Option<pb::ConnectionEvent> {
+    tokio::time::timeout(within, stream.message()).await.ok().map(|m| m.expect("stream ok").expect("stream open"))
+}
+
+/// The server's feed binds to the events exchange shortly after start;
+/// make sure it is live before the part of the test that counts events.
+async fn warm_up(app: &TestApp, stream: &mut Streaming<pb::ConnectionEvent>) {
+    for i in 0..50 {
+        create(app, "acme", &format!("warmup_{i}"), pb::Provider::Gcp).await;
+        if next(stream, Duration::from_millis(200)).await.is_some() {
+            // Drain anything else the warm-up produced.
+            while next(stream, Duration::from_millis(200)).await.is_some() {}
+            return;
+        }
+    }
+    panic!("the watch feed never became live");
+}
+
+async fn watch_sees_the_lifecycle(app: &TestApp) {
+    let mut all = watch(app, "acme", "").await;
+    warm_up(app, &mut all).await;
+    let mut one = watch(app, "acme", "prod_aws").await;
+    let mut other = watch(app, "globex", "").await;
+
+    create(app, "acme", "prod_aws", pb::Provider::Aws).await;
+    create(app, "acme", "unrelated", pb::Provider::Gcp).await;
+    let saved = app
+        .client
+        .clone()
+        .complete_connection(pb::CompleteConnectionRequest {
+            workspace: "acme".into(),
+            tag: "prod_aws".into(),
+            credentials: Some(fixtures::credentials(pb::Provider::Aws, "")),
+            validate: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(saved.last_validation.is_some());
+
+    let mut types = Vec::new();
+    while types.len() < 4 {
+        let event = next(&mut one, Duration::from_secs(15)).await.expect("an event for prod_aws");
+        let connection = event.connection.unwrap();
+        assert_eq!((connection.workspace.as_str(), connection.tag.as_str()), ("acme", "prod_aws"));
+        assert!(!event.id.is_empty() && event.time.is_some());
+        types.push(event.r#type);
+    }
+    assert_eq!(
+        types,
+        [
+            "cloudconn.connection.created.v1",
+            "cloudconn.connection.credentials_saved.v1",
+            "cloudconn.connection.validation_requested.v1",
+            "cloudconn.connection.activated.v1"
+        ]
+    );
+    // The workspace-wide watcher also saw the other connection.
+    let mut tags = Vec::new();
+    while let Some(event) = next(&mut all, Duration::from_millis(500)).await {
+        tags.push(event.connection.unwrap().tag);
+    }
+    assert!(tags.contains(&"unrelated".to_owned()) && tags.contains(&"prod_aws".to_owned()), "{tags:?}");
+    // Another workspace's watcher saw nothing.
+    assert!(next(&mut other, Duration::from_millis(300)).await.is_none());
+}
+
+#[tokio::test]
+async fn watchers_get_their_workspaces_events_over_grpc() {
+    let app = TestApp::spawn().await;
+    watch_sees_the_lifecycle(&app).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn watch_works_in_dev_mode() {
+    let app = TestApp::builder().dev().spawn().await;
+    watch_sees_the_lifecycle(&app).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn watch_checks_its_arguments() {
+    let app = TestApp::spawn().await;
+    let err = app
+        .client
+        .clone()
+        .watch_connections(pb::WatchConnectionsRequest { workspace: "Bad!".into(), tag: "X".into() })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, &["workspace", "tag"]);
+    app.finish().await;
+}
