@@ -77,3 +77,14 @@ pub fn blank(provider: pb::Provider) -> Credentials {
         pb::Provider::Unspecified => panic!("no credentials for PROVIDER_UNSPECIFIED"),
     }
 }
+
+/// Azure credentials whose client secret is `secret` (the scripted probe
+/// reads its markers from it).
+pub fn azure(secret: &str) -> Credentials {
+    Credentials::Azure(AzureCredentials {
+        tenant_id: TENANT.into(),
+        subscription_id: SUBSCRIPTION.into(),
+        client_id: CLIENT.into(),
+        client_secret: secret.into(),
+    })
+}

@@ -3,20 +3,11 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use cloudconn_proto::v1::{self as pb, AzureCredentials, complete_connection_request::Credentials};
+use cloudconn_proto::v1 as pb;
 use cloudconn_tests::harness::{app::TestApp, fixtures};
 use sea_orm::{ConnectionTrait, Statement};
 
 use crate::helpers::*;
-
-fn azure(secret: &str) -> Credentials {
-    Credentials::Azure(AzureCredentials {
-        tenant_id: fixtures::TENANT.into(),
-        subscription_id: fixtures::SUBSCRIPTION.into(),
-        client_id: fixtures::CLIENT.into(),
-        client_secret: secret.into(),
-    })
-}
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     let backend = app.db.get_database_backend();
@@ -42,7 +33,7 @@ async fn killing_a_worker_mid_flight_loses_no_validation() {
     for i in 0..N {
         let tag = format!("c_{i:03}");
         create(&app, "acme", &tag, pb::Provider::Azure).await;
-        complete(&app, "acme", &tag, azure("delay")).await.unwrap();
+        complete(&app, "acme", &tag, fixtures::azure("delay")).await.unwrap();
         validate_now(&app, &tag).await;
     }
     let binary = env!("CARGO_BIN_EXE_scripted-worker");
@@ -96,7 +87,7 @@ async fn killing_a_worker_mid_flight_loses_no_validation() {
 async fn validations_wait_out_an_openbao_outage() {
     let app = TestApp::builder().with_vault_proxy().spawn().await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
-    complete(&app, "acme", "azure_main", azure("good")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good")).await.unwrap();
     let proxy = app.vault_proxy.as_ref().unwrap();
     proxy.down();
     let v = validate_now(&app, "azure_main").await;
@@ -104,17 +95,7 @@ async fn validations_wait_out_an_openbao_outage() {
     let c = get(&app, "acme", "azure_main").await.unwrap();
     assert_eq!(c.last_validation.unwrap().state(), pb::ValidationState::Queued, "waiting for Vault, not failed");
     proxy.up();
-    let done = app
-        .client
-        .clone()
-        .validate_connection(pb::ValidateConnectionRequest {
-            workspace: "acme".into(),
-            tag: "azure_main".into(),
-            wait: Some(prost_types::Duration { seconds: 30, nanos: 0 }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let done = validate(&app, "azure_main", Duration::from_secs(30)).await.unwrap();
     let done_v = done.validation.unwrap();
     assert_eq!(done_v.id, v.id);
     assert_eq!(done_v.state(), pb::ValidationState::Succeeded);
@@ -125,18 +106,8 @@ async fn validations_wait_out_an_openbao_outage() {
 async fn transient_failures_are_retried_until_they_pass() {
     let app = TestApp::spawn().await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
-    complete(&app, "acme", "azure_main", azure("fail2")).await.unwrap();
-    let done = app
-        .client
-        .clone()
-        .validate_connection(pb::ValidateConnectionRequest {
-            workspace: "acme".into(),
-            tag: "azure_main".into(),
-            wait: Some(prost_types::Duration { seconds: 15, nanos: 0 }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    complete(&app, "acme", "azure_main", fixtures::azure("fail2")).await.unwrap();
+    let done = validate(&app, "azure_main", Duration::from_secs(15)).await.unwrap();
     let v = done.validation.unwrap();
     assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
     assert_eq!(v.attempts, 3, "two scripted failures, then success");
@@ -147,9 +118,9 @@ async fn transient_failures_are_retried_until_they_pass() {
 async fn a_newer_revision_supersedes_a_queued_validation() {
     let mut app = TestApp::builder().without_worker().spawn().await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
-    complete(&app, "acme", "azure_main", azure("good-one")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good-one")).await.unwrap();
     let old = validate_now(&app, "azure_main").await;
-    complete(&app, "acme", "azure_main", azure("bad-two")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("bad-two")).await.unwrap();
     let superseded = format!("SELECT COUNT(*) AS n FROM validations WHERE id = '{}' AND state = 'superseded'", old.id);
     assert_eq!(count(&app, &superseded).await, 1, "saving revision 2 supersedes the queued validation of revision 1");
     // Its job still runs when a worker comes, and changes nothing.

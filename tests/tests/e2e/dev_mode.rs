@@ -54,18 +54,9 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test]
 async fn dev_mode_validates_in_process() {
-    use cloudconn_proto::v1::{AzureCredentials, complete_connection_request::Credentials};
     let app = TestApp::builder().dev().spawn().await;
     create(&app, "dev", "azure_main", pb::Provider::Azure).await;
-    let azure = |secret: &str| {
-        Credentials::Azure(AzureCredentials {
-            tenant_id: fixtures::TENANT.into(),
-            subscription_id: fixtures::SUBSCRIPTION.into(),
-            client_id: fixtures::CLIENT.into(),
-            client_secret: secret.into(),
-        })
-    };
-    complete(&app, "dev", "azure_main", azure("good")).await.unwrap();
+    complete(&app, "dev", "azure_main", fixtures::azure("good")).await.unwrap();
     let validate = |wait: u64| pb::ValidateConnectionRequest {
         workspace: "dev".into(),
         tag: "azure_main".into(),
@@ -75,7 +66,7 @@ async fn dev_mode_validates_in_process() {
     assert_eq!(done.validation.unwrap().state(), pb::ValidationState::Succeeded);
     assert_eq!(done.connection.unwrap().status(), pb::ConnectionStatus::Active);
 
-    complete(&app, "dev", "azure_main", azure("bad")).await.unwrap();
+    complete(&app, "dev", "azure_main", fixtures::azure("bad")).await.unwrap();
     let failed = app.client.clone().validate_connection(validate(10)).await.unwrap().into_inner();
     assert_eq!(failed.validation.unwrap().error.unwrap().code, "INVALID_CREDENTIALS");
     assert_eq!(failed.connection.unwrap().status(), pb::ConnectionStatus::Active, "still on revision 1");

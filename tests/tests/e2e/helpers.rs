@@ -102,3 +102,20 @@ pub async fn delete(app: &TestApp, workspace: &str, tag: &str) -> Result<(), Sta
         .await
         .map(|_| ())
 }
+
+/// ValidateConnection in workspace `acme`, waiting up to `wait`.
+pub async fn validate(
+    app: &TestApp,
+    tag: &str,
+    wait: std::time::Duration,
+) -> Result<pb::ValidateConnectionResponse, Status> {
+    app.client
+        .clone()
+        .validate_connection(pb::ValidateConnectionRequest {
+            workspace: "acme".into(),
+            tag: tag.into(),
+            wait: Some(prost_types::Duration::try_from(wait).expect("wait fits a Duration")),
+        })
+        .await
+        .map(|r| r.into_inner())
+}

@@ -3,34 +3,13 @@
 
 use std::time::Duration;
 
-use cloudconn_proto::v1::{self as pb, AzureCredentials, complete_connection_request::Credentials};
+use cloudconn_proto::v1 as pb;
 use cloudconn_tests::harness::{app::TestApp, fixtures};
 use tonic::Code;
 
 use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(15);
-
-fn azure(secret: &str) -> Credentials {
-    Credentials::Azure(AzureCredentials {
-        tenant_id: fixtures::TENANT.into(),
-        subscription_id: fixtures::SUBSCRIPTION.into(),
-        client_id: fixtures::CLIENT.into(),
-        client_secret: secret.into(),
-    })
-}
-
-async fn validate(app: &TestApp, tag: &str, wait: Duration) -> Result<pb::ValidateConnectionResponse, tonic::Status> {
-    app.client
-        .clone()
-        .validate_connection(pb::ValidateConnectionRequest {
-            workspace: "acme".into(),
-            tag: tag.into(),
-            wait: Some(prost_types::Duration::try_from(wait).unwrap()),
-        })
-        .await
-        .map(|r| r.into_inner())
-}
 
 fn state(v: &pb::ValidateConnectionResponse) -> pb::ValidationState {
     v.validation.as_ref().unwrap().state()
@@ -41,7 +20,7 @@ async fn a_good_revision_becomes_active_and_subscribers_see_each_step() {
     let app = TestApp::spawn().await;
     let mut events = app.subscribe_events("acme.#").await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
-    complete(&app, "acme", "azure_main", azure("good-secret")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good-secret")).await.unwrap();
 
     let done = validate(&app, "azure_main", WAIT).await.unwrap();
     let validation = done.validation.clone().unwrap();
@@ -77,7 +56,7 @@ async fn a_good_revision_becomes_active_and_subscribers_see_each_step() {
 async fn without_wait_the_call_returns_queued_and_the_outcome_follows() {
     let app = TestApp::spawn().await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
-    complete(&app, "acme", "azure_main", azure("good")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good")).await.unwrap();
     let queued = validate(&app, "azure_main", Duration::ZERO).await.unwrap();
     assert_eq!(state(&queued), pb::ValidationState::Queued);
     assert_eq!(queued.connection.unwrap().status(), pb::ConnectionStatus::Pending);
@@ -120,11 +99,11 @@ async fn validation_needs_saved_credentials() {
 async fn a_bad_rotation_never_breaks_an_active_connection() {
     let app = TestApp::spawn().await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
-    complete(&app, "acme", "azure_main", azure("good-one")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good-one")).await.unwrap();
     assert_eq!(state(&validate(&app, "azure_main", WAIT).await.unwrap()), pb::ValidationState::Succeeded);
 
     // Revision 2 is bad: its validation fails, revision 1 stays in use.
-    complete(&app, "acme", "azure_main", azure("bad-two")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("bad-two")).await.unwrap();
     let failed = validate(&app, "azure_main", WAIT).await.unwrap();
     let v = failed.validation.clone().unwrap();
     assert_eq!(v.state(), pb::ValidationState::Failed);
@@ -138,7 +117,7 @@ async fn a_bad_rotation_never_breaks_an_active_connection() {
     assert_eq!(c.credentials.as_ref().unwrap().revision, 2);
 
     // Revision 3 is good: the active revision moves.
-    complete(&app, "acme", "azure_main", azure("good-three")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good-three")).await.unwrap();
     let ok = validate(&app, "azure_main", WAIT).await.unwrap();
     assert_eq!(state(&ok), pb::ValidationState::Succeeded);
     assert_eq!(ok.connection.unwrap().credentials.unwrap().active_revision, 3);
@@ -156,7 +135,7 @@ async fn failures_say_what_to_fix() {
     ];
     for (tag, marker, code, retryable) in cases {
         create(&app, "acme", tag, pb::Provider::Azure).await;
-        complete(&app, "acme", tag, azure(marker)).await.unwrap();
+        complete(&app, "acme", tag, fixtures::azure(marker)).await.unwrap();
         let done = validate(&app, tag, WAIT).await.unwrap();
         let v = done.validation.unwrap();
         assert_eq!(v.state(), pb::ValidationState::Failed, "{tag}: {v:?}");
@@ -215,12 +194,12 @@ async fn complete_with_validate_saves_and_validates_in_one_call() {
 async fn jobs_wait_for_a_worker_and_a_newer_revision_supersedes_an_older_job() {
     let mut app = TestApp::builder().without_worker().spawn().await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
-    complete(&app, "acme", "azure_main", azure("good-one")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good-one")).await.unwrap();
     let first = validate(&app, "azure_main", Duration::ZERO).await.unwrap().validation.unwrap();
     let same = validate(&app, "azure_main", Duration::ZERO).await.unwrap().validation.unwrap();
     assert_eq!(same.id, first.id, "one validation per revision while it is queued");
 
-    complete(&app, "acme", "azure_main", azure("good-two")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good-two")).await.unwrap();
     let second = validate(&app, "azure_main", Duration::ZERO).await.unwrap().validation.unwrap();
     assert_ne!(second.id, first.id);
     assert_eq!(second.revision, 2);
@@ -246,7 +225,7 @@ async fn jobs_wait_for_a_worker_and_a_newer_revision_supersedes_an_older_job() {
 async fn a_poison_job_is_dead_lettered_and_its_validation_fails() {
     let app = TestApp::spawn().await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
-    complete(&app, "acme", "azure_main", azure("poison")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("poison")).await.unwrap();
     let done = validate(&app, "azure_main", WAIT).await.unwrap();
     let v = done.validation.unwrap();
     assert_eq!(v.state(), pb::ValidationState::Failed, "not stuck: {v:?}");
@@ -267,7 +246,7 @@ async fn a_poison_job_is_dead_lettered_and_its_validation_fails() {
     }
     assert_eq!(app.take_dead_letters().await, 2);
     // The worker is still serving.
-    complete(&app, "acme", "azure_main", azure("good")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good")).await.unwrap();
     assert_eq!(state(&validate(&app, "azure_main", WAIT).await.unwrap()), pb::ValidationState::Succeeded);
     app.finish().await;
 }
@@ -276,13 +255,13 @@ async fn a_poison_job_is_dead_lettered_and_its_validation_fails() {
 async fn validations_complete_after_rabbitmq_comes_back() {
     let app = TestApp::builder().with_amqp_proxy().spawn().await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
-    complete(&app, "acme", "azure_main", azure("good")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good")).await.unwrap();
     // Warm up: every consumer and the relay are connected through the proxy.
     assert_eq!(state(&validate(&app, "azure_main", WAIT).await.unwrap()), pb::ValidationState::Succeeded);
 
     let proxy = app.amqp_proxy.as_ref().unwrap();
     proxy.down();
-    complete(&app, "acme", "azure_main", azure("good-two")).await.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good-two")).await.unwrap();
     let queued = validate(&app, "azure_main", Duration::from_millis(300)).await.unwrap();
     assert_eq!(state(&queued), pb::ValidationState::Queued, "nothing moves while the broker is away");
 
