@@ -36,6 +36,10 @@ pub struct ServerConfig {
     /// it was not woken for (another replica's, or left by a crash), default 1000.
     #[serde(default = "default_outbox_poll_ms")]
     pub outbox_poll_ms: u64,
+    /// `CLOUDCONN_VALIDATION_DEADLINE_MS`: a validation still unfinished this
+    /// long after it was requested ends as FAILED / TIMEOUT, default 600000.
+    #[serde(default = "default_validation_deadline_ms")]
+    pub validation_deadline_ms: u64,
     /// `CLOUDCONN_PURGE_INTERVAL_MS`: time between passes of the secret purge
     /// retrier, default 10000.
     #[serde(default = "default_purge_interval_ms")]
@@ -50,6 +54,9 @@ fn default_pool_size() -> u32 {
 }
 fn default_dev_data_dir() -> PathBuf {
     PathBuf::from(".cloudconn-dev")
+}
+fn default_validation_deadline_ms() -> u64 {
+    600_000
 }
 fn default_outbox_poll_ms() -> u64 {
     1_000
@@ -122,6 +129,10 @@ impl ServerConfig {
         Duration::from_millis(self.outbox_poll_ms.max(10))
     }
 
+    pub fn validation_deadline(&self) -> Duration {
+        Duration::from_millis(self.validation_deadline_ms.max(100))
+    }
+
     pub fn purge_interval(&self) -> Duration {
         Duration::from_millis(self.purge_interval_ms.max(10))
     }
@@ -147,6 +158,7 @@ mod tests {
             ("CLOUDCONN_DEV_DATA_DIR", "/tmp/ccdev"),
             ("CLOUDCONN_PURGE_INTERVAL_MS", "250"),
             ("CLOUDCONN_OUTBOX_POLL_MS", "300"),
+            ("CLOUDCONN_VALIDATION_DEADLINE_MS", "90000"),
             ("CLOUDCONN_AMQP_URL", "amqp://guest:guest@mq:5672/%2f"),
             ("CLOUDCONN_AMQP_PREFIX", "ccx"),
         ];
@@ -162,6 +174,7 @@ mod tests {
         assert_eq!(c.dev_data_dir, PathBuf::from("/tmp/ccdev"));
         assert_eq!(c.purge_interval(), Duration::from_millis(250));
         assert_eq!(c.outbox_poll(), Duration::from_millis(300));
+        assert_eq!(c.validation_deadline(), Duration::from_secs(90));
         assert_eq!(c.amqp.amqp_url.as_ref().unwrap().expose_secret(), "amqp://guest:guest@mq:5672/%2f");
         assert_eq!(c.amqp.topology().events_exchange(), "ccx.events");
         c.validate(Mode::Production).unwrap();

@@ -36,7 +36,7 @@ use crate::{
         broker::{AmqpBroker, Broker, InProcessBroker},
         relay::Relay,
     },
-    results::consumer::ResultHandler,
+    results::{consumer::ResultHandler, deadline::DeadlineSweeper},
     secrets::purge::PurgeRetrier,
     store,
     watch::feed::EventFeed,
@@ -63,6 +63,7 @@ pub struct App {
     dev_pipeline: Option<DevPipeline>,
     purge_interval: Duration,
     outbox_poll: Duration,
+    validation_deadline: Duration,
 }
 
 impl App {
@@ -140,6 +141,7 @@ impl App {
             event_feed,
             purge_interval: config.purge_interval(),
             outbox_poll: config.outbox_poll(),
+            validation_deadline: config.validation_deadline(),
         })
     }
 
@@ -164,6 +166,8 @@ impl App {
             batch: 100,
         };
         spawn_loop(&tasks, "secret purge", purge.run(loops.clone()));
+        let sweeper = DeadlineSweeper { lifecycle: self.lifecycle.clone(), deadline: self.validation_deadline };
+        spawn_loop(&tasks, "validation deadline", sweeper.run(loops.clone()));
         if let Some(feed) = self.event_feed {
             spawn_loop(&tasks, "watch event feed", feed.run(loops.clone()));
         }

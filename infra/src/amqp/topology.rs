@@ -107,6 +107,31 @@ impl Topology {
     }
 }
 
+impl Topology {
+    /// Declares a server-named, exclusive, auto-deleted queue bound to the
+    /// events exchange with `binding` (`#` for all): a live subscription that
+    /// disappears with its connection. Returns the queue name.
+    pub async fn subscribe_events(&self, channel: &Channel, binding: &str) -> lapin::Result<String> {
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
+                FieldTable::default(),
+            )
+            .await?;
+        channel
+            .queue_bind(
+                queue.name().clone(),
+                self.events_exchange().into(),
+                binding.into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        Ok(queue.name().as_str().to_owned())
+    }
+}
+
 fn string(s: &str) -> AMQPValue {
     AMQPValue::LongString(LongString::from(s.as_bytes().to_vec()))
 }

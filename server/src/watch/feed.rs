@@ -7,10 +7,7 @@ use std::time::Duration;
 
 use cloudconn_infra::amqp::{error_kind, topology::Topology};
 use futures_lite::StreamExt;
-use lapin::{
-    options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
-    types::FieldTable,
-};
+use lapin::{options::BasicConsumeOptions, types::FieldTable};
 use secrecy::SecretString;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -47,28 +44,10 @@ impl EventFeed {
         let connection = cloudconn_infra::amqp::connect(&self.url, "cloudconn-server watch feed", self.timeout).await?;
         let channel = connection.create_channel().await.map_err(err("channel"))?;
         self.topology.declare(&channel).await.map_err(err("declare"))?;
-        let queue = channel
-            .queue_declare(
-                "".into(),
-                // Server-named, gone with this connection.
-                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
-                FieldTable::default(),
-            )
-            .await
-            .map_err(err("queue"))?;
-        channel
-            .queue_bind(
-                queue.name().clone(),
-                self.topology.events_exchange().into(),
-                "#".into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(err("bind"))?;
+        let queue = self.topology.subscribe_events(&channel, "#").await.map_err(err("subscribe"))?;
         let mut consumer = channel
             .basic_consume(
-                queue.name().clone(),
+                queue.into(),
                 "cloudconn-server watch feed".into(),
                 BasicConsumeOptions { no_ack: true, ..Default::default() },
                 FieldTable::default(),

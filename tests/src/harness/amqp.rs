@@ -7,10 +7,7 @@ use cloudconn_infra::amqp::topology::Topology;
 use futures_lite::StreamExt;
 use lapin::{
     Channel, Connection, Consumer,
-    options::{
-        BasicAckOptions, BasicConsumeOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
-        QueueDeleteOptions,
-    },
+    options::{BasicAckOptions, BasicConsumeOptions, ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions},
     types::FieldTable,
 };
 use secrecy::SecretString;
@@ -45,28 +42,10 @@ impl EventSubscriber {
         let connection = connect().await;
         let channel = connection.create_channel().await.expect("channel");
         topology.declare(&channel).await.expect("declare topology");
-        // Server-named, exclusive, auto-delete: gone when the test ends.
-        let queue = channel
-            .queue_declare(
-                "".into(),
-                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
-                FieldTable::default(),
-            )
-            .await
-            .expect("declare subscriber queue");
-        channel
-            .queue_bind(
-                queue.name().clone(),
-                topology.events_exchange().into(),
-                binding.into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .expect("bind");
+        let queue = topology.subscribe_events(&channel, binding).await.expect("subscribe");
         let consumer = channel
             .basic_consume(
-                queue.name().clone(),
+                queue.into(),
                 "test-subscriber".into(),
                 BasicConsumeOptions::default(),
                 FieldTable::default(),

@@ -39,6 +39,7 @@ pub struct TestAppBuilder {
     vault_proxy: bool,
     amqp_proxy: bool,
     worker: bool,
+    validation_deadline: Duration,
     dependency_timeout: Duration,
 }
 
@@ -65,6 +66,12 @@ impl TestAppBuilder {
     /// ([`TestApp::start_worker`]).
     pub fn without_worker(mut self) -> Self {
         self.worker = false;
+        self
+    }
+
+    /// Validations unfinished for this long end as TIMEOUT.
+    pub fn with_validation_deadline(mut self, deadline: Duration) -> Self {
+        self.validation_deadline = deadline;
         self
     }
 
@@ -132,6 +139,7 @@ impl TestAppBuilder {
             dev_data_dir: scratch.join("dev"),
             purge_interval_ms: 200,
             outbox_poll_ms: 200,
+            validation_deadline_ms: self.validation_deadline.as_millis() as u64,
         };
         let worker_config = worker_config(&config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -234,6 +242,7 @@ impl TestApp {
             vault_proxy: false,
             amqp_proxy: false,
             worker: true,
+            validation_deadline: Duration::from_secs(120),
             dependency_timeout: Duration::from_secs(2),
         }
     }

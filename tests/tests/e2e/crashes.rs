@@ -125,9 +125,42 @@ async fn a_newer_revision_supersedes_a_queued_validation() {
     assert_eq!(count(&app, &superseded).await, 1, "saving revision 2 supersedes the queued validation of revision 1");
     // Its job still runs when a worker comes, and changes nothing.
     app.start_worker();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_for_probe_calls(&app, 1).await;
     let c = get(&app, "acme", "azure_main").await.unwrap();
     assert_eq!(c.status(), pb::ConnectionStatus::Pending, "a superseded success activates nothing");
     assert_eq!(c.credentials.unwrap().active_revision, 0);
     app.finish().await;
+}
+
+#[tokio::test]
+async fn a_validation_whose_job_never_runs_ends_as_timeout_not_stuck() {
+    let mut app =
+        TestApp::builder().without_worker().with_validation_deadline(Duration::from_millis(500)).spawn().await;
+    create(&app, "acme", "azure_main", pb::Provider::Azure).await;
+    complete(&app, "acme", "azure_main", fixtures::azure("good")).await.unwrap();
+    let queued = validate_now(&app, "azure_main").await;
+    // Nobody runs the job (as if it had been dead-lettered): the deadline ends it.
+    let done = validate(&app, "azure_main", Duration::from_secs(10)).await.unwrap();
+    let v = done.validation.unwrap();
+    assert_eq!(v.id, queued.id);
+    assert_eq!(v.state(), pb::ValidationState::Failed);
+    let error = v.error.unwrap();
+    assert_eq!((error.code.as_str(), error.retryable), ("TIMEOUT", true));
+    assert_eq!(done.connection.unwrap().status(), pb::ConnectionStatus::Failed);
+    // The job runs late: its success changes nothing.
+    app.start_worker();
+    wait_for_probe_calls(&app, 1).await;
+    assert_eq!(get(&app, "acme", "azure_main").await.unwrap().status(), pb::ConnectionStatus::Failed);
+    app.finish().await;
+}
+
+/// Waits until the scripted probe ran `n` times, then a moment more for the
+/// results to be recorded (or ignored).
+async fn wait_for_probe_calls(app: &TestApp, n: u32) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while app.probe.calls.load(std::sync::atomic::Ordering::SeqCst) < n {
+        assert!(tokio::time::Instant::now() < deadline, "the probe never ran");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
 }

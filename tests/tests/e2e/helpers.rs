@@ -119,3 +119,24 @@ pub async fn validate(
         .await
         .map(|r| r.into_inner())
 }
+
+/// CompleteConnection with `validate: true`: save and enqueue in one call.
+pub async fn complete_and_validate(
+    app: &TestApp,
+    workspace: &str,
+    tag: &str,
+    credentials: Credentials,
+) -> pb::Connection {
+    app.client
+        .clone()
+        .complete_connection(pb::CompleteConnectionRequest {
+            workspace: workspace.into(),
+            tag: tag.into(),
+            credentials: Some(credentials),
+            validate: true,
+            ..Default::default()
+        })
+        .await
+        .expect("complete and validate")
+        .into_inner()
+}

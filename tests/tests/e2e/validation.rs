@@ -163,19 +163,7 @@ async fn failures_say_what_to_fix() {
 async fn complete_with_validate_saves_and_validates_in_one_call() {
     let app = TestApp::spawn().await;
     create(&app, "acme", "prod_aws", pb::Provider::Aws).await;
-    let saved = app
-        .client
-        .clone()
-        .complete_connection(pb::CompleteConnectionRequest {
-            workspace: "acme".into(),
-            tag: "prod_aws".into(),
-            credentials: Some(fixtures::credentials(pb::Provider::Aws, "")),
-            validate: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let saved = complete_and_validate(&app, "acme", "prod_aws", fixtures::credentials(pb::Provider::Aws, "")).await;
     let v = saved.last_validation.clone().unwrap();
     assert_eq!(v.revision, 1);
     assert!(matches!(v.state(), pb::ValidationState::Queued | pb::ValidationState::Succeeded));

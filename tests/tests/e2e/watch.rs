@@ -43,19 +43,7 @@ async fn watch_sees_the_lifecycle(app: &TestApp) {
 
     create(app, "acme", "prod_aws", pb::Provider::Aws).await;
     create(app, "acme", "unrelated", pb::Provider::Gcp).await;
-    let saved = app
-        .client
-        .clone()
-        .complete_connection(pb::CompleteConnectionRequest {
-            workspace: "acme".into(),
-            tag: "prod_aws".into(),
-            credentials: Some(fixtures::credentials(pb::Provider::Aws, "")),
-            validate: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let saved = complete_and_validate(app, "acme", "prod_aws", fixtures::credentials(pb::Provider::Aws, "")).await;
     assert!(saved.last_validation.is_some());
 
     let mut types = Vec::new();
