@@ -25,6 +25,10 @@ pub struct ServerConfig {
     /// The `CLOUDCONN_AMQP_*` section.
     #[serde(skip)]
     pub amqp: AmqpConfig,
+    /// Provider endpoints for the `--dev` in-process worker (the same
+    /// variables the worker reads).
+    #[serde(skip)]
+    pub endpoints: cloudconn_worker::config::Endpoints,
     /// The `CLOUDCONN_DEPENDENCY_TIMEOUT_MS` section.
     #[serde(skip)]
     pub timeouts: TimeoutConfig,
@@ -85,6 +89,7 @@ impl ServerConfig {
         let mut config: Self = source.section()?;
         config.vault = source.section()?;
         config.amqp = source.section()?;
+        config.endpoints = source.section()?;
         config.timeouts = source.section()?;
         Ok(config)
     }

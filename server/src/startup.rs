@@ -70,7 +70,8 @@ impl App {
     /// Connects to the dependencies, migrates the schema, and prepares the
     /// services. Nothing is served until [`App::run`].
     pub async fn build(config: &ServerConfig, mode: Mode, listener: TcpListener) -> anyhow::Result<Self> {
-        Self::build_with_probes(config, mode, listener, Probes::production()).await
+        let probes = Probes::production(&config.endpoints, dev_worker_config(config).probe_timeout());
+        Self::build_with_probes(config, mode, listener, probes).await
     }
 
     /// As [`App::build`], with the probes the `--dev` in-process worker uses
@@ -248,6 +249,7 @@ fn dev_worker_config(config: &ServerConfig) -> WorkerConfig {
         probe_timeout_ms: 20_000,
         probe_attempts: 3,
         probe_retry_base_ms: 1_000,
+        endpoints: config.endpoints.clone(),
         amqp: Default::default(),
         vault: Default::default(),
         timeouts: config.timeouts.clone(),

@@ -9,4 +9,5 @@
 //! - [`harness::logs`]: captures the process's logs for canary searches.
 //! - [`harness::fixtures`]: valid credentials for each provider.
 
+pub mod emulators;
 pub mod harness;

@@ -20,6 +20,9 @@ pub struct WorkerConfig {
     /// (doubling), default 1000.
     #[serde(default = "default_retry_base_ms")]
     pub probe_retry_base_ms: u64,
+    /// Provider endpoints (`CLOUDCONN_AWS_ENDPOINT`, `CLOUDCONN_GCP_*`, …).
+    #[serde(skip)]
+    pub endpoints: Endpoints,
     /// The `CLOUDCONN_AMQP_*` section.
     #[serde(skip)]
     pub amqp: AmqpConfig,
@@ -50,6 +53,7 @@ impl WorkerConfig {
 
     pub fn from_source(source: &Source) -> Result<Self, ConfigError> {
         let mut config: Self = source.section()?;
+        config.endpoints = source.section()?;
         config.amqp = source.section()?;
         config.vault = source.section()?;
         config.timeouts = source.section()?;
@@ -63,6 +67,7 @@ impl WorkerConfig {
         if self.probe_attempts == 0 {
             return Err(ConfigError::Invalid("CLOUDCONN_PROBE_ATTEMPTS must be at least 1".into()));
         }
+        self.endpoints.validate()?;
         self.amqp.validate()?;
         self.vault.validate()
     }
@@ -74,6 +79,90 @@ impl WorkerConfig {
     /// Back-off before attempt `attempt + 1`.
     pub fn retry_backoff(&self, attempt: u32) -> Duration {
         Duration::from_millis(self.probe_retry_base_ms) * 2u32.saturating_pow(attempt.saturating_sub(1).min(10))
+    }
+}
+
+/// Where the probes connect. Public defaults; overridden for sovereign
+/// clouds and tests. Never taken from a user's credentials: a key file's
+/// `token_uri` or a URL in a secret would let any caller aim the worker at
+/// internal addresses.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Endpoints {
+    /// `CLOUDCONN_AWS_ENDPOINT`: one endpoint for STS and the scope checks; unset = AWS's own.
+    #[serde(default)]
+    pub aws_endpoint: Option<String>,
+    /// `CLOUDCONN_GCP_TOKEN_URL`: Google's OAuth 2.0 token endpoint.
+    #[serde(default = "default_gcp_token_url")]
+    pub gcp_token_url: String,
+    /// `CLOUDCONN_GCP_API_BASE`: base of Cloud Resource Manager v1.
+    #[serde(default = "default_gcp_api_base")]
+    pub gcp_api_base: String,
+    /// `CLOUDCONN_AZURE_AUTHORITY`: Entra ID authority host.
+    #[serde(default = "default_azure_authority")]
+    pub azure_authority: String,
+    /// `CLOUDCONN_AZURE_ARM_BASE`: Azure Resource Manager base.
+    #[serde(default = "default_azure_arm_base")]
+    pub azure_arm_base: String,
+    /// `CLOUDCONN_ATLAS_BASE`: Atlas Administration API base.
+    #[serde(default = "default_atlas_base")]
+    pub atlas_base: String,
+    /// `CLOUDCONN_AURA_BASE`: Aura API base (token endpoint at `<base>/oauth/token`).
+    #[serde(default = "default_aura_base")]
+    pub aura_base: String,
+}
+
+fn default_gcp_token_url() -> String {
+    "https://oauth2.googleapis.com/token".into()
+}
+fn default_gcp_api_base() -> String {
+    "https://cloudresourcemanager.googleapis.com".into()
+}
+fn default_azure_authority() -> String {
+    "https://login.microsoftonline.com".into()
+}
+fn default_azure_arm_base() -> String {
+    "https://management.azure.com".into()
+}
+fn default_atlas_base() -> String {
+    "https://cloud.mongodb.com".into()
+}
+fn default_aura_base() -> String {
+    "https://api.neo4j.io".into()
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Self {
+            aws_endpoint: None,
+            gcp_token_url: default_gcp_token_url(),
+            gcp_api_base: default_gcp_api_base(),
+            azure_authority: default_azure_authority(),
+            azure_arm_base: default_azure_arm_base(),
+            atlas_base: default_atlas_base(),
+            aura_base: default_aura_base(),
+        }
+    }
+}
+
+impl Endpoints {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let all = [
+            ("CLOUDCONN_AWS_ENDPOINT", self.aws_endpoint.as_deref()),
+            ("CLOUDCONN_GCP_TOKEN_URL", Some(self.gcp_token_url.as_str())),
+            ("CLOUDCONN_GCP_API_BASE", Some(self.gcp_api_base.as_str())),
+            ("CLOUDCONN_AZURE_AUTHORITY", Some(self.azure_authority.as_str())),
+            ("CLOUDCONN_AZURE_ARM_BASE", Some(self.azure_arm_base.as_str())),
+            ("CLOUDCONN_ATLAS_BASE", Some(self.atlas_base.as_str())),
+            ("CLOUDCONN_AURA_BASE", Some(self.aura_base.as_str())),
+        ];
+        for (name, value) in all {
+            let Some(value) = value else { continue };
+            match url::Url::parse(value) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => return Err(ConfigError::Invalid(format!("{name} must be an http(s) URL"))),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -92,6 +181,13 @@ mod tests {
             ("CLOUDCONN_AMQP_PREFIX", "w"),
             ("CLOUDCONN_VAULT_ADDR", "http://127.0.0.1:8200"),
             ("CLOUDCONN_VAULT_TOKEN", "t"),
+            ("CLOUDCONN_AWS_ENDPOINT", "http://127.0.0.1:5000"),
+            ("CLOUDCONN_GCP_TOKEN_URL", "http://127.0.0.1:1/token"),
+            ("CLOUDCONN_GCP_API_BASE", "http://127.0.0.1:2"),
+            ("CLOUDCONN_AZURE_AUTHORITY", "http://127.0.0.1:3"),
+            ("CLOUDCONN_AZURE_ARM_BASE", "http://127.0.0.1:4"),
+            ("CLOUDCONN_ATLAS_BASE", "http://127.0.0.1:5"),
+            ("CLOUDCONN_AURA_BASE", "http://127.0.0.1:6"),
         ];
         let source = Source::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
         let c = WorkerConfig::from_source(&source).unwrap();
@@ -102,5 +198,18 @@ mod tests {
         assert_eq!(c.retry_backoff(1), Duration::from_millis(10));
         assert_eq!(c.retry_backoff(3), Duration::from_millis(40));
         assert_eq!(c.amqp.amqp_prefix, "w");
+        let e = &c.endpoints;
+        assert_eq!(e.aws_endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(
+            [&e.gcp_token_url, &e.gcp_api_base, &e.azure_authority, &e.azure_arm_base, &e.atlas_base, &e.aura_base],
+            [
+                "http://127.0.0.1:1/token",
+                "http://127.0.0.1:2",
+                "http://127.0.0.1:3",
+                "http://127.0.0.1:4",
+                "http://127.0.0.1:5",
+                "http://127.0.0.1:6"
+            ]
+        );
     }
 }

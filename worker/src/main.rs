@@ -27,5 +27,6 @@ async fn main() -> anyhow::Result<()> {
     let vault = VaultStore::new(&config.vault, config.timeouts.dependency_timeout())?;
     let shutdown = cloudconn_infra::shutdown::on_signal();
     tracing::info!(concurrency = config.worker_concurrency, "cloudconn-worker starting");
-    Worker::new(config, Arc::new(vault), Probes::production()).run(shutdown).await
+    let probes = Probes::production(&config.endpoints, config.probe_timeout());
+    Worker::new(config, Arc::new(vault), probes).run(shutdown).await
 }

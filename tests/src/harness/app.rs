@@ -14,7 +14,11 @@ use cloudconn_server::{
     config::{Mode, ServerConfig},
     startup::App,
 };
-use cloudconn_worker::{Worker, config::WorkerConfig, probe::Probes};
+use cloudconn_worker::{
+    Worker,
+    config::{Endpoints, WorkerConfig},
+    probe::Probes,
+};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::task::JoinHandle;
@@ -39,6 +43,7 @@ pub struct TestAppBuilder {
     vault_proxy: bool,
     amqp_proxy: bool,
     worker: bool,
+    real_probes: Option<Endpoints>,
     validation_deadline: Duration,
     dependency_timeout: Duration,
 }
@@ -66,6 +71,13 @@ impl TestAppBuilder {
     /// ([`TestApp::start_worker`]).
     pub fn without_worker(mut self) -> Self {
         self.worker = false;
+        self
+    }
+
+    /// The worker runs the product's provider probes against `endpoints`
+    /// (emulators, moto) instead of the scripted probe.
+    pub fn with_real_probes(mut self, endpoints: Endpoints) -> Self {
+        self.real_probes = Some(endpoints);
         self
     }
 
@@ -135,13 +147,17 @@ impl TestAppBuilder {
                 vault_prefix: vault_prefix.clone(),
             },
             amqp,
+            endpoints: Default::default(),
             timeouts: TimeoutConfig { dependency_timeout_ms: self.dependency_timeout.as_millis() as u64 },
             dev_data_dir: scratch.join("dev"),
             purge_interval_ms: 200,
             outbox_poll_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
         };
-        let worker_config = worker_config(&config);
+        let mut worker_config = worker_config(&config);
+        if let Some(endpoints) = &self.real_probes {
+            worker_config.endpoints = endpoints.clone();
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let (probe, probes) = ScriptedProbe::everywhere();
         let app = App::build_with_probes(&config, self.mode, listener, probes).await.expect("build app");
@@ -169,6 +185,7 @@ impl TestAppBuilder {
             topology,
             worker_config,
             probe,
+            real_probes: self.real_probes.is_some(),
             workers: Vec::new(),
         };
         if self.worker && self.mode == Mode::Production {
@@ -183,9 +200,10 @@ impl TestAppBuilder {
 fn worker_config(server: &ServerConfig) -> WorkerConfig {
     WorkerConfig {
         worker_concurrency: 8,
-        probe_timeout_ms: 300,
+        probe_timeout_ms: 1_000,
         probe_attempts: 3,
         probe_retry_base_ms: 20,
+        endpoints: Default::default(),
         amqp: server.amqp.clone(),
         // Through the Vault proxy too, when the test has one.
         vault: server.vault.clone(),
@@ -227,6 +245,8 @@ pub struct TestApp {
     pub worker_config: WorkerConfig,
     /// The scripted probe every in-process worker uses (counts calls).
     pub probe: Arc<ScriptedProbe>,
+    /// Whether workers run the product's probes (see the builder).
+    real_probes: bool,
     workers: Vec<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
     pg_database: Option<String>,
     scratch: PathBuf,
@@ -242,6 +262,7 @@ impl TestApp {
             vault_proxy: false,
             amqp_proxy: false,
             worker: true,
+            real_probes: None,
             validation_deadline: Duration::from_secs(120),
             dependency_timeout: Duration::from_secs(2),
         }
@@ -311,9 +332,13 @@ impl TestApp {
     /// Starts an in-process worker with the scripted probe.
     pub fn start_worker(&mut self) {
         let secrets = VaultStore::new(&self.worker_config.vault, Duration::from_secs(2)).expect("worker vault");
-        let probes = ["aws", "gcp", "azure", "mongodb_atlas", "neo4j_aura"]
-            .into_iter()
-            .fold(Probes::default(), |p, name| p.with(name, self.probe.clone()));
+        let probes = if self.real_probes {
+            Probes::production(&self.worker_config.endpoints, self.worker_config.probe_timeout())
+        } else {
+            ["aws", "gcp", "azure", "mongodb_atlas", "neo4j_aura"]
+                .into_iter()
+                .fold(Probes::default(), |p, name| p.with(name, self.probe.clone()))
+        };
         let worker = Worker::new(self.worker_config.clone(), Arc::new(secrets), probes);
         let stop = CancellationToken::new();
         let handle = tokio::spawn(worker.run(stop.clone()));

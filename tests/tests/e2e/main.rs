@@ -9,6 +9,7 @@ mod events;
 mod helpers;
 mod lifecycle;
 mod listing;
+mod probes;
 mod service;
 mod validation;
 mod watch;

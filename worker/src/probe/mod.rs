@@ -1,10 +1,12 @@
 //! The probe interface: one implementation per provider, selected by the
 //! job's provider. A probe reads nothing but the credentials it is given and
 //! the endpoints it was configured with, and answers with what it found or a
-//! classified failure. The provider probes themselves arrive with the
-//! provider issue; until then the registry the binary builds is empty and
-//! every job fails with a plain "no probe for this provider" error.
+//! classified failure. One file per provider; [`Probes::production`] lists
+//! the ones this build ships.
 
+pub mod http;
+pub mod mongodb_atlas;
+pub mod neo4j_aura;
 pub mod outcome;
 
 use std::{collections::BTreeMap, collections::HashMap, sync::Arc};
@@ -117,10 +119,16 @@ impl Probes {
         self.0.get(provider).cloned()
     }
 
-    /// The probes this build ships. Empty until the provider probes land:
-    /// a job for a provider without a probe fails with a plain message, and
-    /// nothing pretends to have checked the credentials.
-    pub fn production() -> Self {
+    /// The probes this build ships, aimed at `endpoints`. A provider without
+    /// a probe yet fails its jobs with a plain message: nothing pretends to
+    /// have checked the credentials.
+    pub fn production(endpoints: &crate::config::Endpoints, timeout: std::time::Duration) -> Self {
+        let client = http::client(timeout);
         Self::default()
+            .with(
+                "mongodb_atlas",
+                Arc::new(mongodb_atlas::AtlasProbe { base: endpoints.atlas_base.clone(), client: client.clone() }),
+            )
+            .with("neo4j_aura", Arc::new(neo4j_aura::AuraProbe { base: endpoints.aura_base.clone(), client }))
     }
 }

@@ -1,0 +1,148 @@
+//! The product's provider probes, run by the real worker against emulators
+//! that implement each provider's protocol and check its cryptography.
+
+use std::{collections::HashMap, time::Duration};
+
+use cloudconn_proto::v1::{
+    self as pb, MongoDbAtlasCredentials, Neo4jAuraCredentials, complete_connection_request::Credentials,
+};
+use cloudconn_tests::{
+    emulators::{self, mongodb_atlas, neo4j_aura},
+    harness::app::TestApp,
+};
+use cloudconn_worker::config::Endpoints;
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+const PROJECT: &str = "5f1b2c3d4e5f6a7b8c9d0e1f";
+
+/// Atlas and Aura emulators with a few keys each, and the endpoints to reach them.
+async fn emulators() -> (Endpoints, Vec<CancellationToken>) {
+    let key = |private: &str, clusters: bool, blocked: bool| mongodb_atlas::Key {
+        private_key: private.into(),
+        projects: vec![PROJECT.into()],
+        can_read_clusters: clusters,
+        ip_blocked: blocked,
+    };
+    let atlas = mongodb_atlas::Atlas::new(
+        HashMap::from([
+            ("goodkey1".to_owned(), key("atlas-private-1", true, false)),
+            ("noclust1".to_owned(), key("atlas-private-2", false, false)),
+            ("blocked1".to_owned(), key("atlas-private-3", true, true)),
+        ]),
+        HashMap::from([(PROJECT.to_owned(), "acme-prod".to_owned())]),
+    );
+    let client = |secret: &str, instances: bool| neo4j_aura::Client {
+        secret: secret.into(),
+        tenant: "tenant-0001".into(),
+        can_list_instances: instances,
+    };
+    let aura = neo4j_aura::Aura::new(HashMap::from([
+        ("aura-good".to_owned(), client("aura-secret-1", true)),
+        ("aura-noinst".to_owned(), client("aura-secret-2", false)),
+    ]));
+    let (atlas_addr, atlas_stop) = emulators::serve(mongodb_atlas::router(atlas)).await;
+    let (aura_addr, aura_stop) = emulators::serve(neo4j_aura::router(aura)).await;
+    let endpoints = Endpoints {
+        atlas_base: format!("http://{atlas_addr}"),
+        aura_base: format!("http://{aura_addr}"),
+        ..Endpoints::default()
+    };
+    (endpoints, vec![atlas_stop, aura_stop])
+}
+
+/// Creates, saves and validates; returns the validation and the connection.
+async fn run(
+    app: &TestApp,
+    tag: &str,
+    provider: pb::Provider,
+    credentials: Credentials,
+) -> (pb::Validation, pb::Connection) {
+    create(app, "acme", tag, provider).await;
+    complete(app, "acme", tag, credentials).await.unwrap();
+    let done = validate(app, tag, WAIT).await.unwrap();
+    (done.validation.unwrap(), done.connection.unwrap())
+}
+
+fn atlas(public: &str, private: &str, project: &str) -> Credentials {
+    Credentials::MongodbAtlas(MongoDbAtlasCredentials {
+        project_id: project.into(),
+        atlas_public_key: public.into(),
+        atlas_private_key: private.into(),
+    })
+}
+
+fn aura(id: &str, secret: &str) -> Credentials {
+    Credentials::Neo4jAura(Neo4jAuraCredentials { aura_client_id: id.into(), aura_client_secret: secret.into() })
+}
+
+fn error_code(v: &pb::Validation) -> String {
+    v.error.as_ref().map(|e| e.code.clone()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn mongodb_atlas_probe_speaks_digest_auth_and_maps_each_failure() {
+    let (endpoints, _stop) = emulators().await;
+    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    let p = pb::Provider::MongodbAtlas;
+
+    let (v, c) = run(&app, "atlas_ok", p, atlas("goodkey1", "atlas-private-1", PROJECT)).await;
+    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
+    assert_eq!(c.status(), pb::ConnectionStatus::Active);
+    assert_eq!(v.identity["project_name"], "acme-prod");
+    assert_eq!(v.identity["project_id"], PROJECT);
+    assert!(v.scope_checks.iter().all(|s| s.granted));
+
+    let (v, _) = run(&app, "atlas_wrong_secret", p, atlas("goodkey1", "not-the-private-key", PROJECT)).await;
+    assert_eq!(error_code(&v), "INVALID_CREDENTIALS", "a wrong digest is refused: {v:?}");
+
+    let (v, _) =
+        run(&app, "atlas_no_project", p, atlas("goodkey1", "atlas-private-1", "000000000000000000000000")).await;
+    assert_eq!(error_code(&v), "RESOURCE_NOT_FOUND");
+    assert!(v.error.unwrap().hint.contains("project id"));
+
+    let (v, _) = run(&app, "atlas_ip_blocked", p, atlas("blocked1", "atlas-private-3", PROJECT)).await;
+    assert_eq!(error_code(&v), "ACCESS_DENIED");
+    assert!(v.error.unwrap().hint.contains("access list"), "the hint says to allow the worker's egress address");
+
+    let (v, _) = run(&app, "atlas_no_clusters", p, atlas("noclust1", "atlas-private-2", PROJECT)).await;
+    assert_eq!(error_code(&v), "ACCESS_DENIED");
+    let database = v.scope_checks.iter().find(|s| s.scope == "database").unwrap();
+    assert!(!database.granted && !database.missing_permissions.is_empty());
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn neo4j_aura_probe_uses_client_credentials() {
+    let (endpoints, _stop) = emulators().await;
+    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    let p = pb::Provider::Neo4jAura;
+
+    let (v, c) = run(&app, "aura_ok", p, aura("aura-good", "aura-secret-1")).await;
+    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
+    assert_eq!(c.status(), pb::ConnectionStatus::Active);
+    assert_eq!(v.identity["tenant_ids"], "tenant-0001");
+
+    let (v, c) = run(&app, "aura_bad_secret", p, aura("aura-good", "wrong")).await;
+    assert_eq!(error_code(&v), "INVALID_CREDENTIALS");
+    assert_eq!(c.status(), pb::ConnectionStatus::Failed);
+
+    let (v, _) = run(&app, "aura_no_instances", p, aura("aura-noinst", "aura-secret-2")).await;
+    assert_eq!(error_code(&v), "ACCESS_DENIED");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_is_retried_then_reported_unavailable() {
+    // Nothing listens on these ports.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let endpoints = Endpoints { aura_base: format!("http://{closed}"), ..Endpoints::default() };
+    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    let (v, _) = run(&app, "aura_down", pb::Provider::Neo4jAura, aura("aura-good", "aura-secret-1")).await;
+    assert_eq!(error_code(&v), "PROVIDER_UNAVAILABLE");
+    assert_eq!(v.attempts, 3);
+    assert!(v.error.unwrap().retryable);
+    app.finish().await;
+}

@@ -1,0 +1,161 @@
+//! MongoDB Atlas: the Administration API v2 with a programmatic API key.
+//!
+//! Atlas authenticates API keys with HTTP Digest (RFC 7616; the public key
+//! is the user name, the private key the password): the first request is
+//! answered 401 with a challenge, which `digest_auth` answers. Then:
+//! `GET /api/atlas/v2/groups/{project}` (the project must exist and be
+//! visible to the key) and, for the database scope, its clusters list.
+//! Every request carries the versioned media type the v2 API requires.
+
+use reqwest::{Client, Response, StatusCode, header};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http};
+use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
+
+const PROVIDER: &str = "MongoDB Atlas";
+/// The Atlas Administration API v2 resource version we speak.
+pub const ACCEPT: &str = "application/vnd.atlas.2023-01-01+json";
+
+pub struct AtlasProbe {
+    pub base: String,
+    pub client: Client,
+}
+
+#[derive(Deserialize)]
+struct Group {
+    id: String,
+    name: String,
+    #[serde(rename = "orgId", default)]
+    org_id: String,
+}
+
+#[derive(Deserialize, Default)]
+struct AtlasError {
+    #[serde(rename = "errorCode", default)]
+    error_code: String,
+}
+
+/// One Atlas session: the digest challenge is answered once and reused
+/// (its nonce count advances) for the following requests.
+struct Session<'a> {
+    probe: &'a AtlasProbe,
+    user: String,
+    password: String,
+    challenge: Option<digest_auth::WwwAuthenticateHeader>,
+}
+
+impl Session<'_> {
+    async fn get(&mut self, path: &str) -> Result<Response, ProbeFailure> {
+        let url = format!("{}{path}", self.probe.base.trim_end_matches('/'));
+        for _ in 0..2 {
+            let mut request = self.probe.client.get(&url).header(header::ACCEPT, ACCEPT);
+            if let Some(challenge) = self.challenge.as_mut() {
+                let context = digest_auth::AuthContext::new(self.user.as_str(), self.password.as_str(), path);
+                let answer = challenge
+                    .respond(&context)
+                    .map_err(|_| http::unexpected(PROVIDER, "a digest challenge we cannot answer"))?;
+                request = request.header(header::AUTHORIZATION, answer.to_header_string());
+            }
+            let response = request.send().await.map_err(|e| http::transport(PROVIDER, &e))?;
+            if response.status() != StatusCode::UNAUTHORIZED || self.challenge.is_some() {
+                return Ok(response);
+            }
+            // First contact: take the challenge and answer it.
+            let header = response
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .and_then(|h| h.to_str().ok())
+                .ok_or_else(|| http::unexpected(PROVIDER, "401 without a digest challenge"))?;
+            self.challenge = Some(
+                digest_auth::parse(header).map_err(|_| http::unexpected(PROVIDER, "a malformed digest challenge"))?,
+            );
+        }
+        Err(http::unexpected(PROVIDER, "repeated challenges"))
+    }
+}
+
+async fn error_code(response: Response) -> String {
+    response.json::<AtlasError>().await.unwrap_or_default().error_code
+}
+
+#[async_trait::async_trait]
+impl Probe for AtlasProbe {
+    async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
+        let field = |name: &str| credentials.get(name).map(|v| v.expose_secret().to_owned()).unwrap_or_default();
+        let project = field("project_id");
+        let mut session = Session {
+            probe: self,
+            user: field("atlas_public_key"),
+            password: field("atlas_private_key"),
+            challenge: None,
+        };
+
+        let response = session.get(&format!("/api/atlas/v2/groups/{project}")).await?;
+        let status = response.status();
+        match status {
+            StatusCode::OK => {}
+            StatusCode::UNAUTHORIZED => {
+                return Err(ProbeFailure::new(
+                    ErrorCode::InvalidCredentials,
+                    "Atlas rejected the API key",
+                    "Check the public and private key of the programmatic API key; the private key is shown only once, when the key is created.",
+                ));
+            }
+            StatusCode::FORBIDDEN => {
+                let code = error_code(response).await;
+                if code.contains("ACCESS_LIST") || code.contains("WHITELIST") {
+                    return Err(ProbeFailure::new(
+                        ErrorCode::AccessDenied,
+                        "Atlas refused the request: the caller's IP address is not on the API key's access list",
+                        "Add the cloudconn workers' egress IP addresses to the API key's IP access list in Atlas.",
+                    ));
+                }
+                return Err(ProbeFailure::new(
+                    ErrorCode::AccessDenied,
+                    format!("the API key may not read project {project} ({code})"),
+                    "Give the API key at least the Project Read Only role on this project.",
+                ));
+            }
+            StatusCode::NOT_FOUND => {
+                return Err(ProbeFailure::new(
+                    ErrorCode::ResourceNotFound,
+                    format!("Atlas has no project {project} visible to this key"),
+                    "Check the project id (Project Settings → Project ID) and that the key belongs to its organization.",
+                ));
+            }
+            s if http::is_transient(s) => return Err(http::transient_status(PROVIDER, s)),
+            s => return Err(http::unexpected(PROVIDER, &format!("status {s}"))),
+        }
+        let group: Group = response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable project"))?;
+
+        let mut scope_checks = Vec::new();
+        for scope in &request.scopes {
+            let granted = match scope.as_str() {
+                "database" => {
+                    let response = session.get(&format!("/api/atlas/v2/groups/{project}/clusters")).await?;
+                    match response.status() {
+                        StatusCode::OK => true,
+                        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => false,
+                        s if http::is_transient(s) => return Err(http::transient_status(PROVIDER, s)),
+                        s => return Err(http::unexpected(PROVIDER, &format!("clusters answered {s}"))),
+                    }
+                }
+                _ => false,
+            };
+            scope_checks.push(ScopeCheck {
+                scope: scope.clone(),
+                granted,
+                missing_permissions: if granted { vec![] } else { vec!["GROUP_READ_ONLY (clusters list)".into()] },
+            });
+        }
+        let mut report = ProbeReport { scope_checks, ..Default::default() };
+        report.identity.insert("project_id".into(), group.id);
+        report.identity.insert("project_name".into(), group.name);
+        if !group.org_id.is_empty() {
+            report.identity.insert("org_id".into(), group.org_id);
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,138 @@
+//! Neo4j Aura: the Aura API with client credentials.
+//!
+//! OAuth 2.0 client-credentials grant (RFC 6749 §4.4) at
+//! `<base>/oauth/token`, client id and secret in HTTP Basic auth, then
+//! `GET /v1/tenants` with the bearer token (the identity), and for the
+//! database scope `GET /v1/instances`.
+
+use reqwest::{Client, StatusCode};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http};
+use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
+
+const PROVIDER: &str = "Neo4j Aura";
+
+pub struct AuraProbe {
+    pub base: String,
+    pub client: Client,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    access_token: String,
+}
+
+#[derive(Deserialize)]
+struct Tenants {
+    data: Vec<Tenant>,
+}
+
+#[derive(Deserialize)]
+struct Tenant {
+    id: String,
+    #[serde(default)]
+    name: String,
+}
+
+impl AuraProbe {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.trim_end_matches('/'))
+    }
+
+    async fn token(&self, id: &str, secret: &str) -> Result<String, ProbeFailure> {
+        let response = self
+            .client
+            .post(self.url("/oauth/token"))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .map_err(|e| http::transport(PROVIDER, &e))?;
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                return Err(ProbeFailure::new(
+                    ErrorCode::InvalidCredentials,
+                    "Aura rejected the client id and secret",
+                    "Check the Aura API credentials (Account settings → API credentials); a deleted credential cannot be restored, create a new one.",
+                ));
+            }
+            s if http::is_transient(s) => return Err(http::transient_status(PROVIDER, s)),
+            s => return Err(http::unexpected(PROVIDER, &format!("token endpoint answered {s}"))),
+        }
+        let token: Token = response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable token"))?;
+        Ok(token.access_token)
+    }
+}
+
+#[async_trait::async_trait]
+impl Probe for AuraProbe {
+    async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
+        let field = |name: &str| credentials.get(name).map(|v| v.expose_secret().to_owned()).unwrap_or_default();
+        let token = self.token(&field("aura_client_id"), &field("aura_client_secret")).await?;
+
+        let response = self
+            .client
+            .get(self.url("/v1/tenants"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .map_err(|e| http::transport(PROVIDER, &e))?;
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                return Err(ProbeFailure::new(
+                    ErrorCode::AccessDenied,
+                    "the Aura API credential may not list its tenants",
+                    "Use API credentials of a user who is a member of the Aura tenant.",
+                ));
+            }
+            s if http::is_transient(s) => return Err(http::transient_status(PROVIDER, s)),
+            s => return Err(http::unexpected(PROVIDER, &format!("tenants answered {s}"))),
+        }
+        let tenants: Tenants =
+            response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable tenant list"))?;
+        if tenants.data.is_empty() {
+            return Err(ProbeFailure::new(
+                ErrorCode::ResourceNotFound,
+                "the Aura API credential belongs to no tenant",
+                "Invite the credential's user to the Aura tenant (project) to link.",
+            ));
+        }
+
+        let mut scope_checks = Vec::new();
+        for scope in &request.scopes {
+            let granted = if scope == "database" {
+                let response = self
+                    .client
+                    .get(self.url("/v1/instances"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .map_err(|e| http::transport(PROVIDER, &e))?;
+                match response.status() {
+                    StatusCode::OK => true,
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => false,
+                    s if http::is_transient(s) => return Err(http::transient_status(PROVIDER, s)),
+                    s => return Err(http::unexpected(PROVIDER, &format!("instances answered {s}"))),
+                }
+            } else {
+                false
+            };
+            scope_checks.push(ScopeCheck {
+                scope: scope.clone(),
+                granted,
+                missing_permissions: if granted { vec![] } else { vec!["instances: list".into()] },
+            });
+        }
+        let mut report = ProbeReport { scope_checks, ..Default::default() };
+        let ids: Vec<&str> = tenants.data.iter().map(|t| t.id.as_str()).collect();
+        report.identity.insert("tenant_ids".into(), ids.join(","));
+        if let Some(first) = tenants.data.first() {
+            report.identity.insert("tenant_name".into(), first.name.clone());
+        }
+        Ok(report)
+    }
+}
