@@ -3,6 +3,7 @@
 //! responses, client secrets, JWT signatures), so a probe that passes here
 //! speaks the provider's protocol, not a lenient imitation of it.
 
+pub mod azure;
 pub mod mongodb_atlas;
 pub mod neo4j_aura;
 

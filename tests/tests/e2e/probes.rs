@@ -4,11 +4,12 @@
 use std::{collections::HashMap, time::Duration};
 
 use cloudconn_proto::v1::{
-    self as pb, MongoDbAtlasCredentials, Neo4jAuraCredentials, complete_connection_request::Credentials,
+    self as pb, AzureCredentials, MongoDbAtlasCredentials, Neo4jAuraCredentials,
+    complete_connection_request::Credentials,
 };
 use cloudconn_tests::{
-    emulators::{self, mongodb_atlas, neo4j_aura},
-    harness::app::TestApp,
+    emulators::{self, azure, mongodb_atlas, neo4j_aura},
+    harness::{app::TestApp, fixtures},
 };
 use cloudconn_worker::config::Endpoints;
 use tokio_util::sync::CancellationToken;
@@ -17,6 +18,10 @@ use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(20);
 const PROJECT: &str = "5f1b2c3d4e5f6a7b8c9d0e1f";
+const DISABLED_SUB: &str = "99999999-9999-9999-9999-999999999999";
+const AZ_EXPIRED: &str = "11111111-0000-0000-0000-000000000001";
+const AZ_NO_STORAGE: &str = "11111111-0000-0000-0000-000000000002";
+const AZ_NO_ROLE: &str = "11111111-0000-0000-0000-000000000003";
 
 /// Atlas and Aura emulators with a few keys each, and the endpoints to reach them.
 async fn emulators() -> (Endpoints, Vec<CancellationToken>) {
@@ -43,14 +48,48 @@ async fn emulators() -> (Endpoints, Vec<CancellationToken>) {
         ("aura-good".to_owned(), client("aura-secret-1", true)),
         ("aura-noinst".to_owned(), client("aura-secret-2", false)),
     ]));
+    let app = |secret: &str, subscriptions: &[&str], permissions: Vec<(Vec<String>, Vec<String>)>| azure::App {
+        tenant: fixtures::TENANT.into(),
+        secret: secret.into(),
+        secret_expired: secret.contains("expired"),
+        subscriptions: subscriptions.iter().map(|s| s.to_string()).collect(),
+        permissions,
+    };
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let azure = azure::Azure::new(
+        HashMap::from([
+            (
+                fixtures::CLIENT.to_owned(),
+                app("az-good", &[fixtures::SUBSCRIPTION, DISABLED_SUB], vec![(strings(&["*/read"]), vec![])]),
+            ),
+            (AZ_EXPIRED.to_owned(), app("az-expired", &[fixtures::SUBSCRIPTION], vec![])),
+            (
+                AZ_NO_STORAGE.to_owned(),
+                app(
+                    "az-nostorage",
+                    &[fixtures::SUBSCRIPTION],
+                    vec![(strings(&["*"]), strings(&["Microsoft.Storage/*"]))],
+                ),
+            ),
+            (AZ_NO_ROLE.to_owned(), app("az-norole", &[], vec![])),
+        ]),
+        vec![fixtures::TENANT.to_owned()],
+        HashMap::from([
+            (fixtures::SUBSCRIPTION.to_owned(), ("Acme Production".to_owned(), "Enabled".to_owned())),
+            (DISABLED_SUB.to_owned(), ("Old".to_owned(), "Disabled".to_owned())),
+        ]),
+    );
     let (atlas_addr, atlas_stop) = emulators::serve(mongodb_atlas::router(atlas)).await;
     let (aura_addr, aura_stop) = emulators::serve(neo4j_aura::router(aura)).await;
+    let (azure_addr, azure_stop) = emulators::serve(azure::router(azure)).await;
     let endpoints = Endpoints {
         atlas_base: format!("http://{atlas_addr}"),
         aura_base: format!("http://{aura_addr}"),
+        azure_authority: format!("http://{azure_addr}"),
+        azure_arm_base: format!("http://{azure_addr}"),
         ..Endpoints::default()
     };
-    (endpoints, vec![atlas_stop, aura_stop])
+    (endpoints, vec![atlas_stop, aura_stop, azure_stop])
 }
 
 /// Creates, saves and validates; returns the validation and the connection.
@@ -144,5 +183,55 @@ async fn an_unreachable_provider_is_retried_then_reported_unavailable() {
     assert_eq!(error_code(&v), "PROVIDER_UNAVAILABLE");
     assert_eq!(v.attempts, 3);
     assert!(v.error.unwrap().retryable);
+    app.finish().await;
+}
+
+fn azure_creds(tenant: &str, subscription: &str, client: &str, secret: &str) -> Credentials {
+    Credentials::Azure(AzureCredentials {
+        tenant_id: tenant.into(),
+        subscription_id: subscription.into(),
+        client_id: client.into(),
+        client_secret: secret.into(),
+    })
+}
+
+#[tokio::test]
+async fn azure_probe_maps_entra_and_arm_answers() {
+    let (endpoints, _stop) = emulators().await;
+    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    let p = pb::Provider::Azure;
+    let (t, s, c) = (fixtures::TENANT, fixtures::SUBSCRIPTION, fixtures::CLIENT);
+
+    let (v, conn) = run(&app, "az_ok", p, azure_creds(t, s, c, "az-good")).await;
+    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
+    assert_eq!(conn.status(), pb::ConnectionStatus::Active);
+    assert_eq!(v.identity["subscription_name"], "Acme Production");
+
+    let hint = |v: &pb::Validation| v.error.as_ref().map(|e| e.hint.clone()).unwrap_or_default();
+    let (v, _) = run(&app, "az_wrong_secret", p, azure_creds(t, s, c, "az-wrong")).await;
+    assert_eq!(error_code(&v), "INVALID_CREDENTIALS");
+    assert!(hint(&v).contains("Value"), "{v:?}");
+    let (v, _) = run(&app, "az_expired", p, azure_creds(t, s, AZ_EXPIRED, "az-expired")).await;
+    assert!(hint(&v).contains("new client secret"), "{v:?}");
+    let (v, _) = run(&app, "az_unknown_app", p, azure_creds(t, s, "22222222-0000-0000-0000-000000000000", "x")).await;
+    assert!(hint(&v).contains("client) ID"), "{v:?}");
+    let (v, _) =
+        run(&app, "az_unknown_tenant", p, azure_creds("33333333-0000-0000-0000-000000000000", s, c, "az-good")).await;
+    assert_eq!(error_code(&v), "RESOURCE_NOT_FOUND");
+    let (v, _) = run(&app, "az_no_sub", p, azure_creds(t, "44444444-0000-0000-0000-000000000000", c, "az-good")).await;
+    assert_eq!(error_code(&v), "RESOURCE_NOT_FOUND");
+    let (v, _) = run(&app, "az_disabled", p, azure_creds(t, DISABLED_SUB, c, "az-good")).await;
+    assert_eq!(error_code(&v), "RESOURCE_NOT_FOUND");
+    assert!(v.error.unwrap().message.contains("Disabled"));
+    let (v, _) = run(&app, "az_no_role", p, azure_creds(t, s, AZ_NO_ROLE, "az-norole")).await;
+    assert_eq!(error_code(&v), "ACCESS_DENIED");
+
+    // Contributor minus storage: the storage scope is missing, database is fine.
+    let (v, _) = run(&app, "az_no_storage", p, azure_creds(t, s, AZ_NO_STORAGE, "az-nostorage")).await;
+    assert_eq!(error_code(&v), "ACCESS_DENIED");
+    let storage = v.scope_checks.iter().find(|c| c.scope == "storage").unwrap();
+    assert!(!storage.granted);
+    assert_eq!(storage.missing_permissions, ["Microsoft.Storage/storageAccounts/read"]);
+    assert!(v.scope_checks.iter().find(|c| c.scope == "database").unwrap().granted);
     app.finish().await;
 }

@@ -4,9 +4,11 @@
 //! classified failure. One file per provider; [`Probes::production`] lists
 //! the ones this build ships.
 
+pub mod azure;
 pub mod http;
 pub mod mongodb_atlas;
 pub mod neo4j_aura;
+pub mod oauth;
 pub mod outcome;
 
 use std::{collections::BTreeMap, collections::HashMap, sync::Arc};
@@ -128,6 +130,14 @@ impl Probes {
             .with(
                 "mongodb_atlas",
                 Arc::new(mongodb_atlas::AtlasProbe { base: endpoints.atlas_base.clone(), client: client.clone() }),
+            )
+            .with(
+                "azure",
+                Arc::new(azure::AzureProbe {
+                    authority: endpoints.azure_authority.clone(),
+                    arm_base: endpoints.azure_arm_base.clone(),
+                    client: client.clone(),
+                }),
             )
             .with("neo4j_aura", Arc::new(neo4j_aura::AuraProbe { base: endpoints.aura_base.clone(), client }))
     }

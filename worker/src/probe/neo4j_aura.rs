@@ -1,6 +1,6 @@
 //! Neo4j Aura: the Aura API with client credentials.
 //!
-//! OAuth 2.0 client-credentials grant (RFC 6749 §4.4) at
+//! OAuth 2.0 client-credentials grant (RFC 6749 §4.4, via `oauth.rs`) at
 //! `<base>/oauth/token`, client id and secret in HTTP Basic auth, then
 //! `GET /v1/tenants` with the bearer token (the identity), and for the
 //! database scope `GET /v1/instances`.
@@ -9,7 +9,12 @@ use reqwest::{Client, StatusCode};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http};
+use oauth2::AuthType;
+
+use super::{
+    ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http,
+    oauth::{self, TokenError},
+};
 use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
 
 const PROVIDER: &str = "Neo4j Aura";
@@ -17,11 +22,6 @@ const PROVIDER: &str = "Neo4j Aura";
 pub struct AuraProbe {
     pub base: String,
     pub client: Client,
-}
-
-#[derive(Deserialize)]
-struct Token {
-    access_token: String,
 }
 
 #[derive(Deserialize)]
@@ -42,28 +42,17 @@ impl AuraProbe {
     }
 
     async fn token(&self, id: &str, secret: &str) -> Result<String, ProbeFailure> {
-        let response = self
-            .client
-            .post(self.url("/oauth/token"))
-            .basic_auth(id, Some(secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .map_err(|e| http::transport(PROVIDER, &e))?;
-        match response.status() {
-            StatusCode::OK => {}
-            StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                return Err(ProbeFailure::new(
-                    ErrorCode::InvalidCredentials,
-                    "Aura rejected the client id and secret",
-                    "Check the Aura API credentials (Account settings → API credentials); a deleted credential cannot be restored, create a new one.",
-                ));
-            }
-            s if http::is_transient(s) => return Err(http::transient_status(PROVIDER, s)),
-            s => return Err(http::unexpected(PROVIDER, &format!("token endpoint answered {s}"))),
+        // Aura takes the client id and secret in HTTP Basic auth.
+        let url = self.url("/oauth/token");
+        match oauth::client_credentials(&self.client, PROVIDER, &url, id, secret, None, AuthType::BasicAuth).await {
+            Ok(token) => Ok(token),
+            Err(TokenError::Rejected { .. }) => Err(ProbeFailure::new(
+                ErrorCode::InvalidCredentials,
+                "Aura rejected the client id and secret",
+                "Check the Aura API credentials (Account settings → API credentials); a deleted credential cannot be restored, create a new one.",
+            )),
+            Err(TokenError::Failed(failure)) => Err(failure),
         }
-        let token: Token = response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable token"))?;
-        Ok(token.access_token)
     }
 }
 

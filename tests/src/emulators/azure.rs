@@ -1,0 +1,171 @@
+//! Entra ID's token endpoint (client credentials, client secret in the
+//! form body) and the parts of Azure Resource Manager the probe reads.
+//! Refusals carry the same AADSTS codes and HTTP statuses as Entra ID.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    Form, Json, Router,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde_json::json;
+
+/// An app registration (service principal) in a tenant.
+#[derive(Clone, Default)]
+pub struct App {
+    pub tenant: String,
+    pub secret: String,
+    pub secret_expired: bool,
+    /// Subscriptions it has a role on.
+    pub subscriptions: Vec<String>,
+    /// Its effective permissions: (actions, notActions) per role assignment.
+    pub permissions: Vec<(Vec<String>, Vec<String>)>,
+}
+
+#[derive(Default)]
+pub struct Azure {
+    /// Client id → app.
+    pub apps: HashMap<String, App>,
+    pub tenants: Vec<String>,
+    /// Subscription id → (display name, state).
+    pub subscriptions: HashMap<String, (String, String)>,
+    tokens: Mutex<HashMap<String, String>>,
+}
+
+impl Azure {
+    pub fn new(
+        apps: HashMap<String, App>,
+        tenants: Vec<String>,
+        subscriptions: HashMap<String, (String, String)>,
+    ) -> Self {
+        Self { apps, tenants, subscriptions, tokens: Mutex::default() }
+    }
+}
+
+pub fn router(azure: Azure) -> Router {
+    Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route("/subscriptions/{id}", get(subscription))
+        .route("/subscriptions/{id}/providers/Microsoft.Authorization/permissions", get(permissions))
+        .with_state(Arc::new(azure))
+}
+
+fn aad_error(status: StatusCode, error: &str, code: u32, text: &str) -> Response {
+    let description = format!("AADSTS{code}: {text} Trace ID: 00000000-0000-0000-0000-000000000000");
+    (status, Json(json!({ "error": error, "error_description": description, "error_codes": [code] }))).into_response()
+}
+
+async fn token(
+    State(azure): State<Arc<Azure>>,
+    Path(tenant): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let f = |k: &str| form.get(k).cloned().unwrap_or_default();
+    if f("grant_type") != "client_credentials" {
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        );
+    }
+    if !azure.tenants.contains(&tenant) {
+        return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 90002, &format!("Tenant '{tenant}' not found."));
+    }
+    if f("scope") != "https://management.azure.com/.default" {
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            70011,
+            "The provided value for scope is not valid.",
+        );
+    }
+    let Some(app) = azure.apps.get(&f("client_id")).filter(|a| a.tenant == tenant) else {
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            "Application with identifier was not found in the directory.",
+        );
+    };
+    if app.secret != f("client_secret") {
+        return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, "Invalid client secret provided.");
+    }
+    if app.secret_expired {
+        return aad_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000222,
+            "The provided client secret keys are expired.",
+        );
+    }
+    let token = super::random_token();
+    azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), f("client_id"));
+    Json(json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": token })).into_response()
+}
+
+fn caller(azure: &Azure, headers: &HeaderMap) -> Option<App> {
+    let token = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?;
+    let id = azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned()?;
+    azure.apps.get(&id).cloned()
+}
+
+fn arm_error(status: StatusCode, code: &str) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": code } }))).into_response()
+}
+
+/// ARM checks the principal, the api-version, then the subscription.
+fn authorize(azure: &Azure, headers: &HeaderMap, query: &HashMap<String, String>, id: &str) -> Result<App, Response> {
+    let Some(app) = caller(azure, headers) else {
+        return Err(arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"));
+    };
+    if !query.contains_key("api-version") {
+        return Err(arm_error(StatusCode::BAD_REQUEST, "MissingApiVersionParameter"));
+    }
+    if !azure.subscriptions.contains_key(id) {
+        return Err(arm_error(StatusCode::NOT_FOUND, "SubscriptionNotFound"));
+    }
+    if !app.subscriptions.iter().any(|s| s == id) {
+        return Err(arm_error(StatusCode::FORBIDDEN, "AuthorizationFailed"));
+    }
+    Ok(app)
+}
+
+async fn subscription(
+    State(azure): State<Arc<Azure>>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = authorize(&azure, &headers, &query, &id) {
+        return response;
+    }
+    let (name, state) = &azure.subscriptions[&id];
+    Json(json!({ "id": format!("/subscriptions/{id}"), "subscriptionId": id, "displayName": name, "state": state }))
+        .into_response()
+}
+
+async fn permissions(
+    State(azure): State<Arc<Azure>>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    match authorize(&azure, &headers, &query, &id) {
+        Ok(app) => {
+            let value: Vec<_> = app
+                .permissions
+                .iter()
+                .map(|(a, n)| json!({ "actions": a, "notActions": n, "dataActions": [], "notDataActions": [] }))
+                .collect();
+            Json(json!({ "value": value })).into_response()
+        }
+        Err(response) => response,
+    }
+}

@@ -1,0 +1,90 @@
+//! OAuth 2.0 client-credentials tokens (RFC 6749 §4.4) through the `oauth2`
+//! crate, over the probes' own HTTP client (`http.rs`): the crate builds the
+//! request and parses the answer, including the provider's error response.
+
+use std::{future::Future, pin::Pin};
+
+use oauth2::{AuthType, ClientId, ClientSecret, RequestTokenError, Scope, TokenResponse, TokenUrl, basic::BasicClient};
+
+use super::{ProbeFailure, http};
+
+/// Why no token was issued.
+pub enum TokenError {
+    /// The authorization server refused: `error` (e.g. `invalid_client`) and
+    /// its description (Entra ID puts its AADSTS code there).
+    Rejected { error: String, description: String, status_text: String },
+    /// No usable answer: transport failure, 429/5xx (retryable), garbage.
+    Failed(ProbeFailure),
+}
+
+/// A failure of the HTTP exchange itself, as the `oauth2` crate sees it.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("request failed")]
+    Transport(#[from] reqwest::Error),
+    #[error("server answered {0}")]
+    Status(reqwest::StatusCode),
+}
+
+/// Adapts our client to the `oauth2` crate. A named type rather than a
+/// closure: the returned future must be `Send` for every lifetime, which a
+/// closure's inferred future cannot promise.
+struct Http<'a>(&'a reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, HttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let response = self.0.execute(reqwest::Request::try_from(request)?).await?;
+            let status = response.status();
+            if http::is_transient(status) {
+                return Err(HttpError::Status(status));
+            }
+            let mut builder = oauth2::http::Response::builder().status(status.as_u16());
+            for (name, value) in response.headers() {
+                builder = builder.header(name.as_str(), value.as_bytes());
+            }
+            let body = response.bytes().await?.to_vec();
+            Ok(builder.body(body).unwrap_or_default())
+        })
+    }
+}
+
+/// Requests a token for `scope` from `token_url`.
+pub async fn client_credentials(
+    client: &reqwest::Client,
+    provider: &str,
+    token_url: &str,
+    id: &str,
+    secret: &str,
+    scope: Option<&str>,
+    auth: AuthType,
+) -> Result<String, TokenError> {
+    let url = TokenUrl::new(token_url.to_owned())
+        .map_err(|_| TokenError::Failed(http::unexpected(provider, "an unusable token endpoint in configuration")))?;
+    let oauth = BasicClient::new(ClientId::new(id.to_owned()))
+        .set_client_secret(ClientSecret::new(secret.to_owned()))
+        .set_token_uri(url)
+        .set_auth_type(auth);
+    let mut request = oauth.exchange_client_credentials();
+    if let Some(scope) = scope {
+        request = request.add_scope(Scope::new(scope.to_owned()));
+    }
+    match request.request_async(&Http(client)).await {
+        Ok(token) => Ok(token.access_token().secret().to_owned()),
+        Err(RequestTokenError::ServerResponse(e)) => Err(TokenError::Rejected {
+            error: e.error().to_string(),
+            description: e.error_description().cloned().unwrap_or_default(),
+            status_text: e.to_string(),
+        }),
+        Err(RequestTokenError::Request(HttpError::Transport(e))) => {
+            Err(TokenError::Failed(http::transport(provider, &e)))
+        }
+        Err(RequestTokenError::Request(HttpError::Status(s))) => {
+            Err(TokenError::Failed(http::transient_status(provider, s)))
+        }
+        Err(_) => Err(TokenError::Failed(http::unexpected(provider, "an unreadable token response"))),
+    }
+}
