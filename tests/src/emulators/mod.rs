@@ -4,6 +4,7 @@
 //! speaks the provider's protocol, not a lenient imitation of it.
 
 pub mod azure;
+pub mod gcp;
 pub mod mongodb_atlas;
 pub mod neo4j_aura;
 

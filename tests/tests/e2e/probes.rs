@@ -1,14 +1,14 @@
 //! The product's provider probes, run by the real worker against emulators
 //! that implement each provider's protocol and check its cryptography.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use cloudconn_proto::v1::{
-    self as pb, AzureCredentials, MongoDbAtlasCredentials, Neo4jAuraCredentials,
+    self as pb, AzureCredentials, GcpCredentials, MongoDbAtlasCredentials, Neo4jAuraCredentials,
     complete_connection_request::Credentials,
 };
 use cloudconn_tests::{
-    emulators::{self, azure, mongodb_atlas, neo4j_aura},
+    emulators::{self, azure, gcp, mongodb_atlas, neo4j_aura},
     harness::{app::TestApp, fixtures},
 };
 use cloudconn_worker::config::Endpoints;
@@ -18,6 +18,38 @@ use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(20);
 const PROJECT: &str = "5f1b2c3d4e5f6a7b8c9d0e1f";
+const GCP_PROJECT: &str = "acme-prod-123";
+const SA_GOOD: &str = "probe@acme-prod-123.iam.gserviceaccount.com";
+const SA_DISABLED: &str = "disabled@acme-prod-123.iam.gserviceaccount.com";
+const SA_NO_PERMS: &str = "noperms@acme-prod-123.iam.gserviceaccount.com";
+const GCP_KEY: &str = include_str!("../../fixtures/gcp-test-key.pem");
+const GCP_PUBLIC_KEY: &str = include_str!("../../fixtures/gcp-test-key.pub.pem");
+const GCP_OTHER_KEY: &str = include_str!("../../fixtures/gcp-other-key.pem");
+
+/// A service account holding `permissions` in the test project.
+fn sa(permissions: &[&str], key_disabled: bool) -> gcp::Account {
+    gcp::Account {
+        public_key_pem: GCP_PUBLIC_KEY.into(),
+        key_disabled,
+        projects: HashMap::from([(GCP_PROJECT.to_owned(), permissions.iter().map(|p| p.to_string()).collect())]),
+    }
+}
+
+/// A key file as IAM issues it. Its `token_uri` points at a port nobody
+/// listens on: the probe must use the configured token URL instead.
+fn gcp_creds(project: &str, email: &str, private_key: &str) -> Credentials {
+    let key = serde_json::json!({
+        "type": "service_account",
+        "project_id": GCP_PROJECT,
+        "private_key_id": "0123456789abcdef0123456789abcdef01234567",
+        "private_key": private_key,
+        "client_email": email,
+        "client_id": "100000000000000000001",
+        "token_uri": "http://127.0.0.1:9/token",
+    });
+    Credentials::Gcp(GcpCredentials { project_id: project.into(), service_account_json: key.to_string() })
+}
+
 const DISABLED_SUB: &str = "99999999-9999-9999-9999-999999999999";
 const AZ_EXPIRED: &str = "11111111-0000-0000-0000-000000000001";
 const AZ_NO_STORAGE: &str = "11111111-0000-0000-0000-000000000002";
@@ -79,6 +111,16 @@ async fn emulators() -> (Endpoints, Vec<CancellationToken>) {
             (DISABLED_SUB.to_owned(), ("Old".to_owned(), "Disabled".to_owned())),
         ]),
     );
+    let gcp = Arc::new(gcp::Gcp::new(
+        HashMap::from([
+            (SA_GOOD.to_owned(), sa(&["storage.buckets.list", "cloudsql.instances.list"], false)),
+            (SA_DISABLED.to_owned(), sa(&["storage.buckets.list"], true)),
+            (SA_NO_PERMS.to_owned(), sa(&[], false)),
+        ]),
+        HashMap::from([(GCP_PROJECT.to_owned(), ("123456789012".to_owned(), "Acme Prod".to_owned()))]),
+    ));
+    let (gcp_addr, gcp_stop) = emulators::serve(gcp::router(gcp.clone())).await;
+    *gcp.audience.lock().unwrap() = format!("http://{gcp_addr}/token");
     let (atlas_addr, atlas_stop) = emulators::serve(mongodb_atlas::router(atlas)).await;
     let (aura_addr, aura_stop) = emulators::serve(neo4j_aura::router(aura)).await;
     let (azure_addr, azure_stop) = emulators::serve(azure::router(azure)).await;
@@ -87,9 +129,11 @@ async fn emulators() -> (Endpoints, Vec<CancellationToken>) {
         aura_base: format!("http://{aura_addr}"),
         azure_authority: format!("http://{azure_addr}"),
         azure_arm_base: format!("http://{azure_addr}"),
+        gcp_token_url: format!("http://{gcp_addr}/token"),
+        gcp_api_base: format!("http://{gcp_addr}"),
         ..Endpoints::default()
     };
-    (endpoints, vec![atlas_stop, aura_stop, azure_stop])
+    (endpoints, vec![atlas_stop, aura_stop, azure_stop, gcp_stop])
 }
 
 /// Creates, saves and validates; returns the validation and the connection.
@@ -233,5 +277,35 @@ async fn azure_probe_maps_entra_and_arm_answers() {
     assert!(!storage.granted);
     assert_eq!(storage.missing_permissions, ["Microsoft.Storage/storageAccounts/read"]);
     assert!(v.scope_checks.iter().find(|c| c.scope == "database").unwrap().granted);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn gcp_probe_signs_a_jwt_and_checks_project_and_permissions() {
+    let (endpoints, _stop) = emulators().await;
+    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    let p = pb::Provider::Gcp;
+
+    let (v, conn) = run(&app, "gcp_ok", p, gcp_creds(GCP_PROJECT, SA_GOOD, GCP_KEY)).await;
+    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
+    assert_eq!(conn.status(), pb::ConnectionStatus::Active);
+    assert_eq!(v.identity["project_number"], "123456789012");
+    assert_eq!(v.identity["project_name"], "Acme Prod");
+
+    // Signed with a key that is not the account's: the signature check fails.
+    let (v, _) = run(&app, "gcp_impostor", p, gcp_creds(GCP_PROJECT, SA_GOOD, GCP_OTHER_KEY)).await;
+    assert_eq!(error_code(&v), "INVALID_CREDENTIALS", "{v:?}");
+    let (v, _) = run(&app, "gcp_disabled", p, gcp_creds(GCP_PROJECT, SA_DISABLED, GCP_KEY)).await;
+    assert_eq!(error_code(&v), "INVALID_CREDENTIALS");
+    assert!(v.error.unwrap().hint.contains("new key"));
+
+    let (v, _) = run(&app, "gcp_other_project", p, gcp_creds("someone-else-1", SA_GOOD, GCP_KEY)).await;
+    assert_eq!(error_code(&v), "RESOURCE_NOT_FOUND");
+    assert!(v.error.unwrap().hint.contains("project id"));
+
+    let (v, _) = run(&app, "gcp_no_perms", p, gcp_creds(GCP_PROJECT, SA_NO_PERMS, GCP_KEY)).await;
+    assert_eq!(error_code(&v), "ACCESS_DENIED");
+    let storage = v.scope_checks.iter().find(|c| c.scope == "storage").unwrap();
+    assert_eq!(storage.missing_permissions, ["storage.buckets.list"]);
     app.finish().await;
 }

@@ -5,6 +5,7 @@
 //! the ones this build ships.
 
 pub mod azure;
+pub mod gcp;
 pub mod http;
 pub mod mongodb_atlas;
 pub mod neo4j_aura;
@@ -130,6 +131,14 @@ impl Probes {
             .with(
                 "mongodb_atlas",
                 Arc::new(mongodb_atlas::AtlasProbe { base: endpoints.atlas_base.clone(), client: client.clone() }),
+            )
+            .with(
+                "gcp",
+                Arc::new(gcp::GcpProbe {
+                    token_url: endpoints.gcp_token_url.clone(),
+                    api_base: endpoints.gcp_api_base.clone(),
+                    client: client.clone(),
+                }),
             )
             .with(
                 "azure",

@@ -1,0 +1,219 @@
+//! Google Cloud: a service account key file.
+//!
+//! 1. Sign an RS256 JWT assertion with the key (`jsonwebtoken`), addressed
+//!    to the *configured* token endpoint — never the key file's `token_uri`,
+//!    which would let whoever wrote the file aim the worker anywhere.
+//! 2. Exchange it (`urn:ietf:params:oauth:grant-type:jwt-bearer`, RFC 7523)
+//!    for an access token.
+//! 3. `GET v1/projects/{id}` (Resource Manager): the project must exist and
+//!    be visible to the account; record its number and name.
+//! 4. One `projects:testIamPermissions` call with the permissions the
+//!    requested scopes need; the answer lists those granted.
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::{Client, StatusCode};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http};
+use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
+
+const PROVIDER: &str = "Google Cloud";
+/// Read-only is all a probe needs.
+const OAUTH_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform.read-only";
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// The permission each scope needs.
+pub const SCOPE_PERMISSIONS: &[(&str, &str)] = &[
+    ("storage", "storage.buckets.list"),
+    ("database", "cloudsql.instances.list"),
+    ("messaging", "pubsub.topics.list"),
+    ("functions", "cloudfunctions.functions.list"),
+];
+
+pub struct GcpProbe {
+    pub token_url: String,
+    pub api_base: String,
+    pub client: Client,
+}
+
+#[derive(Deserialize)]
+struct KeyFile {
+    client_email: String,
+    private_key: String,
+    #[serde(default)]
+    private_key_id: String,
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    scope: &'a str,
+    aud: &'a str,
+    iat: i64,
+    exp: i64,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    access_token: String,
+}
+
+#[derive(Deserialize, Default)]
+struct OAuthError {
+    #[serde(default)]
+    error: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Project {
+    #[serde(default)]
+    project_number: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    lifecycle_state: String,
+}
+
+#[derive(Deserialize, Default)]
+struct Permissions {
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
+fn malformed(message: &str) -> ProbeFailure {
+    ProbeFailure::new(
+        ErrorCode::MalformedCredentials,
+        message,
+        "Upload the service account's JSON key file as downloaded from IAM → Service accounts → Keys.",
+    )
+}
+
+fn not_visible(project: &str) -> ProbeFailure {
+    ProbeFailure::new(
+        ErrorCode::ResourceNotFound,
+        format!("project {project} does not exist or is not visible to the service account"),
+        "Check the project id (not the name or number), and grant the service account a role on the project (Browser or Viewer at least).",
+    )
+}
+
+impl GcpProbe {
+    fn assertion(&self, key: &KeyFile) -> Result<String, ProbeFailure> {
+        let encoding = EncodingKey::from_rsa_pem(key.private_key.as_bytes())
+            .map_err(|_| malformed("the key file's private_key is not a usable RSA key"))?;
+        let mut header = Header::new(Algorithm::RS256);
+        if !key.private_key_id.is_empty() {
+            header.kid = Some(key.private_key_id.clone());
+        }
+        let now = chrono::Utc::now().timestamp();
+        let claims =
+            Claims { iss: &key.client_email, scope: OAUTH_SCOPE, aud: &self.token_url, iat: now, exp: now + 600 };
+        jsonwebtoken::encode(&header, &claims, &encoding)
+            .map_err(|_| malformed("the assertion could not be signed with the key"))
+    }
+
+    async fn token(&self, key: &KeyFile) -> Result<String, ProbeFailure> {
+        let assertion = self.assertion(key)?;
+        let response = self
+            .client
+            .post(&self.token_url)
+            .form(&[("grant_type", JWT_BEARER), ("assertion", assertion.as_str())])
+            .send()
+            .await
+            .map_err(|e| http::transport(PROVIDER, &e))?;
+        let status = response.status();
+        if status == StatusCode::OK {
+            let token: Token = response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable token"))?;
+            return Ok(token.access_token);
+        }
+        if http::is_transient(status) {
+            return Err(http::transient_status(PROVIDER, status));
+        }
+        let error = response.json::<OAuthError>().await.unwrap_or_default().error;
+        Err(ProbeFailure::new(
+            ErrorCode::InvalidCredentials,
+            format!(
+                "Google refused the service account key ({})",
+                if error.is_empty() { status.as_str() } else { &error }
+            ),
+            "The key may have been deleted or disabled, or the service account removed: create a new key and save it here.",
+        ))
+    }
+
+    async fn api(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ProbeFailure> {
+        let response = request.send().await.map_err(|e| http::transport(PROVIDER, &e))?;
+        if http::is_transient(response.status()) {
+            return Err(http::transient_status(PROVIDER, response.status()));
+        }
+        Ok(response)
+    }
+}
+
+#[async_trait::async_trait]
+impl Probe for GcpProbe {
+    async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
+        let project = credentials.get("project_id").map(|v| v.expose_secret().to_owned()).unwrap_or_default();
+        let file = credentials.get("service_account_json").map(|v| v.expose_secret().to_owned()).unwrap_or_default();
+        let key: KeyFile =
+            serde_json::from_str(&file).map_err(|_| malformed("the key file is not a service account key"))?;
+        let token = self.token(&key).await?;
+
+        let base = self.api_base.trim_end_matches('/');
+        let response = self.api(self.client.get(format!("{base}/v1/projects/{project}")).bearer_auth(&token)).await?;
+        let found: Project = match response.status() {
+            StatusCode::OK => response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable project"))?,
+            StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => return Err(not_visible(&project)),
+            StatusCode::UNAUTHORIZED => return Err(http::unexpected(PROVIDER, "a fresh token was refused")),
+            s => return Err(http::unexpected(PROVIDER, &format!("project answered {s}"))),
+        };
+        if !found.lifecycle_state.is_empty() && found.lifecycle_state != "ACTIVE" {
+            return Err(ProbeFailure::new(
+                ErrorCode::ResourceNotFound,
+                format!("project {project} is {}, not ACTIVE", found.lifecycle_state),
+                "Restore the project, or link an active one.",
+            ));
+        }
+
+        let wanted: Vec<&str> = request
+            .scopes
+            .iter()
+            .filter_map(|s| SCOPE_PERMISSIONS.iter().find(|(scope, _)| scope == s).map(|(_, p)| *p))
+            .collect();
+        let granted: Vec<String> = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            let url = format!("{base}/v1/projects/{project}:testIamPermissions");
+            let body = serde_json::json!({ "permissions": wanted });
+            let response = self.api(self.client.post(url).bearer_auth(&token).json(&body)).await?;
+            match response.status() {
+                StatusCode::OK => response.json::<Permissions>().await.unwrap_or_default().permissions,
+                StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => return Err(not_visible(&project)),
+                s => return Err(http::unexpected(PROVIDER, &format!("testIamPermissions answered {s}"))),
+            }
+        };
+        let scope_checks = request
+            .scopes
+            .iter()
+            .map(|scope| {
+                let needed = SCOPE_PERMISSIONS.iter().find(|(s, _)| s == scope).map(|(_, p)| *p);
+                let ok = needed.is_some_and(|p| granted.iter().any(|g| g == p));
+                ScopeCheck {
+                    scope: scope.clone(),
+                    granted: ok,
+                    missing_permissions: if ok {
+                        vec![]
+                    } else {
+                        needed.map(|p| vec![p.to_owned()]).unwrap_or_default()
+                    },
+                }
+            })
+            .collect();
+        let mut report = ProbeReport { scope_checks, ..Default::default() };
+        report.identity.insert("project_id".into(), project);
+        report.identity.insert("project_number".into(), found.project_number);
+        report.identity.insert("project_name".into(), found.name);
+        report.identity.insert("client_email".into(), key.client_email);
+        Ok(report)
+    }
+}
