@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local real stack for tests and for trying production mode:
-# PostgreSQL, RabbitMQ and OpenBao (`bao server -dev`), on loopback only.
+# PostgreSQL, RabbitMQ, OpenBao (`bao server -dev`) and moto (AWS), on
+# loopback only.
 #
 #   deploy/stack.sh up      check each service; start (or install) only what is missing
 #   deploy/stack.sh down    stop what `up` started, nothing else
@@ -17,6 +18,7 @@ mkdir -p "$state"
 PG_HOST=127.0.0.1 PG_PORT=${CLOUDCONN_TEST_PG_PORT:-5432}
 AMQP_PORT=${CLOUDCONN_TEST_AMQP_PORT:-5672}
 BAO_PORT=${CLOUDCONN_TEST_BAO_PORT:-8200}
+MOTO_PORT=${CLOUDCONN_TEST_MOTO_PORT:-5055}
 BAO_TOKEN=${CLOUDCONN_TEST_VAULT_TOKEN:-cloudconn-test-root}
 
 log() { printf 'stack: %s\n' "$*" >&2; }
@@ -79,17 +81,42 @@ openbao_up() {
   wait_for OpenBao 30 bao_ready
 }
 
+moto_ready() {
+  curl -fsS -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/" 2>/dev/null
+}
+
+moto_up() {
+  if port_open "$MOTO_PORT"; then
+    if moto_ready; then log "moto: running on $MOTO_PORT"; return; fi
+    log "port $MOTO_PORT is taken by something that is not moto; set CLOUDCONN_TEST_MOTO_PORT"
+    return 1
+  fi
+  if ! command -v moto_server >/dev/null || ! moto_server --help >/dev/null 2>&1; then
+    log "moto: installing moto[server] from PyPI"
+    python3 -m pip install -q 'moto[server]' >&2
+    hash -r
+  fi
+  log "moto: starting moto_server on 127.0.0.1:$MOTO_PORT"
+  # An in-memory AWS for the AWS probe's tests (STS, S3, RDS, DynamoDB, SQS, SNS, Lambda).
+  nohup moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$state/moto.log" 2>&1 &
+  echo $! >"$state/moto.pid"
+  wait_for moto 60 moto_ready
+}
+
 print_env() {
   cat <<VARS
 export CLOUDCONN_TEST_DATABASE_URL=postgres://postgres@$PG_HOST:$PG_PORT/postgres
 export CLOUDCONN_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f
 export CLOUDCONN_TEST_VAULT_ADDR=http://127.0.0.1:$BAO_PORT
 export CLOUDCONN_TEST_VAULT_TOKEN=$BAO_TOKEN
+export CLOUDCONN_TEST_AWS_ENDPOINT=http://127.0.0.1:$MOTO_PORT
+# The worker's own AWS identity comes from the standard chain; moto accepts any.
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 VARS
 }
 
 down() {
-  for name in bao; do
+  for name in bao moto; do
     local pidfile="$state/$name.pid"
     if [ -f "$pidfile" ]; then
       local pid; pid=$(cat "$pidfile")
@@ -105,6 +132,7 @@ case "${1:-}" in
     postgres_up
     rabbitmq_up
     openbao_up
+    moto_up
     print_env >"$state/env"
     ;;
   down) down ;;

@@ -23,3 +23,8 @@ fn var(name: &str, default: &str) -> String {
 pub fn amqp_url() -> String {
     var("CLOUDCONN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")
 }
+
+/// moto's address: the AWS endpoint for the AWS probe's tests.
+pub fn aws_endpoint() -> String {
+    var("CLOUDCONN_TEST_AWS_ENDPOINT", "http://127.0.0.1:5055")
+}

@@ -309,3 +309,36 @@ async fn gcp_probe_signs_a_jwt_and_checks_project_and_permissions() {
     assert_eq!(storage.missing_permissions, ["storage.buckets.list"]);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn aws_probe_assumes_the_role_through_sts_on_moto() {
+    let endpoints =
+        Endpoints { aws_endpoint: Some(cloudconn_tests::harness::env::aws_endpoint()), ..Endpoints::default() };
+    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    create(&app, "acme", "prod_aws", pb::Provider::Aws).await;
+    let c = app
+        .client
+        .clone()
+        .update_connection(pb::UpdateConnectionRequest {
+            workspace: "acme".into(),
+            tag: "prod_aws".into(),
+            scopes: vec!["storage".into(), "database".into(), "messaging".into(), "functions".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    complete(&app, "acme", "prod_aws", fixtures::credentials(pb::Provider::Aws, "")).await.unwrap();
+    let done = validate(&app, "prod_aws", WAIT).await.unwrap();
+    let v = done.validation.unwrap();
+    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
+    assert_eq!(v.identity["account_id"], "123456789012");
+    assert!(v.identity["arn"].contains("assumed-role/cloudconn-access/cloudconn-validate-"), "{:?}", v.identity);
+    assert_eq!(v.scope_checks.len(), 4);
+    assert!(v.scope_checks.iter().all(|s| s.granted), "{:?}", v.scope_checks);
+    // moto does not enforce trust policies, so AssumeRole without the
+    // external id works too: exactly what the warning is for.
+    assert!(v.warnings.iter().any(|w| w.contains(&c.external_id)), "{:?}", v.warnings);
+    assert_eq!(done.connection.unwrap().status(), pb::ConnectionStatus::Active);
+    app.finish().await;
+}

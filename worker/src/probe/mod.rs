@@ -4,6 +4,7 @@
 //! classified failure. One file per provider; [`Probes::production`] lists
 //! the ones this build ships.
 
+pub mod aws;
 pub mod azure;
 pub mod gcp;
 pub mod http;
@@ -128,6 +129,7 @@ impl Probes {
     pub fn production(endpoints: &crate::config::Endpoints, timeout: std::time::Duration) -> Self {
         let client = http::client(timeout);
         Self::default()
+            .with("aws", Arc::new(aws::AwsProbe::new(endpoints.aws_endpoint.clone(), timeout)))
             .with(
                 "mongodb_atlas",
                 Arc::new(mongodb_atlas::AtlasProbe { base: endpoints.atlas_base.clone(), client: client.clone() }),

@@ -1,0 +1,260 @@
+//! AWS: cross-account role assumption, with the official SDK.
+//!
+//! The platform's own identity comes from the standard credential chain
+//! (environment, shared config, web identity, ECS/EC2 metadata). With it:
+//! 1. `AssumeRole` on the customer's role with `ExternalId` = the
+//!    connection's external id, a recognisable session name and the
+//!    shortest duration (15 min). AccessDenied here means the trust policy
+//!    does not let us in with that external id: the hint says exactly what
+//!    the policy must contain.
+//! 2. `GetCallerIdentity` with the assumed credentials (account, role ARN).
+//! 3. One read-only call per permission a requested scope needs.
+//! 4. `AssumeRole` *without* the external id: if that works too, the trust
+//!    policy does not require it (confused-deputy risk) — a warning.
+//!
+//! `CLOUDCONN_AWS_ENDPOINT` (moto in tests) replaces every endpoint.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_sdk_sts::{
+    config::Credentials,
+    error::{ProvideErrorMetadata, SdkError},
+};
+use aws_smithy_http_client::tls;
+use secrecy::ExposeSecret;
+use tokio::sync::OnceCell;
+
+use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest};
+use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
+
+/// The shortest session AssumeRole allows.
+const SESSION_SECONDS: i32 = 900;
+
+pub struct AwsProbe {
+    /// `CLOUDCONN_AWS_ENDPOINT`, if set.
+    pub endpoint: Option<String>,
+    pub timeout: Duration,
+    /// The platform's configuration, loaded once from the credential chain.
+    base: OnceCell<SdkConfig>,
+}
+
+impl AwsProbe {
+    pub fn new(endpoint: Option<String>, timeout: Duration) -> Self {
+        Self { endpoint, timeout, base: OnceCell::new() }
+    }
+
+    async fn base(&self) -> &SdkConfig {
+        self.base
+            .get_or_init(|| async {
+                // HTTPS through rustls on ring, like the rest of cloudconn.
+                let http = aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+                    .build_https();
+                let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                    .http_client(http)
+                    .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(self.timeout).build())
+                    // The worker retries transient failures itself (with its
+                    // own budget); SDK retries on top would multiply it.
+                    .retry_config(RetryConfig::disabled());
+                if let Some(endpoint) = &self.endpoint {
+                    loader = loader.endpoint_url(endpoint);
+                }
+                let config = loader.load().await;
+                // STS is global; a region is only needed to sign.
+                if config.region().is_none() {
+                    config.to_builder().region(Region::new("us-east-1")).build()
+                } else {
+                    config
+                }
+            })
+            .await
+    }
+}
+
+/// What went wrong with one SDK call.
+enum Failure {
+    /// Throttled, 5xx, timed out, unreachable: retry.
+    Transient(String),
+    /// Refused, with the service's error code.
+    Refused(String),
+}
+
+fn classify<E: ProvideErrorMetadata, R: std::fmt::Debug>(err: &SdkError<E, R>) -> Failure {
+    match err {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("Unknown").to_owned();
+            let throttled = matches!(
+                code.as_str(),
+                "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException"
+            );
+            if throttled || code.contains("ServiceUnavailable") || code == "InternalFailure" || code == "InternalError"
+            {
+                Failure::Transient(format!("AWS answered {code}"))
+            } else {
+                Failure::Refused(code)
+            }
+        }
+        SdkError::TimeoutError(_) => Failure::Transient("AWS did not answer in time".into()),
+        SdkError::DispatchFailure(_) => Failure::Transient("could not reach AWS".into()),
+        SdkError::ResponseError(_) => Failure::Transient("AWS sent an unreadable answer".into()),
+        _ => Failure::Transient("the AWS request could not be built".into()),
+    }
+}
+
+fn is_denied(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "AuthorizationError"
+            | "AuthorizationErrorException"
+    )
+}
+
+/// Our own identity was refused: an operator problem, not the customer's.
+fn platform_identity(code: &str) -> ProbeFailure {
+    ProbeFailure::new(
+        ErrorCode::ProviderUnavailable,
+        format!("AWS refused cloudconn's own credentials ({code})"),
+        "Nothing is wrong with this connection: the cloudconn operators must fix the workers' AWS identity.",
+    )
+}
+
+macro_rules! scope_call {
+    ($fut:expr, $permission:expr, $missing:ident) => {
+        match $fut.await {
+            Ok(_) => {}
+            Err(e) => match classify(&e) {
+                Failure::Transient(m) => return Err(ProbeFailure::transient(m)),
+                Failure::Refused(code) if is_denied(&code) => $missing.push($permission.to_owned()),
+                Failure::Refused(code) => {
+                    return Err(ProbeFailure::transient(format!("{} failed: {code}", $permission)))
+                }
+            },
+        }
+    };
+}
+
+#[async_trait::async_trait]
+impl Probe for AwsProbe {
+    async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
+        let role_arn = credentials.get("role_arn").map(|v| v.expose_secret().to_owned()).unwrap_or_default();
+        let external_id = request.external_id.clone().unwrap_or_default();
+        let session = format!("cloudconn-validate-{}", request.connection_id.chars().take(8).collect::<String>());
+        let base = self.base().await;
+        let sts = aws_sdk_sts::Client::new(base);
+
+        let assumed = match sts
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name(&session)
+            .external_id(&external_id)
+            .duration_seconds(SESSION_SECONDS)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                return Err(match classify(&e) {
+                    Failure::Transient(m) => ProbeFailure::transient(m),
+                    Failure::Refused(code) if is_denied(&code) => ProbeFailure::new(
+                        ErrorCode::ExternalIdMismatch,
+                        format!("AWS refused to let cloudconn assume {role_arn}"),
+                        format!(
+                            "The role's trust policy must allow cloudconn's AWS account to call sts:AssumeRole with the condition \
+                             \"StringEquals\": {{\"sts:ExternalId\": \"{external_id}\"}} — this connection's external id, exactly."
+                        ),
+                    ),
+                    Failure::Refused(code)
+                        if code.contains("ClientTokenId")
+                            || code.contains("Signature")
+                            || code.contains("ExpiredToken") =>
+                    {
+                        platform_identity(&code)
+                    }
+                    Failure::Refused(code) => ProbeFailure::new(
+                        ErrorCode::InvalidCredentials,
+                        format!("AWS refused the role ({code})"),
+                        "Check the role ARN: the role must exist and be assumable.",
+                    ),
+                });
+            }
+        };
+        let Some(creds) = assumed.credentials() else {
+            return Err(ProbeFailure::transient("AssumeRole returned no credentials"));
+        };
+        let assumed_config = base
+            .to_builder()
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(Credentials::new(
+                creds.access_key_id(),
+                creds.secret_access_key(),
+                Some(creds.session_token().to_owned()),
+                None,
+                "cloudconn-assumed-role",
+            )))
+            .build();
+
+        let me =
+            aws_sdk_sts::Client::new(&assumed_config).get_caller_identity().send().await.map_err(
+                |e| match classify(&e) {
+                    Failure::Transient(m) => ProbeFailure::transient(m),
+                    Failure::Refused(code) => ProbeFailure::transient(format!("GetCallerIdentity failed: {code}")),
+                },
+            )?;
+
+        let mut scope_checks = Vec::new();
+        for scope in &request.scopes {
+            let mut missing: Vec<String> = Vec::new();
+            match scope.as_str() {
+                "storage" => {
+                    let s3 = aws_sdk_s3::Client::new(&assumed_config);
+                    scope_call!(s3.list_buckets().send(), "s3:ListAllMyBuckets", missing);
+                }
+                "database" => {
+                    let rds = aws_sdk_rds::Client::new(&assumed_config);
+                    scope_call!(rds.describe_db_instances().max_records(20).send(), "rds:DescribeDBInstances", missing);
+                    let dynamodb = aws_sdk_dynamodb::Client::new(&assumed_config);
+                    scope_call!(dynamodb.list_tables().limit(1).send(), "dynamodb:ListTables", missing);
+                }
+                "messaging" => {
+                    let sqs = aws_sdk_sqs::Client::new(&assumed_config);
+                    scope_call!(sqs.list_queues().max_results(1).send(), "sqs:ListQueues", missing);
+                    let sns = aws_sdk_sns::Client::new(&assumed_config);
+                    scope_call!(sns.list_topics().send(), "sns:ListTopics", missing);
+                }
+                "functions" => {
+                    let lambda = aws_sdk_lambda::Client::new(&assumed_config);
+                    scope_call!(lambda.list_functions().max_items(1).send(), "lambda:ListFunctions", missing);
+                }
+                _ => missing.push(format!("unknown scope {scope}")),
+            }
+            scope_checks.push(ScopeCheck {
+                scope: scope.clone(),
+                granted: missing.is_empty(),
+                missing_permissions: missing,
+            });
+        }
+
+        let mut report = ProbeReport { scope_checks, ..Default::default() };
+        report.identity.insert("account_id".into(), me.account().unwrap_or_default().to_owned());
+        report.identity.insert("arn".into(), me.arn().unwrap_or_default().to_owned());
+
+        // Confused-deputy check: the external id must be required.
+        let without = sts
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name(format!("{session}-noext"))
+            .duration_seconds(SESSION_SECONDS)
+            .send()
+            .await;
+        if without.is_ok() {
+            report.warnings.push(format!(
+                "The role's trust policy does not require the external id: anyone who can get cloudconn to assume {role_arn} \
+                 could use it (confused deputy). Add the condition \"StringEquals\": {{\"sts:ExternalId\": \"{external_id}\"}}."
+            ));
+        }
+        Ok(report)
+    }
+}
