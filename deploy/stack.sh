@@ -3,8 +3,11 @@
 # PostgreSQL, RabbitMQ, OpenBao (`bao server -dev`) and moto (AWS), on
 # loopback only.
 #
-#   deploy/stack.sh up      check each service; start (or install) only what is missing
-#   deploy/stack.sh down    stop what `up` started, nothing else
+#   deploy/stack.sh up      check each service; start (or install) only what is missing;
+#                           prints the names of the services it started
+#   deploy/stack.sh down [NAME...]
+#                           stop the named services (default: every one a
+#                           `up` here started), never one it did not start
 #   deploy/stack.sh env     print the variables the tests read
 #
 # Services already running (the machine's PostgreSQL and RabbitMQ) are used
@@ -75,6 +78,7 @@ openbao_up() {
   fi
   log "OpenBao: starting bao server -dev on 127.0.0.1:$BAO_PORT"
   # -dev: in-memory, unsealed, KV v2 at secret/; for tests only.
+  started+=(bao)
   nohup bao server -dev -dev-root-token-id="$BAO_TOKEN" -dev-listen-address="127.0.0.1:$BAO_PORT" \
     >"$state/bao.log" 2>&1 &
   echo $! >"$state/bao.pid"
@@ -98,6 +102,7 @@ moto_up() {
   fi
   log "moto: starting moto_server on 127.0.0.1:$MOTO_PORT"
   # An in-memory AWS for the AWS probe's tests (STS, S3, RDS, DynamoDB, SQS, SNS, Lambda).
+  started+=(moto)
   nohup moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$state/moto.log" 2>&1 &
   echo $! >"$state/moto.pid"
   wait_for moto 60 moto_ready
@@ -116,7 +121,9 @@ VARS
 }
 
 down() {
-  for name in bao moto; do
+  local names=("$@")
+  [ ${#names[@]} -eq 0 ] && names=(bao moto)
+  for name in "${names[@]}"; do
     local pidfile="$state/$name.pid"
     if [ -f "$pidfile" ]; then
       local pid; pid=$(cat "$pidfile")
@@ -126,6 +133,7 @@ down() {
   done
 }
 
+started=()
 case "${1:-}" in
   up)
     command -v curl >/dev/null || apt_install curl
@@ -134,8 +142,9 @@ case "${1:-}" in
     openbao_up
     moto_up
     print_env >"$state/env"
+    echo "${started[*]}"
     ;;
-  down) down ;;
+  down) shift; down "$@" ;;
   env) print_env ;;
   *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
 esac

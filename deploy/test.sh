@@ -10,8 +10,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-deploy/stack.sh up
-trap 'deploy/stack.sh down' EXIT
+# Stop, at the end, only what this run started: a stack someone (or another
+# run) already had up stays up.
+started=$(deploy/stack.sh up)
+if [ -n "$started" ]; then
+  # shellcheck disable=SC2086
+  trap "deploy/stack.sh down $started" EXIT
+fi
 # shellcheck disable=SC1091
 source deploy/.stack/env
 

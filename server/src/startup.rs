@@ -70,7 +70,8 @@ impl App {
     /// Connects to the dependencies, migrates the schema, and prepares the
     /// services. Nothing is served until [`App::run`].
     pub async fn build(config: &ServerConfig, mode: Mode, listener: TcpListener) -> anyhow::Result<Self> {
-        let probes = Probes::production(&config.endpoints, dev_worker_config(config).probe_timeout());
+        let dev = dev_worker_config(config);
+        let probes = Probes::production(&config.endpoints, dev.probe_timeout(), dev.probe_concurrency_per_provider);
         Self::build_with_probes(config, mode, listener, probes).await
     }
 
@@ -246,6 +247,7 @@ fn spawn_loop(
 fn dev_worker_config(config: &ServerConfig) -> WorkerConfig {
     WorkerConfig {
         worker_concurrency: 8,
+        probe_concurrency_per_provider: 64,
         probe_timeout_ms: 20_000,
         probe_attempts: 3,
         probe_retry_base_ms: 1_000,

@@ -20,6 +20,10 @@ pub struct WorkerConfig {
     /// (doubling), default 1000.
     #[serde(default = "default_retry_base_ms")]
     pub probe_retry_base_ms: u64,
+    /// `CLOUDCONN_PROBE_CONCURRENCY_PER_PROVIDER`: probes of one provider in
+    /// flight at once, default 64.
+    #[serde(default = "default_per_provider")]
+    pub probe_concurrency_per_provider: usize,
     /// Provider endpoints (`CLOUDCONN_AWS_ENDPOINT`, `CLOUDCONN_GCP_*`, …).
     #[serde(skip)]
     pub endpoints: Endpoints,
@@ -35,6 +39,9 @@ pub struct WorkerConfig {
 
 fn default_concurrency() -> usize {
     32
+}
+fn default_per_provider() -> usize {
+    64
 }
 fn default_probe_timeout_ms() -> u64 {
     20_000
@@ -177,6 +184,7 @@ mod tests {
             ("CLOUDCONN_PROBE_TIMEOUT_MS", "1500"),
             ("CLOUDCONN_PROBE_ATTEMPTS", "4"),
             ("CLOUDCONN_PROBE_RETRY_BASE_MS", "10"),
+            ("CLOUDCONN_PROBE_CONCURRENCY_PER_PROVIDER", "5"),
             ("CLOUDCONN_AMQP_URL", "amqp://127.0.0.1:5672/%2f"),
             ("CLOUDCONN_AMQP_PREFIX", "w"),
             ("CLOUDCONN_VAULT_ADDR", "http://127.0.0.1:8200"),
@@ -195,6 +203,7 @@ mod tests {
         assert_eq!(c.worker_concurrency, 7);
         assert_eq!(c.probe_timeout(), Duration::from_millis(1500));
         assert_eq!(c.probe_attempts, 4);
+        assert_eq!(c.probe_concurrency_per_provider, 5);
         assert_eq!(c.retry_backoff(1), Duration::from_millis(10));
         assert_eq!(c.retry_backoff(3), Duration::from_millis(40));
         assert_eq!(c.amqp.amqp_prefix, "w");

@@ -211,16 +211,18 @@ impl JobRunner {
                 Ok(Ok(report)) => return Some((outcome::from_report(report), attempt)),
                 Ok(Err(failure)) if !failure.retryable => return Some((outcome::from_failure(failure), attempt)),
                 Ok(Err(failure)) => {
-                    all_timed_out = false;
+                    all_timed_out &= failure.code == ErrorCode::Timeout;
                     last = failure;
                 }
                 Err(_) => last = ProbeFailure::transient("the probe timed out"),
             }
             tracing::info!(attempt, max, reason = %last.message, "transient probe failure");
             if attempt < max {
+                // The provider's Retry-After, when longer than our back-off.
+                let wait = self.config.retry_backoff(attempt).max(last.retry_after.unwrap_or_default());
                 tokio::select! {
                     _ = shutdown.cancelled() => return None,
-                    _ = tokio::time::sleep(self.config.retry_backoff(attempt)) => {}
+                    _ = tokio::time::sleep(wait) => {}
                 }
             }
         }

@@ -27,6 +27,6 @@ async fn main() -> anyhow::Result<()> {
     let vault = VaultStore::new(&config.vault, config.timeouts.dependency_timeout())?;
     let shutdown = cloudconn_infra::shutdown::on_signal();
     tracing::info!(concurrency = config.worker_concurrency, "cloudconn-worker starting");
-    let probes = Probes::production(&config.endpoints, config.probe_timeout());
+    let probes = Probes::production(&config.endpoints, config.probe_timeout(), config.probe_concurrency_per_provider);
     Worker::new(config, Arc::new(vault), probes).run(shutdown).await
 }

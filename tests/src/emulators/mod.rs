@@ -8,12 +8,76 @@ pub mod gcp;
 pub mod mongodb_atlas;
 pub mod neo4j_aura;
 
-use std::net::SocketAddr;
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU32, Ordering},
+    },
+    time::Duration,
+};
 
+use axum::{
+    extract::{Request, State},
+    http::{StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 use tokio_util::sync::CancellationToken;
 
-/// Serves `router` on a free loopback port until the token is cancelled.
-pub async fn serve(router: axum::Router) -> (SocketAddr, CancellationToken) {
+/// A running emulator. Dropping it stops it.
+pub struct Emulator {
+    pub addr: SocketAddr,
+    /// Failures to inject in front of the protocol.
+    pub faults: Arc<Faults>,
+    stop: CancellationToken,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+impl Emulator {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Failures a test can inject, answered before the protocol runs: what a
+/// real provider does under load or in an incident.
+#[derive(Default)]
+pub struct Faults {
+    /// Answer the next N requests 429 with `Retry-After: 1`.
+    pub throttle: AtomicU32,
+    /// Answer the next N requests 503.
+    pub fail: AtomicU32,
+    /// Never answer (until cleared).
+    pub slow: AtomicBool,
+}
+
+fn take(counter: &AtomicU32) -> bool {
+    counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+}
+
+async fn inject(State(faults): State<Arc<Faults>>, request: Request, next: Next) -> Response {
+    if faults.slow.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_secs(120)).await;
+    }
+    if take(&faults.throttle) {
+        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")]).into_response();
+    }
+    if take(&faults.fail) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    next.run(request).await
+}
+
+/// Serves `router` on a free loopback port, behind fault injection.
+pub async fn serve(router: axum::Router) -> Emulator {
+    let faults = Arc::new(Faults::default());
+    let router = router.layer(axum::middleware::from_fn_with_state(faults.clone(), inject));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind emulator");
     let addr = listener.local_addr().expect("addr");
     let stop = CancellationToken::new();
@@ -21,7 +85,7 @@ pub async fn serve(router: axum::Router) -> (SocketAddr, CancellationToken) {
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).with_graceful_shutdown(async move { token.cancelled().await }).await;
     });
-    (addr, stop)
+    Emulator { addr, faults, stop }
 }
 
 /// A random token or nonce.

@@ -44,6 +44,7 @@ pub struct TestAppBuilder {
     amqp_proxy: bool,
     worker: bool,
     real_probes: Option<Endpoints>,
+    probe_timeout: Duration,
     validation_deadline: Duration,
     dependency_timeout: Duration,
 }
@@ -78,6 +79,12 @@ impl TestAppBuilder {
     /// (emulators, moto) instead of the scripted probe.
     pub fn with_real_probes(mut self, endpoints: Endpoints) -> Self {
         self.real_probes = Some(endpoints);
+        self
+    }
+
+    /// Bound on one probe attempt (default 1 s: emulators answer at once).
+    pub fn with_probe_timeout(mut self, timeout: Duration) -> Self {
+        self.probe_timeout = timeout;
         self
     }
 
@@ -155,6 +162,7 @@ impl TestAppBuilder {
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
         };
         let mut worker_config = worker_config(&config);
+        worker_config.probe_timeout_ms = self.probe_timeout.as_millis() as u64;
         if let Some(endpoints) = &self.real_probes {
             worker_config.endpoints = endpoints.clone();
         }
@@ -200,6 +208,7 @@ impl TestAppBuilder {
 fn worker_config(server: &ServerConfig) -> WorkerConfig {
     WorkerConfig {
         worker_concurrency: 8,
+        probe_concurrency_per_provider: 64,
         probe_timeout_ms: 1_000,
         probe_attempts: 3,
         probe_retry_base_ms: 20,
@@ -263,6 +272,7 @@ impl TestApp {
             amqp_proxy: false,
             worker: true,
             real_probes: None,
+            probe_timeout: Duration::from_secs(1),
             validation_deadline: Duration::from_secs(120),
             dependency_timeout: Duration::from_secs(2),
         }
@@ -333,7 +343,11 @@ impl TestApp {
     pub fn start_worker(&mut self) {
         let secrets = VaultStore::new(&self.worker_config.vault, Duration::from_secs(2)).expect("worker vault");
         let probes = if self.real_probes {
-            Probes::production(&self.worker_config.endpoints, self.worker_config.probe_timeout())
+            Probes::production(
+                &self.worker_config.endpoints,
+                self.worker_config.probe_timeout(),
+                self.worker_config.probe_concurrency_per_provider,
+            )
         } else {
             ["aws", "gcp", "azure", "mongodb_atlas", "neo4j_aura"]
                 .into_iter()

@@ -1,18 +1,24 @@
 //! The product's provider probes, run by the real worker against emulators
 //! that implement each provider's protocol and check its cryptography.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
 
 use cloudconn_proto::v1::{
     self as pb, AzureCredentials, GcpCredentials, MongoDbAtlasCredentials, Neo4jAuraCredentials,
     complete_connection_request::Credentials,
 };
 use cloudconn_tests::{
-    emulators::{self, azure, gcp, mongodb_atlas, neo4j_aura},
+    emulators::{self, Emulator, azure, gcp, mongodb_atlas, neo4j_aura},
     harness::{app::TestApp, fixtures},
 };
 use cloudconn_worker::config::Endpoints;
-use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;
 
@@ -35,9 +41,9 @@ fn sa(permissions: &[&str], key_disabled: bool) -> gcp::Account {
     }
 }
 
-/// A key file as IAM issues it. Its `token_uri` points at a port nobody
-/// listens on: the probe must use the configured token URL instead.
-fn gcp_creds(project: &str, email: &str, private_key: &str) -> Credentials {
+/// A key file as IAM issues it, except that its `token_uri` points at the
+/// trap: the probe must use the configured token URL instead.
+fn gcp_creds(trap: &Trap, project: &str, email: &str, private_key: &str) -> Credentials {
     let key = serde_json::json!({
         "type": "service_account",
         "project_id": GCP_PROJECT,
@@ -45,7 +51,7 @@ fn gcp_creds(project: &str, email: &str, private_key: &str) -> Credentials {
         "private_key": private_key,
         "client_email": email,
         "client_id": "100000000000000000001",
-        "token_uri": "http://127.0.0.1:9/token",
+        "token_uri": format!("http://{}/token", trap.addr),
     });
     Credentials::Gcp(GcpCredentials { project_id: project.into(), service_account_json: key.to_string() })
 }
@@ -56,7 +62,7 @@ const AZ_NO_STORAGE: &str = "11111111-0000-0000-0000-000000000002";
 const AZ_NO_ROLE: &str = "11111111-0000-0000-0000-000000000003";
 
 /// Atlas and Aura emulators with a few keys each, and the endpoints to reach them.
-async fn emulators() -> (Endpoints, Vec<CancellationToken>) {
+async fn emulators() -> Stack {
     let key = |private: &str, clusters: bool, blocked: bool| mongodb_atlas::Key {
         private_key: private.into(),
         projects: vec![PROJECT.into()],
@@ -119,21 +125,53 @@ async fn emulators() -> (Endpoints, Vec<CancellationToken>) {
         ]),
         HashMap::from([(GCP_PROJECT.to_owned(), ("123456789012".to_owned(), "Acme Prod".to_owned()))]),
     ));
-    let (gcp_addr, gcp_stop) = emulators::serve(gcp::router(gcp.clone())).await;
-    *gcp.audience.lock().unwrap() = format!("http://{gcp_addr}/token");
-    let (atlas_addr, atlas_stop) = emulators::serve(mongodb_atlas::router(atlas)).await;
-    let (aura_addr, aura_stop) = emulators::serve(neo4j_aura::router(aura)).await;
-    let (azure_addr, azure_stop) = emulators::serve(azure::router(azure)).await;
+    let gcp_emulator = emulators::serve(gcp::router(gcp.clone())).await;
+    *gcp.audience.lock().unwrap() = format!("{}/token", gcp_emulator.url());
+    let atlas = emulators::serve(mongodb_atlas::router(atlas)).await;
+    let aura = emulators::serve(neo4j_aura::router(aura)).await;
+    let azure = emulators::serve(azure::router(azure)).await;
     let endpoints = Endpoints {
-        atlas_base: format!("http://{atlas_addr}"),
-        aura_base: format!("http://{aura_addr}"),
-        azure_authority: format!("http://{azure_addr}"),
-        azure_arm_base: format!("http://{azure_addr}"),
-        gcp_token_url: format!("http://{gcp_addr}/token"),
-        gcp_api_base: format!("http://{gcp_addr}"),
+        atlas_base: atlas.url(),
+        aura_base: aura.url(),
+        azure_authority: azure.url(),
+        azure_arm_base: azure.url(),
+        gcp_token_url: format!("{}/token", gcp_emulator.url()),
+        gcp_api_base: gcp_emulator.url(),
         ..Endpoints::default()
     };
-    (endpoints, vec![atlas_stop, aura_stop, azure_stop, gcp_stop])
+    Stack { endpoints, atlas, aura, azure, gcp: gcp_emulator, trap: Trap::start().await }
+}
+
+/// The emulators of one test, and the endpoints that reach them.
+struct Stack {
+    endpoints: Endpoints,
+    atlas: Emulator,
+    aura: Emulator,
+    azure: Emulator,
+    gcp: Emulator,
+    /// Where a malicious key file's `token_uri` points.
+    trap: Trap,
+}
+
+/// A listener that only counts who connects to it.
+struct Trap {
+    addr: std::net::SocketAddr,
+    hits: Arc<AtomicU32>,
+}
+
+impl Trap {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = Arc::new(AtomicU32::new(0));
+        let counter = hits.clone();
+        tokio::spawn(async move {
+            while listener.accept().await.is_ok() {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        Self { addr, hits }
+    }
 }
 
 /// Creates, saves and validates; returns the validation and the connection.
@@ -167,8 +205,8 @@ fn error_code(v: &pb::Validation) -> String {
 
 #[tokio::test]
 async fn mongodb_atlas_probe_speaks_digest_auth_and_maps_each_failure() {
-    let (endpoints, _stop) = emulators().await;
-    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    let stack = emulators().await;
+    let app = TestApp::builder().with_real_probes(stack.endpoints.clone()).spawn().await;
     let p = pb::Provider::MongodbAtlas;
 
     let (v, c) = run(&app, "atlas_ok", p, atlas("goodkey1", "atlas-private-1", PROJECT)).await;
@@ -199,8 +237,8 @@ async fn mongodb_atlas_probe_speaks_digest_auth_and_maps_each_failure() {
 
 #[tokio::test]
 async fn neo4j_aura_probe_uses_client_credentials() {
-    let (endpoints, _stop) = emulators().await;
-    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    let stack = emulators().await;
+    let app = TestApp::builder().with_real_probes(stack.endpoints.clone()).spawn().await;
     let p = pb::Provider::Neo4jAura;
 
     let (v, c) = run(&app, "aura_ok", p, aura("aura-good", "aura-secret-1")).await;
@@ -241,8 +279,8 @@ fn azure_creds(tenant: &str, subscription: &str, client: &str, secret: &str) -> 
 
 #[tokio::test]
 async fn azure_probe_maps_entra_and_arm_answers() {
-    let (endpoints, _stop) = emulators().await;
-    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    let stack = emulators().await;
+    let app = TestApp::builder().with_real_probes(stack.endpoints.clone()).spawn().await;
     let p = pb::Provider::Azure;
     let (t, s, c) = (fixtures::TENANT, fixtures::SUBSCRIPTION, fixtures::CLIENT);
 
@@ -282,31 +320,32 @@ async fn azure_probe_maps_entra_and_arm_answers() {
 
 #[tokio::test]
 async fn gcp_probe_signs_a_jwt_and_checks_project_and_permissions() {
-    let (endpoints, _stop) = emulators().await;
-    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    let stack = emulators().await;
+    let app = TestApp::builder().with_real_probes(stack.endpoints.clone()).spawn().await;
     let p = pb::Provider::Gcp;
 
-    let (v, conn) = run(&app, "gcp_ok", p, gcp_creds(GCP_PROJECT, SA_GOOD, GCP_KEY)).await;
+    let (v, conn) = run(&app, "gcp_ok", p, gcp_creds(&stack.trap, GCP_PROJECT, SA_GOOD, GCP_KEY)).await;
     assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
     assert_eq!(conn.status(), pb::ConnectionStatus::Active);
     assert_eq!(v.identity["project_number"], "123456789012");
     assert_eq!(v.identity["project_name"], "Acme Prod");
 
     // Signed with a key that is not the account's: the signature check fails.
-    let (v, _) = run(&app, "gcp_impostor", p, gcp_creds(GCP_PROJECT, SA_GOOD, GCP_OTHER_KEY)).await;
+    let (v, _) = run(&app, "gcp_impostor", p, gcp_creds(&stack.trap, GCP_PROJECT, SA_GOOD, GCP_OTHER_KEY)).await;
     assert_eq!(error_code(&v), "INVALID_CREDENTIALS", "{v:?}");
-    let (v, _) = run(&app, "gcp_disabled", p, gcp_creds(GCP_PROJECT, SA_DISABLED, GCP_KEY)).await;
+    let (v, _) = run(&app, "gcp_disabled", p, gcp_creds(&stack.trap, GCP_PROJECT, SA_DISABLED, GCP_KEY)).await;
     assert_eq!(error_code(&v), "INVALID_CREDENTIALS");
     assert!(v.error.unwrap().hint.contains("new key"));
 
-    let (v, _) = run(&app, "gcp_other_project", p, gcp_creds("someone-else-1", SA_GOOD, GCP_KEY)).await;
+    let (v, _) = run(&app, "gcp_other_project", p, gcp_creds(&stack.trap, "someone-else-1", SA_GOOD, GCP_KEY)).await;
     assert_eq!(error_code(&v), "RESOURCE_NOT_FOUND");
     assert!(v.error.unwrap().hint.contains("project id"));
 
-    let (v, _) = run(&app, "gcp_no_perms", p, gcp_creds(GCP_PROJECT, SA_NO_PERMS, GCP_KEY)).await;
+    let (v, _) = run(&app, "gcp_no_perms", p, gcp_creds(&stack.trap, GCP_PROJECT, SA_NO_PERMS, GCP_KEY)).await;
     assert_eq!(error_code(&v), "ACCESS_DENIED");
     let storage = v.scope_checks.iter().find(|c| c.scope == "storage").unwrap();
     assert_eq!(storage.missing_permissions, ["storage.buckets.list"]);
+    assert_eq!(stack.trap.hits.load(Ordering::SeqCst), 0, "the key file's token_uri was never contacted");
     app.finish().await;
 }
 
@@ -314,7 +353,9 @@ async fn gcp_probe_signs_a_jwt_and_checks_project_and_permissions() {
 async fn aws_probe_assumes_the_role_through_sts_on_moto() {
     let endpoints =
         Endpoints { aws_endpoint: Some(cloudconn_tests::harness::env::aws_endpoint()), ..Endpoints::default() };
-    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    // moto is a Python server that loads each service on first use: give
+    // the nine calls of one AWS probe room.
+    let app = TestApp::builder().with_real_probes(endpoints).with_probe_timeout(Duration::from_secs(20)).spawn().await;
     create(&app, "acme", "prod_aws", pb::Provider::Aws).await;
     let c = app
         .client
@@ -341,4 +382,56 @@ async fn aws_probe_assumes_the_role_through_sts_on_moto() {
     assert!(v.warnings.iter().any(|w| w.contains(&c.external_id)), "{:?}", v.warnings);
     assert_eq!(done.connection.unwrap().status(), pb::ConnectionStatus::Active);
     app.finish().await;
+}
+
+/// Throttling (429 with Retry-After, then success), a provider down (5xx on
+/// every attempt) and a provider that never answers, through the whole
+/// pipeline, for one provider's emulator.
+async fn faults(provider: pb::Provider, pick: fn(&Stack) -> &Emulator, credentials: fn(&Stack) -> Credentials) {
+    let stack = emulators().await;
+    let app = TestApp::builder().with_real_probes(stack.endpoints.clone()).spawn().await;
+    let emulator = pick(&stack);
+
+    emulator.faults.throttle.store(1, Ordering::SeqCst);
+    let (v, _) = run(&app, "throttled", provider, credentials(&stack)).await;
+    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{provider:?}: {v:?}");
+    assert_eq!(v.attempts, 2, "{provider:?}: retried after the 429");
+
+    emulator.faults.fail.store(1000, Ordering::SeqCst);
+    let (v, _) = run(&app, "down", provider, credentials(&stack)).await;
+    assert_eq!(error_code(&v), "PROVIDER_UNAVAILABLE", "{provider:?}");
+    assert_eq!(v.attempts, 3);
+    assert!(v.error.unwrap().retryable);
+    emulator.faults.fail.store(0, Ordering::SeqCst);
+
+    emulator.faults.slow.store(true, Ordering::SeqCst);
+    let (v, _) = run(&app, "slow", provider, credentials(&stack)).await;
+    assert_eq!(error_code(&v), "TIMEOUT", "{provider:?}: {v:?}");
+    emulator.faults.slow.store(false, Ordering::SeqCst);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn atlas_faults() {
+    faults(pb::Provider::MongodbAtlas, |s| &s.atlas, |_| atlas("goodkey1", "atlas-private-1", PROJECT)).await;
+}
+
+#[tokio::test]
+async fn aura_faults() {
+    faults(pb::Provider::Neo4jAura, |s| &s.aura, |_| aura("aura-good", "aura-secret-1")).await;
+}
+
+#[tokio::test]
+async fn azure_faults() {
+    faults(
+        pb::Provider::Azure,
+        |s| &s.azure,
+        |_| azure_creds(fixtures::TENANT, fixtures::SUBSCRIPTION, fixtures::CLIENT, "az-good"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn gcp_faults() {
+    faults(pb::Provider::Gcp, |s| &s.gcp, |s| gcp_creds(&s.trap, GCP_PROJECT, SA_GOOD, GCP_KEY)).await;
 }

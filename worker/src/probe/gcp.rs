@@ -122,13 +122,11 @@ impl GcpProbe {
             .send()
             .await
             .map_err(|e| http::transport(PROVIDER, &e))?;
+        let response = http::check(PROVIDER, response)?;
         let status = response.status();
         if status == StatusCode::OK {
             let token: Token = response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable token"))?;
             return Ok(token.access_token);
-        }
-        if http::is_transient(status) {
-            return Err(http::transient_status(PROVIDER, status));
         }
         let error = response.json::<OAuthError>().await.unwrap_or_default().error;
         Err(ProbeFailure::new(
@@ -143,10 +141,7 @@ impl GcpProbe {
 
     async fn api(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ProbeFailure> {
         let response = request.send().await.map_err(|e| http::transport(PROVIDER, &e))?;
-        if http::is_transient(response.status()) {
-            return Err(http::transient_status(PROVIDER, response.status()));
-        }
-        Ok(response)
+        http::check(PROVIDER, response)
     }
 }
 

@@ -24,13 +24,14 @@ pub fn client(timeout: Duration) -> reqwest::Client {
 /// The error text can carry the URL, which is ours (configuration), never
 /// the user's, but we keep only its kind.
 pub fn transport(provider: &str, err: &reqwest::Error) -> ProbeFailure {
-    let what = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else {
-        "failed"
-    };
+    if err.is_timeout() {
+        // Counted as a timeout: if every attempt ends so, the outcome is TIMEOUT.
+        return ProbeFailure {
+            code: ErrorCode::Timeout,
+            ..ProbeFailure::transient(format!("{provider} did not answer in time"))
+        };
+    }
+    let what = if err.is_connect() { "could not connect" } else { "failed" };
     ProbeFailure::transient(format!("the request to {provider} {what}"))
 }
 
@@ -42,6 +43,28 @@ pub fn is_transient(status: StatusCode) -> bool {
 
 pub fn transient_status(provider: &str, status: StatusCode) -> ProbeFailure {
     ProbeFailure::transient(format!("{provider} answered {status}"))
+}
+
+/// Longest `Retry-After` honoured; past it the attempt budget decides.
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(30);
+
+/// `Retry-After` in seconds (the HTTP-date form is rare from APIs and
+/// treated as absent).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds).min(RETRY_AFTER_MAX))
+}
+
+/// Passes the response on unless it is throttling or a server error, which
+/// become a retryable failure carrying the provider's `Retry-After`.
+pub fn check(provider: &str, response: reqwest::Response) -> Result<reqwest::Response, ProbeFailure> {
+    let status = response.status();
+    if !is_transient(status) {
+        return Ok(response);
+    }
+    let mut failure = transient_status(provider, status);
+    failure.retry_after = retry_after(response.headers());
+    Err(failure)
 }
 
 /// An answer that does not look like the provider's API at all.

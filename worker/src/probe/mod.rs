@@ -66,6 +66,8 @@ pub struct ProbeFailure {
     pub retryable: bool,
     pub missing_permissions: Vec<String>,
     pub scope_checks: Vec<ScopeCheck>,
+    /// The provider's `Retry-After`, when it sent one with a 429 or 503.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl ProbeFailure {
@@ -77,6 +79,7 @@ impl ProbeFailure {
             retryable: false,
             missing_permissions: Vec::new(),
             scope_checks: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -109,6 +112,27 @@ pub trait Probe: Send + Sync + 'static {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure>;
 }
 
+/// A probe with a bound on how many of its calls run at once, so one slow
+/// provider cannot take every worker slot, nor a burst hammer its API.
+pub struct Bounded {
+    inner: Arc<dyn Probe>,
+    permits: tokio::sync::Semaphore,
+}
+
+impl Bounded {
+    pub fn new(inner: Arc<dyn Probe>, limit: usize) -> Self {
+        Self { inner, permits: tokio::sync::Semaphore::new(limit.max(1)) }
+    }
+}
+
+#[async_trait::async_trait]
+impl Probe for Bounded {
+    async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
+        let _permit = self.permits.acquire().await.map_err(|_| ProbeFailure::transient("worker shutting down"))?;
+        self.inner.probe(request, credentials).await
+    }
+}
+
 /// Probes by provider name (`aws`, `gcp`, …).
 #[derive(Clone, Default)]
 pub struct Probes(HashMap<String, Arc<dyn Probe>>);
@@ -126,9 +150,9 @@ impl Probes {
     /// The probes this build ships, aimed at `endpoints`. A provider without
     /// a probe yet fails its jobs with a plain message: nothing pretends to
     /// have checked the credentials.
-    pub fn production(endpoints: &crate::config::Endpoints, timeout: std::time::Duration) -> Self {
+    pub fn production(endpoints: &crate::config::Endpoints, timeout: std::time::Duration, per_provider: usize) -> Self {
         let client = http::client(timeout);
-        Self::default()
+        let probes = Self::default()
             .with("aws", Arc::new(aws::AwsProbe::new(endpoints.aws_endpoint.clone(), timeout)))
             .with(
                 "mongodb_atlas",
@@ -150,6 +174,13 @@ impl Probes {
                     client: client.clone(),
                 }),
             )
-            .with("neo4j_aura", Arc::new(neo4j_aura::AuraProbe { base: endpoints.aura_base.clone(), client }))
+            .with("neo4j_aura", Arc::new(neo4j_aura::AuraProbe { base: endpoints.aura_base.clone(), client }));
+        Self(
+            probes
+                .0
+                .into_iter()
+                .map(|(name, probe)| (name, Arc::new(Bounded::new(probe, per_provider)) as Arc<dyn Probe>))
+                .collect(),
+        )
     }
 }

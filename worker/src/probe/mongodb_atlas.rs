@@ -58,7 +58,7 @@ impl Session<'_> {
                     .map_err(|_| http::unexpected(PROVIDER, "a digest challenge we cannot answer"))?;
                 request = request.header(header::AUTHORIZATION, answer.to_header_string());
             }
-            let response = request.send().await.map_err(|e| http::transport(PROVIDER, &e))?;
+            let response = http::check(PROVIDER, request.send().await.map_err(|e| http::transport(PROVIDER, &e))?)?;
             if response.status() != StatusCode::UNAUTHORIZED || self.challenge.is_some() {
                 return Ok(response);
             }
@@ -125,7 +125,6 @@ impl Probe for AtlasProbe {
                     "Check the project id (Project Settings → Project ID) and that the key belongs to its organization.",
                 ));
             }
-            s if http::is_transient(s) => return Err(http::transient_status(PROVIDER, s)),
             s => return Err(http::unexpected(PROVIDER, &format!("status {s}"))),
         }
         let group: Group = response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable project"))?;
@@ -138,7 +137,6 @@ impl Probe for AtlasProbe {
                     match response.status() {
                         StatusCode::OK => true,
                         StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => false,
-                        s if http::is_transient(s) => return Err(http::transient_status(PROVIDER, s)),
                         s => return Err(http::unexpected(PROVIDER, &format!("clusters answered {s}"))),
                     }
                 }

@@ -78,7 +78,6 @@ impl Probe for AuraProbe {
                     "Use API credentials of a user who is a member of the Aura tenant.",
                 ));
             }
-            s if http::is_transient(s) => return Err(http::transient_status(PROVIDER, s)),
             s => return Err(http::unexpected(PROVIDER, &format!("tenants answered {s}"))),
         }
         let tenants: Tenants =
@@ -101,10 +100,10 @@ impl Probe for AuraProbe {
                     .send()
                     .await
                     .map_err(|e| http::transport(PROVIDER, &e))?;
+                let response = http::check(PROVIDER, response)?;
                 match response.status() {
                     StatusCode::OK => true,
                     StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => false,
-                    s if http::is_transient(s) => return Err(http::transient_status(PROVIDER, s)),
                     s => return Err(http::unexpected(PROVIDER, &format!("instances answered {s}"))),
                 }
             } else {

@@ -12,7 +12,7 @@ use super::{ProbeFailure, http};
 pub enum TokenError {
     /// The authorization server refused: `error` (e.g. `invalid_client`) and
     /// its description (Entra ID puts its AADSTS code there).
-    Rejected { error: String, description: String, status_text: String },
+    Rejected { error: String, description: String },
     /// No usable answer: transport failure, 429/5xx (retryable), garbage.
     Failed(ProbeFailure),
 }
@@ -23,7 +23,7 @@ pub enum HttpError {
     #[error("request failed")]
     Transport(#[from] reqwest::Error),
     #[error("server answered {0}")]
-    Status(reqwest::StatusCode),
+    Status(reqwest::StatusCode, Option<std::time::Duration>),
 }
 
 /// Adapts our client to the `oauth2` crate. A named type rather than a
@@ -40,7 +40,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
             let response = self.0.execute(reqwest::Request::try_from(request)?).await?;
             let status = response.status();
             if http::is_transient(status) {
-                return Err(HttpError::Status(status));
+                return Err(HttpError::Status(status, http::retry_after(response.headers())));
             }
             let mut builder = oauth2::http::Response::builder().status(status.as_u16());
             for (name, value) in response.headers() {
@@ -77,13 +77,14 @@ pub async fn client_credentials(
         Err(RequestTokenError::ServerResponse(e)) => Err(TokenError::Rejected {
             error: e.error().to_string(),
             description: e.error_description().cloned().unwrap_or_default(),
-            status_text: e.to_string(),
         }),
         Err(RequestTokenError::Request(HttpError::Transport(e))) => {
             Err(TokenError::Failed(http::transport(provider, &e)))
         }
-        Err(RequestTokenError::Request(HttpError::Status(s))) => {
-            Err(TokenError::Failed(http::transient_status(provider, s)))
+        Err(RequestTokenError::Request(HttpError::Status(s, retry_after))) => {
+            let mut failure = http::transient_status(provider, s);
+            failure.retry_after = retry_after;
+            Err(TokenError::Failed(failure))
         }
         Err(_) => Err(TokenError::Failed(http::unexpected(provider, "an unreadable token response"))),
     }

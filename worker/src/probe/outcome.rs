@@ -64,6 +64,7 @@ pub fn exhausted(attempts: u32, all_timed_out: bool, last: ProbeFailure) -> Outc
         retryable: true,
         missing_permissions: Vec::new(),
         scope_checks: Vec::new(),
+        retry_after: None,
     })
 }
 
