@@ -25,6 +25,12 @@ pub struct ServerConfig {
     /// The `CLOUDCONN_AMQP_*` section.
     #[serde(skip)]
     pub amqp: AmqpConfig,
+    /// The `CLOUDCONN_AUTH_*` section.
+    #[serde(skip)]
+    pub auth: crate::auth::AuthConfig,
+    /// `CLOUDCONN_AUTH_JWKS_REFRESH_MS`: how often a JWKS is re-read, default 300000.
+    #[serde(default = "default_jwks_refresh_ms")]
+    pub auth_jwks_refresh_ms: u64,
     /// Provider endpoints for the `--dev` in-process worker (the same
     /// variables the worker reads).
     #[serde(skip)]
@@ -59,6 +65,9 @@ fn default_pool_size() -> u32 {
 fn default_dev_data_dir() -> PathBuf {
     PathBuf::from(".cloudconn-dev")
 }
+fn default_jwks_refresh_ms() -> u64 {
+    300_000
+}
 fn default_validation_deadline_ms() -> u64 {
     600_000
 }
@@ -90,6 +99,7 @@ impl ServerConfig {
         config.vault = source.section()?;
         config.amqp = source.section()?;
         config.endpoints = source.section()?;
+        config.auth = source.section()?;
         config.timeouts = source.section()?;
         Ok(config)
     }
@@ -109,6 +119,7 @@ impl ServerConfig {
             }
             self.vault.validate()?;
             self.amqp.validate()?;
+            self.auth.validate()?;
         }
         Ok(())
     }
@@ -132,6 +143,10 @@ impl ServerConfig {
 
     pub fn outbox_poll(&self) -> Duration {
         Duration::from_millis(self.outbox_poll_ms.max(10))
+    }
+
+    pub fn jwks_refresh(&self) -> Duration {
+        Duration::from_millis(self.auth_jwks_refresh_ms.max(100))
     }
 
     pub fn validation_deadline(&self) -> Duration {
@@ -164,6 +179,10 @@ mod tests {
             ("CLOUDCONN_PURGE_INTERVAL_MS", "250"),
             ("CLOUDCONN_OUTBOX_POLL_MS", "300"),
             ("CLOUDCONN_VALIDATION_DEADLINE_MS", "90000"),
+            ("CLOUDCONN_AUTH_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("CLOUDCONN_AUTH_ISSUER", "https://issuer.example"),
+            ("CLOUDCONN_AUTH_AUDIENCE", "cloudconn"),
+            ("CLOUDCONN_AUTH_JWKS_REFRESH_MS", "1000"),
             ("CLOUDCONN_AMQP_URL", "amqp://guest:guest@mq:5672/%2f"),
             ("CLOUDCONN_AMQP_PREFIX", "ccx"),
         ];
@@ -180,6 +199,11 @@ mod tests {
         assert_eq!(c.purge_interval(), Duration::from_millis(250));
         assert_eq!(c.outbox_poll(), Duration::from_millis(300));
         assert_eq!(c.validation_deadline(), Duration::from_secs(90));
+        assert_eq!(c.auth.auth_hs256_secret.as_ref().unwrap().expose_secret(), "0123456789abcdef0123456789abcdef");
+        assert_eq!(c.auth.auth_issuer.as_deref(), Some("https://issuer.example"));
+        assert_eq!(c.auth.auth_audience.as_deref(), Some("cloudconn"));
+        assert_eq!(c.jwks_refresh(), Duration::from_secs(1));
+        assert!(!c.auth.auth_disabled);
         assert_eq!(c.amqp.amqp_url.as_ref().unwrap().expose_secret(), "amqp://guest:guest@mq:5672/%2f");
         assert_eq!(c.amqp.topology().events_exchange(), "ccx.events");
         c.validate(Mode::Production).unwrap();
@@ -192,6 +216,20 @@ mod tests {
     fn production_needs_a_database_and_vault_dev_needs_neither() {
         let c = ServerConfig::from_source(&Source::load(None, Vec::new()).unwrap()).unwrap();
         assert!(c.validate(Mode::Production).unwrap_err().to_string().contains("CLOUDCONN_DATABASE_URL"));
+        // Production refuses to run without authentication unless told to.
+        let env = [
+            ("CLOUDCONN_DATABASE_URL", "postgres://db/cc"),
+            ("CLOUDCONN_VAULT_ADDR", "http://vault:8200"),
+            ("CLOUDCONN_VAULT_TOKEN", "t"),
+            ("CLOUDCONN_AMQP_URL", "amqp://mq:5672/%2f"),
+        ];
+        let load = |extra: &[(&str, &str)]| {
+            let vars = env.iter().chain(extra).map(|(k, v)| (k.to_string(), v.to_string()));
+            ServerConfig::from_source(&Source::load(None, vars).unwrap()).unwrap()
+        };
+        assert!(load(&[]).validate(Mode::Production).unwrap_err().to_string().contains("CLOUDCONN_AUTH_DISABLED"));
+        load(&[("CLOUDCONN_AUTH_DISABLED", "true")]).validate(Mode::Production).unwrap();
+        assert!(load(&[("CLOUDCONN_AUTH_HS256_SECRET", "short")]).validate(Mode::Production).is_err());
         c.validate(Mode::Dev).unwrap();
         assert!(c.database_url(Mode::Dev).unwrap().expose_secret().starts_with("sqlite://"));
         assert!(c.database_url(Mode::Production).is_none());

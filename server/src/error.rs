@@ -36,6 +36,12 @@ pub enum AppError {
     /// Another change won a race; retrying the whole read-modify-write is safe.
     #[error("{message}")]
     Aborted { reason: &'static str, message: String },
+    #[error("a valid bearer token is required (authorization: Bearer <JWT>)")]
+    Unauthenticated,
+    /// The token is valid but lacks the workspace or the scope. Says nothing
+    /// about whether the connection exists.
+    #[error("the caller may not do this in this workspace")]
+    PermissionDenied,
     #[error("{dependency} is unavailable; nothing was changed, retry later")]
     Unavailable { dependency: &'static str },
     #[error("{0} is not available yet")]
@@ -58,6 +64,8 @@ impl AppError {
             Self::FailedPrecondition { reason, .. } | Self::Aborted { reason, .. } => reason,
             Self::EtagMismatch => "ETAG_MISMATCH",
             Self::Unavailable { .. } => "DEPENDENCY_UNAVAILABLE",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::PermissionDenied => "PERMISSION_DENIED",
             Self::Unimplemented(_) => "NOT_IMPLEMENTED",
             Self::Internal(_) => "INTERNAL",
         }
@@ -71,6 +79,8 @@ impl AppError {
             Self::FailedPrecondition { .. } => Code::FailedPrecondition,
             Self::EtagMismatch | Self::Aborted { .. } => Code::Aborted,
             Self::Unavailable { .. } => Code::Unavailable,
+            Self::Unauthenticated => Code::Unauthenticated,
+            Self::PermissionDenied => Code::PermissionDenied,
             Self::Unimplemented(_) => Code::Unimplemented,
             Self::Internal(_) => Code::Internal,
         }
@@ -166,6 +176,8 @@ mod tests {
             (AppError::EtagMismatch, Code::Aborted, "ETAG_MISMATCH"),
             (AppError::Unavailable { dependency: "vault" }, Code::Unavailable, "DEPENDENCY_UNAVAILABLE"),
             (AppError::Internal(anyhow::anyhow!("boom secret")), Code::Internal, "INTERNAL"),
+            (AppError::Unauthenticated, Code::Unauthenticated, "UNAUTHENTICATED"),
+            (AppError::PermissionDenied, Code::PermissionDenied, "PERMISSION_DENIED"),
             (SecretStoreError::Unavailable("x".into()).into(), Code::Unavailable, "DEPENDENCY_UNAVAILABLE"),
             (SecretStoreError::VersionConflict.into(), Code::Aborted, "CONCURRENT_MODIFICATION"),
             (

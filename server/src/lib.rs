@@ -12,6 +12,7 @@
 //! - [`error`]: `AppError` and its one mapping to a gRPC status.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod dev;
 pub mod domain;

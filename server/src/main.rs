@@ -46,6 +46,9 @@ async fn main() -> anyhow::Result<()> {
     if mode == Mode::Dev {
         tracing::warn!("dev mode: local SQLite and file secret store; never use it for real credentials");
         println!("cloudconn dev server listening on {} (data in {})", app.local_addr(), config.dev_data_dir.display());
+        if let Some(token) = &app.dev_token {
+            println!("dev token (every workspace, read and write; send as `authorization: Bearer <token>`):\n{token}");
+        }
     }
     let shutdown = cloudconn_infra::shutdown::on_signal();
     app.run(shutdown).await

@@ -26,9 +26,11 @@ use tokio::{
 };
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tonic::service::interceptor::InterceptedService;
 
 use crate::{
     api::service::Api,
+    auth::Authenticator,
     config::{Mode, ServerConfig},
     dev::{pipeline::DevPipeline, secret_store::DevSecretStore},
     lifecycle::Lifecycle,
@@ -50,6 +52,12 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub struct App {
     listener: TcpListener,
+    /// Verifies callers' tokens.
+    auth: Authenticator,
+    /// Stops the JWKS refresher when the app ends.
+    auth_stop: CancellationToken,
+    /// `--dev`: a ready-to-use token, printed at start.
+    pub dev_token: Option<String>,
     local_addr: SocketAddr,
     lifecycle: Lifecycle,
     broker: Arc<dyn Broker>,
@@ -70,6 +78,8 @@ impl App {
     /// Connects to the dependencies, migrates the schema, and prepares the
     /// services. Nothing is served until [`App::run`].
     pub async fn build(config: &ServerConfig, mode: Mode, listener: TcpListener) -> anyhow::Result<Self> {
+        // Before anything builds an HTTP client (the probes' does, here).
+        cloudconn_infra::tls::install_crypto_provider();
         let dev = dev_worker_config(config);
         let probes = Probes::production(&config.endpoints, dev.probe_timeout(), dev.probe_concurrency_per_provider);
         Self::build_with_probes(config, mode, listener, probes).await
@@ -131,9 +141,22 @@ impl App {
             concurrency: 8,
         });
 
+        let (auth_config, dev_token) = match mode {
+            Mode::Dev if config.auth.auth_hs256_secret.is_none() && config.auth.auth_jwks.is_none() => {
+                let (auth, token) = crate::dev::auth::dev_auth(&config.dev_data_dir)?;
+                (auth, Some(token))
+            }
+            _ => (config.auth.clone(), None),
+        };
+        let auth_stop = CancellationToken::new();
+        let auth = Authenticator::new(&auth_config, config.jwks_refresh(), auth_stop.clone()).await?;
+
         let local_addr = listener.local_addr()?;
         Ok(Self {
             listener,
+            auth,
+            auth_stop,
+            dev_token,
             local_addr,
             lifecycle,
             broker,
@@ -196,8 +219,12 @@ impl App {
         };
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
-        let api = ConnectionServiceServer::new(Api::new(self.lifecycle.clone(), self.events.clone(), loops.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let api = InterceptedService::new(
+            ConnectionServiceServer::new(Api::new(self.lifecycle.clone(), self.events.clone(), loops.clone()))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            // Health and reflection are mounted without it: they need no token.
+            self.auth.clone(),
+        );
 
         let stop_serving = {
             let shutdown = shutdown.clone();
@@ -221,6 +248,7 @@ impl App {
         // In-flight RPCs are done; the loops finish the unit in hand (the
         // relay publishes and marks the batch it claimed) and return.
         loops.cancel();
+        self.auth_stop.cancel();
         if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await.is_err() {
             tracing::warn!("background tasks did not stop within the grace period");
         }

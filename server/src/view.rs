@@ -114,3 +114,18 @@ pub fn validation(v: &validations::Model) -> pb::Validation {
         warnings: json(&v.warnings),
     }
 }
+
+/// The API view of an audit row.
+pub fn audit_event(row: &crate::store::entities::audit::Model) -> pb::AuditEvent {
+    pb::AuditEvent {
+        id: row.id.to_string(),
+        workspace: row.workspace.clone(),
+        actor: row.actor.clone(),
+        action: row.action.clone(),
+        tag: row.tag.clone(),
+        request_id: row.request_id.clone().unwrap_or_default(),
+        outcome: row.outcome.clone(),
+        time: Some(timestamp(row.time)),
+        details_json: row.details.clone(),
+    }
+}

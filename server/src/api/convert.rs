@@ -210,6 +210,34 @@ pub fn validate_command(req: pb::ValidateConnectionRequest) -> Result<ValidateCo
     finish(v, || Some(ValidateCommand { workspace: workspace?, tag: tag?, wait }))
 }
 
+/// A validated audit listing: workspace, page size, cursor `(time, id)`.
+pub fn audit_query(req: &pb::ListAuditEventsRequest) -> Result<crate::lifecycle::AuditQuery, AppError> {
+    let mut v = Violations::default();
+    let workspace = v.check(Workspace::parse("workspace", &req.workspace));
+    let page_size = match req.page_size {
+        n if n < 0 => {
+            v.push("page_size", "must not be negative");
+            0
+        }
+        0 => DEFAULT_PAGE_SIZE,
+        n => u64::try_from(n).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE),
+    };
+    let before = if req.page_token.is_empty() {
+        None
+    } else {
+        v.check(page_token::decode_for("audit", &req.page_token, &req.workspace)).and_then(|after| {
+            let parsed = after.split_once('/').and_then(|(micros, id)| {
+                Some((chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?, uuid::Uuid::parse_str(id).ok()?))
+            });
+            if parsed.is_none() {
+                v.push("page_token", "is not a page token issued by this service");
+            }
+            parsed
+        })
+    };
+    finish(v, || Some(crate::lifecycle::AuditQuery { workspace: workspace?, page_size, before }))
+}
+
 /// The workspace and optional tag a watcher asked for.
 pub fn watch_target(req: &pb::WatchConnectionsRequest) -> Result<(Workspace, Option<String>), AppError> {
     let mut v = Violations::default();

@@ -17,6 +17,9 @@ struct Cursor {
     w: String,
     p: Option<String>,
     s: Option<String>,
+    /// What is listed (absent: connections).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    k: Option<String>,
     /// Last tag of the previous page.
     a: String,
 }
@@ -28,6 +31,7 @@ pub fn encode(workspace: &str, provider: Option<&str>, status: Option<&str>, aft
         w: workspace.to_owned(),
         p: provider.map(str::to_owned),
         s: status.map(str::to_owned),
+        k: None,
         a: after_tag.to_owned(),
     };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default())
@@ -46,11 +50,31 @@ pub fn decode(
     if cursor.v != 1 {
         return Err(malformed());
     }
-    if cursor.w != workspace || cursor.p.as_deref() != provider || cursor.s.as_deref() != status {
+    if cursor.k.is_some() || cursor.w != workspace || cursor.p.as_deref() != provider || cursor.s.as_deref() != status {
         return Err(FieldViolation::new(
             "page_token",
             "was issued for a different workspace or filter; repeat the request with the same workspace, provider and status",
         ));
+    }
+    Ok(cursor.a)
+}
+
+/// A token for another listing (`kind`, e.g. `audit`) of one workspace.
+pub fn encode_for(kind: &str, workspace: &str, after: &str) -> String {
+    let cursor =
+        Cursor { v: 1, w: workspace.to_owned(), p: None, s: None, k: Some(kind.to_owned()), a: after.to_owned() };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default())
+}
+
+pub fn decode_for(kind: &str, token: &str, workspace: &str) -> Result<String, FieldViolation> {
+    let malformed = || FieldViolation::new("page_token", "is not a page token issued by this service");
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| malformed())?;
+    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| malformed())?;
+    if cursor.v != 1 || cursor.k.as_deref() != Some(kind) {
+        return Err(malformed());
+    }
+    if cursor.w != workspace {
+        return Err(FieldViolation::new("page_token", "was issued for a different workspace"));
     }
     Ok(cursor.a)
 }

@@ -11,7 +11,10 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use super::{convert, page_token};
-use crate::lifecycle::{Actor, Lifecycle};
+use crate::{
+    auth::{self, Access},
+    lifecycle::{Actor, Lifecycle},
+};
 
 pub struct Api {
     lifecycle: Lifecycle,
@@ -27,9 +30,12 @@ impl Api {
     }
 }
 
-/// Until caller authentication lands, changes are audited under this subject.
-fn actor<T>(_request: &Request<T>) -> Actor {
-    Actor { subject: "anonymous".to_owned() }
+/// The authenticated caller, allowed `access` in `workspace` — checked
+/// before anything is read, so a refusal says nothing about what exists.
+fn allow<T>(request: &Request<T>, workspace: &str, access: Access) -> Result<Actor, Status> {
+    let caller = auth::caller(request)?;
+    caller.authorize(workspace, access)?;
+    Ok(Actor { subject: caller.subject })
 }
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<pb::ConnectionEvent, Status>> + Send>>;
@@ -41,7 +47,7 @@ impl ConnectionService for Api {
         &self,
         request: Request<pb::CreateConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let actor = actor(&request);
+        let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::create_command(request.into_inner())?;
         let record = self.lifecycle.create(&actor, cmd).await?;
         Ok(Response::new(crate::view::connection(&record)))
@@ -52,7 +58,7 @@ impl ConnectionService for Api {
         &self,
         request: Request<pb::CompleteConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let actor = actor(&request);
+        let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::complete_command(request.into_inner())?;
         let record = self.lifecycle.complete(&actor, cmd).await?;
         Ok(Response::new(crate::view::connection(&record)))
@@ -63,7 +69,7 @@ impl ConnectionService for Api {
         &self,
         request: Request<pb::ValidateConnectionRequest>,
     ) -> Result<Response<pb::ValidateConnectionResponse>, Status> {
-        let actor = actor(&request);
+        let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::validate_command(request.into_inner())?;
         let (validation, record) = self.lifecycle.validate(&actor, cmd).await?;
         Ok(Response::new(pb::ValidateConnectionResponse {
@@ -77,6 +83,7 @@ impl ConnectionService for Api {
         &self,
         request: Request<pb::GetConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
+        allow(&request, &request.get_ref().workspace, Access::Read)?;
         let req = request.into_inner();
         let (workspace, tag) = convert::address(&req.workspace, &req.tag)?;
         let record = self.lifecycle.get(&workspace, &tag).await?;
@@ -88,6 +95,7 @@ impl ConnectionService for Api {
         &self,
         request: Request<pb::ListConnectionsRequest>,
     ) -> Result<Response<pb::ListConnectionsResponse>, Status> {
+        allow(&request, &request.get_ref().workspace, Access::Read)?;
         let query = convert::list_query(request.get_ref())?;
         let (workspace, filter) = (query.workspace.clone(), query.filter.clone());
         let page = self.lifecycle.list(query).await?;
@@ -106,7 +114,7 @@ impl ConnectionService for Api {
         &self,
         request: Request<pb::UpdateConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
-        let actor = actor(&request);
+        let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::update_command(request.into_inner())?;
         let record = self.lifecycle.update(&actor, cmd).await?;
         Ok(Response::new(crate::view::connection(&record)))
@@ -117,7 +125,7 @@ impl ConnectionService for Api {
         &self,
         request: Request<pb::DeleteConnectionRequest>,
     ) -> Result<Response<pb::DeleteConnectionResponse>, Status> {
-        let actor = actor(&request);
+        let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::delete_command(request.into_inner())?;
         self.lifecycle.delete(&actor, cmd).await?;
         Ok(Response::new(pb::DeleteConnectionResponse {}))
@@ -125,9 +133,27 @@ impl ConnectionService for Api {
 
     async fn list_providers(
         &self,
-        _request: Request<pb::ListProvidersRequest>,
+        request: Request<pb::ListProvidersRequest>,
     ) -> Result<Response<pb::ListProvidersResponse>, Status> {
+        auth::caller(&request)?.authorize_any(Access::Read)?;
         Ok(Response::new(convert::providers()))
+    }
+
+    #[tracing::instrument(skip_all, name = "ListAuditEvents")]
+    async fn list_audit_events(
+        &self,
+        request: Request<pb::ListAuditEventsRequest>,
+    ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
+        allow(&request, &request.get_ref().workspace, Access::Read)?;
+        let query = convert::audit_query(request.get_ref())?;
+        let workspace = query.workspace.clone();
+        let (events, next) = self.lifecycle.audit(query).await?;
+        Ok(Response::new(pb::ListAuditEventsResponse {
+            audit_events: events.iter().map(crate::view::audit_event).collect(),
+            next_page_token: next
+                .map(|after| page_token::encode_for("audit", workspace.as_str(), &after))
+                .unwrap_or_default(),
+        }))
     }
 
     type WatchConnectionsStream = EventStream;
@@ -137,6 +163,7 @@ impl ConnectionService for Api {
         &self,
         request: Request<pb::WatchConnectionsRequest>,
     ) -> Result<Response<Self::WatchConnectionsStream>, Status> {
+        allow(&request, &request.get_ref().workspace, Access::Read)?;
         let req = request.into_inner();
         let (workspace, tag) = convert::watch_target(&req)?;
         // Subscribe before answering, so nothing committed after the call

@@ -1,5 +1,6 @@
 //! `--dev` only: what stands in for the outside services in one process.
 //! The binary refuses these without the flag (see `config`).
 
+pub mod auth;
 pub mod pipeline;
 pub mod secret_store;

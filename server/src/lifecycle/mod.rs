@@ -24,7 +24,7 @@ use uuid::Uuid;
 pub use complete::CompleteCommand;
 pub use create::CreateCommand;
 pub use delete::DeleteCommand;
-pub use query::{ListPage, ListQuery};
+pub use query::{AuditQuery, ListPage, ListQuery};
 pub use update::UpdateCommand;
 pub use validate::{MAX_WAIT, ValidateCommand, job_for};
 

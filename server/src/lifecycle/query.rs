@@ -71,3 +71,28 @@ impl Lifecycle {
         Ok(ListPage { records, next_after_tag })
     }
 }
+
+/// A validated audit listing.
+#[derive(Debug, Clone)]
+pub struct AuditQuery {
+    pub workspace: Workspace,
+    pub page_size: u64,
+    /// Continue after this `(time, id)`.
+    pub before: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+}
+
+impl Lifecycle {
+    /// One page of the audit trail, newest first, and the cursor of the
+    /// next page (`<time µs>/<id>`) when there is one.
+    pub async fn audit(
+        &self,
+        query: AuditQuery,
+    ) -> Result<(Vec<crate::store::entities::audit::Model>, Option<String>), AppError> {
+        let mut rows =
+            crate::store::audit::list(&self.db, query.workspace.as_str(), query.before, query.page_size + 1).await?;
+        let more = rows.len() as u64 > query.page_size;
+        rows.truncate(query.page_size as usize);
+        let next = if more { rows.last().map(|r| format!("{}/{}", r.time.timestamp_micros(), r.id)) } else { None };
+        Ok((rows, next))
+    }
+}

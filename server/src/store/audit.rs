@@ -33,3 +33,25 @@ pub async fn record(txn: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result
     .await
     .map(|_| ())
 }
+
+/// One page of a workspace's audit trail, newest first, after the
+/// `(time, id)` cursor of the previous page.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace: &str,
+    before: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<super::entities::audit::Model>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+    use super::entities::audit::{Column, Entity};
+    let mut query = Entity::find().filter(Column::Workspace.eq(workspace));
+    if let Some((time, id)) = before {
+        query = query.filter(
+            Condition::any()
+                .add(Column::Time.lt(time))
+                .add(Condition::all().add(Column::Time.eq(time)).add(Column::Id.lt(id))),
+        );
+    }
+    query.order_by_desc(Column::Time).order_by_desc(Column::Id).limit(limit).all(db).await
+}

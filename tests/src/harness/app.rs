@@ -11,6 +11,7 @@ use cloudconn_infra::{
 };
 use cloudconn_proto::v1::connection_service_client::ConnectionServiceClient;
 use cloudconn_server::{
+    auth::AuthConfig,
     config::{Mode, ServerConfig},
     startup::App,
 };
@@ -26,7 +27,13 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 
-use super::{amqp::EventSubscriber, chaos_proxy::ChaosProxy, env, logs, scripted_probe::ScriptedProbe};
+use super::{
+    amqp::EventSubscriber,
+    auth::{Bearer, Client, TokenSpec},
+    chaos_proxy::ChaosProxy,
+    env, logs,
+    scripted_probe::ScriptedProbe,
+};
 
 /// Which database the app uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +150,17 @@ impl TestAppBuilder {
         let amqp = AmqpConfig { amqp_url: Some(SecretString::from(amqp_url)), amqp_prefix: format!("cc_test_{id}") };
         let topology = amqp.topology();
 
+        let auth_secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let auth = match self.mode {
+            // --dev generates its own key and token.
+            Mode::Dev => AuthConfig::default(),
+            Mode::Production => {
+                AuthConfig { auth_hs256_secret: Some(SecretString::from(auth_secret.clone())), ..AuthConfig::default() }
+            }
+        };
         let config = ServerConfig {
+            auth,
+            auth_jwks_refresh_ms: 300_000,
             listen: "127.0.0.1:0".into(),
             database_url: Some(SecretString::from(database_url.clone())),
             database_pool_size: 8,
@@ -170,6 +187,8 @@ impl TestAppBuilder {
         let (probe, probes) = ScriptedProbe::everywhere();
         let app = App::build_with_probes(&config, self.mode, listener, probes).await.expect("build app");
         let addr = app.local_addr();
+        let admin_token =
+            app.dev_token.clone().unwrap_or_else(|| super::auth::mint(&auth_secret, &TokenSpec::default()));
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(app.run(shutdown.clone()));
 
@@ -177,7 +196,8 @@ impl TestAppBuilder {
         let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect");
         let db = Database::connect(database_url).await.expect("inspect database");
         let mut app = TestApp {
-            client: ConnectionServiceClient::new(channel.clone()),
+            client: ConnectionServiceClient::with_interceptor(channel.clone(), Bearer::new(&admin_token)),
+            auth_secret,
             channel,
             addr,
             db,
@@ -239,7 +259,10 @@ pub fn vault_client() -> VaultClient {
 }
 
 pub struct TestApp {
-    pub client: ConnectionServiceClient<Channel>,
+    /// A platform-wide, read-write client.
+    pub client: Client,
+    /// The HS256 secret tokens for this app are signed with.
+    pub auth_secret: String,
     pub channel: Channel,
     pub addr: SocketAddr,
     /// A separate connection to the app's database, for inspection.
@@ -337,6 +360,16 @@ impl TestApp {
             .expect("count purges")
             .expect("a row");
         row.try_get::<i64>("", "n").expect("count")
+    }
+
+    /// A client sending `token` (or no token at all).
+    pub fn client_with(&self, bearer: Bearer) -> Client {
+        ConnectionServiceClient::with_interceptor(self.channel.clone(), bearer)
+    }
+
+    /// A token signed with this app's secret.
+    pub fn token(&self, spec: &TokenSpec<'_>) -> String {
+        super::auth::mint(&self.auth_secret, spec)
     }
 
     /// Starts an in-process worker with the scripted probe.

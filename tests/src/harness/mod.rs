@@ -1,5 +1,6 @@
 pub mod amqp;
 pub mod app;
+pub mod auth;
 pub mod chaos_proxy;
 pub mod env;
 pub mod fixtures;

@@ -72,3 +72,37 @@ async fn dev_mode_validates_in_process() {
     assert_eq!(failed.connection.unwrap().status(), pb::ConnectionStatus::Active, "still on revision 1");
     app.finish().await;
 }
+
+/// `cloudconn-server --dev` as `main` runs it: `App::build` first thing in a
+/// fresh process (nextest runs each test in its own), the printed dev token
+/// accepted, a call without it refused.
+#[tokio::test]
+async fn the_dev_entry_point_serves_with_its_printed_token() {
+    use cloudconn_server::{config::ServerConfig, startup::App};
+    use cloudconn_tests::harness::auth::Bearer;
+    use tonic::transport::Channel;
+
+    let dir = std::env::temp_dir().join(format!("cc-dev-entry-{}", uuid::Uuid::new_v4().simple()));
+    let source =
+        cloudconn_infra::config::Source::load(None, [("CLOUDCONN_DEV_DATA_DIR".to_owned(), dir.display().to_string())])
+            .unwrap();
+    let config = ServerConfig::from_source(&source).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = App::build(&config, cloudconn_server::config::Mode::Dev, listener).await.unwrap();
+    let (addr, token) = (app.local_addr(), app.dev_token.clone().expect("a dev token"));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(app.run(stop.clone()));
+
+    let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    let mut with =
+        pb::connection_service_client::ConnectionServiceClient::with_interceptor(channel.clone(), Bearer::new(&token));
+    let providers = with.list_providers(pb::ListProvidersRequest {}).await.unwrap().into_inner();
+    assert_eq!(providers.providers.len(), 5);
+    let mut without = pb::connection_service_client::ConnectionServiceClient::new(channel);
+    let err = without.list_providers(pb::ListProvidersRequest {}).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unauthenticated);
+
+    stop.cancel();
+    server.await.unwrap().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -10,6 +10,7 @@ mod helpers;
 mod lifecycle;
 mod listing;
 mod probes;
+mod security;
 mod service;
 mod validation;
 mod watch;

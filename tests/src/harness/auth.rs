@@ -1,0 +1,65 @@
+//! Tokens for the tests: minted with the test app's HS256 secret, and a
+//! client interceptor that sends one.
+
+use cloudconn_proto::v1::connection_service_client::ConnectionServiceClient;
+use jsonwebtoken::{EncodingKey, Header};
+use tonic::{
+    Request, Status,
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
+
+/// Sends `authorization: Bearer <token>` (or nothing).
+#[derive(Clone, Default)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Bearer {
+    pub fn new(token: &str) -> Self {
+        Self(Some(format!("Bearer {token}").parse().expect("ascii token")))
+    }
+
+    pub fn none() -> Self {
+        Self(None)
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// The API client the tests use.
+pub type Client = ConnectionServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// What a minted token says.
+pub struct TokenSpec<'a> {
+    pub sub: &'a str,
+    pub workspaces: &'a [&'a str],
+    pub scope: &'a str,
+    /// Seconds from now to `exp` (negative: already expired).
+    pub expires_in: i64,
+}
+
+impl Default for TokenSpec<'_> {
+    fn default() -> Self {
+        Self { sub: "test-admin", workspaces: &["*"], scope: "connections:read connections:write", expires_in: 3600 }
+    }
+}
+
+/// An HS256 token signed with `secret`.
+pub fn mint(secret: &str, spec: &TokenSpec<'_>) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({
+        "sub": spec.sub,
+        "workspaces": spec.workspaces,
+        "scope": spec.scope,
+        "iat": now,
+        "exp": now + spec.expires_in,
+    });
+    jsonwebtoken::encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes())).expect("mint")
+}

@@ -1,0 +1,237 @@
+//! Caller authentication and workspace isolation, over every RPC; the audit
+//! trail and its listing.
+
+use cloudconn_proto::v1 as pb;
+use cloudconn_tests::harness::{
+    app::TestApp,
+    auth::{Bearer, Client, TokenSpec, mint},
+    fixtures,
+};
+use tonic::{Code, Status};
+
+use crate::helpers::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rpc {
+    Create,
+    Complete,
+    Validate,
+    Get,
+    List,
+    Update,
+    Delete,
+    ListProviders,
+    Watch,
+    ListAudit,
+}
+
+const ALL: [Rpc; 10] = [
+    Rpc::Create,
+    Rpc::Complete,
+    Rpc::Validate,
+    Rpc::Get,
+    Rpc::List,
+    Rpc::Update,
+    Rpc::Delete,
+    Rpc::ListProviders,
+    Rpc::Watch,
+    Rpc::ListAudit,
+];
+
+impl Rpc {
+    fn writes(self) -> bool {
+        matches!(self, Rpc::Create | Rpc::Complete | Rpc::Validate | Rpc::Update | Rpc::Delete)
+    }
+}
+
+/// Calls `rpc` on connection `tag` of `workspace`; the status, or Ok.
+async fn call(client: &mut Client, rpc: Rpc, workspace: &str, tag: &str) -> Result<(), Status> {
+    let (w, t) = (workspace.to_owned(), tag.to_owned());
+    match rpc {
+        Rpc::Create => client
+            .create_connection(pb::CreateConnectionRequest {
+                workspace: w,
+                tag: format!("{t}_new"),
+                provider: pb::Provider::Aws.into(),
+                scopes: vec!["storage".into()],
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Rpc::Complete => client
+            .complete_connection(pb::CompleteConnectionRequest {
+                workspace: w,
+                tag: t,
+                credentials: Some(fixtures::credentials(pb::Provider::Aws, "")),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Rpc::Validate => client
+            .validate_connection(pb::ValidateConnectionRequest { workspace: w, tag: t, wait: None })
+            .await
+            .map(drop),
+        Rpc::Get => client.get_connection(pb::GetConnectionRequest { workspace: w, tag: t }).await.map(drop),
+        Rpc::List => {
+            client.list_connections(pb::ListConnectionsRequest { workspace: w, ..Default::default() }).await.map(drop)
+        }
+        Rpc::Update => client
+            .update_connection(pb::UpdateConnectionRequest {
+                workspace: w,
+                tag: t,
+                description: Some("changed".into()),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Rpc::Delete => client
+            .delete_connection(pb::DeleteConnectionRequest { workspace: w, tag: t, etag: String::new() })
+            .await
+            .map(drop),
+        Rpc::ListProviders => client.list_providers(pb::ListProvidersRequest {}).await.map(drop),
+        Rpc::Watch => {
+            client.watch_connections(pb::WatchConnectionsRequest { workspace: w, tag: String::new() }).await.map(drop)
+        }
+        Rpc::ListAudit => {
+            client.list_audit_events(pb::ListAuditEventsRequest { workspace: w, ..Default::default() }).await.map(drop)
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_rpc_refuses_missing_expired_and_forged_tokens() {
+    let app = TestApp::spawn().await;
+    create(&app, "acme", "prod_aws", pb::Provider::Aws).await;
+    let expired = app.token(&TokenSpec { expires_in: -3600, ..TokenSpec::default() });
+    let forged = mint("another-secret-that-is-long-enough-0123456789", &TokenSpec::default());
+    for (name, bearer) in [
+        ("no token", Bearer::none()),
+        ("expired", Bearer::new(&expired)),
+        ("forged", Bearer::new(&forged)),
+        ("garbage", Bearer::new("not.a.jwt")),
+    ] {
+        let mut client = app.client_with(bearer);
+        for rpc in ALL {
+            let status = call(&mut client, rpc, "acme", "prod_aws").await.unwrap_err();
+            assert_code(&status, Code::Unauthenticated, "UNAUTHENTICATED");
+            assert!(!status.message().contains("prod_aws"), "{name} {rpc:?}: {status:?}");
+        }
+    }
+    // Nothing was changed by any of those calls.
+    let c = get(&app, "acme", "prod_aws").await.unwrap();
+    assert_eq!(c.description, "");
+    assert_eq!(c.credentials.unwrap().revision, 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn another_workspace_sees_the_same_refusal_whether_or_not_the_connection_exists() {
+    let app = TestApp::spawn().await;
+    create(&app, "acme", "prod_aws", pb::Provider::Aws).await;
+    let globex = app.token(&TokenSpec { sub: "globex-bot", workspaces: &["globex"], ..TokenSpec::default() });
+    let mut client = app.client_with(Bearer::new(&globex));
+    for rpc in ALL.into_iter().filter(|r| *r != Rpc::ListProviders) {
+        let existing = call(&mut client, rpc, "acme", "prod_aws").await.unwrap_err();
+        let missing = call(&mut client, rpc, "acme", "no_such_tag").await.unwrap_err();
+        assert_code(&existing, Code::PermissionDenied, "PERMISSION_DENIED");
+        assert_eq!(
+            (existing.code(), existing.message(), existing.details()),
+            (missing.code(), missing.message(), missing.details()),
+            "{rpc:?}: the answer must not tell whether the connection exists"
+        );
+    }
+    // Its own workspace works.
+    assert!(call(&mut client, Rpc::List, "globex", "x").await.is_ok());
+    assert_eq!(get(&app, "acme", "prod_aws").await.unwrap().description, "");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_read_only_token_reads_but_changes_nothing() {
+    let app = TestApp::spawn().await;
+    create(&app, "acme", "prod_aws", pb::Provider::Aws).await;
+    let reader = app.token(&TokenSpec { workspaces: &["acme"], scope: "connections:read", ..TokenSpec::default() });
+    let mut client = app.client_with(Bearer::new(&reader));
+    for rpc in ALL {
+        let result = call(&mut client, rpc, "acme", "prod_aws").await;
+        if rpc.writes() {
+            assert_code(&result.unwrap_err(), Code::PermissionDenied, "PERMISSION_DENIED");
+        } else {
+            assert!(result.is_ok(), "{rpc:?}: {result:?}");
+        }
+    }
+    // A token with no cloudconn scope at all may not even read.
+    let none = app.token(&TokenSpec { scope: "something:else", ..TokenSpec::default() });
+    let err = call(&mut app.client_with(Bearer::new(&none)), Rpc::Get, "acme", "prod_aws").await.unwrap_err();
+    assert_code(&err, Code::PermissionDenied, "PERMISSION_DENIED");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn every_change_is_audited_with_the_callers_subject() {
+    let app = TestApp::spawn().await;
+    let alice = app.token(&TokenSpec { sub: "alice@acme", workspaces: &["acme"], ..TokenSpec::default() });
+    let mut client = app.client_with(Bearer::new(&alice));
+    for rpc in [Rpc::Create, Rpc::Complete, Rpc::Update, Rpc::Validate] {
+        // Create makes `<tag>_new`; the rest act on it.
+        let tag = if rpc == Rpc::Create { "audited" } else { "audited_new" };
+        call(&mut client, rpc, "acme", tag).await.unwrap();
+    }
+    call(&mut client, Rpc::Delete, "acme", "audited_new").await.unwrap();
+
+    let mut actions = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_audit_events(pb::ListAuditEventsRequest { workspace: "acme".into(), page_size: 2, page_token: token })
+            .await
+            .unwrap()
+            .into_inner();
+        for e in &page.audit_events {
+            assert_eq!(e.actor, "alice@acme");
+            assert_eq!(e.tag, "audited_new");
+            assert_eq!(e.outcome, "ok");
+            assert!(e.time.is_some());
+            actions.push(e.action.clone());
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    // Newest first, across pages of two.
+    assert_eq!(
+        actions,
+        ["DeleteConnection", "ValidateConnection", "UpdateConnection", "CompleteConnection", "CreateConnection"]
+    );
+    // The trail is per workspace, and so are its page tokens.
+    let other = app
+        .client
+        .clone()
+        .list_audit_events(pb::ListAuditEventsRequest { workspace: "globex".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(other.audit_events.is_empty());
+    let first = client
+        .list_audit_events(pb::ListAuditEventsRequest {
+            workspace: "acme".into(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let err = app
+        .client
+        .clone()
+        .list_audit_events(pb::ListAuditEventsRequest {
+            workspace: "globex".into(),
+            page_size: 1,
+            page_token: first.next_page_token,
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, &["page_token"]);
+    app.finish().await;
+}
