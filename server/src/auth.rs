@@ -198,13 +198,17 @@ impl Authenticator {
             Keys::Jwks(set) => {
                 let header = jsonwebtoken::decode_header(token).map_err(|_| AppError::Unauthenticated)?;
                 let set = set.read().unwrap_or_else(|e| e.into_inner());
-                let key = set
+                let (alg, key) = set
                     .iter()
                     .find(|(kid, alg, _)| *alg == header.alg && (header.kid.is_none() || *kid == header.kid))
-                    .map(|(_, _, key)| key.clone())
+                    .map(|(_, alg, key)| (*alg, key.clone()))
                     .ok_or(AppError::Unauthenticated)?;
                 drop(set);
-                jsonwebtoken::decode::<Claims>(token, &key, validation)
+                // jsonwebtoken refuses a validation listing algorithms of
+                // another family than the key's: allow exactly this key's.
+                let mut validation = validation.clone();
+                validation.algorithms = vec![alg];
+                jsonwebtoken::decode::<Claims>(token, &key, &validation)
             }
         }
         .map_err(|_| AppError::Unauthenticated)?

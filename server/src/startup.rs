@@ -47,6 +47,11 @@ use crate::{
 /// Largest request message the API decodes (DESIGN.md §2).
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
+/// HTTP/2 streams one connection may have open.
+const MAX_STREAMS_PER_CONNECTION: u32 = 256;
+/// Requests (streams included) the server works on at once, all callers together.
+const MAX_CONCURRENT_REQUESTS: usize = 2048;
+
 /// How long in-flight work may take to finish after shutdown begins.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -237,6 +242,12 @@ impl App {
         };
         tracing::info!(address = %self.local_addr, "cloudconn server listening");
         tonic::transport::Server::builder()
+            // Bounds on what callers can make the server hold at once:
+            // streams per HTTP/2 connection, and requests across them all
+            // (excess requests wait for a slot rather than pile up work).
+            .max_concurrent_streams(Some(MAX_STREAMS_PER_CONNECTION))
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_REQUESTS))
+            .layer(tower::util::MapResponseLayer::new(crate::api::limits::message_too_large))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

@@ -5,5 +5,6 @@
 //! - [`page_token`]: opaque list cursors bound to workspace and filters.
 
 pub mod convert;
+pub mod limits;
 pub mod page_token;
 pub mod service;

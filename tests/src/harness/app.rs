@@ -52,6 +52,7 @@ pub struct TestAppBuilder {
     worker: bool,
     real_probes: Option<Endpoints>,
     probe_timeout: Duration,
+    jwks: Option<PathBuf>,
     validation_deadline: Duration,
     dependency_timeout: Duration,
 }
@@ -86,6 +87,13 @@ impl TestAppBuilder {
     /// (emulators, moto) instead of the scripted probe.
     pub fn with_real_probes(mut self, endpoints: Endpoints) -> Self {
         self.real_probes = Some(endpoints);
+        self
+    }
+
+    /// Verify tokens with the JWKS in this file (re-read every 200 ms)
+    /// instead of the HS256 secret; `client` then has no valid token.
+    pub fn with_jwks(mut self, path: PathBuf) -> Self {
+        self.jwks = Some(path);
         self
     }
 
@@ -154,13 +162,17 @@ impl TestAppBuilder {
         let auth = match self.mode {
             // --dev generates its own key and token.
             Mode::Dev => AuthConfig::default(),
-            Mode::Production => {
-                AuthConfig { auth_hs256_secret: Some(SecretString::from(auth_secret.clone())), ..AuthConfig::default() }
-            }
+            Mode::Production => match &self.jwks {
+                Some(path) => AuthConfig { auth_jwks: Some(path.display().to_string()), ..AuthConfig::default() },
+                None => AuthConfig {
+                    auth_hs256_secret: Some(SecretString::from(auth_secret.clone())),
+                    ..AuthConfig::default()
+                },
+            },
         };
         let config = ServerConfig {
             auth,
-            auth_jwks_refresh_ms: 300_000,
+            auth_jwks_refresh_ms: 200,
             listen: "127.0.0.1:0".into(),
             database_url: Some(SecretString::from(database_url.clone())),
             database_pool_size: 8,
@@ -296,6 +308,7 @@ impl TestApp {
             worker: true,
             real_probes: None,
             probe_timeout: Duration::from_secs(1),
+            jwks: None,
             validation_deadline: Duration::from_secs(120),
             dependency_timeout: Duration::from_secs(2),
         }

@@ -235,3 +235,76 @@ async fn every_change_is_audited_with_the_callers_subject() {
     assert_invalid(&err, &["page_token"]);
     app.finish().await;
 }
+
+const KEY_A: &str = include_str!("../../fixtures/gcp-test-key.pem");
+const KEY_B: &str = include_str!("../../fixtures/gcp-other-key.pem");
+
+/// A JWKS holding the public halves of `keys` (`(kid, private PEM)`).
+fn jwks(keys: &[(&str, &str)]) -> String {
+    use jsonwebtoken::{Algorithm, EncodingKey, jwk::Jwk};
+    let keys: Vec<Jwk> = keys
+        .iter()
+        .map(|(kid, pem)| {
+            let mut jwk =
+                Jwk::from_encoding_key(&EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(), Algorithm::RS256).unwrap();
+            jwk.common.key_id = Some((*kid).to_owned());
+            jwk
+        })
+        .collect();
+    serde_json::json!({ "keys": keys }).to_string()
+}
+
+fn rs256(kid: &str, pem: &str) -> String {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    let now = chrono::Utc::now().timestamp();
+    let claims =
+        serde_json::json!({ "sub": "rotated", "workspaces": ["*"], "scope": "connections:read", "exp": now + 600 });
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_rotated_jwks_key_is_accepted_without_a_restart() {
+    let path = std::env::temp_dir().join(format!("cc-jwks-{}.json", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, jwks(&[("key-a", KEY_A)])).unwrap();
+    let app = TestApp::builder().with_jwks(path.clone()).spawn().await;
+    let list = |token: String| {
+        let mut client = app.client_with(Bearer::new(&token));
+        async move { client.list_providers(pb::ListProvidersRequest {}).await }
+    };
+    assert!(list(rs256("key-a", KEY_A)).await.is_ok());
+    let err = list(rs256("key-b", KEY_B)).await.unwrap_err();
+    assert_code(&err, Code::Unauthenticated, "UNAUTHENTICATED");
+    // A token claiming key A's id but signed with key B is a forgery.
+    assert_eq!(list(rs256("key-a", KEY_B)).await.unwrap_err().code(), Code::Unauthenticated);
+
+    // The issuer rotates: key B is published, key A retired.
+    std::fs::write(&path, jwks(&[("key-b", KEY_B)])).unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while list(rs256("key-b", KEY_B)).await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "the new key was never picked up");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        list(rs256("key-a", KEY_A)).await.unwrap_err().code(),
+        Code::Unauthenticated,
+        "the retired key is refused"
+    );
+    app.finish().await;
+    let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test]
+async fn a_request_over_one_mebibyte_is_resource_exhausted_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    create(&app, "acme", "azure_main", pb::Provider::Azure).await;
+    let huge = "x".repeat(1024 * 1024 + 1);
+    let err = complete(&app, "acme", "azure_main", fixtures::azure(&huge)).await.unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{:?}", err.message());
+    assert_eq!(get(&app, "acme", "azure_main").await.unwrap().credentials.unwrap().revision, 0);
+    // Just under the limit is judged on its fields instead (16 KiB each).
+    let err = complete(&app, "acme", "azure_main", fixtures::azure(&"x".repeat(20 * 1024))).await.unwrap_err();
+    assert_invalid(&err, &["azure.client_secret"]);
+    app.finish().await;
+}
