@@ -25,6 +25,16 @@ pub struct ServerConfig {
     /// The `CLOUDCONN_AMQP_*` section.
     #[serde(skip)]
     pub amqp: AmqpConfig,
+    /// `CLOUDCONN_TLS_CERT`, `CLOUDCONN_TLS_KEY`: PEM certificate chain and
+    /// private key; when set, the gRPC listener speaks TLS only.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    /// `CLOUDCONN_TLS_CLIENT_CA`: PEM CA bundle; when set, every client must
+    /// present a certificate it signed (mutual TLS).
+    #[serde(default)]
+    pub tls_client_ca: Option<PathBuf>,
     /// The `CLOUDCONN_AUTH_*` section.
     #[serde(skip)]
     pub auth: crate::auth::AuthConfig,
@@ -107,6 +117,17 @@ impl ServerConfig {
     /// Checks the whole configuration for `mode`, naming the variable at fault.
     pub fn validate(&self, mode: Mode) -> Result<(), ConfigError> {
         self.listen_addr()?;
+        match (&self.tls_cert, &self.tls_key, &self.tls_client_ca) {
+            (Some(_), None, _) | (None, Some(_), _) => {
+                return Err(ConfigError::Invalid("CLOUDCONN_TLS_CERT and CLOUDCONN_TLS_KEY go together".into()));
+            }
+            (None, None, Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "CLOUDCONN_TLS_CLIENT_CA needs CLOUDCONN_TLS_CERT and CLOUDCONN_TLS_KEY".into(),
+                ));
+            }
+            _ => {}
+        }
         if self.database_pool_size == 0 {
             return Err(ConfigError::Invalid("CLOUDCONN_DATABASE_POOL_SIZE must be at least 1".into()));
         }
@@ -143,6 +164,22 @@ impl ServerConfig {
 
     pub fn outbox_poll(&self) -> Duration {
         Duration::from_millis(self.outbox_poll_ms.max(10))
+    }
+
+    /// The listener's TLS settings, read from the configured files.
+    pub fn tls(&self) -> Result<Option<tonic::transport::ServerTlsConfig>, ConfigError> {
+        use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else { return Ok(None) };
+        let read = |name: &str, path: &PathBuf| {
+            std::fs::read(path).map_err(|e| ConfigError::Invalid(format!("{name} ({}): {e}", path.display())))
+        };
+        let mut tls = ServerTlsConfig::new()
+            .identity(Identity::from_pem(read("CLOUDCONN_TLS_CERT", cert)?, read("CLOUDCONN_TLS_KEY", key)?));
+        if let Some(ca) = &self.tls_client_ca {
+            // Client certificates become required (client_auth_optional is false).
+            tls = tls.client_ca_root(Certificate::from_pem(read("CLOUDCONN_TLS_CLIENT_CA", ca)?));
+        }
+        Ok(Some(tls))
     }
 
     pub fn jwks_refresh(&self) -> Duration {
@@ -183,6 +220,9 @@ mod tests {
             ("CLOUDCONN_AUTH_ISSUER", "https://issuer.example"),
             ("CLOUDCONN_AUTH_AUDIENCE", "cloudconn"),
             ("CLOUDCONN_AUTH_JWKS_REFRESH_MS", "1000"),
+            ("CLOUDCONN_TLS_CERT", "/etc/cc/tls.crt"),
+            ("CLOUDCONN_TLS_KEY", "/etc/cc/tls.key"),
+            ("CLOUDCONN_TLS_CLIENT_CA", "/etc/cc/ca.crt"),
             ("CLOUDCONN_AMQP_URL", "amqp://guest:guest@mq:5672/%2f"),
             ("CLOUDCONN_AMQP_PREFIX", "ccx"),
         ];
@@ -204,6 +244,10 @@ mod tests {
         assert_eq!(c.auth.auth_audience.as_deref(), Some("cloudconn"));
         assert_eq!(c.jwks_refresh(), Duration::from_secs(1));
         assert!(!c.auth.auth_disabled);
+        assert_eq!(c.tls_cert.as_deref(), Some(std::path::Path::new("/etc/cc/tls.crt")));
+        assert_eq!(c.tls_key.as_deref(), Some(std::path::Path::new("/etc/cc/tls.key")));
+        assert_eq!(c.tls_client_ca.as_deref(), Some(std::path::Path::new("/etc/cc/ca.crt")));
+        assert!(c.tls().unwrap_err().to_string().contains("CLOUDCONN_TLS_CERT"), "missing files are named");
         assert_eq!(c.amqp.amqp_url.as_ref().unwrap().expose_secret(), "amqp://guest:guest@mq:5672/%2f");
         assert_eq!(c.amqp.topology().events_exchange(), "ccx.events");
         c.validate(Mode::Production).unwrap();

@@ -59,6 +59,8 @@ pub struct App {
     listener: TcpListener,
     /// Verifies callers' tokens.
     auth: Authenticator,
+    /// TLS (and client verification) for the listener, if configured.
+    tls: Option<tonic::transport::ServerTlsConfig>,
     /// Stops the JWKS refresher when the app ends.
     auth_stop: CancellationToken,
     /// `--dev`: a ready-to-use token, printed at start.
@@ -153,6 +155,7 @@ impl App {
             }
             _ => (config.auth.clone(), None),
         };
+        let tls = config.tls()?;
         let auth_stop = CancellationToken::new();
         let auth = Authenticator::new(&auth_config, config.jwks_refresh(), auth_stop.clone()).await?;
 
@@ -160,6 +163,7 @@ impl App {
         Ok(Self {
             listener,
             auth,
+            tls,
             auth_stop,
             dev_token,
             local_addr,
@@ -241,7 +245,11 @@ impl App {
             }
         };
         tracing::info!(address = %self.local_addr, "cloudconn server listening");
-        tonic::transport::Server::builder()
+        let mut server = tonic::transport::Server::builder();
+        if let Some(tls) = self.tls {
+            server = server.tls_config(tls).context("TLS configuration")?;
+        }
+        server
             // Bounds on what callers can make the server hold at once:
             // streams per HTTP/2 connection, and requests across them all
             // (excess requests wait for a slot rather than pile up work).

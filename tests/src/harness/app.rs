@@ -53,6 +53,7 @@ pub struct TestAppBuilder {
     real_probes: Option<Endpoints>,
     probe_timeout: Duration,
     jwks: Option<PathBuf>,
+    mtls: bool,
     validation_deadline: Duration,
     dependency_timeout: Duration,
 }
@@ -94,6 +95,13 @@ impl TestAppBuilder {
     /// instead of the HS256 secret; `client` then has no valid token.
     pub fn with_jwks(mut self, path: PathBuf) -> Self {
         self.jwks = Some(path);
+        self
+    }
+
+    /// Serve TLS only, requiring client certificates from a test CA; the
+    /// harness client presents one (see `TestApp::tls`).
+    pub fn with_mtls(mut self) -> Self {
+        self.mtls = true;
         self
     }
 
@@ -170,7 +178,24 @@ impl TestAppBuilder {
                 },
             },
         };
+        let tls = self.mtls.then(super::tls::generate);
+        let tls_file = |name: &str, content: &str| {
+            let path = scratch.join(name);
+            std::fs::write(&path, content).expect("write tls file");
+            Some(path)
+        };
+        let (tls_cert, tls_key, tls_client_ca) = match &tls {
+            Some(t) => (
+                tls_file("server.crt", &t.server.cert),
+                tls_file("server.key", &t.server.key),
+                tls_file("ca.crt", &t.ca),
+            ),
+            None => (None, None, None),
+        };
         let config = ServerConfig {
+            tls_cert,
+            tls_key,
+            tls_client_ca,
             auth,
             auth_jwks_refresh_ms: 200,
             listen: "127.0.0.1:0".into(),
@@ -205,11 +230,15 @@ impl TestAppBuilder {
         let server = tokio::spawn(app.run(shutdown.clone()));
 
         // The socket is already bound: connecting needs no retry or sleep.
-        let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect");
+        let channel = match &tls {
+            Some(t) => super::tls::channel(addr.port(), &t.ca, Some(&t.client)).await.expect("TLS connect"),
+            None => Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect"),
+        };
         let db = Database::connect(database_url).await.expect("inspect database");
         let mut app = TestApp {
             client: ConnectionServiceClient::with_interceptor(channel.clone(), Bearer::new(&admin_token)),
             auth_secret,
+            tls,
             channel,
             addr,
             db,
@@ -275,6 +304,8 @@ pub struct TestApp {
     pub client: Client,
     /// The HS256 secret tokens for this app are signed with.
     pub auth_secret: String,
+    /// With `with_mtls`: the CA and certificates in use.
+    pub tls: Option<super::tls::TlsMaterial>,
     pub channel: Channel,
     pub addr: SocketAddr,
     /// A separate connection to the app's database, for inspection.
@@ -309,6 +340,7 @@ impl TestApp {
             real_probes: None,
             probe_timeout: Duration::from_secs(1),
             jwks: None,
+            mtls: false,
             validation_deadline: Duration::from_secs(120),
             dependency_timeout: Duration::from_secs(2),
         }

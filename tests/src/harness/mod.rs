@@ -6,3 +6,4 @@ pub mod env;
 pub mod fixtures;
 pub mod logs;
 pub mod scripted_probe;
+pub mod tls;

@@ -308,3 +308,55 @@ async fn a_request_over_one_mebibyte_is_resource_exhausted_and_changes_nothing()
     assert_invalid(&err, &["azure.client_secret"]);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn mutual_tls_serves_only_clients_with_a_certificate_from_the_ca() {
+    use cloudconn_tests::harness::tls;
+    let app = TestApp::builder().with_mtls().spawn().await;
+    let material = app.tls.clone().unwrap();
+    let token = app.token(&TokenSpec::default());
+    let port = app.addr.port();
+
+    // The harness client presents a certificate from the configured CA.
+    create(&app, "acme", "over_tls", pb::Provider::Gcp).await;
+
+    // No client certificate: the handshake (or the first call) fails.
+    let refused = match tls::channel(port, &material.ca, None).await {
+        Err(_) => true,
+        Ok(channel) => {
+            let mut client = pb::connection_service_client::ConnectionServiceClient::new(channel);
+            client.list_providers(pb::ListProvidersRequest {}).await.is_err()
+        }
+    };
+    assert!(refused, "a client without a certificate was served");
+
+    // A certificate from another CA: refused too.
+    let stranger = tls::stranger();
+    let refused = match tls::channel(port, &material.ca, Some(&stranger)).await {
+        Err(_) => true,
+        Ok(channel) => {
+            let mut client = pb::connection_service_client::ConnectionServiceClient::new(channel);
+            client.list_providers(pb::ListProvidersRequest {}).await.is_err()
+        }
+    };
+    assert!(refused, "a client certificate from an unknown CA was accepted");
+
+    // Plain HTTP/2 to the TLS port gets nowhere.
+    let plain = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}")).unwrap().connect().await;
+    if let Ok(channel) = plain {
+        let mut client = pb::connection_service_client::ConnectionServiceClient::new(channel);
+        assert!(client.list_providers(pb::ListProvidersRequest {}).await.is_err());
+    }
+
+    // A second client with a CA-signed certificate and a token is served.
+    let channel = tls::channel(port, &material.ca, Some(&material.client)).await.unwrap();
+    let mut client =
+        pb::connection_service_client::ConnectionServiceClient::with_interceptor(channel, Bearer::new(&token));
+    let list = client
+        .list_connections(pb::ListConnectionsRequest { workspace: "acme".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(list.connections.len(), 1);
+    app.finish().await;
+}
