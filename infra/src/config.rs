@@ -79,6 +79,16 @@ pub struct VaultConfig {
     /// prefix) or worker (read-only) policy.
     #[serde(default)]
     pub vault_token: Option<SecretString>,
+    /// `CLOUDCONN_VAULT_ROLE_ID`, `CLOUDCONN_VAULT_SECRET_ID`: AppRole login
+    /// instead of a token (the token it yields is renewed, and the login
+    /// repeated when renewal is refused).
+    #[serde(default)]
+    pub vault_role_id: Option<SecretString>,
+    #[serde(default)]
+    pub vault_secret_id: Option<SecretString>,
+    /// `CLOUDCONN_VAULT_APPROLE_MOUNT`: where AppRole is mounted, default `approle`.
+    #[serde(default = "default_approle_mount")]
+    pub vault_approle_mount: String,
     /// `CLOUDCONN_VAULT_MOUNT`: KV v2 mount, default `secret`.
     #[serde(default = "default_vault_mount")]
     pub vault_mount: String,
@@ -92,12 +102,18 @@ impl Default for VaultConfig {
         Self {
             vault_addr: None,
             vault_token: None,
+            vault_role_id: None,
+            vault_secret_id: None,
+            vault_approle_mount: default_approle_mount(),
             vault_mount: default_vault_mount(),
             vault_prefix: default_vault_prefix(),
         }
     }
 }
 
+fn default_approle_mount() -> String {
+    "approle".into()
+}
 fn default_vault_mount() -> String {
     "secret".into()
 }
@@ -117,8 +133,18 @@ impl VaultConfig {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ConfigError::Invalid("CLOUDCONN_VAULT_ADDR must be http:// or https://".into()));
         }
-        if self.vault_token.is_none() {
-            return Err(ConfigError::Invalid("CLOUDCONN_VAULT_TOKEN is required".into()));
+        match (&self.vault_token, &self.vault_role_id, &self.vault_secret_id) {
+            (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+            (Some(_), _, _) => {
+                return Err(ConfigError::Invalid(
+                    "set CLOUDCONN_VAULT_TOKEN or CLOUDCONN_VAULT_ROLE_ID + CLOUDCONN_VAULT_SECRET_ID, not both".into(),
+                ));
+            }
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "CLOUDCONN_VAULT_TOKEN (or CLOUDCONN_VAULT_ROLE_ID + CLOUDCONN_VAULT_SECRET_ID) is required".into(),
+                ));
+            }
         }
         for (name, value) in
             [("CLOUDCONN_VAULT_MOUNT", &self.vault_mount), ("CLOUDCONN_VAULT_PREFIX", &self.vault_prefix)]

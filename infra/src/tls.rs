@@ -5,7 +5,9 @@
 //! before the first TLS handshake.
 
 /// Installs `ring` as the rustls provider. Idempotent: a second call (tests
-/// build many apps in one process) is a no-op.
+/// build many apps in one process) is a no-op. Called by whatever builds a
+/// TLS-capable client (the Vault store, the probes' HTTP client) and by
+/// `App::build`, so no entry point can forget it.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -12,9 +12,11 @@
 use std::{future::Future, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::RwLock;
+use tokio_util::sync::CancellationToken;
 use vaultrs::{
     api::kv2::requests::SetSecretRequestOptions,
-    client::{VaultClient, VaultClientSettingsBuilder},
+    client::{Client, VaultClient, VaultClientSettingsBuilder},
     error::ClientError,
     kv2,
 };
@@ -26,7 +28,13 @@ use crate::{
 
 /// Vault KV v2 store. Cheap to share behind an `Arc`.
 pub struct VaultStore {
-    client: VaultClient,
+    /// The client; its token is swapped by the renewal loop (a tokio lock:
+    /// readers hold it across their request).
+    client: RwLock<VaultClient>,
+    /// AppRole credentials, when that is how we log in.
+    approle: Option<(String, SecretString, SecretString)>,
+    /// Lifetime of the current token, 0 = does not expire.
+    lease: std::sync::Mutex<Duration>,
     mount: String,
     prefix: String,
     /// Upper bound on one Vault call, network included.
@@ -37,7 +45,9 @@ impl VaultStore {
     /// Builds a client from validated configuration. Does not connect.
     pub fn new(config: &VaultConfig, timeout: Duration) -> Result<Self, SecretStoreError> {
         config.validate().map_err(|e| SecretStoreError::Other(e.to_string()))?;
+        crate::tls::install_crypto_provider();
         let addr = config.vault_addr.as_deref().unwrap_or_default();
+        // AppRole starts without a token; `connect` logs in.
         let token = config.vault_token.as_ref().map(|t| t.expose_secret().to_owned()).unwrap_or_default();
         let settings = VaultClientSettingsBuilder::default()
             .address(addr)
@@ -46,7 +56,85 @@ impl VaultStore {
             .build()
             .map_err(|e| SecretStoreError::Other(format!("vault client settings: {e}")))?;
         let client = VaultClient::new(settings).map_err(|e| SecretStoreError::Other(format!("vault client: {e}")))?;
-        Ok(Self { client, mount: config.vault_mount.clone(), prefix: config.vault_prefix.clone(), timeout })
+        let approle = match (&config.vault_role_id, &config.vault_secret_id) {
+            (Some(role), Some(secret)) => Some((config.vault_approle_mount.clone(), role.clone(), secret.clone())),
+            _ => None,
+        };
+        Ok(Self {
+            client: RwLock::new(client),
+            approle,
+            lease: std::sync::Mutex::new(Duration::ZERO),
+            mount: config.vault_mount.clone(),
+            prefix: config.vault_prefix.clone(),
+            timeout,
+        })
+    }
+
+    /// Builds the store and logs in (AppRole) or looks the token up, so a
+    /// wrong credential fails at start rather than on the first request.
+    pub async fn connect(config: &VaultConfig, timeout: Duration) -> Result<Self, SecretStoreError> {
+        let store = Self::new(config, timeout)?;
+        if store.approle.is_some() {
+            store.login().await?;
+        } else {
+            let client = store.client.read().await;
+            let info = store.call(vaultrs::token::lookup_self(&*client)).await?;
+            drop(client);
+            *store.lease.lock().unwrap_or_else(|e| e.into_inner()) = Duration::from_secs(info.ttl);
+        }
+        Ok(store)
+    }
+
+    async fn login(&self) -> Result<(), SecretStoreError> {
+        let Some((mount, role, secret)) = &self.approle else { return Ok(()) };
+        let info = {
+            let client = self.client.read().await;
+            self.call(vaultrs::auth::approle::login(&*client, mount, role.expose_secret(), secret.expose_secret()))
+                .await?
+        };
+        self.client.write().await.set_token(&info.client_token);
+        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Duration::from_secs(info.lease_duration);
+        tracing::info!(lease_secs = info.lease_duration, "logged in to vault with approle");
+        Ok(())
+    }
+
+    /// Keeps the token alive until `shutdown`: renews it at two thirds of its
+    /// lease, and logs in again (AppRole) when renewal is refused or the
+    /// token is past its maximum lifetime. Does nothing for a token that
+    /// does not expire (a dev root token).
+    pub async fn run_renewal(self: std::sync::Arc<Self>, shutdown: CancellationToken) -> anyhow::Result<()> {
+        loop {
+            let lease = *self.lease.lock().unwrap_or_else(|e| e.into_inner());
+            if lease.is_zero() && self.approle.is_none() {
+                return Ok(());
+            }
+            let wait =
+                if lease.is_zero() { Duration::from_secs(60) } else { (lease * 2 / 3).max(Duration::from_millis(500)) };
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(wait) => {}
+            }
+            let renewed = {
+                let client = self.client.read().await;
+                self.call(vaultrs::token::renew_self(&*client, None)).await
+            };
+            match renewed {
+                // A renewal can be granted less time than asked (max TTL):
+                // when it comes back short, log in afresh next time.
+                Ok(info) if info.lease_duration * 3 >= lease.as_secs() * 2 || self.approle.is_none() => {
+                    *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Duration::from_secs(info.lease_duration);
+                }
+                other => {
+                    if let Err(e) = &other {
+                        tracing::warn!(error = %e, "vault token renewal refused");
+                    }
+                    if let Err(e) = self.login().await {
+                        tracing::warn!(error = %e, "vault re-login failed; retrying");
+                        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Duration::from_secs(3);
+                    }
+                }
+            }
+        }
     }
 
     fn key(&self, path: &SecretPath) -> String {
@@ -97,9 +185,10 @@ impl SecretStore for VaultStore {
         // The plain map exists only for the duration of this call.
         let plain: std::collections::BTreeMap<&str, &str> =
             fields.iter().map(|(k, v)| (k.as_str(), v.expose_secret())).collect();
+        let client = self.client.read().await;
         let meta = self
             .call(kv2::set_with_options(
-                &self.client,
+                &*client,
                 &self.mount,
                 &self.key(path),
                 &plain,
@@ -110,13 +199,15 @@ impl SecretStore for VaultStore {
     }
 
     async fn read(&self, path: &SecretPath, version: u64) -> Result<SecretFields, SecretStoreError> {
+        let client = self.client.read().await;
         let plain: std::collections::BTreeMap<String, String> =
-            self.call(kv2::read_version(&self.client, &self.mount, &self.key(path), version)).await?;
+            self.call(kv2::read_version(&*client, &self.mount, &self.key(path), version)).await?;
         Ok(plain.into_iter().map(|(k, v)| (k, SecretString::from(v))).collect())
     }
 
     async fn current_version(&self, path: &SecretPath) -> Result<u64, SecretStoreError> {
-        match self.call(kv2::read_metadata(&self.client, &self.mount, &self.key(path))).await {
+        let client = self.client.read().await;
+        match self.call(kv2::read_metadata(&*client, &self.mount, &self.key(path))).await {
             Ok(meta) => Ok(meta.current_version),
             Err(SecretStoreError::NotFound) => Ok(0),
             Err(e) => Err(e),
@@ -124,7 +215,8 @@ impl SecretStore for VaultStore {
     }
 
     async fn destroy(&self, path: &SecretPath) -> Result<(), SecretStoreError> {
-        match self.call(kv2::delete_metadata(&self.client, &self.mount, &self.key(path))).await {
+        let client = self.client.read().await;
+        match self.call(kv2::delete_metadata(&*client, &self.mount, &self.key(path))).await {
             Ok(()) | Err(SecretStoreError::NotFound) => Ok(()),
             Err(e) => Err(e),
         }

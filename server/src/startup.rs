@@ -59,6 +59,8 @@ pub struct App {
     listener: TcpListener,
     /// Verifies callers' tokens.
     auth: Authenticator,
+    /// The Vault store, whose token the renewal loop keeps alive.
+    vault: Option<Arc<VaultStore>>,
     /// TLS (and client verification) for the listener, if configured.
     tls: Option<tonic::transport::ServerTlsConfig>,
     /// Stops the JWKS refresher when the app ends.
@@ -104,8 +106,13 @@ impl App {
         cloudconn_infra::tls::install_crypto_provider();
         let timeout = config.timeouts.dependency_timeout();
 
+        let mut vault = None;
         let secrets: Arc<dyn SecretStore> = match mode {
-            Mode::Production => Arc::new(VaultStore::new(&config.vault, timeout)?),
+            Mode::Production => {
+                let store = Arc::new(VaultStore::connect(&config.vault, timeout).await.context("connecting to Vault")?);
+                vault = Some(store.clone());
+                store
+            }
             Mode::Dev => Arc::new(DevSecretStore::open(&config.dev_data_dir).context("opening the dev secret store")?),
         };
         let url = config.database_url(mode).context("no database configured")?;
@@ -164,6 +171,7 @@ impl App {
             listener,
             auth,
             tls,
+            vault,
             auth_stop,
             dev_token,
             local_addr,
@@ -200,6 +208,9 @@ impl App {
             batch: 100,
         };
         spawn_loop(&tasks, "secret purge", purge.run(loops.clone()));
+        if let Some(vault) = self.vault.clone() {
+            spawn_loop(&tasks, "vault token renewal", vault.run_renewal(loops.clone()));
+        }
         let sweeper = DeadlineSweeper { lifecycle: self.lifecycle.clone(), deadline: self.validation_deadline };
         spawn_loop(&tasks, "validation deadline", sweeper.run(loops.clone()));
         if let Some(feed) = self.event_feed {

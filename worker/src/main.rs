@@ -24,9 +24,10 @@ async fn main() -> anyhow::Result<()> {
     cloudconn_infra::tls::install_crypto_provider();
     let config = WorkerConfig::load(file.as_deref())?;
     config.validate()?;
-    let vault = VaultStore::new(&config.vault, config.timeouts.dependency_timeout())?;
+    let vault = Arc::new(VaultStore::connect(&config.vault, config.timeouts.dependency_timeout()).await?);
     let shutdown = cloudconn_infra::shutdown::on_signal();
+    tokio::spawn(vault.clone().run_renewal(shutdown.clone()));
     tracing::info!(concurrency = config.worker_concurrency, "cloudconn-worker starting");
     let probes = Probes::production(&config.endpoints, config.probe_timeout(), config.probe_concurrency_per_provider);
-    Worker::new(config, Arc::new(vault), probes).run(shutdown).await
+    Worker::new(config, vault, probes).run(shutdown).await
 }

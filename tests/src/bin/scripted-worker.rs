@@ -14,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
     cloudconn_infra::tls::install_crypto_provider();
     let config = WorkerConfig::load(None)?;
     config.validate()?;
-    let vault = VaultStore::new(&config.vault, config.timeouts.dependency_timeout())?;
+    let vault = VaultStore::connect(&config.vault, config.timeouts.dependency_timeout()).await?;
     let (_, probes) = ScriptedProbe::everywhere();
     Worker::new(config, Arc::new(vault), probes).run(cloudconn_infra::shutdown::on_signal()).await
 }

@@ -54,6 +54,7 @@ pub struct TestAppBuilder {
     probe_timeout: Duration,
     jwks: Option<PathBuf>,
     mtls: bool,
+    approle: bool,
     validation_deadline: Duration,
     dependency_timeout: Duration,
 }
@@ -105,6 +106,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// The server logs in with AppRole (server policy, tokens living 2 s,
+    /// renewable to 4 s) instead of the root token.
+    pub fn with_approle(mut self) -> Self {
+        self.approle = true;
+        self
+    }
+
     /// Bound on one probe attempt (default 1 s: emulators answer at once).
     pub fn with_probe_timeout(mut self, timeout: Duration) -> Self {
         self.probe_timeout = timeout;
@@ -125,6 +133,7 @@ impl TestAppBuilder {
 
     pub async fn spawn(self) -> TestApp {
         logs::init();
+        cloudconn_infra::tls::install_crypto_provider();
         let id = uuid::Uuid::new_v4().simple().to_string();
         let scratch = std::env::temp_dir().join(format!("cc_test_{id}"));
         std::fs::create_dir_all(&scratch).expect("scratch dir");
@@ -206,6 +215,7 @@ impl TestAppBuilder {
                 vault_token: Some(SecretString::from(env::vault_token())),
                 vault_mount: "secret".into(),
                 vault_prefix: vault_prefix.clone(),
+                ..VaultConfig::default()
             },
             amqp,
             endpoints: Default::default(),
@@ -215,7 +225,24 @@ impl TestAppBuilder {
             outbox_poll_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
         };
+        // Least privilege, as deployed: the project's own policies on this
+        // test's prefix. The worker always runs with the read-only one.
+        let root = vault_client();
+        let (server_policy, worker_policy) = (format!("{vault_prefix}-server"), format!("{vault_prefix}-worker"));
+        super::vault::write_policy(&root, &server_policy, super::vault::SERVER_POLICY, &vault_prefix).await;
+        super::vault::write_policy(&root, &worker_policy, super::vault::WORKER_POLICY, &vault_prefix).await;
+        let mut config = config;
+        if self.approle {
+            let (role_id, secret_id) = super::vault::approle(&root, &vault_prefix, &server_policy, "2s", "4s").await;
+            config.vault.vault_token = None;
+            config.vault.vault_role_id = Some(SecretString::from(role_id));
+            config.vault.vault_secret_id = Some(SecretString::from(secret_id));
+        }
         let mut worker_config = worker_config(&config);
+        worker_config.vault.vault_token =
+            Some(SecretString::from(super::vault::token_with(&root, &worker_policy).await));
+        worker_config.vault.vault_role_id = None;
+        worker_config.vault.vault_secret_id = None;
         worker_config.probe_timeout_ms = self.probe_timeout.as_millis() as u64;
         if let Some(endpoints) = &self.real_probes {
             worker_config.endpoints = endpoints.clone();
@@ -341,6 +368,7 @@ impl TestApp {
             probe_timeout: Duration::from_secs(1),
             jwks: None,
             mtls: false,
+            approle: false,
             validation_deadline: Duration::from_secs(120),
             dependency_timeout: Duration::from_secs(2),
         }
@@ -561,6 +589,8 @@ impl TestApp {
             destroy_prefix(&self.vault, &self.vault_prefix).await;
             super::amqp::delete_topology(&self.topology).await;
         }
+        let policies = [format!("{}-server", self.vault_prefix), format!("{}-worker", self.vault_prefix)];
+        super::vault::forget(&self.vault, &policies, Some(&self.vault_prefix)).await;
         let _ = std::fs::remove_dir_all(&self.scratch);
     }
 }

@@ -7,3 +7,4 @@ pub mod fixtures;
 pub mod logs;
 pub mod scripted_probe;
 pub mod tls;
+pub mod vault;

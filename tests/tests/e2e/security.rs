@@ -360,3 +360,46 @@ async fn mutual_tls_serves_only_clients_with_a_certificate_from_the_ca() {
     assert_eq!(list.connections.len(), 1);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_workers_vault_token_can_read_but_not_write_or_delete() {
+    use cloudconn_infra::{
+        secrets::{SecretPath, SecretStore, SecretStoreError},
+        vault::VaultStore,
+    };
+    let app = TestApp::spawn().await;
+    let created = create(&app, "acme", "azure_main", pb::Provider::Azure).await;
+    complete(&app, "acme", "azure_main", fixtures::azure("s3cret")).await.unwrap();
+
+    // The same configuration the in-process worker runs with.
+    let worker = VaultStore::connect(&app.worker_config.vault, std::time::Duration::from_secs(2)).await.unwrap();
+    let path = SecretPath { workspace: "acme".into(), uid: created.uid.clone() };
+    let read = worker.read(&path, 1).await.unwrap();
+    assert!(read.contains_key("client_secret"));
+    let fields = read.clone();
+    assert!(
+        matches!(worker.write(&path, &fields, 1).await, Err(SecretStoreError::Other(_))),
+        "the worker wrote a secret"
+    );
+    assert!(matches!(worker.destroy(&path).await, Err(SecretStoreError::Other(_))), "the worker destroyed a secret");
+    // Outside its prefix it reads nothing either.
+    let elsewhere = SecretPath { workspace: "other-prefix".into(), uid: created.uid };
+    assert!(worker.read(&elsewhere, 1).await.is_err());
+    assert_eq!(vault_version(&app, "acme", &path.uid).await, Some(1), "still exactly one version");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_server_logs_in_with_approle_and_outlives_its_tokens() {
+    let app = TestApp::builder().with_approle().spawn().await;
+    create(&app, "acme", "azure_main", pb::Provider::Azure).await;
+    complete(&app, "acme", "azure_main", fixtures::azure("one")).await.unwrap();
+    // Tokens live 2 s, renewable to 4 s: past that only a new login works.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let c = complete(&app, "acme", "azure_main", fixtures::azure("two")).await.unwrap();
+    assert_eq!(c.credentials.unwrap().revision, 2);
+    // Validation (the worker, read-only token) still reads it.
+    let done = validate(&app, "azure_main", std::time::Duration::from_secs(15)).await.unwrap();
+    assert_eq!(done.validation.unwrap().state(), pb::ValidationState::Succeeded);
+    app.finish().await;
+}

@@ -11,6 +11,7 @@ use super::{ErrorCode, ProbeFailure};
 /// needs one, and following one would let a response aim the worker
 /// somewhere else.
 pub fn client(timeout: Duration) -> reqwest::Client {
+    cloudconn_infra::tls::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
