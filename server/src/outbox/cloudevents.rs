@@ -38,6 +38,10 @@ pub fn connection_json(connection: &pb::Connection) -> serde_json::Value {
 pub fn parse(body: &str) -> Option<pb::ConnectionEvent> {
     let value: serde_json::Value = serde_json::from_str(body).ok()?;
     let kind = value.get("type")?.as_str()?.to_owned();
+    // Only connection events carry a connection (audit events do not).
+    if !kind.starts_with("cloudconn.connection.") {
+        return None;
+    }
     let time = DateTime::parse_from_rfc3339(value.get("time")?.as_str()?).ok()?.with_timezone(&Utc);
     let data = value.get("data")?;
     let message = DynamicMessage::deserialize(CONNECTION.clone(), data).ok()?;

@@ -16,9 +16,42 @@ pub struct AuditEntry<'a> {
     pub details: serde_json::Value,
 }
 
+/// Writes the audit row and its `audit` event (through the outbox, so the
+/// row and the event commit together).
 pub async fn record(txn: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result<(), sea_orm::DbErr> {
+    let id = Uuid::new_v4();
+    let time = super::now();
+    let event = serde_json::json!({
+        "specversion": "1.0",
+        "id": id.to_string(),
+        "source": format!("/workspaces/{}/audit", entry.workspace),
+        "type": "cloudconn.audit.v1",
+        "subject": entry.tag,
+        "time": time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "datacontenttype": "application/json",
+        "data": {
+            "id": id.to_string(),
+            "workspace": entry.workspace,
+            "actor": entry.actor,
+            "action": entry.action,
+            "tag": entry.tag,
+            "requestId": entry.request_id.unwrap_or_default(),
+            "outcome": "ok",
+            "details": entry.details,
+        },
+    });
+    // The event id is the audit row's id: stable, and the same everywhere.
+    super::outbox::enqueue(
+        txn,
+        id,
+        super::outbox::Kind::Event,
+        &format!("{}.audit.{}", entry.workspace, snake(entry.action)),
+        event.to_string(),
+        &cloudconn_infra::amqp::trace_context::new_traceparent(),
+    )
+    .await?;
     ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         workspace: Set(entry.workspace.to_owned()),
         actor: Set(entry.actor.to_owned()),
         action: Set(entry.action.to_owned()),
@@ -27,11 +60,23 @@ pub async fn record(txn: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result
         request_id: Set(entry.request_id.map(str::to_owned)),
         outcome: Set("ok".to_owned()),
         details: Set(entry.details.to_string()),
-        time: Set(super::now()),
+        time: Set(time),
     }
     .insert(txn)
     .await
     .map(|_| ())
+}
+
+/// `CreateConnection` → `create_connection`, for routing keys.
+fn snake(action: &str) -> String {
+    let mut out = String::with_capacity(action.len() + 4);
+    for (i, c) in action.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 /// One page of a workspace's audit trail, newest first, after the

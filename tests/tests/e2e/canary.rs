@@ -99,9 +99,11 @@ async fn lifecycle_with_canary(app: &TestApp) {
 
     assert!(!seen.0.contains(&canary), "a response carried a secret");
     if let Some(events) = events.as_mut() {
-        // 5 × (created, credentials_saved ×2, updated) + gcp_bad created + 6 deletes.
-        let received = events.take(5 * 4 + 1 + 6, std::time::Duration::from_secs(10)).await;
+        // Connection events: 5 × (created, credentials_saved ×2, updated) +
+        // gcp_bad created + 6 deletes; and as many audit events.
+        let received = events.take(2 * (5 * 4 + 1 + 6), std::time::Duration::from_secs(10)).await;
         assert!(received.iter().any(|e| e.raw.contains("secretFieldsSet")), "events show which secrets are set");
+        assert!(received.iter().any(|e| e.routing_key.contains(".audit.")), "audit events are searched too");
         assert!(!received.iter().any(|e| e.raw.contains(&canary)), "an event carried a secret");
     }
     let dump = app.dump_database().await;

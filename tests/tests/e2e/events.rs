@@ -14,8 +14,8 @@ const WAIT: Duration = Duration::from_secs(10);
 #[tokio::test]
 async fn every_change_is_published_in_order_as_a_cloudevent() {
     let app = TestApp::spawn().await;
-    let mut all = app.subscribe_events("#").await;
-    let mut other_workspace = app.subscribe_events("globex.#").await;
+    let mut all = app.subscribe_events("*.connection.*").await;
+    let mut other_workspace = app.subscribe_events("globex.connection.*").await;
 
     let created = create(&app, "acme", "prod_aws", pb::Provider::Aws).await;
     complete(&app, "acme", "prod_aws", fixtures::credentials(pb::Provider::Aws, "")).await.unwrap();
@@ -73,7 +73,7 @@ async fn every_change_is_published_in_order_as_a_cloudevent() {
 #[tokio::test]
 async fn changes_made_while_rabbitmq_is_down_are_published_when_it_returns() {
     let app = TestApp::builder().with_amqp_proxy().spawn().await;
-    let mut events = app.subscribe_events("#").await;
+    let mut events = app.subscribe_events("*.connection.*").await;
     let proxy = app.amqp_proxy.as_ref().unwrap();
     proxy.down();
 
@@ -83,11 +83,29 @@ async fn changes_made_while_rabbitmq_is_down_are_published_when_it_returns() {
         create(&app, "acme", &format!("made_offline_{i}"), pb::Provider::Gcp).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(app.unsent_outbox().await, 3, "events wait in the outbox while RabbitMQ is unreachable");
+    // Each create's event and its audit event.
+    assert_eq!(app.unsent_outbox().await, 6, "events wait in the outbox while RabbitMQ is unreachable");
 
     proxy.up();
     let received = events.take(3, Duration::from_secs(20)).await;
     let tags: Vec<String> = received.iter().map(|e| e.body["subject"].as_str().unwrap().to_owned()).collect();
     assert_eq!(tags, ["made_offline_0", "made_offline_1", "made_offline_2"]);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn every_change_also_publishes_an_audit_event() {
+    let app = TestApp::spawn().await;
+    let mut audit = app.subscribe_events("acme.audit.*").await;
+    create(&app, "acme", "prod_aws", pb::Provider::Aws).await;
+    delete(&app, "acme", "prod_aws").await.unwrap();
+    let received = audit.take(2, WAIT).await;
+    let keys: Vec<&str> = received.iter().map(|e| e.routing_key.as_str()).collect();
+    assert_eq!(keys, ["acme.audit.create_connection", "acme.audit.delete_connection"]);
+    let body = &received[0].body;
+    assert_eq!(body["type"], "cloudconn.audit.v1");
+    assert_eq!(body["data"]["actor"], "test-admin");
+    assert_eq!(body["data"]["tag"], "prod_aws");
+    assert_eq!(body["id"], received[0].message_id, "the AMQP message id is the event id");
     app.finish().await;
 }

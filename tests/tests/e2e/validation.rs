@@ -18,7 +18,7 @@ fn state(v: &pb::ValidateConnectionResponse) -> pb::ValidationState {
 #[tokio::test]
 async fn a_good_revision_becomes_active_and_subscribers_see_each_step() {
     let app = TestApp::spawn().await;
-    let mut events = app.subscribe_events("acme.#").await;
+    let mut events = app.subscribe_events("acme.connection.*").await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
     complete(&app, "acme", "azure_main", fixtures::azure("good-secret")).await.unwrap();
 
