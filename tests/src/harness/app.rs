@@ -4,7 +4,6 @@
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
-use cloudconn_infra::vault::VaultStore;
 use cloudconn_infra::{
     amqp::topology::Topology,
     config::{AmqpConfig, TimeoutConfig, VaultConfig},
@@ -15,13 +14,9 @@ use cloudconn_server::{
     config::{Mode, ServerConfig},
     startup::App,
 };
-use cloudconn_worker::{
-    Worker,
-    config::{Endpoints, WorkerConfig},
-    probe::Probes,
-};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
-use secrecy::{ExposeSecret, SecretString};
+use cloudconn_worker::config::{Endpoints, WorkerConfig};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use secrecy::SecretString;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -238,7 +233,7 @@ impl TestAppBuilder {
             config.vault.vault_role_id = Some(SecretString::from(role_id));
             config.vault.vault_secret_id = Some(SecretString::from(secret_id));
         }
-        let mut worker_config = worker_config(&config);
+        let mut worker_config = super::workers::worker_config(&config);
         worker_config.vault.vault_token =
             Some(SecretString::from(super::vault::token_with(&root, &worker_policy).await));
         worker_config.vault.vault_role_id = None;
@@ -291,23 +286,6 @@ impl TestAppBuilder {
     }
 }
 
-/// The in-process worker's configuration: the app's RabbitMQ and Vault,
-/// and short timeouts so retry and timeout paths finish quickly.
-fn worker_config(server: &ServerConfig) -> WorkerConfig {
-    WorkerConfig {
-        worker_concurrency: 8,
-        probe_concurrency_per_provider: 64,
-        probe_timeout_ms: 1_000,
-        probe_attempts: 3,
-        probe_retry_base_ms: 20,
-        endpoints: Default::default(),
-        amqp: server.amqp.clone(),
-        // Through the Vault proxy too, when the test has one.
-        vault: server.vault.clone(),
-        timeouts: server.timeouts.clone(),
-    }
-}
-
 fn with_database(url: &str, name: &str) -> String {
     let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
     format!("{base}/{name}")
@@ -348,10 +326,10 @@ pub struct TestApp {
     /// The scripted probe every in-process worker uses (counts calls).
     pub probe: Arc<ScriptedProbe>,
     /// Whether workers run the product's probes (see the builder).
-    real_probes: bool,
-    workers: Vec<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
+    pub(crate) real_probes: bool,
+    pub(crate) workers: Vec<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
     pg_database: Option<String>,
-    scratch: PathBuf,
+    pub(crate) scratch: PathBuf,
     shutdown: CancellationToken,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -379,62 +357,6 @@ impl TestApp {
         Self::builder().spawn().await
     }
 
-    /// The Vault path (under the mount) of a connection's credentials.
-    pub fn vault_path(&self, workspace: &str, uid: &str) -> String {
-        format!("{}/{workspace}/{uid}", self.vault_prefix)
-    }
-
-    /// Every row of every table, as text, for canary searches.
-    pub async fn dump_database(&self) -> String {
-        let tables = ["connections", "validations", "outbox", "audit", "secret_purges", "seaql_migrations"];
-        let backend = self.db.get_database_backend();
-        let mut out = String::new();
-        for table in tables {
-            let sql = match backend {
-                sea_orm::DbBackend::Postgres => format!("SELECT CAST(t AS TEXT) AS row FROM {table} t"),
-                _ => {
-                    // SQLite has no row-to-text cast: quote() every column.
-                    let columns = self
-                        .db
-                        .query_all_raw(Statement::from_string(
-                            backend,
-                            format!("SELECT name FROM pragma_table_info('{table}')"),
-                        ))
-                        .await
-                        .expect("table columns");
-                    let quoted: Vec<String> = columns
-                        .iter()
-                        .map(|c| format!("quote(\"{}\")", c.try_get::<String>("", "name").expect("column name")))
-                        .collect();
-                    format!("SELECT {} AS row FROM {table}", quoted.join(" || ',' || "))
-                }
-            };
-            let rows = self.db.query_all_raw(Statement::from_string(backend, sql)).await.expect("dump table");
-            for row in rows {
-                let text: String = row.try_get("", "row").expect("row as text");
-                out.push_str(&format!("{table}: {text}\n"));
-            }
-        }
-        out
-    }
-
-    /// The `--dev` data directory (SQLite file, encrypted secrets, key).
-    pub fn dev_data_dir(&self) -> Option<PathBuf> {
-        (self.mode == Mode::Dev).then(|| self.scratch.join("dev"))
-    }
-
-    /// Number of secret purges still queued.
-    pub async fn pending_purges(&self) -> i64 {
-        let backend = self.db.get_database_backend();
-        let row = self
-            .db
-            .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) AS n FROM secret_purges"))
-            .await
-            .expect("count purges")
-            .expect("a row");
-        row.try_get::<i64>("", "n").expect("count")
-    }
-
     /// A client sending `token` (or no token at all).
     pub fn client_with(&self, bearer: Bearer) -> Client {
         ConnectionServiceClient::with_interceptor(self.channel.clone(), bearer)
@@ -445,116 +367,9 @@ impl TestApp {
         super::auth::mint(&self.auth_secret, spec)
     }
 
-    /// Starts an in-process worker with the scripted probe.
-    pub fn start_worker(&mut self) {
-        let secrets = VaultStore::new(&self.worker_config.vault, Duration::from_secs(2)).expect("worker vault");
-        let probes = if self.real_probes {
-            Probes::production(
-                &self.worker_config.endpoints,
-                self.worker_config.probe_timeout(),
-                self.worker_config.probe_concurrency_per_provider,
-            )
-        } else {
-            ["aws", "gcp", "azure", "mongodb_atlas", "neo4j_aura"]
-                .into_iter()
-                .fold(Probes::default(), |p, name| p.with(name, self.probe.clone()))
-        };
-        let worker = Worker::new(self.worker_config.clone(), Arc::new(secrets), probes);
-        let stop = CancellationToken::new();
-        let handle = tokio::spawn(worker.run(stop.clone()));
-        self.workers.push((stop, handle));
-    }
-
-    /// Stops the in-process workers and waits for them (jobs in flight are
-    /// finished or given back).
-    pub async fn stop_workers(&mut self) {
-        for (stop, handle) in self.workers.drain(..) {
-            stop.cancel();
-            tokio::time::timeout(Duration::from_secs(15), handle)
-                .await
-                .expect("worker stops within 15 s")
-                .expect("worker task")
-                .expect("worker ran cleanly");
-        }
-    }
-
-    /// Starts a worker as a separate process (`binary`: the test crate's
-    /// `scripted-worker`, the real worker with the scripted probe; an
-    /// integration test knows its path as `CARGO_BIN_EXE_scripted-worker`),
-    /// so a test can kill -9 it.
-    pub fn spawn_worker_process(&self, binary: &str, concurrency: usize) -> tokio::process::Child {
-        let c = &self.worker_config;
-        tokio::process::Command::new(binary)
-            .env(
-                "CLOUDCONN_AMQP_URL",
-                c.amqp.amqp_url.as_ref().map(|u| u.expose_secret().to_owned()).unwrap_or_default(),
-            )
-            .env("CLOUDCONN_AMQP_PREFIX", &c.amqp.amqp_prefix)
-            .env("CLOUDCONN_VAULT_ADDR", c.vault.vault_addr.clone().unwrap_or_default())
-            .env(
-                "CLOUDCONN_VAULT_TOKEN",
-                c.vault.vault_token.as_ref().map(|t| t.expose_secret().to_owned()).unwrap_or_default(),
-            )
-            .env("CLOUDCONN_VAULT_PREFIX", &c.vault.vault_prefix)
-            .env("CLOUDCONN_WORKER_CONCURRENCY", concurrency.to_string())
-            .env("CLOUDCONN_PROBE_TIMEOUT_MS", "5000")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start scripted-worker")
-    }
-
-    /// Empties this test's dead-letter queue and says how many jobs it held.
-    pub async fn take_dead_letters(&self) -> u32 {
-        let connection = super::amqp::connect().await;
-        let channel = connection.create_channel().await.expect("channel");
-        let n = super::amqp::depth(&channel, &self.topology.dead_letter_queue()).await;
-        channel
-            .queue_purge(self.topology.dead_letter_queue().into(), lapin::options::QueuePurgeOptions::default())
-            .await
-            .expect("purge");
-        let _ = connection.close(0, "done".into()).await;
-        n
-    }
-
-    /// Publishes raw bytes as a validation job, as a broken producer would.
-    pub async fn publish_raw_job(&self, body: &[u8]) {
-        let publisher = cloudconn_infra::amqp::publisher::Publisher::new(
-            SecretString::from(env::amqp_url()),
-            "cloudconn-tests",
-            self.topology.clone(),
-            Duration::from_secs(5),
-        );
-        publisher
-            .publish_all(&[cloudconn_infra::amqp::publisher::Outgoing {
-                exchange: self.topology.jobs_exchange(),
-                routing_key: cloudconn_infra::amqp::topology::VALIDATE_KEY.into(),
-                payload: body.to_vec(),
-                message_id: uuid::Uuid::new_v4().to_string(),
-                content_type: "application/json",
-                traceparent: None,
-                mandatory: true,
-            }])
-            .await
-            .expect("publish raw job");
-    }
-
     /// Subscribes to this app's public events (binding `#` sees all).
     pub async fn subscribe_events(&self, binding: &str) -> EventSubscriber {
         EventSubscriber::bind(&self.topology, binding).await
-    }
-
-    /// Outbox rows not yet published.
-    pub async fn unsent_outbox(&self) -> i64 {
-        let backend = self.db.get_database_backend();
-        let row = self
-            .db
-            .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) AS n FROM outbox WHERE sent_time IS NULL"))
-            .await
-            .expect("count outbox")
-            .expect("a row");
-        row.try_get::<i64>("", "n").expect("count")
     }
 
     /// Checks the invariants every test must leave true (every outbox row

@@ -1,0 +1,91 @@
+//! The validation workers of a test app: in process (with the scripted or
+//! the real probes) or as a separate process a test can kill.
+
+use std::{sync::Arc, time::Duration};
+
+use cloudconn_infra::vault::VaultStore;
+use cloudconn_server::config::ServerConfig;
+use cloudconn_worker::{Worker, config::WorkerConfig, probe::Probes};
+use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
+
+use super::app::TestApp;
+
+/// The in-process worker's configuration: the app's RabbitMQ and Vault,
+/// and short timeouts so retry and timeout paths finish quickly.
+pub(crate) fn worker_config(server: &ServerConfig) -> WorkerConfig {
+    WorkerConfig {
+        worker_concurrency: 8,
+        probe_concurrency_per_provider: 64,
+        probe_timeout_ms: 1_000,
+        probe_attempts: 3,
+        probe_retry_base_ms: 20,
+        endpoints: Default::default(),
+        amqp: server.amqp.clone(),
+        // Through the Vault proxy too, when the test has one.
+        vault: server.vault.clone(),
+        timeouts: server.timeouts.clone(),
+    }
+}
+
+impl TestApp {
+    /// Starts an in-process worker with the scripted probe.
+    pub fn start_worker(&mut self) {
+        let secrets = VaultStore::new(&self.worker_config.vault, Duration::from_secs(2)).expect("worker vault");
+        let probes = if self.real_probes {
+            Probes::production(
+                &self.worker_config.endpoints,
+                self.worker_config.probe_timeout(),
+                self.worker_config.probe_concurrency_per_provider,
+            )
+        } else {
+            ["aws", "gcp", "azure", "mongodb_atlas", "neo4j_aura"]
+                .into_iter()
+                .fold(Probes::default(), |p, name| p.with(name, self.probe.clone()))
+        };
+        let worker = Worker::new(self.worker_config.clone(), Arc::new(secrets), probes);
+        let stop = CancellationToken::new();
+        let handle = tokio::spawn(worker.run(stop.clone()));
+        self.workers.push((stop, handle));
+    }
+
+    /// Stops the in-process workers and waits for them (jobs in flight are
+    /// finished or given back).
+    pub async fn stop_workers(&mut self) {
+        for (stop, handle) in self.workers.drain(..) {
+            stop.cancel();
+            tokio::time::timeout(Duration::from_secs(15), handle)
+                .await
+                .expect("worker stops within 15 s")
+                .expect("worker task")
+                .expect("worker ran cleanly");
+        }
+    }
+
+    /// Starts a worker as a separate process (`binary`: the test crate's
+    /// `scripted-worker`, the real worker with the scripted probe; an
+    /// integration test knows its path as `CARGO_BIN_EXE_scripted-worker`),
+    /// so a test can kill -9 it.
+    pub fn spawn_worker_process(&self, binary: &str, concurrency: usize) -> tokio::process::Child {
+        let c = &self.worker_config;
+        tokio::process::Command::new(binary)
+            .env(
+                "CLOUDCONN_AMQP_URL",
+                c.amqp.amqp_url.as_ref().map(|u| u.expose_secret().to_owned()).unwrap_or_default(),
+            )
+            .env("CLOUDCONN_AMQP_PREFIX", &c.amqp.amqp_prefix)
+            .env("CLOUDCONN_VAULT_ADDR", c.vault.vault_addr.clone().unwrap_or_default())
+            .env(
+                "CLOUDCONN_VAULT_TOKEN",
+                c.vault.vault_token.as_ref().map(|t| t.expose_secret().to_owned()).unwrap_or_default(),
+            )
+            .env("CLOUDCONN_VAULT_PREFIX", &c.vault.vault_prefix)
+            .env("CLOUDCONN_WORKER_CONCURRENCY", concurrency.to_string())
+            .env("CLOUDCONN_PROBE_TIMEOUT_MS", "5000")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start scripted-worker")
+    }
+}
