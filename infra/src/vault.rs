@@ -85,6 +85,12 @@ impl VaultStore {
         Ok(store)
     }
 
+    /// Whether Vault answers and our token is accepted (health checks).
+    pub async fn ping(&self) -> Result<(), SecretStoreError> {
+        let client = self.client.read().await;
+        self.call(vaultrs::token::lookup_self(&*client)).await.map(|_| ())
+    }
+
     async fn login(&self) -> Result<(), SecretStoreError> {
         let Some((mount, role, secret)) = &self.approle else { return Ok(()) };
         let info = {

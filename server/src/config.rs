@@ -38,6 +38,13 @@ pub struct ServerConfig {
     /// The `CLOUDCONN_AUTH_*` section.
     #[serde(skip)]
     pub auth: crate::auth::AuthConfig,
+    /// `CLOUDCONN_METRICS_LISTEN`: address of `/metrics`, `/healthz` and
+    /// `/readyz` (HTTP); unset = not served.
+    #[serde(default)]
+    pub metrics_listen: Option<String>,
+    /// `CLOUDCONN_HEALTH_INTERVAL_MS`: how often dependencies are checked, default 2000.
+    #[serde(default = "default_health_interval_ms")]
+    pub health_interval_ms: u64,
     /// `CLOUDCONN_AUTH_JWKS_REFRESH_MS`: how often a JWKS is re-read, default 300000.
     #[serde(default = "default_jwks_refresh_ms")]
     pub auth_jwks_refresh_ms: u64,
@@ -74,6 +81,9 @@ fn default_pool_size() -> u32 {
 }
 fn default_dev_data_dir() -> PathBuf {
     PathBuf::from(".cloudconn-dev")
+}
+fn default_health_interval_ms() -> u64 {
+    2_000
 }
 fn default_jwks_refresh_ms() -> u64 {
     300_000
@@ -220,6 +230,8 @@ mod tests {
             ("CLOUDCONN_AUTH_ISSUER", "https://issuer.example"),
             ("CLOUDCONN_AUTH_AUDIENCE", "cloudconn"),
             ("CLOUDCONN_AUTH_JWKS_REFRESH_MS", "1000"),
+            ("CLOUDCONN_METRICS_LISTEN", "0.0.0.0:9090"),
+            ("CLOUDCONN_HEALTH_INTERVAL_MS", "500"),
             ("CLOUDCONN_TLS_CERT", "/etc/cc/tls.crt"),
             ("CLOUDCONN_TLS_KEY", "/etc/cc/tls.key"),
             ("CLOUDCONN_TLS_CLIENT_CA", "/etc/cc/ca.crt"),
@@ -244,6 +256,8 @@ mod tests {
         assert_eq!(c.auth.auth_audience.as_deref(), Some("cloudconn"));
         assert_eq!(c.jwks_refresh(), Duration::from_secs(1));
         assert!(!c.auth.auth_disabled);
+        assert_eq!(c.metrics_listen.as_deref(), Some("0.0.0.0:9090"));
+        assert_eq!(c.health_interval_ms, 500);
         assert_eq!(c.tls_cert.as_deref(), Some(std::path::Path::new("/etc/cc/tls.crt")));
         assert_eq!(c.tls_key.as_deref(), Some(std::path::Path::new("/etc/cc/tls.key")));
         assert_eq!(c.tls_client_ca.as_deref(), Some(std::path::Path::new("/etc/cc/ca.crt")));

@@ -18,6 +18,7 @@ pub mod dev;
 pub mod domain;
 pub mod error;
 pub mod lifecycle;
+pub mod ops;
 pub mod outbox;
 pub mod results;
 pub mod secrets;

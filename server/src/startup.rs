@@ -34,6 +34,10 @@ use crate::{
     config::{Mode, ServerConfig},
     dev::{pipeline::DevPipeline, secret_store::DevSecretStore},
     lifecycle::Lifecycle,
+    ops::{
+        health::{HealthMonitor, Readiness},
+        metrics::{Metrics, RpcMetricsLayer},
+    },
     outbox::{
         broker::{AmqpBroker, Broker, InProcessBroker},
         relay::Relay,
@@ -59,6 +63,13 @@ pub struct App {
     listener: TcpListener,
     /// Verifies callers' tokens.
     auth: Authenticator,
+    metrics: Arc<Metrics>,
+    /// `/metrics`, `/healthz`, `/readyz`, when `CLOUDCONN_METRICS_LISTEN` is set.
+    metrics_listener: Option<TcpListener>,
+    /// For the health monitor (production only).
+    amqp_url: Option<secrecy::SecretString>,
+    health_interval: Duration,
+    dependency_timeout: Duration,
     /// The Vault store, whose token the renewal loop keeps alive.
     vault: Option<Arc<VaultStore>>,
     /// TLS (and client verification) for the listener, if configured.
@@ -146,7 +157,14 @@ impl App {
                 (Arc::new(InProcessBroker { events: events.clone(), jobs }), None)
             }
         };
-        let lifecycle = Lifecycle::new(db, secrets.clone());
+        let metrics = Metrics::new();
+        let metrics_listener = match &config.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr).await.with_context(|| format!("binding CLOUDCONN_METRICS_LISTEN {addr}"))?,
+            ),
+            None => None,
+        };
+        let lifecycle = Lifecycle::new(db, secrets.clone(), metrics.clone());
         let dev_pipeline = dev_jobs.map(|(resend, jobs)| DevPipeline {
             runner: Arc::new(JobRunner { config: dev_worker_config(config), secrets, probes }),
             lifecycle: lifecycle.clone(),
@@ -172,6 +190,11 @@ impl App {
             auth,
             tls,
             vault,
+            metrics,
+            metrics_listener,
+            amqp_url: config.amqp.amqp_url.clone().filter(|_| mode == Mode::Production),
+            health_interval: Duration::from_millis(config.health_interval_ms.max(50)),
+            dependency_timeout: timeout,
             auth_stop,
             dev_token,
             local_addr,
@@ -189,6 +212,11 @@ impl App {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where `/metrics` is served, if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Serves until `shutdown` is cancelled, then drains.
@@ -227,7 +255,28 @@ impl App {
         tasks.close();
 
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        // build() reached every dependency: start SERVING; the monitor
+        // takes over from its first check.
         health_reporter.set_serving::<ConnectionServiceServer<Api>>().await;
+        let readiness = Readiness::default();
+        let monitor = HealthMonitor {
+            db: self.lifecycle.db.clone(),
+            vault: self.vault.clone(),
+            amqp: self.amqp_url.clone(),
+            reporter: health_reporter.clone(),
+            readiness: readiness.clone(),
+            interval: self.health_interval,
+            timeout: self.dependency_timeout,
+        };
+        spawn_loop(&tasks, "health monitor", monitor.run(loops.clone()));
+        if let Some(listener) = self.metrics_listener {
+            let router = crate::ops::metrics::router(self.metrics.clone(), readiness, self.lifecycle.db.clone());
+            let stop = loops.clone();
+            spawn_loop(&tasks, "metrics endpoint", async move {
+                axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
+                Ok(())
+            });
+        }
         // Both reflection versions: grpcurl before 1.9 and many GUI clients
         // still speak only v1alpha.
         let reflection = || {
@@ -267,6 +316,7 @@ impl App {
             .max_concurrent_streams(Some(MAX_STREAMS_PER_CONNECTION))
             .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_REQUESTS))
             .layer(tower::util::MapResponseLayer::new(crate::api::limits::message_too_large))
+            .layer(RpcMetricsLayer(self.metrics.clone()))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

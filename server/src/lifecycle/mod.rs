@@ -57,11 +57,16 @@ pub struct Lifecycle {
     pub outbox_wake: Arc<Notify>,
     /// Woken after every recorded validation outcome, for `wait`ing callers.
     pub validation_done: Arc<Notify>,
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
 }
 
 impl Lifecycle {
-    pub fn new(db: DatabaseConnection, secrets: Arc<dyn SecretStore>) -> Self {
-        Self { db, secrets, outbox_wake: Arc::new(Notify::new()), validation_done: Arc::new(Notify::new()) }
+    pub fn new(
+        db: DatabaseConnection,
+        secrets: Arc<dyn SecretStore>,
+        metrics: Arc<crate::ops::metrics::Metrics>,
+    ) -> Self {
+        Self { db, secrets, outbox_wake: Arc::new(Notify::new()), validation_done: Arc::new(Notify::new()), metrics }
     }
 }
 

@@ -50,6 +50,7 @@ impl Lifecycle {
             v.state = Set(ValidationState::Superseded.as_str().to_owned());
             v.update(&txn).await?;
             txn.commit().await?;
+            self.metrics.validation(&row.provider, "superseded");
             self.validation_done.notify_waiters();
             return Ok(());
         }
@@ -89,6 +90,7 @@ impl Lifecycle {
         events::record_event(&txn, event, &record, &traceparent).await?;
         txn.commit().await?;
         self.outbox_written();
+        self.metrics.validation(&row.provider, if event == EventKind::Activated { "succeeded" } else { "failed" });
         self.validation_done.notify_waiters();
         tracing::info!(validation = %id, outcome = event.as_str(), "validation result recorded");
         Ok(())

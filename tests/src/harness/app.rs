@@ -218,6 +218,8 @@ impl TestAppBuilder {
             dev_data_dir: scratch.join("dev"),
             purge_interval_ms: 200,
             outbox_poll_ms: 200,
+            metrics_listen: Some("127.0.0.1:0".into()),
+            health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
         };
         // Least privilege, as deployed: the project's own policies on this
@@ -246,6 +248,7 @@ impl TestAppBuilder {
         let (probe, probes) = ScriptedProbe::everywhere();
         let app = App::build_with_probes(&config, self.mode, listener, probes).await.expect("build app");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr().expect("metrics endpoint");
         let admin_token =
             app.dev_token.clone().unwrap_or_else(|| super::auth::mint(&auth_secret, &TokenSpec::default()));
         let shutdown = CancellationToken::new();
@@ -260,6 +263,7 @@ impl TestAppBuilder {
         let mut app = TestApp {
             client: ConnectionServiceClient::with_interceptor(channel.clone(), Bearer::new(&admin_token)),
             auth_secret,
+            metrics_addr,
             tls,
             channel,
             addr,
@@ -309,6 +313,8 @@ pub struct TestApp {
     pub client: Client,
     /// The HS256 secret tokens for this app are signed with.
     pub auth_secret: String,
+    /// `/metrics`, `/healthz`, `/readyz`.
+    pub metrics_addr: SocketAddr,
     /// With `with_mtls`: the CA and certificates in use.
     pub tls: Option<super::tls::TlsMaterial>,
     pub channel: Channel,

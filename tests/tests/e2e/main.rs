@@ -9,6 +9,7 @@ mod events;
 mod helpers;
 mod lifecycle;
 mod listing;
+mod operations;
 mod probes;
 mod security;
 mod service;

@@ -1,0 +1,164 @@
+//! Prometheus metrics and the operator's HTTP endpoint.
+//!
+//! Series (all prefixed `cloudconn_`):
+//! - `rpc_requests_total{method,code}`, `rpc_duration_seconds{method}`
+//! - `validations_total{provider,outcome}` (outcomes the server recorded)
+//! - `outbox_unsent`, `outbox_oldest_unsent_age_seconds` (read at scrape time)
+//!
+//! `/healthz` answers 200 while the process runs (liveness); `/readyz` 200
+//! only while every dependency is reachable (readiness, see `health`).
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Instant,
+};
+
+use axum::{Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+use super::health::Readiness;
+
+pub struct Metrics {
+    pub registry: Registry,
+    rpc_requests: IntCounterVec,
+    rpc_duration: HistogramVec,
+    validations: IntCounterVec,
+    outbox_unsent: IntGauge,
+    outbox_age: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        let registry = Registry::new_custom(Some("cloudconn".into()), None).expect("registry");
+        let rpc_requests = IntCounterVec::new(
+            Opts::new("rpc_requests_total", "gRPC calls by method and status code"),
+            &["method", "code"],
+        )
+        .expect("metric");
+        let rpc_duration = HistogramVec::new(
+            HistogramOpts::new("rpc_duration_seconds", "gRPC call latency until the response starts")
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0]),
+            &["method"],
+        )
+        .expect("metric");
+        let validations = IntCounterVec::new(
+            Opts::new("validations_total", "validation outcomes recorded"),
+            &["provider", "outcome"],
+        )
+        .expect("metric");
+        let outbox_unsent = IntGauge::new("outbox_unsent", "outbox rows not yet published").expect("metric");
+        let outbox_age = IntGauge::new("outbox_oldest_unsent_age_seconds", "age of the oldest unpublished outbox row")
+            .expect("metric");
+        for c in [
+            Box::new(rpc_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(rpc_duration.clone()),
+            Box::new(validations.clone()),
+            Box::new(outbox_unsent.clone()),
+            Box::new(outbox_age.clone()),
+        ] {
+            registry.register(c).expect("register");
+        }
+        Arc::new(Self { registry, rpc_requests, rpc_duration, validations, outbox_unsent, outbox_age })
+    }
+
+    pub fn validation(&self, provider: &str, outcome: &str) {
+        self.validations.with_label_values(&[provider, outcome]).inc();
+    }
+
+    fn rpc(&self, method: &str, code: &str, seconds: f64) {
+        self.rpc_requests.with_label_values(&[method, code]).inc();
+        self.rpc_duration.with_label_values(&[method]).observe(seconds);
+    }
+}
+
+/// Counts and times every `cloudconn.v1` call. A failed call is answered
+/// trailers-only, with `grpc-status` in the headers; a call that succeeds
+/// sends its status in the trailers, so no header means OK.
+#[derive(Clone)]
+pub struct RpcMetricsLayer(pub Arc<Metrics>);
+
+impl<S> tower::Layer<S> for RpcMetricsLayer {
+    type Service = RpcMetrics<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        RpcMetrics { inner, metrics: self.0.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct RpcMetrics<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+}
+
+impl<S, B, RB> tower::Service<http::Request<B>> for RpcMetrics<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let path = request.uri().path().to_owned();
+        let started = Instant::now();
+        let future = self.inner.call(request);
+        let metrics = self.metrics.clone();
+        Box::pin(async move {
+            let result = future.await;
+            if let (Some(method), Ok(response)) = (path.strip_prefix("/cloudconn.v1.ConnectionService/"), &result) {
+                let code = response
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<i32>().ok())
+                    .map(|c| format!("{:?}", tonic::Code::from(c)))
+                    .unwrap_or_else(|| "Ok".into());
+                metrics.rpc(method, &code, started.elapsed().as_secs_f64());
+            }
+            result
+        })
+    }
+}
+
+#[derive(Clone)]
+struct Endpoint {
+    metrics: Arc<Metrics>,
+    readiness: Readiness,
+    db: DatabaseConnection,
+}
+
+pub fn router(metrics: Arc<Metrics>, readiness: Readiness, db: DatabaseConnection) -> Router {
+    Router::new()
+        .route("/metrics", get(scrape))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .with_state(Endpoint { metrics, readiness, db })
+}
+
+async fn ready(State(e): State<Endpoint>) -> impl IntoResponse {
+    if e.readiness.is_ready() { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "not ready") }
+}
+
+async fn scrape(State(e): State<Endpoint>) -> impl IntoResponse {
+    // The outbox figures come from the database at scrape time: every
+    // replica reports the shared backlog.
+    let backend = e.db.get_database_backend();
+    let sql = "SELECT COUNT(*) AS n, MIN(create_time) AS oldest FROM outbox WHERE sent_time IS NULL";
+    if let Ok(Some(row)) = e.db.query_one_raw(Statement::from_string(backend, sql)).await {
+        e.metrics.outbox_unsent.set(row.try_get::<i64>("", "n").unwrap_or(0));
+        let oldest = row.try_get::<Option<chrono::DateTime<chrono::Utc>>>("", "oldest").ok().flatten();
+        e.metrics.outbox_age.set(oldest.map_or(0, |t| (chrono::Utc::now() - t).num_seconds().max(0)));
+    }
+    let mut body = Vec::new();
+    let _ = TextEncoder::new().encode(&e.metrics.registry.gather(), &mut body);
+    ([(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}

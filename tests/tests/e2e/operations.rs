@@ -1,0 +1,75 @@
+//! What operators rely on: health that follows the dependencies, readiness
+//! and liveness over HTTP, Prometheus metrics.
+
+use std::time::Duration;
+
+use cloudconn_proto::v1 as pb;
+use cloudconn_tests::harness::{app::TestApp, fixtures};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+
+use crate::helpers::*;
+
+async fn health(app: &TestApp) -> ServingStatus {
+    HealthClient::new(app.channel.clone())
+        .check(HealthCheckRequest { service: "cloudconn.v1.ConnectionService".into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .status()
+}
+
+async fn http(app: &TestApp, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{}{path}", app.metrics_addr)).await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what} did not happen within 15 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn health_follows_openbao_down_and_back() {
+    let app = TestApp::builder().with_vault_proxy().spawn().await;
+    until("SERVING and ready", async || {
+        health(&app).await == ServingStatus::Serving && http(&app, "/readyz").await.0 == 200
+    })
+    .await;
+
+    app.vault_proxy.as_ref().unwrap().down();
+    until("NOT_SERVING", async || health(&app).await == ServingStatus::NotServing).await;
+    assert_eq!(http(&app, "/readyz").await.0, 503, "not ready while Vault is unreachable");
+    assert_eq!(http(&app, "/healthz").await.0, 200, "but alive: restarting would not help");
+
+    app.vault_proxy.as_ref().unwrap().up();
+    until("SERVING again", async || health(&app).await == ServingStatus::Serving).await;
+    assert_eq!(http(&app, "/readyz").await.0, 200);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn metrics_show_calls_validations_and_the_outbox() {
+    let app = TestApp::spawn().await;
+    create(&app, "acme", "azure_main", pb::Provider::Azure).await;
+    complete(&app, "acme", "azure_main", fixtures::azure("good")).await.unwrap();
+    let done = validate(&app, "azure_main", Duration::from_secs(15)).await.unwrap();
+    assert_eq!(done.validation.unwrap().state(), pb::ValidationState::Succeeded);
+    let _ = get(&app, "acme", "missing").await;
+
+    let (status, body) = http(&app, "/metrics").await;
+    assert_eq!(status, 200);
+    for series in [
+        r#"cloudconn_rpc_requests_total{code="Ok",method="CreateConnection"} 1"#,
+        r#"cloudconn_rpc_requests_total{code="NotFound",method="GetConnection"} 1"#,
+        r#"cloudconn_validations_total{outcome="succeeded",provider="azure"} 1"#,
+        "cloudconn_rpc_duration_seconds_bucket",
+        "cloudconn_outbox_unsent ",
+        "cloudconn_outbox_oldest_unsent_age_seconds ",
+    ] {
+        assert!(body.contains(series), "missing {series} in:\n{body}");
+    }
+    app.finish().await;
+}
