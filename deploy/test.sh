@@ -23,6 +23,9 @@ source deploy/.stack/env
 echo "== buf lint (proto/)"
 npx --yes @bufbuild/buf@1 lint proto
 
+echo "== deploy/ manifests"
+deploy/validate.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

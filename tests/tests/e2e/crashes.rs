@@ -164,3 +164,41 @@ async fn wait_for_probe_calls(app: &TestApp, n: u32) {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
 }
+
+#[tokio::test]
+async fn sigterm_lets_a_worker_finish_its_jobs_and_loses_none() {
+    const N: usize = 30;
+    let mut app = TestApp::builder().without_worker().spawn().await;
+    for i in 0..N {
+        let tag = format!("t_{i:02}");
+        create(&app, "acme", &tag, pb::Provider::Azure).await;
+        complete(&app, "acme", &tag, fixtures::azure("delay")).await.unwrap();
+        validate_now(&app, &tag).await;
+    }
+    let mut worker = app.spawn_worker_process(env!("CARGO_BIN_EXE_scripted-worker"), 10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while count(&app, "SELECT COUNT(*) AS n FROM validations WHERE state = 'succeeded'").await < 5 {
+        assert!(tokio::time::Instant::now() < deadline, "the worker made no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // SIGTERM, as Kubernetes sends it: stop taking jobs, finish the ones in
+    // hand, exit cleanly.
+    let pid = worker.id().expect("running").to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status =
+        tokio::time::timeout(Duration::from_secs(20), worker.wait()).await.expect("exits within 20 s").unwrap();
+    assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+    let done = count(&app, "SELECT COUNT(*) AS n FROM validations WHERE state = 'succeeded'").await;
+    assert!((done as usize) < N, "SIGTERM landed after all work was done ({done}); the test proves nothing");
+
+    // Whatever it had not finished went back to the queue: a new worker
+    // completes every validation, none is lost or failed.
+    app.start_worker();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while count(&app, "SELECT COUNT(*) AS n FROM validations WHERE state = 'succeeded'").await < N as i64 {
+        assert!(tokio::time::Instant::now() < deadline, "validations lost after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM validations WHERE state <> 'succeeded'").await, 0);
+    app.finish().await;
+}
