@@ -44,8 +44,6 @@ pub enum AppError {
     PermissionDenied,
     #[error("{dependency} is unavailable; nothing was changed, retry later")]
     Unavailable { dependency: &'static str },
-    #[error("{0} is not available yet")]
-    Unimplemented(&'static str),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -66,7 +64,6 @@ impl AppError {
             Self::Unavailable { .. } => "DEPENDENCY_UNAVAILABLE",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::PermissionDenied => "PERMISSION_DENIED",
-            Self::Unimplemented(_) => "NOT_IMPLEMENTED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -81,7 +78,6 @@ impl AppError {
             Self::Unavailable { .. } => Code::Unavailable,
             Self::Unauthenticated => Code::Unauthenticated,
             Self::PermissionDenied => Code::PermissionDenied,
-            Self::Unimplemented(_) => Code::Unimplemented,
             Self::Internal(_) => Code::Internal,
         }
     }
