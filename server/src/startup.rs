@@ -166,7 +166,7 @@ impl App {
         };
         let lifecycle = Lifecycle::new(db, secrets.clone(), metrics.clone());
         let dev_pipeline = dev_jobs.map(|(resend, jobs)| DevPipeline {
-            runner: Arc::new(JobRunner { config: dev_worker_config(config), secrets, probes }),
+            runner: Arc::new(JobRunner { config: dev_worker_config(config), secrets, probes, metrics: None }),
             lifecycle: lifecycle.clone(),
             jobs,
             resend,
@@ -356,6 +356,7 @@ fn dev_worker_config(config: &ServerConfig) -> WorkerConfig {
     WorkerConfig {
         worker_concurrency: 8,
         probe_concurrency_per_provider: 64,
+        metrics_listen: None,
         probe_timeout_ms: 20_000,
         probe_attempts: 3,
         probe_retry_base_ms: 1_000,

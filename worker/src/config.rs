@@ -24,6 +24,10 @@ pub struct WorkerConfig {
     /// flight at once, default 64.
     #[serde(default = "default_per_provider")]
     pub probe_concurrency_per_provider: usize,
+    /// `CLOUDCONN_METRICS_LISTEN`: address of `/metrics`, `/healthz`,
+    /// `/readyz` (HTTP); unset = not served.
+    #[serde(default)]
+    pub metrics_listen: Option<String>,
     /// Provider endpoints (`CLOUDCONN_AWS_ENDPOINT`, `CLOUDCONN_GCP_*`, …).
     #[serde(skip)]
     pub endpoints: Endpoints,
@@ -185,6 +189,7 @@ mod tests {
             ("CLOUDCONN_PROBE_ATTEMPTS", "4"),
             ("CLOUDCONN_PROBE_RETRY_BASE_MS", "10"),
             ("CLOUDCONN_PROBE_CONCURRENCY_PER_PROVIDER", "5"),
+            ("CLOUDCONN_METRICS_LISTEN", "0.0.0.0:9091"),
             ("CLOUDCONN_AMQP_URL", "amqp://127.0.0.1:5672/%2f"),
             ("CLOUDCONN_AMQP_PREFIX", "w"),
             ("CLOUDCONN_VAULT_ADDR", "http://127.0.0.1:8200"),
@@ -204,6 +209,7 @@ mod tests {
         assert_eq!(c.probe_timeout(), Duration::from_millis(1500));
         assert_eq!(c.probe_attempts, 4);
         assert_eq!(c.probe_concurrency_per_provider, 5);
+        assert_eq!(c.metrics_listen.as_deref(), Some("0.0.0.0:9091"));
         assert_eq!(c.retry_backoff(1), Duration::from_millis(10));
         assert_eq!(c.retry_backoff(3), Duration::from_millis(40));
         assert_eq!(c.amqp.amqp_prefix, "w");

@@ -42,6 +42,8 @@ pub struct JobRunner {
     pub config: WorkerConfig,
     pub secrets: Arc<dyn SecretStore>,
     pub probes: Probes,
+    /// Series to record into, if the process exports any.
+    pub metrics: Option<Arc<crate::metrics::WorkerMetrics>>,
 }
 
 /// The AMQP side: decode, run, publish the result, ack.
@@ -74,19 +76,36 @@ impl Handler for JobHandler {
                 return;
             }
         };
+        let metrics = self.runner.metrics.clone();
+        if let Some(m) = &metrics {
+            m.in_flight.inc();
+        }
+        let outcome = self.handle_job(&delivery, &job, &shutdown).await;
+        if let Some(m) = &metrics {
+            m.in_flight.dec();
+            m.job(&job.provider, outcome);
+        }
+    }
+}
+
+impl JobHandler {
+    /// Runs, reports and acknowledges one decoded job; returns its outcome
+    /// label for the metrics.
+    async fn handle_job(&self, delivery: &Delivery, job: &ValidationJob, shutdown: &CancellationToken) -> &'static str {
         let traceparent = trace_context::extract(delivery.properties.headers().as_ref())
             .unwrap_or_else(trace_context::new_traceparent);
         // One span per job, with ids only: credentials never become fields.
         let span = tracing::info_span!("validation job", validation = %job.validation_id, provider = %job.provider, revision = job.revision);
-        let (result, poison) = match self.runner.process(&job, &shutdown).instrument(span).await {
+        let (result, poison) = match self.runner.process(job, shutdown).instrument(span).await {
             Ran::Done(result) => (result, false),
             Ran::Poison(result) => (result, true),
             Ran::Interrupted => {
                 // Shutting down mid-job: give it back, unfinished.
                 let _ = delivery.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
-                return;
+                return "requeued";
             }
         };
+        let succeeded = matches!(result.outcome, Outcome::Succeeded { .. });
         let message = Outgoing {
             exchange: String::new(),
             routing_key: self.results.topology().results_queue(),
@@ -97,20 +116,23 @@ impl Handler for JobHandler {
             mandatory: true,
         };
         let published =
-            retry_infra(&shutdown, "publish result", || self.results.publish_all(std::slice::from_ref(&message))).await;
+            retry_infra(shutdown, "publish result", || self.results.publish_all(std::slice::from_ref(&message))).await;
         match published {
             Some(()) if poison => {
                 // requeue = false on a queue with a dead-letter exchange
                 // moves the job to `<p>.validate.dead`.
                 let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
                 tracing::error!(validation = %job.validation_id, "probe crashed; job dead-lettered, validation failed");
+                "poison"
             }
             Some(()) => {
                 let _ = delivery.ack(BasicAckOptions::default()).await;
                 tracing::info!(validation = %job.validation_id, attempts = result.attempts, "validation job done");
+                if succeeded { "succeeded" } else { "failed" }
             }
             None => {
                 let _ = delivery.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
+                "requeued"
             }
         }
     }
@@ -207,7 +229,13 @@ impl JobRunner {
         let mut all_timed_out = true;
         let mut last = ProbeFailure::transient("no attempt made");
         for attempt in 1..=max {
-            match tokio::time::timeout(self.config.probe_timeout(), probe.probe(&request, credentials)).await {
+            let started = std::time::Instant::now();
+            let attempt_result =
+                tokio::time::timeout(self.config.probe_timeout(), probe.probe(&request, credentials)).await;
+            if let Some(m) = &self.metrics {
+                m.probe_attempt(&job.provider, started.elapsed().as_secs_f64());
+            }
+            match attempt_result {
                 Ok(Ok(report)) => return Some((outcome::from_report(report), attempt)),
                 Ok(Err(failure)) if !failure.retryable => return Some((outcome::from_failure(failure), attempt)),
                 Ok(Err(failure)) => {

@@ -5,12 +5,14 @@
 //! # Layout
 //! - [`config`]: `WorkerConfig` (concurrency, probe timeout and retries).
 //! - [`consumer`]: step 3, queue → worker: one job per delivery, acked last.
+//! - [`metrics`]: Prometheus series and `/metrics`, `/healthz`, `/readyz`.
 //! - [`probe`]: the probe interface and registry; `probe::outcome` maps
 //!   probe results to the reported outcome.
 //! - [`Worker`]: wires them to RabbitMQ and runs until shutdown.
 
 pub mod config;
 pub mod consumer;
+pub mod metrics;
 pub mod probe;
 
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     config::WorkerConfig,
     consumer::{JobHandler, JobRunner},
+    metrics::WorkerMetrics,
     probe::Probes,
 };
 
@@ -34,11 +37,25 @@ pub struct Worker {
     config: WorkerConfig,
     secrets: Arc<dyn SecretStore>,
     probes: Probes,
+    metrics: Arc<WorkerMetrics>,
+    /// Where `/metrics`, `/healthz`, `/readyz` are served, if anywhere, and
+    /// the Vault store `/readyz` checks.
+    endpoint: Option<(tokio::net::TcpListener, Option<Arc<cloudconn_infra::vault::VaultStore>>)>,
 }
 
 impl Worker {
     pub fn new(config: WorkerConfig, secrets: Arc<dyn SecretStore>, probes: Probes) -> Self {
-        Self { config, secrets, probes }
+        Self { config, secrets, probes, metrics: WorkerMetrics::new(), endpoint: None }
+    }
+
+    /// Serves the HTTP endpoint on `listener` while the worker runs.
+    pub fn with_endpoint(
+        mut self,
+        listener: tokio::net::TcpListener,
+        vault: Option<Arc<cloudconn_infra::vault::VaultStore>>,
+    ) -> Self {
+        self.endpoint = Some((listener, vault));
+        self
     }
 
     /// Consumes jobs until `shutdown`, then finishes or gives back the jobs
@@ -55,9 +72,25 @@ impl Worker {
             concurrency: self.config.worker_concurrency,
             timeout,
         };
+        if let Some((listener, vault)) = self.endpoint {
+            let router = metrics::router(self.metrics.clone(), vault);
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let served =
+                    axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
+                if let Err(e) = served.await {
+                    tracing::error!(error = %e, "worker metrics endpoint failed");
+                }
+            });
+        }
         let handler = JobHandler {
             results: Publisher::new(url, "cloudconn-worker results", topology, timeout),
-            runner: JobRunner { config: self.config, secrets: self.secrets, probes: self.probes },
+            runner: JobRunner {
+                config: self.config,
+                secrets: self.secrets,
+                probes: self.probes,
+                metrics: Some(self.metrics.clone()),
+            },
         };
         amqp_consumer::run(settings, Arc::new(handler), shutdown).await
     }

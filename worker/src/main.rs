@@ -29,5 +29,17 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(vault.clone().run_renewal(shutdown.clone()));
     tracing::info!(concurrency = config.worker_concurrency, "cloudconn-worker starting");
     let probes = Probes::production(&config.endpoints, config.probe_timeout(), config.probe_concurrency_per_provider);
-    Worker::new(config, vault, probes).run(shutdown).await
+    let endpoint = match &config.metrics_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding CLOUDCONN_METRICS_LISTEN {addr}"))?,
+        ),
+        None => None,
+    };
+    let mut worker = Worker::new(config, vault.clone(), probes);
+    if let Some(listener) = endpoint {
+        worker = worker.with_endpoint(listener, Some(vault));
+    }
+    worker.run(shutdown).await
 }

@@ -264,6 +264,7 @@ impl TestAppBuilder {
             client: ConnectionServiceClient::with_interceptor(channel.clone(), Bearer::new(&admin_token)),
             auth_secret,
             metrics_addr,
+            worker_metrics_addr: None,
             tls,
             channel,
             addr,
@@ -315,6 +316,8 @@ pub struct TestApp {
     pub auth_secret: String,
     /// `/metrics`, `/healthz`, `/readyz`.
     pub metrics_addr: SocketAddr,
+    /// The same endpoint of the last in-process worker started.
+    pub worker_metrics_addr: Option<SocketAddr>,
     /// With `with_mtls`: the CA and certificates in use.
     pub tls: Option<super::tls::TlsMaterial>,
     pub channel: Channel,

@@ -17,6 +17,7 @@ pub(crate) fn worker_config(server: &ServerConfig) -> WorkerConfig {
     WorkerConfig {
         worker_concurrency: 8,
         probe_concurrency_per_provider: 64,
+        metrics_listen: None,
         probe_timeout_ms: 1_000,
         probe_attempts: 3,
         probe_retry_base_ms: 20,
@@ -43,7 +44,13 @@ impl TestApp {
                 .into_iter()
                 .fold(Probes::default(), |p, name| p.with(name, self.probe.clone()))
         };
-        let worker = Worker::new(self.worker_config.clone(), Arc::new(secrets), probes);
+        let secrets = Arc::new(secrets);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind worker endpoint");
+        listener.set_nonblocking(true).expect("nonblocking");
+        self.worker_metrics_addr = Some(listener.local_addr().expect("addr"));
+        let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+        let worker =
+            Worker::new(self.worker_config.clone(), secrets.clone(), probes).with_endpoint(listener, Some(secrets));
         let stop = CancellationToken::new();
         let handle = tokio::spawn(worker.run(stop.clone()));
         self.workers.push((stop, handle));

@@ -73,3 +73,29 @@ async fn metrics_show_calls_validations_and_the_outbox() {
     }
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_worker_exports_its_jobs_and_probe_latency() {
+    let app = TestApp::spawn().await;
+    create(&app, "acme", "azure_main", pb::Provider::Azure).await;
+    complete(&app, "acme", "azure_main", fixtures::azure("good")).await.unwrap();
+    validate(&app, "azure_main", Duration::from_secs(15)).await.unwrap();
+
+    let addr = app.worker_metrics_addr.expect("worker endpoint");
+    let get = |path: &'static str| async move {
+        let response = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    let (status, body) = get("/metrics").await;
+    assert_eq!(status, 200);
+    for series in [
+        r#"cloudconn_worker_jobs_total{outcome="succeeded",provider="azure"} 1"#,
+        r#"cloudconn_worker_probe_duration_seconds_count{provider="azure"} 1"#,
+        "cloudconn_worker_jobs_in_flight 0",
+    ] {
+        assert!(body.contains(series), "missing {series} in:\n{body}");
+    }
+    assert_eq!(get("/healthz").await.0, 200);
+    assert_eq!(get("/readyz").await.0, 200, "the worker's Vault token works");
+    app.finish().await;
+}
