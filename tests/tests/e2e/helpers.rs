@@ -26,12 +26,24 @@ pub async fn complete(
     tag: &str,
     credentials: Credentials,
 ) -> Result<pb::Connection, Status> {
+    save(app, workspace, tag, credentials, false).await
+}
+
+/// CompleteConnection, optionally with `validate`.
+async fn save(
+    app: &TestApp,
+    workspace: &str,
+    tag: &str,
+    credentials: Credentials,
+    validate: bool,
+) -> Result<pb::Connection, Status> {
     app.client
         .clone()
         .complete_connection(pb::CompleteConnectionRequest {
             workspace: workspace.into(),
             tag: tag.into(),
             credentials: Some(credentials),
+            validate,
             ..Default::default()
         })
         .await
@@ -127,16 +139,5 @@ pub async fn complete_and_validate(
     tag: &str,
     credentials: Credentials,
 ) -> pb::Connection {
-    app.client
-        .clone()
-        .complete_connection(pb::CompleteConnectionRequest {
-            workspace: workspace.into(),
-            tag: tag.into(),
-            credentials: Some(credentials),
-            validate: true,
-            ..Default::default()
-        })
-        .await
-        .expect("complete and validate")
-        .into_inner()
+    save(app, workspace, tag, credentials, true).await.expect("complete and validate")
 }
