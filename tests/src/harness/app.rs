@@ -27,6 +27,7 @@ use super::{
     auth::{Bearer, Client, TokenSpec},
     chaos_proxy::ChaosProxy,
     env, logs,
+    moto::AccessKey,
     scripted_probe::ScriptedProbe,
 };
 
@@ -46,6 +47,7 @@ pub struct TestAppBuilder {
     amqp_proxy: bool,
     worker: bool,
     real_probes: Option<Endpoints>,
+    aws_platform_key: Option<AccessKey>,
     probe_timeout: Duration,
     jwks: Option<PathBuf>,
     mtls: bool,
@@ -84,6 +86,13 @@ impl TestAppBuilder {
     /// (emulators, moto) instead of the scripted probe.
     pub fn with_real_probes(mut self, endpoints: Endpoints) -> Self {
         self.real_probes = Some(endpoints);
+        self
+    }
+
+    /// The AWS probe signs as this key (one a private moto issued) instead
+    /// of the standard credential chain.
+    pub fn with_aws_platform_key(mut self, key: AccessKey) -> Self {
+        self.aws_platform_key = Some(key);
         self
     }
 
@@ -282,6 +291,7 @@ impl TestAppBuilder {
             worker_config,
             probe,
             real_probes: self.real_probes.is_some(),
+            aws_platform_key: self.aws_platform_key,
             workers: Vec::new(),
         };
         if self.worker && self.mode == Mode::Production {
@@ -336,6 +346,7 @@ pub struct TestApp {
     pub probe: Arc<ScriptedProbe>,
     /// Whether workers run the product's probes (see the builder).
     pub(crate) real_probes: bool,
+    pub(crate) aws_platform_key: Option<AccessKey>,
     pub(crate) workers: Vec<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
     pg_database: Option<String>,
     pub(crate) scratch: PathBuf,
@@ -352,6 +363,7 @@ impl TestApp {
             amqp_proxy: false,
             worker: true,
             real_probes: None,
+            aws_platform_key: None,
             probe_timeout: Duration::from_secs(1),
             jwks: None,
             mtls: false,

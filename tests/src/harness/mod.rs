@@ -6,6 +6,7 @@ pub mod env;
 pub mod fixtures;
 pub mod inspect;
 pub mod logs;
+pub mod moto;
 pub mod scripted_probe;
 pub mod tls;
 pub mod vault;

@@ -5,7 +5,11 @@ use std::{sync::Arc, time::Duration};
 
 use cloudconn_infra::vault::VaultStore;
 use cloudconn_server::config::ServerConfig;
-use cloudconn_worker::{Worker, config::WorkerConfig, probe::Probes};
+use cloudconn_worker::{
+    Worker,
+    config::WorkerConfig,
+    probe::{Bounded, Probes, aws::AwsProbe},
+};
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
@@ -34,11 +38,16 @@ impl TestApp {
     pub fn start_worker(&mut self) {
         let secrets = VaultStore::new(&self.worker_config.vault, Duration::from_secs(2)).expect("worker vault");
         let probes = if self.real_probes {
-            Probes::production(
-                &self.worker_config.endpoints,
-                self.worker_config.probe_timeout(),
-                self.worker_config.probe_concurrency_per_provider,
-            )
+            let c = &self.worker_config;
+            let probes = Probes::production(&c.endpoints, c.probe_timeout(), c.probe_concurrency_per_provider);
+            match &self.aws_platform_key {
+                Some(key) => {
+                    let aws = AwsProbe::new(c.endpoints.aws_endpoint.clone(), c.probe_timeout())
+                        .with_platform_key(&key.id, &key.secret);
+                    probes.with("aws", Arc::new(Bounded::new(Arc::new(aws), c.probe_concurrency_per_provider)))
+                }
+                None => probes,
+            }
         } else {
             ["aws", "gcp", "azure", "mongodb_atlas", "neo4j_aura"]
                 .into_iter()

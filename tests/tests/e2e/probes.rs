@@ -349,41 +349,6 @@ async fn gcp_probe_signs_a_jwt_and_checks_project_and_permissions() {
     app.finish().await;
 }
 
-#[tokio::test]
-async fn aws_probe_assumes_the_role_through_sts_on_moto() {
-    let endpoints =
-        Endpoints { aws_endpoint: Some(cloudconn_tests::harness::env::aws_endpoint()), ..Endpoints::default() };
-    // moto is a Python server that loads each service on first use: give
-    // the nine calls of one AWS probe room.
-    let app = TestApp::builder().with_real_probes(endpoints).with_probe_timeout(Duration::from_secs(20)).spawn().await;
-    create(&app, "acme", "prod_aws", pb::Provider::Aws).await;
-    let c = app
-        .client
-        .clone()
-        .update_connection(pb::UpdateConnectionRequest {
-            workspace: "acme".into(),
-            tag: "prod_aws".into(),
-            scopes: vec!["storage".into(), "database".into(), "messaging".into(), "functions".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    complete(&app, "acme", "prod_aws", fixtures::credentials(pb::Provider::Aws, "")).await.unwrap();
-    let done = validate(&app, "prod_aws", WAIT).await.unwrap();
-    let v = done.validation.unwrap();
-    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
-    assert_eq!(v.identity["account_id"], "123456789012");
-    assert!(v.identity["arn"].contains("assumed-role/cloudconn-access/cloudconn-validate-"), "{:?}", v.identity);
-    assert_eq!(v.scope_checks.len(), 4);
-    assert!(v.scope_checks.iter().all(|s| s.granted), "{:?}", v.scope_checks);
-    // moto does not enforce trust policies, so AssumeRole without the
-    // external id works too: exactly what the warning is for.
-    assert!(v.warnings.iter().any(|w| w.contains(&c.external_id)), "{:?}", v.warnings);
-    assert_eq!(done.connection.unwrap().status(), pb::ConnectionStatus::Active);
-    app.finish().await;
-}
-
 /// Throttling (429 with Retry-After, then success), a provider down (5xx on
 /// every attempt) and a provider that never answers, through the whole
 /// pipeline, for one provider's emulator.
