@@ -36,7 +36,8 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let format = if mode == Mode::Dev { LogFormat::Pretty } else { LogFormat::Json };
-    telemetry::init(format, telemetry::DEFAULT_FILTER, std::io::stdout)?;
+    let traces = telemetry::traces::from_env("cloudconn-server")?;
+    telemetry::init(format, telemetry::DEFAULT_FILTER, std::io::stdout, &traces)?;
 
     let config = ServerConfig::load(file.as_deref())?;
     let listener = tokio::net::TcpListener::bind(config.listen_addr()?)
@@ -51,5 +52,8 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let shutdown = cloudconn_infra::shutdown::on_signal();
-    app.run(shutdown).await
+    let ran = app.run(shutdown).await;
+    // Export what the batch still holds before the process goes.
+    let _ = traces.shutdown();
+    ran
 }

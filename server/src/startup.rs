@@ -314,6 +314,7 @@ impl App {
             // streams per HTTP/2 connection, and requests across them all
             // (excess requests wait for a slot rather than pile up work).
             .max_concurrent_streams(Some(MAX_STREAMS_PER_CONNECTION))
+            .trace_fn(crate::api::trace::rpc_span)
             .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_REQUESTS))
             .layer(tower::util::MapResponseLayer::new(crate::api::limits::message_too_large))
             .layer(RpcMetricsLayer(self.metrics.clone()))

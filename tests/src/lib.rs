@@ -9,5 +9,6 @@
 //! - [`harness::logs`]: captures the process's logs for canary searches.
 //! - [`harness::fixtures`]: valid credentials for each provider.
 
+pub mod bench;
 pub mod emulators;
 pub mod harness;

@@ -19,6 +19,7 @@ use cloudconn_infra::{
         trace_context,
     },
     secrets::{SecretPath, SecretStore, SecretStoreError},
+    telemetry::propagation,
 };
 use lapin::{
     message::Delivery,
@@ -92,10 +93,12 @@ impl JobHandler {
     /// Runs, reports and acknowledges one decoded job; returns its outcome
     /// label for the metrics.
     async fn handle_job(&self, delivery: &Delivery, job: &ValidationJob, shutdown: &CancellationToken) -> &'static str {
-        let traceparent = trace_context::extract(delivery.properties.headers().as_ref())
-            .unwrap_or_else(trace_context::new_traceparent);
         // One span per job, with ids only: credentials never become fields.
+        // A child of the relay's publish span, so the caller's trace goes
+        // on here, into the provider's HTTP calls and back with the result.
         let span = tracing::info_span!("validation job", validation = %job.validation_id, provider = %job.provider, revision = job.revision);
+        propagation::set_parent(&span, trace_context::extract(delivery.properties.headers().as_ref()).as_deref());
+        let traceparent = propagation::traceparent_of(&span);
         let (result, poison) = match self.runner.process(job, shutdown).instrument(span).await {
             Ran::Done(result) => (result, false),
             Ran::Poison(result) => (result, true),
@@ -112,7 +115,7 @@ impl JobHandler {
             payload: serde_json::to_vec(&result).unwrap_or_default(),
             message_id: format!("{}-result", job.validation_id),
             content_type: "application/json",
-            traceparent: Some(traceparent),
+            traceparent,
             mandatory: true,
         };
         let published =

@@ -20,7 +20,8 @@ async fn main() -> anyhow::Result<()> {
             other => anyhow::bail!("unknown argument {other:?}; usage: cloudconn-worker [--config FILE]"),
         }
     }
-    telemetry::init(LogFormat::Json, telemetry::DEFAULT_FILTER, std::io::stdout)?;
+    let traces = telemetry::traces::from_env("cloudconn-worker")?;
+    telemetry::init(LogFormat::Json, telemetry::DEFAULT_FILTER, std::io::stdout, &traces)?;
     cloudconn_infra::tls::install_crypto_provider();
     let config = WorkerConfig::load(file.as_deref())?;
     config.validate()?;
@@ -41,5 +42,8 @@ async fn main() -> anyhow::Result<()> {
     if let Some(listener) = endpoint {
         worker = worker.with_endpoint(listener, Some(vault));
     }
-    worker.run(shutdown).await
+    let ran = worker.run(shutdown).await;
+    // Export what the batch still holds before the process goes.
+    let _ = traces.shutdown();
+    ran
 }

@@ -1,9 +1,8 @@
 //! W3C `traceparent` (https://www.w3.org/TR/trace-context/) in AMQP headers.
 //!
 //! Every message carries one, so a validation can be followed from the
-//! caller to the worker and back. Until OpenTelemetry export lands, the
-//! server starts a trace per change (`new_traceparent`) and each hop passes
-//! the header on unchanged.
+//! caller to the worker and back: the header is the transport, and
+//! `telemetry::propagation` turns it into span parents on each side.
 
 use lapin::types::{AMQPValue, FieldTable, LongString};
 

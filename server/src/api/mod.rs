@@ -8,3 +8,4 @@ pub mod convert;
 pub mod limits;
 pub mod page_token;
 pub mod service;
+pub mod trace;

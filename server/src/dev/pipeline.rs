@@ -52,7 +52,7 @@ impl DevPipeline {
                     // Left unfinished; sent again at the next start.
                     Ran::Interrupted => return,
                 };
-                while let Err(e) = lifecycle.record_result(&result, None).await {
+                while let Err(e) = lifecycle.record_result(&result).await {
                     tracing::warn!(error = %e, "recording a dev validation result failed; retrying");
                     tokio::select! {
                         _ = shutdown.cancelled() => return,

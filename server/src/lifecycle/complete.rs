@@ -18,7 +18,7 @@ use cloudconn_infra::secrets::{SecretFields, SecretPath, SecretStoreError};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 
 use super::{Actor, ConnectionRecord, Lifecycle, detached, load_record, lock_for_change, secret_path};
-use cloudconn_infra::amqp::trace_context::new_traceparent;
+use cloudconn_infra::telemetry::propagation::current_traceparent;
 
 use crate::{
     domain::{
@@ -108,7 +108,7 @@ impl Lifecycle {
         .await?;
         // Unfinished validations of older revisions are overtaken.
         validations::supersede_older(&txn, saved.id, saved.revision).await?;
-        let traceparent = new_traceparent();
+        let traceparent = current_traceparent();
         let record = load_record(&txn, saved).await?;
         events::record_event(&txn, EventKind::CredentialsSaved, &record, &traceparent).await?;
         let record = if cmd.validate {

@@ -4,7 +4,7 @@ use sea_orm::{Set, SqlErr, TransactionTrait};
 use sha2::{Digest, Sha256};
 
 use super::{Actor, ConnectionRecord, Lifecycle, new_external_id, new_uid};
-use cloudconn_infra::amqp::trace_context::new_traceparent;
+use cloudconn_infra::telemetry::propagation::current_traceparent;
 
 use crate::{
     domain::{
@@ -113,7 +113,7 @@ impl Lifecycle {
         )
         .await?;
         let record = ConnectionRecord { row: inserted, last_validation: None };
-        events::record_event(&txn, EventKind::Created, &record, &new_traceparent()).await?;
+        events::record_event(&txn, EventKind::Created, &record, &current_traceparent()).await?;
         txn.commit().await?;
         self.outbox_written();
         Ok(record)

@@ -9,7 +9,7 @@
 use sea_orm::TransactionTrait;
 
 use super::{Actor, Lifecycle, detached, load_record, lock_for_change, secret_path};
-use cloudconn_infra::amqp::trace_context::new_traceparent;
+use cloudconn_infra::telemetry::propagation::current_traceparent;
 
 use crate::{
     domain::names::{Tag, Workspace},
@@ -55,7 +55,7 @@ impl Lifecycle {
             },
         )
         .await?;
-        events::record_event(&txn, EventKind::Deleted, &before, &new_traceparent()).await?;
+        events::record_event(&txn, EventKind::Deleted, &before, &current_traceparent()).await?;
         txn.commit().await?;
         self.outbox_written();
 

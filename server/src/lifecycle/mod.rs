@@ -19,6 +19,7 @@ use std::{future::Future, sync::Arc};
 use cloudconn_infra::secrets::{SecretPath, SecretStore};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::Notify;
+use tracing::Instrument;
 use uuid::Uuid;
 
 pub use complete::CompleteCommand;
@@ -108,11 +109,14 @@ async fn lock_for_change(
     Ok(row)
 }
 
-/// Runs `work` to completion even if the caller's future is dropped.
+/// Runs `work` to completion even if the caller's future is dropped, in
+/// the caller's span (so the rows it writes carry the request's trace).
 async fn detached<T: Send + 'static>(
     work: impl Future<Output = Result<T, AppError>> + Send + 'static,
 ) -> Result<T, AppError> {
-    tokio::spawn(work).await.map_err(|e| AppError::Internal(anyhow::Error::new(e).context("lifecycle task")))?
+    tokio::spawn(work.instrument(tracing::Span::current()))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("lifecycle task")))?
 }
 
 /// Parses a JSON column written by this crate.

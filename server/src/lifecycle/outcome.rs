@@ -7,9 +7,9 @@
 //! revision, unless the failed revision *is* the active one and the failure
 //! is final (revoked at the provider), which clears it.
 
-use cloudconn_infra::amqp::{
-    messages::{Outcome, ValidationResult},
-    trace_context::new_traceparent,
+use cloudconn_infra::{
+    amqp::messages::{Outcome, ValidationResult},
+    telemetry::propagation::current_traceparent,
 };
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 use uuid::Uuid;
@@ -23,8 +23,9 @@ use crate::{
 };
 
 impl Lifecycle {
-    /// Applies one result. `traceparent` continues the validation's trace.
-    pub async fn record_result(&self, result: &ValidationResult, traceparent: Option<&str>) -> Result<(), AppError> {
+    /// Applies one result. The event it writes continues the current span's
+    /// trace (the results consumer's span is a child of the worker's).
+    pub async fn record_result(&self, result: &ValidationResult) -> Result<(), AppError> {
         let Ok(id) = Uuid::parse_str(&result.validation_id) else {
             tracing::warn!("result with a malformed validation id ignored");
             return Ok(());
@@ -86,8 +87,7 @@ impl Lifecycle {
         c.update_time = Set(now);
         let saved = c.update(&txn).await?;
         let record = ConnectionRecord { row: saved, last_validation: Some(saved_validation) };
-        let traceparent = traceparent.map(str::to_owned).unwrap_or_else(new_traceparent);
-        events::record_event(&txn, event, &record, &traceparent).await?;
+        events::record_event(&txn, event, &record, &current_traceparent()).await?;
         txn.commit().await?;
         self.outbox_written();
         self.metrics.validation(&row.provider, if event == EventKind::Activated { "succeeded" } else { "failed" });

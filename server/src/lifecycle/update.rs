@@ -3,7 +3,7 @@
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 
 use super::{Actor, ConnectionRecord, Lifecycle, json_column, load_record, lock_for_change};
-use cloudconn_infra::amqp::trace_context::new_traceparent;
+use cloudconn_infra::telemetry::propagation::current_traceparent;
 
 use crate::{
     domain::{
@@ -85,7 +85,7 @@ impl Lifecycle {
         )
         .await?;
         let record = load_record(&txn, saved).await?;
-        events::record_event(&txn, EventKind::Updated, &record, &new_traceparent()).await?;
+        events::record_event(&txn, EventKind::Updated, &record, &current_traceparent()).await?;
         txn.commit().await?;
         self.outbox_written();
         Ok(record)

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use cloudconn_infra::amqp::{messages::ValidationJob, trace_context::new_traceparent};
+use cloudconn_infra::{amqp::messages::ValidationJob, telemetry::propagation::current_traceparent};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set, TransactionTrait};
 use uuid::Uuid;
 
@@ -89,7 +89,7 @@ impl Lifecycle {
                 }
             }
         }
-        let (validation, saved) = start_validation(&txn, row, &new_traceparent()).await?;
+        let (validation, saved) = start_validation(&txn, row, &current_traceparent()).await?;
         audit::record(
             &txn,
             audit::AuditEntry {

@@ -4,7 +4,9 @@
 
 use cloudconn_infra::amqp::messages::ValidationJob;
 use cloudconn_infra::amqp::publisher::{Outgoing, PublishError, Publisher};
+use cloudconn_infra::telemetry::propagation;
 use tokio::sync::{broadcast, mpsc};
+use tracing::Span;
 
 use super::cloudevents;
 use crate::store::entities::outbox::Model;
@@ -23,9 +25,20 @@ pub struct AmqpBroker {
 impl Broker for AmqpBroker {
     async fn publish_all(&self, rows: &[Model]) -> Result<(), PublishError> {
         let topology = self.publisher.topology();
-        let messages: Vec<Outgoing> = rows
+        // One span per message, children of the change that wrote the row,
+        // alive until the broker confirmed them all.
+        let spans: Vec<Span> = rows
             .iter()
             .map(|row| {
+                let span = tracing::info_span!("outbox publish", message_id = %row.id, routing_key = %row.routing_key);
+                propagation::set_parent(&span, row.traceparent.as_deref());
+                span
+            })
+            .collect();
+        let messages: Vec<Outgoing> = rows
+            .iter()
+            .zip(&spans)
+            .map(|(row, span)| {
                 let is_job = row.kind == crate::store::outbox::Kind::Job.as_str();
                 Outgoing {
                     exchange: if is_job { topology.jobs_exchange() } else { topology.events_exchange() },
@@ -33,7 +46,7 @@ impl Broker for AmqpBroker {
                     payload: row.payload.clone().into_bytes(),
                     message_id: row.id.to_string(),
                     content_type: if is_job { "application/json" } else { cloudevents::CONTENT_TYPE },
-                    traceparent: row.traceparent.clone(),
+                    traceparent: propagation::traceparent_of(span).or_else(|| row.traceparent.clone()),
                     // A job nobody would receive is an error; an event
                     // without subscribers is normal.
                     mandatory: is_job,

@@ -4,12 +4,16 @@
 
 use std::time::Duration;
 
-use cloudconn_infra::amqp::{consumer::Handler, messages::ValidationResult, trace_context};
+use cloudconn_infra::{
+    amqp::{consumer::Handler, messages::ValidationResult, trace_context},
+    telemetry::propagation,
+};
 use lapin::{
     message::Delivery,
     options::{BasicAckOptions, BasicNackOptions, BasicRejectOptions},
 };
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::lifecycle::Lifecycle;
 
@@ -25,10 +29,12 @@ impl Handler for ResultHandler {
             let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
             return;
         };
-        let traceparent = trace_context::extract(delivery.properties.headers().as_ref());
+        // A child of the worker's span: the validation's trace goes on.
+        let span = tracing::info_span!("validation result", validation = %result.validation_id);
+        propagation::set_parent(&span, trace_context::extract(delivery.properties.headers().as_ref()).as_deref());
         let mut wait = Duration::from_millis(200);
         loop {
-            match self.lifecycle.record_result(&result, traceparent.as_deref()).await {
+            match self.lifecycle.record_result(&result).instrument(span.clone()).await {
                 Ok(()) => {
                     let _ = delivery.ack(BasicAckOptions::default()).await;
                     return;

@@ -63,7 +63,7 @@ impl DeadlineSweeper {
                     warnings: Vec::new(),
                 },
             };
-            self.lifecycle.record_result(&result, None).await?;
+            self.lifecycle.record_result(&result).await?;
             tracing::warn!(validation = %v.id, "validation passed its deadline; ended as TIMEOUT");
         }
         Ok(stale.len())

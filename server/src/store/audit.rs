@@ -47,7 +47,7 @@ pub async fn record(txn: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result
         super::outbox::Kind::Event,
         &format!("{}.audit.{}", entry.workspace, snake(entry.action)),
         event.to_string(),
-        &cloudconn_infra::amqp::trace_context::new_traceparent(),
+        &cloudconn_infra::telemetry::propagation::current_traceparent(),
     )
     .await?;
     ActiveModel {

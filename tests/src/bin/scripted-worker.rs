@@ -10,7 +10,8 @@ use cloudconn_worker::{Worker, config::WorkerConfig};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    cloudconn_infra::telemetry::init(cloudconn_infra::telemetry::LogFormat::Json, "warn", std::io::stderr)?;
+    let traces = cloudconn_infra::telemetry::traces::from_vars("scripted-worker", |_| None)?;
+    cloudconn_infra::telemetry::init(cloudconn_infra::telemetry::LogFormat::Json, "warn", std::io::stderr, &traces)?;
     cloudconn_infra::tls::install_crypto_provider();
     let config = WorkerConfig::load(None)?;
     config.validate()?;

@@ -11,8 +11,8 @@ pub mod neo4j_aura;
 use std::{
     net::SocketAddr,
     sync::{
-        Arc,
-        atomic::{AtomicBool, AtomicU32, Ordering},
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -30,6 +30,8 @@ pub struct Emulator {
     pub addr: SocketAddr,
     /// Failures to inject in front of the protocol.
     pub faults: Arc<Faults>,
+    /// The W3C `traceparent` of every request received, in order.
+    pub traceparents: Arc<Mutex<Vec<String>>>,
     stop: CancellationToken,
 }
 
@@ -55,13 +57,30 @@ pub struct Faults {
     pub fail: AtomicU32,
     /// Never answer (until cleared).
     pub slow: AtomicBool,
+    /// Answer every request this many milliseconds late (the benchmark's
+    /// slow provider).
+    pub latency_ms: AtomicU64,
 }
 
 fn take(counter: &AtomicU32) -> bool {
     counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
 }
 
-async fn inject(State(faults): State<Arc<Faults>>, request: Request, next: Next) -> Response {
+#[derive(Clone)]
+struct Front {
+    faults: Arc<Faults>,
+    traceparents: Arc<Mutex<Vec<String>>>,
+}
+
+async fn inject(State(front): State<Front>, request: Request, next: Next) -> Response {
+    if let Some(tp) = request.headers().get("traceparent").and_then(|v| v.to_str().ok()) {
+        front.traceparents.lock().unwrap_or_else(|e| e.into_inner()).push(tp.to_owned());
+    }
+    let faults = &front.faults;
+    let latency = faults.latency_ms.load(Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
     if faults.slow.load(Ordering::SeqCst) {
         tokio::time::sleep(Duration::from_secs(120)).await;
     }
@@ -76,8 +95,8 @@ async fn inject(State(faults): State<Arc<Faults>>, request: Request, next: Next)
 
 /// Serves `router` on a free loopback port, behind fault injection.
 pub async fn serve(router: axum::Router) -> Emulator {
-    let faults = Arc::new(Faults::default());
-    let router = router.layer(axum::middleware::from_fn_with_state(faults.clone(), inject));
+    let front = Front { faults: Arc::new(Faults::default()), traceparents: Arc::default() };
+    let router = router.layer(axum::middleware::from_fn_with_state(front.clone(), inject));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind emulator");
     let addr = listener.local_addr().expect("addr");
     let stop = CancellationToken::new();
@@ -85,7 +104,7 @@ pub async fn serve(router: axum::Router) -> Emulator {
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).with_graceful_shutdown(async move { token.cancelled().await }).await;
     });
-    Emulator { addr, faults, stop }
+    Emulator { addr, faults: front.faults, traceparents: front.traceparents, stop }
 }
 
 /// A random token or nonce.

@@ -1,15 +1,19 @@
 //! Captures everything the process logs, so tests can assert a canary secret
-//! never reached a log line. nextest runs each test in its own process, so
-//! the buffer holds one test's logs.
+//! never reached a log line, and every span it finishes (see `traces`).
+//! nextest runs each test in its own process, so the buffer holds one
+//! test's logs and spans.
 
 use std::{
     io::Write,
     sync::{Arc, Mutex, OnceLock},
 };
 
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData};
 use tracing_subscriber::fmt::MakeWriter;
 
-static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+use super::traces::Collector;
+
+static BUFFER: OnceLock<(Arc<Mutex<Vec<u8>>>, Collector, SdkTracerProvider)> = OnceLock::new();
 
 #[derive(Clone)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -37,12 +41,17 @@ impl<'a> MakeWriter<'a> for Capture {
 pub fn init() {
     BUFFER.get_or_init(|| {
         let buffer = Arc::new(Mutex::new(Vec::new()));
+        let spans = Collector::default();
+        // The simple processor exports each span as it ends: no batching
+        // delay for a test to wait out.
+        let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
         let _ = cloudconn_infra::telemetry::init(
             cloudconn_infra::telemetry::LogFormat::Json,
             "debug",
             Capture(buffer.clone()),
+            &provider,
         );
-        buffer
+        (buffer, spans, provider)
     });
 }
 
@@ -50,6 +59,11 @@ pub fn init() {
 pub fn captured() -> String {
     BUFFER
         .get()
-        .map(|b| String::from_utf8_lossy(&b.lock().unwrap_or_else(|e| e.into_inner())).into_owned())
+        .map(|(b, _, _)| String::from_utf8_lossy(&b.lock().unwrap_or_else(|e| e.into_inner())).into_owned())
         .unwrap_or_default()
+}
+
+/// Every span finished so far.
+pub fn finished_spans() -> Vec<SpanData> {
+    BUFFER.get().map(|(_, spans, _)| spans.finished()).unwrap_or_default()
 }

@@ -9,5 +9,6 @@ pub mod logs;
 pub mod moto;
 pub mod scripted_probe;
 pub mod tls;
+pub mod traces;
 pub mod vault;
 pub mod workers;

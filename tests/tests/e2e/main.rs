@@ -14,5 +14,6 @@ mod operations;
 mod probes;
 mod security;
 mod service;
+mod traces;
 mod validation;
 mod watch;

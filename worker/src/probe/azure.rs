@@ -112,8 +112,7 @@ fn allowed(permissions: &[Permission], action: &str) -> bool {
 impl AzureProbe {
     async fn get(&self, token: &str, path: &str, api_version: &str) -> Result<reqwest::Response, ProbeFailure> {
         let url = format!("{}{path}?api-version={api_version}", self.arm_base.trim_end_matches('/'));
-        let response =
-            self.client.get(url).bearer_auth(token).send().await.map_err(|e| http::transport(PROVIDER, &e))?;
+        let response = http::send(PROVIDER, self.client.get(url).bearer_auth(token)).await?;
         if http::is_transient(response.status()) {
             return Err(http::transient_status(PROVIDER, response.status()));
         }

@@ -115,13 +115,9 @@ impl GcpProbe {
 
     async fn token(&self, key: &KeyFile) -> Result<String, ProbeFailure> {
         let assertion = self.assertion(key)?;
-        let response = self
-            .client
-            .post(&self.token_url)
-            .form(&[("grant_type", JWT_BEARER), ("assertion", assertion.as_str())])
-            .send()
-            .await
-            .map_err(|e| http::transport(PROVIDER, &e))?;
+        let request =
+            self.client.post(&self.token_url).form(&[("grant_type", JWT_BEARER), ("assertion", assertion.as_str())]);
+        let response = http::send(PROVIDER, request).await?;
         let response = http::check(PROVIDER, response)?;
         let status = response.status();
         if status == StatusCode::OK {
@@ -140,8 +136,7 @@ impl GcpProbe {
     }
 
     async fn api(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ProbeFailure> {
-        let response = request.send().await.map_err(|e| http::transport(PROVIDER, &e))?;
-        http::check(PROVIDER, response)
+        http::check(PROVIDER, http::send(PROVIDER, request).await?)
     }
 }
 

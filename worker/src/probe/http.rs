@@ -1,9 +1,12 @@
-//! What every HTTP probe shares: one client with safe settings, and the
-//! classification of transport and status failures.
+//! What every HTTP probe shares: one client with safe settings, requests
+//! that carry the validation's trace, and the classification of transport
+//! and status failures.
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use cloudconn_infra::telemetry::propagation;
+use reqwest::{RequestBuilder, Response, StatusCode, header::HeaderValue};
+use tracing::Instrument;
 
 use super::{ErrorCode, ProbeFailure};
 
@@ -19,6 +22,28 @@ pub fn client(timeout: Duration) -> reqwest::Client {
         .user_agent(concat!("cloudconn-worker/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// A client span for one call to `provider`.
+pub fn request_span(provider: &str) -> tracing::Span {
+    tracing::info_span!("provider request", otel.kind = "client", provider)
+}
+
+/// The `traceparent` header value that makes the provider call part of
+/// the validation's trace.
+pub fn traceparent(span: &tracing::Span) -> Option<HeaderValue> {
+    propagation::traceparent_of(span).and_then(|tp| HeaderValue::from_str(&tp).ok())
+}
+
+/// Sends `request` in its own client span, carrying the trace context;
+/// transport failures classified.
+pub async fn send(provider: &str, request: RequestBuilder) -> Result<Response, ProbeFailure> {
+    let span = request_span(provider);
+    let request = match traceparent(&span) {
+        Some(tp) => request.header("traceparent", tp),
+        None => request,
+    };
+    request.send().instrument(span).await.map_err(|e| transport(provider, &e))
 }
 
 /// A request that never got an answer: DNS, refused, reset, TLS, timeout.

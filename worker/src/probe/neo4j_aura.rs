@@ -62,13 +62,7 @@ impl Probe for AuraProbe {
         let field = |name: &str| credentials.get(name).map(|v| v.expose_secret().to_owned()).unwrap_or_default();
         let token = self.token(&field("aura_client_id"), &field("aura_client_secret")).await?;
 
-        let response = self
-            .client
-            .get(self.url("/v1/tenants"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .map_err(|e| http::transport(PROVIDER, &e))?;
+        let response = http::send(PROVIDER, self.client.get(self.url("/v1/tenants")).bearer_auth(&token)).await?;
         match response.status() {
             StatusCode::OK => {}
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
@@ -93,13 +87,8 @@ impl Probe for AuraProbe {
         let mut scope_checks = Vec::new();
         for scope in &request.scopes {
             let granted = if scope == "database" {
-                let response = self
-                    .client
-                    .get(self.url("/v1/instances"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .map_err(|e| http::transport(PROVIDER, &e))?;
+                let response =
+                    http::send(PROVIDER, self.client.get(self.url("/v1/instances")).bearer_auth(&token)).await?;
                 let response = http::check(PROVIDER, response)?;
                 match response.status() {
                     StatusCode::OK => true,

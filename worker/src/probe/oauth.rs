@@ -6,6 +6,8 @@ use std::{future::Future, pin::Pin};
 
 use oauth2::{AuthType, ClientId, ClientSecret, RequestTokenError, Scope, TokenResponse, TokenUrl, basic::BasicClient};
 
+use tracing::Instrument;
+
 use super::{ProbeFailure, http};
 
 /// Why no token was issued.
@@ -29,7 +31,7 @@ pub enum HttpError {
 /// Adapts our client to the `oauth2` crate. A named type rather than a
 /// closure: the returned future must be `Send` for every lifetime, which a
 /// closure's inferred future cannot promise.
-struct Http<'a>(&'a reqwest::Client);
+struct Http<'a>(&'a reqwest::Client, &'a str);
 
 impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
     type Error = HttpError;
@@ -37,7 +39,12 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let response = self.0.execute(reqwest::Request::try_from(request)?).await?;
+            let mut request = reqwest::Request::try_from(request)?;
+            let span = http::request_span(self.1);
+            if let Some(tp) = http::traceparent(&span) {
+                request.headers_mut().insert("traceparent", tp);
+            }
+            let response = self.0.execute(request).instrument(span).await?;
             let status = response.status();
             if http::is_transient(status) {
                 return Err(HttpError::Status(status, http::retry_after(response.headers())));
@@ -72,7 +79,7 @@ pub async fn client_credentials(
     if let Some(scope) = scope {
         request = request.add_scope(Scope::new(scope.to_owned()));
     }
-    match request.request_async(&Http(client)).await {
+    match request.request_async(&Http(client, provider)).await {
         Ok(token) => Ok(token.access_token().secret().to_owned()),
         Err(RequestTokenError::ServerResponse(e)) => Err(TokenError::Rejected {
             error: e.error().to_string(),

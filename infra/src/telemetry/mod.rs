@@ -1,10 +1,22 @@
-//! The one place logging is set up.
+//! The one place logging and tracing are set up.
 //!
 //! The sink is a parameter (as in zero2prod's `get_subscriber`): binaries log
 //! to stdout, tests capture into a buffer they search for canary secrets.
 //! Spans take `skip_all`, and nothing here formats request bodies, so a
-//! secret can only reach a log by someone writing it there explicitly.
+//! secret can only reach a log or a span by someone writing it there
+//! explicitly.
+//!
+//! Every span is also an OpenTelemetry span ([`traces`]): that is what lets
+//! a validation carry one W3C trace context across the gRPC call, the outbox
+//! row, RabbitMQ, the worker, the provider's HTTP calls and the result
+//! ([`propagation`]). The spans leave the process only when an OTLP
+//! endpoint is configured.
 
+pub mod propagation;
+pub mod traces;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::{EnvFilter, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt};
 
 /// How log lines are written.
@@ -20,15 +32,17 @@ pub enum LogFormat {
 /// because some (HTTP clients) are chatty at `info`.
 pub const DEFAULT_FILTER: &str = "warn,cloudconn_server=info,cloudconn_worker=info,cloudconn_infra=info";
 
-/// Installs the global subscriber writing to `sink`. `RUST_LOG` overrides
-/// `default_filter`. Returns an error if a subscriber is already installed,
-/// which tests (one process, many apps) ignore.
-pub fn init<W>(format: LogFormat, default_filter: &str, sink: W) -> anyhow::Result<()>
+/// Installs the global subscriber: log lines to `sink` (`RUST_LOG`
+/// overrides `default_filter`) and spans to `traces` (see
+/// [`traces::from_env`]). Returns an error if a subscriber is already
+/// installed, which tests (one process, many apps) ignore.
+pub fn init<W>(format: LogFormat, default_filter: &str, sink: W, traces: &SdkTracerProvider) -> anyhow::Result<()>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let registry = tracing_subscriber::registry().with(filter);
+    let otel = tracing_opentelemetry::layer().with_tracer(traces.tracer("cloudconn"));
+    let registry = tracing_subscriber::registry().with(filter).with(otel);
     match format {
         LogFormat::Json => registry.with(tracing_subscriber::fmt::layer().json().with_writer(sink)).try_init()?,
         LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer().with_writer(sink)).try_init()?,

@@ -1,0 +1,85 @@
+//! The server and the worker as the product's own binaries, each in its own
+//! process (so its memory can be read), configured through `CLOUDCONN_*`
+//! variables as in a deployment.
+
+use std::{path::PathBuf, process::Stdio, time::Duration};
+
+use tokio::process::{Child, Command};
+
+/// A running `cloudconn-server` or `cloudconn-worker`; killed on drop.
+pub struct Service {
+    pub name: &'static str,
+    child: Child,
+}
+
+impl Service {
+    /// Starts `binary` (found next to this program: build both with it)
+    /// with `env`.
+    pub fn start(name: &'static str, env: &[(String, String)]) -> anyhow::Result<Self> {
+        let binary = sibling(name)?;
+        let child = Command::new(&binary)
+            .envs(env.iter().cloned())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("starting {}: {e}", binary.display()))?;
+        Ok(Self { name, child })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or_default()
+    }
+
+    /// Resident set size now, in MB.
+    pub fn rss_mb(&self) -> f64 {
+        status_kb(self.pid(), "VmRSS:") / 1024.0
+    }
+
+    /// The highest resident set size so far, in MB.
+    pub fn peak_rss_mb(&self) -> f64 {
+        status_kb(self.pid(), "VmHWM:") / 1024.0
+    }
+
+    /// Fails if the process has exited (it logs why on stderr).
+    pub fn check_alive(&mut self) -> anyhow::Result<()> {
+        match self.child.try_wait()? {
+            Some(status) => anyhow::bail!("{} exited: {status}", self.name),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A binary built into the same target directory as this one.
+fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let path = me.parent().map(|dir| dir.join(name)).unwrap_or_default();
+    anyhow::ensure!(path.exists(), "{} not built: build it with the benchmark (see BENCHMARKS.md)", path.display());
+    Ok(path)
+}
+
+fn status_kb(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+}
+
+/// Waits until something accepts connections on `addr`.
+pub async fn wait_for_port(service: &mut Service, addr: &str) -> anyhow::Result<()> {
+    for _ in 0..600 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        service.check_alive()?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("{} did not listen on {addr} within 60 s", service.name)
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+}

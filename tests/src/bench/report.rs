@@ -1,0 +1,112 @@
+//! The benchmark's output: a plain table on stdout and a JSON file, one
+//! entry per scenario, so runs can be compared.
+
+use serde::Serialize;
+
+use super::Run;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub scenario: String,
+    pub concurrency: usize,
+    pub ops: usize,
+    pub ops_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    /// What the scenario is compared with, and its rate in this run.
+    pub baseline: Option<String>,
+    pub baseline_ops_per_sec: Option<f64>,
+    /// `ops_per_sec / baseline_ops_per_sec`.
+    pub ratio: Option<f64>,
+    /// The target this ratio (or rate) is held to, in words.
+    pub target: Option<String>,
+    /// Resident set size of the process measured, where it applies.
+    pub rss_mb: Option<f64>,
+}
+
+impl Entry {
+    pub fn new(scenario: &str, run: &Run) -> Self {
+        Self {
+            scenario: scenario.to_owned(),
+            concurrency: run.concurrency,
+            ops: run.ops,
+            ops_per_sec: run.ops_per_sec(),
+            p50_ms: run.ms(0.5),
+            p99_ms: run.ms(0.99),
+            p999_ms: run.ms(0.999),
+            baseline: None,
+            baseline_ops_per_sec: None,
+            ratio: None,
+            target: None,
+            rss_mb: None,
+        }
+    }
+
+    /// A memory reading rather than a load run.
+    pub fn memory(scenario: &str, rss_mb: f64, target: &str) -> Self {
+        Self {
+            scenario: scenario.to_owned(),
+            concurrency: 0,
+            ops: 0,
+            ops_per_sec: 0.0,
+            p50_ms: 0.0,
+            p99_ms: 0.0,
+            p999_ms: 0.0,
+            baseline: None,
+            baseline_ops_per_sec: None,
+            ratio: None,
+            target: Some(target.to_owned()),
+            rss_mb: Some(rss_mb),
+        }
+    }
+
+    pub fn against(mut self, baseline: &str, rate: f64) -> Self {
+        self.baseline = Some(baseline.to_owned());
+        self.baseline_ops_per_sec = Some(rate);
+        self.ratio = Some(self.ops_per_sec / rate);
+        self
+    }
+
+    pub fn target(mut self, target: &str) -> Self {
+        self.target = Some(target.to_owned());
+        self
+    }
+
+    pub fn rss(mut self, mb: f64) -> Self {
+        self.rss_mb = Some(mb);
+        self
+    }
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "-".into())
+}
+
+/// The table, one line per entry.
+pub fn table(entries: &[Entry]) -> String {
+    let mut out = format!(
+        "{:<34} {:>5} {:>6} {:>9} {:>8} {:>8} {:>9} {:>10} {:>6} {:>7}  {}\n",
+        "scenario", "conc", "ops", "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "base ops/s", "ratio", "RSS MB", "target"
+    );
+    for e in entries {
+        out += &format!(
+            "{:<34} {:>5} {:>6} {:>9.1} {:>8.2} {:>8.2} {:>9.2} {:>10} {:>6} {:>7}  {}\n",
+            e.scenario,
+            e.concurrency,
+            e.ops,
+            e.ops_per_sec,
+            e.p50_ms,
+            e.p99_ms,
+            e.p999_ms,
+            opt(e.baseline_ops_per_sec, 1),
+            opt(e.ratio, 2),
+            opt(e.rss_mb, 1),
+            e.target.as_deref().unwrap_or(""),
+        );
+        if let Some(b) = &e.baseline {
+            out += &format!("{:<34} (baseline: {b})\n", "");
+        }
+    }
+    out
+}

@@ -1,0 +1,265 @@
+//! The scenarios, each next to its baseline. They run in order on one
+//! deployment (a server process, a worker process, a fresh database and
+//! fresh Vault/RabbitMQ prefixes): Create fills the table Get reads,
+//! Complete saves the credentials Validate and the fan-out use.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use cloudconn_proto::v1::{
+    self as pb, Neo4jAuraCredentials, complete_connection_request::Credentials,
+    connection_service_client::ConnectionServiceClient,
+};
+use tonic::{Request, service::interceptor::InterceptedService, transport::Channel};
+use uuid::Uuid;
+
+use super::{baselines, closed_loop, report::Entry};
+use crate::emulators::{self, Emulator, neo4j_aura};
+
+pub type Client = ConnectionServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// Adds the bearer token to every call.
+#[derive(Clone)]
+pub struct Bearer(pub tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, tonic::Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+pub const WORKSPACE: &str = "bench";
+
+/// How big each scenario is.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    pub callers: usize,
+    pub validate_callers: usize,
+    pub connections: usize,
+    pub gets: usize,
+    pub completes: usize,
+    pub validations: usize,
+    pub fanout: usize,
+    pub fanout_concurrency: usize,
+    pub fanout_latency: Duration,
+}
+
+impl Sizes {
+    pub fn full() -> Self {
+        Self {
+            callers: 64,
+            validate_callers: 8,
+            connections: 10_000,
+            gets: 20_000,
+            completes: 3_000,
+            validations: 400,
+            fanout: 2_000,
+            fanout_concurrency: 1_000,
+            fanout_latency: Duration::from_millis(500),
+        }
+    }
+
+    /// Enough to prove every scenario runs, in seconds.
+    pub fn tiny() -> Self {
+        Self {
+            callers: 4,
+            validate_callers: 2,
+            connections: 40,
+            gets: 40,
+            completes: 40,
+            validations: 10,
+            fanout: 20,
+            fanout_concurrency: 10,
+            fanout_latency: Duration::from_millis(50),
+        }
+    }
+}
+
+/// Where the scenarios run.
+pub struct Deployment {
+    pub client: Client,
+    pub database_url: String,
+    pub pool_size: u32,
+    pub amqp_url: String,
+    pub prefix: String,
+    pub vault: Arc<vaultrs::client::VaultClient>,
+    pub vault_mount: String,
+}
+
+fn tag(i: usize) -> String {
+    format!("c_{i}")
+}
+
+fn aura(secret: &str) -> Credentials {
+    Credentials::Neo4jAura(Neo4jAuraCredentials {
+        aura_client_id: "bench-client".into(),
+        aura_client_secret: secret.into(),
+    })
+}
+
+/// An Aura emulator that knows the bench's client and answers each request
+/// after `latency`.
+pub async fn aura_emulator(latency: Duration) -> Emulator {
+    let client =
+        neo4j_aura::Client { secret: "bench-secret".into(), tenant: "tenant-bench".into(), can_list_instances: true };
+    let emulator = emulators::serve(neo4j_aura::router(neo4j_aura::Aura::new(HashMap::from([(
+        "bench-client".to_owned(),
+        client,
+    )]))))
+    .await;
+    emulator.faults.latency_ms.store(latency.as_millis() as u64, std::sync::atomic::Ordering::SeqCst);
+    emulator
+}
+
+pub async fn create(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
+    let client = d.client.clone();
+    let run = closed_loop(s.callers, s.connections, move |i| {
+        let mut client = client.clone();
+        async move {
+            client
+                .create_connection(pb::CreateConnectionRequest {
+                    workspace: WORKSPACE.into(),
+                    tag: tag(i),
+                    provider: pb::Provider::Neo4jAura.into(),
+                    scopes: vec!["database".into()],
+                    ..Default::default()
+                })
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let pool = baselines::pg_pool(&d.database_url, d.pool_size).await?;
+    let raw = baselines::pg_insert(pool, s.callers, s.connections.min(5_000)).await?;
+    Ok(Entry::new("CreateConnection", &run)
+        .against("PostgreSQL INSERT transaction (sqlx)", raw.ops_per_sec())
+        .target(">= 0.6x"))
+}
+
+pub async fn get(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
+    let client = d.client.clone();
+    let connections = s.connections;
+    let run = closed_loop(s.callers, s.gets, move |i| {
+        let mut client = client.clone();
+        // A spread of rows, not one hot row.
+        let tag = tag(i.wrapping_mul(7919) % connections);
+        async move {
+            client.get_connection(pb::GetConnectionRequest { workspace: WORKSPACE.into(), tag }).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let pool = baselines::pg_pool(&d.database_url, d.pool_size).await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM connections").fetch_all(&pool).await?;
+    let raw = baselines::pg_select(pool, Arc::new(ids), s.callers, s.gets).await?;
+    Ok(Entry::new(&format!("GetConnection ({} rows)", s.connections), &run)
+        .against("PostgreSQL primary-key SELECT (sqlx)", raw.ops_per_sec())
+        .target(">= 0.6x, p99 <= 10 ms"))
+}
+
+pub async fn complete(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
+    let client = d.client.clone();
+    let run = closed_loop(s.callers, s.completes, move |i| {
+        let mut client = client.clone();
+        async move {
+            client
+                .complete_connection(pb::CompleteConnectionRequest {
+                    workspace: WORKSPACE.into(),
+                    tag: tag(i),
+                    credentials: Some(aura("bench-secret")),
+                    ..Default::default()
+                })
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let raw = baselines::vault_cas_writes(
+        d.vault.clone(),
+        d.vault_mount.clone(),
+        format!("{}-raw", d.prefix),
+        s.callers,
+        s.completes,
+    )
+    .await?;
+    Ok(Entry::new("CompleteConnection", &run)
+        .against("Vault KV v2 CAS write (vaultrs)", raw.ops_per_sec())
+        .target(">= 0.6x"))
+}
+
+/// Validations with `wait`, each of a connection not validated before.
+pub async fn validate(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
+    let client = d.client.clone();
+    let run = closed_loop(s.validate_callers, s.validations, move |i| {
+        let mut client = client.clone();
+        async move {
+            let done = client
+                .validate_connection(pb::ValidateConnectionRequest {
+                    workspace: WORKSPACE.into(),
+                    tag: tag(i),
+                    wait: Some(prost_types::Duration { seconds: 60, nanos: 0 }),
+                })
+                .await?
+                .into_inner();
+            let state = done.validation.map(|v| v.state()).unwrap_or_default();
+            anyhow::ensure!(state == pb::ValidationState::Succeeded, "validation ended {state:?}");
+            Ok(())
+        }
+    })
+    .await?;
+    let raw = baselines::amqp_round_trips(&d.amqp_url, &d.prefix, s.validate_callers, s.validations.max(200)).await?;
+    Ok(Entry::new("ValidateConnection (wait, e2e)", &run)
+        .against("RabbitMQ request/reply, confirms (lapin)", raw.ops_per_sec())
+        .target(">= 0.3x, p50 <= 15 ms"))
+}
+
+/// Queues `fanout` validations at once (no `wait`) and measures until the
+/// last one finished: the worker's throughput against a slow provider.
+pub async fn fanout(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
+    let pool = baselines::pg_pool(&d.database_url, 2).await?;
+    let before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM validations WHERE state = 'succeeded'").fetch_one(&pool).await?;
+    let started = std::time::Instant::now();
+    let client = d.client.clone();
+    let offset = s.validations;
+    closed_loop(s.callers, s.fanout, move |i| {
+        let mut client = client.clone();
+        async move {
+            client
+                .validate_connection(pb::ValidateConnectionRequest {
+                    workspace: WORKSPACE.into(),
+                    tag: tag(offset + i),
+                    wait: None,
+                })
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let want = before + s.fanout as i64;
+    loop {
+        let done: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM validations WHERE state = 'succeeded'").fetch_one(&pool).await?;
+        let failed: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM validations WHERE state = 'failed'").fetch_one(&pool).await?;
+        anyhow::ensure!(failed == 0, "{failed} validations failed");
+        if done >= want {
+            break;
+        }
+        anyhow::ensure!(started.elapsed() < Duration::from_secs(600), "fan-out unfinished after 10 min: {done}/{want}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed();
+    let rate = s.fanout as f64 / elapsed.as_secs_f64();
+    let mut latency = hdrhistogram::Histogram::<u64>::new(3)?;
+    latency.record(elapsed.as_micros() as u64)?;
+    let run = super::Run { concurrency: s.fanout_concurrency, ops: s.fanout, elapsed, latency };
+    let bound = s.fanout_concurrency as f64 / s.fanout_latency.as_secs_f64();
+    let mut entry = Entry::new("Worker fan-out (slow provider)", &run).against(
+        &format!("bound: concurrency {} / probe latency {} ms", s.fanout_concurrency, s.fanout_latency.as_millis()),
+        bound,
+    );
+    entry.ops_per_sec = rate;
+    entry.ratio = Some(rate / bound);
+    Ok(entry.target(">= 0.8x; worker RSS <= 150 MB"))
+}

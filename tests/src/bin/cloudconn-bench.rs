@@ -1,0 +1,149 @@
+//! cloudconn-bench: throughput and latency of cloudconn next to the raw
+//! rates of its own backends, measured in the same run (see BENCHMARKS.md).
+//! Prints figures and writes them as JSON; asserts nothing.
+//!
+//!   cloudconn-bench [--tiny] [--json FILE]
+//!
+//! Needs the test stack (`deploy/stack.sh up`) and the `cloudconn-server`
+//! and `cloudconn-worker` binaries built next to it (`deploy/bench.sh` does
+//! both). Each run uses a fresh database and fresh Vault and RabbitMQ
+//! prefixes, and deletes them at the end.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use cloudconn_proto::v1::connection_service_client::ConnectionServiceClient;
+use cloudconn_tests::{
+    bench::{
+        processes::{Service, free_port, wait_for_port},
+        report::{self, Entry},
+        scenarios::{self, Bearer, Deployment, Sizes},
+    },
+    harness::{
+        auth::{TokenSpec, mint},
+        env,
+    },
+};
+use tonic::transport::Channel;
+use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
+
+const POOL_SIZE: u32 = 16;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut sizes = Sizes::full();
+    let mut json = std::path::PathBuf::from("target/bench/results.json");
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--tiny" => sizes = Sizes::tiny(),
+            "--json" => json = args.next().context("--json needs a file")?.into(),
+            other => anyhow::bail!("unknown argument {other:?}; usage: cloudconn-bench [--tiny] [--json FILE]"),
+        }
+    }
+    cloudconn_infra::tls::install_crypto_provider();
+
+    let run = format!("bench{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let database_url = fresh_database(&run).await?;
+    let secret = uuid::Uuid::new_v4().simple().to_string().repeat(2);
+    let common = |extra: &[(&str, String)]| {
+        let mut env: Vec<(String, String)> = [
+            ("CLOUDCONN_DATABASE_URL", database_url.clone()),
+            ("CLOUDCONN_DATABASE_POOL_SIZE", POOL_SIZE.to_string()),
+            ("CLOUDCONN_AMQP_URL", env::amqp_url()),
+            ("CLOUDCONN_AMQP_PREFIX", run.clone()),
+            ("CLOUDCONN_VAULT_ADDR", env::vault_addr()),
+            ("CLOUDCONN_VAULT_TOKEN", env::vault_token()),
+            ("CLOUDCONN_VAULT_PREFIX", run.clone()),
+            ("CLOUDCONN_AUTH_HS256_SECRET", secret.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        env
+    };
+
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut server = Service::start("cloudconn-server", &common(&[("CLOUDCONN_LISTEN", listen.clone())]))?;
+    wait_for_port(&mut server, &listen).await?;
+    let instant = scenarios::aura_emulator(Duration::ZERO).await;
+    let mut worker = Service::start(
+        "cloudconn-worker",
+        &common(&[("CLOUDCONN_AURA_BASE", instant.url()), ("CLOUDCONN_WORKER_CONCURRENCY", "64".into())]),
+    )?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    worker.check_alive()?;
+    let mut entries = vec![
+        Entry::memory("server RSS, idle", server.rss_mb(), "-"),
+        Entry::memory("worker RSS, idle", worker.rss_mb(), "-"),
+    ];
+
+    let token = mint(&secret, &TokenSpec { workspaces: &[scenarios::WORKSPACE], ..TokenSpec::default() });
+    let channel = Channel::from_shared(format!("http://{listen}"))?.connect().await?;
+    let bearer = Bearer(format!("Bearer {token}").parse()?);
+    let deployment = Deployment {
+        client: ConnectionServiceClient::with_interceptor(channel, bearer),
+        database_url: database_url.clone(),
+        pool_size: POOL_SIZE,
+        amqp_url: env::amqp_url(),
+        prefix: run.clone(),
+        vault: Arc::new(VaultClient::new(
+            VaultClientSettingsBuilder::default().address(env::vault_addr()).token(env::vault_token()).build()?,
+        )?),
+        vault_mount: "secret".into(),
+    };
+
+    entries.push(scenarios::create(&deployment, &sizes).await?);
+    entries.push(Entry::memory(&format!("server RSS, {} connections", sizes.connections), server.rss_mb(), "<= 60 MB"));
+    entries.push(scenarios::get(&deployment, &sizes).await?);
+    entries.push(scenarios::complete(&deployment, &sizes).await?);
+    entries.push(scenarios::validate(&deployment, &sizes).await?);
+
+    // The fan-out gets a worker of its own, wide, against a slow provider:
+    // each probe makes three calls, each answered a third of the latency late.
+    drop(worker);
+    let slow = scenarios::aura_emulator(sizes.fanout_latency / 3).await;
+    let concurrency = sizes.fanout_concurrency.to_string();
+    let mut wide = Service::start(
+        "cloudconn-worker",
+        &common(&[
+            ("CLOUDCONN_AURA_BASE", slow.url()),
+            ("CLOUDCONN_WORKER_CONCURRENCY", concurrency.clone()),
+            ("CLOUDCONN_PROBE_CONCURRENCY_PER_PROVIDER", concurrency),
+            ("CLOUDCONN_PROBE_TIMEOUT_MS", "30000".into()),
+        ]),
+    )?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    wide.check_alive()?;
+    let fanout = scenarios::fanout(&deployment, &sizes).await?;
+    entries.push(fanout.rss(wide.peak_rss_mb()));
+    server.check_alive()?;
+
+    println!("{}", report::table(&entries));
+    if let Some(dir) = json.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&json, serde_json::to_string_pretty(&entries)?)?;
+    println!("figures written to {}", json.display());
+    drop((server, wide));
+    drop_database(&run).await;
+    Ok(())
+}
+
+async fn fresh_database(name: &str) -> anyhow::Result<String> {
+    let admin = env::admin_database_url();
+    let pool = cloudconn_tests::bench::baselines::pg_pool(&admin, 1).await?;
+    // `name` is ours (letters and hex), never input.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await?;
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin);
+    Ok(format!("{base}/{name}"))
+}
+
+async fn drop_database(name: &str) {
+    if let Ok(pool) = cloudconn_tests::bench::baselines::pg_pool(&env::admin_database_url(), 1).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&pool)
+            .await;
+    }
+}
