@@ -10,15 +10,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# Stop, at the end, only what this run started: a stack someone (or another
-# run) already had up stays up.
-started=$(deploy/stack.sh up)
-if [ -n "$started" ]; then
-  # shellcheck disable=SC2086
-  trap "deploy/stack.sh down $started" EXIT
-fi
-# shellcheck disable=SC1091
-source deploy/.stack/env
+# shellcheck source=deploy/stack-session.sh
+source deploy/stack-session.sh
 
 echo "== buf lint (proto/)"
 npx --yes @bufbuild/buf@1 lint proto
@@ -31,7 +24,7 @@ cargo fmt --all -- --check
 
 # Databases left by an earlier run that was killed mid-test.
 if command -v psql >/dev/null; then
-  psql "$CLOUDCONN_TEST_DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'cc\_test\_%'" 2>/dev/null |
+  psql "$CLOUDCONN_TEST_DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'cc\_test\_%' OR datname ~ '^bench[0-9a-f]{8}$'" 2>/dev/null |
     while read -r db; do psql "$CLOUDCONN_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true; done
 fi
 
@@ -41,3 +34,9 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast "$@"
 fi
+
+# The benchmark is not a pass/fail test; one tiny run (debug build, seconds)
+# proves the harness still works end to end. Figures: deploy/bench.sh.
+echo "== benchmark harness (tiny)"
+cargo build --bin cloudconn-server --bin cloudconn-worker --bin cloudconn-bench
+target/debug/cloudconn-bench --tiny --json target/bench/tiny.json

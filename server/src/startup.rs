@@ -322,7 +322,7 @@ impl App {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(api)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), stop_serving)
+            .serve_with_incoming_shutdown(incoming(self.listener), stop_serving)
             .await
             .context("gRPC server")?;
 
@@ -366,4 +366,18 @@ fn dev_worker_config(config: &ServerConfig) -> WorkerConfig {
         vault: Default::default(),
         timeouts: config.timeouts.clone(),
     }
+}
+
+/// Accepted connections with Nagle's algorithm off. A gRPC answer is
+/// several small HTTP/2 frames (headers, data, trailers); with Nagle on,
+/// the last one waits for the client's delayed ACK, ~40 ms per call.
+fn incoming(
+    listener: tokio::net::TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use tokio_stream::StreamExt as _;
+    TcpListenerStream::new(listener).map(|accepted| {
+        accepted.inspect(|stream| {
+            let _ = stream.set_nodelay(true);
+        })
+    })
 }

@@ -31,15 +31,23 @@ impl Lifecycle {
             return Ok(());
         };
         let txn = self.db.begin().await?;
-        let Some(validation) = validations::find_by_id(&txn, id).await? else {
+        let Some(found) = validations::find_by_id(&txn, id).await? else {
             return Ok(()); // the connection was deleted
+        };
+        let Some(row) = connections::find_by_id_for_update(&txn, found.connection_id).await? else {
+            return Ok(());
+        };
+        // Read the state again *under the connection's lock*: a redelivered
+        // result handled concurrently (a worker died after publishing, before
+        // acking) may have finished this validation while we waited for the
+        // lock, and the first read predates that commit. Deciding on it would
+        // activate the connection twice.
+        let Some(validation) = validations::find_by_id(&txn, id).await? else {
+            return Ok(());
         };
         if ValidationState::from_db(&validation.state).is_none_or(ValidationState::is_terminal) {
             return Ok(()); // already recorded, or superseded
         }
-        let Some(row) = connections::find_by_id_for_update(&txn, validation.connection_id).await? else {
-            return Ok(());
-        };
         let now = store::now();
         let mut v = validation.clone().into_active_model();
         v.attempts = Set(i32::try_from(result.attempts).unwrap_or(i32::MAX));

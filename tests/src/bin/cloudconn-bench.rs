@@ -2,7 +2,7 @@
 //! rates of its own backends, measured in the same run (see BENCHMARKS.md).
 //! Prints figures and writes them as JSON; asserts nothing.
 //!
-//!   cloudconn-bench [--tiny] [--json FILE]
+//!   cloudconn-bench [--tiny] [--validate-callers N] [--json FILE]
 //!
 //! Needs the test stack (`deploy/stack.sh up`) and the `cloudconn-server`
 //! and `cloudconn-worker` binaries built next to it (`deploy/bench.sh` does
@@ -28,6 +28,9 @@ use tonic::transport::Channel;
 use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 
 const POOL_SIZE: u32 = 16;
+/// Client connections the callers share (callers are many services, not
+/// one multiplexed connection).
+const CHANNELS: usize = 8;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -38,7 +41,12 @@ async fn main() -> anyhow::Result<()> {
         match arg.as_str() {
             "--tiny" => sizes = Sizes::tiny(),
             "--json" => json = args.next().context("--json needs a file")?.into(),
-            other => anyhow::bail!("unknown argument {other:?}; usage: cloudconn-bench [--tiny] [--json FILE]"),
+            "--validate-callers" => {
+                sizes.validate_callers = args.next().context("--validate-callers needs a number")?.parse()?
+            }
+            other => anyhow::bail!(
+                "unknown argument {other:?}; usage: cloudconn-bench [--tiny] [--validate-callers N] [--json FILE]"
+            ),
         }
     }
     cloudconn_infra::tls::install_crypto_provider();
@@ -80,10 +88,14 @@ async fn main() -> anyhow::Result<()> {
     ];
 
     let token = mint(&secret, &TokenSpec { workspaces: &[scenarios::WORKSPACE], ..TokenSpec::default() });
-    let channel = Channel::from_shared(format!("http://{listen}"))?.connect().await?;
     let bearer = Bearer(format!("Bearer {token}").parse()?);
+    let mut clients = Vec::new();
+    for _ in 0..CHANNELS {
+        let channel = Channel::from_shared(format!("http://{listen}"))?.connect().await?;
+        clients.push(ConnectionServiceClient::with_interceptor(channel, bearer.clone()));
+    }
     let deployment = Deployment {
-        client: ConnectionServiceClient::with_interceptor(channel, bearer),
+        clients: Arc::new(clients),
         database_url: database_url.clone(),
         pool_size: POOL_SIZE,
         amqp_url: env::amqp_url(),
@@ -100,14 +112,19 @@ async fn main() -> anyhow::Result<()> {
     entries.push(scenarios::complete(&deployment, &sizes).await?);
     entries.push(scenarios::validate(&deployment, &sizes).await?);
 
-    // The fan-out gets a worker of its own, wide, against a slow provider:
-    // each probe makes three calls, each answered a third of the latency late.
+    // The fan-out gets a worker of its own, wide, on prefixes of its own
+    // (no server consumes its results), against a slow provider: each probe
+    // makes three calls, each answered a third of the latency late.
     drop(worker);
     let slow = scenarios::aura_emulator(sizes.fanout_latency / 3).await;
+    let fan = format!("{run}f");
+    let jobs = cloudconn_tests::bench::fanout::prepare(&fan, sizes.fanout).await?;
     let concurrency = sizes.fanout_concurrency.to_string();
     let mut wide = Service::start(
         "cloudconn-worker",
         &common(&[
+            ("CLOUDCONN_AMQP_PREFIX", fan.clone()),
+            ("CLOUDCONN_VAULT_PREFIX", fan.clone()),
             ("CLOUDCONN_AURA_BASE", slow.url()),
             ("CLOUDCONN_WORKER_CONCURRENCY", concurrency.clone()),
             ("CLOUDCONN_PROBE_CONCURRENCY_PER_PROVIDER", concurrency),
@@ -116,7 +133,7 @@ async fn main() -> anyhow::Result<()> {
     )?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     wide.check_alive()?;
-    let fanout = scenarios::fanout(&deployment, &sizes).await?;
+    let fanout = scenarios::fanout(&fan, &sizes, jobs).await?;
     entries.push(fanout.rss(wide.peak_rss_mb()));
     server.check_alive()?;
 
@@ -128,6 +145,7 @@ async fn main() -> anyhow::Result<()> {
     println!("figures written to {}", json.display());
     drop((server, wide));
     drop_database(&run).await;
+    cloudconn_tests::harness::amqp::delete_topology(&cloudconn_infra::amqp::topology::Topology::new(&run)).await;
     Ok(())
 }
 

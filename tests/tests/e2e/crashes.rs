@@ -3,8 +3,9 @@
 
 use std::{collections::HashMap, time::Duration};
 
+use cloudconn_infra::amqp::messages::{MESSAGE_VERSION, Outcome, ValidationResult};
 use cloudconn_proto::v1 as pb;
-use cloudconn_tests::harness::{app::TestApp, fixtures};
+use cloudconn_tests::harness::{amqp, app::TestApp, fixtures};
 use sea_orm::{ConnectionTrait, Statement};
 
 use crate::helpers::*;
@@ -13,6 +14,26 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     let backend = app.db.get_database_backend();
     let row = app.db.query_one_raw(Statement::from_string(backend, sql.to_owned())).await.unwrap().unwrap();
     row.try_get::<i64>("", "n").unwrap()
+}
+
+/// How many `activated` events each connection got, by subject.
+async fn activations(app: &TestApp) -> HashMap<String, usize> {
+    let backend = app.db.get_database_backend();
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT payload FROM outbox WHERE routing_key = 'acme.connection.activated'".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let mut per_tag: HashMap<String, usize> = HashMap::new();
+    for row in rows {
+        let payload: String = row.try_get("", "payload").unwrap();
+        let body: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        *per_tag.entry(body["subject"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    per_tag
 }
 
 async fn validate_now(app: &TestApp, tag: &str) -> pb::Validation {
@@ -24,6 +45,56 @@ async fn validate_now(app: &TestApp, tag: &str) -> pb::Validation {
         .into_inner()
         .validation
         .unwrap()
+}
+
+/// A worker that dies after publishing a result but before acking its job
+/// makes a second worker publish a second result for the same validation;
+/// the server may handle both at once. Here every result arrives four
+/// times together: each connection must still be activated exactly once.
+#[tokio::test]
+async fn duplicate_results_handled_at_once_activate_once() {
+    const N: usize = 20;
+    let app = TestApp::builder().without_worker().spawn().await;
+    let mut results = Vec::new();
+    for i in 0..N {
+        let tag = format!("d_{i:02}");
+        let c = create(&app, "acme", &tag, pb::Provider::Azure).await;
+        complete(&app, "acme", &tag, fixtures::azure("x")).await.unwrap();
+        let v = validate_now(&app, &tag).await;
+        let now = chrono::Utc::now().to_rfc3339();
+        results.push(ValidationResult {
+            version: MESSAGE_VERSION,
+            validation_id: v.id,
+            connection_id: c.uid,
+            workspace: "acme".into(),
+            revision: 1,
+            attempts: 1,
+            start_time: now.clone(),
+            end_time: now,
+            outcome: Outcome::Succeeded { identity: Default::default(), scope_checks: vec![], warnings: vec![] },
+        });
+    }
+    let connection = amqp::connect().await;
+    let channel = connection.create_channel().await.unwrap();
+    for result in results.iter().flat_map(|r| std::iter::repeat_n(r, 4)) {
+        let payload = serde_json::to_vec(result).unwrap();
+        let queue = app.topology.results_queue();
+        channel
+            .basic_publish("".into(), queue.as_str().into(), Default::default(), &payload, Default::default())
+            .await
+            .unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while count(&app, "SELECT COUNT(*) AS n FROM validations WHERE state = 'succeeded'").await < N as i64 {
+        assert!(tokio::time::Instant::now() < deadline, "results not recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Give the duplicates time to be handled too.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let per_tag = activations(&app).await;
+    assert_eq!(per_tag.len(), N);
+    assert!(per_tag.values().all(|&n| n == 1), "activated more than once: {per_tag:?}");
+    app.finish().await;
 }
 
 #[tokio::test]
@@ -61,21 +132,7 @@ async fn killing_a_worker_mid_flight_loses_no_validation() {
         N as i64
     );
     // Each connection was activated exactly once, redeliveries or not.
-    let backend = app.db.get_database_backend();
-    let rows = app
-        .db
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT routing_key, payload FROM outbox WHERE routing_key = 'acme.connection.activated'".to_owned(),
-        ))
-        .await
-        .unwrap();
-    let mut per_tag: HashMap<String, usize> = HashMap::new();
-    for row in rows {
-        let payload: String = row.try_get("", "payload").unwrap();
-        let body: serde_json::Value = serde_json::from_str(&payload).unwrap();
-        *per_tag.entry(body["subject"].as_str().unwrap().to_owned()).or_default() += 1;
-    }
+    let per_tag = activations(&app).await;
     assert_eq!(per_tag.len(), N);
     assert!(per_tag.values().all(|&n| n == 1), "a connection was activated twice");
     second.start_kill().unwrap();
