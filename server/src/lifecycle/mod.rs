@@ -18,7 +18,7 @@ use std::{future::Future, sync::Arc};
 
 use cloudconn_infra::secrets::{SecretPath, SecretStore};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -56,10 +56,15 @@ pub struct Lifecycle {
     /// Poked after every commit that wrote outbox rows, so the relay
     /// publishes at once instead of at its next poll.
     pub outbox_wake: Arc<Notify>,
-    /// Woken after every recorded validation outcome, for `wait`ing callers.
-    pub validation_done: Arc<Notify>,
+    /// The id of every validation this replica finished, for `wait`ing
+    /// callers: each wakes for its own id only, not for everyone's.
+    pub validation_done: broadcast::Sender<Uuid>,
     pub metrics: Arc<crate::ops::metrics::Metrics>,
 }
+
+/// Finished ids a slow waiter may fall behind by before it re-reads the
+/// database anyway (a lagged receiver is woken, not lost).
+const DONE_BACKLOG: usize = 4096;
 
 impl Lifecycle {
     pub fn new(
@@ -67,7 +72,8 @@ impl Lifecycle {
         secrets: Arc<dyn SecretStore>,
         metrics: Arc<crate::ops::metrics::Metrics>,
     ) -> Self {
-        Self { db, secrets, outbox_wake: Arc::new(Notify::new()), validation_done: Arc::new(Notify::new()), metrics }
+        let (validation_done, _) = broadcast::channel(DONE_BACKLOG);
+        Self { db, secrets, outbox_wake: Arc::new(Notify::new()), validation_done, metrics }
     }
 }
 

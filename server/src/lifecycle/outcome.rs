@@ -60,7 +60,7 @@ impl Lifecycle {
             v.update(&txn).await?;
             txn.commit().await?;
             self.metrics.validation(&row.provider, "superseded");
-            self.validation_done.notify_waiters();
+            let _ = self.validation_done.send(id);
             return Ok(());
         }
 
@@ -99,7 +99,7 @@ impl Lifecycle {
         txn.commit().await?;
         self.outbox_written();
         self.metrics.validation(&row.provider, if event == EventKind::Activated { "succeeded" } else { "failed" });
-        self.validation_done.notify_waiters();
+        let _ = self.validation_done.send(id);
         tracing::info!(validation = %id, outcome = event.as_str(), "validation result recorded");
         Ok(())
     }

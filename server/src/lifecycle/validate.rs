@@ -112,12 +112,10 @@ impl Lifecycle {
     /// Returns when the validation is terminal (or gone), or at `wait`.
     async fn wait_for(&self, workspace: &Workspace, id: Uuid, wait: Duration) -> Result<(), AppError> {
         let deadline = tokio::time::Instant::now() + wait;
+        // Subscribe before reading, so an outcome recorded in between still
+        // wakes us.
+        let mut finished = self.validation_done.subscribe();
         loop {
-            // Register before reading, so an outcome recorded in between
-            // still wakes us.
-            let notified = self.validation_done.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
             let done = match validations::find(&self.db, workspace.as_str(), id).await? {
                 None => true,
                 Some(v) => ValidationState::from_db(&v.state).is_none_or(ValidationState::is_terminal),
@@ -126,10 +124,25 @@ impl Lifecycle {
                 return Ok(());
             }
             tokio::select! {
-                _ = &mut notified => {}
+                _ = finished_here(&mut finished, id) => {}
+                // Another replica may record it: poll too.
                 _ = tokio::time::sleep(WAIT_POLL) => {}
                 _ = tokio::time::sleep_until(deadline) => return Ok(()),
             }
+        }
+    }
+}
+
+/// Returns once this replica finished `id` (or fell so far behind that it
+/// cannot tell, which sends the waiter back to the database).
+async fn finished_here(finished: &mut tokio::sync::broadcast::Receiver<Uuid>, id: Uuid) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match finished.recv().await {
+            Ok(done) if done == id => return,
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => return,
+            Err(RecvError::Closed) => std::future::pending().await,
         }
     }
 }

@@ -23,6 +23,10 @@ pub struct Entry {
     pub target: Option<String>,
     /// Resident set size of the process measured, where it applies.
     pub rss_mb: Option<f64>,
+    /// CPU the cloudconn processes spent per operation (server, and the
+    /// worker where one takes part), in milliseconds: on a shared machine
+    /// a steadier measure of cost than the rate.
+    pub cpu_ms_per_op: Option<f64>,
 }
 
 impl Entry {
@@ -40,6 +44,7 @@ impl Entry {
             ratio: None,
             target: None,
             rss_mb: None,
+            cpu_ms_per_op: None,
         }
     }
 
@@ -58,6 +63,7 @@ impl Entry {
             ratio: None,
             target: Some(target.to_owned()),
             rss_mb: Some(rss_mb),
+            cpu_ms_per_op: None,
         }
     }
 
@@ -70,6 +76,11 @@ impl Entry {
 
     pub fn target(mut self, target: &str) -> Self {
         self.target = Some(target.to_owned());
+        self
+    }
+
+    pub fn cpu(mut self, seconds: f64) -> Self {
+        self.cpu_ms_per_op = Some(seconds * 1000.0 / self.ops.max(1) as f64);
         self
     }
 
@@ -86,12 +97,23 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 /// The table, one line per entry.
 pub fn table(entries: &[Entry]) -> String {
     let mut out = format!(
-        "{:<34} {:>5} {:>6} {:>9} {:>8} {:>8} {:>9} {:>10} {:>6} {:>7}  {}\n",
-        "scenario", "conc", "ops", "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "base ops/s", "ratio", "RSS MB", "target"
+        "{:<34} {:>5} {:>6} {:>9} {:>8} {:>8} {:>9} {:>10} {:>6} {:>7} {:>7}  {}\n",
+        "scenario",
+        "conc",
+        "ops",
+        "ops/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "base ops/s",
+        "ratio",
+        "RSS MB",
+        "CPU ms",
+        "target"
     );
     for e in entries {
         out += &format!(
-            "{:<34} {:>5} {:>6} {:>9.1} {:>8.2} {:>8.2} {:>9.2} {:>10} {:>6} {:>7}  {}\n",
+            "{:<34} {:>5} {:>6} {:>9.1} {:>8.2} {:>8.2} {:>9.2} {:>10} {:>6} {:>7} {:>7}  {}\n",
             e.scenario,
             e.concurrency,
             e.ops,
@@ -102,6 +124,7 @@ pub fn table(entries: &[Entry]) -> String {
             opt(e.baseline_ops_per_sec, 1),
             opt(e.ratio, 2),
             opt(e.rss_mb, 1),
+            opt(e.cpu_ms_per_op, 3),
             e.target.as_deref().unwrap_or(""),
         );
         if let Some(b) = &e.baseline {

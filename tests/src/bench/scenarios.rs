@@ -86,6 +86,15 @@ pub struct Deployment {
     pub prefix: String,
     pub vault: Arc<vaultrs::client::VaultClient>,
     pub vault_mount: String,
+    /// The server's and the worker's process ids.
+    pub pids: Vec<u32>,
+}
+
+impl Deployment {
+    /// CPU seconds the server and worker have used so far.
+    pub fn cpu(&self) -> f64 {
+        self.pids.iter().map(|&pid| super::processes::cpu_seconds(pid)).sum()
+    }
 }
 
 fn tag(i: usize) -> String {
@@ -115,6 +124,7 @@ pub async fn aura_emulator(latency: Duration) -> Emulator {
 
 pub async fn create(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
     let clients = d.clients.clone();
+    let cpu = d.cpu();
     let run = closed_loop(s.callers, s.connections, move |i| {
         let mut client = clients[i % clients.len()].clone();
         async move {
@@ -131,9 +141,11 @@ pub async fn create(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
         }
     })
     .await?;
+    let cpu = d.cpu() - cpu;
     let pool = baselines::pg_pool(&d.database_url, d.pool_size).await?;
     let raw = baselines::pg_insert(pool, s.callers, s.connections.min(5_000)).await?;
     Ok(Entry::new("CreateConnection", &run)
+        .cpu(cpu)
         .against("PostgreSQL INSERT transaction (sqlx)", raw.ops_per_sec())
         .target(">= 0.6x"))
 }
@@ -141,6 +153,7 @@ pub async fn create(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
 pub async fn get(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
     let clients = d.clients.clone();
     let connections = s.connections;
+    let cpu = d.cpu();
     let run = closed_loop(s.callers, s.gets, move |i| {
         let mut client = clients[i % clients.len()].clone();
         // A spread of rows, not one hot row.
@@ -151,16 +164,19 @@ pub async fn get(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
         }
     })
     .await?;
+    let cpu = d.cpu() - cpu;
     let pool = baselines::pg_pool(&d.database_url, d.pool_size).await?;
     let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM connections").fetch_all(&pool).await?;
     let raw = baselines::pg_select(pool, Arc::new(ids), s.callers, s.gets).await?;
     Ok(Entry::new(&format!("GetConnection ({} rows)", s.connections), &run)
+        .cpu(cpu)
         .against("PostgreSQL primary-key SELECT (sqlx)", raw.ops_per_sec())
         .target(">= 0.6x, p99 <= 10 ms"))
 }
 
 pub async fn complete(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
     let clients = d.clients.clone();
+    let cpu = d.cpu();
     let run = closed_loop(s.callers, s.completes, move |i| {
         let mut client = clients[i % clients.len()].clone();
         async move {
@@ -176,6 +192,7 @@ pub async fn complete(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
         }
     })
     .await?;
+    let cpu = d.cpu() - cpu;
     let raw = baselines::vault_cas_writes(
         d.vault.clone(),
         d.vault_mount.clone(),
@@ -185,6 +202,7 @@ pub async fn complete(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
     )
     .await?;
     Ok(Entry::new("CompleteConnection", &run)
+        .cpu(cpu)
         .against("Vault KV v2 CAS write (vaultrs)", raw.ops_per_sec())
         .target(">= 0.6x"))
 }
@@ -192,6 +210,7 @@ pub async fn complete(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
 /// Validations with `wait`, each of a connection not validated before.
 pub async fn validate(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
     let clients = d.clients.clone();
+    let cpu = d.cpu();
     let run = closed_loop(s.validate_callers, s.validations, move |i| {
         let mut client = clients[i % clients.len()].clone();
         async move {
@@ -209,8 +228,10 @@ pub async fn validate(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
         }
     })
     .await?;
+    let cpu = d.cpu() - cpu;
     let raw = baselines::amqp_round_trips(&d.amqp_url, &d.prefix, s.validate_callers, s.validations.max(200)).await?;
     Ok(Entry::new("ValidateConnection (wait, e2e)", &run)
+        .cpu(cpu)
         .against("RabbitMQ request/reply, confirms (lapin)", raw.ops_per_sec())
         .target(">= 0.3x, p50 <= 15 ms"))
 }

@@ -104,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
             VaultClientSettingsBuilder::default().address(env::vault_addr()).token(env::vault_token()).build()?,
         )?),
         vault_mount: "secret".into(),
+        pids: vec![server.pid(), worker.pid()],
     };
 
     entries.push(scenarios::create(&deployment, &sizes).await?);
@@ -133,8 +134,10 @@ async fn main() -> anyhow::Result<()> {
     )?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     wide.check_alive()?;
+    let cpu = cloudconn_tests::bench::processes::cpu_seconds(wide.pid());
     let fanout = scenarios::fanout(&fan, &sizes, jobs).await?;
-    entries.push(fanout.rss(wide.peak_rss_mb()));
+    let cpu = cloudconn_tests::bench::processes::cpu_seconds(wide.pid()) - cpu;
+    entries.push(fanout.rss(wide.peak_rss_mb()).cpu(cpu));
     server.check_alive()?;
 
     println!("{}", report::table(&entries));
