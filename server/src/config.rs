@@ -71,6 +71,11 @@ pub struct ServerConfig {
     /// retrier, default 10000.
     #[serde(default = "default_purge_interval_ms")]
     pub purge_interval_ms: u64,
+    /// `CLOUDCONN_OUTBOX_RETENTION_MS`: published outbox rows are deleted
+    /// this long after they were sent, default 604800000 (7 days, room to
+    /// investigate what was published). Unsent rows are never deleted.
+    #[serde(default = "default_outbox_retention_ms")]
+    pub outbox_retention_ms: u64,
 }
 
 fn default_listen() -> String {
@@ -93,6 +98,9 @@ fn default_validation_deadline_ms() -> u64 {
 }
 fn default_outbox_poll_ms() -> u64 {
     1_000
+}
+fn default_outbox_retention_ms() -> u64 {
+    7 * 24 * 3_600_000
 }
 fn default_purge_interval_ms() -> u64 {
     10_000
@@ -198,6 +206,10 @@ impl ServerConfig {
 
     pub fn validation_deadline(&self) -> Duration {
         Duration::from_millis(self.validation_deadline_ms.max(100))
+    }
+
+    pub fn outbox_retention(&self) -> Duration {
+        Duration::from_millis(self.outbox_retention_ms.max(1))
     }
 
     pub fn purge_interval(&self) -> Duration {

@@ -90,6 +90,7 @@ pub struct App {
     /// `--dev`: the in-process worker.
     dev_pipeline: Option<DevPipeline>,
     purge_interval: Duration,
+    outbox_retention: Duration,
     outbox_poll: Duration,
     validation_deadline: Duration,
 }
@@ -205,6 +206,7 @@ impl App {
             events,
             event_feed,
             purge_interval: config.purge_interval(),
+            outbox_retention: config.outbox_retention(),
             outbox_poll: config.outbox_poll(),
             validation_deadline: config.validation_deadline(),
         })
@@ -236,6 +238,8 @@ impl App {
             batch: 100,
         };
         spawn_loop(&tasks, "secret purge", purge.run(loops.clone()));
+        let pruner = crate::outbox::prune::Pruner { db: self.lifecycle.db.clone(), retention: self.outbox_retention };
+        spawn_loop(&tasks, "outbox pruning", pruner.run(loops.clone()));
         if let Some(vault) = self.vault.clone() {
             spawn_loop(&tasks, "vault token renewal", vault.run_renewal(loops.clone()));
         }
@@ -298,10 +302,12 @@ impl App {
         let stop_serving = {
             let shutdown = shutdown.clone();
             let health = health_reporter.clone();
+            let draining = self.lifecycle.draining.clone();
             async move {
                 shutdown.cancelled().await;
                 // Load balancers stop routing here before the listener closes.
                 health.set_not_serving::<ConnectionServiceServer<Api>>().await;
+                draining.cancel();
             }
         };
         tracing::info!(address = %self.local_addr, "cloudconn server listening");
@@ -309,7 +315,7 @@ impl App {
         if let Some(tls) = self.tls {
             server = server.tls_config(tls).context("TLS configuration")?;
         }
-        server
+        let serving = server
             // Bounds on what callers can make the server hold at once:
             // streams per HTTP/2 connection, and requests across them all
             // (excess requests wait for a slot rather than pile up work).
@@ -322,9 +328,17 @@ impl App {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(api)
-            .serve_with_incoming_shutdown(incoming(self.listener), stop_serving)
-            .await
-            .context("gRPC server")?;
+            .serve_with_incoming_shutdown(incoming(self.listener), stop_serving);
+        // tonic waits for every in-flight RPC with no bound of its own; a
+        // stuck one must not keep the process from stopping.
+        let grace = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            served = serving => served.context("gRPC server")?,
+            _ = grace => tracing::warn!("RPCs still in flight after the grace period; stopping anyway"),
+        }
 
         // In-flight RPCs are done; the loops finish the unit in hand (the
         // relay publishes and marks the batch it claimed) and return.

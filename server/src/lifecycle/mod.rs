@@ -19,6 +19,7 @@ use std::{future::Future, sync::Arc};
 use cloudconn_infra::secrets::{SecretPath, SecretStore};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::{Notify, broadcast};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -59,6 +60,9 @@ pub struct Lifecycle {
     /// The id of every validation this replica finished, for `wait`ing
     /// callers: each wakes for its own id only, not for everyone's.
     pub validation_done: broadcast::Sender<Uuid>,
+    /// Cancelled when the server starts draining: `wait`ing callers get the
+    /// current state at once instead of holding the shutdown up.
+    pub draining: CancellationToken,
     pub metrics: Arc<crate::ops::metrics::Metrics>,
 }
 
@@ -73,7 +77,14 @@ impl Lifecycle {
         metrics: Arc<crate::ops::metrics::Metrics>,
     ) -> Self {
         let (validation_done, _) = broadcast::channel(DONE_BACKLOG);
-        Self { db, secrets, outbox_wake: Arc::new(Notify::new()), validation_done, metrics }
+        Self {
+            db,
+            secrets,
+            outbox_wake: Arc::new(Notify::new()),
+            validation_done,
+            draining: CancellationToken::new(),
+            metrics,
+        }
     }
 }
 

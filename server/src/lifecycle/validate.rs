@@ -127,6 +127,9 @@ impl Lifecycle {
                 _ = finished_here(&mut finished, id) => {}
                 // Another replica may record it: poll too.
                 _ = tokio::time::sleep(WAIT_POLL) => {}
+                // Draining: answer with the state as it is; the caller can
+                // ask again (another replica will answer).
+                _ = self.draining.cancelled() => return Ok(()),
                 _ = tokio::time::sleep_until(deadline) => return Ok(()),
             }
         }

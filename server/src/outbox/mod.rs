@@ -9,4 +9,5 @@
 pub mod broker;
 pub mod cloudevents;
 pub mod events;
+pub mod prune;
 pub mod relay;

@@ -76,6 +76,11 @@ pub async fn mark_sent(txn: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<(),
         .map(|_| ())
 }
 
+/// Deletes rows published before `cutoff`; returns how many.
+pub async fn prune(db: &impl ConnectionTrait, cutoff: chrono::DateTime<chrono::Utc>) -> Result<u64, sea_orm::DbErr> {
+    Entity::delete_many().filter(Column::SentTime.lt(cutoff)).exec(db).await.map(|r| r.rows_affected)
+}
+
 /// Rows not yet published.
 pub async fn unsent(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
     Entity::find().filter(Column::SentTime.is_null()).count(db).await

@@ -54,6 +54,7 @@ pub struct TestAppBuilder {
     approle: bool,
     validation_deadline: Duration,
     dependency_timeout: Duration,
+    outbox_retention: Duration,
 }
 
 impl TestAppBuilder {
@@ -126,6 +127,12 @@ impl TestAppBuilder {
     /// Validations unfinished for this long end as TIMEOUT.
     pub fn with_validation_deadline(mut self, deadline: Duration) -> Self {
         self.validation_deadline = deadline;
+        self
+    }
+
+    /// Published outbox rows are deleted this long after they were sent.
+    pub fn with_outbox_retention(mut self, retention: Duration) -> Self {
+        self.outbox_retention = retention;
         self
     }
 
@@ -230,6 +237,7 @@ impl TestAppBuilder {
             metrics_listen: Some("127.0.0.1:0".into()),
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
+            outbox_retention_ms: self.outbox_retention.as_millis() as u64,
         };
         // Least privilege, as deployed: the project's own policies on this
         // test's prefix. The worker always runs with the read-only one.
@@ -370,6 +378,8 @@ impl TestApp {
             approle: false,
             validation_deadline: Duration::from_secs(120),
             dependency_timeout: Duration::from_secs(2),
+            // Tests count published rows: keep them for the test's life.
+            outbox_retention: Duration::from_secs(3600),
         }
     }
 

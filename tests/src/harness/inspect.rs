@@ -103,13 +103,19 @@ impl TestApp {
 
     /// Outbox rows not yet published.
     pub async fn unsent_outbox(&self) -> i64 {
+        self.outbox_rows("sent_time IS NULL").await
+    }
+
+    /// Outbox rows published and still kept.
+    pub async fn sent_outbox(&self) -> i64 {
+        self.outbox_rows("sent_time IS NOT NULL").await
+    }
+
+    async fn outbox_rows(&self, condition: &str) -> i64 {
         let backend = self.db.get_database_backend();
-        let row = self
-            .db
-            .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) AS n FROM outbox WHERE sent_time IS NULL"))
-            .await
-            .expect("count outbox")
-            .expect("a row");
+        let sql = format!("SELECT COUNT(*) AS n FROM outbox WHERE {condition}");
+        let row =
+            self.db.query_one_raw(Statement::from_string(backend, sql)).await.expect("count outbox").expect("a row");
         row.try_get::<i64>("", "n").expect("count")
     }
 }

@@ -93,6 +93,29 @@ async fn changes_made_while_rabbitmq_is_down_are_published_when_it_returns() {
     app.finish().await;
 }
 
+/// Published rows go once they are older than the retention; rows still
+/// waiting for the broker stay, however old.
+#[tokio::test]
+async fn published_outbox_rows_are_pruned_after_the_retention_unsent_ones_kept() {
+    let app = TestApp::builder().with_amqp_proxy().with_outbox_retention(Duration::from_millis(300)).spawn().await;
+    create(&app, "acme", "published", pb::Provider::Gcp).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while app.unsent_outbox().await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "never published");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.amqp_proxy.as_ref().unwrap().down();
+    create(&app, "acme", "waiting", pb::Provider::Gcp).await;
+    while app.sent_outbox().await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "published rows never pruned");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(app.unsent_outbox().await, 2, "the unsent event and audit event outlive the retention");
+    app.amqp_proxy.as_ref().unwrap().up();
+    app.finish().await;
+}
+
 #[tokio::test]
 async fn every_change_also_publishes_an_audit_event() {
     let app = TestApp::spawn().await;

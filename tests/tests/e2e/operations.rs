@@ -99,3 +99,31 @@ async fn the_worker_exports_its_jobs_and_probe_latency() {
     assert_eq!(get("/readyz").await.0, 200, "the worker's Vault token works");
     app.finish().await;
 }
+
+/// Stopping the server (SIGTERM) while a caller waits on a validation that
+/// cannot finish (no worker): the caller gets the validation as it stands
+/// at once, and the server stops promptly instead of holding the wait.
+#[tokio::test]
+async fn shutdown_answers_waiting_callers_and_stops_promptly() {
+    let app = TestApp::builder().without_worker().spawn().await;
+    create(&app, "acme", "prod_az", pb::Provider::Azure).await;
+    complete(&app, "acme", "prod_az", fixtures::azure("x")).await.unwrap();
+    let mut client = app.client.clone();
+    let waiting = tokio::spawn(async move {
+        client
+            .validate_connection(pb::ValidateConnectionRequest {
+                workspace: "acme".into(),
+                tag: "prod_az".into(),
+                wait: Some(prost_types::Duration { seconds: 120, nanos: 0 }),
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "the caller is waiting");
+
+    let stopping = std::time::Instant::now();
+    app.finish().await;
+    assert!(stopping.elapsed() < Duration::from_secs(5), "a waiting caller held the shutdown up");
+    let answer = waiting.await.unwrap().expect("an answer, not an error").into_inner();
+    assert_eq!(answer.validation.unwrap().state(), pb::ValidationState::Queued);
+}
