@@ -23,6 +23,8 @@ pub const DELIVERY_LIMIT: i32 = 5;
 
 /// Routing key of validation jobs on the jobs exchange.
 pub const VALIDATE_KEY: &str = "validate";
+/// Events a live subscription queue holds before dropping the oldest.
+pub const LIVE_QUEUE_MAX_LENGTH: i32 = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
@@ -112,11 +114,16 @@ impl Topology {
     /// events exchange with `binding` (`#` for all): a live subscription that
     /// disappears with its connection. Returns the queue name.
     pub async fn subscribe_events(&self, channel: &Channel, binding: &str) -> lapin::Result<String> {
+        // Live and best-effort: a subscriber that falls behind loses the
+        // oldest events rather than letting the broker's memory grow.
+        let mut arguments = FieldTable::default();
+        arguments.insert("x-max-length".into(), AMQPValue::LongInt(LIVE_QUEUE_MAX_LENGTH));
+        arguments.insert("x-overflow".into(), string("drop-head"));
         let queue = channel
             .queue_declare(
                 "".into(),
                 QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
-                FieldTable::default(),
+                arguments,
             )
             .await?;
         channel

@@ -1,16 +1,24 @@
 //! Feeds this replica's watchers from `<p>.events`: an exclusive,
-//! auto-deleted queue bound with `#`, consumed without acks (live events are
-//! best-effort; durable consumers bind their own queues). Reconnects after
-//! broker failures.
+//! auto-deleted queue bound with `#` (live events are best-effort; durable
+//! consumers bind their own queues). Acked as soon as they are handed to
+//! the watchers, with a bounded prefetch, so a slow replica leaves events
+//! in its (length-capped) queue instead of in its own memory. Reconnects
+//! after broker failures.
 
 use std::time::Duration;
 
 use cloudconn_infra::amqp::{error_kind, topology::Topology};
 use futures_lite::StreamExt;
-use lapin::{options::BasicConsumeOptions, types::FieldTable};
+use lapin::{
+    options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions},
+    types::FieldTable,
+};
 use secrecy::SecretString;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
+
+/// Events in flight between the broker and this replica.
+const PREFETCH: u16 = 256;
 
 pub struct EventFeed {
     pub url: SecretString,
@@ -44,12 +52,13 @@ impl EventFeed {
         let connection = cloudconn_infra::amqp::connect(&self.url, "cloudconn-server watch feed", self.timeout).await?;
         let channel = connection.create_channel().await.map_err(err("channel"))?;
         self.topology.declare(&channel).await.map_err(err("declare"))?;
+        channel.basic_qos(PREFETCH, BasicQosOptions::default()).await.map_err(err("qos"))?;
         let queue = self.topology.subscribe_events(&channel, "#").await.map_err(err("subscribe"))?;
         let mut consumer = channel
             .basic_consume(
                 queue.into(),
                 "cloudconn-server watch feed".into(),
-                BasicConsumeOptions { no_ack: true, ..Default::default() },
+                BasicConsumeOptions::default(),
                 FieldTable::default(),
             )
             .await
@@ -64,6 +73,7 @@ impl EventFeed {
                 Some(Ok(d)) => {
                     // No watcher is fine.
                     let _ = self.sender.send(String::from_utf8_lossy(&d.data).into_owned());
+                    d.ack(BasicAckOptions::default()).await.map_err(err("ack"))?;
                 }
                 Some(Err(e)) => return Err(err("delivery")(e)),
                 None => anyhow::bail!("the broker closed the feed"),
