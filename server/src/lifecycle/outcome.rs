@@ -59,7 +59,7 @@ impl Lifecycle {
             v.state = Set(ValidationState::Superseded.as_str().to_owned());
             v.update(&txn).await?;
             txn.commit().await?;
-            self.metrics.validation(&row.provider, "superseded");
+            self.metrics.validation(&row.provider, "superseded", seconds_since(validation.create_time));
             let _ = self.validation_done.send(id);
             return Ok(());
         }
@@ -98,7 +98,8 @@ impl Lifecycle {
         events::record_event(&txn, event, &record, &current_traceparent()).await?;
         txn.commit().await?;
         self.outbox_written();
-        self.metrics.validation(&row.provider, if event == EventKind::Activated { "succeeded" } else { "failed" });
+        let outcome = if event == EventKind::Activated { "succeeded" } else { "failed" };
+        self.metrics.validation(&row.provider, outcome, seconds_since(validation.create_time));
         let _ = self.validation_done.send(id);
         tracing::info!(validation = %id, outcome = event.as_str(), "validation result recorded");
         Ok(())
@@ -107,4 +108,8 @@ impl Lifecycle {
 
 fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&chrono::Utc))
+}
+
+fn seconds_since(time: chrono::DateTime<chrono::Utc>) -> f64 {
+    (chrono::Utc::now() - time).num_milliseconds().max(0) as f64 / 1000.0
 }

@@ -27,6 +27,7 @@ pub struct Metrics {
     rpc_requests: IntCounterVec,
     rpc_duration: HistogramVec,
     validations: IntCounterVec,
+    validation_duration: HistogramVec,
     outbox_unsent: IntGauge,
     outbox_age: IntGauge,
 }
@@ -50,6 +51,15 @@ impl Metrics {
             &["provider", "outcome"],
         )
         .expect("metric");
+        let validation_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "validation_duration_seconds",
+                "time from ValidateConnection to the recorded outcome (queueing, probe with retries, result)",
+            )
+            .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0]),
+            &["provider", "outcome"],
+        )
+        .expect("metric");
         let outbox_unsent = IntGauge::new("outbox_unsent", "outbox rows not yet published").expect("metric");
         let outbox_age = IntGauge::new("outbox_oldest_unsent_age_seconds", "age of the oldest unpublished outbox row")
             .expect("metric");
@@ -57,16 +67,27 @@ impl Metrics {
             Box::new(rpc_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(rpc_duration.clone()),
             Box::new(validations.clone()),
+            Box::new(validation_duration.clone()),
             Box::new(outbox_unsent.clone()),
             Box::new(outbox_age.clone()),
         ] {
             registry.register(c).expect("register");
         }
-        Arc::new(Self { registry, rpc_requests, rpc_duration, validations, outbox_unsent, outbox_age })
+        Arc::new(Self {
+            registry,
+            rpc_requests,
+            rpc_duration,
+            validations,
+            validation_duration,
+            outbox_unsent,
+            outbox_age,
+        })
     }
 
-    pub fn validation(&self, provider: &str, outcome: &str) {
+    /// One recorded outcome, `seconds` after the validation was requested.
+    pub fn validation(&self, provider: &str, outcome: &str, seconds: f64) {
         self.validations.with_label_values(&[provider, outcome]).inc();
+        self.validation_duration.with_label_values(&[provider, outcome]).observe(seconds);
     }
 
     fn rpc(&self, method: &str, code: &str, seconds: f64) {

@@ -65,6 +65,7 @@ async fn metrics_show_calls_validations_and_the_outbox() {
         r#"cloudconn_rpc_requests_total{code="Ok",method="CreateConnection"} 1"#,
         r#"cloudconn_rpc_requests_total{code="NotFound",method="GetConnection"} 1"#,
         r#"cloudconn_validations_total{outcome="succeeded",provider="azure"} 1"#,
+        r#"cloudconn_validation_duration_seconds_count{outcome="succeeded",provider="azure"} 1"#,
         "cloudconn_rpc_duration_seconds_bucket",
         "cloudconn_outbox_unsent ",
         "cloudconn_outbox_oldest_unsent_age_seconds ",
