@@ -112,6 +112,10 @@ async fn lifecycle_with_canary(app: &TestApp) {
     let logs = logs::captured();
     assert!(!logs.is_empty(), "logs were captured");
     assert!(!logs.contains(&canary), "a log line holds a secret");
+    // What an OTLP collector would receive: names, attributes, events.
+    let spans = format!("{:?}", logs::finished_spans());
+    assert!(spans.contains("CompleteConnection"), "spans were collected");
+    assert!(!spans.contains(&canary), "a span holds a secret");
 }
 
 #[tokio::test]
