@@ -143,7 +143,8 @@ fn string(s: &str) -> AMQPValue {
     AMQPValue::LongString(LongString::from(s.as_bytes().to_vec()))
 }
 
-fn quorum() -> FieldTable {
+/// Arguments that make a declared queue a quorum queue.
+pub fn quorum() -> FieldTable {
     let mut args = FieldTable::default();
     args.insert("x-queue-type".into(), string("quorum"));
     args

@@ -14,7 +14,6 @@ use lapin::{
         BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
         QueueDeclareOptions, QueueDeleteOptions,
     },
-    types::{AMQPValue, FieldTable},
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use tokio::sync::oneshot;
@@ -96,10 +95,8 @@ pub async fn amqp_round_trips(url: &str, prefix: &str, callers: usize, total: us
     let connection = Connection::connect(url, Default::default()).await?;
     let (requests, replies) = (format!("{prefix}.raw.requests"), format!("{prefix}.raw.replies"));
     let setup = connection.create_channel().await?;
-    let quorum = FieldTable::from(std::collections::BTreeMap::from([(
-        "x-queue-type".into(),
-        AMQPValue::LongString("quorum".into()),
-    )]));
+    // Quorum queues, as the validation pipeline uses.
+    let quorum = cloudconn_infra::amqp::topology::quorum();
     for queue in [&requests, &replies] {
         let durable = QueueDeclareOptions { durable: true, ..Default::default() };
         setup.queue_declare(queue.as_str().into(), durable, quorum.clone()).await?;
