@@ -7,6 +7,7 @@
 //! the backend's own rate says how much cloudconn adds.
 
 pub mod baselines;
+pub mod cpu;
 pub mod fanout;
 pub mod processes;
 pub mod report;

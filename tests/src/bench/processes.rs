@@ -58,17 +58,6 @@ fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// CPU time (user + system) the process `pid` has used, in seconds.
-pub fn cpu_seconds(pid: u32) -> f64 {
-    // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks (USER_HZ, 100 on
-    // Linux); the command name (field 2) may hold spaces, so count from ')'.
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
-    let Some((_, rest)) = stat.rsplit_once(')') else { return 0.0 };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 fn status_kb(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::Run;
+use super::{Run, cpu::Shares};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
@@ -27,6 +27,11 @@ pub struct Entry {
     /// worker where one takes part), in milliseconds: on a shared machine
     /// a steadier measure of cost than the rate.
     pub cpu_ms_per_op: Option<f64>,
+    /// CPU per operation of every process taking part (cloudconn, this
+    /// benchmark, each backend), in milliseconds: who spent the machine.
+    pub cpu_ms_per_op_by_process: Option<Shares>,
+    /// The same for the baseline's run.
+    pub baseline_cpu_ms_per_op_by_process: Option<Shares>,
 }
 
 impl Entry {
@@ -45,6 +50,8 @@ impl Entry {
             target: None,
             rss_mb: None,
             cpu_ms_per_op: None,
+            cpu_ms_per_op_by_process: None,
+            baseline_cpu_ms_per_op_by_process: None,
         }
     }
 
@@ -64,6 +71,8 @@ impl Entry {
             target: Some(target.to_owned()),
             rss_mb: Some(rss_mb),
             cpu_ms_per_op: None,
+            cpu_ms_per_op_by_process: None,
+            baseline_cpu_ms_per_op_by_process: None,
         }
     }
 
@@ -74,13 +83,21 @@ impl Entry {
         self
     }
 
+    /// [`Self::against`] a measured baseline run and what it cost.
+    pub fn against_run(mut self, baseline: &str, run: &Run, cpu: Shares) -> Self {
+        self.baseline_cpu_ms_per_op_by_process = Some(cpu);
+        self.against(baseline, run.ops_per_sec())
+    }
+
     pub fn target(mut self, target: &str) -> Self {
         self.target = Some(target.to_owned());
         self
     }
 
-    pub fn cpu(mut self, seconds: f64) -> Self {
-        self.cpu_ms_per_op = Some(seconds * 1000.0 / self.ops.max(1) as f64);
+    /// What the run cost, per operation, process by process.
+    pub fn cpu(mut self, per_op: Shares) -> Self {
+        self.cpu_ms_per_op = Some(per_op.cloudconn);
+        self.cpu_ms_per_op_by_process = Some(per_op);
         self
     }
 
@@ -129,6 +146,12 @@ pub fn table(entries: &[Entry]) -> String {
         );
         if let Some(b) = &e.baseline {
             out += &format!("{:<34} (baseline: {b})\n", "");
+        }
+        if let Some(cpu) = &e.cpu_ms_per_op_by_process {
+            out += &format!("{:<34} CPU ms/op: {}\n", "", cpu.describe());
+        }
+        if let Some(cpu) = &e.baseline_cpu_ms_per_op_by_process {
+            out += &format!("{:<34} baseline CPU ms/op: {}\n", "", cpu.describe());
         }
     }
     out

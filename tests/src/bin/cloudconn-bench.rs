@@ -15,6 +15,7 @@ use anyhow::Context;
 use cloudconn_proto::v1::connection_service_client::ConnectionServiceClient;
 use cloudconn_tests::{
     bench::{
+        cpu::Shares,
         processes::{Service, free_port, wait_for_port},
         report::{self, Entry},
         scenarios::{self, Bearer, Deployment, Sizes},
@@ -105,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
         )?),
         vault_mount: "secret".into(),
         pids: vec![server.pid(), worker.pid()],
+        inspect: cloudconn_tests::bench::baselines::pg_pool(&database_url, 1).await?,
     };
 
     entries.push(scenarios::create(&deployment, &sizes).await?);
@@ -134,9 +136,9 @@ async fn main() -> anyhow::Result<()> {
     )?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     wide.check_alive()?;
-    let cpu = cloudconn_tests::bench::processes::cpu_seconds(wide.pid());
+    let before = Shares::now(&[wide.pid()]);
     let fanout = scenarios::fanout(&fan, &sizes, jobs).await?;
-    let cpu = cloudconn_tests::bench::processes::cpu_seconds(wide.pid()) - cpu;
+    let cpu = Shares::now(&[wide.pid()]).per_op_since(&before, sizes.fanout);
     entries.push(fanout.rss(wide.peak_rss_mb()).cpu(cpu));
     server.check_alive()?;
 
