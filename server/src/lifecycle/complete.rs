@@ -45,15 +45,10 @@ impl Lifecycle {
     pub async fn complete(&self, actor: &Actor, cmd: CompleteCommand) -> Result<ConnectionRecord, AppError> {
         let this = self.clone();
         let actor = actor.clone();
-        let row = detached(async move { this.complete_detached(actor, cmd).await }).await?;
-        self.record(row).await
+        detached(async move { this.complete_detached(actor, cmd).await }).await
     }
 
-    async fn complete_detached(
-        &self,
-        actor: Actor,
-        cmd: CompleteCommand,
-    ) -> Result<crate::store::entities::connections::Model, AppError> {
+    async fn complete_detached(&self, actor: Actor, cmd: CompleteCommand) -> Result<ConnectionRecord, AppError> {
         let txn = self.db.begin().await?;
         let row = lock_for_change(&txn, &cmd.workspace, &cmd.tag, &cmd.etag).await?;
         let provider = Provider::from_db(&row.provider)
@@ -121,7 +116,7 @@ impl Lifecycle {
         };
         txn.commit().await?;
         self.outbox_written();
-        Ok(record.row)
+        Ok(record)
     }
 
     /// Writes `fields` as the version after `expected`.

@@ -31,17 +31,14 @@ impl Lifecycle {
             return Ok(());
         };
         let txn = self.db.begin().await?;
-        let Some(found) = validations::find_by_id(&txn, id).await? else {
+        let Some(row) = connections::find_by_validation_for_update(&txn, id).await? else {
             return Ok(()); // the connection was deleted
         };
-        let Some(row) = connections::find_by_id_for_update(&txn, found.connection_id).await? else {
-            return Ok(());
-        };
-        // Read the state again *under the connection's lock*: a redelivered
-        // result handled concurrently (a worker died after publishing, before
-        // acking) may have finished this validation while we waited for the
-        // lock, and the first read predates that commit. Deciding on it would
-        // activate the connection twice.
+        // Read the validation only *under the connection's lock*: a
+        // redelivered result handled concurrently (a worker died after
+        // publishing, before acking) may have finished this validation while
+        // we waited for the lock, and a read from before it would decide on a
+        // stale state and activate the connection twice.
         let Some(validation) = validations::find_by_id(&txn, id).await? else {
             return Ok(());
         };

@@ -31,8 +31,10 @@ pub struct ListPage {
 
 impl Lifecycle {
     pub async fn get(&self, workspace: &Workspace, tag: &Tag) -> Result<ConnectionRecord, AppError> {
-        let row = connections::find(&self.db, workspace.as_str(), tag.as_str()).await?.ok_or(AppError::NotFound)?;
-        self.record(row).await
+        let (row, last_validation) = connections::find_with_last_validation(&self.db, workspace.as_str(), tag.as_str())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(ConnectionRecord { row, last_validation })
     }
 
     /// Attaches the last validation to a row.

@@ -50,18 +50,20 @@ impl Lifecycle {
         }
         let id = validation.id;
         self.wait_for(&cmd.workspace, id, cmd.wait.min(MAX_WAIT)).await?;
-        // One snapshot, so the validation and the connection agree even if
-        // the outcome lands while we read.
-        let txn = self
-            .db
-            .begin_with_config(Some(sea_orm::IsolationLevel::RepeatableRead), Some(sea_orm::AccessMode::ReadOnly))
-            .await?;
-        let validation = validations::find(&txn, cmd.workspace.as_str(), id).await?.ok_or(AppError::NotFound)?;
-        let row = crate::store::connections::find(&txn, cmd.workspace.as_str(), cmd.tag.as_str())
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let record = super::load_record(&txn, row).await?;
-        txn.commit().await?;
+        // The connection and its last validation in one query, so the two
+        // agree even if an outcome lands while we read. If a newer
+        // validation has replaced ours since, ours was superseded or had
+        // finished, and a terminal validation never changes: reading it on
+        // its own cannot contradict the row.
+        let (row, last_validation) =
+            store::connections::find_with_last_validation(&self.db, cmd.workspace.as_str(), cmd.tag.as_str())
+                .await?
+                .ok_or(AppError::NotFound)?;
+        let validation = match &last_validation {
+            Some(last) if last.id == id => last.clone(),
+            _ => validations::find(&self.db, cmd.workspace.as_str(), id).await?.ok_or(AppError::NotFound)?,
+        };
+        let record = ConnectionRecord { row, last_validation };
         Ok((validation, record))
     }
 
@@ -124,7 +126,8 @@ impl Lifecycle {
                 return Ok(());
             }
             tokio::select! {
-                _ = finished_here(&mut finished, id) => {}
+                // Recorded here: terminal, no need to read it again.
+                ours = finished_here(&mut finished, id) => if ours { return Ok(()) },
                 // Another replica may record it: poll too.
                 _ = tokio::time::sleep(WAIT_POLL) => {}
                 // Draining: answer with the state as it is; the caller can
@@ -136,15 +139,15 @@ impl Lifecycle {
     }
 }
 
-/// Returns once this replica finished `id` (or fell so far behind that it
-/// cannot tell, which sends the waiter back to the database).
-async fn finished_here(finished: &mut tokio::sync::broadcast::Receiver<Uuid>, id: Uuid) {
+/// Returns `true` once this replica finished `id`, or `false` if it fell
+/// so far behind that it cannot tell (the waiter reads the database).
+async fn finished_here(finished: &mut tokio::sync::broadcast::Receiver<Uuid>, id: Uuid) -> bool {
     use tokio::sync::broadcast::error::RecvError;
     loop {
         match finished.recv().await {
-            Ok(done) if done == id => return,
+            Ok(done) if done == id => return true,
             Ok(_) => {}
-            Err(RecvError::Lagged(_)) => return,
+            Err(RecvError::Lagged(_)) => return false,
             Err(RecvError::Closed) => std::future::pending().await,
         }
     }

@@ -17,6 +17,20 @@ pub async fn find(db: &impl ConnectionTrait, workspace: &str, tag: &str) -> Resu
     in_workspace(workspace).filter(Column::Tag.eq(tag)).one(db).await
 }
 
+/// The row with its last validation joined: one query, so one snapshot
+/// (the two always agree) and one round trip.
+pub async fn find_with_last_validation(
+    db: &impl ConnectionTrait,
+    workspace: &str,
+    tag: &str,
+) -> Result<Option<(Model, Option<super::entities::validations::Model>)>, sea_orm::DbErr> {
+    in_workspace(workspace)
+        .filter(Column::Tag.eq(tag))
+        .find_also_related(super::entities::validations::Entity)
+        .one(db)
+        .await
+}
+
 /// Reads the row and, on PostgreSQL, locks it until the transaction ends, so
 /// read-modify-write changes (and the Vault write inside them) of one
 /// connection are serialised.
@@ -82,9 +96,21 @@ pub async fn list(
     query.order_by_asc(connections::Column::Tag).limit(limit).all(db).await
 }
 
-/// Reads a connection by uid and, on PostgreSQL, locks it (result consumer).
-pub async fn find_by_id_for_update(txn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, sea_orm::DbErr> {
-    let mut query = Entity::find_by_id(id);
+/// Reads and, on PostgreSQL, locks the connection a validation belongs to
+/// (result consumer): one statement, the validation's row looked up inside
+/// it.
+pub async fn find_by_validation_for_update(
+    txn: &impl ConnectionTrait,
+    validation: Uuid,
+) -> Result<Option<Model>, sea_orm::DbErr> {
+    use super::entities::validations;
+    use sea_orm::sea_query::Query;
+    let owner = Query::select()
+        .column(validations::Column::ConnectionId)
+        .from(validations::Entity)
+        .and_where(validations::Column::Id.eq(validation))
+        .to_owned();
+    let mut query = Entity::find().filter(Column::Id.in_subquery(owner));
     if super::supports_row_locks(txn.get_database_backend()) {
         query = query.lock_exclusive();
     }

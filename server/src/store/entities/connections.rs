@@ -40,6 +40,21 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The row's latest validation, so a read can join it in the same
+    /// query (one round trip, one snapshot).
+    #[sea_orm(
+        belongs_to = "super::validations::Entity",
+        from = "Column::LastValidationId",
+        to = "super::validations::Column::Id"
+    )]
+    LastValidation,
+}
+
+impl Related<super::validations::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::LastValidation.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
