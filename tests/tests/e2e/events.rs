@@ -132,3 +132,45 @@ async fn every_change_also_publishes_an_audit_event() {
     assert_eq!(body["id"], received[0].message_id, "the AMQP message id is the event id");
     app.finish().await;
 }
+
+/// Our AMQP connections ask for 16 KiB frames (memory: lapin's buffers
+/// scale with the frame size), so a larger message travels as several
+/// frames. It must still arrive whole, through the product's publisher.
+#[tokio::test]
+async fn a_message_larger_than_one_amqp_frame_arrives_whole() {
+    use cloudconn_infra::amqp::{
+        FRAME_MAX,
+        publisher::{Outgoing, Publisher},
+        topology::Topology,
+    };
+    use cloudconn_tests::harness::amqp::{EventSubscriber, delete_topology};
+    use secrecy::SecretString;
+
+    let topology = Topology::new(&format!("cc_test_frames_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]));
+    let mut subscriber = EventSubscriber::bind(&topology, "#").await;
+    let pad = "x".repeat(4 * FRAME_MAX as usize + 123);
+    let body = serde_json::json!({ "pad": pad }).to_string();
+    let publisher = Publisher::new(
+        SecretString::from(cloudconn_tests::harness::env::amqp_url()),
+        "cloudconn-tests frames",
+        topology.clone(),
+        WAIT,
+    );
+    publisher
+        .publish_all(&[Outgoing {
+            exchange: topology.events_exchange(),
+            routing_key: "acme.connection.big".into(),
+            payload: body.clone().into_bytes(),
+            message_id: "big".into(),
+            content_type: "application/json",
+            traceparent: None,
+            mandatory: false,
+        }])
+        .await
+        .expect("published and confirmed");
+
+    let received = subscriber.next(WAIT).await;
+    assert_eq!(received.raw.len(), body.len());
+    assert_eq!(received.raw, body);
+    delete_topology(&topology).await;
+}
