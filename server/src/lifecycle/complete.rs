@@ -29,7 +29,7 @@ use crate::{
     },
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{self, audit, validations},
+    store::{self, audit, outbox, validations},
 };
 
 /// A complete request whose field formats have been checked.
@@ -88,8 +88,10 @@ impl Lifecycle {
         active.version = Set(active.version.as_ref() + 1);
         active.update_time = Set(now);
         let saved = active.update(&txn).await?;
+        let mut out = outbox::Pending::default();
         audit::record(
             &txn,
+            &mut out,
             audit::AuditEntry {
                 workspace: &saved.workspace,
                 actor: &actor.subject,
@@ -105,16 +107,16 @@ impl Lifecycle {
         validations::supersede_older(&txn, saved.id, saved.revision).await?;
         let traceparent = current_traceparent();
         let record = load_record(&txn, saved).await?;
-        events::record_event(&txn, EventKind::CredentialsSaved, &record, &traceparent).await?;
+        events::record_event(&mut out, EventKind::CredentialsSaved, &record, &traceparent);
         let record = if cmd.validate {
             // "Save and validate" in one transaction: the job cannot be lost
             // between the two.
-            let (_, row) = super::validate::start_validation(&txn, record.row, &traceparent).await?;
+            let (_, row) = super::validate::start_validation(&txn, &mut out, record.row, &traceparent).await?;
             load_record(&txn, row).await?
         } else {
             record
         };
-        txn.commit().await?;
+        outbox::commit(txn, out).await?;
         self.outbox_written();
         Ok(record)
     }

@@ -14,7 +14,7 @@ use crate::{
     },
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{self, audit, connections, entities::connections::ActiveModel},
+    store::{self, audit, connections, entities::connections::ActiveModel, outbox},
 };
 
 /// A validated create request.
@@ -99,8 +99,10 @@ impl Lifecycle {
             }
             Err(err) => return Err(err.into()),
         };
+        let mut out = outbox::Pending::default();
         audit::record(
             &txn,
+            &mut out,
             audit::AuditEntry {
                 workspace: &inserted.workspace,
                 actor: &actor.subject,
@@ -113,8 +115,8 @@ impl Lifecycle {
         )
         .await?;
         let record = ConnectionRecord { row: inserted, last_validation: None };
-        events::record_event(&txn, EventKind::Created, &record, &current_traceparent()).await?;
-        txn.commit().await?;
+        events::record_event(&mut out, EventKind::Created, &record, &current_traceparent());
+        outbox::commit(txn, out).await?;
         self.outbox_written();
         Ok(record)
     }

@@ -15,7 +15,7 @@ use crate::{
     domain::names::{Tag, Workspace},
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{audit, connections, purges, validations},
+    store::{audit, connections, outbox, purges, validations},
 };
 
 #[derive(Debug, Clone)]
@@ -42,8 +42,10 @@ impl Lifecycle {
         // Queued even when no revision was saved: a completion whose commit
         // failed may still have left a version behind.
         purges::enqueue(&txn, &row.workspace, row.id).await?;
+        let mut out = outbox::Pending::default();
         audit::record(
             &txn,
+            &mut out,
             audit::AuditEntry {
                 workspace: &row.workspace,
                 actor: &actor.subject,
@@ -55,8 +57,8 @@ impl Lifecycle {
             },
         )
         .await?;
-        events::record_event(&txn, EventKind::Deleted, &before, &current_traceparent()).await?;
-        txn.commit().await?;
+        events::record_event(&mut out, EventKind::Deleted, &before, &current_traceparent());
+        outbox::commit(txn, out).await?;
         self.outbox_written();
 
         match self.secrets.destroy(&secret_path(&row)).await {

@@ -19,7 +19,7 @@ use crate::{
     domain::status::{ConnectionStatus, ValidationState},
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{self, connections, validations},
+    store::{self, connections, outbox, validations},
 };
 
 impl Lifecycle {
@@ -92,8 +92,9 @@ impl Lifecycle {
         c.update_time = Set(now);
         let saved = c.update(&txn).await?;
         let record = ConnectionRecord { row: saved, last_validation: Some(saved_validation) };
-        events::record_event(&txn, event, &record, &current_traceparent()).await?;
-        txn.commit().await?;
+        let mut out = outbox::Pending::default();
+        events::record_event(&mut out, event, &record, &current_traceparent());
+        outbox::commit(txn, out).await?;
         self.outbox_written();
         let outcome = if event == EventKind::Activated { "succeeded" } else { "failed" };
         self.metrics.validation(&row.provider, outcome, seconds_since(validation.create_time));

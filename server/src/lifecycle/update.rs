@@ -13,7 +13,7 @@ use crate::{
     },
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{self, audit},
+    store::{self, audit, outbox},
 };
 
 /// An update request resolved against its mask: `Some` fields change.
@@ -71,8 +71,10 @@ impl Lifecycle {
         active.version = Set(row.version + 1);
         active.update_time = Set(store::now());
         let saved = active.update(&txn).await?;
+        let mut out = outbox::Pending::default();
         audit::record(
             &txn,
+            &mut out,
             audit::AuditEntry {
                 workspace: &saved.workspace,
                 actor: &actor.subject,
@@ -85,8 +87,8 @@ impl Lifecycle {
         )
         .await?;
         let record = load_record(&txn, saved).await?;
-        events::record_event(&txn, EventKind::Updated, &record, &current_traceparent()).await?;
-        txn.commit().await?;
+        events::record_event(&mut out, EventKind::Updated, &record, &current_traceparent());
+        outbox::commit(txn, out).await?;
         self.outbox_written();
         Ok(record)
     }

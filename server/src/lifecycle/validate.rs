@@ -19,7 +19,7 @@ use crate::{
     },
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{self, audit, entities::connections, entities::validations as validation_rows, validations},
+    store::{self, audit, entities::connections, entities::validations as validation_rows, outbox, validations},
 };
 
 /// Longest `wait` honoured; a caller wanting longer can call again.
@@ -91,9 +91,11 @@ impl Lifecycle {
                 }
             }
         }
-        let (validation, saved) = start_validation(&txn, row, &current_traceparent()).await?;
+        let mut out = outbox::Pending::default();
+        let (validation, saved) = start_validation(&txn, &mut out, row, &current_traceparent()).await?;
         audit::record(
             &txn,
+            &mut out,
             audit::AuditEntry {
                 workspace: &saved.workspace,
                 actor: &actor.subject,
@@ -105,7 +107,7 @@ impl Lifecycle {
             },
         )
         .await?;
-        txn.commit().await?;
+        outbox::commit(txn, out).await?;
         self.outbox_written();
         let record = ConnectionRecord { row: saved, last_validation: Some(validation.clone()) };
         Ok((validation, record))
@@ -158,6 +160,7 @@ async fn finished_here(finished: &mut tokio::sync::broadcast::Receiver<Uuid>, id
 /// at it, and write the job and the `validation_requested` event.
 pub(super) async fn start_validation(
     txn: &DatabaseTransaction,
+    out: &mut outbox::Pending,
     row: connections::Model,
     traceparent: &str,
 ) -> Result<(validation_rows::Model, connections::Model), AppError> {
@@ -169,9 +172,9 @@ pub(super) async fn start_validation(
     active.update_time = Set(store::now());
     let saved = active.update(txn).await?;
 
-    events::record_job(txn, &job_for(&saved, &validation), traceparent).await?;
+    events::record_job(out, &job_for(&saved, &validation), traceparent)?;
     let record = ConnectionRecord { row: saved.clone(), last_validation: Some(validation.clone()) };
-    events::record_event(txn, EventKind::ValidationRequested, &record, traceparent).await?;
+    events::record_event(out, EventKind::ValidationRequested, &record, traceparent);
     Ok((validation, saved))
 }
 

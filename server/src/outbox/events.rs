@@ -1,7 +1,6 @@
 //! What lifecycle changes write to the outbox, inside their transaction.
 
 use cloudconn_infra::amqp::messages::ValidationJob;
-use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::cloudevents;
@@ -37,43 +36,27 @@ impl EventKind {
     }
 }
 
-/// Writes the event for `record` (the connection after the change; for a
-/// delete, as it was). The outbox row id is the CloudEvents id, stable
-/// across redeliveries so subscribers can de-duplicate.
-pub async fn record_event(
-    txn: &impl ConnectionTrait,
-    kind: EventKind,
-    record: &ConnectionRecord,
-    traceparent: &str,
-) -> Result<(), sea_orm::DbErr> {
+/// Adds the event for `record` (the connection after the change; for a
+/// delete, as it was) to the change's outbox rows. The outbox row id is the
+/// CloudEvents id, stable across redeliveries so subscribers can
+/// de-duplicate.
+pub fn record_event(out: &mut outbox::Pending, kind: EventKind, record: &ConnectionRecord, traceparent: &str) {
     let id = Uuid::new_v4();
     let connection = crate::view::connection(record);
     let body = cloudevents::envelope(&id.to_string(), kind.as_str(), store::now(), &connection);
-    outbox::enqueue(
-        txn,
+    out.push(
         id,
         outbox::Kind::Event,
         &cloudevents::routing_key(&record.row.workspace, kind.as_str()),
         body.to_string(),
         traceparent,
-    )
-    .await
+    );
 }
 
-/// Writes a validation job. Its outbox id is the message id.
-pub async fn record_job(
-    txn: &impl ConnectionTrait,
-    job: &ValidationJob,
-    traceparent: &str,
-) -> Result<(), sea_orm::DbErr> {
+/// Adds a validation job to the change's outbox rows. Its outbox id is the
+/// message id.
+pub fn record_job(out: &mut outbox::Pending, job: &ValidationJob, traceparent: &str) -> Result<(), sea_orm::DbErr> {
     let payload = serde_json::to_string(job).map_err(|e| sea_orm::DbErr::Custom(format!("encode job: {e}")))?;
-    outbox::enqueue(
-        txn,
-        Uuid::new_v4(),
-        outbox::Kind::Job,
-        cloudconn_infra::amqp::topology::VALIDATE_KEY,
-        payload,
-        traceparent,
-    )
-    .await
+    out.push(Uuid::new_v4(), outbox::Kind::Job, cloudconn_infra::amqp::topology::VALIDATE_KEY, payload, traceparent);
+    Ok(())
 }

@@ -16,9 +16,13 @@ pub struct AuditEntry<'a> {
     pub details: serde_json::Value,
 }
 
-/// Writes the audit row and its `audit` event (through the outbox, so the
-/// row and the event commit together).
-pub async fn record(txn: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result<(), sea_orm::DbErr> {
+/// Writes the audit row and adds its `audit` event to the change's outbox
+/// rows (so the row and the event commit together).
+pub async fn record(
+    txn: &impl ConnectionTrait,
+    out: &mut super::outbox::Pending,
+    entry: AuditEntry<'_>,
+) -> Result<(), sea_orm::DbErr> {
     let id = Uuid::new_v4();
     let time = super::now();
     let event = serde_json::json!({
@@ -41,15 +45,13 @@ pub async fn record(txn: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result
         },
     });
     // The event id is the audit row's id: stable, and the same everywhere.
-    super::outbox::enqueue(
-        txn,
+    out.push(
         id,
         super::outbox::Kind::Event,
         &format!("{}.audit.{}", entry.workspace, snake(entry.action)),
         event.to_string(),
         &cloudconn_infra::telemetry::propagation::current_traceparent(),
-    )
-    .await?;
+    );
     ActiveModel {
         id: Set(id),
         workspace: Set(entry.workspace.to_owned()),

@@ -2,8 +2,8 @@
 //! them, claimed and marked sent by the relay.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
     sea_query::{Expr, LockBehavior, LockType},
 };
 use uuid::Uuid;
@@ -28,27 +28,31 @@ impl Kind {
     }
 }
 
-/// Appends a message to the outbox in the caller's transaction.
-pub async fn enqueue(
-    txn: &impl ConnectionTrait,
-    id: Uuid,
-    kind: Kind,
-    routing_key: &str,
-    payload: String,
-    traceparent: &str,
-) -> Result<(), sea_orm::DbErr> {
-    ActiveModel {
-        id: Set(id),
-        kind: Set(kind.as_str().to_owned()),
-        routing_key: Set(routing_key.to_owned()),
-        payload: Set(payload),
-        traceparent: Set(Some(traceparent.to_owned())),
-        create_time: Set(super::now()),
-        sent_time: Set(None),
+/// The outbox rows one change writes, inserted together in one statement
+/// when the change commits ([`commit`]): a validation request writes three
+/// messages, and each row costs a round trip when inserted on its own.
+#[derive(Default)]
+pub struct Pending(Vec<ActiveModel>);
+
+impl Pending {
+    pub fn push(&mut self, id: Uuid, kind: Kind, routing_key: &str, payload: String, traceparent: &str) {
+        self.0.push(ActiveModel {
+            id: Set(id),
+            kind: Set(kind.as_str().to_owned()),
+            routing_key: Set(routing_key.to_owned()),
+            payload: Set(payload),
+            traceparent: Set(Some(traceparent.to_owned())),
+            create_time: Set(super::now()),
+            sent_time: Set(None),
+        });
     }
-    .insert(txn)
-    .await
-    .map(|_| ())
+}
+
+/// Writes the change's outbox rows and commits: the change and its
+/// messages become visible together, or neither does.
+pub async fn commit(txn: DatabaseTransaction, pending: Pending) -> Result<(), sea_orm::DbErr> {
+    Entity::insert_many(pending.0).exec_without_returning(&txn).await?;
+    txn.commit().await
 }
 
 /// Claims up to `limit` unsent rows, oldest first, locking them until the
