@@ -76,6 +76,11 @@ pub struct ServerConfig {
     /// investigate what was published). Unsent rows are never deleted.
     #[serde(default = "default_outbox_retention_ms")]
     pub outbox_retention_ms: u64,
+    /// `CLOUDCONN_WATCH_IDLE_MS`: how long a replica keeps its subscription
+    /// to the events exchange after its last WatchConnections stream ended,
+    /// default 30000 (it subscribes only while someone watches).
+    #[serde(default = "default_watch_idle_ms")]
+    pub watch_idle_ms: u64,
 }
 
 fn default_listen() -> String {
@@ -101,6 +106,9 @@ fn default_outbox_poll_ms() -> u64 {
 }
 fn default_outbox_retention_ms() -> u64 {
     7 * 24 * 3_600_000
+}
+fn default_watch_idle_ms() -> u64 {
+    30_000
 }
 fn default_purge_interval_ms() -> u64 {
     10_000
@@ -215,6 +223,10 @@ impl ServerConfig {
     pub fn purge_interval(&self) -> Duration {
         Duration::from_millis(self.purge_interval_ms.max(10))
     }
+
+    pub fn watch_idle(&self) -> Duration {
+        Duration::from_millis(self.watch_idle_ms)
+    }
 }
 
 #[cfg(test)]
@@ -249,6 +261,8 @@ mod tests {
             ("CLOUDCONN_TLS_CLIENT_CA", "/etc/cc/ca.crt"),
             ("CLOUDCONN_AMQP_URL", "amqp://guest:guest@mq:5672/%2f"),
             ("CLOUDCONN_AMQP_PREFIX", "ccx"),
+            ("CLOUDCONN_OUTBOX_RETENTION_MS", "5000"),
+            ("CLOUDCONN_WATCH_IDLE_MS", "750"),
         ];
         let source = Source::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
         let c = ServerConfig::from_source(&source).unwrap();
@@ -263,6 +277,8 @@ mod tests {
         assert_eq!(c.purge_interval(), Duration::from_millis(250));
         assert_eq!(c.outbox_poll(), Duration::from_millis(300));
         assert_eq!(c.validation_deadline(), Duration::from_secs(90));
+        assert_eq!(c.outbox_retention(), Duration::from_secs(5));
+        assert_eq!(c.watch_idle(), Duration::from_millis(750));
         assert_eq!(c.auth.auth_hs256_secret.as_ref().unwrap().expose_secret(), "0123456789abcdef0123456789abcdef");
         assert_eq!(c.auth.auth_issuer.as_deref(), Some("https://issuer.example"));
         assert_eq!(c.auth.auth_audience.as_deref(), Some("cloudconn"));

@@ -20,10 +20,7 @@ use cloudconn_infra::{
 };
 use cloudconn_proto::v1::connection_service_server::ConnectionServiceServer;
 use cloudconn_worker::{config::WorkerConfig, consumer::JobRunner, probe::Probes};
-use tokio::{
-    net::TcpListener,
-    sync::{broadcast, mpsc},
-};
+use tokio::{net::TcpListener, sync::mpsc};
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tonic::service::interceptor::InterceptedService;
@@ -45,7 +42,10 @@ use crate::{
     results::{consumer::ResultHandler, deadline::DeadlineSweeper},
     secrets::purge::PurgeRetrier,
     store,
-    watch::feed::EventFeed,
+    watch::{
+        Hub,
+        feed::{EventFeed, FeedSettings},
+    },
 };
 
 /// Largest request message the API decodes (DESIGN.md §2).
@@ -82,8 +82,8 @@ pub struct App {
     lifecycle: Lifecycle,
     broker: Arc<dyn Broker>,
     /// Live events for WatchConnections (fed from RabbitMQ, or in process in `--dev`).
-    events: broadcast::Sender<String>,
-    /// Production: the subscription that feeds `events`.
+    watchers: Hub,
+    /// Production: the subscription that feeds `watchers`.
     event_feed: Option<EventFeed>,
     /// Where validation results come from (production only).
     results_consumer: Option<ConsumerSettings>,
@@ -133,15 +133,17 @@ impl App {
         store::migrate(&db).await.context("migrating the database")?;
 
         let mut dev_jobs = None;
-        let (events, _) = broadcast::channel(crate::watch::FEED_CAPACITY);
-        let mut event_feed = None;
-        let (broker, results_consumer): (Arc<dyn Broker>, _) = match mode {
+        let (broker, results_consumer, watchers, event_feed): (Arc<dyn Broker>, _, _, _) = match mode {
             Mode::Production => {
                 let url = config.amqp.amqp_url.clone().context("CLOUDCONN_AMQP_URL is required")?;
                 let topology = config.amqp.topology();
                 let publisher = Publisher::new(url.clone(), "cloudconn-server relay", topology.clone(), timeout);
-                event_feed =
-                    Some(EventFeed { url: url.clone(), topology: topology.clone(), timeout, sender: events.clone() });
+                let (watchers, feed) = Hub::with_feed(FeedSettings {
+                    url: url.clone(),
+                    topology: topology.clone(),
+                    timeout,
+                    idle: config.watch_idle(),
+                });
                 let results = ConsumerSettings {
                     url,
                     name: "cloudconn-server results".into(),
@@ -150,12 +152,13 @@ impl App {
                     concurrency: 16,
                     timeout,
                 };
-                (Arc::new(AmqpBroker { publisher }), Some(results))
+                (Arc::new(AmqpBroker { publisher }), Some(results), watchers, Some(feed))
             }
             Mode::Dev => {
                 let (jobs, jobs_rx) = mpsc::unbounded_channel();
                 dev_jobs = Some((jobs.clone(), jobs_rx));
-                (Arc::new(InProcessBroker { events: events.clone(), jobs }), None)
+                let watchers = Hub::in_process();
+                (Arc::new(InProcessBroker { events: watchers.sender(), jobs }), None, watchers, None)
             }
         };
         let metrics = Metrics::new();
@@ -203,7 +206,7 @@ impl App {
             broker,
             results_consumer,
             dev_pipeline,
-            events,
+            watchers,
             event_feed,
             purge_interval: config.purge_interval(),
             outbox_retention: config.outbox_retention(),
@@ -293,7 +296,7 @@ impl App {
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
         let api = InterceptedService::new(
-            ConnectionServiceServer::new(Api::new(self.lifecycle.clone(), self.events.clone(), loops.clone()))
+            ConnectionServiceServer::new(Api::new(self.lifecycle.clone(), self.watchers.clone(), loops.clone()))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
             // Health and reflection are mounted without it: they need no token.
             self.auth.clone(),

@@ -5,7 +5,7 @@
 use std::pin::Pin;
 
 use cloudconn_proto::v1::{self as pb, connection_service_server::ConnectionService};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio_stream::{Stream, wrappers::ReceiverStream};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
@@ -16,17 +16,22 @@ use crate::{
     lifecycle::{Actor, Lifecycle},
 };
 
+/// How long WatchConnections waits for this replica's event subscription
+/// to be bound before it answers (the first watcher of an idle replica
+/// waits for it; afterwards it is already live).
+const WATCH_JOIN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Api {
     lifecycle: Lifecycle,
     /// Live public events, for WatchConnections.
-    events: broadcast::Sender<String>,
+    watchers: crate::watch::Hub,
     /// Ends watch streams when the server shuts down.
     shutdown: CancellationToken,
 }
 
 impl Api {
-    pub fn new(lifecycle: Lifecycle, events: broadcast::Sender<String>, shutdown: CancellationToken) -> Self {
-        Self { lifecycle, events, shutdown }
+    pub fn new(lifecycle: Lifecycle, watchers: crate::watch::Hub, shutdown: CancellationToken) -> Self {
+        Self { lifecycle, watchers, shutdown }
     }
 }
 
@@ -166,9 +171,9 @@ impl ConnectionService for Api {
         allow(&request, &request.get_ref().workspace, Access::Read)?;
         let req = request.into_inner();
         let (workspace, tag) = convert::watch_target(&req)?;
-        // Subscribe before answering, so nothing committed after the call
+        // Join before answering, so nothing committed after the call
         // returns is missed.
-        let feed = self.events.subscribe();
+        let feed = self.watchers.join(WATCH_JOIN_WAIT).await;
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(crate::watch::forward(feed, workspace, tag, tx, self.shutdown.clone()));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))

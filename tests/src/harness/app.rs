@@ -55,6 +55,7 @@ pub struct TestAppBuilder {
     validation_deadline: Duration,
     dependency_timeout: Duration,
     outbox_retention: Duration,
+    watch_idle: Duration,
 }
 
 impl TestAppBuilder {
@@ -133,6 +134,12 @@ impl TestAppBuilder {
     /// Published outbox rows are deleted this long after they were sent.
     pub fn with_outbox_retention(mut self, retention: Duration) -> Self {
         self.outbox_retention = retention;
+        self
+    }
+
+    /// The event subscription ends this long after the last watcher left.
+    pub fn with_watch_idle(mut self, idle: Duration) -> Self {
+        self.watch_idle = idle;
         self
     }
 
@@ -238,6 +245,7 @@ impl TestAppBuilder {
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
             outbox_retention_ms: self.outbox_retention.as_millis() as u64,
+            watch_idle_ms: self.watch_idle.as_millis() as u64,
         };
         // Least privilege, as deployed: the project's own policies on this
         // test's prefix. The worker always runs with the read-only one.
@@ -380,6 +388,7 @@ impl TestApp {
             dependency_timeout: Duration::from_secs(2),
             // Tests count published rows: keep them for the test's life.
             outbox_retention: Duration::from_secs(3600),
+            watch_idle: Duration::from_secs(30),
         }
     }
 

@@ -87,6 +87,28 @@ async fn watch_works_in_dev_mode() {
     app.finish().await;
 }
 
+/// A replica subscribes to the events only while someone watches. The
+/// first watcher's call returns once the subscription is live (its first
+/// change is seen without any warm-up), and after the subscription was
+/// dropped for want of watchers, the next watcher brings it back.
+#[tokio::test]
+async fn the_event_subscription_follows_the_watchers() {
+    let app = TestApp::builder().with_watch_idle(Duration::from_millis(200)).spawn().await;
+    for round in 0..2 {
+        let mut stream = watch(&app, "acme", "").await;
+        let tag = format!("round_{round}");
+        create(&app, "acme", &tag, pb::Provider::Gcp).await;
+        let event = next(&mut stream, Duration::from_secs(5)).await;
+        let event =
+            event.unwrap_or_else(|| panic!("round {round}: no event for the first change after Watch returned"));
+        assert_eq!(event.connection.unwrap().tag, tag);
+        drop(stream);
+        // Long enough for the idle subscription to be dropped.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+    }
+    app.finish().await;
+}
+
 #[tokio::test]
 async fn watch_checks_its_arguments() {
     let app = TestApp::spawn().await;
