@@ -1,11 +1,12 @@
 //! The outbox relay: publishes committed outbox rows and marks them sent.
 //!
-//! 1. In a transaction, claim a batch of unsent rows (`FOR UPDATE SKIP LOCKED`).
+//! 1. In a transaction, claim a batch of unsent rows and mark them sent
+//!    (one statement; `FOR UPDATE SKIP LOCKED`).
 //! 2. Publish them all and wait for every confirm.
-//! 3. Mark them sent, commit.
+//! 3. Commit; or roll back if the broker did not take them all.
 //!
-//! A crash between 2 and 3 republishes the batch: delivery is at least
-//! once, and each message keeps its id for de-duplication. A full batch
+//! A crash before 3 republishes the batch: delivery is at least once, and
+//! each message keeps its id for de-duplication. A full batch
 //! loops at once; otherwise the relay sleeps until a local commit wakes it
 //! or the poll interval passes (rows from other replicas, or left over).
 
@@ -64,16 +65,16 @@ impl Relay {
         }
     }
 
-    /// One claim → publish → mark round. Returns the rows published.
+    /// One claim → publish → commit round. Returns the rows published.
     pub async fn pass(&self) -> anyhow::Result<usize> {
         let txn = self.db.begin().await?;
         let rows = outbox::claim(&txn, self.batch).await?;
         if rows.is_empty() {
             return Ok(0);
         }
+        // On error the transaction is dropped: rolled back, rows unsent.
         self.broker.publish_all(&rows).await?;
         let n = rows.len();
-        outbox::mark_sent(&txn, rows.into_iter().map(|r| r.id).collect()).await?;
         txn.commit().await?;
         tracing::debug!(published = n, "outbox rows published");
         Ok(n)

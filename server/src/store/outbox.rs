@@ -2,9 +2,8 @@
 //! them, claimed and marked sent by the relay.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-    sea_query::{Expr, LockBehavior, LockType},
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Order, PaginatorTrait, QueryFilter, Set,
+    sea_query::{Expr, LockBehavior, LockType, Query},
 };
 use uuid::Uuid;
 
@@ -55,29 +54,33 @@ pub async fn commit(txn: DatabaseTransaction, pending: Pending) -> Result<(), se
     txn.commit().await
 }
 
-/// Claims up to `limit` unsent rows, oldest first, locking them until the
-/// transaction ends. `SKIP LOCKED` lets several relays (one per replica)
-/// share the table without waiting on or double-publishing each other's
-/// rows. SQLite (single node) has no row locks; its writer lock suffices.
+/// Claims up to `limit` unsent rows, oldest first, and marks them sent, in
+/// one statement of the caller's transaction. Until that transaction ends
+/// the rows stay locked and the mark is invisible: the relay commits once
+/// the broker confirmed them, and a rollback (or a crash) leaves them
+/// unsent. `SKIP LOCKED` lets several relays (one per replica) share the
+/// table without waiting on or double-publishing each other's rows.
+/// SQLite (single node) has no row locks; its writer lock suffices.
 pub async fn claim(txn: &impl ConnectionTrait, limit: u64) -> Result<Vec<Model>, sea_orm::DbErr> {
-    let mut query = Entity::find()
-        .filter(Column::SentTime.is_null())
-        .order_by_asc(Column::CreateTime)
-        .order_by_asc(Column::Id)
-        .limit(limit);
+    let mut oldest = Query::select()
+        .column(Column::Id)
+        .from(Entity)
+        .and_where(Column::SentTime.is_null())
+        .order_by(Column::CreateTime, Order::Asc)
+        .order_by(Column::Id, Order::Asc)
+        .limit(limit)
+        .to_owned();
     if super::supports_row_locks(txn.get_database_backend()) {
-        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        oldest.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    query.all(txn).await
-}
-
-pub async fn mark_sent(txn: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<(), sea_orm::DbErr> {
-    Entity::update_many()
+    let mut rows = Entity::update_many()
         .col_expr(Column::SentTime, Expr::value(super::now()))
-        .filter(Column::Id.is_in(ids))
-        .exec(txn)
-        .await
-        .map(|_| ())
+        .filter(Column::Id.in_subquery(oldest))
+        .exec_with_returning(txn)
+        .await?;
+    // RETURNING comes in no particular order; publish oldest first.
+    rows.sort_by(|a, b| (a.create_time, a.id).cmp(&(b.create_time, b.id)));
+    Ok(rows)
 }
 
 /// Deletes rows published before `cutoff`; returns how many.
