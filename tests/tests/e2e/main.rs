@@ -12,6 +12,7 @@ mod lifecycle;
 mod listing;
 mod operations;
 mod probes;
+mod publisher;
 mod security;
 mod service;
 mod traces;
