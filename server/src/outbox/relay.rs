@@ -10,10 +10,10 @@
 //! loops at once; otherwise the relay sleeps until a local commit wakes it
 //! or the poll interval passes (rows from other replicas, or left over).
 
-use std::{sync::Arc, time::Duration};
+use std::{pin::Pin, sync::Arc, time::Duration};
 
 use sea_orm::{DatabaseConnection, TransactionTrait};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, futures::Notified};
 use tokio_util::sync::CancellationToken;
 
 use super::broker::Broker;
@@ -36,13 +36,9 @@ impl Relay {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut failures = 0u32;
         loop {
-            // Register for a wake-up *before* looking at the table: a commit
-            // that lands while the query runs still wakes the next wait.
             let notified = self.wake.notified();
             tokio::pin!(notified);
-            notified.as_mut().enable();
-
-            let wait = match self.pass().await {
+            let wait = match self.pass(notified.as_mut()).await {
                 Ok(n) if n as u64 == self.batch => {
                     failures = 0;
                     continue;
@@ -66,8 +62,18 @@ impl Relay {
     }
 
     /// One claim → publish → commit round. Returns the rows published.
-    pub async fn pass(&self) -> anyhow::Result<usize> {
+    /// `notified` is armed just before the claim (see below).
+    pub async fn pass<'a>(&'a self, mut notified: Pin<&mut Notified<'a>>) -> anyhow::Result<usize> {
         let txn = self.db.begin().await?;
+        // Listen for commits from here on, just before the claim reads the
+        // table: a commit that lands while it runs wakes the next wait. A
+        // permit left by an earlier commit is stale, since the claim sees
+        // that commit's rows; keeping it woke an empty pass (BEGIN, claim,
+        // ROLLBACK) after most busy ones.
+        if notified.as_mut().enable() {
+            notified.set(self.wake.notified());
+            notified.as_mut().enable();
+        }
         let rows = outbox::claim(&txn, self.batch).await?;
         if rows.is_empty() {
             return Ok(0);
