@@ -19,7 +19,10 @@ impl Service {
         let binary = sibling(name)?;
         let child = Command::new(&binary)
             .envs(env.iter().cloned())
-            .env("RUST_LOG", "warn")
+            // As deployed (deploy/k8s): info for our crates. The filter
+            // also decides which spans exist, and spans and log lines are
+            // part of what a call costs.
+            .env("RUST_LOG", cloudconn_infra::telemetry::DEFAULT_FILTER)
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()
