@@ -39,3 +39,28 @@ async fn wait_for_signal() {
 async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
+
+/// Runs `pass` now and then every `interval` until `shutdown`: the shape of
+/// every background sweep (purges, pruning, deadlines). A failed pass is
+/// logged as `what` and simply tried again at the next tick.
+pub async fn every<F, Fut, T, E>(
+    interval: std::time::Duration,
+    shutdown: &CancellationToken,
+    what: &str,
+    mut pass: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: Into<anyhow::Error>,
+{
+    loop {
+        if let Err(e) = pass().await {
+            tracing::warn!(error = format!("{:#}", e.into()), "{what} failed; will retry");
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}

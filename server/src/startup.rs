@@ -344,7 +344,7 @@ impl App {
         }
 
         // In-flight RPCs are done; the loops finish the unit in hand (the
-        // relay publishes and marks the batch it claimed) and return.
+        // relay publishes and commits the batch it claimed) and return.
         loops.cancel();
         self.auth_stop.cancel();
         if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await.is_err() {

@@ -21,18 +21,16 @@ impl Pruner {
         // Often enough that the table never holds much more than the
         // retention's worth, rarely enough to cost nothing.
         let every = (self.retention / 4).clamp(Duration::from_millis(50), Duration::from_secs(600));
-        loop {
-            let cutoff =
-                chrono::Utc::now() - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::MAX);
-            match outbox::prune(&self.db, cutoff).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(deleted = n, "published outbox rows pruned"),
-                Err(e) => tracing::warn!(error = %e, "pruning the outbox failed; will retry"),
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(every) => {}
-            }
+        cloudconn_infra::shutdown::every(every, &shutdown, "pruning the outbox", || self.pass()).await
+    }
+
+    /// Deletes what is past the retention; returns how many rows.
+    pub async fn pass(&self) -> Result<u64, sea_orm::DbErr> {
+        let cutoff = chrono::Utc::now() - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::MAX);
+        let deleted = outbox::prune(&self.db, cutoff).await?;
+        if deleted > 0 {
+            tracing::debug!(deleted, "published outbox rows pruned");
         }
+        Ok(deleted)
     }
 }

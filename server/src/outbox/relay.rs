@@ -1,4 +1,5 @@
-//! The outbox relay: publishes committed outbox rows and marks them sent.
+//! The outbox relay: publishes committed outbox rows, marked sent in the
+//! same transaction.
 //!
 //! 1. In a transaction, claim a batch of unsent rows and mark them sent
 //!    (one statement; `FOR UPDATE SKIP LOCKED`).

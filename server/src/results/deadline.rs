@@ -23,15 +23,7 @@ impl DeadlineSweeper {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         // Check a few times per deadline, but not more than once a second.
         let interval = (self.deadline / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(interval) => {}
-            }
-            if let Err(e) = self.pass().await {
-                tracing::warn!(error = format!("{e:#}"), "validation deadline sweep failed");
-            }
-        }
+        cloudconn_infra::shutdown::every(interval, &shutdown, "validation deadline sweep", || self.pass()).await
     }
 
     pub async fn pass(&self) -> anyhow::Result<usize> {

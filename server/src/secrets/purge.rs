@@ -27,15 +27,7 @@ pub struct PurgeRetrier {
 
 impl PurgeRetrier {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        loop {
-            if let Err(e) = self.pass().await {
-                tracing::warn!(error = %e, "secret purge pass failed");
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(self.interval) => {}
-            }
-        }
+        cloudconn_infra::shutdown::every(self.interval, &shutdown, "secret purge pass", || self.pass()).await
     }
 
     /// One pass over the due purges. Public so tests can drive it.
