@@ -134,7 +134,20 @@ impl From<DbErr> for AppError {
 
 fn is_transport(e: &sea_orm::sqlx::Error) -> bool {
     use sea_orm::sqlx::Error;
-    matches!(e, Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed | Error::Tls(_))
+    match e {
+        Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed | Error::Tls(_) => true,
+        // The server ended the session rather than the statement: class 08
+        // (connection exception) and the shutdown codes of class 57 — a
+        // restart or an operator's pg_terminate_backend. The connection is
+        // discarded; the next call gets a fresh one.
+        Error::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || is_shutdown(&code)),
+        _ => false,
+    }
+}
+
+/// admin_shutdown, crash_shutdown, cannot_connect_now.
+fn is_shutdown(code: &str) -> bool {
+    matches!(code, "57P01" | "57P02" | "57P03")
 }
 
 impl From<SecretStoreError> for AppError {

@@ -41,6 +41,9 @@ impl Lifecycle {
         actor: &Actor,
         cmd: ValidateCommand,
     ) -> Result<(validation_rows::Model, ConnectionRecord), AppError> {
+        // Subscribed before the validation is even recorded, so no outcome
+        // this replica records for it can be missed.
+        let finished = self.validation_done.subscribe();
         let this = self.clone();
         let (actor, workspace, tag) = (actor.clone(), cmd.workspace.clone(), cmd.tag.clone());
         let (validation, record) = detached(async move { this.validate_detached(actor, workspace, tag).await }).await?;
@@ -49,7 +52,7 @@ impl Lifecycle {
             return Ok((validation, record));
         }
         let id = validation.id;
-        self.wait_for(&cmd.workspace, id, cmd.wait.min(MAX_WAIT)).await?;
+        self.wait_for(&cmd.workspace, id, cmd.wait.min(MAX_WAIT), finished).await?;
         // The connection and its last validation in one query, so the two
         // agree even if an outcome lands while we read. If a newer
         // validation has replaced ours since, ours was superseded or had
@@ -114,21 +117,22 @@ impl Lifecycle {
     }
 
     /// Returns when the validation is terminal (or gone), or at `wait`.
-    async fn wait_for(&self, workspace: &Workspace, id: Uuid, wait: Duration) -> Result<(), AppError> {
+    ///
+    /// `finished` was subscribed before the validation was committed (it
+    /// was not terminal then), so the database is read only when another
+    /// replica may have recorded the outcome: at each poll, or after this
+    /// waiter fell behind the notifications.
+    async fn wait_for(
+        &self,
+        workspace: &Workspace,
+        id: Uuid,
+        wait: Duration,
+        mut finished: tokio::sync::broadcast::Receiver<Uuid>,
+    ) -> Result<(), AppError> {
         let deadline = tokio::time::Instant::now() + wait;
-        // Subscribe before reading, so an outcome recorded in between still
-        // wakes us.
-        let mut finished = self.validation_done.subscribe();
         loop {
-            let done = match validations::find(&self.db, workspace.as_str(), id).await? {
-                None => true,
-                Some(v) => ValidationState::from_db(&v.state).is_none_or(ValidationState::is_terminal),
-            };
-            if done {
-                return Ok(());
-            }
             tokio::select! {
-                // Recorded here: terminal, no need to read it again.
+                // Recorded here: terminal, no need to read it.
                 ours = finished_here(&mut finished, id) => if ours { return Ok(()) },
                 // Another replica may record it: poll too.
                 _ = tokio::time::sleep(WAIT_POLL) => {}
@@ -136,6 +140,13 @@ impl Lifecycle {
                 // ask again (another replica will answer).
                 _ = self.draining.cancelled() => return Ok(()),
                 _ = tokio::time::sleep_until(deadline) => return Ok(()),
+            }
+            let done = match validations::find(&self.db, workspace.as_str(), id).await? {
+                None => true,
+                Some(v) => ValidationState::from_db(&v.state).is_none_or(ValidationState::is_terminal),
+            };
+            if done {
+                return Ok(());
             }
         }
     }

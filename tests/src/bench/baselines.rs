@@ -23,8 +23,13 @@ use vaultrs::{api::kv2::requests::SetSecretRequestOptions, client::VaultClient};
 use super::{Run, closed_loop};
 
 /// A pool of `size` connections to `url`, as the server has.
+///
+/// Checkouts are not pinged: under load cloudconn's pool pings only
+/// connections idle for a second (`server/src/store/mod.rs`), so a baseline
+/// pinging on every checkout (sqlx's default) would pay a round trip the
+/// service does not.
 pub async fn pg_pool(url: &str, size: u32) -> anyhow::Result<PgPool> {
-    Ok(PgPoolOptions::new().max_connections(size).min_connections(size).connect(url).await?)
+    Ok(PgPoolOptions::new().max_connections(size).min_connections(size).test_before_acquire(false).connect(url).await?)
 }
 
 /// Primary-key SELECTs of the rows the scenario reads (`ids`), whole rows.

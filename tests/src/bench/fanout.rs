@@ -10,6 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use chrono::DateTime;
 use cloudconn_infra::{
     amqp::{
         messages::{MESSAGE_VERSION, Outcome, ValidationJob, ValidationResult},
@@ -21,6 +22,7 @@ use cloudconn_infra::{
     vault::VaultStore,
 };
 use futures_lite::StreamExt;
+use hdrhistogram::Histogram;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions};
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -70,9 +72,18 @@ pub async fn prepare(prefix: &str, n: usize) -> anyhow::Result<Vec<ValidationJob
         .collect())
 }
 
-/// Publishes every job (with confirms) and waits for every result; returns
-/// the time from the first publish to the last result.
-pub async fn run(prefix: &str, jobs: Vec<ValidationJob>) -> anyhow::Result<Duration> {
+/// What the fan-out measured.
+pub struct FanOut {
+    /// From the first publish to the last result.
+    pub elapsed: Duration,
+    /// Each job's time in the worker (the result's `end_time - start_time`:
+    /// the Vault read and the probe), in microseconds: how far above the
+    /// provider's own latency a probe ran.
+    pub jobs: Histogram<u64>,
+}
+
+/// Publishes every job (with confirms) and waits for every result.
+pub async fn run(prefix: &str, jobs: Vec<ValidationJob>) -> anyhow::Result<FanOut> {
     let topology = Topology::new(prefix);
     let connection = lapin::Connection::connect(&env::amqp_url(), Default::default()).await?;
     let channel = connection.create_channel().await?;
@@ -104,6 +115,7 @@ pub async fn run(prefix: &str, jobs: Vec<ValidationJob>) -> anyhow::Result<Durat
             .collect();
         publisher.publish_all(&messages).await?;
     }
+    let mut histogram = Histogram::<u64>::new(3)?;
     let mut done = 0;
     while done < n {
         let delivery = tokio::time::timeout(Duration::from_secs(120), results.next())
@@ -113,10 +125,13 @@ pub async fn run(prefix: &str, jobs: Vec<ValidationJob>) -> anyhow::Result<Durat
         delivery.ack(BasicAckOptions::default()).await?;
         let result: ValidationResult = serde_json::from_slice(&delivery.data)?;
         anyhow::ensure!(matches!(result.outcome, Outcome::Succeeded { .. }), "a probe failed: {:?}", result.outcome);
+        let (start, end) =
+            (DateTime::parse_from_rfc3339(&result.start_time)?, DateTime::parse_from_rfc3339(&result.end_time)?);
+        histogram.record((end - start).num_microseconds().unwrap_or(0).max(0) as u64)?;
         done += 1;
     }
     let elapsed = started.elapsed();
     let _ = connection.close(200, "bench done".into()).await;
     crate::harness::amqp::delete_topology(&topology).await;
-    Ok(elapsed)
+    Ok(FanOut { elapsed, jobs: histogram })
 }

@@ -90,13 +90,15 @@ async fn main() -> anyhow::Result<()> {
 
     let token = mint(&secret, &TokenSpec { workspaces: &[scenarios::WORKSPACE], ..TokenSpec::default() });
     let bearer = Bearer(format!("Bearer {token}").parse()?);
-    let mut clients = Vec::new();
+    let (mut clients, mut channels) = (Vec::new(), Vec::new());
     for _ in 0..CHANNELS {
         let channel = Channel::from_shared(format!("http://{listen}"))?.connect().await?;
-        clients.push(ConnectionServiceClient::with_interceptor(channel, bearer.clone()));
+        clients.push(ConnectionServiceClient::with_interceptor(channel.clone(), bearer.clone()));
+        channels.push(channel);
     }
     let deployment = Deployment {
         clients: Arc::new(clients),
+        channels: Arc::new(channels),
         database_url: database_url.clone(),
         pool_size: POOL_SIZE,
         amqp_url: env::amqp_url(),
@@ -109,10 +111,14 @@ async fn main() -> anyhow::Result<()> {
         inspect: cloudconn_tests::bench::baselines::pg_pool(&database_url, 1).await?,
     };
 
+    progress("create");
     entries.push(scenarios::create(&deployment, &sizes).await?);
     entries.push(Entry::memory(&format!("server RSS, {} connections", sizes.connections), server.rss_mb(), "<= 60 MB"));
-    entries.push(scenarios::get(&deployment, &sizes).await?);
+    progress("get");
+    entries.extend(scenarios::get(&deployment, &sizes).await?);
+    progress("complete");
     entries.push(scenarios::complete(&deployment, &sizes).await?);
+    progress("validate");
     entries.push(scenarios::validate(&deployment, &sizes).await?);
 
     // The fan-out gets a worker of its own, wide, on prefixes of its own
@@ -136,12 +142,14 @@ async fn main() -> anyhow::Result<()> {
     )?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     wide.check_alive()?;
+    progress("fan-out");
     let before = Shares::now(&[wide.pid()]);
     let fanout = scenarios::fanout(&fan, &sizes, jobs).await?;
     let cpu = Shares::now(&[wide.pid()]).per_op_since(&before, sizes.fanout);
     entries.push(fanout.rss(wide.peak_rss_mb()).cpu(cpu));
     server.check_alive()?;
 
+    progress("done");
     println!("{}", report::table(&entries));
     if let Some(dir) = json.parent() {
         std::fs::create_dir_all(dir)?;
@@ -152,6 +160,12 @@ async fn main() -> anyhow::Result<()> {
     drop_database(&run).await;
     cloudconn_tests::harness::amqp::delete_topology(&cloudconn_infra::amqp::topology::Topology::new(&run)).await;
     Ok(())
+}
+
+/// One line on stderr as each scenario starts, so a profiler (or a
+/// person) watching the run knows which scenario the load belongs to.
+fn progress(scenario: &str) {
+    eprintln!("cloudconn-bench: {scenario}");
 }
 
 async fn fresh_database(name: &str) -> anyhow::Result<String> {

@@ -128,3 +128,53 @@ async fn shutdown_answers_waiting_callers_and_stops_promptly() {
     let answer = waiting.await.unwrap().expect("an answer, not an error").into_inner();
     assert_eq!(answer.validation.unwrap().state(), pb::ValidationState::Queued);
 }
+
+/// The pool pings a connection only after it sat idle (README, decisions):
+/// when PostgreSQL drops every connection in the middle of traffic, calls
+/// may fail, but only with UNAVAILABLE, and the service recovers by itself
+/// without a restart.
+#[tokio::test]
+async fn calls_recover_after_the_database_drops_every_connection() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    create(&app, "acme", "aws_main", pb::Provider::Aws).await;
+    // Warm the pool: these connections were used just now, so the next
+    // checkout does not ping them.
+    for _ in 0..5 {
+        get(&app, "acme", "aws_main").await.unwrap();
+    }
+    let killed = app
+        .db
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await
+        .unwrap();
+    assert!(killed.rows_affected() > 0, "no connection of the service was dropped");
+
+    let mut failures = 0;
+    let mut streak = 0;
+    for _ in 0..60 {
+        match get(&app, "acme", "aws_main").await {
+            Ok(connection) => {
+                assert_eq!(connection.tag, "aws_main");
+                streak += 1;
+                if streak == 10 {
+                    break;
+                }
+            }
+            Err(status) => {
+                assert_eq!(
+                    status.code(),
+                    tonic::Code::Unavailable,
+                    "a dropped connection must read as UNAVAILABLE: {status:?}"
+                );
+                failures += 1;
+                streak = 0;
+            }
+        }
+    }
+    assert_eq!(streak, 10, "calls did not recover ({failures} failed)");
+    app.finish().await;
+}
