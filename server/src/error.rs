@@ -44,6 +44,12 @@ pub enum AppError {
     PermissionDenied,
     #[error("{dependency} is unavailable; nothing was changed, retry later")]
     Unavailable { dependency: &'static str },
+    /// Every slot for calls is taken: shed at once rather than queued.
+    #[error("the server is busy; nothing was changed, retry with back-off")]
+    ServerBusy,
+    /// This caller (or workspace) used up its share; retry after the delay.
+    #[error("{message}")]
+    RateLimited { retry_after: std::time::Duration, message: String },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -62,6 +68,8 @@ impl AppError {
             Self::FailedPrecondition { reason, .. } | Self::Aborted { reason, .. } => reason,
             Self::EtagMismatch => "ETAG_MISMATCH",
             Self::Unavailable { .. } => "DEPENDENCY_UNAVAILABLE",
+            Self::ServerBusy => "SERVER_BUSY",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::PermissionDenied => "PERMISSION_DENIED",
             Self::Internal(_) => "INTERNAL",
@@ -75,7 +83,8 @@ impl AppError {
             Self::NotFound => Code::NotFound,
             Self::FailedPrecondition { .. } => Code::FailedPrecondition,
             Self::EtagMismatch | Self::Aborted { .. } => Code::Aborted,
-            Self::Unavailable { .. } => Code::Unavailable,
+            Self::Unavailable { .. } | Self::ServerBusy => Code::Unavailable,
+            Self::RateLimited { .. } => Code::ResourceExhausted,
             Self::Unauthenticated => Code::Unauthenticated,
             Self::PermissionDenied => Code::PermissionDenied,
             Self::Internal(_) => Code::Internal,
@@ -97,6 +106,12 @@ impl From<AppError> for Status {
                 metadata.insert("dependency".to_owned(), (*dependency).to_owned());
                 details.set_retry_info(Some(std::time::Duration::from_secs(1)));
             }
+            AppError::ServerBusy => {
+                details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+            }
+            AppError::RateLimited { retry_after, .. } => {
+                details.set_retry_info(Some(*retry_after));
+            }
             AppError::Internal(cause) => {
                 // `{:#}` prints the whole chain; it is ours, so it holds no request data.
                 tracing::error!(error = format!("{cause:#}"), "internal error");
@@ -105,14 +120,33 @@ impl From<AppError> for Status {
         }
         details.set_error_info(err.reason(), ERROR_DOMAIN, metadata);
         let message = match &err {
-            AppError::InvalidArgument(violations) => {
-                let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
-                format!("invalid fields: {}", fields.join(", "))
-            }
+            AppError::InvalidArgument(violations) => invalid_message(violations),
             other => other.to_string(),
         };
-        Status::with_error_details(err.code(), message, details)
+        Status::with_error_details(err.code(), truncate(message, MAX_MESSAGE_CHARS), details)
     }
+}
+
+/// Longest `grpc-message` we send, in characters: it travels in a header
+/// that clients cap (grpc-go at 16 KiB for all headers together).
+const MAX_MESSAGE_CHARS: usize = 1024;
+
+/// `invalid fields: tag, scopes; tag: must be …`: the names of every listed
+/// field, then the first one's reason, for clients that print only the message.
+fn invalid_message(violations: &[FieldViolation]) -> String {
+    let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+    match violations.first() {
+        Some(first) => format!("invalid fields: {}; {}: {}", fields.join(", "), first.field, first.description),
+        None => "invalid fields".into(),
+    }
+}
+
+fn truncate(mut message: String, max_chars: usize) -> String {
+    if let Some((cut, _)) = message.char_indices().nth(max_chars) {
+        message.truncate(cut);
+        message.push('…');
+    }
+    message
 }
 
 /// Database errors: a dropped or exhausted connection is `Unavailable`
@@ -187,6 +221,12 @@ mod tests {
             (AppError::Internal(anyhow::anyhow!("boom secret")), Code::Internal, "INTERNAL"),
             (AppError::Unauthenticated, Code::Unauthenticated, "UNAUTHENTICATED"),
             (AppError::PermissionDenied, Code::PermissionDenied, "PERMISSION_DENIED"),
+            (AppError::ServerBusy, Code::Unavailable, "SERVER_BUSY"),
+            (
+                AppError::RateLimited { retry_after: std::time::Duration::from_secs(2), message: "m".into() },
+                Code::ResourceExhausted,
+                "RATE_LIMITED",
+            ),
             (SecretStoreError::Unavailable("x".into()).into(), Code::Unavailable, "DEPENDENCY_UNAVAILABLE"),
             (SecretStoreError::VersionConflict.into(), Code::Aborted, "CONCURRENT_MODIFICATION"),
             (
@@ -213,5 +253,13 @@ mod tests {
             s.get_details_bad_request().unwrap().field_violations.into_iter().map(|v| v.field).collect();
         assert_eq!(fields, ["tag", "scopes[0]"]);
         assert!(s.message().contains("tag") && s.message().contains("scopes[0]"));
+        assert!(s.message().ends_with("; tag: bad"), "the first reason is in the message: {}", s.message());
+    }
+
+    #[test]
+    fn messages_are_bounded() {
+        let long = "é".repeat(5000);
+        let s = status(AppError::FailedPrecondition { reason: "X", message: long });
+        assert_eq!(s.message().chars().count(), MAX_MESSAGE_CHARS + 1);
     }
 }

@@ -25,8 +25,10 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tonic::service::interceptor::InterceptedService;
 
+use tower::Layer as _;
+
 use crate::{
-    api::service::Api,
+    api::{admission, service::Api},
     auth::Authenticator,
     config::{Mode, ServerConfig},
     dev::{pipeline::DevPipeline, secret_store::DevSecretStore},
@@ -53,8 +55,18 @@ pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// HTTP/2 streams one connection may have open.
 const MAX_STREAMS_PER_CONNECTION: u32 = 256;
-/// Requests (streams included) the server works on at once, all callers together.
-const MAX_CONCURRENT_REQUESTS: usize = 2048;
+/// Ping an idle HTTP/2 connection this often; close it if the pong takes
+/// longer than the timeout (a peer that vanished holds nothing for long).
+const HTTP2_KEEPALIVE: Duration = Duration::from_secs(30);
+const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections are asked to close (GOAWAY) after this long, then given the
+/// grace to finish their calls: clients reconnect and load spreads over
+/// replicas, and no connection lives forever. The grace outlasts the
+/// longest `wait` (5 min).
+const MAX_CONNECTION_AGE: Duration = Duration::from_secs(30 * 60);
+const MAX_CONNECTION_AGE_GRACE: Duration = Duration::from_secs(6 * 60);
+/// A TLS client must finish its handshake within this.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long in-flight work may take to finish after shutdown begins.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -296,8 +308,11 @@ impl App {
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
         let api = InterceptedService::new(
-            ConnectionServiceServer::new(Api::new(self.lifecycle.clone(), self.watchers.clone(), loops.clone()))
-                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            // Inside the interceptor: only verified callers take a slot.
+            admission::ApiCalls::layer().layer(
+                ConnectionServiceServer::new(Api::new(self.lifecycle.clone(), self.watchers.clone(), loops.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            ),
             // Health and reflection are mounted without it: they need no token.
             self.auth.clone(),
         );
@@ -316,15 +331,21 @@ impl App {
         tracing::info!(address = %self.local_addr, "cloudconn server listening");
         let mut server = tonic::transport::Server::builder();
         if let Some(tls) = self.tls {
-            server = server.tls_config(tls).context("TLS configuration")?;
+            server = server.tls_config(tls.timeout(TLS_HANDSHAKE_TIMEOUT)).context("TLS configuration")?;
         }
         let serving = server
-            // Bounds on what callers can make the server hold at once:
-            // streams per HTTP/2 connection, and requests across them all
-            // (excess requests wait for a slot rather than pile up work).
+            // Bounds on what callers can make the server hold: streams per
+            // HTTP/2 connection, how long a connection lives and stays
+            // silent, and (api::admission) calls in progress.
             .max_concurrent_streams(Some(MAX_STREAMS_PER_CONNECTION))
+            .http2_keepalive_interval(Some(HTTP2_KEEPALIVE))
+            .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
+            .tcp_keepalive(Some(HTTP2_KEEPALIVE))
+            .max_connection_age(MAX_CONNECTION_AGE)
+            .max_connection_age_grace(MAX_CONNECTION_AGE_GRACE)
             .trace_fn(crate::api::trace::rpc_span)
-            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_REQUESTS))
+            .layer(admission::BodyDeadlineLayer)
+            .layer(admission::PublicCalls::layer())
             .layer(tower::util::MapResponseLayer::new(crate::api::limits::message_too_large))
             .layer(RpcMetricsLayer(self.metrics.clone()))
             .add_service(health_service)

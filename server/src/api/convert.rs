@@ -23,6 +23,8 @@ use crate::{
 /// Default and maximum list page sizes (AIP-158).
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 1000;
+/// Longest update mask accepted: the updatable fields, `*`, and room for repeats.
+const MAX_MASK_PATHS: usize = 8;
 
 fn finish<T>(violations: Violations, value: impl FnOnce() -> Option<T>) -> Result<T, AppError> {
     if !violations.is_empty() {
@@ -155,7 +157,13 @@ pub fn update_command(req: pb::UpdateConnectionRequest) -> Result<UpdateCommand,
     let tag = v.check(Tag::parse("tag", &req.tag));
     let paths: Vec<String> = req.update_mask.map(|m| m.paths).unwrap_or_default();
     let (mut display_name, mut description, mut scopes) = (None, None, None);
-    if paths.is_empty() {
+    if paths.len() > MAX_MASK_PATHS {
+        // One violation, not one per element: see `domain::MAX_VIOLATIONS`.
+        v.push(
+            "update_mask.paths",
+            format!("at most {MAX_MASK_PATHS} paths; updatable fields are display_name, description, scopes"),
+        );
+    } else if paths.is_empty() {
         display_name = req.display_name;
         description = req.description;
         scopes = (!req.scopes.is_empty()).then_some(req.scopes);

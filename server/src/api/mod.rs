@@ -1,11 +1,15 @@
 //! Step 1 of the flow, caller → server: the gRPC surface.
 //!
 //! - [`service`]: one thin function per RPC.
+//! - [`admission`]: how much work callers can make the server hold at once.
 //! - [`convert`]: proto ↔ domain, collecting every field violation.
 //! - [`page_token`]: opaque list cursors bound to workspace and filters.
+//! - [`methods`]: the paths served, so caller-chosen paths never become labels.
 
+pub mod admission;
 pub mod convert;
 pub mod limits;
+pub mod methods;
 pub mod page_token;
 pub mod service;
 pub mod trace;

@@ -9,7 +9,8 @@ use tonic::codegen::http;
 
 /// For `Server::trace_fn`: tonic runs each request's handler in this span.
 pub fn rpc_span(request: &http::Request<()>) -> tracing::Span {
-    let method = request.uri().path();
+    // Never the raw path: the caller chooses it (see `methods`).
+    let method = super::methods::served(request.uri().path());
     let span = tracing::info_span!("grpc", otel.name = %method, otel.kind = "server", rpc.method = %method);
     let traceparent = request.headers().get("traceparent").and_then(|v| v.to_str().ok());
     propagation::set_parent(&span, traceparent);

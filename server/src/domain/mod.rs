@@ -25,13 +25,31 @@ impl FieldViolation {
     }
 }
 
+/// Violations listed in one error; the rest are counted. Every violation
+/// becomes a `BadRequest` entry sent in a response header, so without a
+/// cap one 1 MiB request of empty repeated values (2 bytes each) would make
+/// hundreds of megabytes of error details.
+pub const MAX_VIOLATIONS: usize = 20;
+
 /// Collects violations while parsing a request.
 #[derive(Debug, Default)]
-pub struct Violations(Vec<FieldViolation>);
+pub struct Violations {
+    listed: Vec<FieldViolation>,
+    /// Violations found beyond [`MAX_VIOLATIONS`], counted but not kept.
+    more: usize,
+}
 
 impl Violations {
     pub fn push(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(FieldViolation::new(field, description));
+        self.add(FieldViolation::new(field, description));
+    }
+
+    fn add(&mut self, violation: FieldViolation) {
+        if self.listed.len() < MAX_VIOLATIONS {
+            self.listed.push(violation);
+        } else {
+            self.more += 1;
+        }
     }
 
     /// Records the error of `result` and returns its value, if any.
@@ -39,17 +57,41 @@ impl Violations {
         match result {
             Ok(v) => Some(v),
             Err(v) => {
-                self.0.push(v);
+                self.add(v);
                 None
             }
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.listed.is_empty()
     }
 
-    pub fn into_vec(self) -> Vec<FieldViolation> {
-        self.0
+    /// The listed violations, then one entry counting those left out.
+    pub fn into_vec(mut self) -> Vec<FieldViolation> {
+        if self.more > 0 {
+            self.listed.push(FieldViolation::new(
+                "…",
+                format!("and {} more invalid fields not listed; fix those above and retry", self.more),
+            ));
+        }
+        self.listed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violations_beyond_the_cap_are_counted_not_listed() {
+        let mut v = Violations::default();
+        for i in 0..1000 {
+            v.push(format!("f{i}"), "bad");
+        }
+        let listed = v.into_vec();
+        assert_eq!(listed.len(), MAX_VIOLATIONS + 1);
+        assert_eq!(listed[0].field, "f0");
+        assert!(listed[MAX_VIOLATIONS].description.starts_with("and 980 more"), "{:?}", listed[MAX_VIOLATIONS]);
     }
 }

@@ -59,10 +59,15 @@ impl Tag {
     }
 }
 
-/// Checks a free-text field against its limit, counted in characters.
+/// Checks a free-text field: its limit, counted in characters, and no
+/// control characters but tab and line breaks (PostgreSQL refuses NUL in
+/// text; the others only hide text from the people reading it).
 pub fn check_length(field: &str, s: &str, max: usize) -> Result<(), FieldViolation> {
     if s.chars().count() > max {
         return Err(FieldViolation::new(field, format!("must be at most {max} characters")));
+    }
+    if s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(FieldViolation::new(field, "must not contain control characters (NUL, escape, …)"));
     }
     Ok(())
 }
@@ -106,5 +111,13 @@ mod tests {
     fn lengths_count_characters_not_bytes() {
         assert!(check_length("display_name", &"é".repeat(128), DISPLAY_NAME_MAX).is_ok());
         assert!(check_length("display_name", &"é".repeat(129), DISPLAY_NAME_MAX).is_err());
+    }
+
+    #[test]
+    fn free_text_refuses_control_characters() {
+        assert!(check_length("description", "two\nlines\tand a tab", 100).is_ok());
+        for bad in ["nul\0byte", "esc\u{1b}[31m", "bell\u{7}"] {
+            assert!(check_length("description", bad, 100).is_err(), "{bad:?}");
+        }
     }
 }

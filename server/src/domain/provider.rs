@@ -258,6 +258,16 @@ pub fn check_scopes(provider: Provider, field: &str, scopes: &[String], violatio
         );
         return;
     }
+    // More elements than there are scopes at all cannot be right: one
+    // violation for the list, not one per element (a 1 MiB request holds
+    // half a million empty strings).
+    if scopes.len() > ALL_SCOPES.len() {
+        violations.push(
+            field,
+            format!("at most {} scopes; {provider} allows: {}", ALL_SCOPES.len(), provider.allowed_scopes().join(", ")),
+        );
+        return;
+    }
     for (i, scope) in scopes.iter().enumerate() {
         if !provider.allowed_scopes().contains(&scope.as_str()) {
             violations.push(
@@ -289,5 +299,11 @@ mod scope_tests {
         assert_eq!(check(Provider::MongodbAtlas, &["database", "storage"]), ["scopes[1]"]);
         assert_eq!(check(Provider::Gcp, &["storage", "storage"]), ["scopes[1]"]);
         assert_eq!(check(Provider::Neo4jAura, &["Database"]), ["scopes[0]"]);
+    }
+
+    #[test]
+    fn a_list_longer_than_the_catalogue_is_one_violation() {
+        assert_eq!(check(Provider::Aws, &["storage"; 5]), ["scopes"]);
+        assert_eq!(check(Provider::MongodbAtlas, &[""; 5]), ["scopes"]);
     }
 }

@@ -96,7 +96,8 @@ impl Metrics {
     }
 }
 
-/// Counts and times every `cloudconn.v1` call. A failed call is answered
+/// Counts and times every `cloudconn.v1` call, labelled by method name
+/// (`unknown` for a path that names none). A failed call is answered
 /// trailers-only, with `grpc-status` in the headers; a call that succeeds
 /// sends its status in the trailers, so no header means OK.
 #[derive(Clone)]
@@ -135,7 +136,7 @@ where
         let metrics = self.metrics.clone();
         Box::pin(async move {
             let result = future.await;
-            if let (Some(method), Ok(response)) = (path.strip_prefix("/cloudconn.v1.ConnectionService/"), &result) {
+            if let (Some(method), Ok(response)) = (crate::api::methods::connection_method(&path), &result) {
                 let code = response
                     .headers()
                     .get("grpc-status")

@@ -13,7 +13,7 @@ pub mod validations;
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -48,10 +48,31 @@ pub async fn connect(url: &SecretString, pool_size: u32, timeout: Duration) -> R
     Database::connect(options).await
 }
 
-/// Brings the schema up to date. Safe to run from several replicas at once on
-/// PostgreSQL: each migration runs in a transaction and is recorded once.
+/// The advisory lock key replicas take around migrating: any constant that
+/// nothing else in the database uses ("cloudcon" in ASCII).
+const MIGRATION_LOCK: i64 = 0x636c_6f75_6463_6f6e;
+/// How long a replica waits for another one's migrations before giving up.
+const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(120);
+
+/// Brings the schema up to date.
+///
+/// Replicas starting together on a new database (a first install, or an
+/// upgrade that adds a migration) would otherwise all create the same types
+/// and tables at once, and all but one fail on PostgreSQL's catalogue
+/// (`pg_type_typname_nsp_index`). On PostgreSQL the migrations run in one
+/// transaction holding an advisory lock: the first replica migrates, the
+/// others wait, then find nothing left to do. DDL is transactional there,
+/// so a failed migration leaves nothing half-applied.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    migrations::Migrator::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return migrations::Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    // lock_timeout also bounds the wait for an advisory lock.
+    txn.execute_unprepared(&format!("SET LOCAL lock_timeout = '{}s'", MIGRATION_LOCK_WAIT.as_secs())).await?;
+    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
+    migrations::Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// Whether row locks (`FOR UPDATE`) mean anything: SQLite serialises writers

@@ -56,6 +56,8 @@ pub struct TestAppBuilder {
     dependency_timeout: Duration,
     outbox_retention: Duration,
     watch_idle: Duration,
+    /// An existing PostgreSQL database to use (and leave) instead of a new one.
+    database: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -144,6 +146,13 @@ impl TestAppBuilder {
     }
 
     /// Puts a chaos proxy between the server and RabbitMQ.
+    /// Uses the existing PostgreSQL database `name` (the test creates and
+    /// drops it), so several apps can share one, as replicas do.
+    pub fn on_database(mut self, name: &str) -> Self {
+        self.database = Some(name.to_owned());
+        self
+    }
+
     pub fn with_amqp_proxy(mut self) -> Self {
         self.amqp_proxy = true;
         self
@@ -157,6 +166,9 @@ impl TestAppBuilder {
         std::fs::create_dir_all(&scratch).expect("scratch dir");
 
         let (database_url, pg_database) = match self.backend {
+            Backend::Postgres if self.database.is_some() => {
+                (with_database(&env::admin_database_url(), self.database.as_deref().unwrap_or_default()), None)
+            }
             Backend::Postgres => {
                 let name = format!("cc_test_{id}");
                 let admin = Database::connect(env::admin_database_url())
@@ -389,6 +401,7 @@ impl TestApp {
             // Tests count published rows: keep them for the test's life.
             outbox_retention: Duration::from_secs(3600),
             watch_idle: Duration::from_secs(30),
+            database: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! One end-to-end test binary (it links once), against the real PostgreSQL
 //! and OpenBao that `deploy/stack.sh up` provides, through the public gRPC API.
 
+mod admission;
 mod aws;
 mod canary;
 mod crashes;

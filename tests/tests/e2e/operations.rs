@@ -178,3 +178,26 @@ async fn calls_recover_after_the_database_drops_every_connection() {
     assert_eq!(streak, 10, "calls did not recover ({failures} failed)");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn three_replicas_started_together_on_a_new_database_all_serve() {
+    use sea_orm::{ConnectionTrait, Database};
+    let name = format!("cc_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(cloudconn_tests::harness::env::admin_database_url()).await.unwrap();
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+
+    // A first install with three replicas: each migrates as it starts.
+    let replica = || TestApp::builder().without_worker().on_database(&name).spawn();
+    let (a, b, c) = tokio::join!(replica(), replica(), replica());
+    create(&a, "acme", "prod_aws", pb::Provider::Aws).await;
+    for app in [&a, &b, &c] {
+        let mut client = app.client.clone();
+        let listed =
+            client.list_connections(pb::ListConnectionsRequest { workspace: "acme".into(), ..Default::default() });
+        assert_eq!(listed.await.expect("every replica serves").into_inner().connections.len(), 1);
+    }
+    for app in [a, b, c] {
+        app.finish().await;
+    }
+    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+}
