@@ -41,6 +41,8 @@ pub enum Access {
 pub struct Caller {
     /// The token's `sub`; recorded as the actor in the audit trail.
     pub subject: String,
+    /// The token's `exp`: long-lived calls (watch streams) end then.
+    pub expires: Option<std::time::SystemTime>,
     /// `None` = every workspace (`["*"]`).
     workspaces: Option<HashSet<String>>,
     can_read: bool,
@@ -50,7 +52,7 @@ pub struct Caller {
 impl Caller {
     /// The caller when authentication is explicitly disabled.
     pub fn unauthenticated() -> Self {
-        Self { subject: "anonymous".into(), workspaces: None, can_read: true, can_write: true }
+        Self { subject: "anonymous".into(), expires: None, workspaces: None, can_read: true, can_write: true }
     }
 
     /// PERMISSION_DENIED unless the caller may do `access` in `workspace`.
@@ -78,6 +80,10 @@ impl Caller {
 #[derive(Debug, Deserialize)]
 struct Claims {
     sub: String,
+    /// Seconds since the epoch (a JSON number, maybe fractional); required
+    /// and checked by the validation.
+    #[serde(default)]
+    exp: Option<f64>,
     #[serde(default)]
     workspaces: Vec<String>,
     /// Space-separated (RFC 8693 style).
@@ -216,6 +222,10 @@ impl Authenticator {
         let scopes: Vec<&str> = claims.scope.split_whitespace().collect();
         Ok(Caller {
             subject: claims.sub,
+            expires: claims
+                .exp
+                .and_then(|exp| std::time::Duration::try_from_secs_f64(exp).ok())
+                .map(|exp| std::time::UNIX_EPOCH + exp),
             workspaces: if claims.workspaces.iter().any(|w| w == "*") {
                 None
             } else {
@@ -291,6 +301,7 @@ mod tests {
     fn caller(workspaces: Option<&[&str]>, read: bool, write: bool) -> Caller {
         Caller {
             subject: "s".into(),
+            expires: None,
             workspaces: workspaces.map(|w| w.iter().map(|s| s.to_string()).collect()),
             can_read: read,
             can_write: write,

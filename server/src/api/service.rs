@@ -178,13 +178,15 @@ impl ConnectionService for Api {
         request: Request<pb::WatchConnectionsRequest>,
     ) -> Result<Response<Self::WatchConnectionsStream>, Status> {
         allow(&request, &request.get_ref().workspace, Access::Read)?;
+        let caller = auth::caller(&request)?;
         let req = request.into_inner();
         let (workspace, tag) = convert::watch_target(&req)?;
         // Join before answering, so nothing committed after the call
         // returns is missed.
-        let feed = self.watchers.join(WATCH_JOIN_WAIT).await;
+        let joined = self.watchers.join(&caller.subject, WATCH_JOIN_WAIT).await?;
+        let target = crate::watch::Target { workspace, tag, token_expires: caller.expires };
         let (tx, rx) = mpsc::channel(64);
-        tokio::spawn(crate::watch::forward(feed, workspace, tag, tx, self.shutdown.clone()));
+        tokio::spawn(crate::watch::forward(joined, target, tx, self.shutdown.clone()));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 }

@@ -5,7 +5,7 @@
 use cloudconn_infra::amqp::messages::ValidationJob;
 use cloudconn_infra::amqp::publisher::{Outgoing, PublishError, Publisher};
 use cloudconn_infra::telemetry::propagation;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tracing::Span;
 
 use super::cloudevents;
@@ -60,7 +60,7 @@ impl Broker for AmqpBroker {
 /// `--dev`: events go to in-process subscribers, jobs to the in-process
 /// worker (`dev::pipeline`).
 pub struct InProcessBroker {
-    pub events: broadcast::Sender<String>,
+    pub events: crate::watch::Fanout,
     pub jobs: mpsc::UnboundedSender<ValidationJob>,
 }
 
@@ -74,7 +74,7 @@ impl Broker for InProcessBroker {
                 self.jobs.send(job).map_err(|_| PublishError::Unavailable("in-process worker stopped".into()))?;
             } else {
                 // No receiver is fine: nobody is watching.
-                let _ = self.events.send(row.payload.clone());
+                self.events.publish(&row.payload);
             }
         }
         Ok(())

@@ -16,7 +16,7 @@ use lapin::{
     types::FieldTable,
 };
 use secrecy::SecretString;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// Events in flight between the broker and this replica.
@@ -34,7 +34,7 @@ pub struct FeedSettings {
 /// Built by [`super::Hub::with_feed`].
 pub struct EventFeed {
     pub(super) settings: FeedSettings,
-    pub(super) sender: broadcast::Sender<String>,
+    pub(super) sender: super::Fanout,
     pub(super) watchers: watch::Receiver<usize>,
     pub(super) live: watch::Sender<bool>,
 }
@@ -79,7 +79,7 @@ impl EventFeed {
         let channel = connection.create_channel().await.map_err(err("channel"))?;
         topology.declare(&channel).await.map_err(err("declare"))?;
         channel.basic_qos(PREFETCH, BasicQosOptions::default()).await.map_err(err("qos"))?;
-        let queue = topology.subscribe_events(&channel, "#").await.map_err(err("subscribe"))?;
+        let queue = topology.subscribe_events(&channel, "*.connection.*").await.map_err(err("subscribe"))?;
         let mut consumer = channel
             .basic_consume(
                 queue.into(),
@@ -116,7 +116,7 @@ impl EventFeed {
             match delivery {
                 Some(Ok(d)) => {
                     // A watcher that left meanwhile is fine.
-                    let _ = self.sender.send(String::from_utf8_lossy(&d.data).into_owned());
+                    self.sender.publish(&String::from_utf8_lossy(&d.data));
                     d.ack(BasicAckOptions::default()).await.map_err(err("ack"))?;
                 }
                 Some(Err(e)) => return Err(err("delivery")(e)),

@@ -121,3 +121,56 @@ async fn watch_checks_its_arguments() {
     assert_invalid(&err, &["workspace", "tag"]);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn watch_streams_are_bounded_per_caller_and_end_with_their_token() {
+    use cloudconn_tests::harness::auth::{Bearer, TokenSpec};
+    use tonic::Code;
+    let app = TestApp::builder().without_worker().spawn().await;
+    let open = |token: String| {
+        let mut client = app.client_with(Bearer::new(&token));
+        async move {
+            client.watch_connections(pb::WatchConnectionsRequest { workspace: "acme".into(), tag: String::new() }).await
+        }
+    };
+
+    // One subject's share of streams, then a refusal; others still watch.
+    let greedy = app.token(&TokenSpec { sub: "greedy", ..Default::default() });
+    let mut held = Vec::new();
+    for _ in 0..cloudconn_server::watch::MAX_STREAMS_PER_SUBJECT {
+        held.push(open(greedy.clone()).await.expect("within the share").into_inner());
+    }
+    let refused = open(greedy.clone()).await.expect_err("over the share");
+    assert_code(&refused, Code::ResourceExhausted, "RATE_LIMITED");
+    let mut other = open(app.token(&TokenSpec::default())).await.expect("another caller watches").into_inner();
+    drop(held.pop());
+    let _again = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(s) = open(greedy.clone()).await {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("a closed stream gives its share back");
+
+    // A stream ends when its token does, even though events keep coming.
+    let short = app.token(&TokenSpec { sub: "short", expires_in: 2, ..Default::default() });
+    let mut expiring = open(short).await.expect("watch").into_inner();
+    create(&app, "acme", "prod_aws", pb::Provider::Aws).await;
+    assert!(next(&mut other, Duration::from_secs(10)).await.is_some(), "the other watcher sees the change");
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match expiring.message().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("the stream ended without saying why"),
+                Err(status) => return status,
+            }
+        }
+    })
+    .await
+    .expect("the stream ends once its token expires");
+    assert_eq!(ended.code(), Code::Unauthenticated, "{ended:?}");
+    app.finish().await;
+}
