@@ -81,6 +81,9 @@ pub struct ServerConfig {
     /// default 30000 (it subscribes only while someone watches).
     #[serde(default = "default_watch_idle_ms")]
     pub watch_idle_ms: u64,
+    /// The per-workspace quotas (`CLOUDCONN_RATE_*`, `CLOUDCONN_MAX_*`).
+    #[serde(skip)]
+    pub quotas: crate::quota::QuotaConfig,
 }
 
 fn default_listen() -> String {
@@ -137,6 +140,7 @@ impl ServerConfig {
         config.endpoints = source.section()?;
         config.auth = source.section()?;
         config.timeouts = source.section()?;
+        config.quotas = source.section()?;
         Ok(config)
     }
 
@@ -154,6 +158,7 @@ impl ServerConfig {
             }
             _ => {}
         }
+        self.quotas.validate()?;
         if self.database_pool_size == 0 {
             return Err(ConfigError::Invalid("CLOUDCONN_DATABASE_POOL_SIZE must be at least 1".into()));
         }

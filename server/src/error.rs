@@ -47,6 +47,9 @@ pub enum AppError {
     /// Every slot for calls is taken: shed at once rather than queued.
     #[error("the server is busy; nothing was changed, retry with back-off")]
     ServerBusy,
+    /// A workspace holds as much of something as it may (connections).
+    #[error("{message}")]
+    QuotaExceeded { message: String },
     /// This caller (or workspace) used up its share; retry after the delay.
     #[error("{message}")]
     RateLimited { retry_after: std::time::Duration, message: String },
@@ -70,6 +73,7 @@ impl AppError {
             Self::Unavailable { .. } => "DEPENDENCY_UNAVAILABLE",
             Self::ServerBusy => "SERVER_BUSY",
             Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::PermissionDenied => "PERMISSION_DENIED",
             Self::Internal(_) => "INTERNAL",
@@ -84,7 +88,7 @@ impl AppError {
             Self::FailedPrecondition { .. } => Code::FailedPrecondition,
             Self::EtagMismatch | Self::Aborted { .. } => Code::Aborted,
             Self::Unavailable { .. } | Self::ServerBusy => Code::Unavailable,
-            Self::RateLimited { .. } => Code::ResourceExhausted,
+            Self::RateLimited { .. } | Self::QuotaExceeded { .. } => Code::ResourceExhausted,
             Self::Unauthenticated => Code::Unauthenticated,
             Self::PermissionDenied => Code::PermissionDenied,
             Self::Internal(_) => Code::Internal,

@@ -10,6 +10,7 @@
 //! - [`secrets`]: the purge retrier for deleted connections' secrets.
 //! - [`dev`]: what `--dev` uses instead of outside services.
 //! - [`error`]: `AppError` and its one mapping to a gRPC status.
+//! - [`quota`]: per-workspace rate limits and caps on the expensive calls.
 
 pub mod api;
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod ops;
 pub mod outbox;
+pub mod quota;
 pub mod results;
 pub mod secrets;
 pub mod startup;

@@ -180,7 +180,7 @@ impl App {
             ),
             None => None,
         };
-        let lifecycle = Lifecycle::new(db, secrets.clone(), metrics.clone());
+        let lifecycle = Lifecycle::new(db, secrets.clone(), metrics.clone(), crate::quota::Quotas::new(&config.quotas));
         let dev_pipeline = dev_jobs.map(|(resend, jobs)| DevPipeline {
             runner: Arc::new(JobRunner { config: dev_worker_config(config), secrets, probes, metrics: None }),
             lifecycle: lifecycle.clone(),

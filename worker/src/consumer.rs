@@ -163,6 +163,7 @@ impl JobRunner {
                     "the validation crashed in the worker and was set aside for the operators",
                     "Validate again; if it keeps failing, ask the cloudconn operators to look at the dead-letter queue.",
                 )),
+                nonce: job.nonce.clone(),
             }),
         }
     }
@@ -202,6 +203,7 @@ impl JobRunner {
             start_time,
             end_time: now(),
             outcome,
+            nonce: job.nonce.clone(),
         })
     }
 

@@ -28,6 +28,9 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{error_kind, topology::Topology};
 
+/// Largest message a consumer reads; larger ones are rejected unread.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
 /// Handles one delivery, acking or nacking it. `shutdown` lets long work
 /// (retry back-offs) give the delivery back instead of holding shutdown up.
 #[async_trait::async_trait]
@@ -113,6 +116,13 @@ async fn consume_once(
                 None => break Err(anyhow::anyhow!("the broker closed the consumer")),
             },
         };
+        if delivery.data.len() > MAX_MESSAGE_BYTES {
+            // Jobs and results are a few KiB; a huge one is not ours.
+            // Rejected unread: dead-lettered where the queue has a DLX.
+            tracing::warn!(consumer = %settings.name, bytes = delivery.data.len(), "oversized message rejected unread");
+            let _ = delivery.reject(lapin::options::BasicRejectOptions { requeue: false }).await;
+            continue;
+        }
         let handler = handler.clone();
         let shutdown = shutdown.clone();
         tasks.spawn(async move {

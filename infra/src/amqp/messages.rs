@@ -26,6 +26,10 @@ pub struct ValidationJob {
     /// AWS only: the `sts:ExternalId` to present.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// Random per validation; the result must carry it back, so a result
+    /// not answering this job is ignored.
+    #[serde(default)]
+    pub nonce: String,
 }
 
 /// A probe's classified failure (`Validation.error`).
@@ -82,6 +86,9 @@ pub struct ValidationResult {
     pub start_time: String,
     pub end_time: String,
     pub outcome: Outcome,
+    /// The job's nonce, returned.
+    #[serde(default)]
+    pub nonce: String,
 }
 
 #[cfg(test)]
@@ -104,6 +111,7 @@ mod tests {
                 scope_checks: vec![],
                 warnings: vec![],
             },
+            nonce: "n".into(),
         };
         let json = serde_json::to_value(&result).unwrap();
         assert_eq!(json["outcome"]["state"], "failed");

@@ -14,6 +14,7 @@ use super::{convert, page_token};
 use crate::{
     auth::{self, Access},
     lifecycle::{Actor, Lifecycle},
+    quota::Action,
 };
 
 /// How long WatchConnections waits for this replica's event subscription
@@ -74,6 +75,10 @@ impl ConnectionService for Api {
     ) -> Result<Response<pb::Connection>, Status> {
         let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::complete_command(request.into_inner())?;
+        self.lifecycle.quotas.spend(Action::Complete, &cmd.workspace)?;
+        if cmd.validate {
+            self.lifecycle.quotas.spend(Action::Validate, &cmd.workspace)?;
+        }
         let record = self.lifecycle.complete(&actor, cmd).await?;
         Ok(Response::new(crate::view::connection(&record)))
     }
@@ -85,6 +90,7 @@ impl ConnectionService for Api {
     ) -> Result<Response<pb::ValidateConnectionResponse>, Status> {
         let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::validate_command(request.into_inner())?;
+        self.lifecycle.quotas.spend(Action::Validate, &cmd.workspace)?;
         let (validation, record) = self.lifecycle.validate(&actor, cmd).await?;
         Ok(Response::new(pb::ValidateConnectionResponse {
             validation: Some(crate::view::validation(&validation)),

@@ -14,7 +14,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
-    lifecycle::{Lifecycle, job_for},
+    lifecycle::{Lifecycle, ResultFrom, job_for},
     store::{connections, validations},
 };
 
@@ -52,7 +52,7 @@ impl DevPipeline {
                     // Left unfinished; sent again at the next start.
                     Ran::Interrupted => return,
                 };
-                while let Err(e) = lifecycle.record_result(&result).await {
+                while let Err(e) = lifecycle.record_result(&result, ResultFrom::Worker).await {
                     tracing::warn!(error = %e, "recording a dev validation result failed; retrying");
                     tokio::select! {
                         _ = shutdown.cancelled() => return,

@@ -82,6 +82,17 @@ impl Lifecycle {
         };
 
         let txn = self.db.begin().await?;
+        // A soft cap: two creates racing at the limit may both pass; what
+        // matters is that one workspace cannot grow the table without bound.
+        let held = connections::count_in(&txn, cmd.workspace.as_str()).await?;
+        if held >= self.quotas.max_connections_per_workspace {
+            return Err(AppError::QuotaExceeded {
+                message: format!(
+                    "workspace {} already has {held} connections, its limit; delete unused ones first",
+                    cmd.workspace.as_str()
+                ),
+            });
+        }
         let inserted = match connections::insert(&txn, row).await {
             Ok(row) => row,
             Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {

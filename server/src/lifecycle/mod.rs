@@ -26,6 +26,7 @@ use uuid::Uuid;
 pub use complete::CompleteCommand;
 pub use create::CreateCommand;
 pub use delete::DeleteCommand;
+pub use outcome::ResultFrom;
 pub use query::{AuditQuery, ListPage, ListQuery};
 pub use update::UpdateCommand;
 pub use validate::{MAX_WAIT, ValidateCommand, job_for};
@@ -64,6 +65,7 @@ pub struct Lifecycle {
     /// current state at once instead of holding the shutdown up.
     pub draining: CancellationToken,
     pub metrics: Arc<crate::ops::metrics::Metrics>,
+    pub quotas: crate::quota::Quotas,
 }
 
 /// Finished ids a slow waiter may fall behind by before it re-reads the
@@ -75,6 +77,7 @@ impl Lifecycle {
         db: DatabaseConnection,
         secrets: Arc<dyn SecretStore>,
         metrics: Arc<crate::ops::metrics::Metrics>,
+        quotas: crate::quota::Quotas,
     ) -> Self {
         let (validation_done, _) = broadcast::channel(DONE_BACKLOG);
         Self {
@@ -84,6 +87,7 @@ impl Lifecycle {
             validation_done,
             draining: CancellationToken::new(),
             metrics,
+            quotas,
         }
     }
 }
@@ -143,6 +147,11 @@ fn json_column<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
 
 /// New external ids: 32 URL-safe characters from the OS-seeded CSPRNG.
 fn new_external_id() -> String {
+    random_token()
+}
+
+/// 32 random URL-safe characters (192 bits).
+pub fn random_token() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut rng = rand::rng();

@@ -22,10 +22,34 @@ use crate::{
     store::{self, connections, outbox, validations},
 };
 
+/// Where a result comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFrom {
+    /// A worker (over the results queue, or `--dev`'s in-process one): it
+    /// must carry its job's nonce.
+    Worker,
+    /// This server's own deadline sweeper.
+    DeadlineSweeper,
+}
+
+/// Whether `returned` is the nonce the validation's job carried. A
+/// validation recorded before nonces existed has none; its result is taken
+/// as before (such validations end at their deadline anyway).
+fn answers_its_job(expected: Option<&str>, returned: &str) -> bool {
+    match expected {
+        None => true,
+        // Compared in constant time: no early exit on the first difference.
+        Some(expected) => {
+            expected.len() == returned.len()
+                && expected.bytes().zip(returned.bytes()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+        }
+    }
+}
+
 impl Lifecycle {
     /// Applies one result. The event it writes continues the current span's
     /// trace (the results consumer's span is a child of the worker's).
-    pub async fn record_result(&self, result: &ValidationResult) -> Result<(), AppError> {
+    pub async fn record_result(&self, result: &ValidationResult, from: ResultFrom) -> Result<(), AppError> {
         let Ok(id) = Uuid::parse_str(&result.validation_id) else {
             tracing::warn!("result with a malformed validation id ignored");
             return Ok(());
@@ -44,6 +68,12 @@ impl Lifecycle {
         };
         if ValidationState::from_db(&validation.state).is_none_or(ValidationState::is_terminal) {
             return Ok(()); // already recorded, or superseded
+        }
+        if from == ResultFrom::Worker && !answers_its_job(validation.nonce.as_deref(), &result.nonce) {
+            // Not from the worker that took this validation's job: whoever
+            // can publish to the results queue cannot decide outcomes.
+            tracing::warn!(validation = %id, "a result without its job's nonce was ignored");
+            return Ok(());
         }
         let now = store::now();
         let mut v = validation.clone().into_active_model();

@@ -24,8 +24,14 @@ use crate::{
 
 /// Longest `wait` honoured; a caller wanting longer can call again.
 pub const MAX_WAIT: Duration = Duration::from_secs(300);
-/// How often a waiter re-reads the validation when no local wake-up came.
-const WAIT_POLL: Duration = Duration::from_millis(250);
+/// How often a waiter re-reads the validation when no local wake-up came:
+/// first after [`WAIT_POLL_FIRST`], then twice as long each time up to
+/// [`WAIT_POLL_MAX`]. Most outcomes are recorded by this replica and wake
+/// the waiter at once; the poll is for those another replica recorded, and
+/// a validation still running after a few seconds is a slow probe, which
+/// does not need watching four times a second (security review M7).
+const WAIT_POLL_FIRST: Duration = Duration::from_millis(250);
+const WAIT_POLL_MAX: Duration = Duration::from_secs(4);
 
 #[derive(Debug, Clone)]
 pub struct ValidateCommand {
@@ -52,6 +58,12 @@ impl Lifecycle {
             return Ok((validation, record));
         }
         let id = validation.id;
+        // Waiting callers are bounded per replica; beyond, the call answers
+        // at once with the state it recorded, as a zero `wait` would.
+        let Some(_waiting) = self.quotas.waiter() else {
+            tracing::info!("too many callers waiting on this replica; answering without waiting");
+            return Ok((validation, record));
+        };
         self.wait_for(&cmd.workspace, id, cmd.wait.min(MAX_WAIT), finished).await?;
         // The connection and its last validation in one query, so the two
         // agree even if an outcome lands while we read. If a newer
@@ -130,12 +142,13 @@ impl Lifecycle {
         mut finished: tokio::sync::broadcast::Receiver<Uuid>,
     ) -> Result<(), AppError> {
         let deadline = tokio::time::Instant::now() + wait;
+        let mut poll = WAIT_POLL_FIRST;
         loop {
             tokio::select! {
                 // Recorded here: terminal, no need to read it.
                 ours = finished_here(&mut finished, id) => if ours { return Ok(()) },
-                // Another replica may record it: poll too.
-                _ = tokio::time::sleep(WAIT_POLL) => {}
+                // Another replica may record it: poll too, less and less often.
+                _ = tokio::time::sleep(poll) => poll = (poll * 2).min(WAIT_POLL_MAX),
                 // Draining: answer with the state as it is; the caller can
                 // ask again (another replica will answer).
                 _ = self.draining.cancelled() => return Ok(()),
@@ -201,5 +214,6 @@ pub fn job_for(row: &connections::Model, validation: &validation_rows::Model) ->
         revision: u64::try_from(validation.revision).unwrap_or(0),
         scopes: json_column(&row.scopes),
         external_id: row.external_id.clone(),
+        nonce: validation.nonce.clone().unwrap_or_default(),
     }
 }

@@ -1,15 +1,25 @@
-//! Deletes published outbox rows once they are older than the retention.
+//! Retention: deletes published outbox rows once they are older than the
+//! retention, and validations beyond the newest [`VALIDATIONS_KEPT`] of
+//! each connection.
 //!
 //! The relay marks rows sent rather than deleting them, so an operator can
 //! still see what was published (and when) while investigating; without
-//! this loop the table would grow with every change forever.
+//! this loop the table would grow with every change forever. Each delete is
+//! a bounded batch ([`BATCH`]), repeated until nothing is left, so a pass
+//! after a long pause never holds one huge delete.
 
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
-use crate::store::outbox;
+use crate::store::{outbox, validations};
+
+/// Rows one statement deletes at most.
+const BATCH: u64 = 1000;
+/// Validations kept per connection: its recent history (the current one is
+/// always the newest).
+pub const VALIDATIONS_KEPT: u64 = 20;
 
 pub struct Pruner {
     pub db: DatabaseConnection,
@@ -27,10 +37,27 @@ impl Pruner {
     /// Deletes what is past the retention; returns how many rows.
     pub async fn pass(&self) -> Result<u64, sea_orm::DbErr> {
         let cutoff = chrono::Utc::now() - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::MAX);
-        let deleted = outbox::prune(&self.db, cutoff).await?;
-        if deleted > 0 {
-            tracing::debug!(deleted, "published outbox rows pruned");
+        let sent = in_batches(|| outbox::prune(&self.db, cutoff, BATCH)).await?;
+        let history = in_batches(|| validations::prune_history(&self.db, VALIDATIONS_KEPT, BATCH)).await?;
+        if sent + history > 0 {
+            tracing::debug!(sent, history, "published outbox rows and old validations pruned");
         }
-        Ok(deleted)
+        Ok(sent + history)
+    }
+}
+
+/// Runs a bounded delete until it deletes less than a full batch.
+async fn in_batches<F, Fut>(mut delete: F) -> Result<u64, sea_orm::DbErr>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<u64, sea_orm::DbErr>>,
+{
+    let mut total = 0;
+    loop {
+        let deleted = delete().await?;
+        total += deleted;
+        if deleted < BATCH {
+            return Ok(total);
+        }
     }
 }

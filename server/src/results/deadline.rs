@@ -11,7 +11,13 @@ use chrono::{SecondsFormat, Utc};
 use cloudconn_infra::amqp::messages::{MESSAGE_VERSION, Outcome, ProbeError, ValidationResult};
 use tokio_util::sync::CancellationToken;
 
-use crate::{lifecycle::Lifecycle, store::validations};
+use crate::{
+    lifecycle::{Lifecycle, ResultFrom},
+    store::validations,
+};
+
+/// Validations ended per pass at most.
+const SWEEP_BATCH: u64 = 500;
 
 pub struct DeadlineSweeper {
     pub lifecycle: Lifecycle,
@@ -28,8 +34,8 @@ impl DeadlineSweeper {
 
     pub async fn pass(&self) -> anyhow::Result<usize> {
         let cutoff = crate::store::now() - chrono::Duration::from_std(self.deadline)?;
-        let stale: Vec<_> =
-            validations::unfinished(&self.lifecycle.db).await?.into_iter().filter(|v| v.create_time < cutoff).collect();
+        // A bounded batch per pass; a backlog ends over the next passes.
+        let stale = validations::overdue(&self.lifecycle.db, cutoff, SWEEP_BATCH).await?;
         for v in &stale {
             let now = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
             let result = ValidationResult {
@@ -54,8 +60,9 @@ impl DeadlineSweeper {
                     scope_checks: Vec::new(),
                     warnings: Vec::new(),
                 },
+                nonce: String::new(),
             };
-            self.lifecycle.record_result(&result).await?;
+            self.lifecycle.record_result(&result, ResultFrom::DeadlineSweeper).await?;
             tracing::warn!(validation = %v.id, "validation passed its deadline; ended as TIMEOUT");
         }
         Ok(stale.len())

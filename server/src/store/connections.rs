@@ -54,6 +54,12 @@ pub async fn find_by_request_id(
     in_workspace(workspace).filter(Column::RequestId.eq(request_id)).one(db).await
 }
 
+/// How many connections a workspace holds.
+pub async fn count_in(db: &impl ConnectionTrait, workspace: &str) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::PaginatorTrait;
+    in_workspace(workspace).count(db).await
+}
+
 pub async fn insert(txn: &impl ConnectionTrait, row: ActiveModel) -> Result<Model, sea_orm::DbErr> {
     row.insert(txn).await
 }

@@ -83,9 +83,16 @@ pub async fn claim(txn: &impl ConnectionTrait, limit: u64) -> Result<Vec<Model>,
     Ok(rows)
 }
 
-/// Deletes rows published before `cutoff`; returns how many.
-pub async fn prune(db: &impl ConnectionTrait, cutoff: chrono::DateTime<chrono::Utc>) -> Result<u64, sea_orm::DbErr> {
-    Entity::delete_many().filter(Column::SentTime.lt(cutoff)).exec(db).await.map(|r| r.rows_affected)
+/// Deletes up to `batch` rows published before `cutoff`; returns how many.
+/// Bounded, so one pass after a long outage does not hold a huge delete.
+pub async fn prune(
+    db: &impl ConnectionTrait,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    batch: u64,
+) -> Result<u64, sea_orm::DbErr> {
+    let oldest =
+        Query::select().column(Column::Id).from(Entity).and_where(Column::SentTime.lt(cutoff)).limit(batch).to_owned();
+    Entity::delete_many().filter(Column::Id.in_subquery(oldest)).exec(db).await.map(|r| r.rows_affected)
 }
 
 /// Rows not yet published.

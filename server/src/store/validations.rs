@@ -49,6 +49,7 @@ pub async fn insert_queued(
         scope_checks: Set("[]".into()),
         identity: Set("{}".into()),
         warnings: Set("[]".into()),
+        nonce: Set(Some(crate::lifecycle::random_token())),
     }
     .insert(txn)
     .await
@@ -78,6 +79,23 @@ pub async fn find_by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Mo
     Entity::find_by_id(id).one(db).await
 }
 
+/// Up to `limit` validations still unfinished that were requested before
+/// `cutoff`, oldest first (the partial index `validations_unfinished`).
+pub async fn overdue(
+    db: &impl ConnectionTrait,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    limit: u64,
+) -> Result<Vec<Model>, sea_orm::DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Entity::find()
+        .filter(Column::State.is_in([ValidationState::Queued.as_str(), ValidationState::Running.as_str()]))
+        .filter(Column::CreateTime.lt(cutoff))
+        .order_by_asc(Column::CreateTime)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 /// Validations not yet terminal, oldest first (`--dev` re-sends their jobs
 /// after a restart, since its in-process queue does not survive one).
 pub async fn unfinished(db: &impl ConnectionTrait) -> Result<Vec<Model>, sea_orm::DbErr> {
@@ -87,4 +105,19 @@ pub async fn unfinished(db: &impl ConnectionTrait) -> Result<Vec<Model>, sea_orm
         .order_by_asc(Column::CreateTime)
         .all(db)
         .await
+}
+
+/// Deletes up to `batch` finished validations that are older than the
+/// newest `keep` of their connection; returns how many. A connection's
+/// current validation is always among its newest, so none is deleted.
+pub async fn prune_history(db: &impl ConnectionTrait, keep: u64, batch: u64) -> Result<u64, sea_orm::DbErr> {
+    // Integers of ours, not input: inlined, so one text serves both backends.
+    let sql = format!(
+        "DELETE FROM validations WHERE id IN (\
+           SELECT id FROM (\
+             SELECT id, state, ROW_NUMBER() OVER (PARTITION BY connection_id ORDER BY create_time DESC) AS n \
+             FROM validations\
+           ) ranked WHERE n > {keep} AND state NOT IN ('queued', 'running') LIMIT {batch})"
+    );
+    Ok(db.execute_unprepared(&sql).await?.rows_affected())
 }

@@ -68,6 +68,7 @@ pub async fn prepare(prefix: &str, n: usize) -> anyhow::Result<Vec<ValidationJob
             revision: 1,
             scopes: vec!["database".into()],
             external_id: None,
+            nonce: String::new(),
         })
         .collect())
 }

@@ -74,7 +74,14 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let listen = format!("127.0.0.1:{}", free_port());
-    let mut server = Service::start("cloudconn-server", &common(&[("CLOUDCONN_LISTEN", listen.clone())]))?;
+    // One workspace takes all the load here: lift its quotas.
+    let server_env = common(&[
+        ("CLOUDCONN_LISTEN", listen.clone()),
+        ("CLOUDCONN_RATE_VALIDATE_PER_MINUTE", "100000000".into()),
+        ("CLOUDCONN_RATE_COMPLETE_PER_MINUTE", "100000000".into()),
+        ("CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE", "100000000".into()),
+    ]);
+    let mut server = Service::start("cloudconn-server", &server_env)?;
     wait_for_port(&mut server, &listen).await?;
     let instant = scenarios::aura_emulator(Duration::ZERO).await;
     let mut worker = Service::start(

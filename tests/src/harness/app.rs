@@ -12,6 +12,7 @@ use cloudconn_proto::v1::connection_service_client::ConnectionServiceClient;
 use cloudconn_server::{
     auth::AuthConfig,
     config::{Mode, ServerConfig},
+    quota::QuotaConfig,
     startup::App,
 };
 use cloudconn_worker::config::{Endpoints, WorkerConfig};
@@ -58,6 +59,7 @@ pub struct TestAppBuilder {
     watch_idle: Duration,
     /// An existing PostgreSQL database to use (and leave) instead of a new one.
     database: Option<String>,
+    quotas: QuotaConfig,
 }
 
 impl TestAppBuilder {
@@ -150,6 +152,11 @@ impl TestAppBuilder {
     /// drops it), so several apps can share one, as replicas do.
     pub fn on_database(mut self, name: &str) -> Self {
         self.database = Some(name.to_owned());
+        self
+    }
+
+    pub fn with_quotas(mut self, quotas: QuotaConfig) -> Self {
+        self.quotas = quotas;
         self
     }
 
@@ -258,6 +265,7 @@ impl TestAppBuilder {
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
             outbox_retention_ms: self.outbox_retention.as_millis() as u64,
             watch_idle_ms: self.watch_idle.as_millis() as u64,
+            quotas: self.quotas.clone(),
         };
         // Least privilege, as deployed: the project's own policies on this
         // test's prefix. The worker always runs with the read-only one.
@@ -402,6 +410,14 @@ impl TestApp {
             outbox_retention: Duration::from_secs(3600),
             watch_idle: Duration::from_secs(30),
             database: None,
+            // Tests validate and save many times a second in one workspace;
+            // the quota tests set their own.
+            quotas: QuotaConfig {
+                rate_validate_per_minute: 1_000_000,
+                rate_complete_per_minute: 1_000_000,
+                max_connections_per_workspace: 1_000_000,
+                ..QuotaConfig::default()
+            },
         }
     }
 

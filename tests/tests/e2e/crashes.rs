@@ -16,6 +16,14 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     row.try_get::<i64>("", "n").unwrap()
 }
 
+/// The nonce the validation's job carries (a result must return it).
+pub async fn nonce_of(app: &TestApp, validation_id: &str) -> String {
+    let backend = app.db.get_database_backend();
+    let sql = format!("SELECT nonce FROM validations WHERE id = '{validation_id}'");
+    let row = app.db.query_one_raw(Statement::from_string(backend, sql)).await.unwrap().expect("validation row");
+    row.try_get::<Option<String>>("", "nonce").unwrap().expect("a nonce")
+}
+
 /// How many `activated` events each connection got, by subject.
 async fn activations(app: &TestApp) -> HashMap<String, usize> {
     let backend = app.db.get_database_backend();
@@ -64,7 +72,7 @@ async fn duplicate_results_handled_at_once_activate_once() {
         let now = chrono::Utc::now().to_rfc3339();
         results.push(ValidationResult {
             version: MESSAGE_VERSION,
-            validation_id: v.id,
+            validation_id: v.id.clone(),
             connection_id: c.uid,
             workspace: "acme".into(),
             revision: 1,
@@ -72,6 +80,7 @@ async fn duplicate_results_handled_at_once_activate_once() {
             start_time: now.clone(),
             end_time: now,
             outcome: Outcome::Succeeded { identity: Default::default(), scope_checks: vec![], warnings: vec![] },
+            nonce: nonce_of(&app, &v.id).await,
         });
     }
     let connection = amqp::connect().await;
@@ -257,5 +266,60 @@ async fn sigterm_lets_a_worker_finish_its_jobs_and_loses_none() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM validations WHERE state <> 'succeeded'").await, 0);
+    app.finish().await;
+}
+
+/// Whoever can publish to the results queue (a stolen worker login, a
+/// misrouted message) cannot decide an outcome: a result must carry the
+/// nonce its job carried.
+#[tokio::test]
+async fn a_result_without_its_jobs_nonce_changes_nothing() {
+    let app = TestApp::builder().without_worker().spawn().await;
+    let c = create(&app, "acme", "forged", pb::Provider::Azure).await;
+    complete(&app, "acme", "forged", fixtures::azure("x")).await.unwrap();
+    let v = validate_now(&app, "forged").await;
+    let now = chrono::Utc::now().to_rfc3339();
+    let result = |nonce: String| ValidationResult {
+        version: MESSAGE_VERSION,
+        validation_id: v.id.clone(),
+        connection_id: c.uid.clone(),
+        workspace: "acme".into(),
+        revision: 1,
+        attempts: 1,
+        start_time: now.clone(),
+        end_time: now.clone(),
+        outcome: Outcome::Succeeded { identity: Default::default(), scope_checks: vec![], warnings: vec![] },
+        nonce,
+    };
+    let connection = amqp::connect().await;
+    let channel = connection.create_channel().await.unwrap();
+    let publish = async |result: ValidationResult| {
+        let payload = serde_json::to_vec(&result).unwrap();
+        let queue = app.topology.results_queue();
+        channel
+            .basic_publish("".into(), queue.as_str().into(), Default::default(), &payload, Default::default())
+            .await
+            .unwrap();
+    };
+    publish(result(String::new())).await;
+    publish(result("A".repeat(32))).await;
+    // Both consumed, neither recorded.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while amqp::depth(&channel, &app.topology.results_queue()).await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "forged results not consumed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = get(&app, "acme", "forged").await.unwrap();
+    assert_eq!(seen.status(), pb::ConnectionStatus::Pending, "a forged result activated the connection");
+    assert_eq!(seen.last_validation.unwrap().state(), pb::ValidationState::Queued);
+
+    // The job's own nonce is accepted.
+    publish(result(nonce_of(&app, &v.id).await)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while get(&app, "acme", "forged").await.unwrap().status() != pb::ConnectionStatus::Active {
+        assert!(tokio::time::Instant::now() < deadline, "the genuine result was not recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     app.finish().await;
 }

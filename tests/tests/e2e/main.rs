@@ -14,6 +14,7 @@ mod listing;
 mod operations;
 mod probes;
 mod publisher;
+mod quotas;
 mod security;
 mod service;
 mod traces;

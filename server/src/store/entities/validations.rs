@@ -25,6 +25,8 @@ pub struct Model {
     pub identity: String,
     /// JSON array of warnings.
     pub warnings: String,
+    /// Sent with the job; the result must carry it back. Never shown.
+    pub nonce: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
