@@ -7,6 +7,7 @@ pub mod fixtures;
 pub mod inspect;
 pub mod logs;
 pub mod moto;
+pub mod rabbitmq;
 pub mod raw_h2;
 pub mod scripted_probe;
 pub mod tls;
