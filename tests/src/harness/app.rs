@@ -60,6 +60,7 @@ pub struct TestAppBuilder {
     /// An existing PostgreSQL database to use (and leave) instead of a new one.
     database: Option<String>,
     quotas: QuotaConfig,
+    amqp_identities: Option<(String, String, String)>,
 }
 
 impl TestAppBuilder {
@@ -147,7 +148,13 @@ impl TestAppBuilder {
         self
     }
 
-    /// Puts a chaos proxy between the server and RabbitMQ.
+    /// RabbitMQ as deployed: the server connects with `server_url`, workers
+    /// with `worker_url`, both on `prefix` (see `harness::rabbitmq`).
+    pub fn with_amqp_identities(mut self, prefix: &str, server_url: &str, worker_url: &str) -> Self {
+        self.amqp_identities = Some((prefix.to_owned(), server_url.to_owned(), worker_url.to_owned()));
+        self
+    }
+
     /// Uses the existing PostgreSQL database `name` (the test creates and
     /// drops it), so several apps can share one, as replicas do.
     pub fn on_database(mut self, name: &str) -> Self {
@@ -160,6 +167,7 @@ impl TestAppBuilder {
         self
     }
 
+    /// Puts a chaos proxy between the server and RabbitMQ.
     pub fn with_amqp_proxy(mut self) -> Self {
         self.amqp_proxy = true;
         self
@@ -209,7 +217,12 @@ impl TestAppBuilder {
             Some(p) => env::amqp_url().replace("127.0.0.1:5672", &p.addr().to_string()),
             None => env::amqp_url(),
         };
-        let amqp = AmqpConfig { amqp_url: Some(SecretString::from(amqp_url)), amqp_prefix: format!("cc_test_{id}") };
+        let amqp = match &self.amqp_identities {
+            Some((prefix, server_url, _)) => {
+                AmqpConfig { amqp_url: Some(SecretString::from(server_url.clone())), amqp_prefix: prefix.clone() }
+            }
+            None => AmqpConfig { amqp_url: Some(SecretString::from(amqp_url)), amqp_prefix: format!("cc_test_{id}") },
+        };
         let topology = amqp.topology();
 
         let auth_secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
@@ -285,6 +298,9 @@ impl TestAppBuilder {
             Some(SecretString::from(super::vault::token_with(&root, &worker_policy).await));
         worker_config.vault.vault_role_id = None;
         worker_config.vault.vault_secret_id = None;
+        if let Some((_, _, worker_url)) = &self.amqp_identities {
+            worker_config.amqp.amqp_url = Some(SecretString::from(worker_url.clone()));
+        }
         worker_config.probe_timeout_ms = self.probe_timeout.as_millis() as u64;
         if let Some(endpoints) = &self.real_probes {
             worker_config.endpoints = endpoints.clone();
@@ -418,6 +434,7 @@ impl TestApp {
                 max_connections_per_workspace: 1_000_000,
                 ..QuotaConfig::default()
             },
+            amqp_identities: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! and OpenBao that `deploy/stack.sh up` provides, through the public gRPC API.
 
 mod admission;
+mod amqp_identities;
 mod aws;
 mod canary;
 mod crashes;
