@@ -224,10 +224,10 @@ async fn a_validation_succeeds_with_the_server_and_worker_identities() {
     let ids = Identities::apply(&[]);
     let app = TestApp::builder().with_amqp_identities(&ids.prefix, &ids.server_url, &ids.worker_url).spawn().await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
-    complete(&app, "acme", "azure_main", fixtures::azure("good-secret")).await.unwrap();
-    let done = validate(&app, "azure_main", Duration::from_secs(15)).await.unwrap();
-    let validation = done.validation.unwrap();
+    complete(&app, "acme", "azure_main", fixtures::azure("good-secret")).await.expect("save credentials");
+    let done = validate(&app, "azure_main", Duration::from_secs(15)).await.expect("validate");
+    let validation = done.validation.expect("validation");
     assert_eq!(validation.state(), pb::ValidationState::Succeeded, "{validation:?}");
-    assert_eq!(done.connection.unwrap().status(), pb::ConnectionStatus::Active);
+    assert_eq!(done.connection.expect("connection").status(), pb::ConnectionStatus::Active);
     app.finish().await;
 }
