@@ -201,6 +201,11 @@ impl App {
         let auth = Authenticator::new(&auth_config, config.jwks_refresh(), auth_stop.clone()).await?;
 
         let local_addr = listener.local_addr()?;
+        if mode == Mode::Dev && !local_addr.ip().is_loopback() {
+            // The dev token printed at start can do anything, in any workspace.
+            tracing::warn!(address = %local_addr, "--dev is listening beyond this machine: anyone who can reach it and \
+                 sees the dev token can change every workspace; use 127.0.0.1");
+        }
         Ok(Self {
             listener,
             auth,

@@ -10,20 +10,15 @@ use crate::auth::{AuthConfig, READ_SCOPE, WRITE_SCOPE};
 
 /// Loads (or creates) the dev signing key and mints a 30-day dev token.
 pub fn dev_auth(dir: &Path) -> anyhow::Result<(AuthConfig, String)> {
-    std::fs::create_dir_all(dir)?;
+    super::files::private_dir(dir)?;
     let path = dir.join("auth.key");
     let secret = if path.exists() {
-        std::fs::read_to_string(&path)?.trim().to_owned()
+        String::from_utf8(super::files::read_private(&path)?)?.trim().to_owned()
     } else {
         use rand::Rng;
         let bytes: [u8; 32] = rand::rng().random();
         let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        std::fs::write(&path, &secret)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        }
+        super::files::write_private(&path, secret.as_bytes())?;
         secret
     };
     let secret = SecretString::from(secret);

@@ -2,5 +2,6 @@
 //! The binary refuses these without the flag (see `config`).
 
 pub mod auth;
+pub mod files;
 pub mod pipeline;
 pub mod secret_store;

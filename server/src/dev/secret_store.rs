@@ -33,13 +33,14 @@ pub struct DevSecretStore {
 impl DevSecretStore {
     /// Opens the store in `dir`, generating the key on first use.
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        super::files::private_dir(dir)?;
         std::fs::create_dir_all(dir.join("secrets"))?;
         let key_path = dir.join("secret.key");
         let key = if key_path.exists() {
-            std::fs::read(&key_path)?
+            super::files::read_private(&key_path)?
         } else {
             let key = XChaCha20Poly1305::generate_key(&mut OsRng).to_vec();
-            write_private(&key_path, &key)?;
+            super::files::write_private(&key_path, &key)?;
             key
         };
         let cipher = XChaCha20Poly1305::new_from_slice(&key)
@@ -73,18 +74,6 @@ impl DevSecretStore {
 
 fn io(e: std::io::Error) -> SecretStoreError {
     SecretStoreError::Other(format!("dev secret store: {e}"))
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(bytes)
 }
 
 #[async_trait]

@@ -106,3 +106,25 @@ async fn the_dev_entry_point_serves_with_its_printed_token() {
     server.await.unwrap().unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The dev keys sign every token and encrypt every secret (review L2).
+#[tokio::test]
+async fn dev_keys_are_private_and_a_key_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::builder().dev().spawn().await;
+    let dir = app.dev_data_dir().unwrap();
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "the data directory is private");
+    assert_eq!(mode(&dir.join("auth.key")), 0o600);
+    assert_eq!(mode(&dir.join("secret.key")), 0o600);
+    app.finish().await;
+
+    // A planted key anyone may read (or replace) is not trusted.
+    let planted = std::env::temp_dir().join(format!("cc_dev_{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::write(planted.join("auth.key"), "0".repeat(64)).unwrap();
+    std::fs::set_permissions(planted.join("auth.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = cloudconn_server::dev::auth::dev_auth(&planted).expect_err("a world-readable key is refused");
+    assert!(refused.to_string().contains("chmod 600"), "{refused}");
+    std::fs::remove_dir_all(&planted).unwrap();
+}
