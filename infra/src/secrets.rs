@@ -34,7 +34,12 @@ pub enum SecretStoreError {
     /// No such path or version (or the version was destroyed).
     #[error("secret not found")]
     NotFound,
-    /// Anything else (permission denied, malformed response).
+    /// The store refused our identity (Vault 401/403): the token expired or
+    /// was revoked, or the policy does not allow the call. Not retryable by
+    /// waiting alone; a new token is needed (see `VaultConfig::vault_token_file`).
+    #[error("secret store refused our credentials: {0}")]
+    Denied(String),
+    /// Anything else (malformed response).
     #[error("secret store error: {0}")]
     Other(String),
 }

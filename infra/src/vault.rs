@@ -8,8 +8,19 @@
 //! - Destroy is a metadata delete, which removes every version for good.
 //! - Every call runs under the dependency timeout, so a hung Vault gives a
 //!   prompt `Unavailable` instead of a stuck RPC.
+//! - Trust comes from our configuration only: certificate verification is
+//!   always on and the extra CAs are `CLOUDCONN_VAULT_CA_CERT`'s. vaultrs
+//!   would otherwise read `VAULT_SKIP_VERIFY`, `VAULT_CACERT`, `VAULT_CAPATH`
+//!   and `VAULT_CLIENT_CERT`/`KEY` from the process environment.
+//! - With `CLOUDCONN_VAULT_TOKEN_FILE` (a Vault Agent sink), the token is
+//!   re-read from the file when Vault refuses it (401/403; the call is then
+//!   made once more with the new token) and before each renewal.
 
-use std::{future::Future, time::Duration};
+use std::{
+    future::Future,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::RwLock;
@@ -26,6 +37,26 @@ use crate::{
     secrets::{SecretFields, SecretPath, SecretStore, SecretStoreError},
 };
 
+/// Runs one vaultrs call (`$call`, which uses `$client`) under the timeout;
+/// if Vault refuses the token and the token file holds a new one, runs it
+/// once more with that. (A macro: a closure returning a future that borrows
+/// the lock guard cannot be typed.)
+macro_rules! with_token_reload {
+    ($store:expr, $client:ident => $call:expr) => {{
+        let first = {
+            let $client = $store.client.read().await;
+            $store.call($call).await
+        };
+        match first {
+            Err(SecretStoreError::Denied(_)) if $store.reload_token().await => {
+                let $client = $store.client.read().await;
+                $store.call($call).await
+            }
+            other => other,
+        }
+    }};
+}
+
 /// Vault KV v2 store. Cheap to share behind an `Arc`.
 pub struct VaultStore {
     /// The client; its token is swapped by the renewal loop (a tokio lock:
@@ -33,6 +64,8 @@ pub struct VaultStore {
     client: RwLock<VaultClient>,
     /// AppRole credentials, when that is how we log in.
     approle: Option<(String, SecretString, SecretString)>,
+    /// Where the token is re-read from, when it comes from a file.
+    token_file: Option<PathBuf>,
     /// Lifetime of the current token, 0 = does not expire.
     lease: std::sync::Mutex<Duration>,
     mount: String,
@@ -48,11 +81,21 @@ impl VaultStore {
         crate::tls::install_crypto_provider();
         let addr = config.vault_addr.as_deref().unwrap_or_default();
         // AppRole starts without a token; `connect` logs in.
-        let token = config.vault_token.as_ref().map(|t| t.expose_secret().to_owned()).unwrap_or_default();
+        let token = match (&config.vault_token_file, &config.vault_token) {
+            (Some(path), _) => read_token_file(path)?,
+            (None, Some(token)) => token.expose_secret().to_owned(),
+            (None, None) => String::new(),
+        };
+        let ca_certs = config.vault_ca_cert.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+        // Every setting vaultrs would otherwise take from the environment is
+        // set here (see the module doc).
         let settings = VaultClientSettingsBuilder::default()
             .address(addr)
             .token(token)
             .timeout(Some(timeout))
+            .verify(true)
+            .ca_certs(ca_certs)
+            .identity(None)
             .build()
             .map_err(|e| SecretStoreError::Other(format!("vault client settings: {e}")))?;
         let client = VaultClient::new(settings).map_err(|e| SecretStoreError::Other(format!("vault client: {e}")))?;
@@ -63,6 +106,7 @@ impl VaultStore {
         Ok(Self {
             client: RwLock::new(client),
             approle,
+            token_file: config.vault_token_file.clone(),
             lease: std::sync::Mutex::new(Duration::ZERO),
             mount: config.vault_mount.clone(),
             prefix: config.vault_prefix.clone(),
@@ -77,9 +121,7 @@ impl VaultStore {
         if store.approle.is_some() {
             store.login().await?;
         } else {
-            let client = store.client.read().await;
-            let info = store.call(vaultrs::token::lookup_self(&*client)).await?;
-            drop(client);
+            let info = with_token_reload!(store, client => vaultrs::token::lookup_self(&*client))?;
             *store.lease.lock().unwrap_or_else(|e| e.into_inner()) = Duration::from_secs(info.ttl);
         }
         Ok(store)
@@ -87,8 +129,33 @@ impl VaultStore {
 
     /// Whether Vault answers and our token is accepted (health checks).
     pub async fn ping(&self) -> Result<(), SecretStoreError> {
-        let client = self.client.read().await;
-        self.call(vaultrs::token::lookup_self(&*client)).await.map(|_| ())
+        with_token_reload!(self, client => vaultrs::token::lookup_self(&*client)).map(|_| ())
+    }
+
+    /// Re-reads the token file; `true` if it held a token other than the
+    /// one in use, which is then used from now on.
+    async fn reload_token(&self) -> bool {
+        let Some(path) = &self.token_file else { return false };
+        let path = path.clone();
+        let read = match tokio::task::spawn_blocking(move || read_token_file(&path)).await {
+            Ok(read) => read,
+            Err(_) => return false,
+        };
+        let token = match read {
+            Ok(token) => token,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot re-read the vault token file; keeping the current token");
+                return false;
+            }
+        };
+        let mut client = self.client.write().await;
+        if client.settings.token == token {
+            return false;
+        }
+        client.set_token(&token);
+        drop(client);
+        tracing::info!("vault token re-read from CLOUDCONN_VAULT_TOKEN_FILE");
+        true
     }
 
     async fn login(&self) -> Result<(), SecretStoreError> {
@@ -111,7 +178,7 @@ impl VaultStore {
     pub async fn run_renewal(self: std::sync::Arc<Self>, shutdown: CancellationToken) -> anyhow::Result<()> {
         loop {
             let lease = *self.lease.lock().unwrap_or_else(|e| e.into_inner());
-            if lease.is_zero() && self.approle.is_none() {
+            if lease.is_zero() && self.approle.is_none() && self.token_file.is_none() {
                 return Ok(());
             }
             let wait =
@@ -119,6 +186,24 @@ impl VaultStore {
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
                 _ = tokio::time::sleep(wait) => {}
+            }
+            // A Vault Agent may have replaced the token since we read it:
+            // then learn the new one's lifetime instead of renewing the old.
+            if self.reload_token().await {
+                let looked_up = {
+                    let client = self.client.read().await;
+                    self.call(vaultrs::token::lookup_self(&*client)).await
+                };
+                match looked_up {
+                    Ok(info) => *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Duration::from_secs(info.ttl),
+                    Err(e) => tracing::warn!(error = %e, "cannot look up the re-read vault token"),
+                }
+                continue;
+            }
+            if lease.is_zero() && self.approle.is_none() {
+                // A token file holding a token that does not expire: nothing
+                // to renew, only the file to watch.
+                continue;
             }
             let renewed = {
                 let client = self.client.read().await;
@@ -156,6 +241,14 @@ impl VaultStore {
     }
 }
 
+/// The token in a token file, without the trailing newline; errors name
+/// the variable.
+fn read_token_file(path: &Path) -> Result<String, SecretStoreError> {
+    crate::config::read_secret_file(path)
+        .map(|t| t.trim().to_owned())
+        .map_err(|e| SecretStoreError::Other(format!("CLOUDCONN_VAULT_TOKEN_FILE ({}): {e}", path.display())))
+}
+
 /// Maps a vaultrs error to what the caller can act on. Vault's error strings
 /// describe the request, never its data, but we keep only codes to be sure.
 fn classify(err: ClientError) -> SecretStoreError {
@@ -163,6 +256,9 @@ fn classify(err: ClientError) -> SecretStoreError {
         ClientError::APIError { code: 404, .. } => SecretStoreError::NotFound,
         ClientError::APIError { code: 400, errors } if errors.iter().any(|e| e.contains("check-and-set")) => {
             SecretStoreError::VersionConflict
+        }
+        ClientError::APIError { code: code @ (401 | 403), .. } => {
+            SecretStoreError::Denied(format!("vault answered {code}"))
         }
         ClientError::APIError { code, .. } if code >= 500 || code == 429 => {
             // 503 is also what a sealed Vault answers.
@@ -191,29 +287,27 @@ impl SecretStore for VaultStore {
         // The plain map exists only for the duration of this call.
         let plain: std::collections::BTreeMap<&str, &str> =
             fields.iter().map(|(k, v)| (k.as_str(), v.expose_secret())).collect();
-        let client = self.client.read().await;
-        let meta = self
-            .call(kv2::set_with_options(
-                &*client,
-                &self.mount,
-                &self.key(path),
-                &plain,
-                SetSecretRequestOptions { cas },
-            ))
-            .await?;
+        let key = self.key(path);
+        let meta = with_token_reload!(self, client => kv2::set_with_options(
+            &*client,
+            &self.mount,
+            &key,
+            &plain,
+            SetSecretRequestOptions { cas },
+        ))?;
         Ok(meta.version)
     }
 
     async fn read(&self, path: &SecretPath, version: u64) -> Result<SecretFields, SecretStoreError> {
-        let client = self.client.read().await;
+        let key = self.key(path);
         let plain: std::collections::BTreeMap<String, String> =
-            self.call(kv2::read_version(&*client, &self.mount, &self.key(path), version)).await?;
+            with_token_reload!(self, client => kv2::read_version(&*client, &self.mount, &key, version))?;
         Ok(plain.into_iter().map(|(k, v)| (k, SecretString::from(v))).collect())
     }
 
     async fn current_version(&self, path: &SecretPath) -> Result<u64, SecretStoreError> {
-        let client = self.client.read().await;
-        match self.call(kv2::read_metadata(&*client, &self.mount, &self.key(path))).await {
+        let key = self.key(path);
+        match with_token_reload!(self, client => kv2::read_metadata(&*client, &self.mount, &key)) {
             Ok(meta) => Ok(meta.current_version),
             Err(SecretStoreError::NotFound) => Ok(0),
             Err(e) => Err(e),
@@ -221,8 +315,8 @@ impl SecretStore for VaultStore {
     }
 
     async fn destroy(&self, path: &SecretPath) -> Result<(), SecretStoreError> {
-        let client = self.client.read().await;
-        match self.call(kv2::delete_metadata(&*client, &self.mount, &self.key(path))).await {
+        let key = self.key(path);
+        match with_token_reload!(self, client => kv2::delete_metadata(&*client, &self.mount, &key)) {
             Ok(()) | Err(SecretStoreError::NotFound) => Ok(()),
             Err(e) => Err(e),
         }

@@ -5,24 +5,42 @@
 //! `jsonwebtoken` — HS256 with `CLOUDCONN_AUTH_HS256_SECRET`, or RS256/ES256
 //! with the keys of a JWKS (`CLOUDCONN_AUTH_JWKS`: a file or an https URL,
 //! re-read every few minutes so a key rotation needs no restart). `exp` and
-//! `nbf` are checked, `iss`/`aud` when configured.
+//! `nbf` are checked; `aud` (and, with a JWKS, `iss`) are required in
+//! production.
 //!
-//! The interceptor turns a valid token into a [`Caller`] in the request
-//! extensions; each RPC then asks the caller for the workspace and access it
-//! needs. A caller without the workspace gets PERMISSION_DENIED before any
-//! lookup, so the answer never tells whether a connection exists.
+//! The JWKS is trusted only as far as it can be: an https URL (loopback
+//! aside), no redirects, at most 256 KiB; only signature keys (`use: sig`)
+//! whose declared `alg` matches the key type (RSA → RS256, P-256 → ES256).
+//! A token naming a `kid` we do not know makes one early refetch (at most
+//! every 30 s). When the JWKS could not be refreshed for
+//! `CLOUDCONN_AUTH_JWKS_MAX_STALE_MS`, every token is refused ("signing keys
+//! are stale") until a refresh succeeds: a key the issuer withdrew must not
+//! stay trusted because someone blocks the refresh.
+//!
+//! [`Authenticated`] wraps the API service: it turns a valid token into a
+//! [`Caller`] in the request extensions (asynchronously, so the unknown-`kid`
+//! refetch can finish before the answer); each RPC then asks the caller for
+//! the workspace and access it needs. A caller without the workspace gets
+//! PERMISSION_DENIED before any lookup, so the answer never tells whether a
+//! connection exists.
 
 use std::{
     collections::HashSet,
+    path::PathBuf,
+    pin::Pin,
     sync::{Arc, RwLock},
-    time::Duration,
+    task::{Context, Poll},
+    time::{Duration, Instant},
 };
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, Validation,
+    jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse},
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
-use tonic::{Request, Status, service::Interceptor};
+use tonic::{Status, server::NamedService};
 
 use crate::error::AppError;
 
@@ -91,11 +109,46 @@ struct Claims {
     scope: String,
 }
 
+/// Largest JWKS accepted; real ones are a few KiB.
+pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// Least time between two refetches for an unknown `kid`: a caller making
+/// up `kid`s must not make us hammer the issuer.
+const UNKNOWN_KID_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// One key a JWKS offers for verification.
+struct VerifyingKey {
+    kid: Option<String>,
+    alg: Algorithm,
+    key: DecodingKey,
+}
+
+/// The keys of a JWKS and when they were last fetched successfully.
+struct KeySet {
+    keys: Vec<VerifyingKey>,
+    fetched: Instant,
+}
+
+/// Where a JWKS comes from.
+enum JwksSource {
+    File(PathBuf),
+    Url { url: String, client: reqwest::Client },
+}
+
+/// A JWKS kept fresh: refreshed in the background, refetched early for an
+/// unknown `kid`, refused when stale.
+struct Jwks {
+    source: JwksSource,
+    state: RwLock<KeySet>,
+    /// When the last unknown-`kid` refetch started; the async lock makes
+    /// concurrent callers wait for one refetch instead of starting many.
+    last_refetch: tokio::sync::Mutex<Option<Instant>>,
+    max_stale: Duration,
+}
+
 /// Where verification keys come from.
 enum Keys {
     Hs256(DecodingKey),
-    /// Refreshed in the background; `kid` → key.
-    Jwks(Arc<RwLock<Vec<(Option<String>, Algorithm, DecodingKey)>>>),
+    Jwks(Arc<Jwks>),
 }
 
 #[derive(Clone)]
@@ -106,16 +159,17 @@ pub struct Authenticator {
 /// Authentication settings (`CLOUDCONN_AUTH_*`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AuthConfig {
-    /// `CLOUDCONN_AUTH_HS256_SECRET`: shared secret for HS256 tokens.
+    /// `CLOUDCONN_AUTH_HS256_SECRET`: shared secret for HS256 tokens (or
+    /// `CLOUDCONN_AUTH_HS256_SECRET_FILE`: a file holding it).
     #[serde(default)]
     pub auth_hs256_secret: Option<SecretString>,
     /// `CLOUDCONN_AUTH_JWKS`: a JWKS file path or an https URL (RS256/ES256 keys).
     #[serde(default)]
     pub auth_jwks: Option<String>,
-    /// `CLOUDCONN_AUTH_ISSUER`: required `iss`, if set.
+    /// `CLOUDCONN_AUTH_ISSUER`: required `iss`; required in production with a JWKS.
     #[serde(default)]
     pub auth_issuer: Option<String>,
-    /// `CLOUDCONN_AUTH_AUDIENCE`: required `aud`, if set.
+    /// `CLOUDCONN_AUTH_AUDIENCE`: required `aud`; required in production.
     #[serde(default)]
     pub auth_audience: Option<String>,
     /// `CLOUDCONN_AUTH_DISABLED`: `true` serves without authentication. Only
@@ -125,21 +179,50 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
-    pub fn validate(&self) -> Result<(), cloudconn_infra::config::ConfigError> {
-        use cloudconn_infra::config::ConfigError;
+    /// Production's checks; plaintext JWKS URLs are recorded in `found`
+    /// (refused unless `policy` allows them).
+    pub fn validate(
+        &self,
+        policy: &cloudconn_infra::config::TransportConfig,
+        found: &mut cloudconn_infra::config::Findings,
+    ) {
         match (&self.auth_hs256_secret, &self.auth_jwks, self.auth_disabled) {
-            (Some(_), Some(_), _) => Err(ConfigError::Invalid(
-                "set one of CLOUDCONN_AUTH_HS256_SECRET and CLOUDCONN_AUTH_JWKS, not both".into(),
-            )),
-            (None, None, false) => Err(ConfigError::Invalid(
-                "authentication is not configured: set CLOUDCONN_AUTH_HS256_SECRET or CLOUDCONN_AUTH_JWKS \
-                 (or CLOUDCONN_AUTH_DISABLED=true on a trusted network)"
-                    .into(),
-            )),
-            (Some(secret), None, _) if secret.expose_secret().len() < 32 => {
-                Err(ConfigError::Invalid("CLOUDCONN_AUTH_HS256_SECRET must be at least 32 bytes".into()))
+            (Some(_), Some(_), _) => {
+                found.problem("set one of CLOUDCONN_AUTH_HS256_SECRET and CLOUDCONN_AUTH_JWKS, not both")
             }
-            _ => Ok(()),
+            (None, None, false) => found.problem(
+                "authentication is not configured: set CLOUDCONN_AUTH_HS256_SECRET or CLOUDCONN_AUTH_JWKS \
+                 (or CLOUDCONN_AUTH_DISABLED=true on a trusted network)",
+            ),
+            (Some(secret), None, _) if secret.expose_secret().len() < 32 => {
+                found.problem("CLOUDCONN_AUTH_HS256_SECRET must be at least 32 bytes")
+            }
+            _ => {}
+        }
+        if self.auth_disabled && self.auth_hs256_secret.is_none() && self.auth_jwks.is_none() {
+            return;
+        }
+        // Without `aud`, any token the same key signed for another service
+        // (same IdP, same shared secret) would do here.
+        if self.auth_audience.is_none() {
+            found.problem(
+                "CLOUDCONN_AUTH_AUDIENCE is required: set it to the `aud` your tokens are issued for (e.g. cloudconn)",
+            );
+        }
+        if let Some(jwks) = &self.auth_jwks {
+            if self.auth_issuer.is_none() {
+                found.problem(
+                    "CLOUDCONN_AUTH_ISSUER is required with CLOUDCONN_AUTH_JWKS: set it to your issuer's `iss`",
+                );
+            }
+            if jwks.contains("://") {
+                match reqwest::Url::parse(jwks) {
+                    Ok(url) if matches!(url.scheme(), "https" | "http") => {
+                        found.transport(policy, "CLOUDCONN_AUTH_JWKS", jwks, "https", "http")
+                    }
+                    _ => found.problem("CLOUDCONN_AUTH_JWKS must be a file path or an https:// URL"),
+                }
+            }
         }
     }
 }
@@ -161,33 +244,41 @@ fn validation(config: &AuthConfig, algorithms: &[Algorithm]) -> Validation {
 }
 
 impl Authenticator {
-    /// Builds the verifier; a JWKS source is loaded now and then re-read
-    /// every `refresh` until `shutdown`.
-    pub async fn new(config: &AuthConfig, refresh: Duration, shutdown: CancellationToken) -> anyhow::Result<Self> {
+    /// Builds the verifier; a JWKS source is loaded now (an error refuses
+    /// the start) and then re-read every `refresh` until `shutdown`. Keys not
+    /// refreshed for `max_stale` verify nothing.
+    pub async fn new(
+        config: &AuthConfig,
+        refresh: Duration,
+        max_stale: Duration,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
         if let Some(secret) = &config.auth_hs256_secret {
             let keys = Keys::Hs256(DecodingKey::from_secret(secret.expose_secret().as_bytes()));
             return Ok(Self { inner: Some(Arc::new((keys, validation(config, &[Algorithm::HS256])))) });
         }
         if let Some(source) = &config.auth_jwks {
-            let initial = load_jwks(source).await?;
-            let shared = Arc::new(RwLock::new(initial));
-            let (source, target) = (source.clone(), shared.clone());
-            tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(refresh) => {}
-                    }
-                    match load_jwks(&source).await {
-                        Ok(keys) => *target.write().unwrap_or_else(|e| e.into_inner()) = keys,
-                        Err(e) => {
-                            tracing::warn!(error = format!("{e:#}"), "JWKS refresh failed; keeping the previous keys")
-                        }
-                    }
-                }
+            let source = if source.contains("://") {
+                cloudconn_infra::tls::install_crypto_provider();
+                let client = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    // A redirect could lead anywhere, https → http included.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()?;
+                JwksSource::Url { url: source.clone(), client }
+            } else {
+                JwksSource::File(PathBuf::from(source))
+            };
+            let keys = source.load().await?;
+            let jwks = Arc::new(Jwks {
+                source,
+                state: RwLock::new(KeySet { keys, fetched: Instant::now() }),
+                last_refetch: tokio::sync::Mutex::new(None),
+                max_stale,
             });
+            tokio::spawn(jwks.clone().refresh(refresh, shutdown));
             let v = validation(config, &[Algorithm::RS256, Algorithm::ES256]);
-            return Ok(Self { inner: Some(Arc::new((Keys::Jwks(shared), v))) });
+            return Ok(Self { inner: Some(Arc::new((Keys::Jwks(jwks), v))) });
         }
         tracing::warn!(
             "AUTHENTICATION IS DISABLED (CLOUDCONN_AUTH_DISABLED=true): every caller may read and change every workspace"
@@ -196,20 +287,20 @@ impl Authenticator {
     }
 
     /// Verifies a bearer token.
-    pub fn verify(&self, token: &str) -> Result<Caller, AppError> {
+    pub async fn verify(&self, token: &str) -> Result<Caller, AppError> {
         let Some(inner) = &self.inner else { return Ok(Caller::unauthenticated()) };
         let (keys, validation) = &**inner;
         let claims = match keys {
             Keys::Hs256(key) => jsonwebtoken::decode::<Claims>(token, key, validation),
-            Keys::Jwks(set) => {
+            Keys::Jwks(jwks) => {
                 let header = jsonwebtoken::decode_header(token).map_err(|_| AppError::Unauthenticated)?;
-                let set = set.read().unwrap_or_else(|e| e.into_inner());
-                let (alg, key) = set
-                    .iter()
-                    .find(|(kid, alg, _)| *alg == header.alg && (header.kid.is_none() || *kid == header.kid))
-                    .map(|(_, alg, key)| (*alg, key.clone()))
-                    .ok_or(AppError::Unauthenticated)?;
-                drop(set);
+                let (alg, key) = match jwks.find(header.alg, header.kid.as_deref())? {
+                    Some(found) => found,
+                    None => {
+                        jwks.refetch_for_unknown_kid().await;
+                        jwks.find(header.alg, header.kid.as_deref())?.ok_or(AppError::Unauthenticated)?
+                    }
+                };
                 // jsonwebtoken refuses a validation listing algorithms of
                 // another family than the key's: allow exactly this key's.
                 let mut validation = validation.clone();
@@ -235,62 +326,220 @@ impl Authenticator {
             can_write: scopes.contains(&WRITE_SCOPE),
         })
     }
+
+    /// The caller a request's `authorization` header makes.
+    async fn caller(&self, headers: &http::HeaderMap) -> Result<Caller, Status> {
+        if self.inner.is_none() {
+            return Ok(Caller::unauthenticated());
+        }
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or_else(|| Status::from(AppError::Unauthenticated))?;
+        self.verify(token.trim()).await.map_err(Status::from)
+    }
 }
 
-/// Reads a JWKS from a file or an https URL.
-async fn load_jwks(source: &str) -> anyhow::Result<Vec<(Option<String>, Algorithm, DecodingKey)>> {
-    let text = if source.starts_with("https://") || source.starts_with("http://") {
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()?
-            .get(source)
-            .send()
-            .await?
-            .error_for_status()?
-            .text()
-            .await?
-    } else {
-        tokio::fs::read_to_string(source).await?
-    };
-    let set: JwkSet = serde_json::from_str(&text)?;
-    let mut keys = Vec::new();
-    for jwk in &set.keys {
-        let Ok(key) = DecodingKey::from_jwk(jwk) else { continue };
-        // The key type decides the algorithm: RSA keys verify RS256, P-256
-        // keys ES256; anything else is skipped.
-        use jsonwebtoken::jwk::AlgorithmParameters;
-        let alg = match &jwk.algorithm {
-            AlgorithmParameters::RSA(_) => Algorithm::RS256,
-            AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
-            _ => continue,
-        };
-        keys.push((jwk.common.key_id.clone(), alg, key));
+impl Jwks {
+    /// The key for a token's `alg` and `kid`: `Ok(None)` if there is none,
+    /// an error if the keys are too old to trust.
+    fn find(&self, alg: Algorithm, kid: Option<&str>) -> Result<Option<(Algorithm, DecodingKey)>, AppError> {
+        let set = self.state.read().unwrap_or_else(|e| e.into_inner());
+        if set.fetched.elapsed() > self.max_stale {
+            return Err(AppError::SigningKeysStale);
+        }
+        Ok(set
+            .keys
+            .iter()
+            .find(|k| k.alg == alg && (kid.is_none() || k.kid.as_deref() == kid))
+            .map(|k| (k.alg, k.key.clone())))
     }
-    anyhow::ensure!(!keys.is_empty(), "the JWKS at {source} has no RS256 or ES256 key");
+
+    fn replace(&self, keys: Vec<VerifyingKey>) {
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = KeySet { keys, fetched: Instant::now() };
+    }
+
+    /// A token named a key we do not have: the issuer may have just added
+    /// it. Fetch again, unless that was done in the last 30 s.
+    async fn refetch_for_unknown_kid(&self) {
+        let mut last = self.last_refetch.lock().await;
+        if last.is_some_and(|at| at.elapsed() < UNKNOWN_KID_REFETCH_INTERVAL) {
+            return;
+        }
+        *last = Some(Instant::now());
+        match self.source.load().await {
+            Ok(keys) => self.replace(keys),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "JWKS refetch for an unknown key id failed"),
+        }
+    }
+
+    /// Re-reads the JWKS every `refresh` until `shutdown`.
+    async fn refresh(self: Arc<Self>, refresh: Duration, shutdown: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(refresh) => {}
+            }
+            match self.source.load().await {
+                Ok(keys) => self.replace(keys),
+                Err(e) => {
+                    let age = self.state.read().unwrap_or_else(|e| e.into_inner()).fetched.elapsed();
+                    if age > self.max_stale {
+                        tracing::error!(
+                            error = format!("{e:#}"),
+                            age_secs = age.as_secs(),
+                            "JWKS refresh failed and the keys are stale: every token is refused until it succeeds"
+                        );
+                    } else {
+                        tracing::warn!(
+                            error = format!("{e:#}"),
+                            age_secs = age.as_secs(),
+                            "JWKS refresh failed; keeping the previous keys for now"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl JwksSource {
+    async fn load(&self) -> anyhow::Result<Vec<VerifyingKey>> {
+        let (bytes, name) = match self {
+            JwksSource::File(path) => {
+                let len = tokio::fs::metadata(path).await?.len();
+                anyhow::ensure!(len <= MAX_JWKS_BYTES as u64, "the JWKS {} is larger than 256 KiB", path.display());
+                (tokio::fs::read(path).await?, path.display().to_string())
+            }
+            JwksSource::Url { url, client } => (fetch_capped(client, url).await?, url.clone()),
+        };
+        let keys = parse_jwks(&bytes)?;
+        anyhow::ensure!(!keys.is_empty(), "the JWKS at {name} has no usable RS256 or ES256 signing key");
+        Ok(keys)
+    }
+}
+
+/// GETs `url` without following redirects, reading at most
+/// [`MAX_JWKS_BYTES`] of the body.
+async fn fetch_capped(client: &reqwest::Client, url: &str) -> anyhow::Result<Vec<u8>> {
+    let mut response = client.get(url).send().await?;
+    let status = response.status();
+    anyhow::ensure!(
+        !status.is_redirection(),
+        "the JWKS at {url} answered {status}, a redirect, which is not followed: configure the final URL"
+    );
+    anyhow::ensure!(status.is_success(), "the JWKS at {url} answered {status}");
+    let too_large = || anyhow::anyhow!("the JWKS at {url} is larger than 256 KiB");
+    if response.content_length().is_some_and(|n| n > MAX_JWKS_BYTES as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_JWKS_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The usable signing keys of a JWKS document. Each key is read on its own,
+/// so one the library does not know (another `kty` or `alg`) is skipped
+/// rather than failing the whole set.
+fn parse_jwks(bytes: &[u8]) -> anyhow::Result<Vec<VerifyingKey>> {
+    #[derive(Deserialize)]
+    struct RawSet {
+        keys: Vec<serde_json::Value>,
+    }
+    let set: RawSet = serde_json::from_slice(bytes)?;
+    let mut keys = Vec::new();
+    for raw in set.keys {
+        let Ok(jwk) = serde_json::from_value::<Jwk>(raw) else { continue };
+        let Some(alg) = signing_algorithm(&jwk) else { continue };
+        let Ok(key) = DecodingKey::from_jwk(&jwk) else { continue };
+        keys.push(VerifyingKey { kid: jwk.common.key_id.clone(), alg, key });
+    }
     Ok(keys)
 }
 
-impl Interceptor for Authenticator {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let caller = if self.inner.is_none() {
-            Caller::unauthenticated()
-        } else {
-            let token = request
-                .metadata()
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-                .ok_or_else(|| Status::from(AppError::Unauthenticated))?;
-            self.verify(token.trim()).map_err(Status::from)?
-        };
-        request.extensions_mut().insert(caller);
-        Ok(request)
+/// The algorithm a JWK verifies, or `None` if it must not be used: not a
+/// signature key (`use`, `key_ops`), a declared `alg` that is not the one
+/// its type gives (RSA → RS256, EC P-256 → ES256), or another type or curve.
+fn signing_algorithm(jwk: &Jwk) -> Option<Algorithm> {
+    if jwk.common.public_key_use.as_ref().is_some_and(|u| !matches!(u, PublicKeyUse::Signature)) {
+        return None;
+    }
+    if jwk.common.key_operations.as_ref().is_some_and(|ops| !ops.iter().any(|o| matches!(o, KeyOperations::Verify))) {
+        return None;
+    }
+    let (alg, declared) = match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => (Algorithm::RS256, KeyAlgorithm::RS256),
+        AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
+            (Algorithm::ES256, KeyAlgorithm::ES256)
+        }
+        _ => return None,
+    };
+    match &jwk.common.key_algorithm {
+        Some(a) if *a != declared => None,
+        _ => Some(alg),
     }
 }
 
-/// The caller the interceptor attached. Missing only if the service was
-/// mounted without the interceptor, which is a bug: refuse.
-pub fn caller<T>(request: &Request<T>) -> Result<Caller, AppError> {
+/// The API service behind authentication: each request's token is verified
+/// (the `Caller` then rides in its extensions) or the request is answered
+/// UNAUTHENTICATED without reaching the service.
+#[derive(Clone)]
+pub struct Authenticated<S> {
+    inner: S,
+    auth: Authenticator,
+}
+
+impl<S> Authenticated<S> {
+    pub fn new(inner: S, auth: Authenticator) -> Self {
+        Self { inner, auth }
+    }
+}
+
+impl<S: NamedService> NamedService for Authenticated<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S, B> tower::Service<http::Request<B>> for Authenticated<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        // The service that was polled ready goes with this request; a clone
+        // stays for the next (tower's usual hand-over).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let auth = self.auth.clone();
+        Box::pin(async move {
+            match auth.caller(request.headers()).await {
+                Ok(caller) => {
+                    request.extensions_mut().insert(caller);
+                    inner.call(request).await
+                }
+                Err(status) => Ok(status.into_http()),
+            }
+        })
+    }
+}
+
+/// The caller [`Authenticated`] attached. Missing only if the service was
+/// mounted without it, which is a bug: refuse.
+pub fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, AppError> {
     request.extensions().get::<Caller>().cloned().ok_or(AppError::Unauthenticated)
 }
 

@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use cloudconn_infra::config::{AmqpConfig, ConfigError, Source, TimeoutConfig, VaultConfig};
+use cloudconn_infra::config::{AmqpConfig, ConfigError, Findings, Source, TimeoutConfig, TransportConfig, VaultConfig};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -12,8 +12,9 @@ pub struct ServerConfig {
     /// `CLOUDCONN_LISTEN`: gRPC address, default `127.0.0.1:50051`.
     #[serde(default = "default_listen")]
     pub listen: String,
-    /// `CLOUDCONN_DATABASE_URL`: `postgres://…` or `sqlite://…?mode=rwc`.
-    /// Required in production; `--dev` defaults to a SQLite file in the data dir.
+    /// `CLOUDCONN_DATABASE_URL`: `postgres://…` or `sqlite://…?mode=rwc` (or
+    /// `CLOUDCONN_DATABASE_URL_FILE`: a file holding it). Required in
+    /// production; `--dev` defaults to a SQLite file in the data dir.
     #[serde(default)]
     pub database_url: Option<SecretString>,
     /// `CLOUDCONN_DATABASE_POOL_SIZE`: connections in the pool, default 16.
@@ -48,6 +49,15 @@ pub struct ServerConfig {
     /// `CLOUDCONN_AUTH_JWKS_REFRESH_MS`: how often a JWKS is re-read, default 300000.
     #[serde(default = "default_jwks_refresh_ms")]
     pub auth_jwks_refresh_ms: u64,
+    /// `CLOUDCONN_AUTH_JWKS_MAX_STALE_MS`: once the JWKS could not be
+    /// refreshed for this long, every token is refused until it is, default
+    /// 3600000 (1 h: twelve refreshes at the default period). At least twice
+    /// the refresh period.
+    #[serde(default = "default_jwks_max_stale_ms")]
+    pub auth_jwks_max_stale_ms: u64,
+    /// The `CLOUDCONN_ALLOW_INSECURE_TRANSPORT` section.
+    #[serde(skip)]
+    pub transport: TransportConfig,
     /// Provider endpoints for the `--dev` in-process worker (the same
     /// variables the worker reads).
     #[serde(skip)]
@@ -101,6 +111,9 @@ fn default_health_interval_ms() -> u64 {
 fn default_jwks_refresh_ms() -> u64 {
     300_000
 }
+fn default_jwks_max_stale_ms() -> u64 {
+    3_600_000
+}
 fn default_validation_deadline_ms() -> u64 {
     600_000
 }
@@ -135,8 +148,9 @@ impl ServerConfig {
 
     pub fn from_source(source: &Source) -> Result<Self, ConfigError> {
         let mut config: Self = source.section()?;
-        config.vault = source.section()?;
+        config.vault = source.vault()?;
         config.amqp = source.section()?;
+        config.transport = source.section()?;
         config.endpoints = source.section()?;
         config.auth = source.section()?;
         config.timeouts = source.section()?;
@@ -163,15 +177,25 @@ impl ServerConfig {
             return Err(ConfigError::Invalid("CLOUDCONN_DATABASE_POOL_SIZE must be at least 1".into()));
         }
         if mode == Mode::Production {
+            // Everything wrong at once, so one failed start shows it all.
+            let mut found = Findings::default();
             if self.database_url.is_none() {
-                return Err(ConfigError::Invalid(
-                    "CLOUDCONN_DATABASE_URL is required (or run with --dev to try cloudconn without outside services)"
-                        .into(),
-                ));
+                found.problem(
+                    "CLOUDCONN_DATABASE_URL is required (or run with --dev to try cloudconn without outside services)",
+                );
             }
-            self.vault.validate()?;
-            self.amqp.validate()?;
-            self.auth.validate()?;
+            found.check(self.vault.validate());
+            self.vault.validate_transport(&self.transport, &mut found);
+            found.check(self.amqp.validate());
+            self.amqp.validate_transport(&self.transport, &mut found);
+            self.auth.validate(&self.transport, &mut found);
+            if self.auth.auth_jwks.is_some() && self.auth_jwks_max_stale_ms < 2 * self.auth_jwks_refresh_ms {
+                found.problem(
+                    "CLOUDCONN_AUTH_JWKS_MAX_STALE_MS must be at least twice CLOUDCONN_AUTH_JWKS_REFRESH_MS \
+                     (one failed refresh must not lock every caller out)",
+                );
+            }
+            found.finish()?;
         }
         Ok(())
     }
@@ -217,6 +241,10 @@ impl ServerConfig {
         Duration::from_millis(self.auth_jwks_refresh_ms.max(100))
     }
 
+    pub fn jwks_max_stale(&self) -> Duration {
+        Duration::from_millis(self.auth_jwks_max_stale_ms.max(1))
+    }
+
     pub fn validation_deadline(&self) -> Duration {
         Duration::from_millis(self.validation_deadline_ms.max(100))
     }
@@ -246,7 +274,7 @@ mod tests {
             ("CLOUDCONN_LISTEN", "0.0.0.0:6000"),
             ("CLOUDCONN_DATABASE_URL", "postgres://u:p@db/cc"),
             ("CLOUDCONN_DATABASE_POOL_SIZE", "4"),
-            ("CLOUDCONN_VAULT_ADDR", "http://vault:8200"),
+            ("CLOUDCONN_VAULT_ADDR", "https://vault:8200"),
             ("CLOUDCONN_VAULT_TOKEN", "t"),
             ("CLOUDCONN_VAULT_MOUNT", "kv"),
             ("CLOUDCONN_VAULT_PREFIX", "cc"),
@@ -259,12 +287,14 @@ mod tests {
             ("CLOUDCONN_AUTH_ISSUER", "https://issuer.example"),
             ("CLOUDCONN_AUTH_AUDIENCE", "cloudconn"),
             ("CLOUDCONN_AUTH_JWKS_REFRESH_MS", "1000"),
+            ("CLOUDCONN_AUTH_JWKS_MAX_STALE_MS", "7000"),
+            ("CLOUDCONN_ALLOW_INSECURE_TRANSPORT", "false"),
             ("CLOUDCONN_METRICS_LISTEN", "0.0.0.0:9090"),
             ("CLOUDCONN_HEALTH_INTERVAL_MS", "500"),
             ("CLOUDCONN_TLS_CERT", "/etc/cc/tls.crt"),
             ("CLOUDCONN_TLS_KEY", "/etc/cc/tls.key"),
             ("CLOUDCONN_TLS_CLIENT_CA", "/etc/cc/ca.crt"),
-            ("CLOUDCONN_AMQP_URL", "amqp://guest:guest@mq:5672/%2f"),
+            ("CLOUDCONN_AMQP_URL", "amqps://guest:guest@mq:5671/%2f"),
             ("CLOUDCONN_AMQP_PREFIX", "ccx"),
             ("CLOUDCONN_OUTBOX_RETENTION_MS", "5000"),
             ("CLOUDCONN_WATCH_IDLE_MS", "750"),
@@ -274,7 +304,7 @@ mod tests {
         assert_eq!(c.listen_addr().unwrap().port(), 6000);
         assert_eq!(c.database_url.as_ref().unwrap().expose_secret(), "postgres://u:p@db/cc");
         assert_eq!(c.database_pool_size, 4);
-        assert_eq!(c.vault.vault_addr.as_deref(), Some("http://vault:8200"));
+        assert_eq!(c.vault.vault_addr.as_deref(), Some("https://vault:8200"));
         assert_eq!(c.vault.vault_token.as_ref().unwrap().expose_secret(), "t");
         assert_eq!((c.vault.vault_mount.as_str(), c.vault.vault_prefix.as_str()), ("kv", "cc"));
         assert_eq!(c.timeouts.dependency_timeout(), Duration::from_millis(2500));
@@ -288,6 +318,8 @@ mod tests {
         assert_eq!(c.auth.auth_issuer.as_deref(), Some("https://issuer.example"));
         assert_eq!(c.auth.auth_audience.as_deref(), Some("cloudconn"));
         assert_eq!(c.jwks_refresh(), Duration::from_secs(1));
+        assert_eq!(c.jwks_max_stale(), Duration::from_secs(7));
+        assert!(!c.transport.allow_insecure_transport);
         assert!(!c.auth.auth_disabled);
         assert_eq!(c.metrics_listen.as_deref(), Some("0.0.0.0:9090"));
         assert_eq!(c.health_interval_ms, 500);
@@ -295,7 +327,7 @@ mod tests {
         assert_eq!(c.tls_key.as_deref(), Some(std::path::Path::new("/etc/cc/tls.key")));
         assert_eq!(c.tls_client_ca.as_deref(), Some(std::path::Path::new("/etc/cc/ca.crt")));
         assert!(c.tls().unwrap_err().to_string().contains("CLOUDCONN_TLS_CERT"), "missing files are named");
-        assert_eq!(c.amqp.amqp_url.as_ref().unwrap().expose_secret(), "amqp://guest:guest@mq:5672/%2f");
+        assert_eq!(c.amqp.amqp_url.as_ref().unwrap().expose_secret(), "amqps://guest:guest@mq:5671/%2f");
         assert_eq!(c.amqp.topology().events_exchange(), "ccx.events");
         c.validate(Mode::Production).unwrap();
         // The URL carries a password: it must not show in Debug output.
@@ -310,9 +342,9 @@ mod tests {
         // Production refuses to run without authentication unless told to.
         let env = [
             ("CLOUDCONN_DATABASE_URL", "postgres://db/cc"),
-            ("CLOUDCONN_VAULT_ADDR", "http://vault:8200"),
+            ("CLOUDCONN_VAULT_ADDR", "https://vault:8200"),
             ("CLOUDCONN_VAULT_TOKEN", "t"),
-            ("CLOUDCONN_AMQP_URL", "amqp://mq:5672/%2f"),
+            ("CLOUDCONN_AMQP_URL", "amqps://mq:5671/%2f"),
         ];
         let load = |extra: &[(&str, &str)]| {
             let vars = env.iter().chain(extra).map(|(k, v)| (k.to_string(), v.to_string()));

@@ -38,6 +38,10 @@ pub enum AppError {
     Aborted { reason: &'static str, message: String },
     #[error("a valid bearer token is required (authorization: Bearer <JWT>)")]
     Unauthenticated,
+    /// A JWKS that could not be refreshed for too long: no token is trusted
+    /// until it is (fail closed).
+    #[error("tokens cannot be verified now: the signing keys are stale (the JWKS could not be refreshed); retry later")]
+    SigningKeysStale,
     /// The token is valid but lacks the workspace or the scope. Says nothing
     /// about whether the connection exists.
     #[error("the caller may not do this in this workspace")]
@@ -74,7 +78,7 @@ impl AppError {
             Self::ServerBusy => "SERVER_BUSY",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
-            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Unauthenticated | Self::SigningKeysStale => "UNAUTHENTICATED",
             Self::PermissionDenied => "PERMISSION_DENIED",
             Self::Internal(_) => "INTERNAL",
         }
@@ -89,7 +93,7 @@ impl AppError {
             Self::EtagMismatch | Self::Aborted { .. } => Code::Aborted,
             Self::Unavailable { .. } | Self::ServerBusy => Code::Unavailable,
             Self::RateLimited { .. } | Self::QuotaExceeded { .. } => Code::ResourceExhausted,
-            Self::Unauthenticated => Code::Unauthenticated,
+            Self::Unauthenticated | Self::SigningKeysStale => Code::Unauthenticated,
             Self::PermissionDenied => Code::PermissionDenied,
             Self::Internal(_) => Code::Internal,
         }

@@ -23,7 +23,6 @@ use cloudconn_worker::{config::WorkerConfig, consumer::JobRunner, probe::Probes}
 use tokio::{net::TcpListener, sync::mpsc};
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
-use tonic::service::interceptor::InterceptedService;
 
 use tower::Layer as _;
 
@@ -198,7 +197,8 @@ impl App {
         };
         let tls = config.tls()?;
         let auth_stop = CancellationToken::new();
-        let auth = Authenticator::new(&auth_config, config.jwks_refresh(), auth_stop.clone()).await?;
+        let auth =
+            Authenticator::new(&auth_config, config.jwks_refresh(), config.jwks_max_stale(), auth_stop.clone()).await?;
 
         let local_addr = listener.local_addr()?;
         if mode == Mode::Dev && !local_addr.ip().is_loopback() {
@@ -312,8 +312,8 @@ impl App {
         };
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
-        let api = InterceptedService::new(
-            // Inside the interceptor: only verified callers take a slot.
+        let api = crate::auth::Authenticated::new(
+            // Inside the token check: only verified callers take a slot.
             admission::ApiCalls::layer().layer(
                 ConnectionServiceServer::new(Api::new(self.lifecycle.clone(), self.watchers.clone(), loops.clone()))
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
@@ -408,6 +408,9 @@ fn dev_worker_config(config: &ServerConfig) -> WorkerConfig {
         amqp: Default::default(),
         vault: Default::default(),
         timeouts: config.timeouts.clone(),
+        transport: Default::default(),
+        vault_denied_requeue_ms: 120_000,
+        vault_liveness_ms: 300_000,
     }
 }
 

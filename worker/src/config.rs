@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cloudconn_infra::config::{AmqpConfig, ConfigError, Source, TimeoutConfig, VaultConfig};
+use cloudconn_infra::config::{AmqpConfig, ConfigError, Findings, Source, TimeoutConfig, TransportConfig, VaultConfig};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -39,6 +39,21 @@ pub struct WorkerConfig {
     pub vault: VaultConfig,
     #[serde(skip)]
     pub timeouts: TimeoutConfig,
+    /// The `CLOUDCONN_ALLOW_INSECURE_TRANSPORT` section.
+    #[serde(skip)]
+    pub transport: TransportConfig,
+    /// `CLOUDCONN_VAULT_DENIED_REQUEUE_MS`: a job whose credential read
+    /// Vault keeps refusing (401/403: our token expired or was revoked) is
+    /// given back to the queue after this long instead of holding its slot,
+    /// default 120000. (The token file is re-read on each refusal; see
+    /// `CLOUDCONN_VAULT_TOKEN_FILE`.)
+    #[serde(default = "default_vault_denied_requeue_ms")]
+    pub vault_denied_requeue_ms: u64,
+    /// `CLOUDCONN_VAULT_LIVENESS_MS`: `/healthz` fails (so Kubernetes
+    /// restarts the worker) once jobs have been waiting on Vault and no read
+    /// has succeeded for this long, default 300000 (5 min).
+    #[serde(default = "default_vault_liveness_ms")]
+    pub vault_liveness_ms: u64,
 }
 
 fn default_concurrency() -> usize {
@@ -56,6 +71,12 @@ fn default_probe_attempts() -> u32 {
 fn default_retry_base_ms() -> u64 {
     1_000
 }
+fn default_vault_denied_requeue_ms() -> u64 {
+    120_000
+}
+fn default_vault_liveness_ms() -> u64 {
+    300_000
+}
 
 impl WorkerConfig {
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
@@ -66,21 +87,35 @@ impl WorkerConfig {
         let mut config: Self = source.section()?;
         config.endpoints = source.section()?;
         config.amqp = source.section()?;
-        config.vault = source.section()?;
+        config.vault = source.vault()?;
         config.timeouts = source.section()?;
+        config.transport = source.section()?;
         Ok(config)
     }
 
+    /// Checks the whole configuration, naming every variable at fault at once.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut found = Findings::default();
         if self.worker_concurrency == 0 {
-            return Err(ConfigError::Invalid("CLOUDCONN_WORKER_CONCURRENCY must be at least 1".into()));
+            found.problem("CLOUDCONN_WORKER_CONCURRENCY must be at least 1");
         }
         if self.probe_attempts == 0 {
-            return Err(ConfigError::Invalid("CLOUDCONN_PROBE_ATTEMPTS must be at least 1".into()));
+            found.problem("CLOUDCONN_PROBE_ATTEMPTS must be at least 1");
         }
-        self.endpoints.validate()?;
-        self.amqp.validate()?;
-        self.vault.validate()
+        found.check(self.endpoints.validate());
+        found.check(self.amqp.validate());
+        self.amqp.validate_transport(&self.transport, &mut found);
+        found.check(self.vault.validate());
+        self.vault.validate_transport(&self.transport, &mut found);
+        found.finish()
+    }
+
+    pub fn vault_denied_requeue(&self) -> Duration {
+        Duration::from_millis(self.vault_denied_requeue_ms.max(1))
+    }
+
+    pub fn vault_liveness(&self) -> Duration {
+        Duration::from_millis(self.vault_liveness_ms.max(1))
     }
 
     pub fn probe_timeout(&self) -> Duration {
@@ -201,6 +236,9 @@ mod tests {
             ("CLOUDCONN_AZURE_ARM_BASE", "http://127.0.0.1:4"),
             ("CLOUDCONN_ATLAS_BASE", "http://127.0.0.1:5"),
             ("CLOUDCONN_AURA_BASE", "http://127.0.0.1:6"),
+            ("CLOUDCONN_VAULT_DENIED_REQUEUE_MS", "1500"),
+            ("CLOUDCONN_VAULT_LIVENESS_MS", "2500"),
+            ("CLOUDCONN_ALLOW_INSECURE_TRANSPORT", "true"),
         ];
         let source = Source::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
         let c = WorkerConfig::from_source(&source).unwrap();
@@ -213,6 +251,9 @@ mod tests {
         assert_eq!(c.retry_backoff(1), Duration::from_millis(10));
         assert_eq!(c.retry_backoff(3), Duration::from_millis(40));
         assert_eq!(c.amqp.amqp_prefix, "w");
+        assert_eq!(c.vault_denied_requeue(), Duration::from_millis(1500));
+        assert_eq!(c.vault_liveness(), Duration::from_millis(2500));
+        assert!(c.transport.allow_insecure_transport);
         let e = &c.endpoints;
         assert_eq!(e.aws_endpoint.as_deref(), Some("http://127.0.0.1:5000"));
         assert_eq!(

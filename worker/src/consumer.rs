@@ -60,7 +60,8 @@ pub enum Ran {
     /// The probe panicked: report this (failed) result, and set the job aside
     /// in the dead-letter queue for an operator.
     Poison(ValidationResult),
-    /// Shutdown interrupted the job: give it back.
+    /// Shutdown interrupted the job, or Vault refused our token for
+    /// `CLOUDCONN_VAULT_DENIED_REQUEUE_MS`: give it back.
     Interrupted,
 }
 
@@ -103,7 +104,8 @@ impl JobHandler {
             Ran::Done(result) => (result, false),
             Ran::Poison(result) => (result, true),
             Ran::Interrupted => {
-                // Shutting down mid-job: give it back, unfinished.
+                // Shutting down mid-job, or Vault not ready for us: give it
+                // back, unfinished, for a worker that can run it.
                 let _ = delivery.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
                 return "requeued";
             }
@@ -168,20 +170,11 @@ impl JobRunner {
         }
     }
 
-    /// The job's result, or `None` if shutdown interrupted it.
+    /// The job's result, or `None` if it is to be given back.
     async fn run(&self, job: &ValidationJob, shutdown: &CancellationToken) -> Option<ValidationResult> {
         let start_time = now();
         let path = SecretPath { workspace: job.workspace.clone(), uid: job.connection_id.clone() };
-        let read = retry_infra(shutdown, "read credentials", || async {
-            match self.secrets.read(&path, job.revision).await {
-                // A destroyed revision (the connection was deleted) is an
-                // answer, not an outage.
-                Err(SecretStoreError::NotFound) => Ok(None),
-                Ok(fields) => Ok(Some(fields)),
-                Err(e) => Err(e),
-            }
-        })
-        .await?;
+        let read = self.read_credentials(&path, job.revision, shutdown).await?;
         let (outcome, attempts) = match read {
             None => (
                 outcome::from_failure(ProbeFailure::new(
@@ -205,6 +198,53 @@ impl JobRunner {
             outcome,
             nonce: job.nonce.clone(),
         })
+    }
+
+    /// Reads the revision (`Some(None)`: it no longer exists), retrying
+    /// while Vault is down. `None` on shutdown, or once Vault has refused our
+    /// token (401/403) for `CLOUDCONN_VAULT_DENIED_REQUEUE_MS`: the job then
+    /// goes back to the queue rather than hold a slot for as long as that lasts.
+    async fn read_credentials(
+        &self,
+        path: &SecretPath,
+        revision: u64,
+        shutdown: &CancellationToken,
+    ) -> Option<Option<cloudconn_infra::secrets::SecretFields>> {
+        let mut wait = Duration::from_millis(200);
+        let mut denied_since: Option<tokio::time::Instant> = None;
+        loop {
+            let read = match self.secrets.read(path, revision).await {
+                Ok(fields) => Ok(Some(fields)),
+                // A destroyed revision (the connection was deleted) is an
+                // answer, not an outage.
+                Err(SecretStoreError::NotFound) => Ok(None),
+                Err(e) => Err(e),
+            };
+            if let Some(m) = &self.metrics {
+                if read.is_ok() { m.vault_read_ok() } else { m.vault_read_failed() }
+            }
+            let e = match read {
+                Ok(fields) => return Some(fields),
+                Err(e) => e,
+            };
+            let mut pause = wait;
+            if let SecretStoreError::Denied(_) = e {
+                let deadline =
+                    *denied_since.get_or_insert_with(tokio::time::Instant::now) + self.config.vault_denied_requeue();
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    tracing::warn!(error = %e, "vault keeps refusing our token; giving the job back to the queue");
+                    return None;
+                }
+                pause = pause.min(left);
+            }
+            tracing::warn!(error = %e, ?pause, "read credentials failed; retrying");
+            tokio::select! {
+                _ = shutdown.cancelled() => return None,
+                _ = tokio::time::sleep(pause) => {}
+            }
+            wait = (wait * 2).min(INFRA_BACKOFF_MAX);
+        }
     }
 
     /// Runs the provider's probe, retrying transient failures.

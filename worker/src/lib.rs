@@ -73,7 +73,7 @@ impl Worker {
             timeout,
         };
         if let Some((listener, vault)) = self.endpoint {
-            let router = metrics::router(self.metrics.clone(), vault);
+            let router = metrics::router(self.metrics.clone(), vault, self.config.vault_liveness());
             let stop = shutdown.clone();
             tokio::spawn(async move {
                 let served =

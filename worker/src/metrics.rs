@@ -5,10 +5,16 @@
 //!   `poison`, `requeued`)
 //! - `cloudconn_worker_probe_duration_seconds{provider}` (each attempt)
 //!
-//! `/healthz`: the process runs. `/readyz`: Vault answers our token (without
-//! it no job can run).
+//! `/healthz` (liveness): fails once jobs have been waiting on Vault and no
+//! credential read has succeeded for `CLOUDCONN_VAULT_LIVENESS_MS` — a
+//! worker stuck like that holds its jobs and does nothing else, and a
+//! restart gives it a fresh start. `/readyz`: Vault answers our token
+//! (without it no job can run).
 
-use std::sync::Arc;
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use axum::{Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 use cloudconn_infra::vault::VaultStore;
@@ -19,6 +25,13 @@ pub struct WorkerMetrics {
     pub in_flight: IntGauge,
     jobs: IntCounterVec,
     probe: HistogramVec,
+    vault: Mutex<VaultReads>,
+}
+
+/// When credential reads last succeeded and failed.
+struct VaultReads {
+    last_ok: Instant,
+    last_failure: Option<Instant>,
 }
 
 impl WorkerMetrics {
@@ -39,7 +52,8 @@ impl WorkerMetrics {
         registry.register(Box::new(in_flight.clone())).expect("register");
         registry.register(Box::new(jobs.clone())).expect("register");
         registry.register(Box::new(probe.clone())).expect("register");
-        Arc::new(Self { registry, in_flight, jobs, probe })
+        let vault = Mutex::new(VaultReads { last_ok: Instant::now(), last_failure: None });
+        Arc::new(Self { registry, in_flight, jobs, probe, vault })
     }
 
     pub fn job(&self, provider: &str, outcome: &str) {
@@ -48,6 +62,22 @@ impl WorkerMetrics {
 
     pub fn probe_attempt(&self, provider: &str, seconds: f64) {
         self.probe.with_label_values(&[provider]).observe(seconds);
+    }
+
+    /// A credential read got an answer from Vault (the secret, or "gone").
+    pub fn vault_read_ok(&self) {
+        self.vault.lock().unwrap_or_else(|e| e.into_inner()).last_ok = Instant::now();
+    }
+
+    /// A credential read failed (Vault refused us, or did not answer).
+    pub fn vault_read_failed(&self) {
+        self.vault.lock().unwrap_or_else(|e| e.into_inner()).last_failure = Some(Instant::now());
+    }
+
+    /// Whether the last read failed and none has succeeded for `window`.
+    pub fn vault_stalled(&self, window: Duration) -> bool {
+        let reads = self.vault.lock().unwrap_or_else(|e| e.into_inner());
+        reads.last_failure.is_some_and(|failed| failed > reads.last_ok) && reads.last_ok.elapsed() > window
     }
 
     fn render(&self) -> Vec<u8> {
@@ -61,15 +91,24 @@ impl WorkerMetrics {
 struct Endpoint {
     metrics: Arc<WorkerMetrics>,
     vault: Option<Arc<VaultStore>>,
+    liveness: Duration,
 }
 
-/// `/metrics`, `/healthz`, `/readyz`.
-pub fn router(metrics: Arc<WorkerMetrics>, vault: Option<Arc<VaultStore>>) -> Router {
+/// `/metrics`, `/healthz`, `/readyz`; `liveness` is `CLOUDCONN_VAULT_LIVENESS_MS`.
+pub fn router(metrics: Arc<WorkerMetrics>, vault: Option<Arc<VaultStore>>, liveness: Duration) -> Router {
     Router::new()
         .route("/metrics", get(|State(e): State<Endpoint>| async move { e.metrics.render() }))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(alive))
         .route("/readyz", get(ready))
-        .with_state(Endpoint { metrics, vault })
+        .with_state(Endpoint { metrics, vault, liveness })
+}
+
+async fn alive(State(e): State<Endpoint>) -> impl IntoResponse {
+    if e.metrics.vault_stalled(e.liveness) {
+        (StatusCode::SERVICE_UNAVAILABLE, "stalled: jobs are waiting and no vault read has succeeded lately")
+    } else {
+        (StatusCode::OK, "ok")
+    }
 }
 
 async fn ready(State(e): State<Endpoint>) -> impl IntoResponse {

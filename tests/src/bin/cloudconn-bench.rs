@@ -65,6 +65,8 @@ async fn main() -> anyhow::Result<()> {
             ("CLOUDCONN_VAULT_TOKEN", env::vault_token()),
             ("CLOUDCONN_VAULT_PREFIX", run.clone()),
             ("CLOUDCONN_AUTH_HS256_SECRET", secret.clone()),
+            // Production requires an audience; `mint` puts this one in.
+            ("CLOUDCONN_AUTH_AUDIENCE", cloudconn_tests::harness::auth::AUDIENCE.to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

@@ -50,7 +50,10 @@ pub struct TestAppBuilder {
     real_probes: Option<Endpoints>,
     aws_platform_key: Option<AccessKey>,
     probe_timeout: Duration,
-    jwks: Option<PathBuf>,
+    jwks: Option<String>,
+    jwks_refresh: Duration,
+    jwks_max_stale: Duration,
+    token_files: bool,
     mtls: bool,
     approle: bool,
     validation_deadline: Duration,
@@ -106,7 +109,29 @@ impl TestAppBuilder {
     /// Verify tokens with the JWKS in this file (re-read every 200 ms)
     /// instead of the HS256 secret; `client` then has no valid token.
     pub fn with_jwks(mut self, path: PathBuf) -> Self {
-        self.jwks = Some(path);
+        self.jwks = Some(path.display().to_string());
+        self
+    }
+
+    /// As [`TestAppBuilder::with_jwks`], fetching the JWKS from `url`.
+    pub fn with_jwks_url(mut self, url: String) -> Self {
+        self.jwks = Some(url);
+        self
+    }
+
+    /// How often the JWKS is re-read (default 200 ms), and how long keys
+    /// that could not be refreshed stay trusted (default 1 h).
+    pub fn with_jwks_timing(mut self, refresh: Duration, max_stale: Duration) -> Self {
+        self.jwks_refresh = refresh;
+        self.jwks_max_stale = max_stale;
+        self
+    }
+
+    /// The server and the worker read their Vault tokens from files
+    /// (`CLOUDCONN_VAULT_TOKEN_FILE`), as with a Vault Agent sink; the
+    /// paths are `TestApp::server_token_file` / `worker_token_file`.
+    pub fn with_vault_token_files(mut self) -> Self {
+        self.token_files = true;
         self
     }
 
@@ -229,10 +254,17 @@ impl TestAppBuilder {
         let auth = match self.mode {
             // --dev generates its own key and token.
             Mode::Dev => AuthConfig::default(),
+            // Production requires an audience (and an issuer with a JWKS).
             Mode::Production => match &self.jwks {
-                Some(path) => AuthConfig { auth_jwks: Some(path.display().to_string()), ..AuthConfig::default() },
+                Some(source) => AuthConfig {
+                    auth_jwks: Some(source.clone()),
+                    auth_issuer: Some(super::auth::ISSUER.into()),
+                    auth_audience: Some(super::auth::AUDIENCE.into()),
+                    ..AuthConfig::default()
+                },
                 None => AuthConfig {
                     auth_hs256_secret: Some(SecretString::from(auth_secret.clone())),
+                    auth_audience: Some(super::auth::AUDIENCE.into()),
                     ..AuthConfig::default()
                 },
             },
@@ -256,7 +288,9 @@ impl TestAppBuilder {
             tls_key,
             tls_client_ca,
             auth,
-            auth_jwks_refresh_ms: 200,
+            auth_jwks_refresh_ms: self.jwks_refresh.as_millis() as u64,
+            auth_jwks_max_stale_ms: self.jwks_max_stale.as_millis() as u64,
+            transport: Default::default(),
             listen: "127.0.0.1:0".into(),
             database_url: Some(SecretString::from(database_url.clone())),
             database_pool_size: 8,
@@ -293,9 +327,28 @@ impl TestAppBuilder {
             config.vault.vault_role_id = Some(SecretString::from(role_id));
             config.vault.vault_secret_id = Some(SecretString::from(secret_id));
         }
+        let mut server_token_file = None;
+        if self.token_files && !self.approle {
+            let path = scratch.join("server-token");
+            std::fs::write(&path, format!("{}\n", super::vault::token_with(&root, &server_policy).await))
+                .expect("write token file");
+            config.vault.vault_token = None;
+            config.vault.vault_token_file = Some(path.clone());
+            server_token_file = Some(path);
+        }
         let mut worker_config = super::workers::worker_config(&config);
-        worker_config.vault.vault_token =
-            Some(SecretString::from(super::vault::token_with(&root, &worker_policy).await));
+        let worker_token = super::vault::token_with(&root, &worker_policy).await;
+        let mut worker_token_file = None;
+        if self.token_files {
+            let path = scratch.join("worker-token");
+            std::fs::write(&path, format!("{worker_token}\n")).expect("write token file");
+            worker_config.vault.vault_token = None;
+            worker_config.vault.vault_token_file = Some(path.clone());
+            worker_token_file = Some(path);
+        } else {
+            worker_config.vault.vault_token = Some(SecretString::from(worker_token));
+            worker_config.vault.vault_token_file = None;
+        }
         worker_config.vault.vault_role_id = None;
         worker_config.vault.vault_secret_id = None;
         if let Some((_, _, worker_url)) = &self.amqp_identities {
@@ -326,6 +379,8 @@ impl TestAppBuilder {
             auth_secret,
             metrics_addr,
             worker_metrics_addr: None,
+            server_token_file,
+            worker_token_file,
             tls,
             channel,
             addr,
@@ -380,6 +435,10 @@ pub struct TestApp {
     pub metrics_addr: SocketAddr,
     /// The same endpoint of the last in-process worker started.
     pub worker_metrics_addr: Option<SocketAddr>,
+    /// With `with_vault_token_files`: the files the server and the workers
+    /// read their Vault tokens from.
+    pub server_token_file: Option<PathBuf>,
+    pub worker_token_file: Option<PathBuf>,
     /// With `with_mtls`: the CA and certificates in use.
     pub tls: Option<super::tls::TlsMaterial>,
     pub channel: Channel,
@@ -418,6 +477,9 @@ impl TestApp {
             aws_platform_key: None,
             probe_timeout: Duration::from_secs(1),
             jwks: None,
+            jwks_refresh: Duration::from_millis(200),
+            jwks_max_stale: Duration::from_secs(3600),
+            token_files: false,
             mtls: false,
             approle: false,
             validation_deadline: Duration::from_secs(120),

@@ -36,6 +36,12 @@ impl Interceptor for Bearer {
 /// The API client the tests use.
 pub type Client = ConnectionServiceClient<InterceptedService<Channel, Bearer>>;
 
+/// The `aud` every test app requires (production requires one) and every
+/// minted token carries.
+pub const AUDIENCE: &str = "cloudconn-test";
+/// The `iss` a test app with a JWKS requires.
+pub const ISSUER: &str = "https://issuer.cloudconn.test";
+
 /// What a minted token says.
 pub struct TokenSpec<'a> {
     pub sub: &'a str,
@@ -58,6 +64,7 @@ pub fn mint(secret: &str, spec: &TokenSpec<'_>) -> String {
         "sub": spec.sub,
         "workspaces": spec.workspaces,
         "scope": spec.scope,
+        "aud": AUDIENCE,
         "iat": now,
         "exp": now + spec.expires_in,
     });

@@ -30,6 +30,9 @@ pub(crate) fn worker_config(server: &ServerConfig) -> WorkerConfig {
         // Through the Vault proxy too, when the test has one.
         vault: server.vault.clone(),
         timeouts: server.timeouts.clone(),
+        transport: server.transport.clone(),
+        vault_denied_requeue_ms: 120_000,
+        vault_liveness_ms: 300_000,
     }
 }
 
@@ -94,6 +97,10 @@ impl TestApp {
             .env(
                 "CLOUDCONN_VAULT_TOKEN",
                 c.vault.vault_token.as_ref().map(|t| t.expose_secret().to_owned()).unwrap_or_default(),
+            )
+            .env(
+                "CLOUDCONN_VAULT_TOKEN_FILE",
+                c.vault.vault_token_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
             )
             .env("CLOUDCONN_VAULT_PREFIX", &c.vault.vault_prefix)
             .env("CLOUDCONN_WORKER_CONCURRENCY", concurrency.to_string())

@@ -259,8 +259,10 @@ fn rs256(kid: &str, pem: &str) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(kid.to_owned());
     let now = chrono::Utc::now().timestamp();
-    let claims =
-        serde_json::json!({ "sub": "rotated", "workspaces": ["*"], "scope": "connections:read", "exp": now + 600 });
+    let claims = serde_json::json!({
+        "sub": "rotated", "workspaces": ["*"], "scope": "connections:read", "exp": now + 600,
+        "aud": cloudconn_tests::harness::auth::AUDIENCE, "iss": cloudconn_tests::harness::auth::ISSUER,
+    });
     jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap()).unwrap()
 }
 
@@ -378,10 +380,10 @@ async fn the_workers_vault_token_can_read_but_not_write_or_delete() {
     assert!(read.contains_key("client_secret"));
     let fields = read.clone();
     assert!(
-        matches!(worker.write(&path, &fields, 1).await, Err(SecretStoreError::Other(_))),
+        matches!(worker.write(&path, &fields, 1).await, Err(SecretStoreError::Denied(_))),
         "the worker wrote a secret"
     );
-    assert!(matches!(worker.destroy(&path).await, Err(SecretStoreError::Other(_))), "the worker destroyed a secret");
+    assert!(matches!(worker.destroy(&path).await, Err(SecretStoreError::Denied(_))), "the worker destroyed a secret");
     // Outside its prefix it reads nothing either.
     let elsewhere = SecretPath { workspace: "other-prefix".into(), uid: created.uid };
     assert!(worker.read(&elsewhere, 1).await.is_err());
