@@ -5,6 +5,7 @@ pub mod chaos_proxy;
 pub mod env;
 pub mod fixtures;
 pub mod inspect;
+pub mod jwks;
 pub mod logs;
 pub mod moto;
 pub mod rabbitmq;

@@ -19,5 +19,6 @@ mod quotas;
 mod security;
 mod service;
 mod traces;
+mod transport;
 mod validation;
 mod watch;
