@@ -12,6 +12,7 @@ pub mod rabbitmq;
 pub mod raw_h2;
 pub mod scripted_probe;
 pub mod tls;
+pub mod tls_proxy;
 pub mod traces;
 pub mod vault;
 pub mod workers;

@@ -439,3 +439,37 @@ async fn a_worker_whose_vault_token_is_refused_gives_jobs_back_and_fails_livenes
     assert_eq!(http_get(addr, "/healthz").await.0, 200);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn vault_over_https_trusts_the_ca_in_cloudconn_vault_ca_cert_and_nothing_else() {
+    use cloudconn_infra::{
+        config::VaultConfig,
+        secrets::{SecretPath, SecretStore},
+        vault::VaultStore,
+    };
+    use cloudconn_tests::harness::{env as stack, tls, tls_proxy::TlsProxy};
+    let material = tls::generate();
+    let upstream = stack::vault_addr().trim_start_matches("http://").parse().expect("vault host:port");
+    let proxy = TlsProxy::start(upstream, &material).await;
+    let dir = scratch_dir();
+    let ca_file = dir.join("vault-ca.pem");
+    std::fs::write(&ca_file, &material.ca).unwrap();
+    let config = VaultConfig {
+        vault_addr: Some(format!("https://localhost:{}", proxy.addr.port())),
+        vault_token: Some(stack::vault_token().into()),
+        vault_prefix: format!("cc_test_{}", uuid::Uuid::new_v4().simple()),
+        vault_ca_cert: Some(ca_file),
+        ..VaultConfig::default()
+    };
+    // With our CA: a write and a read over TLS.
+    let store = VaultStore::connect(&config, Duration::from_secs(5)).await.expect("vault over https with our CA");
+    let path = SecretPath { workspace: "acme".into(), uid: uuid::Uuid::new_v4().to_string() };
+    let fields = [("k".to_owned(), secrecy::SecretString::from("v"))].into_iter().collect();
+    assert_eq!(store.write(&path, &fields, 0).await.unwrap(), 1);
+    assert_eq!(store.read(&path, 1).await.unwrap()["k"].expose_secret(), "v");
+    store.destroy(&path).await.unwrap();
+    // Without it, the certificate is not trusted: no connection.
+    let untrusted = VaultConfig { vault_ca_cert: None, ..config };
+    assert!(VaultStore::connect(&untrusted, Duration::from_secs(5)).await.is_err(), "an unknown CA was trusted");
+    let _ = std::fs::remove_dir_all(dir);
+}
