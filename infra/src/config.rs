@@ -399,6 +399,10 @@ pub struct AmqpConfig {
     /// `CLOUDCONN_AMQP_PREFIX`: prefix of every exchange and queue, default `cloudconn`.
     #[serde(default = "default_amqp_prefix")]
     pub amqp_prefix: String,
+    /// `CLOUDCONN_AMQP_CA_CERT`: PEM CA bundle that signs the broker's
+    /// certificate for `amqps://`, trusted besides the public web roots.
+    #[serde(default)]
+    pub amqp_ca_cert: Option<std::path::PathBuf>,
 }
 
 fn default_amqp_prefix() -> String {
@@ -407,7 +411,7 @@ fn default_amqp_prefix() -> String {
 
 impl Default for AmqpConfig {
     fn default() -> Self {
-        Self { amqp_url: None, amqp_prefix: default_amqp_prefix() }
+        Self { amqp_url: None, amqp_prefix: default_amqp_prefix(), amqp_ca_cert: None }
     }
 }
 
@@ -435,6 +439,22 @@ impl AmqpConfig {
 
     pub fn topology(&self) -> crate::amqp::topology::Topology {
         crate::amqp::topology::Topology::new(&self.amqp_prefix)
+    }
+
+    /// Reads `CLOUDCONN_AMQP_CA_CERT`, if set, and trusts it for every
+    /// `amqps://` connection this process opens. Call once at start.
+    pub fn install_trust(&self) -> Result<(), ConfigError> {
+        let Some(path) = &self.amqp_ca_cert else { return Ok(()) };
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Invalid(format!("CLOUDCONN_AMQP_CA_CERT {}: {e}", path.display())))?;
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(ConfigError::Invalid(format!(
+                "CLOUDCONN_AMQP_CA_CERT {} holds no PEM certificate",
+                path.display()
+            )));
+        }
+        crate::amqp::trust_ca(pem);
+        Ok(())
     }
 }
 

@@ -147,6 +147,7 @@ impl App {
         let (broker, results_consumer, watchers, event_feed): (Arc<dyn Broker>, _, _, _) = match mode {
             Mode::Production => {
                 let url = config.amqp.amqp_url.clone().context("CLOUDCONN_AMQP_URL is required")?;
+                config.amqp.install_trust()?;
                 let topology = config.amqp.topology();
                 let publisher = Publisher::new(url.clone(), "cloudconn-server relay", topology.clone(), timeout);
                 let (watchers, feed) = Hub::with_feed(FeedSettings {

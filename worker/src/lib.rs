@@ -62,6 +62,7 @@ impl Worker {
     /// in flight and returns.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let url = self.config.amqp.amqp_url.clone().ok_or_else(|| anyhow::anyhow!("CLOUDCONN_AMQP_URL is required"))?;
+        self.config.amqp.install_trust()?;
         let topology = self.config.amqp.topology();
         let timeout = self.config.timeouts.dependency_timeout();
         let settings = ConsumerSettings {

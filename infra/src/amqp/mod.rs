@@ -11,9 +11,9 @@ pub mod publisher;
 pub mod topology;
 pub mod trace_context;
 
-use std::time::Duration;
+use std::{sync::OnceLock, time::Duration};
 
-use lapin::{Connection, ConnectionProperties};
+use lapin::{Connection, ConnectionProperties, tcp::OwnedTLSConfig};
 use secrecy::{ExposeSecret, SecretString};
 
 /// The largest AMQP frame we ask for, unless the URL sets `frame_max`.
@@ -25,6 +25,17 @@ use secrecy::{ExposeSecret, SecretString};
 /// several frames. 16 KiB frames cost 1 MiB per connection.
 pub const FRAME_MAX: u32 = 16 * 1024;
 
+/// The CA bundle trusted for `amqps://` (`CLOUDCONN_AMQP_CA_CERT`), on top
+/// of the public web roots lapin is built with (`webpki-roots`): a broker
+/// with a certificate from a private CA needs this set.
+static TRUSTED_CA: OnceLock<String> = OnceLock::new();
+
+/// Trusts `pem` (one or more CA certificates) for every `amqps://`
+/// connection of this process; the first call wins.
+pub fn trust_ca(pem: String) {
+    let _ = TRUSTED_CA.set(pem);
+}
+
 /// Opens a connection, bounded by `timeout`.
 pub async fn connect(url: &SecretString, name: &str, timeout: Duration) -> anyhow::Result<Connection> {
     let properties = ConnectionProperties::default().with_connection_name(name.to_owned().into());
@@ -32,7 +43,9 @@ pub async fn connect(url: &SecretString, name: &str, timeout: Duration) -> anyho
     let mut uri: lapin::uri::AMQPUri =
         url.expose_secret().parse().map_err(|_| anyhow::anyhow!("CLOUDCONN_AMQP_URL is not a valid AMQP URL"))?;
     uri.query.frame_max.get_or_insert(FRAME_MAX);
-    match tokio::time::timeout(timeout, Connection::connect_uri(uri, properties)).await {
+    let tls = OwnedTLSConfig { identity: None, cert_chain: TRUSTED_CA.get().cloned() };
+    let runtime = lapin::runtime::default_runtime().map_err(|e| anyhow::anyhow!("AMQP runtime: {}", error_kind(&e)))?;
+    match tokio::time::timeout(timeout, Connection::connect_uri_with_config(uri, properties, tls, runtime)).await {
         Ok(Ok(connection)) => Ok(connection),
         // lapin's error text can include the URL; keep only what it is.
         Ok(Err(e)) => Err(anyhow::anyhow!("cannot connect to RabbitMQ: {}", error_kind(&e))),

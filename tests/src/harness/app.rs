@@ -243,10 +243,16 @@ impl TestAppBuilder {
             None => env::amqp_url(),
         };
         let amqp = match &self.amqp_identities {
-            Some((prefix, server_url, _)) => {
-                AmqpConfig { amqp_url: Some(SecretString::from(server_url.clone())), amqp_prefix: prefix.clone() }
-            }
-            None => AmqpConfig { amqp_url: Some(SecretString::from(amqp_url)), amqp_prefix: format!("cc_test_{id}") },
+            Some((prefix, server_url, _)) => AmqpConfig {
+                amqp_url: Some(SecretString::from(server_url.clone())),
+                amqp_prefix: prefix.clone(),
+                amqp_ca_cert: None,
+            },
+            None => AmqpConfig {
+                amqp_url: Some(SecretString::from(amqp_url)),
+                amqp_prefix: format!("cc_test_{id}"),
+                amqp_ca_cert: None,
+            },
         };
         let topology = amqp.topology();
 

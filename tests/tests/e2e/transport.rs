@@ -473,3 +473,26 @@ async fn vault_over_https_trusts_the_ca_in_cloudconn_vault_ca_cert_and_nothing_e
     assert!(VaultStore::connect(&untrusted, Duration::from_secs(5)).await.is_err(), "an unknown CA was trusted");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn amqps_trusts_the_ca_in_cloudconn_amqp_ca_cert() {
+    use cloudconn_infra::config::AmqpConfig;
+    use cloudconn_tests::harness::{tls, tls_proxy::TlsProxy};
+    let material = tls::generate();
+    let proxy = TlsProxy::start("127.0.0.1:5672".parse().unwrap(), &material).await;
+    let url = secrecy::SecretString::from(format!("amqps://guest:guest@localhost:{}/%2f", proxy.addr.port()));
+    // Before the CA is trusted, the broker's certificate does not verify.
+    let untrusted = cloudconn_infra::amqp::connect(&url, "tls test", Duration::from_secs(5)).await;
+    assert!(untrusted.is_err(), "an unknown CA was trusted");
+
+    let dir = scratch_dir();
+    let ca_file = dir.join("amqp-ca.pem");
+    std::fs::write(&ca_file, &material.ca).unwrap();
+    let config = AmqpConfig { amqp_url: Some(url.clone()), amqp_ca_cert: Some(ca_file), ..AmqpConfig::default() };
+    config.install_trust().expect("the CA file is read");
+    let connection = cloudconn_infra::amqp::connect(&url, "tls test", Duration::from_secs(5)).await.expect("amqps");
+    let channel = connection.create_channel().await.expect("a channel over TLS");
+    drop(channel);
+    let _ = connection.close(200, "done".into()).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
