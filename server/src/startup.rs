@@ -19,7 +19,11 @@ use cloudconn_infra::{
     vault::VaultStore,
 };
 use cloudconn_proto::v1::connection_service_server::ConnectionServiceServer;
-use cloudconn_worker::{config::WorkerConfig, consumer::JobRunner, probe::Probes};
+use cloudconn_worker::{
+    config::{ExternalIdCheck, WorkerConfig},
+    consumer::JobRunner,
+    probe::Probes,
+};
 use tokio::{net::TcpListener, sync::mpsc};
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -113,7 +117,7 @@ impl App {
         // Before anything builds an HTTP client (the probes' does, here).
         cloudconn_infra::tls::install_crypto_provider();
         let dev = dev_worker_config(config);
-        let probes = Probes::production(&config.endpoints, dev.probe_timeout(), dev.probe_concurrency_per_provider);
+        let probes = Probes::production(&dev);
         Self::build_with_probes(config, mode, listener, probes).await
     }
 
@@ -405,6 +409,9 @@ fn dev_worker_config(config: &ServerConfig) -> WorkerConfig {
         probe_timeout_ms: 20_000,
         probe_attempts: 3,
         probe_retry_base_ms: 1_000,
+        // `--dev` talks to real AWS (or what CLOUDCONN_AWS_ENDPOINT names):
+        // an unenforced external id fails, as in production.
+        aws_external_id_check: ExternalIdCheck::Fail,
         endpoints: config.endpoints.clone(),
         amqp: Default::default(),
         vault: Default::default(),

@@ -28,6 +28,11 @@ pub struct WorkerConfig {
     /// `/readyz` (HTTP); unset = not served.
     #[serde(default)]
     pub metrics_listen: Option<String>,
+    /// `CLOUDCONN_AWS_EXTERNAL_ID_CHECK`: what an AWS role whose trust
+    /// policy accepts a foreign external id does to its validation, `fail`
+    /// (default) or `warn`.
+    #[serde(default)]
+    pub aws_external_id_check: ExternalIdCheck,
     /// Provider endpoints (`CLOUDCONN_AWS_ENDPOINT`, `CLOUDCONN_GCP_*`, …).
     #[serde(skip)]
     pub endpoints: Endpoints,
@@ -125,6 +130,32 @@ impl WorkerConfig {
     /// Back-off before attempt `attempt + 1`.
     pub fn retry_backoff(&self, attempt: u32) -> Duration {
         Duration::from_millis(self.probe_retry_base_ms) * 2u32.saturating_pow(attempt.saturating_sub(1).min(10))
+    }
+}
+
+/// The AWS confused-deputy check (`CLOUDCONN_AWS_EXTERNAL_ID_CHECK`): the
+/// probe assumes the role with a random wrong external id, and if AWS lets
+/// it in, the trust policy does not protect the role.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ExternalIdCheck {
+    /// The validation fails with `EXTERNAL_ID_NOT_ENFORCED`.
+    #[default]
+    Fail,
+    /// Only a warning on an otherwise successful validation: for AWS
+    /// stand-ins that cannot evaluate trust policies (an open moto).
+    Warn,
+}
+
+impl<'de> Deserialize<'de> for ExternalIdCheck {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = String::deserialize(deserializer)?;
+        match value.trim().to_ascii_lowercase().as_str() {
+            "fail" => Ok(Self::Fail),
+            "warn" => Ok(Self::Warn),
+            _ => Err(serde::de::Error::custom(format!(
+                "CLOUDCONN_AWS_EXTERNAL_ID_CHECK must be `fail` or `warn`, not {value:?}"
+            ))),
+        }
     }
 }
 
@@ -239,6 +270,7 @@ mod tests {
             ("CLOUDCONN_VAULT_DENIED_REQUEUE_MS", "1500"),
             ("CLOUDCONN_VAULT_LIVENESS_MS", "2500"),
             ("CLOUDCONN_ALLOW_INSECURE_TRANSPORT", "true"),
+            ("CLOUDCONN_AWS_EXTERNAL_ID_CHECK", "warn"),
         ];
         let source = Source::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
         let c = WorkerConfig::from_source(&source).unwrap();
@@ -254,6 +286,7 @@ mod tests {
         assert_eq!(c.vault_denied_requeue(), Duration::from_millis(1500));
         assert_eq!(c.vault_liveness(), Duration::from_millis(2500));
         assert!(c.transport.allow_insecure_transport);
+        assert_eq!(c.aws_external_id_check, ExternalIdCheck::Warn);
         let e = &c.endpoints;
         assert_eq!(e.aws_endpoint.as_deref(), Some("http://127.0.0.1:5000"));
         assert_eq!(
@@ -267,5 +300,21 @@ mod tests {
                 "http://127.0.0.1:6"
             ]
         );
+    }
+
+    fn load(env: &[(&str, &str)]) -> Result<WorkerConfig, ConfigError> {
+        let source = Source::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string())))?;
+        WorkerConfig::from_source(&source)
+    }
+
+    #[test]
+    fn the_external_id_check_fails_by_default_and_refuses_unknown_values() {
+        assert_eq!(load(&[]).unwrap().aws_external_id_check, ExternalIdCheck::Fail);
+        assert_eq!(
+            load(&[("CLOUDCONN_AWS_EXTERNAL_ID_CHECK", "FAIL")]).unwrap().aws_external_id_check,
+            ExternalIdCheck::Fail
+        );
+        let error = load(&[("CLOUDCONN_AWS_EXTERNAL_ID_CHECK", "off")]).unwrap_err().to_string();
+        assert!(error.contains("CLOUDCONN_AWS_EXTERNAL_ID_CHECK must be `fail` or `warn`"), "{error}");
     }
 }

@@ -29,7 +29,7 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = cloudconn_infra::shutdown::on_signal();
     tokio::spawn(vault.clone().run_renewal(shutdown.clone()));
     tracing::info!(concurrency = config.worker_concurrency, "cloudconn-worker starting");
-    let probes = Probes::production(&config.endpoints, config.probe_timeout(), config.probe_concurrency_per_provider);
+    let probes = Probes::production(&config);
     let endpoint = match &config.metrics_listen {
         Some(addr) => Some(
             tokio::net::TcpListener::bind(addr)

@@ -35,7 +35,7 @@ pub struct ValidationJob {
 /// A probe's classified failure (`Validation.error`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeError {
-    /// INVALID_CREDENTIALS, ACCESS_DENIED, RESOURCE_NOT_FOUND, EXTERNAL_ID_MISMATCH,
+    /// INVALID_CREDENTIALS, ACCESS_DENIED, RESOURCE_NOT_FOUND, EXTERNAL_ID_MISMATCH, EXTERNAL_ID_NOT_ENFORCED,
     /// MALFORMED_CREDENTIALS, PROVIDER_UNAVAILABLE, TIMEOUT.
     pub code: String,
     pub message: String,

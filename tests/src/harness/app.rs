@@ -100,7 +100,8 @@ impl TestAppBuilder {
     }
 
     /// The AWS probe signs as this key (one a private moto issued) instead
-    /// of the standard credential chain.
+    /// of the standard credential chain. That moto evaluates trust
+    /// policies, so the confused-deputy check runs as in production (`fail`).
     pub fn with_aws_platform_key(mut self, key: AccessKey) -> Self {
         self.aws_platform_key = Some(key);
         self
@@ -363,6 +364,9 @@ impl TestAppBuilder {
         worker_config.probe_timeout_ms = self.probe_timeout.as_millis() as u64;
         if let Some(endpoints) = &self.real_probes {
             worker_config.endpoints = endpoints.clone();
+        }
+        if self.aws_platform_key.is_some() {
+            worker_config.aws_external_id_check = cloudconn_worker::config::ExternalIdCheck::Fail;
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let (probe, probes) = ScriptedProbe::everywhere();

@@ -86,19 +86,19 @@ impl MotoIam {
         AccessKey { id: between(&key, "AccessKeyId"), secret: SecretString::from(between(&key, "SecretAccessKey")) }
     }
 
-    /// A role that `user` may assume with `external_id`, allowed `actions`;
+    /// A role that `user` may assume with `external_id` (`None`: with any
+    /// external id or none, the confused-deputy hole), allowed `actions`;
     /// returns its ARN.
-    pub async fn role(&self, name: &str, user: &str, external_id: &str, actions: &[&str]) -> String {
-        let trust = serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/{user}")},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-            }],
-        })
-        .to_string();
+    pub async fn role(&self, name: &str, user: &str, external_id: Option<&str>, actions: &[&str]) -> String {
+        let mut statement = serde_json::json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/{user}")},
+            "Action": "sts:AssumeRole",
+        });
+        if let Some(external_id) = external_id {
+            statement["Condition"] = serde_json::json!({"StringEquals": {"sts:ExternalId": external_id}});
+        }
+        let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [statement]}).to_string();
         self.iam("CreateRole", &[("RoleName", name), ("AssumeRolePolicyDocument", &trust)]).await;
         self.iam("PutRolePolicy", &[("RoleName", name), ("PolicyName", "allow"), ("PolicyDocument", &allow(actions))])
             .await;

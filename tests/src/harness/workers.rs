@@ -7,7 +7,7 @@ use cloudconn_infra::vault::VaultStore;
 use cloudconn_server::config::ServerConfig;
 use cloudconn_worker::{
     Worker,
-    config::WorkerConfig,
+    config::{ExternalIdCheck, WorkerConfig},
     probe::{Bounded, Probes, aws::AwsProbe},
 };
 use secrecy::ExposeSecret;
@@ -25,6 +25,11 @@ pub(crate) fn worker_config(server: &ServerConfig) -> WorkerConfig {
         probe_timeout_ms: 1_000,
         probe_attempts: 3,
         probe_retry_base_ms: 20,
+        // The shared moto of the test stack accepts every AssumeRole (it
+        // cannot evaluate trust policies while open), so the confused-deputy
+        // check would fail every AWS validation there. The IAM-enforcing
+        // moto (`with_aws_platform_key`) turns it back to `fail`.
+        aws_external_id_check: ExternalIdCheck::Warn,
         endpoints: Default::default(),
         amqp: server.amqp.clone(),
         // Through the Vault proxy too, when the test has one.
@@ -42,11 +47,12 @@ impl TestApp {
         let secrets = VaultStore::new(&self.worker_config.vault, Duration::from_secs(2)).expect("worker vault");
         let probes = if self.real_probes {
             let c = &self.worker_config;
-            let probes = Probes::production(&c.endpoints, c.probe_timeout(), c.probe_concurrency_per_provider);
+            let probes = Probes::production(c);
             match &self.aws_platform_key {
                 Some(key) => {
                     let aws = AwsProbe::new(c.endpoints.aws_endpoint.clone(), c.probe_timeout())
-                        .with_platform_key(&key.id, &key.secret);
+                        .with_platform_key(&key.id, &key.secret)
+                        .with_external_id_check(c.aws_external_id_check);
                     probes.with("aws", Arc::new(Bounded::new(Arc::new(aws), c.probe_concurrency_per_provider)))
                 }
                 None => probes,

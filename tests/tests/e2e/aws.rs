@@ -35,6 +35,21 @@ async fn aws_connection(app: &TestApp, tag: &str, scopes: &[&str]) -> pb::Connec
         .into_inner()
 }
 
+/// A private moto with the platform's user `cloudconn-platform` (allowed
+/// sts:AssumeRole), and an app whose AWS probe signs as that user. Roles
+/// are created next, then [`MotoIam::enforce`] turns IAM on.
+async fn enforcing_moto_app() -> (MotoIam, TestApp) {
+    let moto = MotoIam::start().await;
+    let platform = moto.user("cloudconn-platform", &["sts:AssumeRole"]).await;
+    let app = TestApp::builder()
+        .with_real_probes(moto_at(moto.endpoint.clone()))
+        .with_aws_platform_key(platform)
+        .with_probe_timeout(PROBE_TIMEOUT)
+        .spawn()
+        .await;
+    (moto, app)
+}
+
 async fn save_and_validate(app: &TestApp, tag: &str, role_arn: &str) -> pb::ValidateConnectionResponse {
     complete(app, "acme", tag, Credentials::Aws(AwsCredentials { role_arn: role_arn.into() })).await.unwrap();
     validate(app, tag, WAIT).await.unwrap()
@@ -69,21 +84,15 @@ async fn aws_probe_assumes_the_role_through_sts_on_moto() {
 /// AssumeRole; AWS does not tell "wrong external id" from "not trusted").
 #[tokio::test]
 async fn aws_denials_on_an_iam_enforcing_moto() {
-    let moto = MotoIam::start().await;
-    let platform = moto.user("cloudconn-platform", &["sts:AssumeRole"]).await;
-    let app = TestApp::builder()
-        .with_real_probes(moto_at(moto.endpoint.clone()))
-        .with_aws_platform_key(platform)
-        .with_probe_timeout(PROBE_TIMEOUT)
-        .spawn()
-        .await;
+    let (moto, app) = enforcing_moto_app().await;
 
     // Connections first: each role's trust policy names an external id.
     let partial = aws_connection(&app, "partial", &["storage", "messaging"]).await;
     aws_connection(&app, "foreign", &["storage"]).await;
-    let partial_role = moto.role("partial", "cloudconn-platform", &partial.external_id, &["s3:ListAllMyBuckets"]).await;
+    let partial_role =
+        moto.role("partial", "cloudconn-platform", Some(&partial.external_id), &["s3:ListAllMyBuckets"]).await;
     let foreign_role =
-        moto.role("foreign", "cloudconn-platform", "another-tenants-external-id", &["s3:ListAllMyBuckets"]).await;
+        moto.role("foreign", "cloudconn-platform", Some("another-tenants-external-id"), &["s3:ListAllMyBuckets"]).await;
     moto.enforce().await;
 
     let done = save_and_validate(&app, "partial", &partial_role).await;
@@ -103,5 +112,43 @@ async fn aws_denials_on_an_iam_enforcing_moto() {
     assert!(error.message.contains(&foreign_role), "{}", error.message);
     let foreign = get(&app, "acme", "foreign").await.unwrap();
     assert!(error.hint.contains(&format!("\"sts:ExternalId\": \"{}\"", foreign.external_id)), "{}", error.hint);
+    app.finish().await;
+}
+
+/// The confused-deputy check (security review H5), with the default
+/// CLOUDCONN_AWS_EXTERNAL_ID_CHECK=fail: a role whose trust policy has no
+/// `sts:ExternalId` condition lets cloudconn in with a foreign external id,
+/// so its validation fails with EXTERNAL_ID_NOT_ENFORCED (final) and a
+/// hint quoting the exact condition; a role that requires this
+/// connection's id goes ACTIVE without a warning.
+#[tokio::test]
+async fn aws_role_without_an_external_id_condition_fails_validation() {
+    let (moto, app) = enforcing_moto_app().await;
+    let open = aws_connection(&app, "open", &["storage"]).await;
+    let guarded = aws_connection(&app, "guarded", &["storage"]).await;
+    let open_role = moto.role("open", "cloudconn-platform", None, &["s3:ListAllMyBuckets"]).await;
+    let guarded_role =
+        moto.role("guarded", "cloudconn-platform", Some(&guarded.external_id), &["s3:ListAllMyBuckets"]).await;
+    moto.enforce().await;
+
+    let done = save_and_validate(&app, "open", &open_role).await;
+    let v = done.validation.unwrap();
+    assert_eq!(v.state(), pb::ValidationState::Failed, "{v:?}");
+    let error = v.error.clone().unwrap();
+    assert_eq!(error.code, "EXTERNAL_ID_NOT_ENFORCED", "{v:?}");
+    assert!(!error.retryable, "{error:?}");
+    assert!(error.message.contains(&open_role), "{}", error.message);
+    let condition = format!("\"Condition\": {{\"StringEquals\": {{\"sts:ExternalId\": \"{}\"}}}}", open.external_id);
+    assert!(error.hint.contains(&condition), "{}", error.hint);
+    // Nothing about the role is reported: no identity, no permission map.
+    assert!(v.identity.is_empty() && v.scope_checks.is_empty(), "{v:?}");
+    assert_eq!(done.connection.unwrap().status(), pb::ConnectionStatus::Failed);
+    assert_ne!(get(&app, "acme", "open").await.unwrap().status(), pb::ConnectionStatus::Active);
+
+    let done = save_and_validate(&app, "guarded", &guarded_role).await;
+    let v = done.validation.unwrap();
+    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
+    assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+    assert_eq!(done.connection.unwrap().status(), pb::ConnectionStatus::Active);
     app.finish().await;
 }

@@ -7,10 +7,15 @@
 //!    shortest duration (15 min). AccessDenied here means the trust policy
 //!    does not let us in with that external id: the hint says exactly what
 //!    the policy must contain.
-//! 2. `GetCallerIdentity` with the assumed credentials (account, role ARN).
-//! 3. One read-only call per permission a requested scope needs.
-//! 4. `AssumeRole` *without* the external id: if that works too, the trust
-//!    policy does not require it (confused-deputy risk) — a warning.
+//! 2. The confused-deputy check: `AssumeRole` again with a random *wrong*
+//!    external id, which is what another tenant submitting this role's ARN
+//!    would make cloudconn do. If AWS lets that in, the trust policy does
+//!    not protect the role (no `sts:ExternalId` condition, or one like
+//!    `StringLike "*"`): the validation fails with EXTERNAL_ID_NOT_ENFORCED
+//!    and a hint quoting the condition to add
+//!    (`CLOUDCONN_AWS_EXTERNAL_ID_CHECK=warn` makes it a warning instead).
+//! 3. `GetCallerIdentity` with the assumed credentials (account, role ARN).
+//! 4. One read-only call per permission a requested scope needs.
 //!
 //! `CLOUDCONN_AWS_ENDPOINT` (moto in tests) replaces every endpoint.
 
@@ -27,6 +32,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::OnceCell;
 
 use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest};
+use crate::config::ExternalIdCheck;
 use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
 
 /// The shortest session AssumeRole allows.
@@ -36,6 +42,8 @@ pub struct AwsProbe {
     /// `CLOUDCONN_AWS_ENDPOINT`, if set.
     pub endpoint: Option<String>,
     pub timeout: Duration,
+    /// `CLOUDCONN_AWS_EXTERNAL_ID_CHECK`.
+    external_id_check: ExternalIdCheck,
     /// The platform's own keys when they do not come from the standard
     /// chain (an embedding program, the IAM-enforcing moto in the tests).
     platform: Option<Credentials>,
@@ -45,7 +53,13 @@ pub struct AwsProbe {
 
 impl AwsProbe {
     pub fn new(endpoint: Option<String>, timeout: Duration) -> Self {
-        Self { endpoint, timeout, platform: None, base: OnceCell::new() }
+        Self { endpoint, timeout, external_id_check: ExternalIdCheck::Fail, platform: None, base: OnceCell::new() }
+    }
+
+    /// What an unenforced external id does to the validation (default: fail).
+    pub fn with_external_id_check(mut self, check: ExternalIdCheck) -> Self {
+        self.external_id_check = check;
+        self
     }
 
     /// Signs as this access key instead of the standard credential chain.
@@ -160,6 +174,36 @@ macro_rules! scope_call {
     };
 }
 
+/// Assumes the role with a random external id that is not the
+/// connection's: `true` if AWS refused (the trust policy checks the id),
+/// `false` if it let cloudconn in.
+async fn foreign_external_id_refused(
+    sts: &aws_sdk_sts::Client,
+    role_arn: &str,
+    session: &str,
+) -> Result<bool, ProbeFailure> {
+    let foreign = format!("cloudconn-check-{}", uuid::Uuid::new_v4().simple());
+    let attempt = sts
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name(format!("{session}-xcheck"))
+        .external_id(foreign)
+        .duration_seconds(SESSION_SECONDS)
+        .send()
+        .await;
+    match attempt {
+        Ok(_) => Ok(false),
+        Err(e) => match classify(&e) {
+            Failure::Refused(code) if is_denied(&code) => Ok(true),
+            Failure::Transient(m) => Err(ProbeFailure::transient(m)),
+            // Neither a yes nor a no: never count it as enforced.
+            Failure::Refused(code) => {
+                Err(ProbeFailure::transient(format!("the external-id check got {code} from AWS")))
+            }
+        },
+    }
+}
+
 #[async_trait::async_trait]
 impl Probe for AwsProbe {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
@@ -208,6 +252,31 @@ impl Probe for AwsProbe {
         let Some(creds) = assumed.credentials() else {
             return Err(ProbeFailure::transient("AssumeRole returned no credentials"));
         };
+
+        // Before anything else is reported about the role: a role anyone can
+        // link must not become ACTIVE (nor have its permissions mapped).
+        let mut warnings = Vec::new();
+        if !foreign_external_id_refused(&sts, &role_arn, &session).await? {
+            let condition = format!("\"Condition\": {{\"StringEquals\": {{\"sts:ExternalId\": \"{external_id}\"}}}}");
+            let risk = format!(
+                "the trust policy of {role_arn} lets cloudconn assume the role with an external id that is not this connection's, so anyone who \
+                 knows the role ARN could link it through cloudconn (confused deputy)"
+            );
+            let fix = format!(
+                "Add {condition} to the trust-policy statement that allows cloudconn's AWS account to call \
+                 sts:AssumeRole (this connection's external id, exactly)"
+            );
+            match self.external_id_check {
+                ExternalIdCheck::Fail => {
+                    return Err(ProbeFailure::new(
+                        ErrorCode::ExternalIdNotEnforced,
+                        risk,
+                        format!("{fix}, then validate again."),
+                    ));
+                }
+                ExternalIdCheck::Warn => warnings.push(format!("The external id is not enforced: {risk}. {fix}.")),
+            }
+        }
         let assumed_config = base
             .to_builder()
             .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(Credentials::new(
@@ -264,20 +333,7 @@ impl Probe for AwsProbe {
         report.identity.insert("account_id".into(), me.account().unwrap_or_default().to_owned());
         report.identity.insert("arn".into(), me.arn().unwrap_or_default().to_owned());
 
-        // Confused-deputy check: the external id must be required.
-        let without = sts
-            .assume_role()
-            .role_arn(&role_arn)
-            .role_session_name(format!("{session}-noext"))
-            .duration_seconds(SESSION_SECONDS)
-            .send()
-            .await;
-        if without.is_ok() {
-            report.warnings.push(format!(
-                "The role's trust policy does not require the external id: anyone who can get cloudconn to assume {role_arn} \
-                 could use it (confused deputy). Add the condition \"StringEquals\": {{\"sts:ExternalId\": \"{external_id}\"}}."
-            ));
-        }
+        report.warnings.extend(warnings);
         Ok(report)
     }
 }

@@ -35,6 +35,7 @@ pub enum ErrorCode {
     AccessDenied,
     ResourceNotFound,
     ExternalIdMismatch,
+    ExternalIdNotEnforced,
     MalformedCredentials,
     ProviderUnavailable,
     Timeout,
@@ -47,6 +48,7 @@ impl ErrorCode {
             Self::AccessDenied => "ACCESS_DENIED",
             Self::ResourceNotFound => "RESOURCE_NOT_FOUND",
             Self::ExternalIdMismatch => "EXTERNAL_ID_MISMATCH",
+            Self::ExternalIdNotEnforced => "EXTERNAL_ID_NOT_ENFORCED",
             Self::MalformedCredentials => "MALFORMED_CREDENTIALS",
             Self::ProviderUnavailable => "PROVIDER_UNAVAILABLE",
             Self::Timeout => "TIMEOUT",
@@ -147,13 +149,16 @@ impl Probes {
         self.0.get(provider).cloned()
     }
 
-    /// The probes this build ships, aimed at `endpoints`. A provider without
-    /// a probe yet fails its jobs with a plain message: nothing pretends to
-    /// have checked the credentials.
-    pub fn production(endpoints: &crate::config::Endpoints, timeout: std::time::Duration, per_provider: usize) -> Self {
+    /// The probes this build ships, aimed at the configured endpoints. A
+    /// provider without a probe yet fails its jobs with a plain message:
+    /// nothing pretends to have checked the credentials.
+    pub fn production(config: &crate::config::WorkerConfig) -> Self {
+        let (endpoints, timeout) = (&config.endpoints, config.probe_timeout());
         let client = http::client(timeout);
+        let aws = aws::AwsProbe::new(endpoints.aws_endpoint.clone(), timeout)
+            .with_external_id_check(config.aws_external_id_check);
         let probes = Self::default()
-            .with("aws", Arc::new(aws::AwsProbe::new(endpoints.aws_endpoint.clone(), timeout)))
+            .with("aws", Arc::new(aws))
             .with(
                 "mongodb_atlas",
                 Arc::new(mongodb_atlas::AtlasProbe { base: endpoints.atlas_base.clone(), client: client.clone() }),
@@ -179,7 +184,9 @@ impl Probes {
             probes
                 .0
                 .into_iter()
-                .map(|(name, probe)| (name, Arc::new(Bounded::new(probe, per_provider)) as Arc<dyn Probe>))
+                .map(|(name, probe)| {
+                    (name, Arc::new(Bounded::new(probe, config.probe_concurrency_per_provider)) as Arc<dyn Probe>)
+                })
                 .collect(),
         )
     }
