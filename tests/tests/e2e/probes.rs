@@ -60,6 +60,8 @@ const DISABLED_SUB: &str = "99999999-9999-9999-9999-999999999999";
 const AZ_EXPIRED: &str = "11111111-0000-0000-0000-000000000001";
 const AZ_NO_STORAGE: &str = "11111111-0000-0000-0000-000000000002";
 const AZ_NO_ROLE: &str = "11111111-0000-0000-0000-000000000003";
+/// A custom role whose one storage action has 40 stars (security review M5).
+const AZ_STARS: &str = "11111111-0000-0000-0000-000000000004";
 
 /// Atlas and Aura emulators with a few keys each, and the endpoints to reach them.
 async fn emulators() -> Stack {
@@ -110,6 +112,17 @@ async fn emulators() -> Stack {
                 ),
             ),
             (AZ_NO_ROLE.to_owned(), app("az-norole", &[], vec![])),
+            (
+                AZ_STARS.to_owned(),
+                app(
+                    "az-stars",
+                    &[fixtures::SUBSCRIPTION],
+                    vec![(
+                        strings(&[&format!("Microsoft.Storage/{}x", "*".repeat(40)), "Microsoft.Sql/*/read"]),
+                        vec![],
+                    )],
+                ),
+            ),
         ]),
         vec![fixtures::TENANT.to_owned()],
         HashMap::from([
@@ -315,6 +328,55 @@ async fn azure_probe_maps_entra_and_arm_answers() {
     assert!(!storage.granted);
     assert_eq!(storage.missing_permissions, ["Microsoft.Storage/storageAccounts/read"]);
     assert!(v.scope_checks.iter().find(|c| c.scope == "database").unwrap().granted);
+    app.finish().await;
+}
+
+/// Ends the test process if it is still running after `limit`: what a
+/// test needs when the failure it guards against is a thread stuck in CPU
+/// work, which no tokio timeout can interrupt.
+struct Watchdog(Arc<std::sync::atomic::AtomicBool>);
+
+impl Watchdog {
+    fn arm(limit: Duration, what: &'static str) -> Self {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = done.clone();
+        std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + limit;
+            while std::time::Instant::now() < deadline {
+                if flag.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            eprintln!("watchdog: {what} did not finish within {limit:?}");
+            std::process::abort();
+        });
+        Self(done)
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Security review M5: permission patterns come from the customer's own
+/// custom roles. One with 40 stars kept the old recursive matcher busy for
+/// ever, on a runtime thread no probe timeout can pre-empt. Now the
+/// validation ends at once with the right verdict.
+#[tokio::test]
+async fn azure_permission_patterns_with_many_stars_are_evaluated_in_linear_time() {
+    let _watchdog = Watchdog::arm(Duration::from_secs(90), "the Azure validation with a 40-star pattern");
+    let stack = emulators().await;
+    let app = TestApp::builder().with_real_probes(stack.endpoints.clone()).spawn().await;
+    let (t, s) = (fixtures::TENANT, fixtures::SUBSCRIPTION);
+    let (v, conn) = run(&app, "az_stars", pb::Provider::Azure, azure_creds(t, s, AZ_STARS, "az-stars")).await;
+    assert_eq!(error_code(&v), "ACCESS_DENIED", "{v:?}");
+    let scope = |name: &str| v.scope_checks.iter().find(|c| c.scope == name).unwrap().clone();
+    assert_eq!(scope("storage").missing_permissions, ["Microsoft.Storage/storageAccounts/read"]);
+    assert!(scope("database").granted, "{v:?}");
+    assert_eq!(conn.status(), pb::ConnectionStatus::Failed);
     app.finish().await;
 }
 

@@ -51,7 +51,7 @@ struct Permissions {
     value: Vec<Permission>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "camelCase")]
 struct Permission {
     #[serde(default)]
@@ -90,23 +90,95 @@ fn token_refusal(description: &str) -> ProbeFailure {
     ProbeFailure::new(kind, format!("{message} ({code})"), hint)
 }
 
-/// Azure action matching: case-insensitive, `*` matches any run of characters.
+/// Longest action pattern evaluated, in bytes. Azure's own action names
+/// are under 200 characters; a longer pattern is not from Azure.
+pub const PATTERN_MAX: usize = 512;
+/// Most permission entries (one per role assignment, roughly) evaluated.
+pub const ENTRIES_MAX: usize = 1_000;
+/// Most patterns (`actions` plus `notActions`, over every entry) evaluated.
+pub const PATTERNS_MAX: usize = 20_000;
+
+/// Azure action matching: case-insensitive (ASCII, as Azure's operation
+/// names are), `*` matches any run of characters, including none.
+///
+/// Two pointers, and on a mismatch back to just after the last `*`, which
+/// then swallows one more character: O(pattern × action) at worst. Earlier
+/// stars never need revisiting, because the last one can already absorb
+/// anything they would. (A recursive matcher that tries both branches at
+/// every star is exponential in the number of stars: security review M5.)
 pub fn action_matches(pattern: &str, action: &str) -> bool {
-    fn go(p: &[u8], a: &[u8]) -> bool {
-        match (p.split_first(), a.split_first()) {
-            (None, None) => true,
-            (Some((b'*', rest)), _) => go(rest, a) || (!a.is_empty() && go(p, &a[1..])),
-            (Some((pc, prest)), Some((ac, arest))) if pc.eq_ignore_ascii_case(ac) => go(prest, arest),
-            _ => false,
+    let (p, a) = (pattern.as_bytes(), action.as_bytes());
+    let (mut pi, mut ai) = (0, 0);
+    // (pattern index just after the last star, action index it resumes at)
+    let mut resume: Option<(usize, usize)> = None;
+    while ai < a.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                pi += 1;
+                resume = Some((pi, ai));
+            }
+            Some(c) if c.eq_ignore_ascii_case(&a[ai]) => {
+                pi += 1;
+                ai += 1;
+            }
+            _ => match resume {
+                Some((after_star, from)) => {
+                    pi = after_star;
+                    ai = from + 1;
+                    resume = Some((after_star, ai));
+                }
+                None => return false,
+            },
         }
     }
-    go(pattern.as_bytes(), action.as_bytes())
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+/// Refuses a permission list too large to be a real principal's, before
+/// any matching, so an answer's size bounds the work it causes.
+fn check_bounds(permissions: &[Permission]) -> Result<(), ProbeFailure> {
+    let oversized = |what: String| {
+        ProbeFailure::new(
+            ErrorCode::ProviderUnavailable,
+            format!("Azure returned a permission list cloudconn does not evaluate ({what})"),
+            "No real role assignment set is this large: check the worker's Azure endpoint configuration, or reduce \
+             the service principal's role assignments on the subscription.",
+        )
+    };
+    if permissions.len() > ENTRIES_MAX {
+        return Err(oversized(format!("{} entries; at most {ENTRIES_MAX}", permissions.len())));
+    }
+    let patterns = || permissions.iter().flat_map(|p| p.actions.iter().chain(&p.not_actions));
+    let count = patterns().count();
+    if count > PATTERNS_MAX {
+        return Err(oversized(format!("{count} action patterns; at most {PATTERNS_MAX}")));
+    }
+    if patterns().any(|p| p.len() > PATTERN_MAX) {
+        return Err(oversized(format!("an action pattern over {PATTERN_MAX} bytes")));
+    }
+    Ok(())
 }
 
 fn allowed(permissions: &[Permission], action: &str) -> bool {
     permissions.iter().any(|p| {
         p.actions.iter().any(|a| action_matches(a, action)) && !p.not_actions.iter().any(|n| action_matches(n, action))
     })
+}
+
+/// One check per requested scope.
+fn scope_checks(permissions: &[Permission], scopes: &[String]) -> Vec<ScopeCheck> {
+    scopes
+        .iter()
+        .map(|scope| {
+            let needed = SCOPE_ACTIONS.iter().find(|(s, _)| s == scope).map(|(_, a)| *a).unwrap_or(&[]);
+            let granted = needed.iter().any(|action| allowed(permissions, action));
+            ScopeCheck {
+                scope: scope.clone(),
+                granted,
+                missing_permissions: if granted { vec![] } else { needed.iter().map(|a| (*a).to_owned()).collect() },
+            }
+        })
+        .collect()
 }
 
 impl AzureProbe {
@@ -181,23 +253,13 @@ impl Probe for AzureProbe {
         let permissions: Permissions =
             response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable permission list"))?;
 
-        let scope_checks = request
-            .scopes
-            .iter()
-            .map(|scope| {
-                let needed = SCOPE_ACTIONS.iter().find(|(s, _)| s == scope).map(|(_, a)| *a).unwrap_or(&[]);
-                let granted = needed.iter().any(|action| allowed(&permissions.value, action));
-                ScopeCheck {
-                    scope: scope.clone(),
-                    granted,
-                    missing_permissions: if granted {
-                        vec![]
-                    } else {
-                        needed.iter().map(|a| (*a).to_owned()).collect()
-                    },
-                }
-            })
-            .collect();
+        check_bounds(&permissions.value)?;
+        // Bounded, but still CPU work the size of the answer: off the async
+        // threads, so it never holds up the runtime (heartbeats, timeouts).
+        let scopes = request.scopes.clone();
+        let scope_checks = tokio::task::spawn_blocking(move || scope_checks(&permissions.value, &scopes))
+            .await
+            .map_err(|_| ProbeFailure::transient("the permission evaluation was interrupted"))?;
         let mut report = ProbeReport { scope_checks, ..Default::default() };
         report.identity.insert("subscription_id".into(), subscription);
         report.identity.insert("subscription_name".into(), sub.display_name);
@@ -218,6 +280,88 @@ mod tests {
         assert!(action_matches("microsoft.storage/storageaccounts/READ", "Microsoft.Storage/storageAccounts/read"));
         assert!(!action_matches("Microsoft.Storage/*/write", "Microsoft.Storage/storageAccounts/read"));
         assert!(!action_matches("Microsoft.Sql/*", "Microsoft.Storage/storageAccounts/read"));
+    }
+
+    /// The textbook dynamic programme, as the reference.
+    fn reference(p: &[u8], a: &[u8]) -> bool {
+        let mut m = vec![vec![false; a.len() + 1]; p.len() + 1];
+        m[0][0] = true;
+        for i in 1..=p.len() {
+            for j in 0..=a.len() {
+                m[i][j] = if p[i - 1] == b'*' {
+                    m[i - 1][j] || (j > 0 && m[i][j - 1])
+                } else {
+                    j > 0 && m[i - 1][j - 1] && p[i - 1].eq_ignore_ascii_case(&a[j - 1])
+                };
+            }
+        }
+        m[p.len()][a.len()]
+    }
+
+    /// Every string over `alphabet` up to `max` long.
+    fn strings(alphabet: &[u8], max: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..max {
+            last = last.iter().flat_map(|s| alphabet.iter().map(move |&c| format!("{s}{}", c as char))).collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn matches_exactly_what_the_reference_matches() {
+        let actions = strings(b"aB/", 4);
+        for pattern in strings(b"Ab/*", 5) {
+            for action in &actions {
+                assert_eq!(
+                    action_matches(&pattern, action),
+                    reference(pattern.as_bytes(), action.as_bytes()),
+                    "{pattern:?} vs {action:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn edge_cases() {
+        assert!(action_matches("", ""));
+        assert!(!action_matches("", "a"));
+        assert!(action_matches("***", ""));
+        assert!(action_matches("Microsoft.Storage/**/read", "Microsoft.Storage/storageAccounts/read"));
+        assert!(action_matches("*/storageaccounts/*", "Microsoft.Storage/storageAccounts/read"));
+        assert!(!action_matches("*/read/", "Microsoft.Storage/storageAccounts/read"));
+        assert!(!action_matches("Microsoft.Storage/storageAccounts/read/x", "Microsoft.Storage/storageAccounts/read"));
+    }
+
+    /// Security review M5: 40 stars took the recursive matcher forever
+    /// (about 8× per two stars; 12 already took 0.57 s). Run on a thread
+    /// so that a regression fails in bounded time instead of hanging.
+    #[test]
+    fn many_stars_cost_linear_time() {
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let stars = format!("Microsoft.Storage/{}x", "*".repeat(40));
+            let miss = action_matches(&stars, "Microsoft.Storage/storageAccounts/read");
+            let hit = action_matches(&stars.replace('x', "read"), "Microsoft.Storage/storageAccounts/read");
+            let _ = done.send((miss, hit));
+        });
+        let (miss, hit) = result.recv_timeout(std::time::Duration::from_secs(30)).expect("matching finishes");
+        assert!(!miss && hit);
+    }
+
+    #[test]
+    fn oversized_permission_lists_are_refused() {
+        let entry = |actions: Vec<String>| Permission { actions, not_actions: vec![] };
+        assert!(check_bounds(&vec![entry(vec!["*".into()]); ENTRIES_MAX]).is_ok());
+        let too_many = check_bounds(&vec![entry(vec!["*".into()]); ENTRIES_MAX + 1]).unwrap_err();
+        assert_eq!((too_many.code, too_many.retryable), (ErrorCode::ProviderUnavailable, false));
+        assert!(too_many.message.contains("1001 entries"), "{}", too_many.message);
+        assert!(check_bounds(&[entry(vec!["a".repeat(PATTERN_MAX)])]).is_ok());
+        let long = check_bounds(&[entry(vec!["a".repeat(PATTERN_MAX + 1)])]).unwrap_err();
+        assert!(long.message.contains("over 512 bytes"), "{}", long.message);
+        let patterns = check_bounds(&[entry(vec!["*".into(); PATTERNS_MAX + 1])]).unwrap_err();
+        assert!(patterns.message.contains("action patterns"), "{}", patterns.message);
     }
 
     #[test]
