@@ -60,7 +60,14 @@ pub struct Faults {
     /// Answer every request this many milliseconds late (the benchmark's
     /// slow provider).
     pub latency_ms: AtomicU64,
+    /// Pad every JSON object answer with a 2 MiB field (the real answer
+    /// otherwise, so a reader without a size cap would accept it), sent
+    /// chunked, without a `Content-Length` to refuse it by.
+    pub oversize: AtomicBool,
 }
+
+/// What `Faults::oversize` adds to an answer.
+pub const OVERSIZE_PADDING: usize = 2 * 1024 * 1024;
 
 fn take(counter: &AtomicU32) -> bool {
     counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
@@ -90,7 +97,25 @@ async fn inject(State(front): State<Front>, request: Request, next: Next) -> Res
     if take(&faults.fail) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if faults.oversize.load(Ordering::SeqCst) { oversized(response).await } else { response }
+}
+
+/// The answer with a 2 MiB `padding` field, if it is a JSON object.
+async fn oversized(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    object.insert("padding".into(), "x".repeat(OVERSIZE_PADDING).into());
+    let padded = serde_json::to_vec(&object).unwrap_or_default();
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> =
+        padded.chunks(64 * 1024).map(|c| Ok(axum::body::Bytes::copy_from_slice(c))).collect();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from_stream(tokio_stream::iter(chunks)))
 }
 
 /// Serves `router` on a free loopback port, behind fault injection.

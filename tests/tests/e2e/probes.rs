@@ -462,3 +462,33 @@ async fn azure_faults() {
 async fn gcp_faults() {
     faults(pb::Provider::Gcp, |s| &s.gcp, |s| gcp_creds(&s.trap, GCP_PROJECT, SA_GOOD, GCP_KEY)).await;
 }
+
+/// Security review L9: every provider answer is read with a 1 MiB cap. The
+/// emulators send their real answers padded past 2 MiB (chunked, no
+/// Content-Length), which an uncapped reader would accept. Azure and Aura
+/// fail at the token answer (`oauth.rs`), Google Cloud at its token and
+/// Atlas at the project (`http.rs`): PROVIDER_UNAVAILABLE, final, no retry.
+#[tokio::test]
+async fn oversized_provider_answers_fail_without_retries() {
+    let stack = emulators().await;
+    let app = TestApp::builder().with_real_probes(stack.endpoints.clone()).spawn().await;
+    let (t, s, c) = (fixtures::TENANT, fixtures::SUBSCRIPTION, fixtures::CLIENT);
+    let cases = [
+        (pb::Provider::Azure, &stack.azure, azure_creds(t, s, c, "az-good")),
+        (pb::Provider::Neo4jAura, &stack.aura, aura("aura-good", "aura-secret-1")),
+        (pb::Provider::Gcp, &stack.gcp, gcp_creds(&stack.trap, GCP_PROJECT, SA_GOOD, GCP_KEY)),
+        (pb::Provider::MongodbAtlas, &stack.atlas, atlas("goodkey1", "atlas-private-1", PROJECT)),
+    ];
+    for (i, (provider, emulator, credentials)) in cases.into_iter().enumerate() {
+        emulator.faults.oversize.store(true, Ordering::SeqCst);
+        let (v, conn) = run(&app, &format!("huge_{i}"), provider, credentials).await;
+        emulator.faults.oversize.store(false, Ordering::SeqCst);
+        assert_eq!(error_code(&v), "PROVIDER_UNAVAILABLE", "{provider:?}: {v:?}");
+        let error = v.error.clone().unwrap();
+        assert!(error.message.contains("over 1 MiB"), "{provider:?}: {}", error.message);
+        assert!(!error.retryable, "{provider:?}: {error:?}");
+        assert_eq!(v.attempts, 1, "{provider:?}: not retried");
+        assert_eq!(conn.status(), pb::ConnectionStatus::Failed, "{provider:?}");
+    }
+    app.finish().await;
+}

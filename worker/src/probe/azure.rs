@@ -218,9 +218,7 @@ impl Probe for AzureProbe {
 
         let response = self.get(&token, &format!("/subscriptions/{subscription}"), "2022-12-01").await?;
         let sub: Subscription = match response.status() {
-            StatusCode::OK => {
-                response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable subscription"))?
-            }
+            StatusCode::OK => http::json(PROVIDER, response, "subscription").await?,
             StatusCode::NOT_FOUND => {
                 return Err(ProbeFailure::new(
                     ErrorCode::ResourceNotFound,
@@ -250,8 +248,7 @@ impl Probe for AzureProbe {
         if response.status() != StatusCode::OK {
             return Err(http::unexpected(PROVIDER, &format!("permissions answered {}", response.status())));
         }
-        let permissions: Permissions =
-            response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable permission list"))?;
+        let permissions: Permissions = http::json(PROVIDER, response, "permission list").await?;
 
         check_bounds(&permissions.value)?;
         // Bounded, but still CPU work the size of the answer: off the async

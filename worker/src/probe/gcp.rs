@@ -121,10 +121,10 @@ impl GcpProbe {
         let response = http::check(PROVIDER, response)?;
         let status = response.status();
         if status == StatusCode::OK {
-            let token: Token = response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable token"))?;
+            let token: Token = http::json(PROVIDER, response, "token").await?;
             return Ok(token.access_token);
         }
-        let error = response.json::<OAuthError>().await.unwrap_or_default().error;
+        let error = http::json::<OAuthError>(PROVIDER, response, "error").await.unwrap_or_default().error;
         Err(ProbeFailure::new(
             ErrorCode::InvalidCredentials,
             format!(
@@ -152,7 +152,7 @@ impl Probe for GcpProbe {
         let base = self.api_base.trim_end_matches('/');
         let response = self.api(self.client.get(format!("{base}/v1/projects/{project}")).bearer_auth(&token)).await?;
         let found: Project = match response.status() {
-            StatusCode::OK => response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable project"))?,
+            StatusCode::OK => http::json(PROVIDER, response, "project").await?,
             StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => return Err(not_visible(&project)),
             StatusCode::UNAUTHORIZED => return Err(http::unexpected(PROVIDER, "a fresh token was refused")),
             s => return Err(http::unexpected(PROVIDER, &format!("project answered {s}"))),
@@ -177,7 +177,7 @@ impl Probe for GcpProbe {
             let body = serde_json::json!({ "permissions": wanted });
             let response = self.api(self.client.post(url).bearer_auth(&token).json(&body)).await?;
             match response.status() {
-                StatusCode::OK => response.json::<Permissions>().await.unwrap_or_default().permissions,
+                StatusCode::OK => http::json::<Permissions>(PROVIDER, response, "permission list").await?.permissions,
                 StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => return Err(not_visible(&project)),
                 s => return Err(http::unexpected(PROVIDER, &format!("testIamPermissions answered {s}"))),
             }

@@ -1,6 +1,6 @@
 //! What every HTTP probe shares: one client with safe settings, requests
-//! that carry the validation's trace, and the classification of transport
-//! and status failures.
+//! that carry the validation's trace, answers read with a size cap, and the
+//! classification of transport and status failures.
 
 use std::time::Duration;
 
@@ -91,6 +91,48 @@ pub fn check(provider: &str, response: reqwest::Response) -> Result<reqwest::Res
     let mut failure = transient_status(provider, status);
     failure.retry_after = retry_after(response.headers());
     Err(failure)
+}
+
+/// Largest provider answer a probe reads, in bytes. Every answer a probe
+/// reads is a token, one resource or a short list: a few KiB. The cap keeps
+/// a misconfigured or hostile endpoint from filling a worker's memory
+/// (256 MiB, with up to 64 probes per provider in flight).
+pub const BODY_MAX: usize = 1024 * 1024;
+
+/// An answer over [`BODY_MAX`]: final, since asking again gets the same.
+pub fn too_large(provider: &str) -> ProbeFailure {
+    ProbeFailure::new(
+        ErrorCode::ProviderUnavailable,
+        format!("{provider} sent an answer over 1 MiB, more than any answer a probe expects; it was not read"),
+        "Check the worker's endpoint configuration for this provider: it may not point at the provider's API.",
+    )
+}
+
+/// Reads the body, refusing it once it passes [`BODY_MAX`] (whether or not
+/// a `Content-Length` announced it), so no more than that is ever held.
+pub async fn body(provider: &str, mut response: Response) -> Result<Vec<u8>, ProbeFailure> {
+    if response.content_length().is_some_and(|n| n > BODY_MAX as u64) {
+        return Err(too_large(provider));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport(provider, &e))? {
+        if body.len() + chunk.len() > BODY_MAX {
+            return Err(too_large(provider));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Reads a JSON answer with [`body`]; one that does not parse as `T` is
+/// `what`, unreadable.
+pub async fn json<T: serde::de::DeserializeOwned>(
+    provider: &str,
+    response: Response,
+    what: &str,
+) -> Result<T, ProbeFailure> {
+    let body = body(provider, response).await?;
+    serde_json::from_slice(&body).map_err(|_| unexpected(provider, &format!("an unreadable {what}")))
 }
 
 /// An answer that does not look like the provider's API at all.

@@ -77,7 +77,7 @@ impl Session<'_> {
 }
 
 async fn error_code(response: Response) -> String {
-    response.json::<AtlasError>().await.unwrap_or_default().error_code
+    http::json::<AtlasError>(PROVIDER, response, "error").await.unwrap_or_default().error_code
 }
 
 #[async_trait::async_trait]
@@ -127,7 +127,7 @@ impl Probe for AtlasProbe {
             }
             s => return Err(http::unexpected(PROVIDER, &format!("status {s}"))),
         }
-        let group: Group = response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable project"))?;
+        let group: Group = http::json(PROVIDER, response, "project").await?;
 
         let mut scope_checks = Vec::new();
         for scope in &request.scopes {

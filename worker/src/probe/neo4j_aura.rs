@@ -74,8 +74,7 @@ impl Probe for AuraProbe {
             }
             s => return Err(http::unexpected(PROVIDER, &format!("tenants answered {s}"))),
         }
-        let tenants: Tenants =
-            response.json().await.map_err(|_| http::unexpected(PROVIDER, "an unreadable tenant list"))?;
+        let tenants: Tenants = http::json(PROVIDER, response, "tenant list").await?;
         if tenants.data.is_empty() {
             return Err(ProbeFailure::new(
                 ErrorCode::ResourceNotFound,

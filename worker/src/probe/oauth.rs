@@ -26,6 +26,9 @@ pub enum HttpError {
     Transport(#[from] reqwest::Error),
     #[error("server answered {0}")]
     Status(reqwest::StatusCode, Option<std::time::Duration>),
+    /// The answer could not be read (over the size cap, cut off).
+    #[error("unreadable answer")]
+    Body(ProbeFailure),
 }
 
 /// Adapts our client to the `oauth2` crate. A named type rather than a
@@ -53,7 +56,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
             for (name, value) in response.headers() {
                 builder = builder.header(name.as_str(), value.as_bytes());
             }
-            let body = response.bytes().await?.to_vec();
+            let body = http::body(self.1, response).await.map_err(HttpError::Body)?;
             Ok(builder.body(body).unwrap_or_default())
         })
     }
@@ -88,6 +91,7 @@ pub async fn client_credentials(
         Err(RequestTokenError::Request(HttpError::Transport(e))) => {
             Err(TokenError::Failed(http::transport(provider, &e)))
         }
+        Err(RequestTokenError::Request(HttpError::Body(failure))) => Err(TokenError::Failed(failure)),
         Err(RequestTokenError::Request(HttpError::Status(s, retry_after))) => {
             let mut failure = http::transient_status(provider, s);
             failure.retry_after = retry_after;
