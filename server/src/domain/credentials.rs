@@ -51,7 +51,7 @@ pub fn check_formats(submitted: &Submitted, violations: &mut Violations) {
         }
         if let Some(pattern) = spec.pattern {
             if !matches_pattern(pattern, value) {
-                violations.push(path, format!("must match {pattern}"));
+                violations.push(path, format!("must be {}", spec.format.unwrap_or(pattern)));
                 continue;
             }
         }

@@ -28,7 +28,11 @@ pub struct FieldSpec {
     /// Must be present on the first completion.
     pub required: bool,
     /// Format the value must match, if any (also published by ListProviders).
+    /// Every field the worker puts into a URL or a header has one.
     pub pattern: Option<&'static str>,
+    /// The pattern in words, for error descriptions ("must be …"); set
+    /// exactly when `pattern` is.
+    pub format: Option<&'static str>,
     pub description: &'static str,
 }
 
@@ -39,12 +43,14 @@ pub const ALL_SCOPES: [&str; 4] = ["storage", "database", "messaging", "function
 pub const CREDENTIAL_FIELD_MAX: usize = 16 * 1024;
 
 const GUID: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+const GUID_FORMAT: &str = "a GUID (8-4-4-4-12 hexadecimal digits)";
 
 const AWS_FIELDS: &[FieldSpec] = &[FieldSpec {
     name: "role_arn",
     secret: false,
     required: true,
     pattern: Some(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}$"),
+    format: Some("an IAM role ARN: arn:aws:iam::<12-digit account id>:role/<name>"),
     description: "ARN of the IAM role cloudconn assumes; its trust policy must require sts:ExternalId = the connection's external_id",
 }];
 
@@ -54,6 +60,7 @@ const GCP_FIELDS: &[FieldSpec] = &[
         secret: false,
         required: true,
         pattern: Some("^[a-z][a-z0-9-]{4,28}[a-z0-9]$"),
+        format: Some("6–30 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen"),
         description: "Google Cloud project id to link",
     },
     FieldSpec {
@@ -61,6 +68,7 @@ const GCP_FIELDS: &[FieldSpec] = &[
         secret: true,
         required: true,
         pattern: None,
+        format: None,
         description: "Service account key file (JSON with type=service_account, client_email, private_key, project_id)",
     },
 ];
@@ -71,6 +79,7 @@ const AZURE_FIELDS: &[FieldSpec] = &[
         secret: false,
         required: true,
         pattern: Some(GUID),
+        format: Some(GUID_FORMAT),
         description: "Entra ID tenant id (GUID)",
     },
     FieldSpec {
@@ -78,6 +87,7 @@ const AZURE_FIELDS: &[FieldSpec] = &[
         secret: false,
         required: true,
         pattern: Some(GUID),
+        format: Some(GUID_FORMAT),
         description: "Subscription id (GUID)",
     },
     FieldSpec {
@@ -85,6 +95,7 @@ const AZURE_FIELDS: &[FieldSpec] = &[
         secret: false,
         required: true,
         pattern: Some(GUID),
+        format: Some(GUID_FORMAT),
         description: "Application (client) id of the service principal (GUID)",
     },
     FieldSpec {
@@ -92,6 +103,7 @@ const AZURE_FIELDS: &[FieldSpec] = &[
         secret: true,
         required: true,
         pattern: None,
+        format: None,
         description: "Client secret of the service principal",
     },
 ];
@@ -102,20 +114,25 @@ const ATLAS_FIELDS: &[FieldSpec] = &[
         secret: false,
         required: true,
         pattern: Some("^[0-9a-fA-F]{24}$"),
+        format: Some("24 hexadecimal characters"),
         description: "Atlas project (group) id: 24 hexadecimal characters",
     },
     FieldSpec {
         name: "atlas_public_key",
         secret: false,
         required: true,
-        pattern: None,
-        description: "Public part of the Atlas programmatic API key",
+        // Atlas issues 8 lowercase characters; a little room in case that
+        // grows. It is the HTTP Digest user name: no quotes, no CR/LF.
+        pattern: Some("^[a-z0-9]{8,32}$"),
+        format: Some("8–32 lowercase letters or digits"),
+        description: "Public part of the Atlas programmatic API key (8 lowercase letters, e.g. abcdefgh)",
     },
     FieldSpec {
         name: "atlas_private_key",
         secret: true,
         required: true,
         pattern: None,
+        format: None,
         description: "Private part of the Atlas programmatic API key",
     },
 ];
@@ -125,14 +142,17 @@ const AURA_FIELDS: &[FieldSpec] = &[
         name: "aura_client_id",
         secret: false,
         required: true,
-        pattern: None,
-        description: "Aura API client id",
+        // Aura issues 32 letters and digits; sent in HTTP Basic auth.
+        pattern: Some("^[A-Za-z0-9_-]{1,128}$"),
+        format: Some("1–128 letters, digits, '_' or '-'"),
+        description: "Aura API client id (letters and digits)",
     },
     FieldSpec {
         name: "aura_client_secret",
         secret: true,
         required: true,
         pattern: None,
+        format: None,
         description: "Aura API client secret",
     },
 ];
@@ -235,6 +255,38 @@ mod tests {
             "arn:aws:s3:::bucket",
         ] {
             assert!(!matches_pattern(p, bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_pattern_is_described_in_words() {
+        for field in Provider::ALL.iter().flat_map(|p| p.fields()) {
+            assert_eq!(field.pattern.is_some(), field.format.is_some(), "{}", field.name);
+        }
+    }
+
+    #[test]
+    fn fields_the_worker_puts_in_urls_or_headers_have_patterns() {
+        let pattern = |p: Provider, name: &str| p.field(name).and_then(|f| f.pattern).unwrap();
+        let atlas = pattern(Provider::MongodbAtlas, "atlas_public_key");
+        assert!(matches_pattern(atlas, "abcdefgh") && matches_pattern(atlas, "goodkey1"));
+        for bad in ["k", "ABCDEFGH", "abcd\"efgh", "abcdefgh\r\nX-Injected: 1", &"a".repeat(33)] {
+            assert!(!matches_pattern(atlas, bad), "{bad:?}");
+        }
+        let aura = pattern(Provider::Neo4jAura, "aura_client_id");
+        assert!(matches_pattern(aura, "aura-client_1") && matches_pattern(aura, &"A".repeat(128)));
+        for bad in ["", "a b", "a:b", "a\r\nb", &"A".repeat(129)] {
+            assert!(!matches_pattern(aura, bad), "{bad:?}");
+        }
+        for (provider, name) in [
+            (Provider::Gcp, "project_id"),
+            (Provider::Azure, "tenant_id"),
+            (Provider::Azure, "subscription_id"),
+            (Provider::Azure, "client_id"),
+            (Provider::MongodbAtlas, "project_id"),
+            (Provider::Aws, "role_arn"),
+        ] {
+            assert!(provider.field(name).and_then(|f| f.pattern).is_some(), "{provider} {name}");
         }
     }
 

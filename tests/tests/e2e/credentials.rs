@@ -174,7 +174,7 @@ async fn each_provider_format_is_checked() {
                 atlas_public_key: "k".into(),
                 atlas_private_key: "p".repeat(16 * 1024 + 1),
             }),
-            vec!["mongodb_atlas.project_id", "mongodb_atlas.atlas_private_key"],
+            vec!["mongodb_atlas.project_id", "mongodb_atlas.atlas_public_key", "mongodb_atlas.atlas_private_key"],
         ),
     ];
     for (provider, credentials, fields) in cases {

@@ -6,6 +6,7 @@ mod amqp_identities;
 mod aws;
 mod canary;
 mod crashes;
+mod credential_formats;
 mod credentials;
 mod dev_mode;
 mod events;

@@ -182,8 +182,9 @@ fn scope_checks(permissions: &[Permission], scopes: &[String]) -> Vec<ScopeCheck
 }
 
 impl AzureProbe {
-    async fn get(&self, token: &str, path: &str, api_version: &str) -> Result<reqwest::Response, ProbeFailure> {
-        let url = format!("{}{path}?api-version={api_version}", self.arm_base.trim_end_matches('/'));
+    async fn get(&self, token: &str, path: &[&str], api_version: &str) -> Result<reqwest::Response, ProbeFailure> {
+        let mut url = http::url(PROVIDER, &self.arm_base, path)?;
+        url.query_pairs_mut().append_pair("api-version", api_version);
         let response = http::send(PROVIDER, self.client.get(url).bearer_auth(token)).await?;
         if http::is_transient(response.status()) {
             return Err(http::transient_status(PROVIDER, response.status()));
@@ -197,13 +198,15 @@ impl Probe for AzureProbe {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
         let field = |name: &str| credentials.get(name).map(|v| v.expose_secret().to_owned()).unwrap_or_default();
         let (tenant, subscription) = (field("tenant_id"), field("subscription_id"));
-        // The tenant id was checked to be a GUID when it was saved, so it
-        // cannot change where this URL points.
-        let token_url = format!("{}/{tenant}/oauth2/v2.0/token", self.authority.trim_end_matches('/'));
+        // Both were checked to be GUIDs when they were saved; re-checked and
+        // encoded as single path segments, they cannot change where a URL points.
+        let tenant_segment = http::path_segment("tenant_id", &tenant)?;
+        let subscription_segment = http::path_segment("subscription_id", &subscription)?;
+        let token_url = http::url(PROVIDER, &self.authority, &[tenant_segment, "oauth2", "v2.0", "token"])?;
         let token = match oauth::client_credentials(
             &self.client,
             PROVIDER,
-            &token_url,
+            token_url.as_str(),
             &field("client_id"),
             &field("client_secret"),
             Some(ARM_SCOPE),
@@ -216,7 +219,7 @@ impl Probe for AzureProbe {
             Err(TokenError::Failed(failure)) => return Err(failure),
         };
 
-        let response = self.get(&token, &format!("/subscriptions/{subscription}"), "2022-12-01").await?;
+        let response = self.get(&token, &["subscriptions", subscription_segment], "2022-12-01").await?;
         let sub: Subscription = match response.status() {
             StatusCode::OK => http::json(PROVIDER, response, "subscription").await?,
             StatusCode::NOT_FOUND => {
@@ -243,7 +246,7 @@ impl Probe for AzureProbe {
             ));
         }
 
-        let path = format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/permissions");
+        let path = ["subscriptions", subscription_segment, "providers", "Microsoft.Authorization", "permissions"];
         let response = self.get(&token, &path, "2022-04-01").await?;
         if response.status() != StatusCode::OK {
             return Err(http::unexpected(PROVIDER, &format!("permissions answered {}", response.status())));

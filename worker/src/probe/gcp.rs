@@ -147,10 +147,11 @@ impl Probe for GcpProbe {
         let file = credentials.get("service_account_json").map(|v| v.expose_secret().to_owned()).unwrap_or_default();
         let key: KeyFile =
             serde_json::from_str(&file).map_err(|_| malformed("the key file is not a service account key"))?;
+        let segment = http::path_segment("project_id", &project)?;
         let token = self.token(&key).await?;
 
-        let base = self.api_base.trim_end_matches('/');
-        let response = self.api(self.client.get(format!("{base}/v1/projects/{project}")).bearer_auth(&token)).await?;
+        let url = http::url(PROVIDER, &self.api_base, &["v1", "projects", segment])?;
+        let response = self.api(self.client.get(url).bearer_auth(&token)).await?;
         let found: Project = match response.status() {
             StatusCode::OK => http::json(PROVIDER, response, "project").await?,
             StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => return Err(not_visible(&project)),
@@ -173,7 +174,8 @@ impl Probe for GcpProbe {
         let granted: Vec<String> = if wanted.is_empty() {
             Vec::new()
         } else {
-            let url = format!("{base}/v1/projects/{project}:testIamPermissions");
+            let url =
+                http::url(PROVIDER, &self.api_base, &["v1", "projects", &format!("{segment}:testIamPermissions")])?;
             let body = serde_json::json!({ "permissions": wanted });
             let response = self.api(self.client.post(url).bearer_auth(&token).json(&body)).await?;
             match response.status() {

@@ -57,8 +57,64 @@ pub fn transport(provider: &str, err: &reqwest::Error) -> ProbeFailure {
             ..ProbeFailure::transient(format!("{provider} did not answer in time"))
         };
     }
+    if err.is_builder() {
+        // Nothing was sent: a value could not go into the request (a header
+        // with CR/LF, say). The endpoints were checked at start, so it came
+        // from the credentials; asking again would fail the same way.
+        return ProbeFailure::new(
+            ErrorCode::MalformedCredentials,
+            format!("the request to {provider} could not be built from the saved credentials"),
+            SAVE_AGAIN,
+        );
+    }
     let what = if err.is_connect() { "could not connect" } else { "failed" };
     ProbeFailure::transient(format!("the request to {provider} {what}"))
+}
+
+const SAVE_AGAIN: &str = "Save the credentials again: a value has characters a request cannot carry \
+     (ListProviders lists each field's format).";
+
+/// The saved `field` cannot go into a request as it is.
+fn unusable(field: &str) -> ProbeFailure {
+    ProbeFailure::new(
+        ErrorCode::MalformedCredentials,
+        format!("the saved {field} has characters that cannot go into a request"),
+        SAVE_AGAIN,
+    )
+}
+
+/// Re-checks a credential value the worker puts into a URL path: letters,
+/// digits, `-` and `_`, at most 128. The server checked the field's pattern
+/// when it was saved; the worker does not take what it reads from Vault on
+/// trust (older revisions, a hand-edited secret).
+pub fn path_segment<'a>(field: &str, value: &'a str) -> Result<&'a str, ProbeFailure> {
+    let ok = !value.is_empty()
+        && value.len() <= 128
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok { Ok(value) } else { Err(unusable(field)) }
+}
+
+/// Re-checks a credential value the worker puts into a header parameter
+/// (e.g. the Digest `username="…"`): printable ASCII without quotes or
+/// backslashes, at most 256, so it can neither end the parameter nor the
+/// header.
+pub fn header_token<'a>(field: &str, value: &'a str) -> Result<&'a str, ProbeFailure> {
+    let ok = !value.is_empty()
+        && value.len() <= 256
+        && value.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+    if ok { Ok(value) } else { Err(unusable(field)) }
+}
+
+/// `base` (an endpoint from configuration) with `segments` appended, each
+/// percent-encoded as exactly one path segment (`/`, `?`, `#` cannot
+/// escape it; `.` and `..` are dropped).
+pub fn url(provider: &str, base: &str, segments: &[&str]) -> Result<url::Url, ProbeFailure> {
+    let mut url = url::Url::parse(base).map_err(|_| unexpected(provider, "an unusable endpoint in configuration"))?;
+    url.path_segments_mut()
+        .map_err(|_| unexpected(provider, "an unusable endpoint in configuration"))?
+        .pop_if_empty()
+        .extend(segments);
+    Ok(url)
 }
 
 /// Throttling and server errors are worth retrying; the caller maps the
@@ -142,4 +198,52 @@ pub fn unexpected(provider: &str, what: &str) -> ProbeFailure {
         format!("{provider} returned an unexpected answer ({what})"),
         "Check the worker's endpoint configuration for this provider.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_rechecked() {
+        assert_eq!(
+            path_segment("tenant_id", "11111111-2222-3333-4444-555555555555"),
+            Ok("11111111-2222-3333-4444-555555555555")
+        );
+        assert!(path_segment("project_id", "acme-prod_123").is_ok());
+        for bad in ["", "..", "a/b", "a?b", "a#b", "a%2Fb", "a b", "a\r\nb", &"a".repeat(129)] {
+            let failure = path_segment("project_id", bad).unwrap_err();
+            assert_eq!((failure.code, failure.retryable), (ErrorCode::MalformedCredentials, false), "{bad:?}");
+            assert!(failure.message.contains("project_id"), "{}", failure.message);
+        }
+    }
+
+    #[test]
+    fn header_tokens_are_rechecked() {
+        assert!(header_token("atlas_public_key", "abcdefgh").is_ok());
+        for bad in ["", "abc\"def", "abc\\def", "abc def", "abc\r\nX-Injected: 1", "é"] {
+            assert_eq!(
+                header_token("atlas_public_key", bad).unwrap_err().code,
+                ErrorCode::MalformedCredentials,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_segment_stays_one_segment() {
+        let built = url("P", "http://127.0.0.1:1/base/", &["v1", "a/b?c#d", "..", "x:test"]).unwrap();
+        assert_eq!(built.as_str(), "http://127.0.0.1:1/base/v1/a%2Fb%3Fc%23d/x:test");
+        let built = url("P", "http://127.0.0.1:1", &["v1", "p"]).unwrap();
+        assert_eq!(built.as_str(), "http://127.0.0.1:1/v1/p");
+    }
+
+    /// reqwest refuses a header value with CR/LF when building the request:
+    /// nothing is sent, and asking again cannot help.
+    #[tokio::test]
+    async fn a_request_that_cannot_be_built_is_malformed_credentials_not_transient() {
+        let request = client(Duration::from_secs(1)).get("http://127.0.0.1:9/").header("x-key", "a\r\nInjected: 1");
+        let failure = send("P", request).await.unwrap_err();
+        assert_eq!((failure.code, failure.retryable), (ErrorCode::MalformedCredentials, false), "{failure:?}");
+    }
 }

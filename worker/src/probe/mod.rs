@@ -191,3 +191,100 @@ impl Probes {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::Arc, time::Duration};
+
+    use secrecy::SecretString;
+
+    use super::*;
+
+    /// Credentials read from Vault are re-checked before they go into a URL
+    /// or a header (security review L8): a value the server's patterns
+    /// would refuse ends as MALFORMED_CREDENTIALS before any request. The
+    /// endpoints are a closed port, so a request sent would end as a
+    /// transient failure instead.
+    #[tokio::test]
+    async fn unsafe_values_from_the_secret_store_are_refused_before_any_request() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let base = format!("http://{closed}");
+        let endpoints = crate::config::Endpoints {
+            gcp_token_url: format!("{base}/token"),
+            gcp_api_base: base.clone(),
+            azure_authority: base.clone(),
+            azure_arm_base: base.clone(),
+            atlas_base: base.clone(),
+            aura_base: base.clone(),
+            ..Default::default()
+        };
+        let client = http::client(Duration::from_secs(2));
+        let key = include_str!("../../../tests/fixtures/gcp-test-key.pem");
+        let key_file = serde_json::json!({
+            "type": "service_account", "client_email": "a@b.iam.gserviceaccount.com", "private_key": key,
+        })
+        .to_string();
+        let guid = "11111111-2222-3333-4444-555555555555";
+        let cases: [(Arc<dyn Probe>, &str, Vec<(&str, &str)>); 5] = [
+            (
+                Arc::new(mongodb_atlas::AtlasProbe { base: endpoints.atlas_base.clone(), client: client.clone() }),
+                "atlas_public_key",
+                vec![
+                    ("project_id", "5f1b2c3d4e5f6a7b8c9d0e1f"),
+                    ("atlas_public_key", "abcdefgh\", realm=\"x"),
+                    ("atlas_private_key", "p"),
+                ],
+            ),
+            (
+                Arc::new(mongodb_atlas::AtlasProbe { base: endpoints.atlas_base.clone(), client: client.clone() }),
+                "project_id",
+                vec![("project_id", "../../admin"), ("atlas_public_key", "abcdefgh"), ("atlas_private_key", "p")],
+            ),
+            (
+                Arc::new(neo4j_aura::AuraProbe { base: endpoints.aura_base.clone(), client: client.clone() }),
+                "aura_client_id",
+                vec![("aura_client_id", "id\r\nX-Injected: 1"), ("aura_client_secret", "s")],
+            ),
+            (
+                Arc::new(azure::AzureProbe {
+                    authority: endpoints.azure_authority.clone(),
+                    arm_base: endpoints.azure_arm_base.clone(),
+                    client: client.clone(),
+                }),
+                "tenant_id",
+                vec![
+                    ("tenant_id", "common/oauth2/v2.0/token?x="),
+                    ("subscription_id", guid),
+                    ("client_id", guid),
+                    ("client_secret", "s"),
+                ],
+            ),
+            (
+                Arc::new(gcp::GcpProbe {
+                    token_url: endpoints.gcp_token_url.clone(),
+                    api_base: endpoints.gcp_api_base.clone(),
+                    client: client.clone(),
+                }),
+                "project_id",
+                vec![("project_id", "p/../../other"), ("service_account_json", &key_file)],
+            ),
+        ];
+        let request = ProbeRequest {
+            provider: String::new(),
+            scopes: vec!["database".into()],
+            external_id: None,
+            connection_id: "c".into(),
+        };
+        for (probe, field, values) in cases {
+            let credentials: SecretFields =
+                values.into_iter().map(|(k, v)| (k.to_owned(), SecretString::from(v.to_owned()))).collect();
+            let failure = probe.probe(&request, &credentials).await.unwrap_err();
+            assert_eq!(
+                (failure.code, failure.retryable),
+                (ErrorCode::MalformedCredentials, false),
+                "{field}: {failure:?}"
+            );
+            assert!(failure.message.contains(field), "{field}: {}", failure.message);
+        }
+    }
+}

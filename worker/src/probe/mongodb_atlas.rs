@@ -47,12 +47,14 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    async fn get(&mut self, path: &str) -> Result<Response, ProbeFailure> {
-        let url = format!("{}{path}", self.probe.base.trim_end_matches('/'));
+    async fn get(&mut self, segments: &[&str]) -> Result<Response, ProbeFailure> {
+        let url = http::url(PROVIDER, &self.probe.base, segments)?;
+        // The digest covers the request target as sent.
+        let path = url.path().to_owned();
         for _ in 0..2 {
-            let mut request = self.probe.client.get(&url).header(header::ACCEPT, ACCEPT);
+            let mut request = self.probe.client.get(url.clone()).header(header::ACCEPT, ACCEPT);
             if let Some(challenge) = self.challenge.as_mut() {
-                let context = digest_auth::AuthContext::new(self.user.as_str(), self.password.as_str(), path);
+                let context = digest_auth::AuthContext::new(self.user.as_str(), self.password.as_str(), &path);
                 let answer = challenge
                     .respond(&context)
                     .map_err(|_| http::unexpected(PROVIDER, "a digest challenge we cannot answer"))?;
@@ -85,14 +87,14 @@ impl Probe for AtlasProbe {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
         let field = |name: &str| credentials.get(name).map(|v| v.expose_secret().to_owned()).unwrap_or_default();
         let project = field("project_id");
-        let mut session = Session {
-            probe: self,
-            user: field("atlas_public_key"),
-            password: field("atlas_private_key"),
-            challenge: None,
-        };
+        let segment = http::path_segment("project_id", &project)?;
+        // The Digest user name, quoted in the Authorization header.
+        let public_key = field("atlas_public_key");
+        http::header_token("atlas_public_key", &public_key)?;
+        let mut session =
+            Session { probe: self, user: public_key, password: field("atlas_private_key"), challenge: None };
 
-        let response = session.get(&format!("/api/atlas/v2/groups/{project}")).await?;
+        let response = session.get(&["api", "atlas", "v2", "groups", segment]).await?;
         let status = response.status();
         match status {
             StatusCode::OK => {}
@@ -133,7 +135,7 @@ impl Probe for AtlasProbe {
         for scope in &request.scopes {
             let granted = match scope.as_str() {
                 "database" => {
-                    let response = session.get(&format!("/api/atlas/v2/groups/{project}/clusters")).await?;
+                    let response = session.get(&["api", "atlas", "v2", "groups", segment, "clusters"]).await?;
                     match response.status() {
                         StatusCode::OK => true,
                         StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => false,

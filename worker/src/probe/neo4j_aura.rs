@@ -60,7 +60,10 @@ impl AuraProbe {
 impl Probe for AuraProbe {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
         let field = |name: &str| credentials.get(name).map(|v| v.expose_secret().to_owned()).unwrap_or_default();
-        let token = self.token(&field("aura_client_id"), &field("aura_client_secret")).await?;
+        // Sent in HTTP Basic auth (form-encoded first by the oauth2 crate).
+        let client_id = field("aura_client_id");
+        http::header_token("aura_client_id", &client_id)?;
+        let token = self.token(&client_id, &field("aura_client_secret")).await?;
 
         let response = http::send(PROVIDER, self.client.get(self.url("/v1/tenants")).bearer_auth(&token)).await?;
         match response.status() {
