@@ -114,15 +114,51 @@ fn check_service_account_key(json: &str) -> Result<(), String> {
         Some(email) if email.contains('@') => {}
         _ => return Err("must have a \"client_email\"".into()),
     }
-    match text("private_key") {
-        Some(pem)
-            if pem.trim_start().starts_with("-----BEGIN PRIVATE KEY-----")
-                && pem.contains("-----END PRIVATE KEY-----") => {}
-        _ => return Err("must have a PEM \"private_key\" (-----BEGIN PRIVATE KEY-----)".into()),
-    }
+    check_private_key(text("private_key").unwrap_or_default())?;
     if text("project_id").is_none() {
         return Err("must have a \"project_id\"".into());
     }
+    Ok(())
+}
+
+/// Largest RSA key accepted in a service account key file, in bits. Google
+/// issues 2048-bit keys. A worker signs with the key on every validation,
+/// and RS256 signing time grows with about the cube of the size (8192 bits:
+/// ~54 ms; a 16 KiB field fits ~20 kbit, most of a second).
+pub const GCP_KEY_BITS_MAX: usize = 4096;
+
+/// The key file's `private_key` must be an RSA private key in PKCS#8 PEM,
+/// as Google issues it, of at most [`GCP_KEY_BITS_MAX`] bits.
+fn check_private_key(pem: &str) -> Result<(), String> {
+    use rsa::pkcs8::{PrivateKeyInfo, SecretDocument};
+    let refused = || {
+        "must have a \"private_key\" that is an RSA private key in PKCS#8 PEM \
+         (-----BEGIN PRIVATE KEY-----), as in the key file Google issues"
+            .to_owned()
+    };
+    let (label, document) = SecretDocument::from_pem(pem.trim()).map_err(|_| refused())?;
+    if label != "PRIVATE KEY" {
+        return Err(refused());
+    }
+    let info: PrivateKeyInfo<'_> = document.decode_msg().map_err(|_| refused())?;
+    if info.algorithm.oid != rsa::pkcs1::ALGORITHM_OID {
+        return Err(refused());
+    }
+    // The size first, from the encoded modulus: the full parse below does
+    // big-number work that grows with the key.
+    let modulus = rsa::pkcs1::RsaPrivateKey::try_from(info.private_key).map_err(|_| refused())?.modulus;
+    let bits = match modulus.as_bytes() {
+        [first, rest @ ..] => rest.len() * 8 + (8 - first.leading_zeros() as usize),
+        [] => 0,
+    };
+    if bits > GCP_KEY_BITS_MAX {
+        return Err(format!(
+            "must have an RSA \"private_key\" of at most {GCP_KEY_BITS_MAX} bits (this one has {bits}); \
+             Google issues 2048-bit keys"
+        ));
+    }
+    // A consistent key (primes multiply to the modulus, and so on).
+    rsa::RsaPrivateKey::try_from(info).map_err(|_| refused())?;
     Ok(())
 }
 
@@ -135,7 +171,18 @@ pub fn fields<const N: usize>(pairs: [(&str, String); N]) -> SecretFields {
 mod tests {
     use super::*;
 
-    const KEY: &str = r#"{"type":"service_account","project_id":"p","client_email":"a@p.iam.gserviceaccount.com","private_key":"-----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY-----\n"}"#;
+    const PEM: &str = include_str!("../../../tests/fixtures/gcp-test-key.pem");
+    const OVERSIZED_PEM: &str = include_str!("../../../tests/fixtures/gcp-oversized-key.pem");
+
+    fn key_file(private_key: &str) -> String {
+        serde_json::json!({
+            "type": "service_account",
+            "project_id": "p",
+            "client_email": "a@p.iam.gserviceaccount.com",
+            "private_key": private_key,
+        })
+        .to_string()
+    }
 
     fn azure(tenant: &str, secret: &str) -> Submitted {
         Submitted {
@@ -188,16 +235,44 @@ mod tests {
 
     #[test]
     fn service_account_key_structure() {
-        assert!(check_service_account_key(KEY).is_ok());
+        let key = key_file(PEM);
+        assert!(check_service_account_key(&key).is_ok());
         for bad in [
             "not json",
             "[]",
-            &KEY.replace("service_account", "user"),
-            &KEY.replace("a@p", "ap"),
-            &KEY.replace("BEGIN PRIVATE", "BEGIN PUBLIC"),
-            &KEY.replace(r#""project_id":"p","#, ""),
+            &key.replace("service_account", "user"),
+            &key.replace("a@p", "ap"),
+            &key.replace(r#""project_id":"p","#, ""),
         ] {
             assert!(check_service_account_key(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Security review L3: only a real RSA key in PKCS#8 PEM, of at most
+    /// 4096 bits, is stored for a worker to sign with.
+    #[test]
+    fn service_account_private_keys_must_be_pkcs8_rsa_of_at_most_4096_bits() {
+        assert_eq!(check_private_key(PEM), Ok(()));
+        let oversized = check_private_key(OVERSIZED_PEM).unwrap_err();
+        assert!(oversized.contains("at most 4096 bits (this one has 4104)"), "{oversized}");
+        // Test-only P-256 key: PKCS#8, but not RSA.
+        let ec = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgFm4RgznXeCJPPjDu\n8CHC6L2BPKLCqJcBsbb2cKkyYX+hRANCAATZhPnJGX6L08r1mmxJGhnxjWfLAO84\nE95v9TKKSWiftiHWSBot6gIsE3pJGvE3f5QJL7s4NOK4jfmGTTvqtOvS\n-----END PRIVATE KEY-----\n";
+        let pkcs1 =
+            PEM.replace("BEGIN PRIVATE KEY", "BEGIN RSA PRIVATE KEY").replace("END PRIVATE KEY", "END RSA PRIVATE KEY");
+        let mut truncated = PEM.lines().collect::<Vec<_>>();
+        truncated.remove(5);
+        for bad in [
+            "",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+            "-----BEGIN PRIVATE KEY-----\nMIIEv-canary-QIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n",
+            &PEM.replace("BEGIN PRIVATE", "BEGIN PUBLIC"),
+            &pkcs1,
+            ec,
+            &truncated.join("\n"),
+        ] {
+            let problem = check_private_key(bad).unwrap_err();
+            assert!(problem.contains("RSA private key in PKCS#8 PEM"), "{bad:?}: {problem}");
+            assert!(!problem.contains("canary"));
         }
     }
 

@@ -13,13 +13,15 @@ pub const SUBSCRIPTION: &str = "66666666-7777-8888-9999-000000000000";
 pub const CLIENT: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 pub const ATLAS_PROJECT: &str = "5f1b2c3d4e5f6a7b8c9d0e1f";
 
-/// A service account key file whose private key carries `marker`.
+/// A service account key file carrying `marker` in its `private_key_id`.
+/// The private key is the real test key (`tests/fixtures/gcp-test-key.pem`):
+/// the server refuses one it cannot parse.
 pub fn service_account_json(marker: &str) -> String {
     serde_json::json!({
         "type": "service_account",
         "project_id": "acme-prod-123",
-        "private_key_id": "0123456789abcdef",
-        "private_key": format!("-----BEGIN PRIVATE KEY-----\nMIIEv{marker}QIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"),
+        "private_key_id": format!("0123456789abcdef-{marker}"),
+        "private_key": include_str!("../../fixtures/gcp-test-key.pem"),
         "client_email": "cloudconn@acme-prod-123.iam.gserviceaccount.com",
         "client_id": "100000000000000000001",
         "token_uri": "https://oauth2.googleapis.com/token"

@@ -1,7 +1,7 @@
 //! Google Cloud: a service account key file.
 //!
-//! 1. Sign an RS256 JWT assertion with the key (`jsonwebtoken`), addressed
-//!    to the *configured* token endpoint — never the key file's `token_uri`,
+//! 1. Sign an RS256 JWT assertion with the key (`jsonwebtoken`, on the
+//!    blocking pool), addressed to the *configured* token endpoint — never the key file's `token_uri`,
 //!    which would let whoever wrote the file aim the worker anywhere.
 //! 2. Exchange it (`urn:ietf:params:oauth:grant-type:jwt-bearer`, RFC 7523)
 //!    for an access token.
@@ -37,7 +37,7 @@ pub struct GcpProbe {
     pub client: Client,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 struct KeyFile {
     client_email: String,
     private_key: String,
@@ -98,23 +98,34 @@ fn not_visible(project: &str) -> ProbeFailure {
     )
 }
 
+/// The RS256 assertion for `key`, addressed to `audience`.
+fn sign(key: &KeyFile, audience: &str) -> Result<String, ProbeFailure> {
+    let encoding = EncodingKey::from_rsa_pem(key.private_key.as_bytes())
+        .map_err(|_| malformed("the key file's private_key is not a usable RSA key"))?;
+    let mut header = Header::new(Algorithm::RS256);
+    if !key.private_key_id.is_empty() {
+        header.kid = Some(key.private_key_id.clone());
+    }
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims { iss: &key.client_email, scope: OAUTH_SCOPE, aud: audience, iat: now, exp: now + 600 };
+    jsonwebtoken::encode(&header, &claims, &encoding)
+        .map_err(|_| malformed("the assertion could not be signed with the key"))
+}
+
 impl GcpProbe {
-    fn assertion(&self, key: &KeyFile) -> Result<String, ProbeFailure> {
-        let encoding = EncodingKey::from_rsa_pem(key.private_key.as_bytes())
-            .map_err(|_| malformed("the key file's private_key is not a usable RSA key"))?;
-        let mut header = Header::new(Algorithm::RS256);
-        if !key.private_key_id.is_empty() {
-            header.kid = Some(key.private_key_id.clone());
-        }
-        let now = chrono::Utc::now().timestamp();
-        let claims =
-            Claims { iss: &key.client_email, scope: OAUTH_SCOPE, aud: &self.token_url, iat: now, exp: now + 600 };
-        jsonwebtoken::encode(&header, &claims, &encoding)
-            .map_err(|_| malformed("the assertion could not be signed with the key"))
+    /// Signs on the blocking pool: RSA signing is CPU work that grows with
+    /// about the cube of the key size (the server refuses keys over 4096
+    /// bits, but a revision saved before that check may hold one), and on
+    /// an async thread it would hold up every task sharing it.
+    async fn assertion(&self, key: &KeyFile) -> Result<String, ProbeFailure> {
+        let (key, audience) = (key.clone(), self.token_url.clone());
+        tokio::task::spawn_blocking(move || sign(&key, &audience))
+            .await
+            .map_err(|_| ProbeFailure::transient("signing the assertion was interrupted"))?
     }
 
     async fn token(&self, key: &KeyFile) -> Result<String, ProbeFailure> {
-        let assertion = self.assertion(key)?;
+        let assertion = self.assertion(key).await?;
         let request =
             self.client.post(&self.token_url).form(&[("grant_type", JWT_BEARER), ("assertion", assertion.as_str())]);
         let response = http::send(PROVIDER, request).await?;
