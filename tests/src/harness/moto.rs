@@ -90,13 +90,25 @@ impl MotoIam {
     /// external id or none, the confused-deputy hole), allowed `actions`;
     /// returns its ARN.
     pub async fn role(&self, name: &str, user: &str, external_id: Option<&str>, actions: &[&str]) -> String {
+        let condition = external_id.map(|id| serde_json::json!({"StringEquals": {"sts:ExternalId": id}}));
+        self.role_with_condition(name, user, condition, actions).await
+    }
+
+    /// As [`role`](Self::role), with any trust-policy `Condition` block.
+    pub async fn role_with_condition(
+        &self,
+        name: &str,
+        user: &str,
+        condition: Option<serde_json::Value>,
+        actions: &[&str],
+    ) -> String {
         let mut statement = serde_json::json!({
             "Effect": "Allow",
             "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/{user}")},
             "Action": "sts:AssumeRole",
         });
-        if let Some(external_id) = external_id {
-            statement["Condition"] = serde_json::json!({"StringEquals": {"sts:ExternalId": external_id}});
+        if let Some(condition) = condition {
+            statement["Condition"] = condition;
         }
         let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [statement]}).to_string();
         self.iam("CreateRole", &[("RoleName", name), ("AssumeRolePolicyDocument", &trust)]).await;

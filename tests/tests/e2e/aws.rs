@@ -117,16 +117,22 @@ async fn aws_denials_on_an_iam_enforcing_moto() {
 
 /// The confused-deputy check (security review H5), with the default
 /// CLOUDCONN_AWS_EXTERNAL_ID_CHECK=fail: a role whose trust policy has no
-/// `sts:ExternalId` condition lets cloudconn in with a foreign external id,
-/// so its validation fails with EXTERNAL_ID_NOT_ENFORCED (final) and a
-/// hint quoting the exact condition; a role that requires this
-/// connection's id goes ACTIVE without a warning.
+/// `sts:ExternalId` condition, or one that matches any id (`StringLike
+/// "*"`), lets cloudconn in with a foreign external id, so its validation
+/// fails with EXTERNAL_ID_NOT_ENFORCED (final) and a hint quoting the exact
+/// condition; a role that requires this connection's id goes ACTIVE
+/// without a warning.
 #[tokio::test]
 async fn aws_role_without_an_external_id_condition_fails_validation() {
     let (moto, app) = enforcing_moto_app().await;
     let open = aws_connection(&app, "open", &["storage"]).await;
+    let wildcard = aws_connection(&app, "wildcard", &["storage"]).await;
     let guarded = aws_connection(&app, "guarded", &["storage"]).await;
     let open_role = moto.role("open", "cloudconn-platform", None, &["s3:ListAllMyBuckets"]).await;
+    // A condition that is there but matches every id: the attack works too.
+    let any_id = serde_json::json!({"StringLike": {"sts:ExternalId": "*"}});
+    let wildcard_role =
+        moto.role_with_condition("wildcard", "cloudconn-platform", Some(any_id), &["s3:ListAllMyBuckets"]).await;
     let guarded_role =
         moto.role("guarded", "cloudconn-platform", Some(&guarded.external_id), &["s3:ListAllMyBuckets"]).await;
     moto.enforce().await;
@@ -144,6 +150,12 @@ async fn aws_role_without_an_external_id_condition_fails_validation() {
     assert!(v.identity.is_empty() && v.scope_checks.is_empty(), "{v:?}");
     assert_eq!(done.connection.unwrap().status(), pb::ConnectionStatus::Failed);
     assert_ne!(get(&app, "acme", "open").await.unwrap().status(), pb::ConnectionStatus::Active);
+
+    let done = save_and_validate(&app, "wildcard", &wildcard_role).await;
+    let v = done.validation.unwrap();
+    assert_eq!(v.error.as_ref().map(|e| e.code.as_str()), Some("EXTERNAL_ID_NOT_ENFORCED"), "{v:?}");
+    assert!(v.error.unwrap().hint.contains(&wildcard.external_id));
+    assert_eq!(done.connection.unwrap().status(), pb::ConnectionStatus::Failed);
 
     let done = save_and_validate(&app, "guarded", &guarded_role).await;
     let v = done.validation.unwrap();
