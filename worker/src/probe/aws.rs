@@ -259,8 +259,8 @@ impl Probe for AwsProbe {
         if !foreign_external_id_refused(&sts, &role_arn, &session).await? {
             let condition = format!("\"Condition\": {{\"StringEquals\": {{\"sts:ExternalId\": \"{external_id}\"}}}}");
             let risk = format!(
-                "the trust policy of {role_arn} lets cloudconn assume the role with an external id that is not this connection's, so anyone who \
-                 knows the role ARN could link it through cloudconn (confused deputy)"
+                "the trust policy of {role_arn} lets cloudconn assume the role with an external id that is not \
+                 this connection's, so anyone who knows the role ARN could link it through cloudconn (confused deputy)"
             );
             let fix = format!(
                 "Add {condition} to the trust-policy statement that allows cloudconn's AWS account to call \
