@@ -178,12 +178,19 @@ impl Findings {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
         };
+        let problem =
+            format!("{variable} uses {plain}:// to {endpoint}, which sends secrets unencrypted: use {secure}://");
+        self.insecure(policy, variable, &format!("{plain}://{endpoint}"), problem);
+    }
+
+    /// A plaintext `endpoint` that `variable` configures: a problem, unless
+    /// the operator allowed plaintext (then a warning at [`Findings::finish`]).
+    pub fn insecure(&mut self, policy: &TransportConfig, variable: &str, endpoint: &str, problem: String) {
         if policy.allow_insecure_transport {
-            self.plaintext.push((variable.to_owned(), format!("{plain}://{endpoint}")));
+            self.plaintext.push((variable.to_owned(), endpoint.to_owned()));
         } else {
             self.problems.push(format!(
-                "{variable} uses {plain}:// to {endpoint}, which sends secrets unencrypted: use {secure}:// \
-                 (or, for a network that is encrypted underneath, set CLOUDCONN_ALLOW_INSECURE_TRANSPORT=true)"
+                "{problem} (or, for a network that is encrypted underneath, set CLOUDCONN_ALLOW_INSECURE_TRANSPORT=true)"
             ));
         }
     }

@@ -189,6 +189,19 @@ impl ServerConfig {
             found.check(self.amqp.validate());
             self.amqp.validate_transport(&self.transport, &mut found);
             self.auth.validate(&self.transport, &mut found);
+            // Callers send bearer tokens: plaintext gRPC only on this machine.
+            let listen = self.listen_addr()?;
+            if self.tls_cert.is_none() && !listen.ip().is_loopback() {
+                found.insecure(
+                    &self.transport,
+                    "CLOUDCONN_LISTEN",
+                    &format!("h2c://{listen}"),
+                    format!(
+                        "CLOUDCONN_LISTEN {listen} serves gRPC without TLS beyond this machine, so callers' bearer \
+                         tokens cross the network in clear: set CLOUDCONN_TLS_CERT and CLOUDCONN_TLS_KEY"
+                    ),
+                );
+            }
             if self.auth.auth_jwks.is_some() && self.auth_jwks_max_stale_ms < 2 * self.auth_jwks_refresh_ms {
                 found.problem(
                     "CLOUDCONN_AUTH_JWKS_MAX_STALE_MS must be at least twice CLOUDCONN_AUTH_JWKS_REFRESH_MS \

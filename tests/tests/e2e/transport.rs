@@ -496,3 +496,21 @@ async fn amqps_trusts_the_ca_in_cloudconn_amqp_ca_cert() {
     let _ = connection.close(200, "done".into()).await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn production_serves_grpc_beyond_loopback_only_over_tls() {
+    let err = production_error(env(&[("CLOUDCONN_LISTEN", "0.0.0.0:50051")]));
+    assert!(err.contains("CLOUDCONN_LISTEN") && err.contains("CLOUDCONN_TLS_CERT"), "{err}");
+    // On this machine (a sidecar terminates TLS), with TLS, or explicitly allowed: accepted.
+    server_config(env(&[("CLOUDCONN_LISTEN", "127.0.0.1:50051")])).validate(Mode::Production).unwrap();
+    let allowed = env(&[("CLOUDCONN_LISTEN", "0.0.0.0:50051"), ("CLOUDCONN_ALLOW_INSECURE_TRANSPORT", "true")]);
+    server_config(allowed).validate(Mode::Production).unwrap();
+    let dir = scratch_dir();
+    let material = cloudconn_tests::harness::tls::generate();
+    std::fs::write(dir.join("c.pem"), &material.server.cert).unwrap();
+    std::fs::write(dir.join("k.pem"), &material.server.key).unwrap();
+    let (cert, key) = (dir.join("c.pem").display().to_string(), dir.join("k.pem").display().to_string());
+    let tls = env(&[("CLOUDCONN_LISTEN", "0.0.0.0:50051"), ("CLOUDCONN_TLS_CERT", &cert), ("CLOUDCONN_TLS_KEY", &key)]);
+    server_config(tls).validate(Mode::Production).unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
