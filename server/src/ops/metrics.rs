@@ -3,7 +3,8 @@
 //! Series (all prefixed `cloudconn_`):
 //! - `rpc_requests_total{method,code}`, `rpc_duration_seconds{method}`
 //! - `validations_total{provider,outcome}` (outcomes the server recorded)
-//! - `outbox_unsent`, `outbox_oldest_unsent_age_seconds` (read at scrape time)
+//! - `outbox_unsent`, `outbox_oldest_unsent_age_seconds`, `outbox_parked`
+//!   (read at scrape time; parked rows are not counted as unsent)
 //!
 //! `/healthz` answers 200 while the process runs (liveness); `/readyz` 200
 //! only while every dependency is reachable (readiness, see `health`).
@@ -30,6 +31,7 @@ pub struct Metrics {
     validation_duration: HistogramVec,
     outbox_unsent: IntGauge,
     outbox_age: IntGauge,
+    outbox_parked: IntGauge,
 }
 
 impl Metrics {
@@ -63,6 +65,8 @@ impl Metrics {
         let outbox_unsent = IntGauge::new("outbox_unsent", "outbox rows not yet published").expect("metric");
         let outbox_age = IntGauge::new("outbox_oldest_unsent_age_seconds", "age of the oldest unpublished outbox row")
             .expect("metric");
+        let outbox_parked = IntGauge::new("outbox_parked", "outbox rows set aside after the broker kept refusing them")
+            .expect("metric");
         for c in [
             Box::new(rpc_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(rpc_duration.clone()),
@@ -70,6 +74,7 @@ impl Metrics {
             Box::new(validation_duration.clone()),
             Box::new(outbox_unsent.clone()),
             Box::new(outbox_age.clone()),
+            Box::new(outbox_parked.clone()),
         ] {
             registry.register(c).expect("register");
         }
@@ -81,6 +86,7 @@ impl Metrics {
             validation_duration,
             outbox_unsent,
             outbox_age,
+            outbox_parked,
         })
     }
 
@@ -174,11 +180,15 @@ async fn scrape(State(e): State<Endpoint>) -> impl IntoResponse {
     // The outbox figures come from the database at scrape time: every
     // replica reports the shared backlog.
     let backend = e.db.get_database_backend();
-    let sql = "SELECT COUNT(*) AS n, MIN(create_time) AS oldest FROM outbox WHERE sent_time IS NULL";
+    let sql =
+        "SELECT COUNT(*) AS n, MIN(create_time) AS oldest FROM outbox WHERE sent_time IS NULL AND parked_time IS NULL";
     if let Ok(Some(row)) = e.db.query_one_raw(Statement::from_string(backend, sql)).await {
         e.metrics.outbox_unsent.set(row.try_get::<i64>("", "n").unwrap_or(0));
         let oldest = row.try_get::<Option<chrono::DateTime<chrono::Utc>>>("", "oldest").ok().flatten();
         e.metrics.outbox_age.set(oldest.map_or(0, |t| (chrono::Utc::now() - t).num_seconds().max(0)));
+    }
+    if let Ok(parked) = crate::store::outbox::parked(&e.db).await {
+        e.metrics.outbox_parked.set(i64::try_from(parked).unwrap_or(i64::MAX));
     }
     let mut body = Vec::new();
     let _ = TextEncoder::new().encode(&e.metrics.registry.gather(), &mut body);

@@ -7,7 +7,15 @@
 //! 3. Commit; or roll back if the broker did not take them all.
 //!
 //! A crash before 3 republishes the batch: delivery is at least once, and
-//! each message keeps its id for de-duplication. A full batch
+//! each message keeps its id for de-duplication.
+//!
+//! A row the broker refuses on its own (an unroutable job, a message over a
+//! size policy) must not hold every row behind it: when a batch is refused,
+//! its rows are published one by one; those refused alone go back unsent
+//! with the refusal counted, and one refused at least [`MIN_REFUSALS`]
+//! times over more than [`PARK_AFTER`] is parked for an operator (logged,
+//! and counted by `cloudconn_outbox_parked`). An unreachable broker is not
+//! a refusal: the batch rolls back and nothing is counted. A full batch
 //! loops at once; otherwise the relay sleeps until a local commit wakes it
 //! or the poll interval passes (rows from other replicas, or left over).
 
@@ -17,11 +25,18 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::{Notify, futures::Notified};
 use tokio_util::sync::CancellationToken;
 
+use cloudconn_infra::amqp::publisher::PublishError;
+
 use super::broker::Broker;
 use crate::store::outbox;
 
 /// Longest back-off after repeated failures (broker or database down).
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// A row is parked after this many refusals of its own…
+const MIN_REFUSALS: i32 = 5;
+/// …spread over at least this long: a queue that is full for a while
+/// (reject-publish) refuses everything, and must not get rows parked.
+const PARK_AFTER: Duration = Duration::from_secs(600);
 
 pub struct Relay {
     pub db: DatabaseConnection,
@@ -80,8 +95,29 @@ impl Relay {
             return Ok(0);
         }
         // On error the transaction is dropped: rolled back, rows unsent.
-        self.broker.publish_all(&rows).await?;
-        let n = rows.len();
+        let n = match self.broker.publish_all(&rows).await {
+            Ok(()) => rows.len(),
+            Err(PublishError::Refused(why)) => {
+                tracing::warn!(reason = %why, rows = rows.len(), "the broker refused a batch; publishing it row by row");
+                let mut refused = Vec::new();
+                for row in &rows {
+                    match self.broker.publish_all(std::slice::from_ref(row)).await {
+                        Ok(()) => {}
+                        Err(PublishError::Refused(why)) => {
+                            tracing::warn!(message_id = %row.id, routing_key = %row.routing_key, reason = %why, "outbox row refused");
+                            refused.push(row.id);
+                        }
+                        Err(outage) => return Err(outage.into()),
+                    }
+                }
+                let park_after = chrono::Duration::from_std(PARK_AFTER)?;
+                for id in outbox::refused(&txn, &refused, MIN_REFUSALS, park_after).await? {
+                    tracing::error!(message_id = %id, "outbox row refused for {} min; parked, not retried", PARK_AFTER.as_secs() / 60);
+                }
+                rows.len() - refused.len()
+            }
+            Err(outage) => return Err(outage.into()),
+        };
         txn.commit().await?;
         tracing::debug!(published = n, "outbox rows published");
         Ok(n)

@@ -43,6 +43,9 @@ impl Pending {
             traceparent: Set(Some(traceparent.to_owned())),
             create_time: Set(super::now()),
             sent_time: Set(None),
+            refusals: Set(0),
+            refused_since: Set(None),
+            parked_time: Set(None),
         });
     }
 }
@@ -66,6 +69,7 @@ pub async fn claim(txn: &impl ConnectionTrait, limit: u64) -> Result<Vec<Model>,
         .column(Column::Id)
         .from(Entity)
         .and_where(Column::SentTime.is_null())
+        .and_where(Column::ParkedTime.is_null())
         .order_by(Column::CreateTime, Order::Asc)
         .order_by(Column::Id, Order::Asc)
         .limit(limit)
@@ -81,6 +85,44 @@ pub async fn claim(txn: &impl ConnectionTrait, limit: u64) -> Result<Vec<Model>,
     // RETURNING comes in no particular order; publish oldest first.
     rows.sort_by(|a, b| (a.create_time, a.id).cmp(&(b.create_time, b.id)));
     Ok(rows)
+}
+
+/// In the relay's transaction: the claimed rows `ids` were refused by the
+/// broker one by one, while others went through. They go back to unsent
+/// with the refusal counted; a row refused at least `min_refusals` times
+/// over more than `park_after` is parked (never claimed again). Returns
+/// the ids parked now.
+pub async fn refused(
+    txn: &impl ConnectionTrait,
+    ids: &[Uuid],
+    min_refusals: i32,
+    park_after: chrono::Duration,
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    use sea_orm::sea_query::{ExprTrait, Func};
+    let now = super::now();
+    Entity::update_many()
+        .col_expr(Column::SentTime, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
+        .col_expr(Column::Refusals, Expr::col(Column::Refusals).add(1))
+        .col_expr(
+            Column::RefusedSince,
+            Func::coalesce([Expr::col(Column::RefusedSince).into(), Expr::value(now)]).into(),
+        )
+        .filter(Column::Id.is_in(ids.to_vec()))
+        .exec(txn)
+        .await?;
+    let parked = Entity::update_many()
+        .col_expr(Column::ParkedTime, Expr::value(now))
+        .filter(Column::Id.is_in(ids.to_vec()))
+        .filter(Column::Refusals.gte(min_refusals))
+        .filter(Column::RefusedSince.lt(now - park_after))
+        .exec_with_returning(txn)
+        .await?;
+    Ok(parked.into_iter().map(|row| row.id).collect())
+}
+
+/// Rows set aside after repeated refusals (an operator looks at them).
+pub async fn parked(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
+    Entity::find().filter(Column::ParkedTime.is_not_null()).count(db).await
 }
 
 /// Deletes up to `batch` rows published before `cutoff`; returns how many.

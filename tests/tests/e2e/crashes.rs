@@ -323,3 +323,55 @@ async fn a_result_without_its_jobs_nonce_changes_nothing() {
     }
     app.finish().await;
 }
+
+/// A row the broker refuses on its own (here a job no queue would take)
+/// must not hold every change behind it; refused long enough, it is parked.
+#[tokio::test]
+async fn an_outbox_row_the_broker_keeps_refusing_does_not_block_the_others() {
+    let app = TestApp::spawn().await;
+    let mut events = app.subscribe_events("*.connection.*").await;
+    let poison = uuid::Uuid::new_v4();
+    let backend = app.db.get_database_backend();
+    let insert = format!(
+        "INSERT INTO outbox (id, kind, routing_key, payload, create_time, refusals) \
+         VALUES ('{poison}', 'job', 'no_such_provider', '{{}}', NOW() - INTERVAL '1 second', 0)"
+    );
+    app.db.execute_raw(Statement::from_string(backend, insert)).await.unwrap();
+
+    // Changes after it are published all the same.
+    create(&app, "acme", "behind_poison", pb::Provider::Aws).await;
+    let event = events.next(Duration::from_secs(15)).await;
+    assert_eq!(event.routing_key, "acme.connection.created");
+    let refusals =
+        format!("SELECT CAST(refusals AS BIGINT) AS n FROM outbox WHERE id = '{poison}' AND sent_time IS NULL");
+    // Delivered is not enough (a rolled-back batch is sent again and again):
+    // every other row must be marked sent.
+    let others = format!("SELECT COUNT(*) AS n FROM outbox WHERE sent_time IS NULL AND id <> '{poison}'");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while count(&app, &others).await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "rows behind the refused one stay unsent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // (The event is confirmed before the relay commits the refusal.)
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while count(&app, &refusals).await < 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the refused row stays unsent, its refusal counted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Refused for longer than the parking delay: set aside, not retried.
+    let long_ago = format!("UPDATE outbox SET refused_since = NOW() - INTERVAL '1 hour' WHERE id = '{poison}'");
+    app.db.execute_raw(Statement::from_string(backend, long_ago)).await.unwrap();
+    let parked = format!("SELECT COUNT(*) AS n FROM outbox WHERE id = '{poison}' AND parked_time IS NOT NULL");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while count(&app, &parked).await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the refused row was not parked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let metrics = reqwest::get(format!("http://{}/metrics", app.metrics_addr)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("cloudconn_outbox_parked 1"), "parked rows are counted for alerts");
+    // The test's own invariant (every row published) does not apply to it.
+    let delete = format!("DELETE FROM outbox WHERE id = '{poison}'");
+    app.db.execute_raw(Statement::from_string(backend, delete)).await.unwrap();
+    app.finish().await;
+}

@@ -18,6 +18,12 @@ pub struct Model {
     pub traceparent: Option<String>,
     pub create_time: DateTimeUtc,
     pub sent_time: Option<DateTimeUtc>,
+    /// Times the broker refused this row on its own (others went through).
+    pub refusals: i32,
+    /// When the first of those refusals happened.
+    pub refused_since: Option<DateTimeUtc>,
+    /// Set aside after being refused for long: never claimed again.
+    pub parked_time: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,6 +4,9 @@
 //!   job's worker changes nothing. Rows from before have none.
 //! - `validations_unfinished`: a partial index for the deadline sweeper,
 //!   which looks only at queued and running validations, oldest first.
+//! - `outbox.refusals`, `refused_since`, `parked_time`: a row the broker
+//!   refuses on its own is retried, then set aside (L7) instead of holding
+//!   every row behind it.
 
 use sea_orm_migration::prelude::*;
 
@@ -11,7 +14,7 @@ pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
-        "m0002_validation_nonce"
+        "m0002_hardening"
     }
 }
 
@@ -25,6 +28,23 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.alter_table(
+            Table::alter()
+                .table(Outbox::Table)
+                .add_column(ColumnDef::new(Outbox::Refusals).integer().not_null().default(0))
+                .to_owned(),
+        )
+        .await?;
+        // SQLite adds one column per ALTER TABLE.
+        for column in [Outbox::RefusedSince, Outbox::ParkedTime] {
+            m.alter_table(
+                Table::alter()
+                    .table(Outbox::Table)
+                    .add_column(ColumnDef::new(column).timestamp_with_time_zone().null())
+                    .to_owned(),
+            )
+            .await?;
+        }
         // sea-query has no partial index; this statement is the same on
         // PostgreSQL and SQLite.
         m.get_connection()
@@ -38,8 +58,19 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.get_connection().execute_unprepared("DROP INDEX validations_unfinished").await?;
+        for column in [Outbox::Refusals, Outbox::RefusedSince, Outbox::ParkedTime] {
+            m.alter_table(Table::alter().table(Outbox::Table).drop_column(column).to_owned()).await?;
+        }
         m.alter_table(Table::alter().table(Validations::Table).drop_column(Validations::Nonce).to_owned()).await
     }
+}
+
+#[derive(DeriveIden)]
+enum Outbox {
+    Table,
+    Refusals,
+    RefusedSince,
+    ParkedTime,
 }
 
 #[derive(DeriveIden)]
