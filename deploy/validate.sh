@@ -20,12 +20,17 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
-command -v kubernetes-validate >/dev/null || python3 -m pip install -q kubernetes-validate >&2
+# shellcheck source=deploy/python-tools.sh
+source "$here/python-tools.sh"
+kubernetes_validate=$(py_tool kubernetes-validate kubernetes-validate)
+# The checks below need PyYAML: the interpreter kubernetes-validate runs on has it.
+python=$(dirname "$kubernetes_validate")/python3
+[ -x "$python" ] || python=python3
 
 manifests=(k8s/base/serviceaccounts.yaml k8s/base/configmap.yaml k8s/base/server.yaml k8s/base/worker.yaml
   k8s/base/autoscaling.yaml k8s/base/networkpolicies.yaml k8s/base/secret-example.yaml
   k8s/base/ca-bundles-example.yaml k8s/base/certificate-example.yaml)
-kubernetes-validate --strict --quiet "${manifests[@]}"
+"$kubernetes_validate" --strict --quiet "${manifests[@]}"
 
 if command -v kubectl >/dev/null; then
   kubectl kustomize k8s/overlays/example >/dev/null
@@ -34,7 +39,7 @@ for script in vault/apply.sh rabbitmq/apply.sh stack.sh test.sh; do
   [[ -f $script ]] && bash -n "$script"
 done
 
-python3 - "${manifests[@]}" <<'PY'
+"$python" - "${manifests[@]}" <<'PY'
 import ipaddress, os, re, sys, yaml
 ok = True
 def fail(msg):

@@ -36,11 +36,15 @@ const CHANNELS: usize = 8;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut sizes = Sizes::full();
+    let mut tiny = false;
     let mut json = std::path::PathBuf::from("target/bench/results.json");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--tiny" => sizes = Sizes::tiny(),
+            "--tiny" => {
+                sizes = Sizes::tiny();
+                tiny = true;
+            }
             "--json" => json = args.next().context("--json needs a file")?.into(),
             "--validate-callers" => {
                 sizes.validate_callers = args.next().context("--validate-callers needs a number")?.parse()?
@@ -160,6 +164,15 @@ async fn main() -> anyhow::Result<()> {
 
     progress("done");
     println!("{}", report::table(&entries));
+    if tiny || cfg!(debug_assertions) {
+        // The test command runs this to prove the harness works end to end.
+        println!(
+            "note: a {} run{}: these figures say nothing about speed, and ratios under their targets are \
+             expected here. Figures: deploy/bench.sh (release build, full sizes; BENCHMARKS.md).",
+            if cfg!(debug_assertions) { "debug-build" } else { "release-build" },
+            if tiny { " of tiny sizes" } else { "" }
+        );
+    }
     if let Some(dir) = json.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -33,7 +33,9 @@ impl MotoIam {
     /// Starts `moto_server` (installed by `deploy/stack.sh`) on a free port.
     pub async fn start() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let server = Command::new("moto_server")
+        // deploy/stack.sh says where it is (a venv under the cache dir, or PATH).
+        let binary = std::env::var("CLOUDCONN_TEST_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let server = Command::new(binary)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
