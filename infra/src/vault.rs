@@ -68,6 +68,8 @@ pub struct VaultStore {
     token_file: Option<PathBuf>,
     /// Lifetime of the current token, 0 = does not expire.
     lease: std::sync::Mutex<Duration>,
+    /// Whether the first login (or token lookup) has succeeded.
+    established: std::sync::atomic::AtomicBool,
     mount: String,
     prefix: String,
     /// Upper bound on one Vault call, network included.
@@ -108,6 +110,7 @@ impl VaultStore {
             approle,
             token_file: config.vault_token_file.clone(),
             lease: std::sync::Mutex::new(Duration::ZERO),
+            established: std::sync::atomic::AtomicBool::new(false),
             mount: config.vault_mount.clone(),
             prefix: config.vault_prefix.clone(),
             timeout,
@@ -118,13 +121,42 @@ impl VaultStore {
     /// wrong credential fails at start rather than on the first request.
     pub async fn connect(config: &VaultConfig, timeout: Duration) -> Result<Self, SecretStoreError> {
         let store = Self::new(config, timeout)?;
-        if store.approle.is_some() {
-            store.login().await?;
-        } else {
-            let info = with_token_reload!(store, client => vaultrs::token::lookup_self(&*client))?;
-            *store.lease.lock().unwrap_or_else(|e| e.into_inner()) = Duration::from_secs(info.ttl);
-        }
+        store.establish().await?;
         Ok(store)
+    }
+
+    /// Logs in (AppRole) or looks the token up, learning its lifetime. A
+    /// server started while Vault is unreachable calls this again from the
+    /// renewal loop until it succeeds.
+    pub async fn establish(&self) -> Result<(), SecretStoreError> {
+        if self.approle.is_some() {
+            self.login().await?;
+        } else {
+            let info = with_token_reload!(self, client => vaultrs::token::lookup_self(&*client))?;
+            *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Duration::from_secs(info.ttl);
+        }
+        self.established.store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
+    }
+
+    /// Retries [`VaultStore::establish`] with back-off (1 s doubling to
+    /// 30 s) until it succeeds or `shutdown`; `false` on shutdown.
+    async fn establish_eventually(&self, shutdown: &CancellationToken) -> bool {
+        let mut wait = Duration::from_secs(1);
+        loop {
+            match self.establish().await {
+                Ok(()) => {
+                    tracing::info!("vault reached; credentials can be saved and read");
+                    return true;
+                }
+                Err(e) => tracing::warn!(error = %e, ?wait, "vault still unreachable or refusing; trying again"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return false,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(Duration::from_secs(30));
+        }
     }
 
     /// Whether Vault answers and our token is accepted (health checks).
@@ -176,6 +208,9 @@ impl VaultStore {
     /// token is past its maximum lifetime. Does nothing for a token that
     /// does not expire (a dev root token).
     pub async fn run_renewal(self: std::sync::Arc<Self>, shutdown: CancellationToken) -> anyhow::Result<()> {
+        if !self.established.load(std::sync::atomic::Ordering::Acquire) && !self.establish_eventually(&shutdown).await {
+            return Ok(());
+        }
         loop {
             let lease = *self.lease.lock().unwrap_or_else(|e| e.into_inner());
             if lease.is_zero() && self.approle.is_none() && self.token_file.is_none() {

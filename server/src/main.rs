@@ -19,7 +19,11 @@ const USAGE: &str = "usage: cloudconn-server [--dev] [--config FILE]
                  (lower case, without the prefix); variables win.";
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    cloudconn_infra::telemetry::exit_code(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let mut mode = Mode::Production;
     let mut file = None;
     let mut args = std::env::args().skip(1);

@@ -15,7 +15,7 @@ use cloudconn_infra::{
         consumer::{self as amqp_consumer, ConsumerSettings},
         publisher::Publisher,
     },
-    secrets::SecretStore,
+    secrets::{SecretStore, SecretStoreError},
     vault::VaultStore,
 };
 use cloudconn_proto::v1::connection_service_server::ConnectionServiceServer;
@@ -87,6 +87,8 @@ pub struct App {
     dependency_timeout: Duration,
     /// The Vault store, whose token the renewal loop keeps alive.
     vault: Option<Arc<VaultStore>>,
+    /// Whether Vault answered at start (if not, the renewal loop logs in).
+    vault_reached: bool,
     /// TLS (and client verification) for the listener, if configured.
     tls: Option<tonic::transport::ServerTlsConfig>,
     /// Stops the JWKS refresher when the app ends.
@@ -134,9 +136,27 @@ impl App {
         let timeout = config.timeouts.dependency_timeout();
 
         let mut vault = None;
+        let mut vault_reached = true;
         let secrets: Arc<dyn SecretStore> = match mode {
             Mode::Production => {
-                let store = Arc::new(VaultStore::connect(&config.vault, timeout).await.context("connecting to Vault")?);
+                let store = Arc::new(VaultStore::new(&config.vault, timeout).context("Vault configuration")?);
+                // Like the broker, an unreachable Vault does not stop the
+                // start: what needs no Vault is served, health says
+                // NOT_SERVING, and the renewal loop logs in once it answers.
+                // A credential Vault refuses is an operator's mistake: said
+                // at once, unless a token file may bring a new one.
+                match store.establish().await {
+                    Ok(()) => {}
+                    Err(SecretStoreError::Unavailable(e)) => {
+                        tracing::warn!(error = %e, "Vault is unreachable; starting without it (NOT_SERVING until it answers)");
+                        vault_reached = false;
+                    }
+                    Err(e) if config.vault.vault_token_file.is_some() => {
+                        tracing::warn!(error = %e, "Vault refused the token; waiting for a new one in the token file");
+                        vault_reached = false;
+                    }
+                    Err(e) => return Err(e).context("logging in to Vault"),
+                }
                 vault = Some(store.clone());
                 store
             }
@@ -216,6 +236,7 @@ impl App {
             auth,
             tls,
             vault,
+            vault_reached,
             metrics,
             metrics_listener,
             amqp_url: config.amqp.amqp_url.clone().filter(|_| mode == Mode::Production),
@@ -284,9 +305,13 @@ impl App {
         tasks.close();
 
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        // build() reached every dependency: start SERVING; the monitor
-        // takes over from its first check.
-        health_reporter.set_serving::<ConnectionServiceServer<Api>>().await;
+        // build() reached every dependency (unless Vault was unreachable):
+        // start SERVING; the monitor takes over from its first check.
+        if self.vault_reached {
+            health_reporter.set_serving::<ConnectionServiceServer<Api>>().await;
+        } else {
+            health_reporter.set_not_serving::<ConnectionServiceServer<Api>>().await;
+        }
         let readiness = Readiness::default();
         let monitor = HealthMonitor {
             db: self.lifecycle.db.clone(),

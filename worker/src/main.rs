@@ -11,7 +11,11 @@ use cloudconn_infra::{
 use cloudconn_worker::{Worker, config::WorkerConfig, probe::Probes};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    cloudconn_infra::telemetry::exit_code(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let mut file = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {

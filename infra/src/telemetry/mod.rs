@@ -49,3 +49,20 @@ where
     }
     Ok(())
 }
+
+/// How a binary ends: a failed start is one line on stderr (`error: …`,
+/// the causes joined by `: `), the whole chain and backtrace only when
+/// `RUST_BACKTRACE` asks for them. Exit code 1 on failure.
+pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+                eprintln!("Error: {e:?}");
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

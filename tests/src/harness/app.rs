@@ -45,6 +45,8 @@ pub struct TestAppBuilder {
     backend: Backend,
     mode: Mode,
     vault_proxy: bool,
+    /// Start with the Vault proxy cut (OpenBao unreachable at start).
+    vault_down_at_start: bool,
     amqp_proxy: bool,
     worker: bool,
     real_probes: Option<Endpoints>,
@@ -80,6 +82,13 @@ impl TestAppBuilder {
     }
 
     /// Puts a chaos proxy between the server and Vault.
+    /// Starts the server while OpenBao is unreachable (through a proxy
+    /// that is down; `vault_proxy.up()` brings it back).
+    pub fn with_vault_down_at_start(mut self) -> Self {
+        self.vault_down_at_start = true;
+        self.with_vault_proxy()
+    }
+
     pub fn with_vault_proxy(mut self) -> Self {
         self.vault_proxy = true;
         self
@@ -228,6 +237,9 @@ impl TestAppBuilder {
             .expect("CLOUDCONN_TEST_VAULT_ADDR is http://host:port");
         let vault_proxy =
             if self.vault_proxy { Some(ChaosProxy::start(vault_upstream).await.expect("proxy")) } else { None };
+        if self.vault_down_at_start {
+            vault_proxy.as_ref().expect("proxy").down();
+        }
         let vault_addr = match &vault_proxy {
             Some(p) => format!("http://{}", p.addr()),
             None => env::vault_addr(),
@@ -481,6 +493,7 @@ impl TestApp {
             backend: Backend::Postgres,
             mode: Mode::Production,
             vault_proxy: false,
+            vault_down_at_start: false,
             amqp_proxy: false,
             worker: true,
             real_probes: None,

@@ -201,3 +201,20 @@ async fn three_replicas_started_together_on_a_new_database_all_serve() {
     }
     admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
 }
+
+/// Like the broker, Vault may be down when a server starts: it serves what
+/// needs no Vault, reports NOT_SERVING, and logs in once Vault answers.
+#[tokio::test]
+async fn a_server_started_while_openbao_is_unreachable_serves_and_recovers() {
+    let app = TestApp::builder().with_vault_down_at_start().spawn().await;
+    assert_eq!(health(&app).await, ServingStatus::NotServing);
+    create(&app, "acme", "prod_gcp", pb::Provider::Gcp).await;
+    let refused = complete(&app, "acme", "prod_gcp", fixtures::credentials(pb::Provider::Gcp, "")).await.unwrap_err();
+    assert_code(&refused, tonic::Code::Unavailable, "DEPENDENCY_UNAVAILABLE");
+
+    app.vault_proxy.as_ref().unwrap().up();
+    until("SERVING once Vault answers", async || health(&app).await == ServingStatus::Serving).await;
+    let saved = complete(&app, "acme", "prod_gcp", fixtures::credentials(pb::Provider::Gcp, "")).await.unwrap();
+    assert_eq!(saved.credentials.unwrap().revision, 1);
+    app.finish().await;
+}
