@@ -9,6 +9,7 @@
 //! - [`secrets`]: the `SecretStore` interface: versioned credential values.
 //! - [`vault`]: `SecretStore` on Vault / OpenBao KV v2 (vaultrs).
 //! - [`tls`]: picks the process-wide rustls crypto provider.
+//! - [`variables`]: every variable the binaries read (`--help`).
 
 pub mod amqp;
 pub mod config;
@@ -16,4 +17,5 @@ pub mod secrets;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tls;
+pub mod variables;
 pub mod vault;

@@ -10,7 +10,7 @@ use cloudconn_server::{
     startup::App,
 };
 
-const USAGE: &str = "usage: cloudconn-server [--dev] [--config FILE]
+const USAGE: &str = "usage: cloudconn-server [--dev] [--config FILE] [--help] [--version]
 
   --dev          one process, no outside services: SQLite, encrypted file
                  secret store in CLOUDCONN_DEV_DATA_DIR (default .cloudconn-dev).
@@ -32,7 +32,11 @@ async fn run() -> anyhow::Result<()> {
             "--dev" => mode = Mode::Dev,
             "--config" => file = Some(PathBuf::from(args.next().context(USAGE)?)),
             "-h" | "--help" => {
-                println!("{USAGE}");
+                print!("{}", cloudconn_infra::variables::help(USAGE, cloudconn_infra::variables::Reader::Server));
+                return Ok(());
+            }
+            "-V" | "--version" => {
+                println!("cloudconn-server {}", env!("CARGO_PKG_VERSION"));
                 return Ok(());
             }
             other => anyhow::bail!("unknown argument {other:?}\n{USAGE}"),

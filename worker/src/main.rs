@@ -10,6 +10,13 @@ use cloudconn_infra::{
 };
 use cloudconn_worker::{Worker, config::WorkerConfig, probe::Probes};
 
+const USAGE: &str = "usage: cloudconn-worker [--config FILE] [--help] [--version]
+
+  Consumes validation jobs from RabbitMQ, probes the providers, publishes
+  the results.
+  --config FILE  TOML file with the same keys as the CLOUDCONN_* variables
+                 (lower case, without the prefix); variables win.";
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     cloudconn_infra::telemetry::exit_code(run().await)
@@ -21,7 +28,15 @@ async fn run() -> anyhow::Result<()> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--config" => file = Some(PathBuf::from(args.next().context("--config needs a file")?)),
-            other => anyhow::bail!("unknown argument {other:?}; usage: cloudconn-worker [--config FILE]"),
+            "-h" | "--help" => {
+                print!("{}", cloudconn_infra::variables::help(USAGE, cloudconn_infra::variables::Reader::Worker));
+                return Ok(());
+            }
+            "-V" | "--version" => {
+                println!("cloudconn-worker {}", env!("CARGO_PKG_VERSION"));
+                return Ok(());
+            }
+            other => anyhow::bail!("unknown argument {other:?}\n{USAGE}"),
         }
     }
     let traces = telemetry::traces::from_env("cloudconn-worker")?;
