@@ -35,8 +35,13 @@ else
   cargo test --workspace --no-fail-fast "$@"
 fi
 
+cargo build --bin cloudconn-server --bin cloudconn-worker --bin cloudconn-bench
+
+# The README's example session, as written, against --dev with grpcurl.
+echo "== example session (README)"
+deploy/example-session.sh
+
 # The benchmark is not a pass/fail test; one tiny run (debug build, seconds)
 # proves the harness still works end to end. Figures: deploy/bench.sh.
 echo "== benchmark harness (tiny)"
-cargo build --bin cloudconn-server --bin cloudconn-worker --bin cloudconn-bench
 target/debug/cloudconn-bench --tiny --json target/bench/tiny.json

@@ -92,3 +92,24 @@ fn help_lists_each_binarys_variables_with_their_defaults() {
     assert!(worker.contains("CLOUDCONN_PROBE_ATTEMPTS [default: 3]"), "{worker}");
     assert!(worker.contains("CLOUDCONN_AMQP_URL") && !worker.contains("CLOUDCONN_LISTEN"));
 }
+
+#[test]
+fn the_readmes_example_session_is_the_one_the_test_command_runs() {
+    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
+    let script = std::fs::read_to_string(repo("deploy/example-session.sh")).expect("the example session script");
+    let start = readme.find("## Example session").expect("an example session");
+    let block = &readme[start..];
+    let block = &block[block.find("```sh").expect("a shell block")..];
+    let block = &block[..block[5..].find("```").expect("closed") + 5];
+    let mut steps = 0;
+    for line in block.lines() {
+        // Each command as the README shows it (comments after `#` aside).
+        let command = line.split("  #").next().unwrap_or_default().trim_end().trim_end_matches(" &").trim_end();
+        if command.starts_with("cc ") || command.starts_with("grpcurl ") || command.starts_with("cc() ") {
+            let call = command.split(" -max-time").next().unwrap_or(command);
+            assert!(script.contains(call.trim_end()), "README step not in deploy/example-session.sh: {command}");
+            steps += 1;
+        }
+    }
+    assert!(steps >= 15, "the README's example has {steps} steps");
+}
