@@ -69,11 +69,12 @@ pub enum Ran {
 impl Handler for JobHandler {
     async fn handle(&self, delivery: Delivery, shutdown: CancellationToken) {
         let job = match serde_json::from_slice::<ValidationJob>(&delivery.data) {
-            Ok(job) if job.version == MESSAGE_VERSION => job,
+            Ok(job) if job.version == MESSAGE_VERSION && job.is_well_formed() => job,
             _ => {
-                // Nothing we can do with it; the dead-letter queue keeps it
-                // for an operator to look at.
-                tracing::error!("undecodable validation job; dead-lettering it");
+                // Nothing we can do with it (or nothing we should: a job
+                // whose Vault path is not one the server writes); the
+                // dead-letter queue keeps it for an operator to look at.
+                tracing::error!("undecodable or malformed validation job; dead-lettering it");
                 let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
                 return;
             }

@@ -72,6 +72,21 @@ pub enum Outcome {
     },
 }
 
+impl ValidationJob {
+    /// Whether the fields that name a Vault path are what the server
+    /// writes: a workspace name (`^[a-z0-9][a-z0-9_-]{0,62}$`) and a UUID.
+    /// A job that says otherwise did not come from the server (it could
+    /// point the worker at another path under its prefix): it is set aside.
+    pub fn is_well_formed(&self) -> bool {
+        let ws = self.workspace.as_bytes();
+        let workspace_ok = !ws.is_empty()
+            && ws.len() <= 63
+            && (ws[0].is_ascii_lowercase() || ws[0].is_ascii_digit())
+            && ws.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-'));
+        workspace_ok && uuid::Uuid::parse_str(&self.connection_id).is_ok()
+    }
+}
+
 /// The worker's report, published to `<p>.results`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidationResult {
@@ -94,6 +109,27 @@ pub struct ValidationResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jobs_naming_anything_but_a_workspace_and_a_uuid_are_not_well_formed() {
+        let job = |workspace: &str, connection_id: &str| ValidationJob {
+            version: MESSAGE_VERSION,
+            validation_id: "v".into(),
+            connection_id: connection_id.into(),
+            workspace: workspace.into(),
+            tag: "t".into(),
+            provider: "aws".into(),
+            revision: 1,
+            scopes: vec![],
+            external_id: None,
+            nonce: String::new(),
+        };
+        let uid = "4e098c3f-fe71-466b-97f2-2e4926947752";
+        assert!(job("acme", uid).is_well_formed());
+        for (w, c) in [("../acme", uid), ("acme/x", uid), ("", uid), ("Acme", uid), ("acme", "../x"), ("acme", "")] {
+            assert!(!job(w, c).is_well_formed(), "{w:?} {c:?}");
+        }
+    }
 
     #[test]
     fn results_round_trip_as_tagged_json() {

@@ -221,18 +221,22 @@ async fn a_poison_job_is_dead_lettered_and_its_validation_fails() {
 
     // A job nobody can read is set aside too.
     app.publish_raw_job(b"{not json").await;
+    // And one that would point the worker at another Vault path.
+    let forged = serde_json::json!({"version": 1, "validation_id": "v", "connection_id": "../../other",
+        "workspace": "../acme", "tag": "t", "provider": "azure", "revision": 1, "scopes": ["storage"]});
+    app.publish_raw_job(forged.to_string().as_bytes()).await;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let connection = cloudconn_tests::harness::amqp::connect().await;
         let channel = connection.create_channel().await.unwrap();
         let depth = cloudconn_tests::harness::amqp::depth(&channel, &app.topology.dead_letter_queue()).await;
-        if depth == 2 {
+        if depth == 3 {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "dead-letter depth {depth}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(app.take_dead_letters().await, 2);
+    assert_eq!(app.take_dead_letters().await, 3);
     // The worker is still serving.
     complete(&app, "acme", "azure_main", fixtures::azure("good")).await.unwrap();
     assert_eq!(state(&validate(&app, "azure_main", WAIT).await.unwrap()), pb::ValidationState::Succeeded);
