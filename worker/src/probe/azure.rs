@@ -185,11 +185,7 @@ impl AzureProbe {
     async fn get(&self, token: &str, path: &[&str], api_version: &str) -> Result<reqwest::Response, ProbeFailure> {
         let mut url = http::url(PROVIDER, &self.arm_base, path)?;
         url.query_pairs_mut().append_pair("api-version", api_version);
-        let response = http::send(PROVIDER, self.client.get(url).bearer_auth(token)).await?;
-        if http::is_transient(response.status()) {
-            return Err(http::transient_status(PROVIDER, response.status()));
-        }
-        Ok(response)
+        http::send(PROVIDER, self.client.get(url).bearer_auth(token)).await
     }
 }
 

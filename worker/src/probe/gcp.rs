@@ -129,7 +129,6 @@ impl GcpProbe {
         let request =
             self.client.post(&self.token_url).form(&[("grant_type", JWT_BEARER), ("assertion", assertion.as_str())]);
         let response = http::send(PROVIDER, request).await?;
-        let response = http::check(PROVIDER, response)?;
         let status = response.status();
         if status == StatusCode::OK {
             let token: Token = http::json(PROVIDER, response, "token").await?;
@@ -145,10 +144,6 @@ impl GcpProbe {
             "The key may have been deleted or disabled, or the service account removed: create a new key and save it here.",
         ))
     }
-
-    async fn api(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ProbeFailure> {
-        http::check(PROVIDER, http::send(PROVIDER, request).await?)
-    }
 }
 
 #[async_trait::async_trait]
@@ -162,7 +157,7 @@ impl Probe for GcpProbe {
         let token = self.token(&key).await?;
 
         let url = http::url(PROVIDER, &self.api_base, &["v1", "projects", segment])?;
-        let response = self.api(self.client.get(url).bearer_auth(&token)).await?;
+        let response = http::send(PROVIDER, self.client.get(url).bearer_auth(&token)).await?;
         let found: Project = match response.status() {
             StatusCode::OK => http::json(PROVIDER, response, "project").await?,
             StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => return Err(not_visible(&project)),
@@ -188,7 +183,7 @@ impl Probe for GcpProbe {
             let url =
                 http::url(PROVIDER, &self.api_base, &["v1", "projects", &format!("{segment}:testIamPermissions")])?;
             let body = serde_json::json!({ "permissions": wanted });
-            let response = self.api(self.client.post(url).bearer_auth(&token).json(&body)).await?;
+            let response = http::send(PROVIDER, self.client.post(url).bearer_auth(&token).json(&body)).await?;
             match response.status() {
                 StatusCode::OK => http::json::<Permissions>(PROVIDER, response, "permission list").await?.permissions,
                 StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => return Err(not_visible(&project)),

@@ -35,15 +35,21 @@ pub fn traceparent(span: &tracing::Span) -> Option<HeaderValue> {
     propagation::traceparent_of(span).and_then(|tp| HeaderValue::from_str(&tp).ok())
 }
 
-/// Sends `request` in its own client span, carrying the trace context;
-/// transport failures classified.
+/// Sends `request` in its own client span, carrying the trace context, and
+/// classifies what cannot be an answer to it: transport failures
+/// ([`transport`]) and throttling or server errors ([`check`]), which are
+/// retryable and carry the provider's `Retry-After`. Every provider call
+/// but the OAuth token requests (`oauth.rs`, which classifies the same way
+/// with [`is_transient`] and [`retry_after`]) goes through here, so a probe
+/// only ever sees the statuses that mean something for its provider.
 pub async fn send(provider: &str, request: RequestBuilder) -> Result<Response, ProbeFailure> {
     let span = request_span(provider);
     let request = match traceparent(&span) {
         Some(tp) => request.header("traceparent", tp),
         None => request,
     };
-    request.send().instrument(span).await.map_err(|e| transport(provider, &e))
+    let response = request.send().instrument(span).await.map_err(|e| transport(provider, &e))?;
+    check(provider, response)
 }
 
 /// A request that never got an answer: DNS, refused, reset, TLS, timeout.
@@ -123,7 +129,7 @@ pub fn is_transient(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
-pub fn transient_status(provider: &str, status: StatusCode) -> ProbeFailure {
+fn transient_status(provider: &str, status: StatusCode) -> ProbeFailure {
     ProbeFailure::transient(format!("{provider} answered {status}"))
 }
 
@@ -137,16 +143,25 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(seconds).min(RETRY_AFTER_MAX))
 }
 
-/// Passes the response on unless it is throttling or a server error, which
-/// become a retryable failure carrying the provider's `Retry-After`.
-pub fn check(provider: &str, response: reqwest::Response) -> Result<reqwest::Response, ProbeFailure> {
+/// The one classification of an answer's status: throttling or a server
+/// error is a retryable failure carrying the provider's `Retry-After`;
+/// `None` for any other status, which the probe maps.
+pub fn transient_answer(provider: &str, response: &Response) -> Option<ProbeFailure> {
     let status = response.status();
     if !is_transient(status) {
-        return Ok(response);
+        return None;
     }
     let mut failure = transient_status(provider, status);
     failure.retry_after = retry_after(response.headers());
-    Err(failure)
+    Some(failure)
+}
+
+/// Passes the response on unless [`transient_answer`] makes it a failure.
+fn check(provider: &str, response: Response) -> Result<Response, ProbeFailure> {
+    match transient_answer(provider, &response) {
+        Some(failure) => Err(failure),
+        None => Ok(response),
+    }
 }
 
 /// Largest provider answer a probe reads, in bytes. Every answer a probe
@@ -236,6 +251,39 @@ mod tests {
         assert_eq!(built.as_str(), "http://127.0.0.1:1/base/v1/a%2Fb%3Fc%23d/x:test");
         let built = url("P", "http://127.0.0.1:1", &["v1", "p"]).unwrap();
         assert_eq!(built.as_str(), "http://127.0.0.1:1/v1/p");
+    }
+
+    /// A one-shot HTTP server answering `head` (status line and headers).
+    async fn answering(head: &'static str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(format!("{head}\r\ncontent-length: 0\r\n\r\n").as_bytes()).await;
+        });
+        format!("http://{addr}/v1/tenants")
+    }
+
+    /// Issue 15: every call through `send` classifies 429 and 5xx as
+    /// retryable (with `Retry-After`), so no probe can map them as final.
+    #[tokio::test]
+    async fn send_classifies_throttling_and_server_errors_as_transient() {
+        let c = client(Duration::from_secs(2));
+        let url = answering("HTTP/1.1 429 Too Many Requests\r\nretry-after: 7").await;
+        let failure = send("P", c.get(url)).await.unwrap_err();
+        assert_eq!((failure.code, failure.retryable), (ErrorCode::ProviderUnavailable, true), "{failure:?}");
+        assert_eq!(failure.retry_after, Some(Duration::from_secs(7)));
+        let url = answering("HTTP/1.1 502 Bad Gateway").await;
+        let failure = send("P", c.get(url)).await.unwrap_err();
+        assert_eq!(
+            (failure.code, failure.retryable, failure.retry_after),
+            (ErrorCode::ProviderUnavailable, true, None)
+        );
+        let url = answering("HTTP/1.1 404 Not Found").await;
+        assert_eq!(send("P", c.get(url)).await.unwrap().status(), StatusCode::NOT_FOUND, "left to the probe");
     }
 
     /// reqwest refuses a header value with CR/LF when building the request:

@@ -60,7 +60,7 @@ impl Session<'_> {
                     .map_err(|_| http::unexpected(PROVIDER, "a digest challenge we cannot answer"))?;
                 request = request.header(header::AUTHORIZATION, answer.to_header_string());
             }
-            let response = http::check(PROVIDER, http::send(PROVIDER, request).await?)?;
+            let response = http::send(PROVIDER, request).await?;
             if response.status() != StatusCode::UNAUTHORIZED || self.challenge.is_some() {
                 return Ok(response);
             }

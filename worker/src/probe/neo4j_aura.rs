@@ -91,7 +91,6 @@ impl Probe for AuraProbe {
             let granted = if scope == "database" {
                 let response =
                     http::send(PROVIDER, self.client.get(self.url("/v1/instances")).bearer_auth(&token)).await?;
-                let response = http::check(PROVIDER, response)?;
                 match response.status() {
                     StatusCode::OK => true,
                     StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => false,

@@ -24,8 +24,9 @@ pub enum TokenError {
 pub enum HttpError {
     #[error("request failed")]
     Transport(#[from] reqwest::Error),
-    #[error("server answered {0}")]
-    Status(reqwest::StatusCode, Option<std::time::Duration>),
+    /// Throttling or a server error, classified by `http::transient_answer`.
+    #[error("throttled or failing")]
+    Status(ProbeFailure),
     /// The answer could not be read (over the size cap, cut off).
     #[error("unreadable answer")]
     Body(ProbeFailure),
@@ -48,10 +49,10 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
                 request.headers_mut().insert("traceparent", tp);
             }
             let response = self.0.execute(request).instrument(span).await?;
-            let status = response.status();
-            if http::is_transient(status) {
-                return Err(HttpError::Status(status, http::retry_after(response.headers())));
+            if let Some(failure) = http::transient_answer(self.1, &response) {
+                return Err(HttpError::Status(failure));
             }
+            let status = response.status();
             let mut builder = oauth2::http::Response::builder().status(status.as_u16());
             for (name, value) in response.headers() {
                 builder = builder.header(name.as_str(), value.as_bytes());
@@ -91,10 +92,7 @@ pub async fn client_credentials(
         Err(RequestTokenError::Request(HttpError::Transport(e))) => {
             Err(TokenError::Failed(http::transport(provider, &e)))
         }
-        Err(RequestTokenError::Request(HttpError::Body(failure))) => Err(TokenError::Failed(failure)),
-        Err(RequestTokenError::Request(HttpError::Status(s, retry_after))) => {
-            let mut failure = http::transient_status(provider, s);
-            failure.retry_after = retry_after;
+        Err(RequestTokenError::Request(HttpError::Body(failure) | HttpError::Status(failure))) => {
             Err(TokenError::Failed(failure))
         }
         Err(_) => Err(TokenError::Failed(http::unexpected(provider, "an unreadable token response"))),
