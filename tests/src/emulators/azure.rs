@@ -16,6 +16,8 @@ use axum::{
 };
 use serde_json::json;
 
+use super::Call;
+
 /// An app registration (service principal) in a tenant.
 #[derive(Clone, Default)]
 pub struct App {
@@ -55,6 +57,19 @@ pub fn router(azure: Azure) -> Router {
         .route("/subscriptions/{id}/providers/Microsoft.Authorization/permissions", get(permissions))
         .with_state(Arc::new(azure))
 }
+
+/// The calls the probe makes, in order, for fault injection.
+pub const CALLS: [Call; 3] = [
+    Call { name: "azure token", matches: |_, path| path.ends_with("/oauth2/v2.0/token") },
+    Call {
+        name: "azure subscription",
+        matches: |_, path| path.strip_prefix("/subscriptions/").is_some_and(|id| !id.contains('/')),
+    },
+    Call {
+        name: "azure permissions",
+        matches: |_, path| path.ends_with("/providers/Microsoft.Authorization/permissions"),
+    },
+];
 
 fn aad_error(status: StatusCode, error: &str, code: u32, text: &str) -> Response {
     let description = format!("AADSTS{code}: {text} Trace ID: 00000000-0000-0000-0000-000000000000");

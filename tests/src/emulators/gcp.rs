@@ -11,13 +11,15 @@ use std::{
 use axum::{
     Form, Json, Router,
     extract::{Path, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, Method, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::json;
+
+use super::Call;
 
 /// A service account.
 #[derive(Clone, Default)]
@@ -53,6 +55,16 @@ pub fn router(gcp: Arc<Gcp>) -> Router {
         .route("/v1/projects/{rest}", get(project).post(test_permissions))
         .with_state(gcp)
 }
+
+/// The calls the probe makes, in order, for fault injection.
+pub const CALLS: [Call; 3] = [
+    Call { name: "gcp token", matches: |_, path| path == "/token" },
+    Call {
+        name: "gcp project",
+        matches: |method, path| *method == Method::GET && path.starts_with("/v1/projects/") && !path.contains(':'),
+    },
+    Call { name: "gcp testIamPermissions", matches: |_, path| path.ends_with(":testIamPermissions") },
+];
 
 fn oauth_error(error: &str, description: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": error, "error_description": description }))).into_response()

@@ -17,6 +17,8 @@ use axum::{
 use md5::{Digest, Md5};
 use serde_json::json;
 
+use super::Call;
+
 pub const ACCEPT: &str = "application/vnd.atlas.2023-01-01+json";
 const REALM: &str = "MMS Public API";
 
@@ -53,6 +55,16 @@ pub fn router(atlas: Atlas) -> Router {
         .route("/api/atlas/v2/groups/{id}/clusters", get(clusters))
         .with_state(Arc::new(atlas))
 }
+
+/// The calls the probe makes, in order, for fault injection (each one's
+/// digest challenge included: it is the same request, unauthenticated).
+pub const CALLS: [Call; 2] = [
+    Call {
+        name: "atlas project",
+        matches: |_, path| path.strip_prefix("/api/atlas/v2/groups/").is_some_and(|id| !id.contains('/')),
+    },
+    Call { name: "atlas clusters", matches: |_, path| path.ends_with("/clusters") },
+];
 
 fn md5_hex(s: &str) -> String {
     Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()

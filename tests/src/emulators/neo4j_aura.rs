@@ -17,6 +17,8 @@ use axum::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::json;
 
+use super::Call;
+
 #[derive(Clone, Default)]
 pub struct Client {
     pub secret: String,
@@ -45,6 +47,13 @@ pub fn router(aura: Aura) -> Router {
         .route("/v1/instances", get(instances))
         .with_state(Arc::new(aura))
 }
+
+/// The calls the probe makes, in order, for fault injection.
+pub const CALLS: [Call; 3] = [
+    Call { name: "aura token", matches: |_, path| path == "/oauth/token" },
+    Call { name: "aura tenants", matches: |_, path| path == "/v1/tenants" },
+    Call { name: "aura instances", matches: |_, path| path == "/v1/instances" },
+];
 
 fn oauth_error(status: StatusCode, error: &str) -> Response {
     (status, Json(json!({ "error": error }))).into_response()

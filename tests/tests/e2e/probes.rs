@@ -10,15 +10,24 @@ use std::{
     time::Duration,
 };
 
+use cloudconn_infra::{
+    amqp::messages::{MESSAGE_VERSION, Outcome, ValidationJob},
+    secrets::{SecretFields, SecretPath, SecretStore, SecretStoreError},
+};
 use cloudconn_proto::v1::{
     self as pb, AzureCredentials, GcpCredentials, MongoDbAtlasCredentials, Neo4jAuraCredentials,
     complete_connection_request::Credentials,
 };
 use cloudconn_tests::{
-    emulators::{self, Emulator, azure, gcp, mongodb_atlas, neo4j_aura},
+    emulators::{self, ALWAYS, Call, Emulator, Fault, azure, gcp, mongodb_atlas, neo4j_aura},
     harness::{app::TestApp, fixtures},
 };
-use cloudconn_worker::config::Endpoints;
+use cloudconn_worker::{
+    config::{Endpoints, WorkerConfig},
+    consumer::{JobRunner, Ran},
+    probe::Probes,
+};
+use secrecy::SecretString;
 
 use crate::helpers::*;
 
@@ -438,6 +447,47 @@ async fn faults(provider: pb::Provider, pick: fn(&Stack) -> &Emulator, credentia
     app.finish().await;
 }
 
+/// The same faults as [`faults`], aimed at one `call` after the token,
+/// through the whole pipeline (issue 15: Aura's tenants call turned a 429
+/// into a final "tenants answered 429" instead of retrying it).
+async fn call_faults(
+    provider: pb::Provider,
+    pick: fn(&Stack) -> &Emulator,
+    call: Call,
+    credentials: fn(&Stack) -> Credentials,
+) {
+    let stack = emulators().await;
+    let app = TestApp::builder().with_real_probes(stack.endpoints.clone()).spawn().await;
+    let faults = &pick(&stack).faults;
+
+    faults.on(call, Fault::Throttle, 1);
+    let (v, _) = run(&app, "throttled", provider, credentials(&stack)).await;
+    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{call:?}: {v:?}");
+    assert_eq!(v.attempts, 2, "{call:?}: retried after the 429");
+    let waited = faults.waited_after_throttle(call).expect("asked again");
+    assert!(waited >= Duration::from_secs(1), "{call:?}: Retry-After: 1 was honoured, not {waited:?}");
+    faults.clear();
+
+    faults.on(call, Fault::Unavailable, ALWAYS);
+    let (v, _) = run(&app, "down", provider, credentials(&stack)).await;
+    assert_eq!(error_code(&v), "PROVIDER_UNAVAILABLE", "{call:?}: {v:?}");
+    assert_eq!(v.attempts, 3);
+    assert!(v.error.unwrap().retryable);
+    faults.clear();
+
+    faults.on(call, Fault::Silence, ALWAYS);
+    let (v, _) = run(&app, "slow", provider, credentials(&stack)).await;
+    assert_eq!(error_code(&v), "TIMEOUT", "{call:?}: {v:?}");
+    faults.clear();
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn aura_tenants_faults() {
+    call_faults(pb::Provider::Neo4jAura, |s| &s.aura, neo4j_aura::CALLS[1], |_| aura("aura-good", "aura-secret-1"))
+        .await;
+}
+
 #[tokio::test]
 async fn atlas_faults() {
     faults(pb::Provider::MongodbAtlas, |s| &s.atlas, |_| atlas("goodkey1", "atlas-private-1", PROJECT)).await;
@@ -491,4 +541,167 @@ async fn oversized_provider_answers_fail_without_retries() {
         assert_eq!(conn.status(), pb::ConnectionStatus::Failed, "{provider:?}");
     }
     app.finish().await;
+}
+
+/// One revision of one connection's credentials, as the worker reads them
+/// from Vault: the table below runs the worker's job loop without a server.
+struct OneSecret(SecretFields);
+
+#[async_trait::async_trait]
+impl SecretStore for OneSecret {
+    async fn write(&self, _: &SecretPath, _: &SecretFields, _: u64) -> Result<u64, SecretStoreError> {
+        Err(SecretStoreError::Other("read-only".into()))
+    }
+    async fn read(&self, _: &SecretPath, _: u64) -> Result<SecretFields, SecretStoreError> {
+        Ok(self.0.clone())
+    }
+    async fn current_version(&self, _: &SecretPath) -> Result<u64, SecretStoreError> {
+        Ok(1)
+    }
+    async fn destroy(&self, _: &SecretPath) -> Result<(), SecretStoreError> {
+        Ok(())
+    }
+}
+
+/// The fields a credentials message saves.
+fn secret_fields(credentials: Credentials) -> SecretFields {
+    let fields: Vec<(&str, String)> = match credentials {
+        Credentials::Neo4jAura(c) => {
+            vec![("aura_client_id", c.aura_client_id), ("aura_client_secret", c.aura_client_secret)]
+        }
+        Credentials::MongodbAtlas(c) => vec![
+            ("project_id", c.project_id),
+            ("atlas_public_key", c.atlas_public_key),
+            ("atlas_private_key", c.atlas_private_key),
+        ],
+        Credentials::Azure(c) => vec![
+            ("tenant_id", c.tenant_id),
+            ("subscription_id", c.subscription_id),
+            ("client_id", c.client_id),
+            ("client_secret", c.client_secret),
+        ],
+        Credentials::Gcp(c) => vec![("project_id", c.project_id), ("service_account_json", c.service_account_json)],
+        other => panic!("not an HTTP probe: {other:?}"),
+    };
+    fields.into_iter().map(|(k, v)| (k.to_owned(), SecretString::from(v))).collect()
+}
+
+/// Probe timeout of the table's silent cases: short, so three silent
+/// attempts end in about a second.
+const SILENT_PROBE_TIMEOUT: Duration = Duration::from_millis(400);
+/// Probe timeout of its other cases: long enough that no attempt times out
+/// while 33 cases share two cores, so only the aimed fault fails one.
+const ANSWERED_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs one validation job of `provider` through the worker's job loop
+/// (retries, back-off, Retry-After) against `stack`, with `fault` aimed
+/// at `call` `times` times; returns the outcome, the attempts, and how long
+/// the probe waited after a 429 before asking again.
+async fn run_job(
+    stack: &Stack,
+    provider: &str,
+    call: Call,
+    fault: Fault,
+    times: u32,
+) -> (Outcome, u32, Option<Duration>) {
+    let emulator = match provider {
+        "neo4j_aura" => &stack.aura,
+        "mongodb_atlas" => &stack.atlas,
+        "azure" => &stack.azure,
+        _ => &stack.gcp,
+    };
+    emulator.faults.on(call, fault, times);
+    let (credentials, scopes) = match provider {
+        "neo4j_aura" => (aura("aura-good", "aura-secret-1"), vec!["database"]),
+        "mongodb_atlas" => (atlas("goodkey1", "atlas-private-1", PROJECT), vec!["database"]),
+        "azure" => (
+            azure_creds(fixtures::TENANT, fixtures::SUBSCRIPTION, fixtures::CLIENT, "az-good"),
+            vec!["storage", "database"],
+        ),
+        _ => (gcp_creds(&stack.trap, GCP_PROJECT, SA_GOOD, GCP_KEY), vec!["storage", "database"]),
+    };
+    let mut config: WorkerConfig = serde_json::from_value(serde_json::json!({})).expect("default worker config");
+    let timeout = if fault == Fault::Silence { SILENT_PROBE_TIMEOUT } else { ANSWERED_PROBE_TIMEOUT };
+    config.probe_timeout_ms = timeout.as_millis() as u64;
+    config.probe_attempts = 3;
+    config.probe_retry_base_ms = 20;
+    config.endpoints = stack.endpoints.clone();
+    let runner = JobRunner {
+        probes: Probes::production(&config),
+        config,
+        secrets: Arc::new(OneSecret(secret_fields(credentials))),
+        metrics: None,
+    };
+    let job = ValidationJob {
+        version: MESSAGE_VERSION,
+        validation_id: "v1".into(),
+        connection_id: "c1".into(),
+        workspace: "acme".into(),
+        tag: "t".into(),
+        provider: provider.into(),
+        revision: 1,
+        scopes: scopes.into_iter().map(String::from).collect(),
+        external_id: None,
+        nonce: String::new(),
+    };
+    let Ran::Done(result) = runner.process(&job, &tokio_util::sync::CancellationToken::new()).await else {
+        panic!("{call:?} {fault:?}: the job did not finish");
+    };
+    (result.outcome, result.attempts, emulator.faults.waited_after_throttle(call))
+}
+
+/// Issue 15: every call of every HTTP probe (token or not) classifies a
+/// 429 and a 5xx alike: retried (after the provider's `Retry-After`), then
+/// PROVIDER_UNAVAILABLE, or TIMEOUT when it never answers. Each case has
+/// its own emulators and runs at once with the others, so the table takes
+/// about as long as its slowest case (a few seconds).
+#[tokio::test]
+async fn every_call_of_every_http_probe_retries_throttling_and_reports_outages() {
+    let calls: Vec<(&str, Call)> = [
+        ("neo4j_aura", &neo4j_aura::CALLS[..]),
+        ("mongodb_atlas", &mongodb_atlas::CALLS[..]),
+        ("azure", &azure::CALLS[..]),
+        ("gcp", &gcp::CALLS[..]),
+    ]
+    .into_iter()
+    .flat_map(|(provider, calls)| calls.iter().map(move |call| (provider, *call)))
+    .collect();
+    let mut cases = tokio::task::JoinSet::new();
+    for (provider, call) in calls {
+        for (fault, times) in [(Fault::Throttle, 1), (Fault::Unavailable, ALWAYS), (Fault::Silence, ALWAYS)] {
+            cases.spawn(async move {
+                let stack = emulators().await;
+                let (outcome, attempts, waited) = run_job(&stack, provider, call, fault, times).await;
+                (call, fault, outcome, attempts, waited)
+            });
+        }
+    }
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    while let Some(case) = cases.join_next().await {
+        let (call, fault, outcome, attempts, waited) = case.expect("case task");
+        ran += 1;
+        let verdict = match &outcome {
+            Outcome::Succeeded { .. } => "SUCCEEDED".to_owned(),
+            Outcome::Failed { error, .. } => {
+                format!("{} retryable={} ({})", error.code, error.retryable, error.message)
+            }
+        };
+        let ok = match fault {
+            // Retry-After: 1 is longer than the 20 ms back-off: waited for.
+            Fault::Throttle => {
+                matches!(outcome, Outcome::Succeeded { .. })
+                    && attempts >= 2
+                    && waited.is_some_and(|w| w >= Duration::from_secs(1))
+            }
+            Fault::Unavailable => verdict.starts_with("PROVIDER_UNAVAILABLE retryable=true") && attempts == 3,
+            Fault::Silence => verdict.starts_with("TIMEOUT retryable=true") && attempts == 3,
+        };
+        if !ok {
+            failures.push(format!("{call:?} {fault:?}: {verdict}, {attempts} attempts, asked again after {waited:?}"));
+        }
+    }
+    failures.sort();
+    assert_eq!(ran, 11 * 3, "every call of the four probes, three faults each");
+    assert!(failures.is_empty(), "{} of {ran} cases wrong:\n{}", failures.len(), failures.join("\n"));
 }
