@@ -108,6 +108,20 @@ enum Failure {
     Refused(String),
 }
 
+/// Throttling or a server error, by the error code or else by the status
+/// (the classification `http.rs` gives every other provider): a 429 or 5xx
+/// whose code the list does not know is still retried, never taken for a
+/// refusal of the role.
+fn transient_answer(status: u16, code: &str) -> bool {
+    let throttled =
+        matches!(code, "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException");
+    throttled
+        || code.contains("ServiceUnavailable")
+        || code == "InternalFailure"
+        || code == "InternalError"
+        || reqwest::StatusCode::from_u16(status).is_ok_and(super::http::is_transient)
+}
+
 fn classify<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Failure {
     match err {
         SdkError::ServiceError(service) => {
@@ -121,12 +135,7 @@ fn classify<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Failure
                 None if status >= 500 => "InternalError".to_owned(),
                 None => format!("HTTP {status}"),
             };
-            let throttled = matches!(
-                code.as_str(),
-                "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException"
-            );
-            if throttled || code.contains("ServiceUnavailable") || code == "InternalFailure" || code == "InternalError"
-            {
+            if transient_answer(status, &code) {
                 Failure::Transient(format!("AWS answered {code}"))
             } else {
                 Failure::Refused(code)
@@ -335,5 +344,30 @@ impl Probe for AwsProbe {
 
         report.warnings.extend(warnings);
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 15: a 429 or 5xx is retried whatever code it carries, as for
+    /// the other providers; 4xx refusals keep their meaning.
+    #[test]
+    fn throttling_and_server_errors_are_transient_whatever_their_code() {
+        for (status, code) in [
+            (400, "Throttling"),
+            (503, "ServiceUnavailable"),
+            (500, "InternalFailure"),
+            (429, "HTTP 429"),
+            (429, "SlowDown"),
+            (502, "BadGateway"),
+            (500, "InternalServerError"),
+        ] {
+            assert!(transient_answer(status, code), "{status} {code}");
+        }
+        for (status, code) in [(403, "AccessDenied"), (400, "ValidationError"), (404, "NoSuchEntity")] {
+            assert!(!transient_answer(status, code), "{status} {code}");
+        }
     }
 }
