@@ -35,6 +35,7 @@ use std::{
 
 use jsonwebtoken::{
     Algorithm, DecodingKey, Validation,
+    errors::ErrorKind,
     jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse},
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -73,31 +74,116 @@ impl Caller {
         Self { subject: "anonymous".into(), expires: None, workspaces: None, can_read: true, can_write: true }
     }
 
-    /// PERMISSION_DENIED unless the caller may do `access` in `workspace`.
-    /// The same answer whether or not anything exists there.
+    /// PERMISSION_DENIED unless the caller may do `access` in `workspace`,
+    /// naming what the token lacks. Decided from the token and the request
+    /// alone, so the answer is the same whether or not anything exists there.
     pub fn authorize(&self, workspace: &str, access: Access) -> Result<(), AppError> {
-        let in_workspace = self.workspaces.as_ref().is_none_or(|w| w.contains(workspace));
-        let allowed = match access {
-            Access::Read => self.can_read || self.can_write,
-            Access::Write => self.can_write,
-        };
-        if in_workspace && allowed { Ok(()) } else { Err(AppError::PermissionDenied) }
+        if !self.workspaces.as_ref().is_none_or(|w| w.contains(workspace)) {
+            return Err(AppError::PermissionDenied(Denied::Workspace(bounded(workspace))));
+        }
+        self.authorize_any(access)
     }
 
     /// For calls not about one workspace (ListProviders).
     pub fn authorize_any(&self, access: Access) -> Result<(), AppError> {
-        let allowed = match access {
-            Access::Read => self.can_read || self.can_write,
-            Access::Write => self.can_write,
-        };
-        if allowed { Ok(()) } else { Err(AppError::PermissionDenied) }
+        match access {
+            Access::Read if self.can_read || self.can_write => Ok(()),
+            Access::Write if self.can_write => Ok(()),
+            Access::Read => Err(AppError::PermissionDenied(Denied::Scope(READ_SCOPE))),
+            Access::Write => Err(AppError::PermissionDenied(Denied::Scope(WRITE_SCOPE))),
+        }
+    }
+}
+
+/// What a valid token lacks for a call (PERMISSION_DENIED).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// For reading, `connections:write` would do too.
+    #[error("the token lacks the {0} scope")]
+    Scope(&'static str),
+    /// The workspace the caller itself sent (so no secret to it), bounded.
+    #[error("the token does not grant workspace {0:?}")]
+    Workspace(String),
+}
+
+impl Denied {
+    /// `ErrorInfo.metadata["missing"]`; the message names which.
+    pub fn missing(&self) -> &'static str {
+        match self {
+            Self::Scope(_) => "scope",
+            Self::Workspace(_) => "workspace",
+        }
+    }
+}
+
+/// At most 100 characters of what the caller sent, for a message: the
+/// workspace is checked before it is parsed, so it may be anything.
+fn bounded(text: &str) -> String {
+    match text.char_indices().nth(100) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// Why a call is UNAUTHENTICATED. The message says what is wrong with the
+/// credentials and never repeats the token, a key or which keys exist; the
+/// configured issuer and audience are no secret (every token carries them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("no credentials: send the metadata `authorization: Bearer <JWT>`")]
+    NoCredentials,
+    #[error("the authorization metadata is not `Bearer <JWT>`: the `Bearer ` prefix is missing")]
+    NotBearer,
+    #[error("the bearer token is not a JWT (three base64url parts: header.payload.signature)")]
+    NotAJwt,
+    /// Bad signature, unknown key id or an algorithm not accepted: one
+    /// answer, so a caller cannot probe which keys exist.
+    #[error("the token's signature does not verify with any key this server trusts")]
+    BadSignature,
+    #[error("the token expired at {at} ({leeway_secs} s of clock skew allowed); get a new one")]
+    Expired { at: String, leeway_secs: u64 },
+    #[error("the token is not valid before {at} (its nbf; {leeway_secs} s of clock skew allowed)")]
+    NotYetValid { at: String, leeway_secs: u64 },
+    #[error("the token's iss is not the issuer this server accepts: expected {expected:?}")]
+    WrongIssuer { expected: String },
+    #[error("the token's aud does not include this server's audience: expected {expected:?}")]
+    WrongAudience { expected: String },
+    #[error("the token lacks the required {claim} claim{}", expected.as_ref().map(|e| format!(": expected {e:?}")).unwrap_or_default())]
+    MissingClaim { claim: String, expected: Option<String> },
+    #[error("the token's {claim} claim is not valid: {why}")]
+    InvalidClaim { claim: String, why: &'static str },
+    /// The signature verified but the claims are not of the types read here.
+    #[error(
+        "the token's claims are not what cloudconn reads: sub a string, exp a number, workspaces a list of strings, scope a string"
+    )]
+    UnreadableClaims,
+}
+
+impl AuthFailure {
+    /// `ErrorInfo.metadata["cause"]`: stable, for clients and logs.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            Self::NoCredentials => "missing",
+            Self::NotBearer => "not_bearer",
+            Self::NotAJwt => "malformed",
+            Self::BadSignature => "bad_signature",
+            Self::Expired { .. } => "expired",
+            Self::NotYetValid { .. } => "not_yet_valid",
+            Self::WrongIssuer { .. } => "wrong_issuer",
+            Self::WrongAudience { .. } => "wrong_audience",
+            Self::MissingClaim { .. } => "missing_claim",
+            Self::InvalidClaim { .. } | Self::UnreadableClaims => "invalid_claim",
+        }
     }
 }
 
 /// The claims cloudconn reads.
 #[derive(Debug, Deserialize)]
 struct Claims {
-    sub: String,
+    /// Required by the validation; optional here so that its absence is
+    /// reported as a missing claim (serde runs before the validation).
+    #[serde(default)]
+    sub: Option<String>,
     /// Seconds since the epoch (a JSON number, maybe fractional); required
     /// and checked by the validation.
     #[serde(default)]
@@ -232,14 +318,21 @@ fn validation(config: &AuthConfig, algorithms: &[Algorithm]) -> Validation {
     v.algorithms = algorithms.to_vec();
     v.validate_nbf = true;
     v.leeway = 30;
-    v.set_required_spec_claims(&["exp", "sub"]);
+    // jsonwebtoken checks `iss` and `aud` only when the token has them:
+    // a configured one must be present too.
+    let mut required = vec!["exp", "sub"];
     if let Some(iss) = &config.auth_issuer {
         v.set_issuer(&[iss]);
+        required.push("iss");
     }
     match &config.auth_audience {
-        Some(aud) => v.set_audience(&[aud]),
+        Some(aud) => {
+            v.set_audience(&[aud]);
+            required.push("aud");
+        }
         None => v.validate_aud = false,
     }
+    v.set_required_spec_claims(&required);
     v
 }
 
@@ -286,19 +379,20 @@ impl Authenticator {
         Ok(Self { inner: None })
     }
 
-    /// Verifies a bearer token.
+    /// Verifies a bearer token; a refusal says which check failed.
     pub async fn verify(&self, token: &str) -> Result<Caller, AppError> {
         let Some(inner) = &self.inner else { return Ok(Caller::unauthenticated()) };
         let (keys, validation) = &**inner;
-        let claims = match keys {
+        // A header that does not parse is no JWT, whoever signed it.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::NotAJwt)?;
+        let decoded = match keys {
             Keys::Hs256(key) => jsonwebtoken::decode::<Claims>(token, key, validation),
             Keys::Jwks(jwks) => {
-                let header = jsonwebtoken::decode_header(token).map_err(|_| AppError::Unauthenticated)?;
                 let (alg, key) = match jwks.find(header.alg, header.kid.as_deref())? {
                     Some(found) => found,
                     None => {
                         jwks.refetch_for_unknown_kid().await;
-                        jwks.find(header.alg, header.kid.as_deref())?.ok_or(AppError::Unauthenticated)?
+                        jwks.find(header.alg, header.kid.as_deref())?.ok_or(AuthFailure::BadSignature)?
                     }
                 };
                 // jsonwebtoken refuses a validation listing algorithms of
@@ -307,12 +401,16 @@ impl Authenticator {
                 validation.algorithms = vec![alg];
                 jsonwebtoken::decode::<Claims>(token, &key, &validation)
             }
+        };
+        let claims = decoded.map_err(|e| refusal(token, e.kind(), validation))?.claims;
+        let subject = claims.sub.ok_or(AuthFailure::MissingClaim { claim: "sub".into(), expected: None })?;
+        // The audit trail records `sub` as the actor (at most 255 characters).
+        if subject.chars().count() > MAX_SUBJECT_CHARS {
+            return Err(AuthFailure::InvalidClaim { claim: "sub".into(), why: "longer than 255 characters" }.into());
         }
-        .map_err(|_| AppError::Unauthenticated)?
-        .claims;
         let scopes: Vec<&str> = claims.scope.split_whitespace().collect();
         Ok(Caller {
-            subject: claims.sub,
+            subject,
             expires: claims
                 .exp
                 .and_then(|exp| std::time::Duration::try_from_secs_f64(exp).ok())
@@ -327,18 +425,64 @@ impl Authenticator {
         })
     }
 
-    /// The caller a request's `authorization` header makes.
-    async fn caller(&self, headers: &http::HeaderMap) -> Result<Caller, Status> {
+    /// The caller a request's `authorization` metadata makes.
+    async fn caller(&self, headers: &http::HeaderMap) -> Result<Caller, AppError> {
         if self.inner.is_none() {
             return Ok(Caller::unauthenticated());
         }
-        let token = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .ok_or_else(|| Status::from(AppError::Unauthenticated))?;
-        self.verify(token.trim()).await.map_err(Status::from)
+        let value = headers.get("authorization").ok_or(AuthFailure::NoCredentials)?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
+            .ok_or(AuthFailure::NotBearer)?;
+        self.verify(token.trim()).await
     }
+}
+
+/// Longest token subject accepted (the audit trail's actor column).
+pub const MAX_SUBJECT_CHARS: usize = 255;
+
+/// What a failed `decode` tells the caller. Times are read from the token
+/// only for `exp`/`nbf` failures, which jsonwebtoken reports after the
+/// signature verified, so they are the issuer's own.
+fn refusal(token: &str, kind: &ErrorKind, validation: &Validation) -> AuthFailure {
+    let leeway_secs = validation.leeway;
+    let expected = |set: &Option<HashSet<String>>| set.iter().flatten().next().cloned().unwrap_or_default();
+    match kind {
+        ErrorKind::ExpiredSignature => AuthFailure::Expired { at: claim_time(token, "exp"), leeway_secs },
+        ErrorKind::ImmatureSignature => AuthFailure::NotYetValid { at: claim_time(token, "nbf"), leeway_secs },
+        ErrorKind::InvalidIssuer => AuthFailure::WrongIssuer { expected: expected(&validation.iss) },
+        ErrorKind::InvalidAudience => AuthFailure::WrongAudience { expected: expected(&validation.aud) },
+        ErrorKind::MissingRequiredClaim(claim) => AuthFailure::MissingClaim {
+            claim: claim.clone(),
+            expected: match claim.as_str() {
+                "iss" => Some(expected(&validation.iss)),
+                "aud" => Some(expected(&validation.aud)),
+                _ => None,
+            },
+        },
+        ErrorKind::InvalidClaimFormat(claim) => {
+            AuthFailure::InvalidClaim { claim: claim.clone(), why: "not a number of seconds since the epoch" }
+        }
+        // The claims decode only once the signature verified.
+        ErrorKind::Json(_) => AuthFailure::UnreadableClaims,
+        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Utf8(_) => AuthFailure::NotAJwt,
+        // A wrong signature, an algorithm not accepted, a key of another type.
+        _ => AuthFailure::BadSignature,
+    }
+}
+
+/// A numeric date claim as RFC 3339 UTC (`2026-11-26T12:00:00Z`).
+fn claim_time(token: &str, claim: &str) -> String {
+    jsonwebtoken::dangerous::insecure_decode_claims::<serde_json::Value>(token)
+        .ok()
+        .and_then(|claims| claims.get(claim)?.as_f64())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs.floor() as i64, 0))
+        .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| format!("an unreadable {claim}"))
 }
 
 impl Jwks {
@@ -531,16 +675,36 @@ where
                     request.extensions_mut().insert(caller);
                     inner.call(request).await
                 }
-                Err(status) => Ok(status.into_http()),
+                Err(refused) => {
+                    log_refusal(&request, &refused);
+                    Ok(Status::from(refused).into_http())
+                }
             }
         })
     }
 }
 
+/// One info line per refused call: the cause and the caller's address,
+/// never the token. tonic puts the peer's `TcpConnectInfo` in the request
+/// extensions (over TLS too, next to the `TlsConnectInfo`).
+fn log_refusal<B>(request: &http::Request<B>, refused: &AppError) {
+    let peer = request.extensions().get::<tonic::transport::server::TcpConnectInfo>().and_then(|i| i.remote_addr());
+    let cause = match refused {
+        AppError::Unauthenticated(failure) => failure.cause(),
+        AppError::SigningKeysStale => "signing_keys_stale",
+        _ => "other",
+    };
+    tracing::info!(
+        peer = peer.map(|p| p.to_string()).as_deref().unwrap_or("unknown"),
+        cause,
+        "refused an unauthenticated call: {refused}"
+    );
+}
+
 /// The caller [`Authenticated`] attached. Missing only if the service was
 /// mounted without it, which is a bug: refuse.
 pub fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, AppError> {
-    request.extensions().get::<Caller>().cloned().ok_or(AppError::Unauthenticated)
+    request.extensions().get::<Caller>().cloned().ok_or(AuthFailure::NoCredentials.into())
 }
 
 #[cfg(test)]
@@ -559,15 +723,128 @@ mod tests {
 
     #[test]
     fn workspace_and_scope_rules() {
+        let denied = |r: Result<(), AppError>| match r {
+            Err(AppError::PermissionDenied(d)) => d,
+            other => panic!("{other:?}"),
+        };
         let reader = caller(Some(&["acme"]), true, false);
         assert!(reader.authorize("acme", Access::Read).is_ok());
-        assert!(reader.authorize("acme", Access::Write).is_err());
-        assert!(reader.authorize("globex", Access::Read).is_err());
+        assert_eq!(denied(reader.authorize("acme", Access::Write)), Denied::Scope(WRITE_SCOPE));
+        // The workspace is named before the scope, from the request alone.
+        assert_eq!(denied(reader.authorize("globex", Access::Read)), Denied::Workspace("globex".into()));
+        assert_eq!(denied(reader.authorize("globex", Access::Write)), Denied::Workspace("globex".into()));
         let writer = caller(Some(&["acme"]), false, true);
         assert!(writer.authorize("acme", Access::Read).is_ok(), "write implies read");
         let platform = caller(None, true, true);
         assert!(platform.authorize("anything", Access::Write).is_ok());
         let nothing = caller(None, false, false);
-        assert!(nothing.authorize_any(Access::Read).is_err());
+        assert_eq!(denied(nothing.authorize_any(Access::Read)), Denied::Scope(READ_SCOPE));
+        let long = "w".repeat(5000);
+        match denied(reader.authorize(&long, Access::Read)) {
+            Denied::Workspace(named) => assert_eq!(named.chars().count(), 101),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const SECRET: &str = "unit-test-secret-that-is-long-enough-0123456789";
+
+    async fn authenticator() -> Authenticator {
+        let config = AuthConfig {
+            auth_hs256_secret: Some(SecretString::from(SECRET)),
+            auth_issuer: Some("https://issuer.test".into()),
+            auth_audience: Some("cloudconn".into()),
+            ..AuthConfig::default()
+        };
+        let (refresh, stale) = (Duration::from_secs(60), Duration::from_secs(600));
+        Authenticator::new(&config, refresh, stale, CancellationToken::new()).await.unwrap()
+    }
+
+    fn sign(claims: serde_json::Value, secret: &str) -> String {
+        let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
+    }
+
+    fn claims(edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) -> serde_json::Value {
+        let now = chrono::Utc::now().timestamp();
+        let mut c = serde_json::json!({
+            "sub": "s", "iss": "https://issuer.test", "aud": "cloudconn", "exp": now + 600,
+            "workspaces": ["acme"], "scope": "connections:read",
+        });
+        edit(c.as_object_mut().unwrap());
+        c
+    }
+
+    async fn refused(auth: &Authenticator, authorization: Option<&str>) -> AuthFailure {
+        let mut map = http::HeaderMap::new();
+        if let Some(value) = authorization {
+            map.insert("authorization", value.parse().unwrap());
+        }
+        match auth.caller(&map).await {
+            Err(AppError::Unauthenticated(failure)) => failure,
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("accepted {authorization:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn each_refusal_says_which_check_failed() {
+        let auth = authenticator().await;
+        let bearer = |claims: serde_json::Value| format!("Bearer {}", sign(claims, SECRET));
+        let expired_at: i64 = 1_795_000_000; // 2026-11-18T11:06:40Z
+        let cases: Vec<(String, AuthFailure)> = vec![
+            ("Basic dXNlcjpwYXNz".into(), AuthFailure::NotBearer),
+            (sign(claims(|_| {}), SECRET), AuthFailure::NotBearer),
+            ("Bearer not.a.jwt".into(), AuthFailure::NotAJwt),
+            ("Bearer ".into(), AuthFailure::NotAJwt),
+            (
+                format!("Bearer {}", sign(claims(|_| {}), "another-secret-that-is-long-enough-0123")),
+                AuthFailure::BadSignature,
+            ),
+            (
+                bearer(claims(|c| drop(c.insert("exp".into(), expired_at.into())))),
+                AuthFailure::Expired { at: "2026-11-18T11:06:40Z".into(), leeway_secs: 30 },
+            ),
+            (
+                bearer(claims(|c| drop(c.insert("nbf".into(), (expired_at * 2).into())))),
+                AuthFailure::NotYetValid { at: "2083-10-05T22:13:20Z".into(), leeway_secs: 30 },
+            ),
+            (
+                bearer(claims(|c| drop(c.insert("iss".into(), "https://elsewhere".into())))),
+                AuthFailure::WrongIssuer { expected: "https://issuer.test".into() },
+            ),
+            (
+                bearer(claims(|c| drop(c.insert("aud".into(), "another-service".into())))),
+                AuthFailure::WrongAudience { expected: "cloudconn".into() },
+            ),
+            (
+                bearer(claims(|c| drop(c.remove("aud")))),
+                AuthFailure::MissingClaim { claim: "aud".into(), expected: Some("cloudconn".into()) },
+            ),
+            (
+                bearer(claims(|c| drop(c.remove("iss")))),
+                AuthFailure::MissingClaim { claim: "iss".into(), expected: Some("https://issuer.test".into()) },
+            ),
+            (
+                bearer(claims(|c| drop(c.remove("sub")))),
+                AuthFailure::MissingClaim { claim: "sub".into(), expected: None },
+            ),
+            (
+                bearer(claims(|c| drop(c.remove("exp")))),
+                AuthFailure::MissingClaim { claim: "exp".into(), expected: None },
+            ),
+            (bearer(claims(|c| drop(c.insert("workspaces".into(), 7.into())))), AuthFailure::UnreadableClaims),
+            (
+                bearer(claims(|c| drop(c.insert("sub".into(), "x".repeat(256).into())))),
+                AuthFailure::InvalidClaim { claim: "sub".into(), why: "longer than 255 characters" },
+            ),
+        ];
+        assert_eq!(refused(&auth, None).await, AuthFailure::NoCredentials);
+        for (value, expected) in cases {
+            assert_eq!(refused(&auth, Some(&value)).await, expected, "{value}");
+        }
+        // The scheme is case-insensitive; a good token passes.
+        let mut map = http::HeaderMap::new();
+        map.insert("authorization", format!("bearer {}", sign(claims(|_| {}), SECRET)).parse().unwrap());
+        assert_eq!(auth.caller(&map).await.unwrap().subject, "s");
     }
 }

@@ -15,7 +15,10 @@ use sea_orm::DbErr;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::domain::FieldViolation;
+use crate::{
+    auth::{AuthFailure, Denied},
+    domain::FieldViolation,
+};
 
 /// `ErrorInfo.domain` of every error cloudconn returns.
 pub const ERROR_DOMAIN: &str = "cloudconn.v1";
@@ -36,16 +39,19 @@ pub enum AppError {
     /// Another change won a race; retrying the whole read-modify-write is safe.
     #[error("{message}")]
     Aborted { reason: &'static str, message: String },
-    #[error("a valid bearer token is required (authorization: Bearer <JWT>)")]
-    Unauthenticated,
+    /// The credentials were refused; the failure says which check failed
+    /// (`ErrorInfo.metadata["cause"]`), never the token or a key.
+    #[error("{0}")]
+    Unauthenticated(AuthFailure),
     /// A JWKS that could not be refreshed for too long: no token is trusted
     /// until it is (fail closed).
     #[error("tokens cannot be verified now: the signing keys are stale (the JWKS could not be refreshed); retry later")]
     SigningKeysStale,
-    /// The token is valid but lacks the workspace or the scope. Says nothing
-    /// about whether the connection exists.
-    #[error("the caller may not do this in this workspace")]
-    PermissionDenied,
+    /// The token is valid but lacks the workspace or the scope, named.
+    /// Decided before any lookup: says nothing about whether the connection
+    /// exists.
+    #[error("{0}")]
+    PermissionDenied(Denied),
     #[error("{dependency} is unavailable; nothing was changed, retry later")]
     Unavailable { dependency: &'static str },
     /// Every slot for calls is taken: shed at once rather than queued.
@@ -78,8 +84,8 @@ impl AppError {
             Self::ServerBusy => "SERVER_BUSY",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
-            Self::Unauthenticated | Self::SigningKeysStale => "UNAUTHENTICATED",
-            Self::PermissionDenied => "PERMISSION_DENIED",
+            Self::Unauthenticated(_) | Self::SigningKeysStale => "UNAUTHENTICATED",
+            Self::PermissionDenied(_) => "PERMISSION_DENIED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -93,8 +99,8 @@ impl AppError {
             Self::EtagMismatch | Self::Aborted { .. } => Code::Aborted,
             Self::Unavailable { .. } | Self::ServerBusy => Code::Unavailable,
             Self::RateLimited { .. } | Self::QuotaExceeded { .. } => Code::ResourceExhausted,
-            Self::Unauthenticated | Self::SigningKeysStale => Code::Unauthenticated,
-            Self::PermissionDenied => Code::PermissionDenied,
+            Self::Unauthenticated(_) | Self::SigningKeysStale => Code::Unauthenticated,
+            Self::PermissionDenied(_) => Code::PermissionDenied,
             Self::Internal(_) => Code::Internal,
         }
     }
@@ -113,6 +119,19 @@ impl From<AppError> for Status {
             AppError::Unavailable { dependency } => {
                 metadata.insert("dependency".to_owned(), (*dependency).to_owned());
                 details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+            }
+            // The reason stays UNAUTHENTICATED (clients key on it); the
+            // metadata says which check failed. One entry each: a map of
+            // more is encoded in a different order from call to call, and
+            // equal refusals must be equal bytes.
+            AppError::Unauthenticated(failure) => {
+                metadata.insert("cause".to_owned(), failure.cause().to_owned());
+            }
+            AppError::SigningKeysStale => {
+                metadata.insert("cause".to_owned(), "signing_keys_stale".to_owned());
+            }
+            AppError::PermissionDenied(denied) => {
+                metadata.insert("missing".to_owned(), denied.missing().to_owned());
             }
             AppError::ServerBusy => {
                 details.set_retry_info(Some(std::time::Duration::from_secs(1)));
@@ -192,6 +211,12 @@ fn is_shutdown(code: &str) -> bool {
     matches!(code, "57P01" | "57P02" | "57P03")
 }
 
+impl From<AuthFailure> for AppError {
+    fn from(failure: AuthFailure) -> Self {
+        Self::Unauthenticated(failure)
+    }
+}
+
 impl From<SecretStoreError> for AppError {
     fn from(err: SecretStoreError) -> Self {
         match err {
@@ -227,8 +252,13 @@ mod tests {
             (AppError::EtagMismatch, Code::Aborted, "ETAG_MISMATCH"),
             (AppError::Unavailable { dependency: "vault" }, Code::Unavailable, "DEPENDENCY_UNAVAILABLE"),
             (AppError::Internal(anyhow::anyhow!("boom secret")), Code::Internal, "INTERNAL"),
-            (AppError::Unauthenticated, Code::Unauthenticated, "UNAUTHENTICATED"),
-            (AppError::PermissionDenied, Code::PermissionDenied, "PERMISSION_DENIED"),
+            (AuthFailure::NoCredentials.into(), Code::Unauthenticated, "UNAUTHENTICATED"),
+            (AppError::SigningKeysStale, Code::Unauthenticated, "UNAUTHENTICATED"),
+            (
+                AppError::PermissionDenied(Denied::Scope("connections:write")),
+                Code::PermissionDenied,
+                "PERMISSION_DENIED",
+            ),
             (AppError::ServerBusy, Code::Unavailable, "SERVER_BUSY"),
             (
                 AppError::RateLimited { retry_after: std::time::Duration::from_secs(2), message: "m".into() },
@@ -262,6 +292,57 @@ mod tests {
         assert_eq!(fields, ["tag", "scopes[0]"]);
         assert!(s.message().contains("tag") && s.message().contains("scopes[0]"));
         assert!(s.message().ends_with("; tag: bad"), "the first reason is in the message: {}", s.message());
+    }
+
+    fn metadata(s: &Status) -> HashMap<String, String> {
+        s.get_details_error_info().unwrap().metadata
+    }
+
+    #[test]
+    fn unauthenticated_says_which_check_failed_under_one_reason() {
+        let cases: Vec<(AuthFailure, &str, &str)> = vec![
+            (AuthFailure::NoCredentials, "missing", "no credentials"),
+            (AuthFailure::NotBearer, "not_bearer", "`Bearer ` prefix is missing"),
+            (AuthFailure::NotAJwt, "malformed", "not a JWT"),
+            (AuthFailure::BadSignature, "bad_signature", "signature does not verify"),
+            (
+                AuthFailure::Expired { at: "2026-11-26T12:00:00Z".into(), leeway_secs: 30 },
+                "expired",
+                "expired at 2026-11-26T12:00:00Z (30 s of clock skew allowed)",
+            ),
+            (
+                AuthFailure::NotYetValid { at: "2026-11-26T12:00:00Z".into(), leeway_secs: 30 },
+                "not_yet_valid",
+                "not valid before 2026-11-26T12:00:00Z",
+            ),
+            (AuthFailure::WrongIssuer { expected: "https://idp".into() }, "wrong_issuer", "expected \"https://idp\""),
+            (AuthFailure::WrongAudience { expected: "cloudconn".into() }, "wrong_audience", "expected \"cloudconn\""),
+            (
+                AuthFailure::MissingClaim { claim: "aud".into(), expected: Some("cloudconn".into()) },
+                "missing_claim",
+                "lacks the required aud claim: expected \"cloudconn\"",
+            ),
+            (AuthFailure::UnreadableClaims, "invalid_claim", "claims are not what cloudconn reads"),
+        ];
+        for (failure, cause, says) in cases {
+            let s = status(failure.into());
+            assert_eq!(s.code(), Code::Unauthenticated);
+            assert_eq!(s.get_details_error_info().unwrap().reason, "UNAUTHENTICATED");
+            assert_eq!(metadata(&s).get("cause").map(String::as_str), Some(cause));
+            assert!(s.message().contains(says), "{cause}: {}", s.message());
+        }
+        let stale = status(AppError::SigningKeysStale);
+        assert_eq!(metadata(&stale)["cause"], "signing_keys_stale");
+    }
+
+    #[test]
+    fn permission_denied_names_what_is_missing() {
+        let s = status(AppError::PermissionDenied(Denied::Scope("connections:write")));
+        assert_eq!(s.message(), "the token lacks the connections:write scope");
+        assert_eq!(metadata(&s), HashMap::from([("missing".to_owned(), "scope".to_owned())]));
+        let s = status(AppError::PermissionDenied(Denied::Workspace("acme".into())));
+        assert_eq!(s.message(), "the token does not grant workspace \"acme\"");
+        assert_eq!(metadata(&s), HashMap::from([("missing".to_owned(), "workspace".to_owned())]));
     }
 
     #[test]
