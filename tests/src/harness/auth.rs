@@ -22,6 +22,11 @@ impl Bearer {
     pub fn none() -> Self {
         Self(None)
     }
+
+    /// Sends `authorization: <value>` as is (another scheme, no prefix).
+    pub fn raw(value: &str) -> Self {
+        Self(Some(value.parse().expect("ascii value")))
+    }
 }
 
 impl Interceptor for Bearer {
@@ -59,14 +64,23 @@ impl Default for TokenSpec<'_> {
 
 /// An HS256 token signed with `secret`.
 pub fn mint(secret: &str, spec: &TokenSpec<'_>) -> String {
+    sign(secret, &claims(spec))
+}
+
+/// The claims [`mint`] signs, for a test to change before [`sign`]ing.
+pub fn claims(spec: &TokenSpec<'_>) -> serde_json::Value {
     let now = chrono::Utc::now().timestamp();
-    let claims = serde_json::json!({
+    serde_json::json!({
         "sub": spec.sub,
         "workspaces": spec.workspaces,
         "scope": spec.scope,
         "aud": AUDIENCE,
         "iat": now,
         "exp": now + spec.expires_in,
-    });
-    jsonwebtoken::encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes())).expect("mint")
+    })
+}
+
+/// `claims` as an HS256 token signed with `secret`.
+pub fn sign(secret: &str, claims: &serde_json::Value) -> String {
+    jsonwebtoken::encode(&Header::default(), claims, &EncodingKey::from_secret(secret.as_bytes())).expect("mint")
 }

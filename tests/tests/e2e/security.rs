@@ -4,10 +4,11 @@
 use cloudconn_proto::v1 as pb;
 use cloudconn_tests::harness::{
     app::TestApp,
-    auth::{Bearer, Client, TokenSpec, mint},
-    fixtures,
+    auth::{AUDIENCE, Bearer, Client, ISSUER, TokenSpec, claims, mint, sign},
+    fixtures, logs,
 };
 use tonic::{Code, Status};
+use tonic_types::StatusExt;
 
 use crate::helpers::*;
 
@@ -124,6 +125,134 @@ async fn every_rpc_refuses_missing_expired_and_forged_tokens() {
     app.finish().await;
 }
 
+/// `ErrorInfo.metadata[key]`, or "".
+fn metadata(status: &Status, key: &str) -> String {
+    status.get_details_error_info().and_then(|i| i.metadata.get(key).cloned()).unwrap_or_default()
+}
+
+/// The refusal log lines captured so far.
+fn refusal_lines() -> Vec<String> {
+    logs::captured().lines().filter(|l| l.contains("refused an unauthenticated call")).map(str::to_owned).collect()
+}
+
+/// Calls ListConnections with `bearer` and checks the refusal: UNAUTHENTICATED
+/// (the reason clients key on), `cause` in the metadata, `says` in the
+/// message, and no part of `secret` (the token) in it.
+async fn assert_refused(app: &TestApp, bearer: Bearer, secret: &str, cause: &str, says: &str) {
+    let status = app
+        .client_with(bearer)
+        .list_connections(pb::ListConnectionsRequest { workspace: "acme".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_code(&status, Code::Unauthenticated, "UNAUTHENTICATED");
+    assert_eq!(metadata(&status, "cause"), cause, "{status:?}");
+    assert!(status.message().contains(says), "{cause}: {:?} does not say {says:?}", status.message());
+    for part in secret.split('.').filter(|p| p.len() > 8) {
+        assert!(!status.message().contains(part), "{cause}: the token is in the message: {}", status.message());
+    }
+}
+
+/// Each refused call's line is at info, names its cause and the caller's
+/// address, and no token ever reaches the log.
+fn assert_logged_once_each(calls: usize, causes: &[&str], tokens: &[&str]) {
+    let lines = refusal_lines();
+    assert_eq!(lines.len(), calls, "one line per refused call: {lines:#?}");
+    for cause in causes {
+        let line = lines
+            .iter()
+            .find(|l| l.contains(&format!("\"cause\":\"{cause}\"")))
+            .unwrap_or_else(|| panic!("no refusal logged with cause {cause}: {lines:#?}"));
+        assert!(line.contains("\"level\":\"INFO\""), "{line}");
+        assert!(line.contains("\"peer\":\"127.0.0.1:"), "the caller's address is missing: {line}");
+    }
+    let logged = logs::captured();
+    for token in tokens {
+        for part in token.split('.').filter(|p| p.len() > 8) {
+            assert!(!logged.contains(part), "a token reached the log: {part}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_refused_token_is_told_why_without_the_token_and_logged_at_info_with_the_peer() {
+    let app = TestApp::spawn().await;
+    let good = app.token(&TokenSpec::default());
+    let forged = mint("another-secret-that-is-long-enough-0123456789", &TokenSpec::default());
+    let expired = app.token(&TokenSpec { expires_in: -3600, ..TokenSpec::default() });
+    let exp = jsonwebtoken::dangerous::insecure_decode_claims::<serde_json::Value>(&expired).unwrap()["exp"]
+        .as_i64()
+        .unwrap();
+    let expired_at =
+        chrono::DateTime::from_timestamp(exp, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut elsewhere = claims(&TokenSpec::default());
+    elsewhere["aud"] = "another-service".into();
+    let elsewhere = sign(&app.auth_secret, &elsewhere);
+    let mut anonymous = claims(&TokenSpec::default());
+    anonymous.as_object_mut().unwrap().remove("sub");
+    let anonymous = sign(&app.auth_secret, &anonymous);
+
+    let garbage = "garbage-token-0123456789";
+    let prefix_missing = "the `Bearer ` prefix is missing";
+    let cases = [
+        (Bearer::none(), "", "missing", "no credentials".to_owned()),
+        (Bearer::raw("Basic dXNlcjpwYXNzd29yZA=="), "dXNlcjpwYXNzd29yZA", "not_bearer", prefix_missing.to_owned()),
+        (Bearer::raw(&good), &good, "not_bearer", prefix_missing.to_owned()),
+        (Bearer::new(garbage), garbage, "malformed", "is not a JWT".to_owned()),
+        (Bearer::new(&forged), &forged, "bad_signature", "signature does not verify".to_owned()),
+        (Bearer::new(&expired), &expired, "expired", format!("expired at {expired_at} (30 s of clock skew allowed)")),
+        (
+            Bearer::new(&elsewhere),
+            &elsewhere,
+            "wrong_audience",
+            format!("aud does not include this server's audience: expected \"{AUDIENCE}\""),
+        ),
+        (Bearer::new(&anonymous), &anonymous, "missing_claim", "lacks the required sub claim".to_owned()),
+    ];
+    for (bearer, secret, cause, says) in cases {
+        assert_refused(&app, bearer, secret, cause, &says).await;
+    }
+
+    assert_logged_once_each(
+        8,
+        &["missing", "not_bearer", "malformed", "bad_signature", "expired", "wrong_audience", "missing_claim"],
+        &[&good, &forged, &expired, &elsewhere, &anonymous, garbage, "dXNlcjpwYXNzd29yZA"],
+    );
+    assert_eq!(refusal_lines().iter().filter(|l| l.contains("\"cause\":\"not_bearer\"")).count(), 2);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_jwks_app_names_the_issuer_it_expects_and_answers_alike_for_unknown_and_wrong_keys() {
+    let path = std::env::temp_dir().join(format!("cc-jwks-{}.json", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, jwks(&[("key-a", KEY_A)])).unwrap();
+    let app = TestApp::builder().with_jwks(path.clone()).spawn().await;
+    let foreign = rs256_with("key-a", KEY_A, |c| c["iss"] = "https://elsewhere.test".into());
+    let no_iss = rs256_with("key-a", KEY_A, |c| drop(c.as_object_mut().unwrap().remove("iss")));
+    let unknown_kid = rs256("key-b", KEY_B);
+    let wrong_key = rs256("key-a", KEY_B);
+    let expected = format!("expected \"{ISSUER}\"");
+    // Which keys exist is not told: an unknown key id and a signature by
+    // another key get the same answer.
+    let untrusted = "signature does not verify with any key this server trusts";
+    let cases = [
+        (&foreign, "wrong_issuer", format!("iss is not the issuer this server accepts: {expected}")),
+        (&no_iss, "missing_claim", format!("lacks the required iss claim: {expected}")),
+        (&unknown_kid, "bad_signature", untrusted.to_owned()),
+        (&wrong_key, "bad_signature", untrusted.to_owned()),
+    ];
+    for (token, cause, says) in cases {
+        assert_refused(&app, Bearer::new(token), token, cause, &says).await;
+    }
+
+    assert_logged_once_each(
+        4,
+        &["wrong_issuer", "missing_claim", "bad_signature"],
+        &[&foreign, &no_iss, &unknown_kid, &wrong_key],
+    );
+    app.finish().await;
+    let _ = std::fs::remove_file(path);
+}
+
 #[tokio::test]
 async fn another_workspace_sees_the_same_refusal_whether_or_not_the_connection_exists() {
     let app = TestApp::spawn().await;
@@ -134,6 +263,8 @@ async fn another_workspace_sees_the_same_refusal_whether_or_not_the_connection_e
         let existing = call(&mut client, rpc, "acme", "prod_aws").await.unwrap_err();
         let missing = call(&mut client, rpc, "acme", "no_such_tag").await.unwrap_err();
         assert_code(&existing, Code::PermissionDenied, "PERMISSION_DENIED");
+        assert_eq!(existing.message(), "the token does not grant workspace \"acme\"", "{rpc:?}");
+        assert_eq!(metadata(&existing, "missing"), "workspace", "{rpc:?}");
         assert_eq!(
             (existing.code(), existing.message(), existing.details()),
             (missing.code(), missing.message(), missing.details()),
@@ -155,7 +286,10 @@ async fn a_read_only_token_reads_but_changes_nothing() {
     for rpc in ALL {
         let result = call(&mut client, rpc, "acme", "prod_aws").await;
         if rpc.writes() {
-            assert_code(&result.unwrap_err(), Code::PermissionDenied, "PERMISSION_DENIED");
+            let err = result.unwrap_err();
+            assert_code(&err, Code::PermissionDenied, "PERMISSION_DENIED");
+            assert_eq!(err.message(), "the token lacks the connections:write scope", "{rpc:?}");
+            assert_eq!(metadata(&err, "missing"), "scope");
         } else {
             assert!(result.is_ok(), "{rpc:?}: {result:?}");
         }
@@ -164,6 +298,7 @@ async fn a_read_only_token_reads_but_changes_nothing() {
     let none = app.token(&TokenSpec { scope: "something:else", ..TokenSpec::default() });
     let err = call(&mut app.client_with(Bearer::new(&none)), Rpc::Get, "acme", "prod_aws").await.unwrap_err();
     assert_code(&err, Code::PermissionDenied, "PERMISSION_DENIED");
+    assert_eq!(err.message(), "the token lacks the connections:read scope");
     app.finish().await;
 }
 
@@ -255,14 +390,20 @@ fn jwks(keys: &[(&str, &str)]) -> String {
 }
 
 fn rs256(kid: &str, pem: &str) -> String {
+    rs256_with(kid, pem, |_| {})
+}
+
+/// As [`rs256`], with the claims changed by `edit` first.
+fn rs256_with(kid: &str, pem: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(kid.to_owned());
     let now = chrono::Utc::now().timestamp();
-    let claims = serde_json::json!({
+    let mut claims = serde_json::json!({
         "sub": "rotated", "workspaces": ["*"], "scope": "connections:read", "exp": now + 600,
-        "aud": cloudconn_tests::harness::auth::AUDIENCE, "iss": cloudconn_tests::harness::auth::ISSUER,
+        "aud": AUDIENCE, "iss": ISSUER,
     });
+    edit(&mut claims);
     jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap()).unwrap()
 }
 
