@@ -43,12 +43,15 @@ use crate::{
 /// the lock guard cannot be typed.)
 macro_rules! with_token_reload {
     ($store:expr, $client:ident => $call:expr) => {{
-        let first = {
+        let (first, used) = {
             let $client = $store.client.read().await;
-            $store.call($call).await
+            let used = $client.settings.token.clone();
+            ($store.call($call).await, used)
         };
         match first {
-            Err(SecretStoreError::Denied(_)) if $store.reload_token().await => {
+            // Retry once with a newer token: re-read from the file here,
+            // or already by a concurrent call (the health check, say).
+            Err(SecretStoreError::Denied(_)) if $store.token_replaced_since(&used).await => {
                 let $client = $store.client.read().await;
                 $store.call($call).await
             }
@@ -162,6 +165,14 @@ impl VaultStore {
     /// Whether Vault answers and our token is accepted (health checks).
     pub async fn ping(&self) -> Result<(), SecretStoreError> {
         with_token_reload!(self, client => vaultrs::token::lookup_self(&*client)).map(|_| ())
+    }
+
+    /// After `used` was refused: re-reads the token file, and says whether
+    /// the token in use now is another one (from the file, read here or by
+    /// a concurrent call), worth one more try.
+    async fn token_replaced_since(&self, used: &str) -> bool {
+        self.reload_token().await;
+        self.client.read().await.settings.token != used
     }
 
     /// Re-reads the token file; `true` if it held a token other than the

@@ -221,6 +221,12 @@ impl From<SecretStoreError> for AppError {
     fn from(err: SecretStoreError) -> Self {
         match err {
             SecretStoreError::Unavailable(_) => Self::Unavailable { dependency: "vault" },
+            // Our own Vault identity was refused (expired, revoked): the
+            // operator's problem, and the caller's call may work later.
+            SecretStoreError::Denied(e) => {
+                tracing::error!(error = %e, "vault refused this server's token");
+                Self::Unavailable { dependency: "vault" }
+            }
             SecretStoreError::VersionConflict => Self::Aborted {
                 reason: "CONCURRENT_MODIFICATION",
                 message: "the credentials were changed concurrently; retry".into(),
