@@ -14,7 +14,10 @@ grpcurl() { "$grpcurl" "$@"; }
 
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-CLOUDCONN_DEV_DATA_DIR="$data" CLOUDCONN_LISTEN="127.0.0.1:$port" RUST_LOG=warn \
+# As on a laptop without AWS credentials (the test stack exports some).
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+  AWS_CONFIG_FILE="$data/none" AWS_SHARED_CREDENTIALS_FILE="$data/none" AWS_EC2_METADATA_DISABLED=true \
+  CLOUDCONN_DEV_DATA_DIR="$data" CLOUDCONN_LISTEN="127.0.0.1:$port" \
   "$root/target/debug/cloudconn-server" --dev >"$data/server.out" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
@@ -39,9 +42,10 @@ expect externalId "$out"
 out=$(cc CompleteConnection -d '{"workspace":"acme","tag":"prod_aws","aws":{"roleArn":"arn:aws:iam::123456789012:role/cloudconn"}}')
 expect '"role_arn": "arn:aws:iam::123456789012:role/cloudconn"' "$out"
 out=$(cc ValidateConnection -d '{"workspace":"acme","tag":"prod_aws","wait":"60s"}')
-# No sandbox yet: the probe calls the real AWS, unreachable from the test
-# machine (PROVIDER_UNAVAILABLE), or refusing a made-up role elsewhere.
+# No sandbox yet: the probe would call the real AWS, but this worker has no
+# AWS identity of its own, and says so.
 expect VALIDATION_STATE_FAILED "$out"
+expect 'no AWS identity of its own' "$out"
 out=$(cc GetConnection -d '{"workspace":"acme","tag":"prod_aws"}')
 expect CONNECTION_STATUS_FAILED "$out"
 out=$(cc CreateConnection -d '{"workspace":"acme","tag":"azure_main","provider":"PROVIDER_AZURE","scopes":["storage"]}')

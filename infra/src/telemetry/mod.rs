@@ -30,7 +30,13 @@ pub enum LogFormat {
 
 /// Default filter when `RUST_LOG` is unset. Dependencies stay at `warn`
 /// because some (HTTP clients) are chatty at `info`.
-pub const DEFAULT_FILTER: &str = "warn,cloudconn_server=info,cloudconn_worker=info,cloudconn_infra=info";
+///
+/// `aws_config` only at `error`: it warns at each step of the credential
+/// chain it tries (on a machine without AWS credentials, a page of IMDS
+/// warnings per validation); the AWS probe says in one line when the
+/// worker has no identity.
+pub const DEFAULT_FILTER: &str =
+    "warn,cloudconn_server=info,cloudconn_worker=info,cloudconn_infra=info,aws_config=error";
 
 /// Installs the global subscriber: log lines to `sink` (`RUST_LOG`
 /// overrides `default_filter`) and spans to `traces` (see

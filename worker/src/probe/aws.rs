@@ -49,11 +49,21 @@ pub struct AwsProbe {
     platform: Option<Credentials>,
     /// The platform's configuration, loaded once from the credential chain.
     base: OnceCell<SdkConfig>,
+    /// Set once the chain has yielded an identity; until then each
+    /// validation checks first (an operator may fix it without a restart).
+    identity_found: OnceCell<()>,
 }
 
 impl AwsProbe {
     pub fn new(endpoint: Option<String>, timeout: Duration) -> Self {
-        Self { endpoint, timeout, external_id_check: ExternalIdCheck::Fail, platform: None, base: OnceCell::new() }
+        Self {
+            endpoint,
+            timeout,
+            external_id_check: ExternalIdCheck::Fail,
+            platform: None,
+            base: OnceCell::new(),
+            identity_found: OnceCell::new(),
+        }
     }
 
     /// What an unenforced external id does to the validation (default: fail).
@@ -98,6 +108,46 @@ impl AwsProbe {
             })
             .await
     }
+}
+
+impl AwsProbe {
+    /// Whether the worker has an AWS identity of its own to call STS with.
+    /// Without one (no keys in the environment or shared config, no web
+    /// identity, no instance role) every call fails the same way, which the
+    /// SDK reports as "could not reach AWS" after a page of warnings; this
+    /// says what it is: the operators' problem, not the connection's.
+    async fn check_identity(&self, base: &SdkConfig) -> Result<(), ProbeFailure> {
+        use aws_credential_types::provider::{ProvideCredentials, error::CredentialsError};
+        if self.identity_found.get().is_some() {
+            return Ok(());
+        }
+        let Some(provider) = base.credentials_provider() else { return Err(no_identity()) };
+        match provider.provide_credentials().await {
+            Ok(_) => {
+                let _ = self.identity_found.set(());
+                Ok(())
+            }
+            Err(CredentialsError::CredentialsNotLoaded(_)) => {
+                tracing::warn!(
+                    "the worker has no AWS identity (no AWS_* keys, shared config, web identity or instance role)"
+                );
+                Err(no_identity())
+            }
+            Err(e) => Err(ProbeFailure::transient(format!("cannot load the worker's AWS identity: {e}"))),
+        }
+    }
+}
+
+/// The worker has no AWS identity: final (retrying within the job cannot
+/// help); validating again works once the operators give the workers one.
+fn no_identity() -> ProbeFailure {
+    ProbeFailure::new(
+        ErrorCode::ProviderUnavailable,
+        "the cloudconn worker has no AWS identity of its own to assume the role with",
+        "Nothing is wrong with this connection: the cloudconn operators must give the workers the platform's AWS \
+         identity (the account the role trusts: AWS_* keys, a shared profile, web identity or an instance role), \
+         then validate again.",
+    )
 }
 
 /// What went wrong with one SDK call.
@@ -220,6 +270,7 @@ impl Probe for AwsProbe {
         let external_id = request.external_id.clone().unwrap_or_default();
         let session = format!("cloudconn-validate-{}", request.connection_id.chars().take(8).collect::<String>());
         let base = self.base().await;
+        self.check_identity(base).await?;
         let sts = aws_sdk_sts::Client::new(base);
 
         let assumed = match sts
