@@ -1,0 +1,329 @@
+//! Caller authentication and authorization.
+//!
+//! Every ConnectionService call carries `authorization: Bearer <JWT>`
+//! (health and reflection need none). The token is verified with
+//! `jsonwebtoken` — HS256 with `CLOUDCONN_AUTH_HS256_SECRET`, or RS256/ES256
+//! with the keys of a JWKS (`CLOUDCONN_AUTH_JWKS`: a file or an https URL,
+//! re-read every few minutes so a key rotation needs no restart). `exp` and
+//! `nbf` are checked; `aud` (and, with a JWKS, `iss`) are required in
+//! production.
+//!
+//! The JWKS is trusted only as far as it can be: an https URL (loopback
+//! aside), no redirects, at most 256 KiB; only signature keys (`use: sig`)
+//! whose declared `alg` matches the key type (RSA → RS256, P-256 → ES256).
+//! A token naming a `kid` we do not know makes one early refetch (at most
+//! every 30 s). When the JWKS could not be refreshed for
+//! `CLOUDCONN_AUTH_JWKS_MAX_STALE_MS`, every token is refused ("signing keys
+//! are stale") until a refresh succeeds: a key the issuer withdrew must not
+//! stay trusted because someone blocks the refresh.
+//!
+//! [`Authenticated`] wraps the API service: it turns a valid token into a
+//! [`Caller`] in the request extensions (asynchronously, so the unknown-`kid`
+//! refetch can finish before the answer); each RPC then asks the caller for
+//! the workspace and access it needs. A caller without the workspace gets
+//! PERMISSION_DENIED before any lookup, so the answer never tells whether a
+//! connection exists.
+//!
+//! - [`config`]: `CLOUDCONN_AUTH_*` and what production requires of it.
+//! - [`verify`]: a token → a [`Caller`], or why not ([`AuthFailure`]).
+//! - [`jwks`]: fetching and keeping a JWKS fresh (and refusing it stale).
+//! - [`service`]: [`Authenticated`], the tower service in front of the API.
+
+mod config;
+mod jwks;
+mod service;
+mod verify;
+
+use std::collections::HashSet;
+
+pub use config::AuthConfig;
+pub use jwks::MAX_JWKS_BYTES;
+pub use service::Authenticated;
+pub use verify::{Authenticator, MAX_SUBJECT_CHARS};
+
+use crate::error::AppError;
+
+pub const READ_SCOPE: &str = "connections:read";
+pub const WRITE_SCOPE: &str = "connections:write";
+
+/// What a call needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The token's `sub`; recorded as the actor in the audit trail.
+    pub subject: String,
+    /// The token's `exp`: long-lived calls (watch streams) end then.
+    pub expires: Option<std::time::SystemTime>,
+    /// `None` = every workspace (`["*"]`).
+    workspaces: Option<HashSet<String>>,
+    can_read: bool,
+    can_write: bool,
+}
+
+impl Caller {
+    /// The caller when authentication is explicitly disabled.
+    pub fn unauthenticated() -> Self {
+        Self { subject: "anonymous".into(), expires: None, workspaces: None, can_read: true, can_write: true }
+    }
+
+    /// PERMISSION_DENIED unless the caller may do `access` in `workspace`,
+    /// naming what the token lacks. Decided from the token and the request
+    /// alone, so the answer is the same whether or not anything exists there.
+    pub fn authorize(&self, workspace: &str, access: Access) -> Result<(), AppError> {
+        if !self.workspaces.as_ref().is_none_or(|w| w.contains(workspace)) {
+            return Err(AppError::PermissionDenied(Denied::Workspace(bounded(workspace))));
+        }
+        self.authorize_any(access)
+    }
+
+    /// For calls not about one workspace (ListProviders).
+    pub fn authorize_any(&self, access: Access) -> Result<(), AppError> {
+        match access {
+            Access::Read if self.can_read || self.can_write => Ok(()),
+            Access::Write if self.can_write => Ok(()),
+            Access::Read => Err(AppError::PermissionDenied(Denied::Scope(READ_SCOPE))),
+            Access::Write => Err(AppError::PermissionDenied(Denied::Scope(WRITE_SCOPE))),
+        }
+    }
+}
+
+/// What a valid token lacks for a call (PERMISSION_DENIED).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// For reading, `connections:write` would do too.
+    #[error("the token lacks the {0} scope")]
+    Scope(&'static str),
+    /// The workspace the caller itself sent (so no secret to it), bounded.
+    #[error("the token does not grant workspace {0:?}")]
+    Workspace(String),
+}
+
+impl Denied {
+    /// `ErrorInfo.metadata["missing"]`; the message names which.
+    pub fn missing(&self) -> &'static str {
+        match self {
+            Self::Scope(_) => "scope",
+            Self::Workspace(_) => "workspace",
+        }
+    }
+}
+
+/// At most 100 characters of what the caller sent, for a message: the
+/// workspace is checked before it is parsed, so it may be anything.
+fn bounded(text: &str) -> String {
+    match text.char_indices().nth(100) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// Why a call is UNAUTHENTICATED. The message says what is wrong with the
+/// credentials and never repeats the token, a key or which keys exist; the
+/// configured issuer and audience are no secret (every token carries them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("no credentials: send the metadata `authorization: Bearer <JWT>`")]
+    NoCredentials,
+    #[error("the authorization metadata is not `Bearer <JWT>`: the `Bearer ` prefix is missing")]
+    NotBearer,
+    #[error("the bearer token is not a JWT (three base64url parts: header.payload.signature)")]
+    NotAJwt,
+    /// Bad signature, unknown key id or an algorithm not accepted: one
+    /// answer, so a caller cannot probe which keys exist.
+    #[error("the token's signature does not verify with any key this server trusts")]
+    BadSignature,
+    #[error("the token expired at {at} ({leeway_secs} s of clock skew allowed); get a new one")]
+    Expired { at: String, leeway_secs: u64 },
+    #[error("the token is not valid before {at} (its nbf; {leeway_secs} s of clock skew allowed)")]
+    NotYetValid { at: String, leeway_secs: u64 },
+    #[error("the token's iss is not the issuer this server accepts: expected {expected:?}")]
+    WrongIssuer { expected: String },
+    #[error("the token's aud does not include this server's audience: expected {expected:?}")]
+    WrongAudience { expected: String },
+    #[error("the token lacks the required {claim} claim{}", expected.as_ref().map(|e| format!(": expected {e:?}")).unwrap_or_default())]
+    MissingClaim { claim: String, expected: Option<String> },
+    #[error("the token's {claim} claim is not valid: {why}")]
+    InvalidClaim { claim: String, why: &'static str },
+    /// The signature verified but the claims are not of the types read here.
+    #[error(
+        "the token's claims are not what cloudconn reads: sub a string, exp a number, workspaces a list of strings, scope a string"
+    )]
+    UnreadableClaims,
+}
+
+impl AuthFailure {
+    /// `ErrorInfo.metadata["cause"]`: stable, for clients and logs.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            Self::NoCredentials => "missing",
+            Self::NotBearer => "not_bearer",
+            Self::NotAJwt => "malformed",
+            Self::BadSignature => "bad_signature",
+            Self::Expired { .. } => "expired",
+            Self::NotYetValid { .. } => "not_yet_valid",
+            Self::WrongIssuer { .. } => "wrong_issuer",
+            Self::WrongAudience { .. } => "wrong_audience",
+            Self::MissingClaim { .. } => "missing_claim",
+            Self::InvalidClaim { .. } | Self::UnreadableClaims => "invalid_claim",
+        }
+    }
+}
+
+/// The caller [`Authenticated`] attached. Missing only if the service was
+/// mounted without it, which is a bug: refuse.
+pub fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, AppError> {
+    request.extensions().get::<Caller>().cloned().ok_or(AuthFailure::NoCredentials.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use secrecy::SecretString;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+
+    fn caller(workspaces: Option<&[&str]>, read: bool, write: bool) -> Caller {
+        Caller {
+            subject: "s".into(),
+            expires: None,
+            workspaces: workspaces.map(|w| w.iter().map(|s| s.to_string()).collect()),
+            can_read: read,
+            can_write: write,
+        }
+    }
+
+    #[test]
+    fn workspace_and_scope_rules() {
+        let denied = |r: Result<(), AppError>| match r {
+            Err(AppError::PermissionDenied(d)) => d,
+            other => panic!("{other:?}"),
+        };
+        let reader = caller(Some(&["acme"]), true, false);
+        assert!(reader.authorize("acme", Access::Read).is_ok());
+        assert_eq!(denied(reader.authorize("acme", Access::Write)), Denied::Scope(WRITE_SCOPE));
+        // The workspace is named before the scope, from the request alone.
+        assert_eq!(denied(reader.authorize("globex", Access::Read)), Denied::Workspace("globex".into()));
+        assert_eq!(denied(reader.authorize("globex", Access::Write)), Denied::Workspace("globex".into()));
+        let writer = caller(Some(&["acme"]), false, true);
+        assert!(writer.authorize("acme", Access::Read).is_ok(), "write implies read");
+        let platform = caller(None, true, true);
+        assert!(platform.authorize("anything", Access::Write).is_ok());
+        let nothing = caller(None, false, false);
+        assert_eq!(denied(nothing.authorize_any(Access::Read)), Denied::Scope(READ_SCOPE));
+        let long = "w".repeat(5000);
+        match denied(reader.authorize(&long, Access::Read)) {
+            Denied::Workspace(named) => assert_eq!(named.chars().count(), 101),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const SECRET: &str = "unit-test-secret-that-is-long-enough-0123456789";
+
+    async fn authenticator() -> Authenticator {
+        let config = AuthConfig {
+            auth_hs256_secret: Some(SecretString::from(SECRET)),
+            auth_issuer: Some("https://issuer.test".into()),
+            auth_audience: Some("cloudconn".into()),
+            ..AuthConfig::default()
+        };
+        let (refresh, stale) = (Duration::from_secs(60), Duration::from_secs(600));
+        Authenticator::new(&config, refresh, stale, CancellationToken::new()).await.unwrap()
+    }
+
+    fn sign(claims: serde_json::Value, secret: &str) -> String {
+        let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
+    }
+
+    fn claims(edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) -> serde_json::Value {
+        let now = chrono::Utc::now().timestamp();
+        let mut c = serde_json::json!({
+            "sub": "s", "iss": "https://issuer.test", "aud": "cloudconn", "exp": now + 600,
+            "workspaces": ["acme"], "scope": "connections:read",
+        });
+        edit(c.as_object_mut().unwrap());
+        c
+    }
+
+    async fn refused(auth: &Authenticator, authorization: Option<&str>) -> AuthFailure {
+        let mut map = http::HeaderMap::new();
+        if let Some(value) = authorization {
+            map.insert("authorization", value.parse().unwrap());
+        }
+        match auth.caller(&map).await {
+            Err(AppError::Unauthenticated(failure)) => failure,
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("accepted {authorization:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn each_refusal_says_which_check_failed() {
+        let auth = authenticator().await;
+        let bearer = |claims: serde_json::Value| format!("Bearer {}", sign(claims, SECRET));
+        let expired_at: i64 = 1_795_000_000; // 2026-11-18T11:06:40Z
+        let cases: Vec<(String, AuthFailure)> = vec![
+            ("Basic dXNlcjpwYXNz".into(), AuthFailure::NotBearer),
+            (sign(claims(|_| {}), SECRET), AuthFailure::NotBearer),
+            ("Bearer not.a.jwt".into(), AuthFailure::NotAJwt),
+            ("Bearer ".into(), AuthFailure::NotAJwt),
+            (
+                format!("Bearer {}", sign(claims(|_| {}), "another-secret-that-is-long-enough-0123")),
+                AuthFailure::BadSignature,
+            ),
+            (
+                bearer(claims(|c| drop(c.insert("exp".into(), expired_at.into())))),
+                AuthFailure::Expired { at: "2026-11-18T11:06:40Z".into(), leeway_secs: 30 },
+            ),
+            (
+                bearer(claims(|c| drop(c.insert("nbf".into(), (expired_at * 2).into())))),
+                AuthFailure::NotYetValid { at: "2083-10-05T22:13:20Z".into(), leeway_secs: 30 },
+            ),
+            (
+                bearer(claims(|c| drop(c.insert("iss".into(), "https://elsewhere".into())))),
+                AuthFailure::WrongIssuer { expected: "https://issuer.test".into() },
+            ),
+            (
+                bearer(claims(|c| drop(c.insert("aud".into(), "another-service".into())))),
+                AuthFailure::WrongAudience { expected: "cloudconn".into() },
+            ),
+            (
+                bearer(claims(|c| drop(c.remove("aud")))),
+                AuthFailure::MissingClaim { claim: "aud".into(), expected: Some("cloudconn".into()) },
+            ),
+            (
+                bearer(claims(|c| drop(c.remove("iss")))),
+                AuthFailure::MissingClaim { claim: "iss".into(), expected: Some("https://issuer.test".into()) },
+            ),
+            (
+                bearer(claims(|c| drop(c.remove("sub")))),
+                AuthFailure::MissingClaim { claim: "sub".into(), expected: None },
+            ),
+            (
+                bearer(claims(|c| drop(c.remove("exp")))),
+                AuthFailure::MissingClaim { claim: "exp".into(), expected: None },
+            ),
+            (bearer(claims(|c| drop(c.insert("workspaces".into(), 7.into())))), AuthFailure::UnreadableClaims),
+            (
+                bearer(claims(|c| drop(c.insert("sub".into(), "x".repeat(256).into())))),
+                AuthFailure::InvalidClaim { claim: "sub".into(), why: "longer than 255 characters" },
+            ),
+        ];
+        assert_eq!(refused(&auth, None).await, AuthFailure::NoCredentials);
+        for (value, expected) in cases {
+            assert_eq!(refused(&auth, Some(&value)).await, expected, "{value}");
+        }
+        // The scheme is case-insensitive; a good token passes.
+        let mut map = http::HeaderMap::new();
+        map.insert("authorization", format!("bearer {}", sign(claims(|_| {}), SECRET)).parse().unwrap());
+        assert_eq!(auth.caller(&map).await.unwrap().subject, "s");
+    }
+}
