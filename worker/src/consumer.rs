@@ -121,8 +121,13 @@ impl JobHandler {
             traceparent,
             mandatory: true,
         };
-        let published =
-            retry_infra(shutdown, "publish result", || self.results.publish_all(std::slice::from_ref(&message))).await;
+        let published = retry_infra(
+            shutdown,
+            "publish result",
+            || self.results.publish_all(std::slice::from_ref(&message)),
+            |_| false,
+        )
+        .await;
         match published {
             Some(()) if poison => {
                 // requeue = false on a queue with a dead-letter exchange
@@ -211,9 +216,9 @@ impl JobRunner {
         revision: u64,
         shutdown: &CancellationToken,
     ) -> Option<Option<cloudconn_infra::secrets::SecretFields>> {
-        let mut wait = Duration::from_millis(200);
+        let requeue_after = self.config.vault_denied_requeue();
         let mut denied_since: Option<tokio::time::Instant> = None;
-        loop {
+        let read = || async {
             let read = match self.secrets.read(path, revision).await {
                 Ok(fields) => Ok(Some(fields)),
                 // A destroyed revision (the connection was deleted) is an
@@ -224,28 +229,13 @@ impl JobRunner {
             if let Some(m) = &self.metrics {
                 if read.is_ok() { m.vault_read_ok() } else { m.vault_read_failed() }
             }
-            let e = match read {
-                Ok(fields) => return Some(fields),
-                Err(e) => e,
-            };
-            let mut pause = wait;
-            if let SecretStoreError::Denied(_) = e {
-                let deadline =
-                    *denied_since.get_or_insert_with(tokio::time::Instant::now) + self.config.vault_denied_requeue();
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                if left.is_zero() {
-                    tracing::warn!(error = %e, "vault keeps refusing our token; giving the job back to the queue");
-                    return None;
-                }
-                pause = pause.min(left);
-            }
-            tracing::warn!(error = %e, ?pause, "read credentials failed; retrying");
-            tokio::select! {
-                _ = shutdown.cancelled() => return None,
-                _ = tokio::time::sleep(pause) => {}
-            }
-            wait = (wait * 2).min(INFRA_BACKOFF_MAX);
-        }
+            read
+        };
+        let refused_too_long = |e: &SecretStoreError| {
+            matches!(e, SecretStoreError::Denied(_))
+                && denied_since.get_or_insert_with(tokio::time::Instant::now).elapsed() >= requeue_after
+        };
+        retry_infra(shutdown, "read credentials", read, refused_too_long).await
     }
 
     /// Runs the provider's probe, retrying transient failures.
@@ -304,8 +294,14 @@ impl JobRunner {
     }
 }
 
-/// Retries `op` with back-off until it succeeds or shutdown (→ `None`).
-async fn retry_infra<T, E: std::fmt::Display, F, Fut>(shutdown: &CancellationToken, what: &str, mut op: F) -> Option<T>
+/// Retries `op` with back-off until it succeeds (→ `Some`), or shutdown, or
+/// `give_up` says an error has lasted too long (→ `None`: the job goes back).
+async fn retry_infra<T, E: std::fmt::Display, F, Fut>(
+    shutdown: &CancellationToken,
+    what: &str,
+    mut op: F,
+    mut give_up: impl FnMut(&E) -> bool,
+) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, E>>,
@@ -314,6 +310,10 @@ where
     loop {
         match op().await {
             Ok(value) => return Some(value),
+            Err(e) if give_up(&e) => {
+                tracing::warn!(error = %e, "{what} keeps failing; giving the job back to the queue");
+                return None;
+            }
             Err(e) => tracing::warn!(error = %e, ?wait, "{what} failed; retrying"),
         }
         tokio::select! {

@@ -5,7 +5,8 @@
 //!   contract (DESIGN.md §2), is RESOURCE_EXHAUSTED, so [`message_too_large`]
 //!   rewrites that one status on the way out.
 //! - Concurrency: HTTP/2 streams per connection and requests across all
-//!   connections are bounded (see `startup`); excess requests wait.
+//!   connections are bounded (see `startup` and `admission`); excess
+//!   requests are answered at once, never queued.
 
 use http::{HeaderValue, Response};
 
