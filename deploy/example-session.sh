@@ -39,15 +39,15 @@ expect PROVIDER_AZURE "$out"
 out=$(cc CreateConnection -d '{"workspace":"acme","tag":"prod_aws","provider":"PROVIDER_AWS","scopes":["storage","database"]}')
 expect CONNECTION_STATUS_PENDING "$out"
 expect externalId "$out"
-out=$(cc CompleteConnection -d '{"workspace":"acme","tag":"prod_aws","aws":{"roleArn":"arn:aws:iam::123456789012:role/cloudconn"}}')
-expect '"role_arn": "arn:aws:iam::123456789012:role/cloudconn"' "$out"
+out=$(cc CompleteConnection -d '{"workspace":"acme","tag":"prod_aws","aws":{"roleArn":"arn:aws:iam::123456789012:role/DuctapeAccess"}}')
+expect '"role_arn": "arn:aws:iam::123456789012:role/DuctapeAccess"' "$out"
 out=$(cc ValidateConnection -d '{"workspace":"acme","tag":"prod_aws","wait":"60s"}')
-# No sandbox yet: the probe would call the real AWS, but this worker has no
-# AWS identity of its own, and says so.
-expect VALIDATION_STATE_FAILED "$out"
-expect 'no AWS identity of its own' "$out"
+# The provider sandbox answers (this machine has no AWS identity, and needs none).
+expect VALIDATION_STATE_SUCCEEDED "$out"
+expect 'Sandbox result' "$out"
+expect 'assumed-role/DuctapeAccess/' "$out"
 out=$(cc GetConnection -d '{"workspace":"acme","tag":"prod_aws"}')
-expect CONNECTION_STATUS_FAILED "$out"
+expect CONNECTION_STATUS_ACTIVE "$out"
 out=$(cc CreateConnection -d '{"workspace":"acme","tag":"azure_main","provider":"PROVIDER_AZURE","scopes":["storage"]}')
 expect CONNECTION_STATUS_PENDING "$out"
 out=$(cc CompleteConnection -d '{"workspace":"acme","tag":"azure_main","azure":{"tenantId":"11111111-2222-3333-4444-555555555555",
@@ -63,8 +63,16 @@ out=$(cc UpdateConnection -d '{"workspace":"acme","tag":"prod_aws","displayName"
 expect '"displayName": "Production AWS"' "$out"
 wait $watch || true
 expect cloudconn.connection.updated.v1 "$(cat "$data/watch.out")"
-out=$(cc CompleteConnection -d '{"workspace":"acme","tag":"prod_aws","aws":{"roleArn":"arn:aws:iam::123456789012:role/cloudconn-v2"},"validate":true}')
+out=$(cc CompleteConnection -d '{"workspace":"acme","tag":"prod_aws","aws":{"roleArn":"arn:aws:iam::123456789012:role/sandbox-denied"},"validate":true}')
 expect '"revision": "2"' "$out"
+out=$(cc ValidateConnection -d '{"workspace":"acme","tag":"prod_aws","wait":"60s"}')
+expect VALIDATION_STATE_FAILED "$out"
+expect '"code": "ACCESS_DENIED"' "$out"
+expect 's3:ListAllMyBuckets' "$out"
+expect '"hint": "Grant the missing permissions' "$out"
+# A failed rotation leaves the connection ACTIVE on its validated revision.
+expect CONNECTION_STATUS_ACTIVE "$out"
+expect '"activeRevision": "1"' "$out"
 out=$(cc ListAuditEvents -d '{"workspace":"acme"}')
 expect '"actor": "dev"' "$out"
 out=$(cc CreateConnection -d '{"workspace":"acme","tag":"Bad!","provider":"PROVIDER_GCP"}' 2>&1 || true)

@@ -62,6 +62,11 @@ pub struct ServerConfig {
     /// variables the worker reads).
     #[serde(skip)]
     pub endpoints: cloudconn_worker::config::Endpoints,
+    /// `--providers sandbox|real`: what the `--dev` in-process worker
+    /// validates against; unset = the sandbox in `--dev`. A flag, not a
+    /// variable: production refuses the sandbox.
+    #[serde(skip)]
+    pub providers: Option<Providers>,
     /// The `CLOUDCONN_DEPENDENCY_TIMEOUT_MS` section.
     #[serde(skip)]
     pub timeouts: TimeoutConfig,
@@ -140,7 +145,39 @@ pub enum Mode {
     Dev,
 }
 
+/// What validations reach (`--providers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Providers {
+    /// `--dev`'s in-process stand-ins for the five providers' protocols
+    /// (the `cloudconn-sandbox` crate), steered by documented credential
+    /// values. Nothing leaves the machine.
+    Sandbox,
+    /// The real clouds, at the configured endpoints.
+    Real,
+}
+
+impl std::str::FromStr for Providers {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "sandbox" => Ok(Self::Sandbox),
+            "real" => Ok(Self::Real),
+            other => Err(format!("--providers must be sandbox or real, not {other:?}")),
+        }
+    }
+}
+
 impl ServerConfig {
+    /// What validations reach in `mode`: the sandbox by default in `--dev`,
+    /// the real providers always in production.
+    pub fn providers(&self, mode: Mode) -> Providers {
+        match mode {
+            Mode::Dev => self.providers.unwrap_or(Providers::Sandbox),
+            Mode::Production => Providers::Real,
+        }
+    }
+
     /// Loads from the process environment and an optional file.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
         Self::from_source(&Source::load(file, std::env::vars())?)
@@ -179,6 +216,11 @@ impl ServerConfig {
         if mode == Mode::Production {
             // Everything wrong at once, so one failed start shows it all.
             let mut found = Findings::default();
+            if self.providers == Some(Providers::Sandbox) {
+                found.problem(
+                    "--providers sandbox is for --dev only: a production server validates against the real providers",
+                );
+            }
             if self.database_url.is_none() {
                 found.problem(
                     "CLOUDCONN_DATABASE_URL is required (or run with --dev to try cloudconn without outside services)",

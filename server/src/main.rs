@@ -6,15 +6,19 @@ use std::path::PathBuf;
 use anyhow::Context;
 use cloudconn_infra::telemetry::{self, LogFormat};
 use cloudconn_server::{
-    config::{Mode, ServerConfig},
+    config::{Mode, Providers, ServerConfig},
     startup::App,
 };
 
-const USAGE: &str = "usage: cloudconn-server [--dev] [--config FILE] [--help] [--version]
+const USAGE: &str = "usage: cloudconn-server [--dev] [--providers sandbox|real] [--config FILE] [--help] [--version]
 
   --dev          one process, no outside services: SQLite, encrypted file
                  secret store in CLOUDCONN_DEV_DATA_DIR (default .cloudconn-dev).
                  For trying cloudconn, never for production.
+  --providers P  what --dev validations reach: sandbox (default: in-process
+                 stand-ins for the five providers, steered by the README's
+                 sandbox credential values) or real (the clouds, at the
+                 CLOUDCONN_* endpoints). Production refuses sandbox.
   --config FILE  TOML file with the same keys as the CLOUDCONN_* variables
                  (lower case, without the prefix); variables win.";
 
@@ -26,11 +30,16 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let mut mode = Mode::Production;
     let mut file = None;
+    let mut providers = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--dev" => mode = Mode::Dev,
             "--config" => file = Some(PathBuf::from(args.next().context(USAGE)?)),
+            "--providers" => {
+                let value = args.next().context(USAGE)?;
+                providers = Some(value.parse().map_err(|e: String| anyhow::anyhow!("{e}\n{USAGE}"))?);
+            }
             "-h" | "--help" => {
                 print!("{}", cloudconn_infra::variables::help(USAGE, cloudconn_infra::variables::Reader::Server));
                 return Ok(());
@@ -47,7 +56,8 @@ async fn run() -> anyhow::Result<()> {
     let traces = telemetry::traces::from_env("cloudconn-server")?;
     telemetry::init(format, telemetry::DEFAULT_FILTER, std::io::stdout, &traces)?;
 
-    let config = ServerConfig::load(file.as_deref())?;
+    let mut config = ServerConfig::load(file.as_deref())?;
+    config.providers = providers;
     let listener = tokio::net::TcpListener::bind(config.listen_addr()?)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -55,6 +65,13 @@ async fn run() -> anyhow::Result<()> {
     if mode == Mode::Dev {
         tracing::warn!("dev mode: local SQLite and file secret store; never use it for real credentials");
         println!("cloudconn dev server listening on {} (data in {})", app.local_addr(), config.dev_data_dir.display());
+        match config.providers(mode) {
+            Providers::Sandbox => println!(
+                "validations reach the provider sandbox, not the real clouds (--providers real to reach them); \
+                 see the README's sandbox credential values"
+            ),
+            Providers::Real => println!("validations reach the real providers (--providers real)"),
+        }
         if let Some(token) = &app.dev_token {
             println!("dev token (every workspace, read and write; send as `authorization: Bearer <token>`):\n{token}");
         }

@@ -33,7 +33,7 @@ use tower::Layer as _;
 use crate::{
     api::{admission, service::Api},
     auth::Authenticator,
-    config::{Mode, ServerConfig},
+    config::{Mode, Providers, ServerConfig},
     dev::{pipeline::DevPipeline, secret_store::DevSecretStore},
     lifecycle::Lifecycle,
     ops::{
@@ -118,9 +118,21 @@ impl App {
     pub async fn build(config: &ServerConfig, mode: Mode, listener: TcpListener) -> anyhow::Result<Self> {
         // Before anything builds an HTTP client (the probes' does, here).
         cloudconn_infra::tls::install_crypto_provider();
-        let dev = dev_worker_config(config);
+        let mut dev = dev_worker_config(config);
+        // Only --dev runs the sandbox; production's `providers` is always real.
+        let sandbox = match config.providers(mode) {
+            Providers::Sandbox => Some(cloudconn_sandbox::sandbox::Sandbox::start().await),
+            Providers::Real => None,
+        };
+        if let Some(sandbox) = &sandbox {
+            crate::dev::sandbox::aim(&mut dev, sandbox);
+        }
         let probes = Probes::production(&dev);
-        Self::build_with_probes(config, mode, listener, probes).await
+        let mut app = Self::build_with_probes(config, mode, listener, probes).await?;
+        if let Some(pipeline) = app.dev_pipeline.as_mut() {
+            pipeline.sandbox = sandbox;
+        }
+        Ok(app)
     }
 
     /// As [`App::build`], with the probes the `--dev` in-process worker uses
@@ -211,6 +223,7 @@ impl App {
             jobs,
             resend,
             concurrency: 8,
+            sandbox: None,
         });
 
         let (auth_config, dev_token) = match mode {
@@ -438,6 +451,7 @@ fn dev_worker_config(config: &ServerConfig) -> WorkerConfig {
         // an unenforced external id fails, as in production.
         aws_external_id_check: ExternalIdCheck::Fail,
         endpoints: config.endpoints.clone(),
+        aws_platform_key: None,
         amqp: Default::default(),
         vault: Default::default(),
         timeouts: config.timeouts.clone(),

@@ -10,5 +10,7 @@
 //! - [`harness::fixtures`]: valid credentials for each provider.
 
 pub mod bench;
-pub mod emulators;
+/// The providers' protocol emulators (the `cloudconn-sandbox` crate, which
+/// `--dev` also runs as its provider sandbox).
+pub use cloudconn_sandbox as emulators;
 pub mod harness;

@@ -36,6 +36,11 @@ pub struct WorkerConfig {
     /// Provider endpoints (`CLOUDCONN_AWS_ENDPOINT`, `CLOUDCONN_GCP_*`, …).
     #[serde(skip)]
     pub endpoints: Endpoints,
+    /// The AWS identity the probe assumes roles with, when it is not the
+    /// standard credential chain's: `--dev`'s provider sandbox sets it.
+    /// Never read from the environment.
+    #[serde(skip)]
+    pub aws_platform_key: Option<PlatformKey>,
     /// The `CLOUDCONN_AMQP_*` section.
     #[serde(skip)]
     pub amqp: AmqpConfig,
@@ -131,6 +136,13 @@ impl WorkerConfig {
     pub fn retry_backoff(&self, attempt: u32) -> Duration {
         Duration::from_millis(self.probe_retry_base_ms) * 2u32.saturating_pow(attempt.saturating_sub(1).min(10))
     }
+}
+
+/// An AWS access key the worker signs as (see `aws_platform_key`).
+#[derive(Debug, Clone)]
+pub struct PlatformKey {
+    pub access_key_id: String,
+    pub secret_access_key: secrecy::SecretString,
 }
 
 /// The AWS confused-deputy check (`CLOUDCONN_AWS_EXTERNAL_ID_CHECK`): the

@@ -4,4 +4,5 @@
 pub mod auth;
 pub mod files;
 pub mod pipeline;
+pub mod sandbox;
 pub mod secret_store;

@@ -24,6 +24,9 @@ pub struct DevPipeline {
     pub jobs: mpsc::UnboundedReceiver<ValidationJob>,
     pub resend: mpsc::UnboundedSender<ValidationJob>,
     pub concurrency: usize,
+    /// The provider sandbox the probes are aimed at, if they are: kept
+    /// running as long as the pipeline, and named in every result.
+    pub sandbox: Option<cloudconn_sandbox::sandbox::Sandbox>,
 }
 
 impl DevPipeline {
@@ -46,12 +49,16 @@ impl DevPipeline {
                 job = self.jobs.recv() => match job { Some(job) => job, None => break },
             };
             let (runner, lifecycle, shutdown) = (self.runner.clone(), self.lifecycle.clone(), shutdown.clone());
+            let sandboxed = self.sandbox.is_some();
             tasks.spawn(async move {
-                let result = match runner.process(&job, &shutdown).await {
+                let mut result = match runner.process(&job, &shutdown).await {
                     Ran::Done(result) | Ran::Poison(result) => result,
                     // Left unfinished; sent again at the next start.
                     Ran::Interrupted => return,
                 };
+                if sandboxed {
+                    super::sandbox::mark(&mut result, &job.provider);
+                }
                 while let Err(e) = lifecycle.record_result(&result, ResultFrom::Worker).await {
                     tracing::warn!(error = %e, "recording a dev validation result failed; retrying");
                     tokio::select! {

@@ -51,6 +51,7 @@ pub struct TestAppBuilder {
     worker: bool,
     real_probes: Option<Endpoints>,
     aws_platform_key: Option<AccessKey>,
+    provider_sandbox: bool,
     probe_timeout: Duration,
     jwks: Option<String>,
     jwks_refresh: Duration,
@@ -75,6 +76,14 @@ impl TestAppBuilder {
     }
 
     /// `--dev`: SQLite and the encrypted file secret store, no Vault at all.
+    /// `--dev` as a user runs it: the real probes aimed at the provider
+    /// sandbox (`--providers sandbox`, the default), not a scripted probe.
+    pub fn with_provider_sandbox(mut self) -> Self {
+        self.mode = Mode::Dev;
+        self.provider_sandbox = true;
+        self
+    }
+
     pub fn dev(mut self) -> Self {
         self.mode = Mode::Dev;
         self.backend = Backend::Sqlite;
@@ -322,6 +331,7 @@ impl TestAppBuilder {
             },
             amqp,
             endpoints: Default::default(),
+            providers: self.provider_sandbox.then_some(cloudconn_server::config::Providers::Sandbox),
             timeouts: TimeoutConfig { dependency_timeout_ms: self.dependency_timeout.as_millis() as u64 },
             dev_data_dir: scratch.join("dev"),
             purge_interval_ms: 200,
@@ -382,7 +392,11 @@ impl TestAppBuilder {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let (probe, probes) = ScriptedProbe::everywhere();
-        let app = App::build_with_probes(&config, self.mode, listener, probes).await.expect("build app");
+        let app = if self.provider_sandbox {
+            App::build(&config, self.mode, listener).await.expect("build app")
+        } else {
+            App::build_with_probes(&config, self.mode, listener, probes).await.expect("build app")
+        };
         let addr = app.local_addr();
         let metrics_addr = app.metrics_addr().expect("metrics endpoint");
         let admin_token =
@@ -498,6 +512,7 @@ impl TestApp {
             worker: true,
             real_probes: None,
             aws_platform_key: None,
+            provider_sandbox: false,
             probe_timeout: Duration::from_secs(1),
             jwks: None,
             jwks_refresh: Duration::from_millis(200),

@@ -31,6 +31,7 @@ pub(crate) fn worker_config(server: &ServerConfig) -> WorkerConfig {
         // moto (`with_aws_platform_key`) turns it back to `fail`.
         aws_external_id_check: ExternalIdCheck::Warn,
         endpoints: Default::default(),
+        aws_platform_key: None,
         amqp: server.amqp.clone(),
         // Through the Vault proxy too, when the test has one.
         vault: server.vault.clone(),

@@ -18,6 +18,7 @@ mod operations;
 mod probes;
 mod publisher;
 mod quotas;
+mod sandbox;
 mod security;
 mod service;
 mod traces;

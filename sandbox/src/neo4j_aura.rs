@@ -1,6 +1,9 @@
 //! The Aura API, as far as the probe uses it: the OAuth 2.0
 //! client-credentials token endpoint (client id and secret in HTTP Basic
 //! auth, RFC 6749 §2.3.1) and bearer-protected tenants and instances.
+//!
+//! In the sandbox ([`Aura::sandbox`]) every client id exists and the
+//! client secret steers ([`Magic`]): any other secret is accepted.
 
 use std::{
     collections::HashMap,
@@ -17,11 +20,12 @@ use axum::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::json;
 
-use super::Call;
+use crate::{Call, Issued, magic::Magic};
 
 #[derive(Clone, Default)]
 pub struct Client {
     pub secret: String,
+    /// Its tenant; empty: it sees none.
     pub tenant: String,
     pub can_list_instances: bool,
 }
@@ -30,13 +34,30 @@ pub struct Client {
 pub struct Aura {
     /// Client id → client.
     pub clients: HashMap<String, Client>,
-    /// Issued token → client id.
-    tokens: Mutex<HashMap<String, String>>,
+    /// Issued token → the client it was issued to.
+    tokens: Mutex<Issued<Client>>,
+    /// Clients are made up from the secret presented ([`sandbox_client`]).
+    sandbox: bool,
 }
 
 impl Aura {
     pub fn new(clients: HashMap<String, Client>) -> Self {
-        Self { clients, tokens: Mutex::default() }
+        Self { clients, tokens: Mutex::default(), sandbox: false }
+    }
+
+    /// The sandbox: every client id exists; its secret says how it behaves.
+    pub fn sandbox() -> Self {
+        Self { sandbox: true, ..Self::default() }
+    }
+}
+
+/// The client a sandbox secret stands for.
+fn sandbox_client(secret: &str) -> Client {
+    let magic = Magic::of(secret);
+    Client {
+        secret: if magic == Magic::WrongSecret { crate::random_token() } else { secret.to_owned() },
+        tenant: if magic == Magic::NotFound { String::new() } else { "sandbox-tenant".into() },
+        can_list_instances: magic != Magic::Denied,
     }
 }
 
@@ -76,10 +97,16 @@ async fn token(
     let Some((id, secret)) = basic.as_deref().and_then(|b| b.split_once(':')) else {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     };
-    match aura.clients.get(id) {
+    if aura.sandbox
+        && let Some(outage) = Magic::of(secret).outage()
+    {
+        return outage;
+    }
+    let client = if aura.sandbox { Some(sandbox_client(secret)) } else { aura.clients.get(id).cloned() };
+    match client {
         Some(client) if client.secret == secret => {
-            let token = super::random_token();
-            aura.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), id.to_owned());
+            let token = crate::random_token();
+            aura.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), client);
             Json(json!({ "access_token": token, "token_type": "bearer", "expires_in": 3600 })).into_response()
         }
         _ => oauth_error(StatusCode::UNAUTHORIZED, "invalid_client"),
@@ -88,12 +115,12 @@ async fn token(
 
 fn caller(aura: &Aura, headers: &HeaderMap) -> Option<Client> {
     let token = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?;
-    let id = aura.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned()?;
-    aura.clients.get(&id).cloned()
+    aura.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned()
 }
 
 async fn tenants(State(aura): State<Arc<Aura>>, headers: HeaderMap) -> Response {
     match caller(&aura, &headers) {
+        Some(client) if client.tenant.is_empty() => Json(json!({ "data": [] })).into_response(),
         Some(client) => Json(json!({ "data": [{ "id": client.tenant, "name": "Acme production" }] })).into_response(),
         None => StatusCode::UNAUTHORIZED.into_response(),
     }

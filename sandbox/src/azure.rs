@@ -1,6 +1,9 @@
 //! Entra ID's token endpoint (client credentials, client secret in the
 //! form body) and the parts of Azure Resource Manager the probe reads.
 //! Refusals carry the same AADSTS codes and HTTP statuses as Entra ID.
+//!
+//! In the sandbox ([`Azure::sandbox`]) every tenant and client id exists
+//! and the client secret steers ([`Magic`]): any other secret is accepted.
 
 use std::{
     collections::HashMap,
@@ -16,7 +19,7 @@ use axum::{
 };
 use serde_json::json;
 
-use super::Call;
+use crate::{Call, Issued, magic::Magic};
 
 /// An app registration (service principal) in a tenant.
 #[derive(Clone, Default)]
@@ -24,7 +27,7 @@ pub struct App {
     pub tenant: String,
     pub secret: String,
     pub secret_expired: bool,
-    /// Subscriptions it has a role on.
+    /// Subscriptions it has a role on (`*`: every one, in the sandbox).
     pub subscriptions: Vec<String>,
     /// Its effective permissions: (actions, notActions) per role assignment.
     pub permissions: Vec<(Vec<String>, Vec<String>)>,
@@ -37,7 +40,10 @@ pub struct Azure {
     pub tenants: Vec<String>,
     /// Subscription id → (display name, state).
     pub subscriptions: HashMap<String, (String, String)>,
-    tokens: Mutex<HashMap<String, String>>,
+    /// Issued token → the app it was issued to.
+    tokens: Mutex<Issued<App>>,
+    /// Apps are made up from the secret presented ([`sandbox_app`]).
+    sandbox: bool,
 }
 
 impl Azure {
@@ -46,7 +52,30 @@ impl Azure {
         tenants: Vec<String>,
         subscriptions: HashMap<String, (String, String)>,
     ) -> Self {
-        Self { apps, tenants, subscriptions, tokens: Mutex::default() }
+        Self { apps, tenants, subscriptions, tokens: Mutex::default(), sandbox: false }
+    }
+
+    /// The sandbox: every tenant, app and subscription exists; the client
+    /// secret says how the app behaves.
+    pub fn sandbox() -> Self {
+        Self { sandbox: true, ..Self::default() }
+    }
+}
+
+/// The app a sandbox secret stands for.
+fn sandbox_app(tenant: &str, secret: &str) -> App {
+    let magic = Magic::of(secret);
+    App {
+        tenant: tenant.to_owned(),
+        // Any secret but the wrong one is the app's own.
+        secret: if magic == Magic::WrongSecret { crate::random_token() } else { secret.to_owned() },
+        secret_expired: false,
+        subscriptions: if magic == Magic::NotFound { Vec::new() } else { vec!["*".into()] },
+        permissions: if magic == Magic::Denied {
+            vec![(vec!["Microsoft.Resources/subscriptions/read".into()], Vec::new())]
+        } else {
+            vec![(vec!["*".into()], Vec::new())]
+        },
     }
 }
 
@@ -90,7 +119,12 @@ async fn token(
             "The app requested an unsupported grant type.",
         );
     }
-    if !azure.tenants.contains(&tenant) {
+    if azure.sandbox
+        && let Some(outage) = Magic::of(&f("client_secret")).outage()
+    {
+        return outage;
+    }
+    if !azure.sandbox && !azure.tenants.contains(&tenant) {
         return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 90002, &format!("Tenant '{tenant}' not found."));
     }
     if f("scope") != "https://management.azure.com/.default" {
@@ -101,7 +135,12 @@ async fn token(
             "The provided value for scope is not valid.",
         );
     }
-    let Some(app) = azure.apps.get(&f("client_id")).filter(|a| a.tenant == tenant) else {
+    let app = if azure.sandbox {
+        Some(sandbox_app(&tenant, &f("client_secret")))
+    } else {
+        azure.apps.get(&f("client_id")).filter(|a| a.tenant == tenant).cloned()
+    };
+    let Some(app) = app else {
         return aad_error(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
@@ -120,15 +159,14 @@ async fn token(
             "The provided client secret keys are expired.",
         );
     }
-    let token = super::random_token();
-    azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), f("client_id"));
+    let token = crate::random_token();
+    azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), app);
     Json(json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": token })).into_response()
 }
 
 fn caller(azure: &Azure, headers: &HeaderMap) -> Option<App> {
     let token = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?;
-    let id = azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned()?;
-    azure.apps.get(&id).cloned()
+    azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned()
 }
 
 fn arm_error(status: StatusCode, code: &str) -> Response {
@@ -143,10 +181,11 @@ fn authorize(azure: &Azure, headers: &HeaderMap, query: &HashMap<String, String>
     if !query.contains_key("api-version") {
         return Err(arm_error(StatusCode::BAD_REQUEST, "MissingApiVersionParameter"));
     }
-    if !azure.subscriptions.contains_key(id) {
+    let every = app.subscriptions.iter().any(|s| s == "*");
+    if !azure.subscriptions.contains_key(id) && !every {
         return Err(arm_error(StatusCode::NOT_FOUND, "SubscriptionNotFound"));
     }
-    if !app.subscriptions.iter().any(|s| s == id) {
+    if !every && !app.subscriptions.iter().any(|s| s == id) {
         return Err(arm_error(StatusCode::FORBIDDEN, "AuthorizationFailed"));
     }
     Ok(app)
@@ -161,7 +200,8 @@ async fn subscription(
     if let Err(response) = authorize(&azure, &headers, &query, &id) {
         return response;
     }
-    let (name, state) = &azure.subscriptions[&id];
+    let sandbox = ("Sandbox subscription".to_owned(), "Enabled".to_owned());
+    let (name, state) = azure.subscriptions.get(&id).unwrap_or(&sandbox);
     Json(json!({ "id": format!("/subscriptions/{id}"), "subscriptionId": id, "displayName": name, "state": state }))
         .into_response()
 }

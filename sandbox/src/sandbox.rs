@@ -1,0 +1,48 @@
+//! `cloudconn-server --dev`'s provider sandbox: the five emulators in
+//! sandbox mode, each on its own loopback port, for the unchanged probes
+//! to be pointed at. Dropping it stops them.
+
+use std::sync::Arc;
+
+use crate::{Emulator, aws, azure, gcp, mongodb_atlas, neo4j_aura, serve};
+
+/// The access key id the worker signs `AssumeRole` with in the sandbox;
+/// its secret is [`PLATFORM_SECRET`]. Neither is a secret: the sandbox
+/// checks who signs, not the signature.
+pub const PLATFORM_KEY: &str = "AKIASANDBOXPLATFORM0";
+pub const PLATFORM_SECRET: &str = "cloudconn-sandbox-platform-secret";
+
+/// Where the probes must connect, by provider.
+pub struct Sandbox {
+    pub aws: Emulator,
+    pub gcp: Emulator,
+    pub azure: Emulator,
+    pub atlas: Emulator,
+    pub aura: Emulator,
+}
+
+impl Sandbox {
+    /// Starts the five stand-ins on free loopback ports.
+    pub async fn start() -> Self {
+        let google = Arc::new(gcp::Gcp::sandbox());
+        let gcp = serve(gcp::router(google.clone())).await;
+        // Assertions must be addressed to the token URL, as at Google.
+        *google.audience.lock().unwrap_or_else(|e| e.into_inner()) = Self::gcp_token_url_of(&gcp);
+        Self {
+            aws: serve(aws::router(aws::Aws::new(PLATFORM_KEY))).await,
+            gcp,
+            azure: serve(azure::router(azure::Azure::sandbox())).await,
+            atlas: serve(mongodb_atlas::router(mongodb_atlas::Atlas::sandbox())).await,
+            aura: serve(neo4j_aura::router(neo4j_aura::Aura::sandbox())).await,
+        }
+    }
+
+    /// `CLOUDCONN_GCP_TOKEN_URL`'s value in the sandbox.
+    pub fn gcp_token_url(&self) -> String {
+        Self::gcp_token_url_of(&self.gcp)
+    }
+
+    fn gcp_token_url_of(gcp: &Emulator) -> String {
+        format!("{}/token", gcp.url())
+    }
+}
