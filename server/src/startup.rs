@@ -239,6 +239,10 @@ impl App {
             Authenticator::new(&auth_config, config.jwks_refresh(), config.jwks_max_stale(), auth_stop.clone()).await?;
 
         let local_addr = listener.local_addr()?;
+        if let Some(token) = &dev_token {
+            crate::dev::auth::write_client_file(&config.dev_data_dir, local_addr, token)
+                .context("writing the dev client file")?;
+        }
         if mode == Mode::Dev && !local_addr.ip().is_loopback() {
             // The dev token printed at start can do anything, in any workspace.
             tracing::warn!(address = %local_addr, "--dev is listening beyond this machine: anyone who can reach it and \

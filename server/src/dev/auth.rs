@@ -37,3 +37,25 @@ pub fn dev_auth(dir: &Path) -> anyhow::Result<(AuthConfig, String)> {
     )?;
     Ok((AuthConfig { auth_hs256_secret: Some(secret), ..AuthConfig::default() }, token))
 }
+
+/// Name of the file (in the dev data directory) that tells clients on
+/// this machine where the dev server listens and which token to send, so
+/// `cloudconn connections list` works right after `--dev` starts.
+pub const CLIENT_FILE: &str = "client.json";
+
+/// Writes [`CLIENT_FILE`]: `{"address": "http://127.0.0.1:<port>", "token":
+/// "<dev token>"}`, private to this user like the key it derives from.
+pub fn write_client_file(dir: &Path, addr: std::net::SocketAddr, token: &str) -> anyhow::Result<()> {
+    let host = if addr.ip().is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { addr.ip() };
+    let address = format!("http://{}", std::net::SocketAddr::new(host, addr.port()));
+    let body = serde_json::json!({ "address": address, "token": token }).to_string();
+    let path = dir.join(CLIENT_FILE);
+    // A new file each start: the port may differ, and the mode is set only
+    // on creation.
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
+    super::files::write_private(&path, body.as_bytes())?;
+    Ok(())
+}

@@ -128,3 +128,27 @@ async fn dev_keys_are_private_and_a_key_others_can_read_is_refused() {
     assert!(refused.to_string().contains("chmod 600"), "{refused}");
     std::fs::remove_dir_all(&planted).unwrap();
 }
+
+/// Clients on this machine (the CLI) find the dev server and its token in
+/// the data directory: the file names the listening address, carries a
+/// token that works, and is private to this user.
+#[tokio::test]
+async fn dev_mode_tells_local_clients_where_it_is_in_a_private_file() {
+    use cloudconn_tests::harness::auth::Bearer;
+    let app = TestApp::builder().dev().spawn().await;
+    let path = app.dev_data_dir().unwrap().join("client.json");
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(file["address"], format!("http://{}", app.addr));
+    let token = file["token"].as_str().unwrap();
+    let list = app
+        .client_with(Bearer::new(token))
+        .list_connections(pb::ListConnectionsRequest { workspace: "dev".into(), ..Default::default() })
+        .await;
+    assert!(list.is_ok(), "the file's token works: {list:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    app.finish().await;
+}
