@@ -74,6 +74,12 @@ pub const VARIABLES: &[Variable] = &[
         Server,
         "an unfinished validation ends FAILED / TIMEOUT after this long",
     ),
+    var(
+        "CLOUDCONN_CORS_ORIGINS",
+        "",
+        Server,
+        "browser origins (comma-separated, e.g. https://workbench.example.com) allowed to call over gRPC-Web",
+    ),
     var("CLOUDCONN_WATCH_IDLE_MS", "30000", Server, "the event subscription outlives the last watcher this long"),
     var("CLOUDCONN_PURGE_INTERVAL_MS", "10000", Server, "how often queued secret purges are retried"),
     var("CLOUDCONN_DEV_DATA_DIR", ".cloudconn-dev", Server, "--dev state: SQLite file, keys, encrypted secrets"),

@@ -96,6 +96,11 @@ pub struct ServerConfig {
     /// default 30000 (it subscribes only while someone watches).
     #[serde(default = "default_watch_idle_ms")]
     pub watch_idle_ms: u64,
+    /// `CLOUDCONN_CORS_ORIGINS`: browser origins (`https://host[:port]`,
+    /// comma-separated) whose pages may call the API over gRPC-Web; unset =
+    /// none (same-origin pages and non-browser clients need no entry).
+    #[serde(default)]
+    pub cors_origins: Option<String>,
     /// The per-workspace quotas (`CLOUDCONN_RATE_*`, `CLOUDCONN_MAX_*`).
     #[serde(skip)]
     pub quotas: crate::quota::QuotaConfig,
@@ -178,6 +183,31 @@ impl ServerConfig {
         }
     }
 
+    /// `CLOUDCONN_CORS_ORIGINS`, parsed: each an origin exactly as a browser
+    /// sends it (scheme, host, optional port; no path, no `*`).
+    pub fn cors_origins(&self) -> Result<Vec<String>, ConfigError> {
+        let Some(list) = &self.cors_origins else { return Ok(Vec::new()) };
+        let mut origins = Vec::new();
+        for origin in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            let parsed = url::Url::parse(origin).ok().filter(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && u.path() == "/"
+                    && !origin.ends_with('/')
+                    && u.query().is_none()
+                    && u.username().is_empty()
+            });
+            if parsed.is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "CLOUDCONN_CORS_ORIGINS: {origin:?} is not an origin like https://workbench.example.com or \
+                     http://localhost:5173 (scheme, host and port only; `*` is not accepted: list the origins)"
+                )));
+            }
+            origins.push(origin.to_owned());
+        }
+        Ok(origins)
+    }
+
     /// Loads from the process environment and an optional file.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
         Self::from_source(&Source::load(file, std::env::vars())?)
@@ -210,6 +240,7 @@ impl ServerConfig {
             _ => {}
         }
         self.quotas.validate()?;
+        self.cors_origins()?;
         if self.database_pool_size == 0 {
             return Err(ConfigError::Invalid("CLOUDCONN_DATABASE_POOL_SIZE must be at least 1".into()));
         }

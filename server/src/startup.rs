@@ -106,6 +106,8 @@ pub struct App {
     results_consumer: Option<ConsumerSettings>,
     /// `--dev`: the in-process worker.
     dev_pipeline: Option<DevPipeline>,
+    /// `CLOUDCONN_CORS_ORIGINS` as a layer, if any are configured.
+    cors: Option<tower_http::cors::CorsLayer>,
     purge_interval: Duration,
     outbox_retention: Duration,
     outbox_poll: Duration,
@@ -270,6 +272,7 @@ impl App {
             event_feed,
             purge_interval: config.purge_interval(),
             outbox_retention: config.outbox_retention(),
+            cors: crate::api::web::cors(&config.cors_origins()?),
             outbox_poll: config.outbox_poll(),
             validation_deadline: config.validation_deadline(),
         })
@@ -386,6 +389,8 @@ impl App {
             server = server.tls_config(tls.timeout(TLS_HANDSHAKE_TIMEOUT)).context("TLS configuration")?;
         }
         let serving = server
+            // gRPC-Web from browsers speaks HTTP/1.1 too (api::web).
+            .accept_http1(true)
             // Bounds on what callers can make the server hold: streams per
             // HTTP/2 connection, how long a connection lives and stays
             // silent, and (api::admission) calls in progress.
@@ -396,6 +401,10 @@ impl App {
             .max_connection_age(MAX_CONNECTION_AGE)
             .max_connection_age_grace(MAX_CONNECTION_AGE_GRACE)
             .trace_fn(crate::api::trace::rpc_span)
+            // Outermost: preflights are answered before anything else, and
+            // gRPC-Web is gRPC by the time the other layers see it.
+            .layer(tower::util::option_layer(self.cors))
+            .layer(tonic_web::GrpcWebLayer::new())
             .layer(admission::BodyDeadlineLayer)
             .layer(admission::PublicCalls::layer())
             .layer(tower::util::MapResponseLayer::new(crate::api::limits::message_too_large))

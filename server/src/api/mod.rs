@@ -5,6 +5,7 @@
 //! - [`convert`]: proto ↔ domain, collecting every field violation.
 //! - [`page_token`]: opaque list cursors bound to workspace and filters.
 //! - [`methods`]: the paths served, so caller-chosen paths never become labels.
+//! - [`web`]: gRPC-Web for browsers, with CORS for the configured origins.
 
 pub mod admission;
 pub mod convert;
@@ -13,3 +14,4 @@ pub mod methods;
 pub mod page_token;
 pub mod service;
 pub mod trace;
+pub mod web;

@@ -52,6 +52,7 @@ pub struct TestAppBuilder {
     real_probes: Option<Endpoints>,
     aws_platform_key: Option<AccessKey>,
     provider_sandbox: bool,
+    cors_origins: Option<String>,
     probe_timeout: Duration,
     jwks: Option<String>,
     jwks_refresh: Duration,
@@ -81,6 +82,12 @@ impl TestAppBuilder {
     pub fn with_provider_sandbox(mut self) -> Self {
         self.mode = Mode::Dev;
         self.provider_sandbox = true;
+        self
+    }
+
+    /// `CLOUDCONN_CORS_ORIGINS`.
+    pub fn with_cors_origins(mut self, origins: &str) -> Self {
+        self.cors_origins = Some(origins.to_owned());
         self
     }
 
@@ -336,6 +343,7 @@ impl TestAppBuilder {
             dev_data_dir: scratch.join("dev"),
             purge_interval_ms: 200,
             outbox_poll_ms: 200,
+            cors_origins: self.cors_origins.clone(),
             metrics_listen: Some("127.0.0.1:0".into()),
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
@@ -513,6 +521,7 @@ impl TestApp {
             real_probes: None,
             aws_platform_key: None,
             provider_sandbox: false,
+            cors_origins: None,
             probe_timeout: Duration::from_secs(1),
             jwks: None,
             jwks_refresh: Duration::from_millis(200),

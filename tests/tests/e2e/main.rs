@@ -11,6 +11,7 @@ mod credential_formats;
 mod credentials;
 mod dev_mode;
 mod events;
+mod grpc_web;
 mod helpers;
 mod lifecycle;
 mod listing;
