@@ -26,7 +26,11 @@ use crate::{
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Completions { shell } = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "cloudconn", &mut std::io::stdout());
+        // Into a buffer first: clap_complete panics on a write error, and
+        // `| head` closes the pipe early.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "cloudconn", &mut script);
+        output::out!("{}", String::from_utf8_lossy(&script).trim_end());
         return ExitCode::SUCCESS;
     }
     // One thread: the CLI makes one call at a time.

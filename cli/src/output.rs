@@ -8,6 +8,25 @@ use prost_reflect::{DescriptorPool, DynamicMessage};
 
 use crate::exit::Failure;
 
+/// `println!` that survives a closed pipe: `cloudconn connections list | head`
+/// ends the process quietly (as SIGPIPE ends a C tool) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::output::write_line(format_args!($($arg)*)) };
+}
+pub(crate) use out;
+
+pub fn write_line(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing the output: {e}");
+        std::process::exit(1);
+    }
+}
+
 /// `PROVIDER_MONGODB_ATLAS` → `mongodb_atlas`.
 pub fn provider_word(provider: pb::Provider) -> String {
     word(provider.as_str_name(), "PROVIDER_")
@@ -29,13 +48,13 @@ fn word(name: &str, prefix: &str) -> String {
 
 /// Prints `message` (of proto type `full_name`) as pretty proto3 JSON.
 pub fn print_json<M: prost::Message>(message: &M, full_name: &str) -> Result<(), Failure> {
-    println!("{}", to_json(message, full_name, true)?);
+    out!("{}", to_json(message, full_name, true)?);
     Ok(())
 }
 
 /// One line of proto3 JSON (for streams: one event per line).
 pub fn print_json_line<M: prost::Message>(message: &M, full_name: &str) -> Result<(), Failure> {
-    println!("{}", to_json(message, full_name, false)?);
+    out!("{}", to_json(message, full_name, false)?);
     Ok(())
 }
 
@@ -62,8 +81,11 @@ fn table(header: &[&str]) -> Table {
 fn print_table(table: &Table) {
     // comfy-table pads every line to the column widths; trailing blanks
     // only get in the way of `grep`/`awk`.
+    // The preset pads every cell by one blank on each side: drop the
+    // outer ones so the first column starts at the margin.
     for line in table.to_string().lines() {
-        println!("{}", line.trim_end());
+        let line = line.strip_prefix(' ').unwrap_or(line);
+        out!("{}", line.trim_end());
     }
 }
 
@@ -131,7 +153,7 @@ pub fn connection_view(c: &pb::Connection) {
     rows.push(("updated", time(c.update_time.as_ref())));
     print_rows(&rows);
     if let Some(v) = &c.last_validation {
-        println!();
+        out!("");
         validation_view(v);
     }
 }
@@ -177,13 +199,13 @@ pub fn validation_view(v: &pb::Validation) {
 pub fn event_line(e: &pb::ConnectionEvent) {
     let kind = e.r#type.strip_prefix("cloudconn.connection.").and_then(|t| t.strip_suffix(".v1")).unwrap_or(&e.r#type);
     let (tag, status) = e.connection.as_ref().map(|c| (c.tag.clone(), status_word(c.status()))).unwrap_or_default();
-    println!("{}  {kind:<20} {tag:<24} {status}", time(e.time.as_ref()));
+    out!("{}  {kind:<20} {tag:<24} {status}", time(e.time.as_ref()));
 }
 
 fn print_rows(rows: &[(&str, String)]) {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (key, value) in rows.iter().filter(|(_, v)| !v.is_empty()) {
-        println!("{key:<width$}  {value}");
+        out!("{key:<width$}  {value}");
     }
 }
 

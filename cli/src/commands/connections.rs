@@ -128,7 +128,7 @@ pub async fn delete(client: &mut Client, tag: String, yes: bool, format: OutputF
     match format {
         OutputFormat::Json => output::print_json(&response, "cloudconn.v1.DeleteConnectionResponse"),
         OutputFormat::Table => {
-            println!("deleted {tag}");
+            output::out!("deleted {tag}");
             Ok(())
         }
     }

@@ -130,7 +130,7 @@ fn print(response: &pb::ValidateConnectionResponse, format: OutputFormat) -> Res
                 output::validation_view(v);
             }
             if let Some(c) = &response.connection {
-                println!("connection {} is {}", c.tag, output::status_word(c.status()));
+                output::out!("connection {} is {}", c.tag, output::status_word(c.status()));
             }
             Ok(())
         }
