@@ -301,6 +301,11 @@ async fn a_failed_validation_prints_code_message_and_hint_and_its_exit_code() {
     assert_eq!(json["validation"]["error"]["code"], "ACCESS_DENIED");
     assert_eq!(json["connection"]["status"], "CONNECTION_STATUS_FAILED");
 
+    // No time to wait: a new validation is still queued, which scripts tell
+    // apart from a failure.
+    let unfinished = cli.run(&["connections", "validate", "denied", "--timeout", "0s"]).await.fails(8);
+    assert!(unfinished.stderr.contains("validation still queued after 0s"), "{}", unfinished.stderr);
+
     // --no-wait returns once queued.
     let queued = cli.run(&["connections", "validate", "denied", "--no-wait"]).await.ok();
     assert!(queued.stdout.contains("queued") || queued.stdout.contains("running"), "{}", queued.stdout);
