@@ -95,7 +95,11 @@ pub fn report(failure: Failure) -> ExitCode {
             let details = status.get_error_details();
             let message = if status.message().is_empty() { "the server refused the request" } else { status.message() };
             eprintln!("error: {message}");
-            let reason = details.error_info().map(|info| info.reason.as_str()).filter(|r| !r.is_empty());
+            // The reason adds nothing when it only repeats the code.
+            let reason = details
+                .error_info()
+                .map(|info| info.reason.as_str())
+                .filter(|r| !r.is_empty() && *r != code_name(status.code()));
             eprintln!(
                 "  code: {}{}",
                 code_name(status.code()),
