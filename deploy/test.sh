@@ -29,6 +29,9 @@ if command -v psql >/dev/null; then
 fi
 
 echo "== tests"
+# The CLI's tests (tests/tests/e2e/cli.rs) run the built binary: a test
+# package cannot name another package's binary, so build it first.
+cargo build -p cloudconn-cli --bin cloudconn
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else

@@ -5,6 +5,7 @@ mod admission;
 mod amqp_identities;
 mod aws;
 mod canary;
+mod cli;
 mod configuration;
 mod crashes;
 mod credential_formats;

@@ -1,0 +1,212 @@
+//! The command line (DESIGN §12's grammar), declared with clap's derive.
+//! Values are parsed into the seed's words here; nothing talks to the
+//! server in this module.
+
+use std::{path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use cloudconn_proto::v1 as pb;
+
+use crate::exit::EXIT_CODES;
+
+const ABOUT: &str = "Links a workspace to cloud providers: the cloudconn.v1 ConnectionService from a shell.";
+
+const AFTER_HELP: &str = "\
+Configuration: --addr/CLOUDCONN_ADDR, --token/CLOUDCONN_TOKEN, --workspace/CLOUDCONN_WORKSPACE.
+With no address, the CLI uses the dev server of this directory: <CLOUDCONN_DEV_DATA_DIR or
+.cloudconn-dev>/client.json (written by `cloudconn-server --dev`), its token, and the workspace
+`default` unless one is given. https:// addresses use TLS with the system's trust store.
+
+Secrets never go on the command line: --field refuses secret fields; give them with
+--from-file FILE (or - for stdin) or type them at the hidden prompt.";
+
+#[derive(Debug, Parser)]
+#[command(name = "cloudconn", version, about = ABOUT, after_help = format!("{AFTER_HELP}\n\n{EXIT_CODES}"))]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Server address, e.g. http://127.0.0.1:50051 or https://cloudconn.example.com
+    #[arg(long, env = "CLOUDCONN_ADDR", global = true)]
+    pub addr: Option<String>,
+    /// Bearer token (prefer the variable: flags show in `ps`)
+    #[arg(long, env = "CLOUDCONN_TOKEN", global = true, hide_env_values = true)]
+    pub token: Option<String>,
+    /// Workspace every call is scoped to
+    #[arg(long, env = "CLOUDCONN_WORKSPACE", global = true)]
+    pub workspace: Option<String>,
+    /// `table` for people, `json` (proto3 JSON, camelCase) for scripts
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table, global = true)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The provider catalogue: credential fields (secret or not) and scopes
+    Providers,
+    /// Create, complete, validate, inspect and remove connections
+    #[command(subcommand)]
+    Connections(Connections),
+    /// Print a shell completion script (e.g. `cloudconn completions bash > /etc/bash_completion.d/cloudconn`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Connections {
+    /// Create a connection (PENDING until validated credentials are saved)
+    Create {
+        tag: String,
+        #[arg(long, value_enum)]
+        provider: ProviderWord,
+        /// What the connection may be used for (repeat): storage, database, messaging, functions
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Save credentials (a new revision); blank secrets keep the stored value
+    Complete {
+        tag: String,
+        /// A non-secret field, NAME=VALUE (repeat); secret fields are refused here
+        #[arg(long = "field", value_name = "NAME=VALUE")]
+        fields: Vec<String>,
+        /// A JSON object of fields (secrets included); `-` reads stdin
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<PathBuf>,
+        /// Also validate the new revision, and wait (up to 60 s) for the outcome
+        #[arg(long)]
+        validate: bool,
+    },
+    /// Validate the latest saved credentials at the provider and wait for the outcome
+    Validate {
+        tag: String,
+        /// Return once the validation is queued
+        #[arg(long)]
+        no_wait: bool,
+        /// How long to wait for the outcome (e.g. 60s, 2m)
+        #[arg(long, value_parser = parse_duration, default_value = "60s")]
+        timeout: Duration,
+    },
+    /// Show one connection
+    Get { tag: String },
+    /// List the workspace's connections (every page)
+    List {
+        #[arg(long, value_enum)]
+        provider: Option<ProviderWord>,
+        #[arg(long, value_enum)]
+        status: Option<StatusWord>,
+    },
+    /// Print lifecycle events as they happen (Ctrl-C stops)
+    Watch { tag: Option<String> },
+    /// Change display name, description or scopes (only the flags given)
+    Update {
+        tag: String,
+        /// "" reverts to the tag
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// The new set of scopes (repeat)
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+    /// Delete a connection and destroy its stored credentials
+    Delete {
+        tag: String,
+        /// Do not ask for confirmation (required when stdin is not a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// The seed's provider words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderWord {
+    Aws,
+    Gcp,
+    Azure,
+    #[value(name = "mongodb_atlas")]
+    MongodbAtlas,
+    #[value(name = "neo4j_aura")]
+    Neo4jAura,
+}
+
+impl From<ProviderWord> for pb::Provider {
+    fn from(word: ProviderWord) -> Self {
+        match word {
+            ProviderWord::Aws => Self::Aws,
+            ProviderWord::Gcp => Self::Gcp,
+            ProviderWord::Azure => Self::Azure,
+            ProviderWord::MongodbAtlas => Self::MongodbAtlas,
+            ProviderWord::Neo4jAura => Self::Neo4jAura,
+        }
+    }
+}
+
+/// The seed's status words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusWord {
+    Pending,
+    Active,
+    Failed,
+}
+
+impl From<StatusWord> for pb::ConnectionStatus {
+    fn from(word: StatusWord) -> Self {
+        match word {
+            StatusWord::Pending => Self::Pending,
+            StatusWord::Active => Self::Active,
+            StatusWord::Failed => Self::Failed,
+        }
+    }
+}
+
+/// `60s`, `2m`, `1h`, `500ms`, or plain seconds (`90`).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 60s or 2m"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        "h" => Ok(Duration::from_secs(n * 3600)),
+        _ => Err(format!("{text:?}: unknown unit (use ms, s, m or h)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grammar_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(parse_duration("60s"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("soon").is_err() && parse_duration("5d").is_err());
+    }
+}

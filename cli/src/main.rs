@@ -1,0 +1,56 @@
+//! `cloudconn`: the command-line client of cloudconn's ConnectionService.
+//!
+//! # Layout
+//! - [`args`]: the grammar (clap); [`config`]: address, token, workspace.
+//! - [`client`]: the gRPC channel with the bearer token.
+//! - [`commands`]: one function per command; [`secrets`]: credential input.
+//! - [`output`]: tables and proto3 JSON; [`exit`]: exit codes and errors.
+
+mod args;
+mod client;
+mod commands;
+mod config;
+mod exit;
+mod output;
+mod secrets;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::{
+    args::{Cli, Command},
+    exit::Failure,
+};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        // Into a buffer first: clap_complete panics on a write error, and
+        // `| head` closes the pipe early.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "cloudconn", &mut script);
+        output::out!("{}", String::from_utf8_lossy(&script).trim_end());
+        return ExitCode::SUCCESS;
+    }
+    // One thread: the CLI makes one call at a time.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return exit::report(Failure::Other(format!("starting the runtime: {e}"))),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => exit::report(failure),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let config = config::Config::resolve(&cli.global)?;
+    let mut client = client::Client::connect(&config).await?;
+    let format = cli.global.output;
+    match cli.command {
+        Command::Providers => commands::providers(&mut client, format).await,
+        Command::Connections(command) => commands::connections(&mut client, command, format).await,
+        Command::Completions { .. } => Ok(()),
+    }
+}
