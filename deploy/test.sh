@@ -29,16 +29,16 @@ if command -v psql >/dev/null; then
 fi
 
 echo "== tests"
-# The CLI's tests (tests/tests/e2e/cli.rs) run the built binary: a test
-# package cannot name another package's binary, so build it first.
-cargo build -p cloudconn-cli --bin cloudconn
+# Every binary first, with the workspace's features (so nothing is built
+# twice): the CLI's tests (tests/tests/e2e/cli.rs) run the built `cloudconn`
+# (a test cannot name another package's binary), and the example session,
+# the SDK tests and the benchmark run the server.
+cargo build --workspace --bins
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else
   cargo test --workspace --no-fail-fast "$@"
 fi
-
-cargo build --bin cloudconn-server --bin cloudconn-worker --bin cloudconn-bench
 
 # The README's example session, as written, against --dev with grpcurl.
 echo "== example session (README)"
