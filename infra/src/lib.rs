@@ -13,6 +13,7 @@
 
 pub mod amqp;
 pub mod config;
+pub mod permissions;
 pub mod secrets;
 pub mod shutdown;
 pub mod telemetry;

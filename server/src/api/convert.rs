@@ -314,6 +314,17 @@ pub fn providers() -> pb::ListProvidersResponse {
                     })
                     .collect(),
                 scopes: p.allowed_scopes().iter().map(|s| (*s).to_owned()).collect(),
+                scope_specs: p
+                    .allowed_scopes()
+                    .iter()
+                    .map(|s| pb::ScopeSpec {
+                        name: (*s).to_owned(),
+                        permissions: cloudconn_infra::permissions::for_scope(p.as_str(), s)
+                            .iter()
+                            .map(|p| (*p).to_owned())
+                            .collect(),
+                    })
+                    .collect(),
             })
             .collect(),
     }

@@ -17,6 +17,7 @@ mod helpers;
 mod lifecycle;
 mod listing;
 mod operations;
+mod permissions;
 mod probes;
 mod publisher;
 mod quotas;

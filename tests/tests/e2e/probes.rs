@@ -127,7 +127,11 @@ async fn emulators() -> Stack {
                     "az-stars",
                     &[fixtures::SUBSCRIPTION],
                     vec![(
-                        strings(&[&format!("Microsoft.Storage/{}x", "*".repeat(40)), "Microsoft.Sql/*/read"]),
+                        strings(&[
+                            &format!("Microsoft.Storage/{}x", "*".repeat(40)),
+                            "Microsoft.Sql/*/read",
+                            "Microsoft.DocumentDB/*/read",
+                        ]),
                         vec![],
                     )],
                 ),

@@ -33,7 +33,7 @@ use tokio::sync::OnceCell;
 
 use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest};
 use crate::config::ExternalIdCheck;
-use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
+use cloudconn_infra::{amqp::messages::ScopeCheck, permissions, secrets::SecretFields};
 
 /// The shortest session AssumeRole allows.
 const SESSION_SECONDS: i32 = 900;
@@ -224,7 +224,7 @@ macro_rules! scope_call {
             Ok(_) => {}
             Err(e) => match classify(&e) {
                 Failure::Transient(m) => return Err(ProbeFailure::transient(m)),
-                Failure::Refused(code) if is_denied(&code) => $missing.push($permission.to_owned()),
+                Failure::Refused(code) if is_denied(&code) => $missing.push($permission.to_string()),
                 Failure::Refused(code) => {
                     return Err(ProbeFailure::transient(format!("{} failed: {code}", $permission)))
                 }
@@ -359,28 +359,41 @@ impl Probe for AwsProbe {
         let mut scope_checks = Vec::new();
         for scope in &request.scopes {
             let mut missing: Vec<String> = Vec::new();
-            match scope.as_str() {
-                "storage" => {
-                    let s3 = aws_sdk_s3::Client::new(&assumed_config);
-                    scope_call!(s3.list_buckets().send(), "s3:ListAllMyBuckets", missing);
+            // One read-only call per permission the shared table lists for
+            // the scope (what the setup kit grants).
+            for permission in permissions::for_scope("aws", scope) {
+                match *permission {
+                    "s3:ListAllMyBuckets" => {
+                        let s3 = aws_sdk_s3::Client::new(&assumed_config);
+                        scope_call!(s3.list_buckets().send(), permission, missing);
+                    }
+                    "rds:DescribeDBInstances" => {
+                        let rds = aws_sdk_rds::Client::new(&assumed_config);
+                        scope_call!(rds.describe_db_instances().max_records(20).send(), permission, missing);
+                    }
+                    "dynamodb:ListTables" => {
+                        let dynamodb = aws_sdk_dynamodb::Client::new(&assumed_config);
+                        scope_call!(dynamodb.list_tables().limit(1).send(), permission, missing);
+                    }
+                    "sqs:ListQueues" => {
+                        let sqs = aws_sdk_sqs::Client::new(&assumed_config);
+                        scope_call!(sqs.list_queues().max_results(1).send(), permission, missing);
+                    }
+                    "sns:ListTopics" => {
+                        let sns = aws_sdk_sns::Client::new(&assumed_config);
+                        scope_call!(sns.list_topics().send(), permission, missing);
+                    }
+                    "lambda:ListFunctions" => {
+                        let lambda = aws_sdk_lambda::Client::new(&assumed_config);
+                        scope_call!(lambda.list_functions().max_items(1).send(), permission, missing);
+                    }
+                    // A permission added to the table without its check here
+                    // is never reported granted.
+                    other => missing.push(format!("{other} (this worker cannot check it)")),
                 }
-                "database" => {
-                    let rds = aws_sdk_rds::Client::new(&assumed_config);
-                    scope_call!(rds.describe_db_instances().max_records(20).send(), "rds:DescribeDBInstances", missing);
-                    let dynamodb = aws_sdk_dynamodb::Client::new(&assumed_config);
-                    scope_call!(dynamodb.list_tables().limit(1).send(), "dynamodb:ListTables", missing);
-                }
-                "messaging" => {
-                    let sqs = aws_sdk_sqs::Client::new(&assumed_config);
-                    scope_call!(sqs.list_queues().max_results(1).send(), "sqs:ListQueues", missing);
-                    let sns = aws_sdk_sns::Client::new(&assumed_config);
-                    scope_call!(sns.list_topics().send(), "sns:ListTopics", missing);
-                }
-                "functions" => {
-                    let lambda = aws_sdk_lambda::Client::new(&assumed_config);
-                    scope_call!(lambda.list_functions().max_items(1).send(), "lambda:ListFunctions", missing);
-                }
-                _ => missing.push(format!("unknown scope {scope}")),
+            }
+            if permissions::for_scope("aws", scope).is_empty() {
+                missing.push(format!("unknown scope {scope}"));
             }
             scope_checks.push(ScopeCheck {
                 scope: scope.clone(),

@@ -18,18 +18,10 @@ use super::{
     ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http,
     oauth::{self, TokenError},
 };
-use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
+use cloudconn_infra::{amqp::messages::ScopeCheck, permissions, secrets::SecretFields};
 
 const PROVIDER: &str = "Azure";
 const ARM_SCOPE: &str = "https://management.azure.com/.default";
-
-/// The actions each scope needs; any one of a group is enough.
-const SCOPE_ACTIONS: &[(&str, &[&str])] = &[
-    ("storage", &["Microsoft.Storage/storageAccounts/read"]),
-    ("database", &["Microsoft.Sql/servers/read", "Microsoft.DocumentDB/databaseAccounts/read"]),
-    ("messaging", &["Microsoft.ServiceBus/namespaces/read"]),
-    ("functions", &["Microsoft.Web/sites/read"]),
-];
 
 pub struct AzureProbe {
     pub authority: String,
@@ -170,12 +162,14 @@ fn scope_checks(permissions: &[Permission], scopes: &[String]) -> Vec<ScopeCheck
     scopes
         .iter()
         .map(|scope| {
-            let needed = SCOPE_ACTIONS.iter().find(|(s, _)| s == scope).map(|(_, a)| *a).unwrap_or(&[]);
-            let granted = needed.iter().any(|action| allowed(permissions, action));
+            // Every action the table lists (the setup kit grants them all).
+            let needed = permissions::for_scope("azure", scope);
+            let missing: Vec<String> =
+                needed.iter().filter(|action| !allowed(permissions, action)).map(|a| (*a).to_owned()).collect();
             ScopeCheck {
                 scope: scope.clone(),
-                granted,
-                missing_permissions: if granted { vec![] } else { needed.iter().map(|a| (*a).to_owned()).collect() },
+                granted: missing.is_empty() && !needed.is_empty(),
+                missing_permissions: missing,
             }
         })
         .collect()

@@ -16,20 +16,12 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http};
-use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
+use cloudconn_infra::{amqp::messages::ScopeCheck, permissions, secrets::SecretFields};
 
 const PROVIDER: &str = "Google Cloud";
 /// Read-only is all a probe needs.
 const OAUTH_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform.read-only";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-
-/// The permission each scope needs.
-pub const SCOPE_PERMISSIONS: &[(&str, &str)] = &[
-    ("storage", "storage.buckets.list"),
-    ("database", "cloudsql.instances.list"),
-    ("messaging", "pubsub.topics.list"),
-    ("functions", "cloudfunctions.functions.list"),
-];
 
 pub struct GcpProbe {
     pub token_url: String,
@@ -172,11 +164,10 @@ impl Probe for GcpProbe {
             ));
         }
 
-        let wanted: Vec<&str> = request
-            .scopes
-            .iter()
-            .filter_map(|s| SCOPE_PERMISSIONS.iter().find(|(scope, _)| scope == s).map(|(_, p)| *p))
-            .collect();
+        // The scopes' permissions from the shared table (the base one,
+        // resourcemanager.projects.get, was just exercised by the read above).
+        let wanted: Vec<&str> =
+            request.scopes.iter().flat_map(|s| permissions::for_scope("gcp", s).iter().copied()).collect();
         let granted: Vec<String> = if wanted.is_empty() {
             Vec::new()
         } else {
@@ -194,16 +185,13 @@ impl Probe for GcpProbe {
             .scopes
             .iter()
             .map(|scope| {
-                let needed = SCOPE_PERMISSIONS.iter().find(|(s, _)| s == scope).map(|(_, p)| *p);
-                let ok = needed.is_some_and(|p| granted.iter().any(|g| g == p));
+                let needed = permissions::for_scope("gcp", scope);
+                let missing: Vec<String> =
+                    needed.iter().filter(|p| !granted.iter().any(|g| g == *p)).map(|p| (*p).to_owned()).collect();
                 ScopeCheck {
                     scope: scope.clone(),
-                    granted: ok,
-                    missing_permissions: if ok {
-                        vec![]
-                    } else {
-                        needed.map(|p| vec![p.to_owned()]).unwrap_or_default()
-                    },
+                    granted: missing.is_empty() && !needed.is_empty(),
+                    missing_permissions: missing,
                 }
             })
             .collect();

@@ -12,7 +12,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http};
-use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
+use cloudconn_infra::{amqp::messages::ScopeCheck, permissions, secrets::SecretFields};
 
 const PROVIDER: &str = "MongoDB Atlas";
 /// The Atlas Administration API v2 resource version we speak.
@@ -147,7 +147,11 @@ impl Probe for AtlasProbe {
             scope_checks.push(ScopeCheck {
                 scope: scope.clone(),
                 granted,
-                missing_permissions: if granted { vec![] } else { vec!["GROUP_READ_ONLY (clusters list)".into()] },
+                missing_permissions: if granted {
+                    vec![]
+                } else {
+                    permissions::for_scope("mongodb_atlas", scope).iter().map(|p| (*p).to_owned()).collect()
+                },
             });
         }
         let mut report = ProbeReport { scope_checks, ..Default::default() };

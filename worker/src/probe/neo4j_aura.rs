@@ -15,7 +15,7 @@ use super::{
     ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http,
     oauth::{self, TokenError},
 };
-use cloudconn_infra::{amqp::messages::ScopeCheck, secrets::SecretFields};
+use cloudconn_infra::{amqp::messages::ScopeCheck, permissions, secrets::SecretFields};
 
 const PROVIDER: &str = "Neo4j Aura";
 
@@ -102,7 +102,11 @@ impl Probe for AuraProbe {
             scope_checks.push(ScopeCheck {
                 scope: scope.clone(),
                 granted,
-                missing_permissions: if granted { vec![] } else { vec!["instances: list".into()] },
+                missing_permissions: if granted {
+                    vec![]
+                } else {
+                    permissions::for_scope("neo4j_aura", scope).iter().map(|p| (*p).to_owned()).collect()
+                },
             });
         }
         let mut report = ProbeReport { scope_checks, ..Default::default() };
