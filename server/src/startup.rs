@@ -406,6 +406,7 @@ impl App {
             .layer(tower::util::option_layer(self.cors))
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(admission::BodyDeadlineLayer)
+            .layer(crate::api::web::ReadBodyFirstLayer)
             .layer(admission::PublicCalls::layer())
             .layer(tower::util::MapResponseLayer::new(crate::api::limits::message_too_large))
             .layer(RpcMetricsLayer(self.metrics.clone()))

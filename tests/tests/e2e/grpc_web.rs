@@ -167,3 +167,46 @@ fn cors_origins_must_be_exact_origins() {
         assert!(err.contains("CLOUDCONN_CORS_ORIGINS"), "{bad}: {err}");
     }
 }
+
+/// Node's `http` sends a request's headers, then its body. A call refused
+/// before its body was read (a bad token) must still be answered after the
+/// body, on a connection that stays usable: before the fix the server
+/// answered at once and closed the socket without `Connection: close`, so
+/// the client's body write failed with EPIPE instead of showing the refusal.
+#[tokio::test]
+async fn an_http1_call_refused_before_its_body_leaves_the_connection_usable() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::builder().spawn().await;
+    let body = frame(&pb::ListProvidersRequest::default());
+    let head = |token: &str| {
+        format!(
+            "POST /{SERVICE}/ListConnections HTTP/1.1\r\nhost: {}\r\ncontent-type: application/grpc-web+proto\r\n\
+             x-grpc-web: 1\r\nauthorization: Bearer {token}\r\ncontent-length: {}\r\n\r\n",
+            app.addr,
+            body.len()
+        )
+    };
+    let mut socket = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    socket.write_all(head("not-a-jwt").as_bytes()).await.expect("headers");
+    let mut buffer = vec![0u8; 16 * 1024];
+    let early = tokio::time::timeout(std::time::Duration::from_millis(500), socket.read(&mut buffer)).await;
+    assert!(early.is_err(), "no answer before the body was sent: {early:?}");
+    socket.write_all(&body).await.expect("the body is still accepted");
+    let n = socket.read(&mut buffer).await.expect("the refusal");
+    let answer = String::from_utf8_lossy(&buffer[..n]).to_lowercase();
+    assert!(answer.starts_with("http/1.1 200") && answer.contains("grpc-status: 16"), "{answer}");
+    assert!(!answer.contains("connection: close"), "{answer}");
+
+    // The same connection serves the next call.
+    let token = app.token(&TokenSpec::default());
+    socket.write_all(head(&token).as_bytes()).await.expect("second request");
+    socket.write_all(&body).await.expect("second body");
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut buffer))
+        .await
+        .expect("answered in time")
+        .expect("read");
+    assert!(n > 0, "the connection was closed");
+    let answer = String::from_utf8_lossy(&buffer[..n]).to_lowercase();
+    assert!(answer.starts_with("http/1.1 200"), "{answer}");
+    app.finish().await;
+}
