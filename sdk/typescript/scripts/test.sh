@@ -47,7 +47,7 @@ cleanup() {
   fi
   if [ "$status" -ne 0 ] && [ -f "$data/server.log" ]; then
     echo "== last lines of the server's log" >&2
-    tail -n 40 "$data/server.log" >&2
+    tail -n 15 "$data/server.log" >&2
   fi
   rm -rf "$data"
   echo "== sdk/typescript tests took $((SECONDS - started)) s (exit $status)"

@@ -164,19 +164,30 @@ export class Connections {
   async *watch(options: WatchOptions = {}): AsyncGenerator<ConnectionEvent, void, undefined> {
     const { client, workspace } = this.#ctx;
     const { signal, onReady } = options;
+    if (signal?.aborted) {
+      return;
+    }
+    // Ending the loop early does not cancel a Connect stream by itself: our
+    // own signal does, in `finally`, whichever way the loop ends.
+    const controller = new AbortController();
+    const forward = () => controller.abort();
+    signal?.addEventListener("abort", forward);
     try {
       const stream = client.watchConnections(
         { workspace, tag: options.tag ?? "" },
-        { signal, onHeader: onReady ? () => onReady() : undefined },
+        { signal: controller.signal, onHeader: onReady ? () => onReady() : undefined },
       );
       for await (const event of stream) {
         yield connectionEvent(event);
       }
     } catch (err) {
-      if (signal?.aborted) {
-        return;
+      if (controller.signal.aborted) {
+        return; // the caller's signal ended it
       }
       throw toCloudConnError(err);
+    } finally {
+      signal?.removeEventListener("abort", forward);
+      controller.abort();
     }
   }
 
