@@ -1,0 +1,9 @@
+// What both entry points export besides CloudConn.
+
+export type { CloudConnOptions, TransportKind } from "./client.js";
+export { CloudConnBase } from "./client.js";
+export type { Connections } from "./connections.js";
+export { DEFAULT_VALIDATE_WAIT_SECONDS } from "./connections.js";
+export { CloudConnError } from "./errors.js";
+export type { FieldViolation, GrpcCodeName } from "./errors.js";
+export type * from "./types.js";

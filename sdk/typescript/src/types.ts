@@ -1,0 +1,215 @@
+// The SDK's public shapes: plain objects with camelCase fields, enums as the
+// seed's lower-case words. Inputs take the seed's snake_case keys.
+
+/** A cloud provider, as the seed spells it. */
+export type ProviderName = "aws" | "gcp" | "azure" | "mongodb_atlas" | "neo4j_aura";
+
+/** A connection's lifecycle status. */
+export type ConnectionStatusName = "pending" | "active" | "failed";
+
+/** The state of one validation run. */
+export type ValidationStateName = "queued" | "running" | "succeeded" | "failed" | "superseded";
+
+/**
+ * An enum value this SDK does not know (a newer server, or an unset field)
+ * reads as "unspecified".
+ */
+export type Unspecified = "unspecified";
+
+/** A workspace's link to one cloud provider account. Never holds a secret. */
+export interface Connection {
+  workspace: string;
+  /** The connection's name in the seed (`name` on create): fixed forever. */
+  tag: string;
+  uid: string;
+  provider: ProviderName | Unspecified;
+  displayName: string;
+  description: string;
+  scopes: string[];
+  status: ConnectionStatusName | Unspecified;
+  /** AWS only: the `sts:ExternalId` the role's trust policy must require. */
+  externalId: string;
+  credentials: CredentialsView;
+  /** The most recent validation, if any. */
+  lastValidation?: Validation;
+  /** Changes on every change; pass it as `{ etag }` to make a change conditional. */
+  etag: string;
+  createTime?: Date;
+  updateTime?: Date;
+}
+
+/** What the server knows about the saved credentials, without secret values. */
+export interface CredentialsView {
+  /** Non-secret values, keyed by the seed's snake_case names (`role_arn`, `tenant_id`, …). */
+  fields: Record<string, string>;
+  /** Names of the secret fields that hold a value (`client_secret`, …), never the values. */
+  secretFieldsSet: string[];
+  /** Latest saved revision, 0 = none. */
+  revision: number;
+  /** Revision in use, 0 = none. */
+  activeRevision: number;
+  updateTime?: Date;
+}
+
+/** One validation run of one credential revision. */
+export interface Validation {
+  id: string;
+  state: ValidationStateName | Unspecified;
+  /** The credential revision validated. */
+  revision: number;
+  attempts: number;
+  createTime?: Date;
+  startTime?: Date;
+  endTime?: Date;
+  /** Set when the state is "failed": why, and what to change. */
+  error?: ValidationError;
+  /** One entry per requested scope. */
+  scopeChecks: ScopeCheck[];
+  /** Provider identity found: account_id, arn, project_number, … */
+  identity: Record<string, string>;
+  /** Non-fatal findings (and, against `--dev`, the sandbox notice). */
+  warnings: string[];
+}
+
+/** Why a validation failed. */
+export interface ValidationError {
+  /** INVALID_CREDENTIALS, ACCESS_DENIED, RESOURCE_NOT_FOUND, EXTERNAL_ID_MISMATCH, … */
+  code: string;
+  message: string;
+  hint: string;
+  retryable: boolean;
+  missingPermissions: string[];
+}
+
+/** Whether a requested scope is usable with the validated credentials. */
+export interface ScopeCheck {
+  scope: string;
+  granted: boolean;
+  missingPermissions: string[];
+}
+
+/** What `validate()` returns: the validation, and the connection after it. */
+export interface ValidationResult extends Validation {
+  connection: Connection;
+}
+
+/** One lifecycle event from `watch()`. */
+export interface ConnectionEvent {
+  /** Stable per event: de-duplicate on it. */
+  id: string;
+  /** `cloudconn.connection.<event>.v1`, e.g. `cloudconn.connection.updated.v1`. */
+  type: string;
+  time?: Date;
+  /** The connection after the change (for `deleted`, as it was). */
+  connection?: Connection;
+}
+
+/** The catalogue entry of one provider. */
+export interface ProviderSpec {
+  provider: ProviderName | Unspecified;
+  displayName: string;
+  fields: FieldSpec[];
+  scopes: string[];
+}
+
+/** One credential field of a provider. */
+export interface FieldSpec {
+  /** The seed's snake_case name, as `complete()` takes it. */
+  name: string;
+  secret: boolean;
+  required: boolean;
+  pattern: string;
+  description: string;
+}
+
+/** `connections.create()` input. */
+export interface CreateConnectionInput {
+  provider: ProviderName;
+  /** The tag: `^[a-z][a-z0-9_]{1,62}$`, unique in the workspace, fixed forever. */
+  name: string;
+  scopes: string[];
+  display_name?: string;
+  description?: string;
+  /** Idempotency key: a retry with the same key returns the first call's connection. */
+  request_id?: string;
+}
+
+// Credentials, one shape per provider, with the seed's snake_case keys. A
+// blank (or missing) field keeps the stored value; the first completion must
+// set every required field (see `providers()`).
+export interface AwsCredentialsInput {
+  role_arn?: string;
+}
+export interface GcpCredentialsInput {
+  project_id?: string;
+  /** Secret: the service account key file (JSON text). */
+  service_account_json?: string;
+}
+export interface AzureCredentialsInput {
+  tenant_id?: string;
+  subscription_id?: string;
+  client_id?: string;
+  /** Secret. */
+  client_secret?: string;
+}
+export interface MongoDbAtlasCredentialsInput {
+  project_id?: string;
+  atlas_public_key?: string;
+  /** Secret. */
+  atlas_private_key?: string;
+}
+export interface Neo4jAuraCredentialsInput {
+  aura_client_id?: string;
+  /** Secret. */
+  aura_client_secret?: string;
+}
+export type CredentialsInput =
+  | AwsCredentialsInput
+  | GcpCredentialsInput
+  | AzureCredentialsInput
+  | MongoDbAtlasCredentialsInput
+  | Neo4jAuraCredentialsInput;
+
+export interface CompleteOptions {
+  /** Also start a validation of the new revision (it runs in the background; `validate()` waits for it). */
+  validate?: boolean;
+  /** Fail with ABORTED / ETAG_MISMATCH unless the connection's etag is still this. */
+  etag?: string;
+}
+
+export interface ValidateOptions {
+  /** Seconds to wait for the outcome: 60 by default, 0 returns at once (state "queued"). The server caps it at 300. */
+  wait?: number;
+}
+
+export interface ListOptions {
+  provider?: ProviderName;
+  status?: ConnectionStatusName;
+  /** Connections per request (the server's `page_size`: 0 means 50, at most 1000). Every page is fetched either way. */
+  pageSize?: number;
+}
+
+/** `connections.update()` input: only the keys given are changed (they make the update mask). */
+export interface UpdateConnectionInput {
+  /** "" reverts to the tag. */
+  display_name?: string;
+  description?: string;
+  scopes?: string[];
+}
+
+export interface EtagOptions {
+  /** Fail with ABORTED / ETAG_MISMATCH unless the connection's etag is still this. */
+  etag?: string;
+}
+
+export interface WatchOptions {
+  /** Only this connection (default: every connection of the workspace). */
+  tag?: string;
+  /** Ends the stream (the loop then ends without an error). `break` in `for await` ends it too. */
+  signal?: AbortSignal;
+  /**
+   * Called once the server has joined the stream: every change committed
+   * after this is delivered.
+   */
+  onReady?: () => void;
+}
