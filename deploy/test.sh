@@ -44,6 +44,11 @@ fi
 echo "== example session (README)"
 deploy/example-session.sh
 
+# The TypeScript SDK against a --dev server, over gRPC, gRPC-Web and its
+# browser build (npm ci only when node_modules is missing or stale).
+echo "== TypeScript SDK (sdk/typescript)"
+sdk/typescript/scripts/test.sh
+
 # The benchmark is not a pass/fail test; one tiny run (debug build, seconds)
 # proves the harness still works end to end. Figures: deploy/bench.sh.
 echo "== benchmark harness (tiny)"
