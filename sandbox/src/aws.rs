@@ -32,6 +32,8 @@ use crate::{Issued, magic::Magic};
 
 /// The sandbox's own account, which the platform identity belongs to.
 pub const PLATFORM_ACCOUNT: &str = "000000000000";
+/// The platform identity's ARN (what a trust policy would name).
+pub const PLATFORM_PRINCIPAL: &str = "arn:aws:iam::000000000000:user/cloudconn-sandbox-platform";
 
 /// A role session this stand-in issued.
 #[derive(Clone)]
@@ -290,7 +292,7 @@ fn sts(aws: &Aws, signed: &Signed, form: &HashMap<String, String>) -> Response {
         "AssumeRole" => assume_role(aws, signed, form),
         "GetCallerIdentity" => {
             let (user_id, account, arn) = if signed.access_key == aws.platform_key {
-                let arn = format!("arn:aws:iam::{PLATFORM_ACCOUNT}:user/cloudconn-sandbox-platform");
+                let arn = PLATFORM_PRINCIPAL.to_owned();
                 (signed.access_key.clone(), PLATFORM_ACCOUNT.to_owned(), arn)
             } else {
                 let sessions = aws.sessions.lock().unwrap_or_else(|e| e.into_inner());
@@ -335,10 +337,8 @@ fn assume_role(aws: &Aws, signed: &Signed, form: &HashMap<String, String>) -> Re
     }
     let magic = Magic::of(role_name(&role_arn));
     let denied = || {
-        let message = format!(
-            "User: arn:aws:iam::{PLATFORM_ACCOUNT}:user/cloudconn-sandbox-platform is not authorized to perform: \
-             sts:AssumeRole on resource: {role_arn}"
-        );
+        let message =
+            format!("User: {PLATFORM_PRINCIPAL} is not authorized to perform: sts:AssumeRole on resource: {role_arn}");
         error(q, StatusCode::FORBIDDEN, "AccessDenied", &message)
     };
     match magic {

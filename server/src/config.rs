@@ -101,6 +101,16 @@ pub struct ServerConfig {
     /// none (same-origin pages and non-browser clients need no entry).
     #[serde(default)]
     pub cors_origins: Option<String>,
+    /// `CLOUDCONN_AWS_PLATFORM_PRINCIPAL`: the AWS principal (ARN) the
+    /// workers assume customers' roles as, which the setup kit's trust
+    /// policies name; unset = the AWS kit is refused (`SETUP_NOT_CONFIGURED`),
+    /// except in `--dev` with the sandbox (its platform user).
+    #[serde(default)]
+    pub aws_platform_principal: Option<String>,
+    /// `CLOUDCONN_EGRESS_ADDRESSES`: the workers' public addresses or CIDR
+    /// blocks (comma-separated), for the access lists the kit asks for.
+    #[serde(default)]
+    pub egress_addresses: Option<String>,
     /// The per-workspace quotas (`CLOUDCONN_RATE_*`, `CLOUDCONN_MAX_*`).
     #[serde(skip)]
     pub quotas: crate::quota::QuotaConfig,
@@ -183,6 +193,25 @@ impl ServerConfig {
         }
     }
 
+    /// What the setup kit needs from the deployment, for `mode`.
+    pub fn setup(&self, mode: Mode) -> crate::setup::SetupConfig {
+        let sandbox = self.providers(mode) == Providers::Sandbox;
+        crate::setup::SetupConfig {
+            aws_platform_principal: self
+                .aws_platform_principal
+                .clone()
+                .or_else(|| sandbox.then(|| cloudconn_sandbox::aws::PLATFORM_PRINCIPAL.to_owned())),
+            egress_addresses: self
+                .egress_addresses
+                .iter()
+                .flat_map(|list| list.split(','))
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
     /// `CLOUDCONN_CORS_ORIGINS`, parsed: each an origin exactly as a browser
     /// sends it (scheme, host, optional port; no path, no `*`).
     pub fn cors_origins(&self) -> Result<Vec<String>, ConfigError> {
@@ -241,6 +270,17 @@ impl ServerConfig {
         }
         self.quotas.validate()?;
         self.cors_origins()?;
+        if let Some(principal) = &self.aws_platform_principal {
+            let arn =
+                regex::Regex::new(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|user/[\w+=,.@/-]+|role/[\w+=,.@/-]+)$")
+                    .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            if !arn.is_match(principal) {
+                return Err(ConfigError::Invalid(
+                    "CLOUDCONN_AWS_PLATFORM_PRINCIPAL must be an IAM ARN: arn:aws:iam::<12 digits>:root, :user/<name> or :role/<name>"
+                        .into(),
+                ));
+            }
+        }
         if self.database_pool_size == 0 {
             return Err(ConfigError::Invalid("CLOUDCONN_DATABASE_POOL_SIZE must be at least 1".into()));
         }

@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod quota;
 pub mod results;
 pub mod secrets;
+pub mod setup;
 pub mod startup;
 pub mod store;
 pub mod view;

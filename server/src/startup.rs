@@ -106,6 +106,8 @@ pub struct App {
     results_consumer: Option<ConsumerSettings>,
     /// `--dev`: the in-process worker.
     dev_pipeline: Option<DevPipeline>,
+    /// What the setup kit needs from the deployment.
+    setup: crate::setup::SetupConfig,
     /// `CLOUDCONN_CORS_ORIGINS` as a layer, if any are configured.
     cors: Option<tower_http::cors::CorsLayer>,
     purge_interval: Duration,
@@ -273,6 +275,7 @@ impl App {
             purge_interval: config.purge_interval(),
             outbox_retention: config.outbox_retention(),
             cors: crate::api::web::cors(&config.cors_origins()?),
+            setup: config.setup(mode),
             outbox_poll: config.outbox_poll(),
             validation_deadline: config.validation_deadline(),
         })
@@ -365,8 +368,13 @@ impl App {
         let api = crate::auth::Authenticated::new(
             // Inside the token check: only verified callers take a slot.
             admission::ApiCalls::layer().layer(
-                ConnectionServiceServer::new(Api::new(self.lifecycle.clone(), self.watchers.clone(), loops.clone()))
-                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+                ConnectionServiceServer::new(Api::new(
+                    self.lifecycle.clone(),
+                    self.watchers.clone(),
+                    loops.clone(),
+                    self.setup.clone(),
+                ))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
             ),
             // Health and reflection are mounted without it: they need no token.
             self.auth.clone(),

@@ -28,11 +28,18 @@ pub struct Api {
     watchers: crate::watch::Hub,
     /// Ends watch streams when the server shuts down.
     shutdown: CancellationToken,
+    /// What the setup kit needs from the deployment.
+    setup: std::sync::Arc<crate::setup::SetupConfig>,
 }
 
 impl Api {
-    pub fn new(lifecycle: Lifecycle, watchers: crate::watch::Hub, shutdown: CancellationToken) -> Self {
-        Self { lifecycle, watchers, shutdown }
+    pub fn new(
+        lifecycle: Lifecycle,
+        watchers: crate::watch::Hub,
+        shutdown: CancellationToken,
+        setup: crate::setup::SetupConfig,
+    ) -> Self {
+        Self { lifecycle, watchers, shutdown, setup: std::sync::Arc::new(setup) }
     }
 }
 
@@ -100,6 +107,18 @@ impl ConnectionService for Api {
         let (workspace, tag) = convert::address(&req.workspace, &req.tag)?;
         let record = self.lifecycle.get(&workspace, &tag).await?;
         Ok(Response::new(crate::view::connection(&record)))
+    }
+
+    #[tracing::instrument(skip_all, name = "GetSetupInstructions")]
+    async fn get_setup_instructions(
+        &self,
+        request: Request<pb::GetSetupInstructionsRequest>,
+    ) -> Result<Response<pb::SetupInstructions>, Status> {
+        allow(&request, &request.get_ref().workspace, Access::Read)?;
+        let req = request.into_inner();
+        let (workspace, tag) = convert::address(&req.workspace, &req.tag)?;
+        let record = self.lifecycle.get(&workspace, &tag).await?;
+        Ok(Response::new(crate::setup::instructions(&record.row, &self.setup)?))
     }
 
     #[tracing::instrument(skip_all, name = "ListConnections")]

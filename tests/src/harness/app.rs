@@ -53,6 +53,7 @@ pub struct TestAppBuilder {
     aws_platform_key: Option<AccessKey>,
     provider_sandbox: bool,
     cors_origins: Option<String>,
+    aws_platform_principal: Option<String>,
     probe_timeout: Duration,
     jwks: Option<String>,
     jwks_refresh: Duration,
@@ -82,6 +83,12 @@ impl TestAppBuilder {
     pub fn with_provider_sandbox(mut self) -> Self {
         self.mode = Mode::Dev;
         self.provider_sandbox = true;
+        self
+    }
+
+    /// `CLOUDCONN_AWS_PLATFORM_PRINCIPAL` (the setup kit's trust policies).
+    pub fn with_aws_platform_principal(mut self, principal: &str) -> Self {
+        self.aws_platform_principal = Some(principal.to_owned());
         self
     }
 
@@ -344,6 +351,8 @@ impl TestAppBuilder {
             purge_interval_ms: 200,
             outbox_poll_ms: 200,
             cors_origins: self.cors_origins.clone(),
+            aws_platform_principal: self.aws_platform_principal.clone(),
+            egress_addresses: None,
             metrics_listen: Some("127.0.0.1:0".into()),
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
@@ -522,6 +531,7 @@ impl TestApp {
             aws_platform_key: None,
             provider_sandbox: false,
             cors_origins: None,
+            aws_platform_principal: None,
             probe_timeout: Duration::from_secs(1),
             jwks: None,
             jwks_refresh: Duration::from_millis(200),

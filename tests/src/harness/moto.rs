@@ -60,22 +60,27 @@ impl MotoIam {
     /// the service named in the credential scope, so a well-formed but
     /// unsigned `Authorization` header is enough.
     pub async fn iam(&self, action: &str, params: &[(&str, &str)]) -> String {
-        let mut form = vec![("Action", action), ("Version", "2010-05-08")];
+        self.call("iam", "2010-05-08", action, params).await
+    }
+
+    /// One unauthenticated query-protocol call to `service` (as [`iam`](Self::iam)).
+    pub async fn call(&self, service: &str, version: &str, action: &str, params: &[(&str, &str)]) -> String {
+        let mut form = vec![("Action", action), ("Version", version)];
         form.extend_from_slice(params);
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential=setup/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        );
         let response = self
             .http
             .post(&self.endpoint)
-            .header(
-                "Authorization",
-                "AWS4-HMAC-SHA256 Credential=setup/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
-            )
+            .header("Authorization", authorization)
             .form(&form)
             .send()
             .await
             .expect("moto answers");
         let status = response.status();
         let body = response.text().await.expect("moto body");
-        assert!(status.is_success(), "IAM {action}: {status} {body}");
+        assert!(status.is_success(), "{service} {action}: {status} {body}");
         body
     }
 
@@ -138,7 +143,7 @@ fn allow(actions: &[&str]) -> String {
 }
 
 /// The text of the first `<tag>…</tag>` in an XML answer.
-fn between(xml: &str, tag: &str) -> String {
+pub fn between(xml: &str, tag: &str) -> String {
     let open = format!("<{tag}>");
     let start = xml.find(&open).map(|i| i + open.len()).unwrap_or_else(|| panic!("no {tag} in {xml}"));
     let end = xml[start..].find("</").expect("closing tag") + start;

@@ -24,6 +24,7 @@ mod quotas;
 mod sandbox;
 mod security;
 mod service;
+mod setup_kit;
 mod traces;
 mod transport;
 mod validation;

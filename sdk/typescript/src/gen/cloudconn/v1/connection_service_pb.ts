@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cloudconn/v1/connection_service.proto.
  */
 export const file_cloudconn_v1_connection_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjbG91ZGNvbm4vdjEvY29ubmVjdGlvbl9zZXJ2aWNlLnByb3RvEgxjbG91ZGNvbm4udjEisgEKF0NyZWF0ZUNvbm5lY3Rpb25SZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRIoCghwcm92aWRlchgCIAEoDjIWLmNsb3VkY29ubi52MS5Qcm92aWRlchILCgN0YWcYAyABKAkSFAoMZGlzcGxheV9uYW1lGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEg4KBnNjb3BlcxgGIAMoCRISCgpyZXF1ZXN0X2lkGAcgASgJIu8CChlDb21wbGV0ZUNvbm5lY3Rpb25SZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkSKwoDYXdzGAMgASgLMhwuY2xvdWRjb25uLnYxLkF3c0NyZWRlbnRpYWxzSAASKwoDZ2NwGAQgASgLMhwuY2xvdWRjb25uLnYxLkdjcENyZWRlbnRpYWxzSAASLwoFYXp1cmUYBSABKAsyHi5jbG91ZGNvbm4udjEuQXp1cmVDcmVkZW50aWFsc0gAEj4KDW1vbmdvZGJfYXRsYXMYBiABKAsyJS5jbG91ZGNvbm4udjEuTW9uZ29EYkF0bGFzQ3JlZGVudGlhbHNIABI4CgpuZW80al9hdXJhGAcgASgLMiIuY2xvdWRjb25uLnYxLk5lbzRqQXVyYUNyZWRlbnRpYWxzSAASEAoIdmFsaWRhdGUYCCABKAgSDAoEZXRhZxgJIAEoCUINCgtjcmVkZW50aWFscyJkChlWYWxpZGF0ZUNvbm5lY3Rpb25SZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkSJwoEd2FpdBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJ4ChpWYWxpZGF0ZUNvbm5lY3Rpb25SZXNwb25zZRIsCgp2YWxpZGF0aW9uGAEgASgLMhguY2xvdWRjb25uLnYxLlZhbGlkYXRpb24SLAoKY29ubmVjdGlvbhgCIAEoCzIYLmNsb3VkY29ubi52MS5Db25uZWN0aW9uIjYKFEdldENvbm5lY3Rpb25SZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkirAEKFkxpc3RDb25uZWN0aW9uc1JlcXVlc3QSEQoJd29ya3NwYWNlGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEigKCHByb3ZpZGVyGAQgASgOMhYuY2xvdWRjb25uLnYxLlByb3ZpZGVyEi4KBnN0YXR1cxgFIAEoDjIeLmNsb3VkY29ubi52MS5Db25uZWN0aW9uU3RhdHVzImEKF0xpc3RDb25uZWN0aW9uc1Jlc3BvbnNlEi0KC2Nvbm5lY3Rpb25zGAEgAygLMhguY2xvdWRjb25uLnYxLkNvbm5lY3Rpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIt4BChdVcGRhdGVDb25uZWN0aW9uUmVxdWVzdBIRCgl3b3Jrc3BhY2UYASABKAkSCwoDdGFnGAIgASgJEhkKDGRpc3BsYXlfbmFtZRgDIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAQgASgJSAGIAQESDgoGc2NvcGVzGAUgAygJEi8KC3VwZGF0ZV9tYXNrGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIMCgRldGFnGAcgASgJQg8KDV9kaXNwbGF5X25hbWVCDgoMX2Rlc2NyaXB0aW9uIkcKF0RlbGV0ZUNvbm5lY3Rpb25SZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkSDAoEZXRhZxgDIAEoCSIaChhEZWxldGVDb25uZWN0aW9uUmVzcG9uc2UiFgoUTGlzdFByb3ZpZGVyc1JlcXVlc3QiRgoVTGlzdFByb3ZpZGVyc1Jlc3BvbnNlEi0KCXByb3ZpZGVycxgBIAMoCzIaLmNsb3VkY29ubi52MS5Qcm92aWRlclNwZWMiOQoXV2F0Y2hDb25uZWN0aW9uc1JlcXVlc3QSEQoJd29ya3NwYWNlGAEgASgJEgsKA3RhZxgCIAEoCSJSChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJiChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRIuCgxhdWRpdF9ldmVudHMYASADKAsyGC5jbG91ZGNvbm4udjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkypwcKEUNvbm5lY3Rpb25TZXJ2aWNlElMKEENyZWF0ZUNvbm5lY3Rpb24SJS5jbG91ZGNvbm4udjEuQ3JlYXRlQ29ubmVjdGlvblJlcXVlc3QaGC5jbG91ZGNvbm4udjEuQ29ubmVjdGlvbhJXChJDb21wbGV0ZUNvbm5lY3Rpb24SJy5jbG91ZGNvbm4udjEuQ29tcGxldGVDb25uZWN0aW9uUmVxdWVzdBoYLmNsb3VkY29ubi52MS5Db25uZWN0aW9uEmcKElZhbGlkYXRlQ29ubmVjdGlvbhInLmNsb3VkY29ubi52MS5WYWxpZGF0ZUNvbm5lY3Rpb25SZXF1ZXN0GiguY2xvdWRjb25uLnYxLlZhbGlkYXRlQ29ubmVjdGlvblJlc3BvbnNlEk0KDUdldENvbm5lY3Rpb24SIi5jbG91ZGNvbm4udjEuR2V0Q29ubmVjdGlvblJlcXVlc3QaGC5jbG91ZGNvbm4udjEuQ29ubmVjdGlvbhJeCg9MaXN0Q29ubmVjdGlvbnMSJC5jbG91ZGNvbm4udjEuTGlzdENvbm5lY3Rpb25zUmVxdWVzdBolLmNsb3VkY29ubi52MS5MaXN0Q29ubmVjdGlvbnNSZXNwb25zZRJTChBVcGRhdGVDb25uZWN0aW9uEiUuY2xvdWRjb25uLnYxLlVwZGF0ZUNvbm5lY3Rpb25SZXF1ZXN0GhguY2xvdWRjb25uLnYxLkNvbm5lY3Rpb24SYQoQRGVsZXRlQ29ubmVjdGlvbhIlLmNsb3VkY29ubi52MS5EZWxldGVDb25uZWN0aW9uUmVxdWVzdBomLmNsb3VkY29ubi52MS5EZWxldGVDb25uZWN0aW9uUmVzcG9uc2USWAoNTGlzdFByb3ZpZGVycxIiLmNsb3VkY29ubi52MS5MaXN0UHJvdmlkZXJzUmVxdWVzdBojLmNsb3VkY29ubi52MS5MaXN0UHJvdmlkZXJzUmVzcG9uc2USWgoQV2F0Y2hDb25uZWN0aW9ucxIlLmNsb3VkY29ubi52MS5XYXRjaENvbm5lY3Rpb25zUmVxdWVzdBodLmNsb3VkY29ubi52MS5Db25uZWN0aW9uRXZlbnQwARJeCg9MaXN0QXVkaXRFdmVudHMSJC5jbG91ZGNvbm4udjEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBolLmNsb3VkY29ubi52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZWIGcHJvdG8z", [file_cloudconn_v1_connection, file_cloudconn_v1_credentials, file_google_protobuf_duration, file_google_protobuf_field_mask]);
+  fileDesc("CiVjbG91ZGNvbm4vdjEvY29ubmVjdGlvbl9zZXJ2aWNlLnByb3RvEgxjbG91ZGNvbm4udjEisgEKF0NyZWF0ZUNvbm5lY3Rpb25SZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRIoCghwcm92aWRlchgCIAEoDjIWLmNsb3VkY29ubi52MS5Qcm92aWRlchILCgN0YWcYAyABKAkSFAoMZGlzcGxheV9uYW1lGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEg4KBnNjb3BlcxgGIAMoCRISCgpyZXF1ZXN0X2lkGAcgASgJIu8CChlDb21wbGV0ZUNvbm5lY3Rpb25SZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkSKwoDYXdzGAMgASgLMhwuY2xvdWRjb25uLnYxLkF3c0NyZWRlbnRpYWxzSAASKwoDZ2NwGAQgASgLMhwuY2xvdWRjb25uLnYxLkdjcENyZWRlbnRpYWxzSAASLwoFYXp1cmUYBSABKAsyHi5jbG91ZGNvbm4udjEuQXp1cmVDcmVkZW50aWFsc0gAEj4KDW1vbmdvZGJfYXRsYXMYBiABKAsyJS5jbG91ZGNvbm4udjEuTW9uZ29EYkF0bGFzQ3JlZGVudGlhbHNIABI4CgpuZW80al9hdXJhGAcgASgLMiIuY2xvdWRjb25uLnYxLk5lbzRqQXVyYUNyZWRlbnRpYWxzSAASEAoIdmFsaWRhdGUYCCABKAgSDAoEZXRhZxgJIAEoCUINCgtjcmVkZW50aWFscyJkChlWYWxpZGF0ZUNvbm5lY3Rpb25SZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkSJwoEd2FpdBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJ4ChpWYWxpZGF0ZUNvbm5lY3Rpb25SZXNwb25zZRIsCgp2YWxpZGF0aW9uGAEgASgLMhguY2xvdWRjb25uLnYxLlZhbGlkYXRpb24SLAoKY29ubmVjdGlvbhgCIAEoCzIYLmNsb3VkY29ubi52MS5Db25uZWN0aW9uIjYKFEdldENvbm5lY3Rpb25SZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkirAEKFkxpc3RDb25uZWN0aW9uc1JlcXVlc3QSEQoJd29ya3NwYWNlGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEigKCHByb3ZpZGVyGAQgASgOMhYuY2xvdWRjb25uLnYxLlByb3ZpZGVyEi4KBnN0YXR1cxgFIAEoDjIeLmNsb3VkY29ubi52MS5Db25uZWN0aW9uU3RhdHVzImEKF0xpc3RDb25uZWN0aW9uc1Jlc3BvbnNlEi0KC2Nvbm5lY3Rpb25zGAEgAygLMhguY2xvdWRjb25uLnYxLkNvbm5lY3Rpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIt4BChdVcGRhdGVDb25uZWN0aW9uUmVxdWVzdBIRCgl3b3Jrc3BhY2UYASABKAkSCwoDdGFnGAIgASgJEhkKDGRpc3BsYXlfbmFtZRgDIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAQgASgJSAGIAQESDgoGc2NvcGVzGAUgAygJEi8KC3VwZGF0ZV9tYXNrGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIMCgRldGFnGAcgASgJQg8KDV9kaXNwbGF5X25hbWVCDgoMX2Rlc2NyaXB0aW9uIkcKF0RlbGV0ZUNvbm5lY3Rpb25SZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkSDAoEZXRhZxgDIAEoCSIaChhEZWxldGVDb25uZWN0aW9uUmVzcG9uc2UiFgoUTGlzdFByb3ZpZGVyc1JlcXVlc3QiRgoVTGlzdFByb3ZpZGVyc1Jlc3BvbnNlEi0KCXByb3ZpZGVycxgBIAMoCzIaLmNsb3VkY29ubi52MS5Qcm92aWRlclNwZWMiOQoXV2F0Y2hDb25uZWN0aW9uc1JlcXVlc3QSEQoJd29ya3NwYWNlGAEgASgJEgsKA3RhZxgCIAEoCSJSChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJiChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRIuCgxhdWRpdF9ldmVudHMYASADKAsyGC5jbG91ZGNvbm4udjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPQobR2V0U2V0dXBJbnN0cnVjdGlvbnNSZXF1ZXN0EhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkiggEKEVNldHVwSW5zdHJ1Y3Rpb25zEgsKA3RhZxgBIAEoCRIoCghwcm92aWRlchgCIAEoDjIWLmNsb3VkY29ubi52MS5Qcm92aWRlchIOCgZzY29wZXMYAyADKAkSJgoFc3RlcHMYBCADKAsyFy5jbG91ZGNvbm4udjEuU2V0dXBTdGVwIlgKCVNldHVwU3RlcBINCgV0aXRsZRgBIAEoCRIMCgR0ZXh0GAIgASgJEi4KCWFydGlmYWN0cxgDIAMoCzIbLmNsb3VkY29ubi52MS5TZXR1cEFydGlmYWN0IkIKDVNldHVwQXJ0aWZhY3QSDAoEbmFtZRgBIAEoCRISCgptZWRpYV90eXBlGAIgASgJEg8KB2NvbnRlbnQYAyABKAkyiwgKEUNvbm5lY3Rpb25TZXJ2aWNlElMKEENyZWF0ZUNvbm5lY3Rpb24SJS5jbG91ZGNvbm4udjEuQ3JlYXRlQ29ubmVjdGlvblJlcXVlc3QaGC5jbG91ZGNvbm4udjEuQ29ubmVjdGlvbhJXChJDb21wbGV0ZUNvbm5lY3Rpb24SJy5jbG91ZGNvbm4udjEuQ29tcGxldGVDb25uZWN0aW9uUmVxdWVzdBoYLmNsb3VkY29ubi52MS5Db25uZWN0aW9uEmcKElZhbGlkYXRlQ29ubmVjdGlvbhInLmNsb3VkY29ubi52MS5WYWxpZGF0ZUNvbm5lY3Rpb25SZXF1ZXN0GiguY2xvdWRjb25uLnYxLlZhbGlkYXRlQ29ubmVjdGlvblJlc3BvbnNlEk0KDUdldENvbm5lY3Rpb24SIi5jbG91ZGNvbm4udjEuR2V0Q29ubmVjdGlvblJlcXVlc3QaGC5jbG91ZGNvbm4udjEuQ29ubmVjdGlvbhJeCg9MaXN0Q29ubmVjdGlvbnMSJC5jbG91ZGNvbm4udjEuTGlzdENvbm5lY3Rpb25zUmVxdWVzdBolLmNsb3VkY29ubi52MS5MaXN0Q29ubmVjdGlvbnNSZXNwb25zZRJTChBVcGRhdGVDb25uZWN0aW9uEiUuY2xvdWRjb25uLnYxLlVwZGF0ZUNvbm5lY3Rpb25SZXF1ZXN0GhguY2xvdWRjb25uLnYxLkNvbm5lY3Rpb24SYQoQRGVsZXRlQ29ubmVjdGlvbhIlLmNsb3VkY29ubi52MS5EZWxldGVDb25uZWN0aW9uUmVxdWVzdBomLmNsb3VkY29ubi52MS5EZWxldGVDb25uZWN0aW9uUmVzcG9uc2USWAoNTGlzdFByb3ZpZGVycxIiLmNsb3VkY29ubi52MS5MaXN0UHJvdmlkZXJzUmVxdWVzdBojLmNsb3VkY29ubi52MS5MaXN0UHJvdmlkZXJzUmVzcG9uc2USWgoQV2F0Y2hDb25uZWN0aW9ucxIlLmNsb3VkY29ubi52MS5XYXRjaENvbm5lY3Rpb25zUmVxdWVzdBodLmNsb3VkY29ubi52MS5Db25uZWN0aW9uRXZlbnQwARJeCg9MaXN0QXVkaXRFdmVudHMSJC5jbG91ZGNvbm4udjEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBolLmNsb3VkY29ubi52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZRJiChRHZXRTZXR1cEluc3RydWN0aW9ucxIpLmNsb3VkY29ubi52MS5HZXRTZXR1cEluc3RydWN0aW9uc1JlcXVlc3QaHy5jbG91ZGNvbm4udjEuU2V0dXBJbnN0cnVjdGlvbnNiBnByb3RvMw", [file_cloudconn_v1_connection, file_cloudconn_v1_credentials, file_google_protobuf_duration, file_google_protobuf_field_mask]);
 
 /**
  * @generated from message cloudconn.v1.CreateConnectionRequest
@@ -496,6 +496,126 @@ export const ListAuditEventsResponseSchema: GenMessage<ListAuditEventsResponse> 
   messageDesc(file_cloudconn_v1_connection_service, 14);
 
 /**
+ * @generated from message cloudconn.v1.GetSetupInstructionsRequest
+ */
+export type GetSetupInstructionsRequest = Message<"cloudconn.v1.GetSetupInstructionsRequest"> & {
+  /**
+   * @generated from field: string workspace = 1;
+   */
+  workspace: string;
+
+  /**
+   * @generated from field: string tag = 2;
+   */
+  tag: string;
+};
+
+/**
+ * Describes the message cloudconn.v1.GetSetupInstructionsRequest.
+ * Use `create(GetSetupInstructionsRequestSchema)` to create a new message.
+ */
+export const GetSetupInstructionsRequestSchema: GenMessage<GetSetupInstructionsRequest> = /*@__PURE__*/
+  messageDesc(file_cloudconn_v1_connection_service, 15);
+
+/**
+ * The setup kit of one connection (DESIGN.md §9).
+ *
+ * @generated from message cloudconn.v1.SetupInstructions
+ */
+export type SetupInstructions = Message<"cloudconn.v1.SetupInstructions"> & {
+  /**
+   * @generated from field: string tag = 1;
+   */
+  tag: string;
+
+  /**
+   * @generated from field: cloudconn.v1.Provider provider = 2;
+   */
+  provider: Provider;
+
+  /**
+   * @generated from field: repeated string scopes = 3;
+   */
+  scopes: string[];
+
+  /**
+   * @generated from field: repeated cloudconn.v1.SetupStep steps = 4;
+   */
+  steps: SetupStep[];
+};
+
+/**
+ * Describes the message cloudconn.v1.SetupInstructions.
+ * Use `create(SetupInstructionsSchema)` to create a new message.
+ */
+export const SetupInstructionsSchema: GenMessage<SetupInstructions> = /*@__PURE__*/
+  messageDesc(file_cloudconn_v1_connection_service, 16);
+
+/**
+ * One step: what to do and why (Markdown), and the artifacts it uses.
+ *
+ * @generated from message cloudconn.v1.SetupStep
+ */
+export type SetupStep = Message<"cloudconn.v1.SetupStep"> & {
+  /**
+   * @generated from field: string title = 1;
+   */
+  title: string;
+
+  /**
+   * Markdown. Every command it mentions is also an artifact.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * @generated from field: repeated cloudconn.v1.SetupArtifact artifacts = 3;
+   */
+  artifacts: SetupArtifact[];
+};
+
+/**
+ * Describes the message cloudconn.v1.SetupStep.
+ * Use `create(SetupStepSchema)` to create a new message.
+ */
+export const SetupStepSchema: GenMessage<SetupStep> = /*@__PURE__*/
+  messageDesc(file_cloudconn_v1_connection_service, 17);
+
+/**
+ * A file to copy as it is, e.g. trust-policy.json.
+ *
+ * @generated from message cloudconn.v1.SetupArtifact
+ */
+export type SetupArtifact = Message<"cloudconn.v1.SetupArtifact"> & {
+  /**
+   * File name, e.g. "trust-policy.json", "cloudformation.yaml", "setup.sh".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * application/json, application/yaml or application/x-sh.
+   *
+   * @generated from field: string media_type = 2;
+   */
+  mediaType: string;
+
+  /**
+   * @generated from field: string content = 3;
+   */
+  content: string;
+};
+
+/**
+ * Describes the message cloudconn.v1.SetupArtifact.
+ * Use `create(SetupArtifactSchema)` to create a new message.
+ */
+export const SetupArtifactSchema: GenMessage<SetupArtifact> = /*@__PURE__*/
+  messageDesc(file_cloudconn_v1_connection_service, 18);
+
+/**
  * Links workspaces to cloud providers: create → complete → validate → use.
  *
  * Errors follow AIP-193: the status carries `google.rpc.ErrorInfo` with a
@@ -604,6 +724,18 @@ export const ConnectionService: GenService<{
     methodKind: "unary";
     input: typeof ListAuditEventsRequestSchema;
     output: typeof ListAuditEventsResponseSchema;
+  },
+  /**
+   * What the customer must grant at the provider for this connection:
+   * ordered steps, each with copy-paste-ready artifacts (policies,
+   * templates, scripts) generated for its provider, scopes and external id.
+   *
+   * @generated from rpc cloudconn.v1.ConnectionService.GetSetupInstructions
+   */
+  getSetupInstructions: {
+    methodKind: "unary";
+    input: typeof GetSetupInstructionsRequestSchema;
+    output: typeof SetupInstructionsSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cloudconn_v1_connection_service, 0);
