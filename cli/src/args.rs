@@ -58,6 +58,13 @@ pub enum Command {
     /// Create, complete, validate, inspect and remove connections
     #[command(subcommand)]
     Connections(Connections),
+    /// What to grant at the provider for a connection: policies, templates and scripts for its scopes
+    Setup {
+        tag: String,
+        /// Write the artifacts (and a README.md of the steps) into this directory
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
     /// Print a shell completion script (e.g. `cloudconn completions bash > /etc/bash_completion.d/cloudconn`)
     Completions {
         #[arg(value_enum)]

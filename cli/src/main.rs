@@ -51,6 +51,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Providers => commands::providers(&mut client, format).await,
         Command::Connections(command) => commands::connections(&mut client, command, format).await,
+        Command::Setup { tag, out } => commands::setup::run(&mut client, tag, out.as_deref(), format).await,
         Command::Completions { .. } => Ok(()),
     }
 }

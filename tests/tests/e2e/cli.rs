@@ -451,3 +451,35 @@ async fn right_after_dev_starts_the_cli_needs_no_configuration() {
     assert!(script.stdout.contains("connections"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn setup_prints_the_kit_or_writes_it_to_a_folder() {
+    let app = TestApp::builder().with_provider_sandbox().spawn().await;
+    let cli = Cli::explicit(&app, "acme");
+    cli.run(&["connections", "create", "prod_aws", "--provider", "aws", "--scope", "storage"]).await.ok();
+    let external_id = cli.run(&["connections", "get", "prod_aws", "--output", "json"]).await.ok().json()["externalId"]
+        .as_str()
+        .expect("an external id")
+        .to_owned();
+
+    let printed = cli.run(&["setup", "prod_aws"]).await.ok();
+    assert!(printed.stdout.contains("## 1. Create the role cloudconn assumes"), "{}", printed.stdout);
+    assert!(printed.stdout.contains(&external_id) && printed.stdout.contains("s3:ListAllMyBuckets"));
+
+    let dir = std::env::temp_dir().join(format!("cloudconn-setup-{}", uuid::Uuid::new_v4().simple()));
+    cli.run(&["setup", "prod_aws", "--out", dir.to_str().expect("utf-8")]).await.ok();
+    let trust: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("trust-policy.json")).expect("trust-policy.json")).unwrap();
+    assert_eq!(trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"], external_id.as_str());
+    let readme = std::fs::read_to_string(dir.join("README.md")).expect("README.md");
+    assert!(readme.contains("[`create-role.sh`](create-role.sh)"), "{readme}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("create-role.sh")).expect("script").permissions().mode();
+        assert_eq!(mode & 0o111, 0o111, "scripts are executable");
+    }
+    cli.run(&["setup", "nope"]).await.fails(3);
+    let _ = std::fs::remove_dir_all(&dir);
+    app.finish().await;
+}
