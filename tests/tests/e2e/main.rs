@@ -25,6 +25,7 @@ mod sandbox;
 mod security;
 mod service;
 mod setup_kit;
+mod setup_kit_clouds;
 mod traces;
 mod transport;
 mod validation;
