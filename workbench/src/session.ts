@@ -14,9 +14,19 @@ const WORKSPACE_KEY = "cloudconn.workspace";
 export const DEFAULT_WORKSPACE = "default";
 export const WORKSPACE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
-export function apiAddress(loc: Location = window.location): string {
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * The API's address: the page's origin, or the `?api=` dev override. The
+ * override is honoured only when both the page and the API are on loopback, so
+ * a crafted link can never send the token to another host.
+ */
+export function apiAddress(loc: Pick<Location, "search" | "origin" | "hostname"> = window.location): string {
   const api = new URLSearchParams(loc.search).get("api");
-  if (api && /^https?:\/\/[^/]+\/?$/.test(api)) return api.replace(/\/$/, "");
+  if (api && /^https?:\/\/[^/]+\/?$/.test(api) && LOOPBACK.has(loc.hostname)) {
+    const url = new URL(api);
+    if (LOOPBACK.has(url.hostname)) return url.origin;
+  }
   return loc.origin;
 }
 

@@ -222,6 +222,14 @@ function Settings({ store, conn, spec }: { store: Store; conn: Connection; spec?
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<ShownError | null>(null);
   const [saved, setSaved] = useState(false);
+  const [dirty, setDirty] = useState(false);
+  // Follow changes made elsewhere (watch) while nothing is being edited here.
+  useEffect(() => {
+    if (dirty) return;
+    setDisplayName(conn.displayName);
+    setDescription(conn.description);
+    setScopes(conn.scopes);
+  }, [conn.etag]);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -231,6 +239,7 @@ function Settings({ store, conn, spec }: { store: Store; conn: Connection; spec?
       const c = await store.client.cloud.connections.update(conn.tag, { display_name: displayName, description, scopes }, { etag: conn.etag });
       store.upsert(c);
       setDisplayName(c.displayName);
+      setDirty(false);
       setSaved(true);
     } catch (x) {
       setErr(showError(x));
@@ -241,7 +250,7 @@ function Settings({ store, conn, spec }: { store: Store; conn: Connection; spec?
   return (
     <div>
       <h2>Settings</h2>
-      <form onSubmit={submit} noValidate aria-label="Settings">
+      <form onSubmit={submit} onInput={() => setDirty(true)} onChange={() => setDirty(true)} noValidate aria-label="Settings">
         <Field id="set-display-name" label="Display name" hint="Blank reverts to the tag." error={err?.fields["display_name"]}>
           <input {...described("set-display-name", "x", err?.fields["display_name"])} value={displayName} onInput={(e) => setDisplayName(e.currentTarget.value)} />
         </Field>
