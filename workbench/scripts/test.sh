@@ -111,5 +111,6 @@ WB_PAGE="$page"
 export WB_API WB_TOKEN WB_PAGE
 
 # 5. The tests.
+[ -n "${WB_SCREENSHOTS:-}" ] && echo "== screenshots into $WB_SCREENSHOTS/"
 echo "== node --test (Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"
 node --test --test-reporter=spec --test-concurrency=1 "$@" test/*.test.mjs

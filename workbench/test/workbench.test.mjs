@@ -15,7 +15,9 @@ const AXE = require.resolve("axe-core/axe.min.js");
 const PAGE = process.env.WB_PAGE ?? "http://127.0.0.1:50778";
 const API = process.env.WB_API ?? "http://127.0.0.1:50777";
 const TOKEN = process.env.WB_TOKEN ?? "";
-const SHOTS = new URL("../screenshots/", import.meta.url).pathname;
+// Screenshots of the main screens: into .test-results/screenshots/, or with
+// WB_SCREENSHOTS=screenshots into the committed screenshots/ folder.
+const SHOTS = new URL(`../${process.env.WB_SCREENSHOTS ?? ".test-results/screenshots"}/`, import.meta.url).pathname;
 const ROLE = "arn:aws:iam::123456789012:role/DuctapeAccess";
 const T = 20_000;
 mkdirSync(SHOTS, { recursive: true });
@@ -117,15 +119,22 @@ describe("Workbench", () => {
     await page.getByTestId("validation-state").getByText("succeeded").waitFor();
     await page.getByRole("rowheader", { name: "storage" }).waitFor();
     await page.getByText("123456789012").first().waitFor();
+    await page.screenshot({ path: `${SHOTS}connection.png` });
     await axe(page, "Validation tab");
 
     // rename in Settings
     await page.getByRole("tab", { name: "Settings" }).click();
     await page.getByLabel("Display name").fill("Production AWS");
     await page.getByRole("button", { name: "Save settings" }).click();
-    await page.getByRole("heading", { name: "Production AWS", level: 1 }).waitFor({ timeout: T });
+    try {
+      await page.getByRole("heading", { name: "Production AWS", level: 1 }).waitFor({ timeout: T });
+    } catch (e) {
+      await page.screenshot({ path: `${SHOTS}rename-failed.png` });
+      console.log(await page.locator("main").innerText());
+      throw e;
+    }
     await page.getByLabel("role_arn").waitFor(); // Settings → Credentials once active
-    await page.screenshot({ path: `${SHOTS}connection.png` });
+    await page.screenshot({ path: `${SHOTS}settings.png` });
     await axe(page, "Connection page (Settings)");
 
     // Remove asks to type the tag

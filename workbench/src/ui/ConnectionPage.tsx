@@ -222,10 +222,17 @@ function Settings({ store, conn, spec }: { store: Store; conn: Connection; spec?
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<ShownError | null>(null);
   const [saved, setSaved] = useState(false);
-  const [dirty, setDirty] = useState(false);
   // Follow changes made elsewhere (watch) while nothing is being edited here.
+  // A ref, not state: the effect must see an edit made before it runs.
+  const dirty = useRef(false);
+  const seenEtag = useRef(conn.etag);
+  const setDirty = (d: boolean) => {
+    dirty.current = d;
+  };
   useEffect(() => {
-    if (dirty) return;
+    if (conn.etag === seenEtag.current) return;
+    seenEtag.current = conn.etag;
+    if (dirty.current) return;
     setDisplayName(conn.displayName);
     setDescription(conn.description);
     setScopes(conn.scopes);
