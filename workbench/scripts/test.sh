@@ -45,7 +45,11 @@ if ! diff -r "$committed" dist >/dev/null; then
   exit 1
 fi
 rm -rf "$committed"
-echo "== dist/ is current"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && [ -n "$(git status --porcelain -- dist)" ]; then
+  echo "== dist/ is current in the work tree but not committed: commit workbench/dist/ (CI checks the committed one)"
+else
+  echo "== dist/ is current"
+fi
 
 # 3. The browser.
 if ! command -v chromium >/dev/null; then
