@@ -69,6 +69,12 @@ describe("Workbench at scale", () => {
     // and a delete elsewhere removes it
     await sdk.cloud.connections.delete("c0000");
     await page.getByText(`0 of ${N - 1} connections`).waitFor({ timeout: 20_000 });
+    // the open connection deleted elsewhere says so
+    await page.getByLabel("Status").selectOption("");
+    await page.locator('.conn-row a[data-tag="c0001"]').click();
+    await page.getByRole("heading", { name: "c0001", level: 1 }).waitFor();
+    await sdk.cloud.connections.delete("c0001");
+    await page.getByRole("heading", { name: "c0001 was removed" }).waitFor({ timeout: 20_000 });
     console.log(`# ${N} connections listed in ${loadMs} ms; filters applied in ${filterMs} ms`);
     await context.close();
   });

@@ -14,6 +14,8 @@ import { ValidationView } from "./ValidationView";
 export function ConnectionPage({ store, tag, tab }: { store: Store; tag: string; tab?: Tab }) {
   const conn = store.connections.get(tag);
   const [loadErr, setLoadErr] = useState<ShownError | null>(null);
+  const seen = useRef(false);
+  if (conn) seen.current = true;
   useEffect(() => {
     setLoadErr(null);
     store.client.cloud.connections.fetch(tag).then(
@@ -22,6 +24,16 @@ export function ConnectionPage({ store, tag, tab }: { store: Store; tag: string;
     );
   }, [store, tag]);
   if (!conn) {
+    if (seen.current) {
+      return (
+        <section class="panel" role="alert">
+          <h1>{tag} was removed</h1>
+          <p>
+            It was deleted, here or elsewhere. <a href="#/">Back to the list</a>
+          </p>
+        </section>
+      );
+    }
     if (loadErr) return <p role="alert">{loadErr.reason === "CONNECTION_NOT_FOUND" ? `No connection "${tag}".` : loadErr.message}</p>;
     return <p>Loading {tag}…</p>;
   }
