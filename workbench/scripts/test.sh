@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The Workbench's tests, in a real browser against a real server:
+#   installs dependencies when node_modules is missing or stale (npm ci),
+#   builds the SDK when its dist/ is missing, builds the Workbench and fails if
+#   the committed dist/ differs from the fresh build (or is over the size
+#   budget), installs Debian's Chromium if missing, starts
+#   `cloudconn-server --dev` on a free port with a fresh data directory, serves
+#   dist/ from a tiny static server on another port (its origin in
+#   CLOUDCONN_CORS_ORIGINS; the page is told the API with ?api=), runs the
+#   browser tests (node --test, playwright-core), and stops everything.
+# The server is ${CLOUDCONN_SERVER_BIN:-<repo>/target/debug/cloudconn-server}.
+# Extra arguments go to `node --test` (e.g. --test-name-pattern=seed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$(cd .. && pwd)"
+started=$SECONDS
+
+# 1. Dependencies: the SDK's, then ours (npm ci when node_modules is missing or
+#    was installed from another package-lock.json).
+install() { # dir
+  local stamp="$1/node_modules/.cloudconn-lock.sha256" want
+  want="$(sha256sum "$1/package-lock.json" | cut -d' ' -f1)"
+  if [ ! -d "$1/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "== npm ci ($1)"
+    (cd "$1" && npm ci --no-audit --no-fund)
+    echo "$want" > "$stamp"
+  fi
+}
+install "$repo/sdk/typescript"
+if [ ! -f "$repo/sdk/typescript/dist/browser.js" ]; then
+  echo "== building the SDK"
+  (cd "$repo/sdk/typescript" && npx tsc -p tsconfig.json)
+fi
+install "$PWD"
+
+# 2. Build, and check the committed dist/ is what this source makes.
+echo "== build"
+committed="$(mktemp -d)"
+cp -a dist/. "$committed/" 2>/dev/null || true
+npm run --silent build
+if ! diff -r "$committed" dist >/dev/null; then
+  echo "dist/ is stale: the fresh build differs from the committed one; commit workbench/dist/" >&2
+  diff -rq "$committed" dist >&2 || true
+  rm -rf "$committed"
+  exit 1
+fi
+rm -rf "$committed"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && [ -n "$(git status --porcelain -- dist)" ]; then
+  echo "== dist/ is current in the work tree but not committed: commit workbench/dist/ (CI checks the committed one)"
+else
+  echo "== dist/ is current"
+fi
+
+# 3. The browser.
+if ! command -v chromium >/dev/null; then
+  echo "== apt-get install chromium"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+# 4. The server and the static server.
+server="${CLOUDCONN_SERVER_BIN:-$repo/target/debug/cloudconn-server}"
+if [ ! -x "$server" ]; then
+  echo "no server binary at $server: build it (cargo build -p cloudconn-server) or set CLOUDCONN_SERVER_BIN" >&2
+  exit 1
+fi
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+data="$(mktemp -d)"
+port="$(free_port)"
+page_port="$(free_port)"
+while [ "$page_port" = "$port" ]; do page_port="$(free_port)"; done
+page="http://127.0.0.1:$page_port"
+server_pid=""
+static_pid=""
+cleanup() {
+  status=$?
+  for pid in "$static_pid" "$server_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  if [ "$status" -ne 0 ] && [ -f "$data/server.log" ]; then
+    echo "== last lines of the server's log" >&2
+    tail -n 15 "$data/server.log" >&2
+  fi
+  rm -rf "$data"
+  echo "== workbench tests took $((SECONDS - started)) s (exit $status)"
+}
+trap cleanup EXIT
+echo "== starting $server --dev on 127.0.0.1:$port, the page on $page"
+CLOUDCONN_DEV_DATA_DIR="$data" \
+  CLOUDCONN_LISTEN="127.0.0.1:$port" \
+  CLOUDCONN_CORS_ORIGINS="$page" \
+  "$server" --dev >"$data/server.log" 2>&1 &
+server_pid=$!
+node test/serve.mjs "$page_port" >"$data/static.log" 2>&1 &
+static_pid=$!
+for _ in $(seq 1 600); do
+  [ -s "$data/client.json" ] && break
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "the server exited before writing $data/client.json" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if [ ! -s "$data/client.json" ]; then
+  echo "the server wrote no $data/client.json within 60 s" >&2
+  exit 1
+fi
+sleep 0.2
+WB_API="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).address)' "$data/client.json")"
+WB_TOKEN="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).token)' "$data/client.json")"
+WB_PAGE="$page"
+export WB_API WB_TOKEN WB_PAGE
+
+# 5. The tests.
+[ -n "${WB_SCREENSHOTS:-}" ] && echo "== screenshots into $WB_SCREENSHOTS/"
+echo "== node --test (Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"
+node --test --test-reporter=spec --test-concurrency=1 "$@" test/*.test.mjs

@@ -1,0 +1,131 @@
+// The shell: token (or a form asking for one), the workspace field, the
+// sidebar and the routed main panel. One Store per (token, workspace).
+import { CloudConn } from "@cloudconn/sdk/browser";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { useRoute } from "./route";
+import { apiAddress, forgetToken, loadWorkspace, saveToken, saveWorkspace, takeToken, WORKSPACE_PATTERN } from "./session";
+import { Store, useStore } from "./store";
+import { AddConnection } from "./ui/AddConnection";
+import { ConnectionPage } from "./ui/ConnectionPage";
+import { Sidebar } from "./ui/Sidebar";
+
+export function App() {
+  const [token, setToken] = useState(() => takeToken());
+  const [workspace, setWorkspace] = useState(loadWorkspace);
+  if (!token) {
+    return (
+      <TokenForm
+        onToken={(t) => {
+          saveToken(t);
+          setToken(t);
+        }}
+      />
+    );
+  }
+  return (
+    <Workbench
+      key={`${token}|${workspace}`}
+      token={token}
+      workspace={workspace}
+      onWorkspace={(ws) => {
+        saveWorkspace(ws);
+        setWorkspace(ws);
+      }}
+      onSignOut={() => {
+        forgetToken();
+        setToken(null);
+      }}
+    />
+  );
+}
+
+function Workbench(props: { token: string; workspace: string; onWorkspace: (ws: string) => void; onSignOut: () => void }) {
+  const store = useMemo(() => new Store(new CloudConn({ address: apiAddress(), token: props.token, workspace: props.workspace, transport: "grpc-web" })), [props.token, props.workspace]);
+  useEffect(() => {
+    store.start();
+    return () => store.stop();
+  }, [store]);
+  useStore(store);
+  const route = useRoute();
+  const selected = route.name === "connection" ? route.tag : undefined;
+  return (
+    <div class={`shell${route.name === "home" ? " at-home" : ""}`}>
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>
+        Skip to content
+      </a>
+      <header class="topbar">
+        <a class="brand" href="#/">
+          cloudconn <span>Workbench</span>
+        </a>
+        <WorkspaceField workspace={props.workspace} onWorkspace={props.onWorkspace} />
+        <span class={`live live-${store.live}`} role="status" title="Live updates">
+          {store.live === "live" ? "● live" : store.live === "connecting" ? "○ connecting" : "○ offline"}
+        </span>
+        <button type="button" class="link" onClick={props.onSignOut}>
+          Sign out
+        </button>
+      </header>
+      {store.error && (
+        <p class="error banner" role="alert">
+          {store.error.reason === "UNAUTHENTICATED" ? "The token was refused: sign out and paste a valid one. " : ""}
+          {store.error.message}
+        </p>
+      )}
+      <Sidebar store={store} selected={selected} />
+      <main id="main" tabIndex={-1}>
+        {route.name === "new" && <AddConnection store={store} />}
+        {route.name === "connection" && <ConnectionPage key={route.tag} store={store} tag={route.tag} tab={route.tab} />}
+        {route.name === "home" && (
+          <section class="panel empty">
+            <h1>Cloud connections</h1>
+            <p>Pick a connection on the left, or add one. A connection links workspace “{props.workspace}” to a cloud provider account; its tag is what components name.</p>
+          </section>
+        )}
+      </main>
+    </div>
+  );
+}
+
+function WorkspaceField({ workspace, onWorkspace }: { workspace: string; onWorkspace: (ws: string) => void }) {
+  const [value, setValue] = useState(workspace);
+  const ok = WORKSPACE_PATTERN.test(value);
+  return (
+    <form
+      class="workspace"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (ok && value !== workspace) onWorkspace(value);
+      }}
+    >
+      <label for="workspace">Workspace</label>
+      <input id="workspace" value={value} aria-invalid={!ok || undefined} onInput={(e) => setValue(e.currentTarget.value)} onBlur={() => ok && value !== workspace && onWorkspace(value)} spellcheck={false} autoComplete="off" />
+    </form>
+  );
+}
+
+function TokenForm({ onToken }: { onToken: (t: string) => void }) {
+  const [value, setValue] = useState("");
+  return (
+    <main class="token-page">
+      <form
+        class="panel"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (value.trim()) onToken(value.trim());
+        }}
+      >
+        <h1>cloudconn Workbench</h1>
+        <p>Paste an API token with connections:read (and connections:write to change anything). It is kept in this tab only.</p>
+        <div class="field">
+          <label for="token">Token</label>
+          <input id="token" type="password" autoComplete="off" value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+        </div>
+        <div class="actions">
+          <button type="submit" class="primary">
+            Open
+          </button>
+        </div>
+      </form>
+    </main>
+  );
+}

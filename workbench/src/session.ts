@@ -1,0 +1,62 @@
+// Where the API is, the token and the workspace.
+//
+// - API address: the page's own origin (the server serves the Workbench on its
+//   gRPC port). Dev override: `?api=http://127.0.0.1:50051` (the page served
+//   from elsewhere, e.g. Vite or the tests' static server; that origin must be
+//   in the server's CLOUDCONN_CORS_ORIGINS).
+// - Token: `#token=<jwt>` is moved into sessionStorage and the fragment is
+//   cleared (history.replaceState), so it is never kept in the address bar or
+//   history; without one the page asks for it.
+// - Workspace: a header field, remembered in sessionStorage (default "default").
+
+const TOKEN_KEY = "cloudconn.token";
+const WORKSPACE_KEY = "cloudconn.workspace";
+export const DEFAULT_WORKSPACE = "default";
+export const WORKSPACE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * The API's address: the page's origin, or the `?api=` dev override. The
+ * override is honoured only when both the page and the API are on loopback, so
+ * a crafted link can never send the token to another host.
+ */
+export function apiAddress(loc: Pick<Location, "search" | "origin" | "hostname"> = window.location): string {
+  const api = new URLSearchParams(loc.search).get("api");
+  if (api && /^https?:\/\/[^/]+\/?$/.test(api) && LOOPBACK.has(loc.hostname)) {
+    const url = new URL(api);
+    if (LOOPBACK.has(url.hostname)) return url.origin;
+  }
+  return loc.origin;
+}
+
+/** Takes `#token=` out of the address (into sessionStorage) and returns the token, if any. */
+export function takeToken(): string | null {
+  const hash = window.location.hash.replace(/^#/, "");
+  const params = new URLSearchParams(hash);
+  const fromHash = params.get("token");
+  if (fromHash) {
+    sessionStorage.setItem(TOKEN_KEY, fromHash);
+    params.delete("token");
+    const rest = params.toString();
+    const url = window.location.pathname + window.location.search + (rest ? `#${rest}` : "");
+    history.replaceState(null, "", url);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function saveToken(token: string): void {
+  sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export function forgetToken(): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export function loadWorkspace(): string {
+  return sessionStorage.getItem(WORKSPACE_KEY) ?? DEFAULT_WORKSPACE;
+}
+
+export function saveWorkspace(ws: string): void {
+  sessionStorage.setItem(WORKSPACE_KEY, ws);
+}

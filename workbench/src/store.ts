@@ -1,0 +1,107 @@
+// The workspace's connections, kept current: one list() at start, then
+// watch() events (reconnecting with backoff). Components subscribe with
+// useStore(); every change bumps `version`.
+import type { CloudConn, Connection, ProviderSpec } from "@cloudconn/sdk/browser";
+import { useEffect, useState } from "preact/hooks";
+import { showError, type ShownError } from "./errors";
+
+export type Live = "connecting" | "live" | "offline";
+
+export class Store {
+  readonly connections = new Map<string, Connection>();
+  providers: ProviderSpec[] = [];
+  loading = true;
+  error: ShownError | null = null;
+  live: Live = "connecting";
+  version = 0;
+  readonly #listeners = new Set<() => void>();
+  readonly #abort = new AbortController();
+
+  constructor(readonly client: CloudConn) {}
+
+  subscribe(fn: () => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  #changed(): void {
+    this.version++;
+    for (const fn of this.#listeners) fn();
+  }
+
+  /** Keeps the newer of two copies (by update time); a copy without one wins. */
+  upsert(c: Connection): void {
+    const old = this.connections.get(c.tag);
+    if (old?.updateTime && c.updateTime && c.updateTime < old.updateTime) return;
+    this.connections.set(c.tag, c);
+    this.#changed();
+  }
+
+  remove(tag: string): void {
+    if (this.connections.delete(tag)) this.#changed();
+  }
+
+  start(): void {
+    void this.#watch();
+    void this.#load();
+  }
+
+  stop(): void {
+    this.#abort.abort();
+  }
+
+  async #load(): Promise<void> {
+    try {
+      const [list, providers] = await Promise.all([this.client.cloud.connections.list({ pageSize: 1000 }), this.client.providers()]);
+      this.providers = providers;
+      for (const c of list) {
+        const old = this.connections.get(c.tag);
+        if (!old?.updateTime || !c.updateTime || c.updateTime >= old.updateTime) this.connections.set(c.tag, c);
+      }
+      this.error = null;
+    } catch (err) {
+      this.error = showError(err);
+    }
+    this.loading = false;
+    this.#changed();
+  }
+
+  async #watch(): Promise<void> {
+    const signal = this.#abort.signal;
+    let delay = 500;
+    while (!signal.aborted) {
+      try {
+        for await (const e of this.client.cloud.connections.watch({
+          signal,
+          onReady: () => {
+            this.live = "live";
+            delay = 500;
+            this.#changed();
+          },
+        })) {
+          const c = e.connection;
+          if (!c) continue;
+          if (e.type.includes(".deleted.")) this.remove(c.tag);
+          else this.upsert(c);
+        }
+      } catch {
+        // the stream broke: reconnect below
+      }
+      if (signal.aborted) return;
+      this.live = "offline";
+      this.#changed();
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 15_000);
+      this.live = "connecting";
+      this.#changed();
+      // catch up on what changed while we were away
+      void this.#load();
+    }
+  }
+}
+
+export function useStore(store: Store): number {
+  const [version, setVersion] = useState(store.version);
+  useEffect(() => store.subscribe(() => setVersion(store.version)), [store]);
+  return version;
+}

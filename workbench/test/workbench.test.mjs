@@ -1,0 +1,209 @@
+// The Workbench in a real browser (Debian's Chromium through playwright-core)
+// against a real `cloudconn-server --dev`. scripts/test.sh starts both and sets:
+//   WB_PAGE   where dist/ is served (origin listed in CLOUDCONN_CORS_ORIGINS)
+//   WB_API    the server's address (passed to the page as ?api=; drop it once
+//             the server serves the page itself)
+//   WB_TOKEN  the dev token (given as #token=, as `--dev` prints it)
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+const PAGE = process.env.WB_PAGE ?? "http://127.0.0.1:50778";
+const API = process.env.WB_API ?? "http://127.0.0.1:50777";
+const TOKEN = process.env.WB_TOKEN ?? "";
+// Screenshots of the main screens: into .test-results/screenshots/, or with
+// WB_SCREENSHOTS=screenshots into the committed screenshots/ folder.
+const SHOTS = new URL(`../${process.env.WB_SCREENSHOTS ?? ".test-results/screenshots"}/`, import.meta.url).pathname;
+const ROLE = "arn:aws:iam::123456789012:role/DuctapeAccess";
+const T = 20_000;
+mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** A fresh tab on the Workbench, token in the fragment, in its own workspace. */
+async function open(workspace, viewport = { width: 1280, height: 800 }, colorScheme = "light") {
+  const context = await browser.newContext({ viewport, colorScheme });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`${PAGE}/?api=${encodeURIComponent(API)}#token=${TOKEN}`);
+  // the token leaves the address bar at once
+  await page.waitForFunction(() => !location.hash.includes("token="));
+  if (workspace) {
+    await page.getByLabel("Workspace").fill(workspace);
+    await page.getByLabel("Workspace").press("Enter");
+  }
+  await page.getByText("● live").waitFor({ timeout: T });
+  return { page, context, errors };
+}
+
+async function addConnection(page, { tag, provider = "Amazon Web Services", scopes = ["storage"], displayName }) {
+  await page.getByRole("link", { name: "Add connection" }).click();
+  await page.getByRole("heading", { name: "Add connection" }).waitFor();
+  await page.getByRole("radio", { name: new RegExp(provider, "i") }).check();
+  await page.getByLabel("Tag", { exact: true }).fill(tag);
+  if (displayName !== undefined) await page.getByLabel("Display name (optional)").fill(displayName);
+  for (const s of scopes) await page.getByRole("checkbox", { name: s }).check();
+  await page.getByRole("button", { name: "Create connection" }).click();
+}
+
+async function axe(page, what) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
+  });
+  const bad = result.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad, [], `${what}: serious/critical axe violations: ${JSON.stringify(bad)}`);
+  return result;
+}
+
+describe("Workbench", () => {
+  test("without a token it asks for one", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${PAGE}/?api=${encodeURIComponent(API)}`);
+    await page.evaluate(() => sessionStorage.clear());
+    await page.reload();
+    await page.getByLabel("Token").waitFor();
+    await page.getByLabel("Token").fill(TOKEN);
+    await page.getByRole("button", { name: "Open" }).click();
+    await page.getByText("● live").waitFor({ timeout: T });
+    await context.close();
+  });
+
+  test("the AWS seed flow: add → complete → Re-validate → ACTIVE live → rename → remove", async () => {
+    const { page, context, errors } = await open("seed_flow");
+    // the tag is checked as you type
+    await page.getByRole("link", { name: "Add connection" }).click();
+    await page.getByLabel("Tag", { exact: true }).fill("prod-aws");
+    await page.getByText("Only lower-case letters, digits and _.").waitFor();
+    await page.getByLabel("Tag", { exact: true }).fill("prod_aws");
+    assert.equal(await page.getByText("Only lower-case letters, digits and _.").count(), 0);
+    await page.getByRole("checkbox", { name: "storage" }).check();
+    await page.getByRole("checkbox", { name: "database" }).check();
+    await page.screenshot({ path: `${SHOTS}add-connection.png` });
+    await axe(page, "Add connection");
+    await page.getByRole("button", { name: "Create connection" }).click();
+
+    // the Setup tab while pending, the external id prominent
+    await page.getByRole("heading", { name: "prod_aws", level: 1 }).waitFor({ timeout: T });
+    await page.getByRole("tab", { name: "Setup", selected: true }).waitFor();
+    const extid = (await page.getByTestId("external-id").textContent()) ?? "";
+    assert.match(extid, /^[A-Za-z0-9_-]{32}$/);
+    const row = page.locator('.conn-row a[data-tag="prod_aws"]');
+    await row.getByText("pending").waitFor();
+
+    // complete (without validating), then Re-validate from the header
+    await page.getByLabel("role_arn").fill(ROLE);
+    await page.getByRole("checkbox", { name: "Validate after saving" }).uncheck();
+    await page.getByRole("button", { name: "Save credentials" }).click();
+    await page.getByText("Saved as revision 1.").waitFor({ timeout: T });
+    await page.getByRole("button", { name: "Re-validate" }).click();
+    // ACTIVE arrives through watch() (Re-validate returns at once, state queued)
+    await page.locator(".conn-header .badge-active").waitFor({ timeout: T });
+    await row.getByText("active").waitFor();
+    await page.getByRole("tab", { name: "Validation" }).click();
+    await page.getByTestId("validation-state").getByText("succeeded").waitFor();
+    await page.getByRole("rowheader", { name: "storage" }).waitFor();
+    await page.getByText("123456789012").first().waitFor();
+    await page.screenshot({ path: `${SHOTS}connection.png` });
+    await axe(page, "Validation tab");
+
+    // rename in Settings
+    await page.getByRole("tab", { name: "Settings" }).click();
+    await page.getByLabel("Display name").fill("Production AWS");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    try {
+      await page.getByRole("heading", { name: "Production AWS", level: 1 }).waitFor({ timeout: T });
+    } catch (e) {
+      await page.screenshot({ path: `${SHOTS}rename-failed.png` });
+      console.log(await page.locator("main").innerText());
+      throw e;
+    }
+    await page.getByLabel("role_arn").waitFor(); // Settings → Credentials once active
+    await page.screenshot({ path: `${SHOTS}settings.png` });
+    await axe(page, "Connection page (Settings)");
+
+    // Remove asks to type the tag
+    await page.getByRole("button", { name: "Remove" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.waitFor();
+    const confirm = dialog.getByRole("button", { name: "Remove connection" });
+    assert.equal(await confirm.isDisabled(), true);
+    await dialog.getByLabel("Type prod_aws to confirm").fill("prod_aw");
+    assert.equal(await confirm.isDisabled(), true);
+    await dialog.getByLabel("Type prod_aws to confirm").fill("prod_aws");
+    await confirm.click();
+    await page.getByRole("heading", { name: "Cloud connections" }).waitFor({ timeout: T });
+    await row.waitFor({ state: "detached", timeout: T });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test("a failed validation shows its error and hint (sandbox-denied)", async () => {
+    const { page, context } = await open("denied");
+    await addConnection(page, { tag: "denied_aws", scopes: ["storage"] });
+    await page.getByRole("tab", { name: "Setup", selected: true }).waitFor({ timeout: T });
+    await page.getByLabel("role_arn").fill("arn:aws:iam::123456789012:role/sandbox-denied");
+    await page.getByRole("button", { name: "Save credentials" }).click(); // validate after saving: on by default
+    await page.locator(".conn-header .badge-failed").waitFor({ timeout: T });
+    await page.getByText("ACCESS_DENIED").first().waitFor();
+    const hint = page.locator(".vhint").first();
+    await hint.waitFor();
+    assert.ok(((await hint.textContent()) ?? "").length > "How to fix: ".length + 10, "a hint is shown");
+    // the secret-free form was cleared and keeps the saved value as its default
+    assert.match(await page.getByLabel("role_arn").inputValue(), /sandbox-denied/);
+    await axe(page, "Failed connection");
+    await context.close();
+  });
+
+  test("server field errors are shown on their fields", async () => {
+    const { page, context } = await open("field_errors");
+    // display_name over 128 characters: only the server checks it
+    await addConnection(page, { tag: "long_name", displayName: "x".repeat(129) });
+    const dn = page.getByLabel("Display name (optional)");
+    await page.locator("#new-display-name-error").waitFor({ timeout: T });
+    assert.equal(await dn.getAttribute("aria-invalid"), "true");
+    // no scope: the server names `scopes`
+    await dn.fill("");
+    await page.getByRole("checkbox", { name: "storage" }).uncheck();
+    await page.getByRole("button", { name: "Create connection" }).click();
+    await page.locator("#new-scopes-error").waitFor({ timeout: T });
+    // a taken tag is shown on the tag
+    await page.getByRole("checkbox", { name: "storage" }).check();
+    await page.getByRole("button", { name: "Create connection" }).click();
+    await page.getByRole("heading", { name: "long_name", level: 1 }).waitFor({ timeout: T });
+    await addConnection(page, { tag: "long_name" });
+    await page.locator("#new-tag-error").waitFor({ timeout: T });
+    // a malformed role ARN on complete lands on role_arn
+    await page.locator('.conn-row a[data-tag="long_name"]').click();
+    await page.getByLabel("role_arn").fill("arn:aws:iam::12:role/x");
+    await page.getByRole("button", { name: "Save credentials" }).click();
+    await page.locator("#cred-role_arn-error").waitFor({ timeout: T });
+    await context.close();
+  });
+
+  test("phone size and dark mode render the connection page", async () => {
+    const { page, context } = await open("phone", { width: 390, height: 844 }, "dark");
+    await addConnection(page, { tag: "phone_aws" });
+    await page.getByRole("heading", { name: "phone_aws", level: 1 }).waitFor({ timeout: T });
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `no horizontal scroll at 390 px (scrollWidth ${width})`);
+    await page.screenshot({ path: `${SHOTS}phone-dark.png`, fullPage: true });
+    await axe(page, "Phone, dark");
+    await context.close();
+  });
+});
