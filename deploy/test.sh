@@ -49,6 +49,12 @@ deploy/example-session.sh
 echo "== TypeScript SDK (sdk/typescript)"
 sdk/typescript/scripts/test.sh
 
+# The Workbench in Debian's Chromium (installed if missing), served by the
+# server binary built above from the committed workbench/dist, which must
+# match a fresh build.
+echo "== Workbench (workbench/, Chromium)"
+workbench/scripts/test.sh
+
 # The benchmark is not a pass/fail test; one tiny run (debug build, seconds)
 # proves the harness still works end to end. Figures: deploy/bench.sh.
 echo "== benchmark harness (tiny)"

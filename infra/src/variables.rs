@@ -87,6 +87,7 @@ pub const VARIABLES: &[Variable] = &[
         "the AWS principal ARN the workers assume roles as, named in the setup kit's trust policies",
     ),
     var("CLOUDCONN_EGRESS_ADDRESSES", "", Server, "the workers' public addresses (comma-separated), for access lists"),
+    var("CLOUDCONN_WORKBENCH", "true", Server, "serve the Workbench (the web page) at / on the gRPC port"),
     var("CLOUDCONN_WATCH_IDLE_MS", "30000", Server, "the event subscription outlives the last watcher this long"),
     var("CLOUDCONN_PURGE_INTERVAL_MS", "10000", Server, "how often queued secret purges are retried"),
     var("CLOUDCONN_DEV_DATA_DIR", ".cloudconn-dev", Server, "--dev state: SQLite file, keys, encrypted secrets"),

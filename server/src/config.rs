@@ -111,6 +111,10 @@ pub struct ServerConfig {
     /// blocks (comma-separated), for the access lists the kit asks for.
     #[serde(default)]
     pub egress_addresses: Option<String>,
+    /// `CLOUDCONN_WORKBENCH`: serve the Workbench (the web page) at `/` on
+    /// the gRPC port, default true.
+    #[serde(default = "default_true")]
+    pub workbench: bool,
     /// The per-workspace quotas (`CLOUDCONN_RATE_*`, `CLOUDCONN_MAX_*`).
     #[serde(skip)]
     pub quotas: crate::quota::QuotaConfig,
@@ -145,6 +149,9 @@ fn default_outbox_retention_ms() -> u64 {
 }
 fn default_watch_idle_ms() -> u64 {
     30_000
+}
+fn default_true() -> bool {
+    true
 }
 fn default_purge_interval_ms() -> u64 {
     10_000

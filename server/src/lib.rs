@@ -29,3 +29,4 @@ pub mod startup;
 pub mod store;
 pub mod view;
 pub mod watch;
+pub mod workbench;

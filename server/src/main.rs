@@ -74,6 +74,12 @@ async fn run() -> anyhow::Result<()> {
         }
         if let Some(token) = &app.dev_token {
             println!("dev token (every workspace, read and write; send as `authorization: Bearer <token>`):\n{token}");
+            if config.workbench {
+                // In the fragment: the browser never sends it to a server.
+                let addr = app.local_addr();
+                let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+                println!("Workbench: http://{host}:{}/#token={token}", addr.port());
+            }
         }
     }
     let shutdown = cloudconn_infra::shutdown::on_signal();

@@ -108,6 +108,8 @@ pub struct App {
     dev_pipeline: Option<DevPipeline>,
     /// What the setup kit needs from the deployment.
     setup: crate::setup::SetupConfig,
+    /// `CLOUDCONN_WORKBENCH`: serve the Workbench at `/`.
+    workbench: bool,
     /// `CLOUDCONN_CORS_ORIGINS` as a layer, if any are configured.
     cors: Option<tower_http::cors::CorsLayer>,
     purge_interval: Duration,
@@ -276,6 +278,7 @@ impl App {
             outbox_retention: config.outbox_retention(),
             cors: crate::api::web::cors(&config.cors_origins()?),
             setup: config.setup(mode),
+            workbench: config.workbench,
             outbox_poll: config.outbox_poll(),
             validation_deadline: config.validation_deadline(),
         })
@@ -412,6 +415,7 @@ impl App {
             // Outermost: preflights are answered before anything else, and
             // gRPC-Web is gRPC by the time the other layers see it.
             .layer(tower::util::option_layer(self.cors))
+            .layer(tower::util::option_layer(self.workbench.then_some(crate::workbench::WorkbenchLayer)))
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(admission::BodyDeadlineLayer)
             .layer(crate::api::web::ReadBodyFirstLayer)

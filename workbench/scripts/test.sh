@@ -4,10 +4,10 @@
 #   builds the SDK when its dist/ is missing, builds the Workbench and fails if
 #   the committed dist/ differs from the fresh build (or is over the size
 #   budget), installs Debian's Chromium if missing, starts
-#   `cloudconn-server --dev` on a free port with a fresh data directory, serves
-#   dist/ from a tiny static server on another port (its origin in
-#   CLOUDCONN_CORS_ORIGINS; the page is told the API with ?api=), runs the
-#   browser tests (node --test, playwright-core), and stops everything.
+#   `cloudconn-server --dev` on a free port with a fresh data directory (it
+#   serves the page it embedded from dist/ at /, next to the API: the
+#   server binary must have been built after dist/), runs the browser tests
+#   (node --test, playwright-core), and stops everything.
 # The server is ${CLOUDCONN_SERVER_BIN:-<repo>/target/debug/cloudconn-server}.
 # Extra arguments go to `node --test` (e.g. --test-name-pattern=seed).
 set -euo pipefail
@@ -58,7 +58,7 @@ if ! command -v chromium >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
-# 4. The server and the static server.
+# 4. The server (and the page it serves).
 server="${CLOUDCONN_SERVER_BIN:-$repo/target/debug/cloudconn-server}"
 if [ ! -x "$server" ]; then
   echo "no server binary at $server: build it (cargo build -p cloudconn-server) or set CLOUDCONN_SERVER_BIN" >&2
@@ -67,14 +67,12 @@ fi
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 data="$(mktemp -d)"
 port="$(free_port)"
-page_port="$(free_port)"
-while [ "$page_port" = "$port" ]; do page_port="$(free_port)"; done
-page="http://127.0.0.1:$page_port"
+# The server serves the page itself (embedded dist/), at the API's origin.
+page="http://127.0.0.1:$port"
 server_pid=""
-static_pid=""
 cleanup() {
   status=$?
-  for pid in "$static_pid" "$server_pid"; do
+  for pid in "$server_pid"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
@@ -91,11 +89,8 @@ trap cleanup EXIT
 echo "== starting $server --dev on 127.0.0.1:$port, the page on $page"
 CLOUDCONN_DEV_DATA_DIR="$data" \
   CLOUDCONN_LISTEN="127.0.0.1:$port" \
-  CLOUDCONN_CORS_ORIGINS="$page" \
   "$server" --dev >"$data/server.log" 2>&1 &
 server_pid=$!
-node test/serve.mjs "$page_port" >"$data/static.log" 2>&1 &
-static_pid=$!
 for _ in $(seq 1 600); do
   [ -s "$data/client.json" ] && break
   if ! kill -0 "$server_pid" 2>/dev/null; then

@@ -54,6 +54,7 @@ pub struct TestAppBuilder {
     provider_sandbox: bool,
     cors_origins: Option<String>,
     aws_platform_principal: Option<String>,
+    workbench: bool,
     probe_timeout: Duration,
     jwks: Option<String>,
     jwks_refresh: Duration,
@@ -89,6 +90,12 @@ impl TestAppBuilder {
     /// `CLOUDCONN_AWS_PLATFORM_PRINCIPAL` (the setup kit's trust policies).
     pub fn with_aws_platform_principal(mut self, principal: &str) -> Self {
         self.aws_platform_principal = Some(principal.to_owned());
+        self
+    }
+
+    /// `CLOUDCONN_WORKBENCH=false`.
+    pub fn without_workbench(mut self) -> Self {
+        self.workbench = false;
         self
     }
 
@@ -353,6 +360,7 @@ impl TestAppBuilder {
             cors_origins: self.cors_origins.clone(),
             aws_platform_principal: self.aws_platform_principal.clone(),
             egress_addresses: None,
+            workbench: self.workbench,
             metrics_listen: Some("127.0.0.1:0".into()),
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
@@ -532,6 +540,7 @@ impl TestApp {
             provider_sandbox: false,
             cors_origins: None,
             aws_platform_principal: None,
+            workbench: true,
             probe_timeout: Duration::from_secs(1),
             jwks: None,
             jwks_refresh: Duration::from_millis(200),

@@ -30,3 +30,4 @@ mod traces;
 mod transport;
 mod validation;
 mod watch;
+mod workbench;
