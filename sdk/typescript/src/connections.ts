@@ -3,7 +3,17 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CallContext } from "./client.js";
-import { connection, connectionEvent, credentialsCase, providerValue, providerWord, rejectUnknownKeys, statusValue, validation } from "./convert.js";
+import {
+  connection,
+  connectionEvent,
+  credentialsCase,
+  providerValue,
+  providerWord,
+  rejectUnknownKeys,
+  setupInstructions,
+  statusValue,
+  validation,
+} from "./convert.js";
 import { invalidArgument, toCloudConnError } from "./errors.js";
 import type {
   CompleteOptions,
@@ -13,6 +23,7 @@ import type {
   CredentialsInput,
   EtagOptions,
   ListOptions,
+  SetupInstructions,
   UpdateConnectionInput,
   ValidateOptions,
   ValidationResult,
@@ -103,6 +114,17 @@ export class Connections {
   /** One connection by tag. */
   async fetch(tag: string): Promise<Connection> {
     return this.#call(async (client, workspace, timeoutMs) => connection(await client.getConnection({ workspace, tag }, { timeoutMs })));
+  }
+
+  /**
+   * The connection's setup kit (DESIGN.md §9): ordered steps with the
+   * policies, templates and scripts the customer applies at the provider,
+   * generated for its scopes and external id.
+   */
+  async setup(tag: string): Promise<SetupInstructions> {
+    return this.#call(async (client, workspace, timeoutMs) =>
+      setupInstructions(await client.getSetupInstructions({ workspace, tag }, { timeoutMs })),
+    );
   }
 
   /**

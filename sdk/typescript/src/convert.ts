@@ -4,7 +4,10 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import * as pb from "./gen/cloudconn/v1/connection_pb.js";
-import { CompleteConnectionRequestSchema } from "./gen/cloudconn/v1/connection_service_pb.js";
+import {
+  CompleteConnectionRequestSchema,
+  type SetupInstructions as SetupInstructionsMessage,
+} from "./gen/cloudconn/v1/connection_service_pb.js";
 import { invalidArgument } from "./errors.js";
 import type {
   Connection,
@@ -13,6 +16,7 @@ import type {
   CredentialsView,
   ProviderName,
   ProviderSpec,
+  SetupInstructions,
   Unspecified,
   Validation,
   ValidationStateName,
@@ -142,6 +146,20 @@ export function providerSpec(p: pb.ProviderSpec): ProviderSpec {
       description: f.description,
     })),
     scopes: [...p.scopes],
+    scopeSpecs: p.scopeSpecs.map((s) => ({ name: s.name, permissions: [...s.permissions] })),
+  };
+}
+
+export function setupInstructions(k: SetupInstructionsMessage): SetupInstructions {
+  return {
+    tag: k.tag,
+    provider: providerWord(k.provider),
+    scopes: [...k.scopes],
+    steps: k.steps.map((step) => ({
+      title: step.title,
+      text: step.text,
+      artifacts: step.artifacts.map((a) => ({ name: a.name, mediaType: a.mediaType, content: a.content })),
+    })),
   };
 }
 

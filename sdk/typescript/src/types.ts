@@ -110,6 +110,36 @@ export interface ProviderSpec {
   displayName: string;
   fields: FieldSpec[];
   scopes: string[];
+  /** Per scope, the provider permissions it needs (what validation checks). */
+  scopeSpecs: ScopeSpec[];
+}
+
+/** What one scope needs at its provider. */
+export interface ScopeSpec {
+  name: string;
+  permissions: string[];
+}
+
+/** A connection's setup kit: what the customer grants at the provider. */
+export interface SetupInstructions {
+  tag: string;
+  provider: ProviderName | Unspecified;
+  scopes: string[];
+  steps: SetupStep[];
+}
+
+/** One step: Markdown text, and files to copy as they are. */
+export interface SetupStep {
+  title: string;
+  text: string;
+  artifacts: SetupArtifact[];
+}
+
+/** e.g. `trust-policy.json` (`application/json`), `setup.sh` (`application/x-sh`). */
+export interface SetupArtifact {
+  name: string;
+  mediaType: string;
+  content: string;
 }
 
 /** One credential field of a provider. */
