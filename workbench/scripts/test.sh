@@ -87,25 +87,11 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "== starting $server --dev on 127.0.0.1:$port, the page on $page"
-CLOUDCONN_DEV_DATA_DIR="$data" \
-  CLOUDCONN_LISTEN="127.0.0.1:$port" \
-  "$server" --dev >"$data/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 600); do
-  [ -s "$data/client.json" ] && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "the server exited before writing $data/client.json" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [ ! -s "$data/client.json" ]; then
-  echo "the server wrote no $data/client.json within 60 s" >&2
-  exit 1
-fi
-sleep 0.2
-WB_API="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).address)' "$data/client.json")"
-WB_TOKEN="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).token)' "$data/client.json")"
+# shellcheck source=deploy/dev-server.sh
+source "$repo/deploy/dev-server.sh"
+dev_server_start "$server" "$data" "$port"
+WB_API="$dev_address"
+WB_TOKEN="$dev_token"
 WB_PAGE="$page"
 export WB_API WB_TOKEN WB_PAGE
 

@@ -54,26 +54,11 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "== starting $server --dev on 127.0.0.1:$port (server binary from $(date -r "$server" '+%F %T'))"
-CLOUDCONN_DEV_DATA_DIR="$data" \
-  CLOUDCONN_LISTEN="127.0.0.1:$port" \
-  CLOUDCONN_CORS_ORIGINS="http://localhost:5173" \
-  "$server" --dev >"$data/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 600); do
-  [ -s "$data/client.json" ] && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "the server exited before writing $data/client.json" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [ ! -s "$data/client.json" ]; then
-  echo "the server wrote no $data/client.json within 60 s" >&2
-  exit 1
-fi
-sleep 0.2 # the file is written whole, but give a slow writer a moment
-CLOUDCONN_TEST_ADDRESS="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).address)' "$data/client.json")"
-CLOUDCONN_TEST_TOKEN="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).token)' "$data/client.json")"
+# shellcheck source=deploy/dev-server.sh
+source "$repo/deploy/dev-server.sh"
+CLOUDCONN_CORS_ORIGINS="http://localhost:5173" dev_server_start "$server" "$data" "$port"
+CLOUDCONN_TEST_ADDRESS="$dev_address"
+CLOUDCONN_TEST_TOKEN="$dev_token"
 export CLOUDCONN_TEST_ADDRESS CLOUDCONN_TEST_TOKEN
 export CLOUDCONN_TEST_CORS_ORIGIN="http://localhost:5173"
 
