@@ -8,8 +8,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let include = protoc_bin_vendored::include_path()?;
     let out = PathBuf::from(env::var("OUT_DIR")?);
 
-    let files =
-        ["cloudconn/v1/connection.proto", "cloudconn/v1/credentials.proto", "cloudconn/v1/connection_service.proto"];
+    let files = [
+        "cloudconn/v1/connection.proto",
+        "cloudconn/v1/credentials.proto",
+        "cloudconn/v1/connection_service.proto",
+        "cloudconn/v1/issued_credentials.proto",
+    ];
     for f in &files {
         println!("cargo:rerun-if-changed={f}");
     }

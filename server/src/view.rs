@@ -81,6 +81,9 @@ pub fn connection(record: &ConnectionRecord) -> pb::Connection {
         etag: crate::domain::etag::etag(row.id, row.version),
         create_time: Some(timestamp(row.create_time)),
         update_time: Some(timestamp(row.update_time)),
+        // Filled in by the run step (IssueCredentials), which records them.
+        consumers: Vec::new(),
+        last_used_time: None,
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod config;
 pub mod consumer;
 pub mod metrics;
+pub mod mint;
 pub mod probe;
 
 use std::sync::Arc;

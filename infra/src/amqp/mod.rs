@@ -6,6 +6,7 @@
 //! their run loop, with backoff).
 
 pub mod consumer;
+pub mod issue;
 pub mod messages;
 pub mod publisher;
 pub mod topology;

@@ -218,10 +218,19 @@ pub fn validate_command(req: pb::ValidateConnectionRequest) -> Result<ValidateCo
     finish(v, || Some(ValidateCommand { workspace: workspace?, tag: tag?, wait }))
 }
 
-/// A validated audit listing: workspace, page size, cursor `(time, id)`.
+/// What an audit page token is bound to: the workspace, and the tag when
+/// the listing is one connection's (a token from one listing is refused by
+/// another, rather than silently skipping rows).
+pub fn audit_token_binding(workspace: &str, tag: &str) -> String {
+    if tag.is_empty() { workspace.to_owned() } else { format!("{workspace}/{tag}") }
+}
+
+/// A validated audit listing: workspace, optional tag, page size, cursor `(time, id)`.
 pub fn audit_query(req: &pb::ListAuditEventsRequest) -> Result<crate::lifecycle::AuditQuery, AppError> {
     let mut v = Violations::default();
     let workspace = v.check(Workspace::parse("workspace", &req.workspace));
+    let tag =
+        if req.tag.is_empty() { None } else { v.check(Tag::parse("tag", &req.tag)).map(|t| t.as_str().to_owned()) };
     let page_size = match req.page_size {
         n if n < 0 => {
             v.push("page_size", "must not be negative");
@@ -233,17 +242,21 @@ pub fn audit_query(req: &pb::ListAuditEventsRequest) -> Result<crate::lifecycle:
     let before = if req.page_token.is_empty() {
         None
     } else {
-        v.check(page_token::decode_for("audit", &req.page_token, &req.workspace)).and_then(|after| {
-            let parsed = after.split_once('/').and_then(|(micros, id)| {
-                Some((chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?, uuid::Uuid::parse_str(id).ok()?))
-            });
-            if parsed.is_none() {
-                v.push("page_token", "is not a page token issued by this service");
-            }
-            parsed
-        })
+        v.check(page_token::decode_for("audit", &req.page_token, &audit_token_binding(&req.workspace, &req.tag)))
+            .and_then(|after| {
+                let parsed = after.split_once('/').and_then(|(micros, id)| {
+                    Some((
+                        chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+                        uuid::Uuid::parse_str(id).ok()?,
+                    ))
+                });
+                if parsed.is_none() {
+                    v.push("page_token", "is not a page token issued by this service");
+                }
+                parsed
+            })
     };
-    finish(v, || Some(crate::lifecycle::AuditQuery { workspace: workspace?, page_size, before }))
+    finish(v, || Some(crate::lifecycle::AuditQuery { workspace: workspace?, tag, page_size, before }))
 }
 
 /// The workspace and optional tag a watcher asked for.

@@ -177,14 +177,22 @@ impl ConnectionService for Api {
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
         allow(&request, &request.get_ref().workspace, Access::Read)?;
         let query = convert::audit_query(request.get_ref())?;
-        let workspace = query.workspace.clone();
+        let binding = convert::audit_token_binding(query.workspace.as_str(), query.tag.as_deref().unwrap_or(""));
         let (events, next) = self.lifecycle.audit(query).await?;
         Ok(Response::new(pb::ListAuditEventsResponse {
             audit_events: events.iter().map(crate::view::audit_event).collect(),
-            next_page_token: next
-                .map(|after| page_token::encode_for("audit", workspace.as_str(), &after))
-                .unwrap_or_default(),
+            next_page_token: next.map(|after| page_token::encode_for("audit", &binding, &after)).unwrap_or_default(),
         }))
+    }
+
+    #[tracing::instrument(skip_all, name = "IssueCredentials")]
+    async fn issue_credentials(
+        &self,
+        _request: Request<pb::IssueCredentialsRequest>,
+    ) -> Result<Response<pb::IssuedCredentials>, Status> {
+        // The contract is published first so the SDKs can follow it; the
+        // run step itself lands next (issue 19).
+        Err(Status::unimplemented("IssueCredentials is not served yet"))
     }
 
     type WatchConnectionsStream = EventStream;

@@ -78,6 +78,8 @@ impl Lifecycle {
 #[derive(Debug, Clone)]
 pub struct AuditQuery {
     pub workspace: Workspace,
+    /// Only this connection's rows.
+    pub tag: Option<String>,
     pub page_size: u64,
     /// Continue after this `(time, id)`.
     pub before: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
@@ -90,8 +92,14 @@ impl Lifecycle {
         &self,
         query: AuditQuery,
     ) -> Result<(Vec<crate::store::entities::audit::Model>, Option<String>), AppError> {
-        let mut rows =
-            crate::store::audit::list(&self.db, query.workspace.as_str(), query.before, query.page_size + 1).await?;
+        let mut rows = crate::store::audit::list(
+            &self.db,
+            query.workspace.as_str(),
+            query.tag.as_deref(),
+            query.before,
+            query.page_size + 1,
+        )
+        .await?;
         let more = rows.len() as u64 > query.page_size;
         rows.truncate(query.page_size as usize);
         let next = if more { rows.last().map(|r| format!("{}/{}", r.time.timestamp_micros(), r.id)) } else { None };

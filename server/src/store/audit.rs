@@ -81,11 +81,12 @@ fn snake(action: &str) -> String {
     out
 }
 
-/// One page of a workspace's audit trail, newest first, after the
-/// `(time, id)` cursor of the previous page.
+/// One page of a workspace's (or one tag's) audit trail, newest first,
+/// after the `(time, id)` cursor of the previous page.
 pub async fn list(
     db: &impl ConnectionTrait,
     workspace: &str,
+    tag: Option<&str>,
     before: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
     limit: u64,
 ) -> Result<Vec<super::entities::audit::Model>, sea_orm::DbErr> {
@@ -93,6 +94,9 @@ pub async fn list(
 
     use super::entities::audit::{Column, Entity};
     let mut query = Entity::find().filter(Column::Workspace.eq(workspace));
+    if let Some(tag) = tag {
+        query = query.filter(Column::Tag.eq(tag));
+    }
     if let Some((time, id)) = before {
         query = query.filter(
             Condition::any()

@@ -318,7 +318,12 @@ async fn every_change_is_audited_with_the_callers_subject() {
     let mut token = String::new();
     loop {
         let page = client
-            .list_audit_events(pb::ListAuditEventsRequest { workspace: "acme".into(), page_size: 2, page_token: token })
+            .list_audit_events(pb::ListAuditEventsRequest {
+                workspace: "acme".into(),
+                page_size: 2,
+                page_token: token,
+                ..Default::default()
+            })
             .await
             .unwrap()
             .into_inner();
@@ -349,11 +354,7 @@ async fn every_change_is_audited_with_the_callers_subject() {
         .into_inner();
     assert!(other.audit_events.is_empty());
     let first = client
-        .list_audit_events(pb::ListAuditEventsRequest {
-            workspace: "acme".into(),
-            page_size: 1,
-            page_token: String::new(),
-        })
+        .list_audit_events(pb::ListAuditEventsRequest { workspace: "acme".into(), page_size: 1, ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -364,10 +365,43 @@ async fn every_change_is_audited_with_the_callers_subject() {
             workspace: "globex".into(),
             page_size: 1,
             page_token: first.next_page_token,
+            ..Default::default()
         })
         .await
         .unwrap_err();
     assert_invalid(&err, &["page_token"]);
+    app.finish().await;
+}
+
+/// The Workbench's Activity tab: one connection's trail, paged on its own.
+#[tokio::test]
+async fn the_audit_trail_of_one_connection_leaves_the_others_out() {
+    let app = TestApp::spawn().await;
+    for tag in ["audited_a", "audited_b"] {
+        create(&app, "acme", tag, pb::Provider::Aws).await;
+        call(&mut app.client.clone(), Rpc::Update, "acme", tag).await.unwrap();
+    }
+    let page = |tag: &str, page_token: String| {
+        let mut client = app.client.clone();
+        let request =
+            pb::ListAuditEventsRequest { workspace: "acme".into(), tag: tag.into(), page_size: 1, page_token };
+        async move { client.list_audit_events(request).await }
+    };
+    let first = page("audited_a", String::new()).await.unwrap().into_inner();
+    assert_eq!(
+        first.audit_events.iter().map(|e| (e.tag.as_str(), e.action.as_str())).collect::<Vec<_>>(),
+        [("audited_a", "UpdateConnection")]
+    );
+    let second = page("audited_a", first.next_page_token.clone()).await.unwrap().into_inner();
+    assert_eq!(
+        second.audit_events.iter().map(|e| (e.tag.as_str(), e.action.as_str())).collect::<Vec<_>>(),
+        [("audited_a", "CreateConnection")]
+    );
+    assert!(second.next_page_token.is_empty(), "two rows for audited_a, not the other connection's");
+    // A token from one connection's trail does not page another's, nor the workspace's.
+    assert_invalid(&page("audited_b", first.next_page_token.clone()).await.unwrap_err(), &["page_token"]);
+    assert_invalid(&page("", first.next_page_token).await.unwrap_err(), &["page_token"]);
+    assert_invalid(&page("Not A Tag", String::new()).await.unwrap_err(), &["tag"]);
     app.finish().await;
 }
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cloudconn/v1/connection.proto.
  */
 export const file_cloudconn_v1_connection: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jbG91ZGNvbm4vdjEvY29ubmVjdGlvbi5wcm90bxIMY2xvdWRjb25uLnYxIroDCgpDb25uZWN0aW9uEhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkSCwoDdWlkGAMgASgJEigKCHByb3ZpZGVyGAQgASgOMhYuY2xvdWRjb25uLnYxLlByb3ZpZGVyEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRITCgtkZXNjcmlwdGlvbhgGIAEoCRIOCgZzY29wZXMYByADKAkSLgoGc3RhdHVzGAggASgOMh4uY2xvdWRjb25uLnYxLkNvbm5lY3Rpb25TdGF0dXMSEwoLZXh0ZXJuYWxfaWQYCSABKAkSMgoLY3JlZGVudGlhbHMYCiABKAsyHS5jbG91ZGNvbm4udjEuQ3JlZGVudGlhbHNWaWV3EjEKD2xhc3RfdmFsaWRhdGlvbhgLIAEoCzIYLmNsb3VkY29ubi52MS5WYWxpZGF0aW9uEgwKBGV0YWcYDCABKAkSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLyAQoPQ3JlZGVudGlhbHNWaWV3EjkKBmZpZWxkcxgBIAMoCzIpLmNsb3VkY29ubi52MS5DcmVkZW50aWFsc1ZpZXcuRmllbGRzRW50cnkSGQoRc2VjcmV0X2ZpZWxkc19zZXQYAiADKAkSEAoIcmV2aXNpb24YAyABKAMSFwoPYWN0aXZlX3JldmlzaW9uGAQgASgDEi8KC3VwZGF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItQDCgpWYWxpZGF0aW9uEgoKAmlkGAEgASgJEiwKBXN0YXRlGAIgASgOMh0uY2xvdWRjb25uLnYxLlZhbGlkYXRpb25TdGF0ZRIQCghyZXZpc2lvbhgDIAEoAxIQCghhdHRlbXB0cxgEIAEoBRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKBWVycm9yGAggASgLMh0uY2xvdWRjb25uLnYxLlZhbGlkYXRpb25FcnJvchIuCgxzY29wZV9jaGVja3MYCSADKAsyGC5jbG91ZGNvbm4udjEuU2NvcGVDaGVjaxI4CghpZGVudGl0eRgKIAMoCzImLmNsb3VkY29ubi52MS5WYWxpZGF0aW9uLklkZW50aXR5RW50cnkSEAoId2FybmluZ3MYCyADKAkaLwoNSWRlbnRpdHlFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIm4KD1ZhbGlkYXRpb25FcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDAoEaGludBgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgSGwoTbWlzc2luZ19wZXJtaXNzaW9ucxgFIAMoCSJJCgpTY29wZUNoZWNrEg0KBXNjb3BlGAEgASgJEg8KB2dyYW50ZWQYAiABKAgSGwoTbWlzc2luZ19wZXJtaXNzaW9ucxgDIAMoCSKDAQoPQ29ubmVjdGlvbkV2ZW50EgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoKY29ubmVjdGlvbhgEIAEoCzIYLmNsb3VkY29ubi52MS5Db25uZWN0aW9uIrUBCgxQcm92aWRlclNwZWMSKAoIcHJvdmlkZXIYASABKA4yFi5jbG91ZGNvbm4udjEuUHJvdmlkZXISFAoMZGlzcGxheV9uYW1lGAIgASgJEicKBmZpZWxkcxgDIAMoCzIXLmNsb3VkY29ubi52MS5GaWVsZFNwZWMSDgoGc2NvcGVzGAQgAygJEiwKC3Njb3BlX3NwZWNzGAUgAygLMhcuY2xvdWRjb25uLnYxLlNjb3BlU3BlYyIuCglTY29wZVNwZWMSDAoEbmFtZRgBIAEoCRITCgtwZXJtaXNzaW9ucxgCIAMoCSJhCglGaWVsZFNwZWMSDAoEbmFtZRgBIAEoCRIOCgZzZWNyZXQYAiABKAgSEAoIcmVxdWlyZWQYAyABKAgSDwoHcGF0dGVybhgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCSK8AQoKQXVkaXRFdmVudBIKCgJpZBgBIAEoCRIRCgl3b3Jrc3BhY2UYAiABKAkSDQoFYWN0b3IYAyABKAkSDgoGYWN0aW9uGAQgASgJEgsKA3RhZxgFIAEoCRISCgpyZXF1ZXN0X2lkGAYgASgJEg8KB291dGNvbWUYByABKAkSKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMZGV0YWlsc19qc29uGAkgASgJKpEBCghQcm92aWRlchIYChRQUk9WSURFUl9VTlNQRUNJRklFRBAAEhAKDFBST1ZJREVSX0FXUxABEhAKDFBST1ZJREVSX0dDUBACEhIKDlBST1ZJREVSX0FaVVJFEAMSGgoWUFJPVklERVJfTU9OR09EQl9BVExBUxAEEhcKE1BST1ZJREVSX05FTzRKX0FVUkEQBSqQAQoQQ29ubmVjdGlvblN0YXR1cxIhCh1DT05ORUNUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGUNPTk5FQ1RJT05fU1RBVFVTX1BFTkRJTkcQARIcChhDT05ORUNUSU9OX1NUQVRVU19BQ1RJVkUQAhIcChhDT05ORUNUSU9OX1NUQVRVU19GQUlMRUQQAyrMAQoPVmFsaWRhdGlvblN0YXRlEiAKHFZBTElEQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIbChdWQUxJREFUSU9OX1NUQVRFX1FVRVVFRBABEhwKGFZBTElEQVRJT05fU1RBVEVfUlVOTklORxACEh4KGlZBTElEQVRJT05fU1RBVEVfU1VDQ0VFREVEEAMSGwoXVkFMSURBVElPTl9TVEFURV9GQUlMRUQQBBIfChtWQUxJREFUSU9OX1NUQVRFX1NVUEVSU0VERUQQBWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1jbG91ZGNvbm4vdjEvY29ubmVjdGlvbi5wcm90bxIMY2xvdWRjb25uLnYxIpkECgpDb25uZWN0aW9uEhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkSCwoDdWlkGAMgASgJEigKCHByb3ZpZGVyGAQgASgOMhYuY2xvdWRjb25uLnYxLlByb3ZpZGVyEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRITCgtkZXNjcmlwdGlvbhgGIAEoCRIOCgZzY29wZXMYByADKAkSLgoGc3RhdHVzGAggASgOMh4uY2xvdWRjb25uLnYxLkNvbm5lY3Rpb25TdGF0dXMSEwoLZXh0ZXJuYWxfaWQYCSABKAkSMgoLY3JlZGVudGlhbHMYCiABKAsyHS5jbG91ZGNvbm4udjEuQ3JlZGVudGlhbHNWaWV3EjEKD2xhc3RfdmFsaWRhdGlvbhgLIAEoCzIYLmNsb3VkY29ubi52MS5WYWxpZGF0aW9uEgwKBGV0YWcYDCABKAkSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgljb25zdW1lcnMYDyADKAsyFi5jbG91ZGNvbm4udjEuQ29uc3VtZXISMgoObGFzdF91c2VkX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlAKCENvbnN1bWVyEhAKCGNvbnN1bWVyGAEgASgJEjIKDmxhc3RfdXNlZF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLyAQoPQ3JlZGVudGlhbHNWaWV3EjkKBmZpZWxkcxgBIAMoCzIpLmNsb3VkY29ubi52MS5DcmVkZW50aWFsc1ZpZXcuRmllbGRzRW50cnkSGQoRc2VjcmV0X2ZpZWxkc19zZXQYAiADKAkSEAoIcmV2aXNpb24YAyABKAMSFwoPYWN0aXZlX3JldmlzaW9uGAQgASgDEi8KC3VwZGF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItQDCgpWYWxpZGF0aW9uEgoKAmlkGAEgASgJEiwKBXN0YXRlGAIgASgOMh0uY2xvdWRjb25uLnYxLlZhbGlkYXRpb25TdGF0ZRIQCghyZXZpc2lvbhgDIAEoAxIQCghhdHRlbXB0cxgEIAEoBRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKBWVycm9yGAggASgLMh0uY2xvdWRjb25uLnYxLlZhbGlkYXRpb25FcnJvchIuCgxzY29wZV9jaGVja3MYCSADKAsyGC5jbG91ZGNvbm4udjEuU2NvcGVDaGVjaxI4CghpZGVudGl0eRgKIAMoCzImLmNsb3VkY29ubi52MS5WYWxpZGF0aW9uLklkZW50aXR5RW50cnkSEAoId2FybmluZ3MYCyADKAkaLwoNSWRlbnRpdHlFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIm4KD1ZhbGlkYXRpb25FcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDAoEaGludBgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgSGwoTbWlzc2luZ19wZXJtaXNzaW9ucxgFIAMoCSJJCgpTY29wZUNoZWNrEg0KBXNjb3BlGAEgASgJEg8KB2dyYW50ZWQYAiABKAgSGwoTbWlzc2luZ19wZXJtaXNzaW9ucxgDIAMoCSKDAQoPQ29ubmVjdGlvbkV2ZW50EgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoKY29ubmVjdGlvbhgEIAEoCzIYLmNsb3VkY29ubi52MS5Db25uZWN0aW9uIrUBCgxQcm92aWRlclNwZWMSKAoIcHJvdmlkZXIYASABKA4yFi5jbG91ZGNvbm4udjEuUHJvdmlkZXISFAoMZGlzcGxheV9uYW1lGAIgASgJEicKBmZpZWxkcxgDIAMoCzIXLmNsb3VkY29ubi52MS5GaWVsZFNwZWMSDgoGc2NvcGVzGAQgAygJEiwKC3Njb3BlX3NwZWNzGAUgAygLMhcuY2xvdWRjb25uLnYxLlNjb3BlU3BlYyIuCglTY29wZVNwZWMSDAoEbmFtZRgBIAEoCRITCgtwZXJtaXNzaW9ucxgCIAMoCSJhCglGaWVsZFNwZWMSDAoEbmFtZRgBIAEoCRIOCgZzZWNyZXQYAiABKAgSEAoIcmVxdWlyZWQYAyABKAgSDwoHcGF0dGVybhgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCSK8AQoKQXVkaXRFdmVudBIKCgJpZBgBIAEoCRIRCgl3b3Jrc3BhY2UYAiABKAkSDQoFYWN0b3IYAyABKAkSDgoGYWN0aW9uGAQgASgJEgsKA3RhZxgFIAEoCRISCgpyZXF1ZXN0X2lkGAYgASgJEg8KB291dGNvbWUYByABKAkSKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMZGV0YWlsc19qc29uGAkgASgJKpEBCghQcm92aWRlchIYChRQUk9WSURFUl9VTlNQRUNJRklFRBAAEhAKDFBST1ZJREVSX0FXUxABEhAKDFBST1ZJREVSX0dDUBACEhIKDlBST1ZJREVSX0FaVVJFEAMSGgoWUFJPVklERVJfTU9OR09EQl9BVExBUxAEEhcKE1BST1ZJREVSX05FTzRKX0FVUkEQBSqQAQoQQ29ubmVjdGlvblN0YXR1cxIhCh1DT05ORUNUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGUNPTk5FQ1RJT05fU1RBVFVTX1BFTkRJTkcQARIcChhDT05ORUNUSU9OX1NUQVRVU19BQ1RJVkUQAhIcChhDT05ORUNUSU9OX1NUQVRVU19GQUlMRUQQAyrMAQoPVmFsaWRhdGlvblN0YXRlEiAKHFZBTElEQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIbChdWQUxJREFUSU9OX1NUQVRFX1FVRVVFRBABEhwKGFZBTElEQVRJT05fU1RBVEVfUlVOTklORxACEh4KGlZBTElEQVRJT05fU1RBVEVfU1VDQ0VFREVEEAMSGwoXVkFMSURBVElPTl9TVEFURV9GQUlMRUQQBBIfChtWQUxJREFUSU9OX1NUQVRFX1NVUEVSU0VERUQQBUJpChBkZXYuY2xvdWRjb25uLnYxQg9Db25uZWN0aW9uUHJvdG9QAVpCZ2l0aHViLmNvbS9jbG91ZGNvbm4vY2xvdWRjb25uL3Nkay9nby9nZW4vY2xvdWRjb25uL3YxO2Nsb3VkY29ubnYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A workspace's link to one cloud provider account.
@@ -108,6 +108,22 @@ export type Connection = Message<"cloudconn.v1.Connection"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 14;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Who was issued credentials for this connection in the last 30 days,
+   * most recent first (at most 100), so an operator sees who depends on it
+   * before rotating or deleting it.
+   *
+   * @generated from field: repeated cloudconn.v1.Consumer consumers = 15;
+   */
+  consumers: Consumer[];
+
+  /**
+   * The last time credentials were issued for it (cache hits included).
+   *
+   * @generated from field: google.protobuf.Timestamp last_used_time = 16;
+   */
+  lastUsedTime?: Timestamp | undefined;
 };
 
 /**
@@ -116,6 +132,30 @@ export type Connection = Message<"cloudconn.v1.Connection"> & {
  */
 export const ConnectionSchema: GenMessage<Connection> = /*@__PURE__*/
   messageDesc(file_cloudconn_v1_connection, 0);
+
+/**
+ * One component that was issued credentials (IssueCredentials.consumer).
+ *
+ * @generated from message cloudconn.v1.Consumer
+ */
+export type Consumer = Message<"cloudconn.v1.Consumer"> & {
+  /**
+   * @generated from field: string consumer = 1;
+   */
+  consumer: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_used_time = 2;
+   */
+  lastUsedTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message cloudconn.v1.Consumer.
+ * Use `create(ConsumerSchema)` to create a new message.
+ */
+export const ConsumerSchema: GenMessage<Consumer> = /*@__PURE__*/
+  messageDesc(file_cloudconn_v1_connection, 1);
 
 /**
  * What the server knows about the saved credentials, without secret values.
@@ -164,7 +204,7 @@ export type CredentialsView = Message<"cloudconn.v1.CredentialsView"> & {
  * Use `create(CredentialsViewSchema)` to create a new message.
  */
 export const CredentialsViewSchema: GenMessage<CredentialsView> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 1);
+  messageDesc(file_cloudconn_v1_connection, 2);
 
 /**
  * One validation run of one credential revision.
@@ -243,7 +283,7 @@ export type Validation = Message<"cloudconn.v1.Validation"> & {
  * Use `create(ValidationSchema)` to create a new message.
  */
 export const ValidationSchema: GenMessage<Validation> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 2);
+  messageDesc(file_cloudconn_v1_connection, 3);
 
 /**
  * Why a validation failed, and what to fix.
@@ -292,7 +332,7 @@ export type ValidationError = Message<"cloudconn.v1.ValidationError"> & {
  * Use `create(ValidationErrorSchema)` to create a new message.
  */
 export const ValidationErrorSchema: GenMessage<ValidationError> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 3);
+  messageDesc(file_cloudconn_v1_connection, 4);
 
 /**
  * Whether a requested scope is usable with the validated credentials.
@@ -321,7 +361,7 @@ export type ScopeCheck = Message<"cloudconn.v1.ScopeCheck"> & {
  * Use `create(ScopeCheckSchema)` to create a new message.
  */
 export const ScopeCheckSchema: GenMessage<ScopeCheck> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 4);
+  messageDesc(file_cloudconn_v1_connection, 5);
 
 /**
  * One lifecycle event, as published on the `cloudconn.events` exchange.
@@ -361,7 +401,7 @@ export type ConnectionEvent = Message<"cloudconn.v1.ConnectionEvent"> & {
  * Use `create(ConnectionEventSchema)` to create a new message.
  */
 export const ConnectionEventSchema: GenMessage<ConnectionEvent> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 5);
+  messageDesc(file_cloudconn_v1_connection, 6);
 
 /**
  * The catalogue entry of one provider, so forms and SDKs never hard-code it.
@@ -409,7 +449,7 @@ export type ProviderSpec = Message<"cloudconn.v1.ProviderSpec"> & {
  * Use `create(ProviderSpecSchema)` to create a new message.
  */
 export const ProviderSpecSchema: GenMessage<ProviderSpec> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 6);
+  messageDesc(file_cloudconn_v1_connection, 7);
 
 /**
  * What one scope needs at its provider.
@@ -438,7 +478,7 @@ export type ScopeSpec = Message<"cloudconn.v1.ScopeSpec"> & {
  * Use `create(ScopeSpecSchema)` to create a new message.
  */
 export const ScopeSpecSchema: GenMessage<ScopeSpec> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 7);
+  messageDesc(file_cloudconn_v1_connection, 8);
 
 /**
  * One credential field.
@@ -485,7 +525,7 @@ export type FieldSpec = Message<"cloudconn.v1.FieldSpec"> & {
  * Use `create(FieldSpecSchema)` to create a new message.
  */
 export const FieldSpecSchema: GenMessage<FieldSpec> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 8);
+  messageDesc(file_cloudconn_v1_connection, 9);
 
 /**
  * One change made through the API: who did what, when. Never a secret value.
@@ -552,7 +592,7 @@ export type AuditEvent = Message<"cloudconn.v1.AuditEvent"> & {
  * Use `create(AuditEventSchema)` to create a new message.
  */
 export const AuditEventSchema: GenMessage<AuditEvent> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 9);
+  messageDesc(file_cloudconn_v1_connection, 10);
 
 /**
  * A cloud provider cloudconn can link a workspace to.
