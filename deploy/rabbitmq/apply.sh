@@ -77,17 +77,21 @@ esac
 
 # Regexes over resource names (RabbitMQ anchors nothing: we do).
 p=${prefix//./\\.}
-topology="$p\\.(jobs|dead|events|validate|validate\\.dead|results)"
+topology="$p\\.(jobs|dead|events|validate|validate\\.dead|results|issue)"
 
 # Why each grant (DESIGN.md §4, infra/src/amqp/topology.rs):
 #   configure: exchange.declare / queue.declare of the topology. Both
 #              processes run Topology::declare on every (re)connect, so both
-#              need all six names; the server's live event queues are
+#              need all seven names; the server's live event queues are
 #              server-named (`amq.gen-*`).
 #   write:     basic.publish to an exchange (the default one is `amq.default`);
 #              queue.bind needs write on the queue it binds.
 #   read:      basic.consume/get on a queue; queue.bind needs read on the
 #              exchange it binds from.
+#   The run step (DESIGN.md §8): the server publishes issue requests to
+#   `<p>.issue` through the default exchange and reads the replies on the
+#   direct reply-to pseudo-queue (which needs no grant); the worker reads
+#   `<p>.issue` and replies through the default exchange.
 #   Declaring `<p>.validate`, which names a dead-letter exchange in its
 #   arguments, needs read on `<p>.validate` and write on `<p>.dead` as well
 #   (RabbitMQ checks that whoever sets a DLX could move the messages
@@ -95,11 +99,11 @@ topology="$p\\.(jobs|dead|events|validate|validate\\.dead|results)"
 #   jobs; the worker can write to `<p>.dead` (which routes only to
 #   `<p>.validate.dead`).
 server_configure="^($topology|amq\\.gen-.*)\$"
-server_write="^($p\\.(jobs|events|dead|validate|validate\\.dead)|amq\\.gen-.*)\$"
+server_write="^($p\\.(jobs|events|dead|validate|validate\\.dead)|amq\\.gen-.*|amq\\.default)\$"
 server_read="^($p\\.(jobs|dead|events|results|validate)|amq\\.gen-.*)\$"
 worker_configure="^$topology\$"
 worker_write="^($p\\.(dead|validate|validate\\.dead)|amq\\.default)\$"
-worker_read="^$p\\.(jobs|dead|validate)\$"
+worker_read="^$p\\.(jobs|dead|validate|issue)\$"
 
 rmq() { "${ctl[@]}" -q "$@"; }
 

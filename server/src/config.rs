@@ -115,11 +115,32 @@ pub struct ServerConfig {
     /// the gRPC port, default true.
     #[serde(default = "default_true")]
     pub workbench: bool,
+    /// `CLOUDCONN_ISSUE_MAX_TTL_MS`: the longest lifetime IssueCredentials
+    /// grants, default 3600000 (1 h); longer requests are capped.
+    #[serde(default = "default_issue_max_ttl_ms")]
+    pub issue_max_ttl_ms: u64,
+    /// `CLOUDCONN_ISSUE_TIMEOUT_MS`: how long IssueCredentials waits for a
+    /// worker, default 10000; the request carries this deadline.
+    #[serde(default = "default_issue_timeout_ms")]
+    pub issue_timeout_ms: u64,
+    /// `CLOUDCONN_ISSUE_CACHE_ENTRIES`: issued credentials kept per replica,
+    /// default 10000.
+    #[serde(default = "default_issue_cache_entries")]
+    pub issue_cache_entries: usize,
     /// The per-workspace quotas (`CLOUDCONN_RATE_*`, `CLOUDCONN_MAX_*`).
     #[serde(skip)]
     pub quotas: crate::quota::QuotaConfig,
 }
 
+fn default_issue_max_ttl_ms() -> u64 {
+    3_600_000
+}
+fn default_issue_timeout_ms() -> u64 {
+    10_000
+}
+fn default_issue_cache_entries() -> usize {
+    10_000
+}
 fn default_listen() -> String {
     "127.0.0.1:50051".into()
 }
@@ -376,6 +397,17 @@ impl ServerConfig {
 
     pub fn jwks_max_stale(&self) -> Duration {
         Duration::from_millis(self.auth_jwks_max_stale_ms.max(1))
+    }
+
+    /// What IssueCredentials needs from the deployment.
+    pub fn issue(&self) -> crate::credentials::IssueSettings {
+        crate::credentials::IssueSettings {
+            // At least the providers' floor (15 min), so a mistaken tiny
+            // value cannot make every request fail.
+            max_ttl: Duration::from_millis(self.issue_max_ttl_ms.max(900_000)),
+            timeout: Duration::from_millis(self.issue_timeout_ms.clamp(100, 120_000)),
+            cache_entries: self.issue_cache_entries.max(1),
+        }
     }
 
     pub fn validation_deadline(&self) -> Duration {

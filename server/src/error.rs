@@ -63,8 +63,61 @@ pub enum AppError {
     /// This caller (or workspace) used up its share; retry after the delay.
     #[error("{message}")]
     RateLimited { retry_after: std::time::Duration, message: String },
+    /// The provider refused or failed to issue credentials (the run step):
+    /// the validation code in `ErrorInfo.reason`, its hint in the message
+    /// and `metadata["hint"]`.
+    #[error("{}", .0.text())]
+    Provider(ProviderFailure),
+    /// No worker answered an issue request in time (or it could not be sent).
+    #[error("{0}")]
+    WorkersUnavailable(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+/// A provider's answer to an issue request, as the worker classified it.
+#[derive(Debug, Clone)]
+pub struct ProviderFailure {
+    /// A validation code of DESIGN.md §2 (`ACCESS_DENIED`, …).
+    pub reason: &'static str,
+    pub message: String,
+    pub hint: String,
+    /// An outage (UNAVAILABLE) rather than a refusal (FAILED_PRECONDITION).
+    pub retryable: bool,
+    pub missing_permissions: Vec<String>,
+}
+
+impl ProviderFailure {
+    fn text(&self) -> String {
+        if self.hint.is_empty() { self.message.clone() } else { format!("{} — {}", self.message, self.hint) }
+    }
+}
+
+/// The codes a worker may answer with, as the static strings `reason` is.
+const PROVIDER_CODES: &[&str] = &[
+    "INVALID_CREDENTIALS",
+    "ACCESS_DENIED",
+    "RESOURCE_NOT_FOUND",
+    "EXTERNAL_ID_MISMATCH",
+    "EXTERNAL_ID_NOT_ENFORCED",
+    "MALFORMED_CREDENTIALS",
+    "PROVIDER_UNAVAILABLE",
+    "TIMEOUT",
+    "REVISION_GONE",
+    "SECRET_STORE_UNAVAILABLE",
+];
+
+impl From<cloudconn_infra::amqp::messages::ProbeError> for ProviderFailure {
+    fn from(e: cloudconn_infra::amqp::messages::ProbeError) -> Self {
+        Self {
+            // A code this server does not know (a newer worker) is still an error.
+            reason: PROVIDER_CODES.iter().find(|c| **c == e.code).copied().unwrap_or("PROVIDER_ERROR"),
+            message: e.message,
+            hint: e.hint,
+            retryable: e.retryable,
+            missing_permissions: e.missing_permissions,
+        }
+    }
 }
 
 impl AppError {
@@ -79,6 +132,8 @@ impl AppError {
             Self::TagAlreadyExists => "TAG_ALREADY_EXISTS",
             Self::NotFound => "CONNECTION_NOT_FOUND",
             Self::FailedPrecondition { reason, .. } | Self::Aborted { reason, .. } => reason,
+            Self::Provider(failure) => failure.reason,
+            Self::WorkersUnavailable(_) => "WORKERS_UNAVAILABLE",
             Self::EtagMismatch => "ETAG_MISMATCH",
             Self::Unavailable { .. } => "DEPENDENCY_UNAVAILABLE",
             Self::ServerBusy => "SERVER_BUSY",
@@ -96,6 +151,9 @@ impl AppError {
             Self::TagAlreadyExists => Code::AlreadyExists,
             Self::NotFound => Code::NotFound,
             Self::FailedPrecondition { .. } => Code::FailedPrecondition,
+            Self::Provider(failure) if failure.retryable => Code::Unavailable,
+            Self::Provider(_) => Code::FailedPrecondition,
+            Self::WorkersUnavailable(_) => Code::Unavailable,
             Self::EtagMismatch | Self::Aborted { .. } => Code::Aborted,
             Self::Unavailable { .. } | Self::ServerBusy => Code::Unavailable,
             Self::RateLimited { .. } | Self::QuotaExceeded { .. } => Code::ResourceExhausted,
@@ -133,8 +191,19 @@ impl From<AppError> for Status {
             AppError::PermissionDenied(denied) => {
                 metadata.insert("missing".to_owned(), denied.missing().to_owned());
             }
-            AppError::ServerBusy => {
+            AppError::ServerBusy | AppError::WorkersUnavailable(_) => {
                 details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+            }
+            AppError::Provider(failure) => {
+                if !failure.hint.is_empty() {
+                    metadata.insert("hint".to_owned(), failure.hint.clone());
+                }
+                if !failure.missing_permissions.is_empty() {
+                    metadata.insert("missing_permissions".to_owned(), failure.missing_permissions.join(","));
+                }
+                if failure.retryable {
+                    details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+                }
             }
             AppError::RateLimited { retry_after, .. } => {
                 details.set_retry_info(Some(*retry_after));

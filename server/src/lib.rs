@@ -5,6 +5,8 @@
 //! - [`config`], [`startup`]: configuration, building and running the app.
 //! - [`api`]: the gRPC surface (step 1: caller → server).
 //! - [`lifecycle`]: one module per use case (create, complete, update, …).
+//! - [`credentials`]: the run step (IssueCredentials): the credential
+//!   cache, the request/reply to the workers, the usage records.
 //! - [`domain`]: rules without I/O: names, providers, credentials, etags.
 //! - [`store`]: sea-orm entities, migrations, one function per state change.
 //! - [`secrets`]: the purge retrier for deleted connections' secrets.
@@ -15,6 +17,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod credentials;
 pub mod dev;
 pub mod domain;
 pub mod error;

@@ -32,6 +32,11 @@ pub struct QuotaConfig {
     /// may make per minute per replica, default 120.
     #[serde(default = "default_rate")]
     pub rate_complete_per_minute: u32,
+    /// `CLOUDCONN_RATE_ISSUE_PER_MINUTE`: credentials one workspace may have
+    /// minted per minute per replica (IssueCredentials cache hits are free),
+    /// default 600.
+    #[serde(default = "default_issue_rate")]
+    pub rate_issue_per_minute: u32,
     /// `CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE`: default 1000.
     #[serde(default = "default_max_connections")]
     pub max_connections_per_workspace: u64,
@@ -45,6 +50,9 @@ pub struct QuotaConfig {
 fn default_rate() -> u32 {
     120
 }
+fn default_issue_rate() -> u32 {
+    600
+}
 fn default_max_connections() -> u64 {
     1000
 }
@@ -57,6 +65,7 @@ impl Default for QuotaConfig {
         Self {
             rate_validate_per_minute: default_rate(),
             rate_complete_per_minute: default_rate(),
+            rate_issue_per_minute: default_issue_rate(),
             max_connections_per_workspace: default_max_connections(),
             max_waiters: default_max_waiters(),
         }
@@ -69,6 +78,7 @@ impl QuotaConfig {
         let checks = [
             (self.rate_validate_per_minute == 0, "CLOUDCONN_RATE_VALIDATE_PER_MINUTE"),
             (self.rate_complete_per_minute == 0, "CLOUDCONN_RATE_COMPLETE_PER_MINUTE"),
+            (self.rate_issue_per_minute == 0, "CLOUDCONN_RATE_ISSUE_PER_MINUTE"),
             (self.max_connections_per_workspace == 0, "CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE"),
         ];
         match checks.iter().find(|(bad, _)| *bad) {
@@ -83,6 +93,8 @@ impl QuotaConfig {
 pub enum Action {
     Validate,
     Complete,
+    /// A credential minted (a cache miss of IssueCredentials).
+    Issue,
 }
 
 type Limiter = RateLimiter<String, HashMapStateStore<String>, DefaultClock>;
@@ -95,6 +107,7 @@ const TRACKED_WORKSPACES: usize = 10_000;
 pub struct Quotas {
     validate: Arc<Limiter>,
     complete: Arc<Limiter>,
+    issue: Arc<Limiter>,
     pub max_connections_per_workspace: u64,
     waiters: Arc<Semaphore>,
 }
@@ -105,6 +118,7 @@ impl Quotas {
         Self {
             validate: Arc::new(RateLimiter::hashmap(per_minute(config.rate_validate_per_minute))),
             complete: Arc::new(RateLimiter::hashmap(per_minute(config.rate_complete_per_minute))),
+            issue: Arc::new(RateLimiter::hashmap(per_minute(config.rate_issue_per_minute))),
             max_connections_per_workspace: config.max_connections_per_workspace,
             waiters: Arc::new(Semaphore::new(config.max_waiters)),
         }
@@ -115,6 +129,7 @@ impl Quotas {
         let (limiter, what) = match action {
             Action::Validate => (&self.validate, "validations"),
             Action::Complete => (&self.complete, "credential saves"),
+            Action::Issue => (&self.issue, "credentials issued"),
         };
         if limiter.len() > TRACKED_WORKSPACES {
             // A forgotten workspace starts again with a full allowance,

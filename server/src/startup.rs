@@ -22,6 +22,8 @@ use cloudconn_proto::v1::connection_service_server::ConnectionServiceServer;
 use cloudconn_worker::{
     config::{ExternalIdCheck, WorkerConfig},
     consumer::JobRunner,
+    issue::IssueRunner,
+    mint::Minters,
     probe::Probes,
 };
 use tokio::{net::TcpListener, sync::mpsc};
@@ -106,6 +108,9 @@ pub struct App {
     results_consumer: Option<ConsumerSettings>,
     /// `--dev`: the in-process worker.
     dev_pipeline: Option<DevPipeline>,
+    /// The run step, and the writer of its usage records.
+    issuer: crate::credentials::Issuer,
+    usage_writer: crate::credentials::usage::UsageWriter,
     /// What the setup kit needs from the deployment.
     setup: crate::setup::SetupConfig,
     /// `CLOUDCONN_WORKBENCH`: serve the Workbench at `/`.
@@ -134,20 +139,23 @@ impl App {
             crate::dev::sandbox::aim(&mut dev, sandbox);
         }
         let probes = Probes::production(&dev);
-        let mut app = Self::build_with_probes(config, mode, listener, probes).await?;
+        let minters = Minters::production(&dev);
+        let mut app = Self::build_with_probes(config, mode, listener, probes, minters).await?;
         if let Some(pipeline) = app.dev_pipeline.as_mut() {
             pipeline.sandbox = sandbox;
         }
         Ok(app)
     }
 
-    /// As [`App::build`], with the probes the `--dev` in-process worker uses
-    /// (tests pass a scripted one; production workers are separate processes).
+    /// As [`App::build`], with the probes and minters the `--dev` in-process
+    /// worker uses (tests pass scripted ones; production workers are
+    /// separate processes and these go unused).
     pub async fn build_with_probes(
         config: &ServerConfig,
         mode: Mode,
         listener: TcpListener,
         probes: Probes,
+        minters: Minters,
     ) -> anyhow::Result<Self> {
         config.validate(mode)?;
         cloudconn_infra::tls::install_crypto_provider();
@@ -223,6 +231,23 @@ impl App {
             None => None,
         };
         let lifecycle = Lifecycle::new(db, secrets.clone(), metrics.clone(), crate::quota::Quotas::new(&config.quotas));
+        let minter: Arc<dyn crate::credentials::minter::Minter> = match (mode, &config.amqp.amqp_url) {
+            (Mode::Production, Some(url)) => {
+                Arc::new(crate::credentials::minter::AmqpMinter::new(url.clone(), config.amqp.topology(), timeout))
+            }
+            _ => Arc::new(crate::dev::minting::DevMinter {
+                runner: Arc::new(IssueRunner { secrets: secrets.clone(), minters }),
+            }),
+        };
+        let (usage, usage_writer) =
+            crate::credentials::usage::UsageLog::new(lifecycle.db.clone(), lifecycle.outbox_wake.clone());
+        let issuer = crate::credentials::Issuer::new(
+            lifecycle.db.clone(),
+            minter,
+            usage,
+            lifecycle.quotas.clone(),
+            config.issue(),
+        );
         let dev_pipeline = dev_jobs.map(|(resend, jobs)| DevPipeline {
             runner: Arc::new(JobRunner { config: dev_worker_config(config), secrets, probes, metrics: None }),
             lifecycle: lifecycle.clone(),
@@ -272,6 +297,8 @@ impl App {
             broker,
             results_consumer,
             dev_pipeline,
+            issuer,
+            usage_writer,
             watchers,
             event_feed,
             purge_interval: config.purge_interval(),
@@ -328,6 +355,7 @@ impl App {
             spawn_loop(&tasks, "results consumer", amqp_consumer::run(settings, handler, loops.clone()));
         }
         spawn_loop(&tasks, "outbox relay", relay.run(loops.clone()));
+        spawn_loop(&tasks, "credential usage writer", self.usage_writer.run(loops.clone()));
         tasks.close();
 
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -376,6 +404,7 @@ impl App {
                     self.watchers.clone(),
                     loops.clone(),
                     self.setup.clone(),
+                    self.issuer.clone(),
                 ))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
             ),

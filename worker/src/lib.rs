@@ -1,10 +1,14 @@
-//! cloudconn's validation worker: consumes validation jobs, reads the exact
-//! credential revision from Vault (read-only), probes the provider and
-//! publishes the outcome. It has no database access.
+//! cloudconn's worker: consumes validation jobs, reads the exact credential
+//! revision from Vault (read-only), probes the provider and publishes the
+//! outcome; and answers issue requests with short-lived credentials minted
+//! from the active revision. It has no database access.
 //!
 //! # Layout
 //! - [`config`]: `WorkerConfig` (concurrency, probe timeout and retries).
 //! - [`consumer`]: step 3, queue → worker: one job per delivery, acked last.
+//! - [`issue`]: the run step: issue requests → minted credentials, replied
+//!   to the requesting server (direct reply-to).
+//! - [`mint`]: one minter per provider (short-lived credentials per scope).
 //! - [`metrics`]: Prometheus series and `/metrics`, `/healthz`, `/readyz`.
 //! - [`probe`]: the probe interface and registry; `probe::outcome` maps
 //!   probe results to the reported outcome.
@@ -12,6 +16,7 @@
 
 pub mod config;
 pub mod consumer;
+pub mod issue;
 pub mod metrics;
 pub mod mint;
 pub mod probe;
@@ -30,7 +35,9 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     config::WorkerConfig,
     consumer::{JobHandler, JobRunner},
+    issue::{IssueHandler, IssueRunner},
     metrics::WorkerMetrics,
+    mint::Minters,
     probe::Probes,
 };
 
@@ -38,6 +45,7 @@ pub struct Worker {
     config: WorkerConfig,
     secrets: Arc<dyn SecretStore>,
     probes: Probes,
+    minters: Minters,
     metrics: Arc<WorkerMetrics>,
     /// Where `/metrics`, `/healthz`, `/readyz` are served, if anywhere, and
     /// the Vault store `/readyz` checks.
@@ -45,8 +53,8 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(config: WorkerConfig, secrets: Arc<dyn SecretStore>, probes: Probes) -> Self {
-        Self { config, secrets, probes, metrics: WorkerMetrics::new(), endpoint: None }
+    pub fn new(config: WorkerConfig, secrets: Arc<dyn SecretStore>, probes: Probes, minters: Minters) -> Self {
+        Self { config, secrets, probes, minters, metrics: WorkerMetrics::new(), endpoint: None }
     }
 
     /// Serves the HTTP endpoint on `listener` while the worker runs.
@@ -85,6 +93,19 @@ impl Worker {
                 }
             });
         }
+        let issues = ConsumerSettings {
+            url: url.clone(),
+            name: "cloudconn-worker issue".into(),
+            topology: topology.clone(),
+            queue: topology.issue_queue(),
+            concurrency: self.config.worker_concurrency,
+            timeout,
+        };
+        let issue_handler = IssueHandler {
+            runner: IssueRunner { secrets: self.secrets.clone(), minters: self.minters },
+            replies: Publisher::new(url.clone(), "cloudconn-worker replies", topology.clone(), timeout),
+            metrics: Some(self.metrics.clone()),
+        };
         let handler = JobHandler {
             results: Publisher::new(url, "cloudconn-worker results", topology, timeout),
             runner: JobRunner {
@@ -94,6 +115,10 @@ impl Worker {
                 metrics: Some(self.metrics.clone()),
             },
         };
-        amqp_consumer::run(settings, Arc::new(handler), shutdown).await
+        let (validations, issued) = tokio::join!(
+            amqp_consumer::run(settings, Arc::new(handler), shutdown.clone()),
+            amqp_consumer::run(issues, Arc::new(issue_handler), shutdown),
+        );
+        validations.and(issued)
     }
 }

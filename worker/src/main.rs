@@ -57,7 +57,8 @@ async fn run() -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let mut worker = Worker::new(config, vault.clone(), probes);
+    let minters = cloudconn_worker::mint::Minters::production(&config);
+    let mut worker = Worker::new(config, vault.clone(), probes, minters);
     if let Some(listener) = endpoint {
         worker = worker.with_endpoint(listener, Some(vault));
     }

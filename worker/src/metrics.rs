@@ -4,6 +4,8 @@
 //! - `cloudconn_worker_jobs_total{provider,outcome}` (`succeeded`, `failed`,
 //!   `poison`, `requeued`)
 //! - `cloudconn_worker_probe_duration_seconds{provider}` (each attempt)
+//! - `cloudconn_worker_issue_requests_total{outcome}` (`issued`, `failed`,
+//!   `expired` — dropped past its deadline —, `malformed`)
 //!
 //! `/healthz` (liveness): fails once jobs have been waiting on Vault and no
 //! credential read has succeeded for `CLOUDCONN_VAULT_LIVENESS_MS` — a
@@ -24,6 +26,7 @@ pub struct WorkerMetrics {
     registry: Registry,
     pub in_flight: IntGauge,
     jobs: IntCounterVec,
+    issues: IntCounterVec,
     probe: HistogramVec,
     vault: Mutex<VaultReads>,
 }
@@ -43,6 +46,9 @@ impl WorkerMetrics {
             &["provider", "outcome"],
         )
         .expect("metric");
+        let issues =
+            IntCounterVec::new(Opts::new("issue_requests_total", "issue requests handled, by outcome"), &["outcome"])
+                .expect("metric");
         let probe = HistogramVec::new(
             HistogramOpts::new("probe_duration_seconds", "one probe attempt, by provider")
                 .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
@@ -51,13 +57,18 @@ impl WorkerMetrics {
         .expect("metric");
         registry.register(Box::new(in_flight.clone())).expect("register");
         registry.register(Box::new(jobs.clone())).expect("register");
+        registry.register(Box::new(issues.clone())).expect("register");
         registry.register(Box::new(probe.clone())).expect("register");
         let vault = Mutex::new(VaultReads { last_ok: Instant::now(), last_failure: None });
-        Arc::new(Self { registry, in_flight, jobs, probe, vault })
+        Arc::new(Self { registry, in_flight, jobs, issues, probe, vault })
     }
 
     pub fn job(&self, provider: &str, outcome: &str) {
         self.jobs.with_label_values(&[provider, outcome]).inc();
+    }
+
+    pub fn issue(&self, outcome: &str) {
+        self.issues.with_label_values(&[outcome]).inc();
     }
 
     pub fn probe_attempt(&self, provider: &str, seconds: f64) {

@@ -92,6 +92,47 @@ impl Publisher {
         result
     }
 
+    /// Sends a reply to a request's `reply_to` (direct reply-to) with its
+    /// `correlation_id`, and waits for the broker's confirm. Transient and
+    /// not mandatory: a requester that has gone away (its deadline passed)
+    /// simply never sees it.
+    pub async fn publish_reply(
+        &self,
+        reply_to: &str,
+        correlation_id: &str,
+        payload: &[u8],
+    ) -> Result<(), PublishError> {
+        let mut used = None;
+        let result = tokio::time::timeout(self.timeout * 2, async {
+            let confirm = {
+                let mut state = self.state.lock().await;
+                let live = self.live(&mut state).await?;
+                used = Some(live.generation);
+                let properties = BasicProperties::default()
+                    .with_correlation_id(correlation_id.to_owned().into())
+                    .with_content_type("application/json".into())
+                    .with_delivery_mode(1);
+                live.channel
+                    .basic_publish(
+                        "".into(),
+                        reply_to.to_owned().into(),
+                        BasicPublishOptions::default(),
+                        payload,
+                        properties,
+                    )
+                    .await
+                    .map_err(|e| PublishError::Unavailable(error_kind(&e)))?
+            };
+            confirmed(vec![confirm]).await
+        })
+        .await
+        .unwrap_or_else(|_| Err(PublishError::Unavailable("no confirm within the timeout".into())));
+        if let (Err(_), Some(generation)) = (&result, used) {
+            self.reset(generation).await;
+        }
+        result
+    }
+
     /// The open connection, opened now if there is none (or it broke).
     async fn live<'a>(&self, state: &'a mut (Option<Live>, u64)) -> Result<&'a Live, PublishError> {
         let (live, opened) = state;

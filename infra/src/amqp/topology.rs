@@ -9,6 +9,8 @@
 //!                     <p>.dead (direct) --"validate"--> <p>.validate.dead
 //! worker --default exchange--> <p>.results (quorum) --> server
 //! server --<ws>.connection.<event>--> <p>.events (topic) --> subscribers
+//! server --default exchange--> <p>.issue (classic, bounded) --> worker
+//! worker --default exchange--> amq.rabbitmq.reply-to.… (direct reply-to) --> server
 //! ```
 
 use lapin::{
@@ -25,6 +27,12 @@ pub const DELIVERY_LIMIT: i32 = 5;
 pub const VALIDATE_KEY: &str = "validate";
 /// Events a live subscription queue holds before dropping the oldest.
 pub const LIVE_QUEUE_MAX_LENGTH: i32 = 10_000;
+/// Issue requests waiting for a worker before the broker refuses new ones
+/// (the server's publish is then nacked and the caller told UNAVAILABLE).
+pub const ISSUE_QUEUE_MAX_LENGTH: i32 = 10_000;
+/// The pseudo-queue of RabbitMQ's direct reply-to: replies go straight to
+/// the consumer on the requesting channel, with no queue to declare.
+pub const DIRECT_REPLY_TO: &str = "amq.rabbitmq.reply-to";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
@@ -54,10 +62,13 @@ impl Topology {
     pub fn events_exchange(&self) -> String {
         format!("{}.events", self.prefix)
     }
+    pub fn issue_queue(&self) -> String {
+        format!("{}.issue", self.prefix)
+    }
 
     /// Every queue, for tests that clean up a prefix.
-    pub fn queues(&self) -> [String; 3] {
-        [self.validate_queue(), self.dead_letter_queue(), self.results_queue()]
+    pub fn queues(&self) -> [String; 4] {
+        [self.validate_queue(), self.dead_letter_queue(), self.results_queue(), self.issue_queue()]
     }
 
     pub fn exchanges(&self) -> [String; 3] {
@@ -85,6 +96,14 @@ impl Topology {
         channel.queue_declare(self.validate_queue().into(), queue, validate).await?;
         channel.queue_declare(self.dead_letter_queue().into(), queue, quorum()).await?;
         channel.queue_declare(self.results_queue().into(), queue, quorum()).await?;
+        // Issue requests live for seconds (each carries its deadline as a
+        // per-message TTL) and are worthless after a broker restart: a
+        // classic queue, bounded, refusing the newest when full.
+        let mut issue = FieldTable::default();
+        issue.insert("x-queue-type".into(), string("classic"));
+        issue.insert("x-max-length".into(), AMQPValue::LongInt(ISSUE_QUEUE_MAX_LENGTH));
+        issue.insert("x-overflow".into(), string("reject-publish"));
+        channel.queue_declare(self.issue_queue().into(), queue, issue).await?;
 
         let bind = QueueBindOptions::default();
         channel
@@ -162,6 +181,7 @@ mod tests {
         assert_eq!(t.dead_letter_queue(), "cc_test_1.validate.dead");
         assert_eq!(t.results_queue(), "cc_test_1.results");
         assert_eq!(t.events_exchange(), "cc_test_1.events");
+        assert_eq!(t.issue_queue(), "cc_test_1.issue");
         assert!(t.queues().iter().chain(t.exchanges().iter()).all(|n| n.starts_with("cc_test_1.")));
     }
 }

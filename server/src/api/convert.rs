@@ -218,6 +218,44 @@ pub fn validate_command(req: pb::ValidateConnectionRequest) -> Result<ValidateCo
     finish(v, || Some(ValidateCommand { workspace: workspace?, tag: tag?, wait }))
 }
 
+/// A validated IssueCredentials request. The scope is checked against the
+/// words scopes can be here; whether the connection has it is the lifecycle's
+/// answer (SCOPE_NOT_GRANTED), after the lookup.
+pub fn issue_command(req: &pb::IssueCredentialsRequest) -> Result<crate::credentials::IssueCommand, AppError> {
+    let mut v = Violations::default();
+    let workspace = v.check(Workspace::parse("workspace", &req.workspace));
+    let tag = v.check(Tag::parse("tag", &req.tag));
+    if !crate::domain::provider::ALL_SCOPES.contains(&req.scope.as_str()) {
+        v.push("scope", format!("must be one of: {}", crate::domain::provider::ALL_SCOPES.join(", ")));
+    }
+    let consumer_ok = (1..=64).contains(&req.consumer.len())
+        && req.consumer.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'@' | b'/' | b'-'));
+    if !consumer_ok {
+        v.push(
+            "consumer",
+            "must be 1–64 characters of A–Z, a–z, 0–9, _ . @ / - (who will use them, e.g. billing-api/prd)",
+        );
+    }
+    let ttl = match req.ttl {
+        None => std::time::Duration::ZERO,
+        Some(d) if d.seconds < 0 || d.nanos < 0 => {
+            v.push("ttl", "must not be negative");
+            std::time::Duration::ZERO
+        }
+        // Over the maximum is capped by the issuer, as documented.
+        Some(d) => std::time::Duration::try_from(d).unwrap_or(std::time::Duration::MAX),
+    };
+    finish(v, || {
+        Some(crate::credentials::IssueCommand {
+            workspace: workspace?,
+            tag: tag?,
+            scope: req.scope.clone(),
+            consumer: req.consumer.clone(),
+            ttl,
+        })
+    })
+}
+
 /// What an audit page token is bound to: the workspace, and the tag when
 /// the listing is one connection's (a token from one listing is refused by
 /// another, rather than silently skipping rows).

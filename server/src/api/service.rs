@@ -30,6 +30,8 @@ pub struct Api {
     shutdown: CancellationToken,
     /// What the setup kit needs from the deployment.
     setup: std::sync::Arc<crate::setup::SetupConfig>,
+    /// The run step (IssueCredentials).
+    issuer: crate::credentials::Issuer,
 }
 
 impl Api {
@@ -38,8 +40,26 @@ impl Api {
         watchers: crate::watch::Hub,
         shutdown: CancellationToken,
         setup: crate::setup::SetupConfig,
+        issuer: crate::credentials::Issuer,
     ) -> Self {
-        Self { lifecycle, watchers, shutdown, setup: std::sync::Arc::new(setup) }
+        Self { lifecycle, watchers, shutdown, setup: std::sync::Arc::new(setup), issuer }
+    }
+
+    /// The API view of a connection with its recent consumers (one query).
+    async fn connection(&self, record: &crate::lifecycle::ConnectionRecord) -> Result<pb::Connection, Status> {
+        let mut connection = crate::view::connection(record);
+        let consumers = crate::store::consumers::recent(&self.lifecycle.db, record.row.id)
+            .await
+            .map_err(crate::error::AppError::from)?;
+        connection.last_used_time = consumers.first().map(|c| crate::view::timestamp(c.last_used_time));
+        connection.consumers = consumers
+            .into_iter()
+            .map(|c| pb::Consumer {
+                consumer: c.consumer,
+                last_used_time: Some(crate::view::timestamp(c.last_used_time)),
+            })
+            .collect();
+        Ok(connection)
     }
 }
 
@@ -64,7 +84,7 @@ impl ConnectionService for Api {
         let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::create_command(request.into_inner())?;
         let record = self.lifecycle.create(&actor, cmd).await?;
-        Ok(Response::new(crate::view::connection(&record)))
+        Ok(Response::new(self.connection(&record).await?))
     }
 
     #[tracing::instrument(skip_all, name = "CompleteConnection")]
@@ -79,7 +99,7 @@ impl ConnectionService for Api {
             self.lifecycle.quotas.spend(Action::Validate, &cmd.workspace)?;
         }
         let record = self.lifecycle.complete(&actor, cmd).await?;
-        Ok(Response::new(crate::view::connection(&record)))
+        Ok(Response::new(self.connection(&record).await?))
     }
 
     #[tracing::instrument(skip_all, name = "ValidateConnection")]
@@ -93,7 +113,7 @@ impl ConnectionService for Api {
         let (validation, record) = self.lifecycle.validate(&actor, cmd).await?;
         Ok(Response::new(pb::ValidateConnectionResponse {
             validation: Some(crate::view::validation(&validation)),
-            connection: Some(crate::view::connection(&record)),
+            connection: Some(self.connection(&record).await?),
         }))
     }
 
@@ -106,7 +126,7 @@ impl ConnectionService for Api {
         let req = request.into_inner();
         let (workspace, tag) = convert::address(&req.workspace, &req.tag)?;
         let record = self.lifecycle.get(&workspace, &tag).await?;
-        Ok(Response::new(crate::view::connection(&record)))
+        Ok(Response::new(self.connection(&record).await?))
     }
 
     #[tracing::instrument(skip_all, name = "GetSetupInstructions")]
@@ -134,10 +154,21 @@ impl ConnectionService for Api {
             .next_after_tag
             .map(|after| page_token::encode(workspace.as_str(), filter.provider, filter.status, &after))
             .unwrap_or_default();
-        Ok(Response::new(pb::ListConnectionsResponse {
-            connections: page.records.iter().map(crate::view::connection).collect(),
-            next_page_token,
-        }))
+        // A listing carries when each was last used, not who used it (that
+        // is GetConnection's): one grouped query for the page.
+        let ids = page.records.iter().map(|r| r.row.id).collect();
+        let last_used =
+            crate::store::consumers::last_used(&self.lifecycle.db, ids).await.map_err(crate::error::AppError::from)?;
+        let connections = page
+            .records
+            .iter()
+            .map(|record| {
+                let mut connection = crate::view::connection(record);
+                connection.last_used_time = last_used.get(&record.row.id).map(|t| crate::view::timestamp(*t));
+                connection
+            })
+            .collect();
+        Ok(Response::new(pb::ListConnectionsResponse { connections, next_page_token }))
     }
 
     #[tracing::instrument(skip_all, name = "UpdateConnection")]
@@ -148,7 +179,7 @@ impl ConnectionService for Api {
         let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::update_command(request.into_inner())?;
         let record = self.lifecycle.update(&actor, cmd).await?;
-        Ok(Response::new(crate::view::connection(&record)))
+        Ok(Response::new(self.connection(&record).await?))
     }
 
     #[tracing::instrument(skip_all, name = "DeleteConnection")]
@@ -158,7 +189,10 @@ impl ConnectionService for Api {
     ) -> Result<Response<pb::DeleteConnectionResponse>, Status> {
         let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::delete_command(request.into_inner())?;
-        self.lifecycle.delete(&actor, cmd).await?;
+        let uid = self.lifecycle.delete(&actor, cmd).await?;
+        // Its credentials are never served again (a new connection with the
+        // tag has a new uid); free the memory now.
+        self.issuer.cache().forget(uid);
         Ok(Response::new(pb::DeleteConnectionResponse {}))
     }
 
@@ -188,11 +222,13 @@ impl ConnectionService for Api {
     #[tracing::instrument(skip_all, name = "IssueCredentials")]
     async fn issue_credentials(
         &self,
-        _request: Request<pb::IssueCredentialsRequest>,
+        request: Request<pb::IssueCredentialsRequest>,
     ) -> Result<Response<pb::IssuedCredentials>, Status> {
-        // The contract is published first so the SDKs can follow it; the
-        // run step itself lands next (issue 19).
-        Err(Status::unimplemented("IssueCredentials is not served yet"))
+        let actor = allow(&request, &request.get_ref().workspace, Access::Use)?;
+        let cmd = convert::issue_command(request.get_ref())?;
+        let (tag, scope) = (cmd.tag.as_str().to_owned(), cmd.scope.clone());
+        let outcome = self.issuer.issue(&actor, cmd).await?;
+        Ok(Response::new(crate::credentials::view::issued(&tag, &scope, &outcome)))
     }
 
     type WatchConnectionsStream = EventStream;

@@ -45,12 +45,18 @@ use crate::error::AppError;
 
 pub const READ_SCOPE: &str = "connections:read";
 pub const WRITE_SCOPE: &str = "connections:write";
+/// Issuing run-time credentials (DESIGN.md §8). Its own: neither read nor
+/// write implies it (an operator's token must not hand out cloud access),
+/// and it implies nothing else (a component's token cannot change or even
+/// list connections).
+pub const USE_SCOPE: &str = "connections:use";
 
 /// What a call needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Read,
     Write,
+    Use,
 }
 
 /// An authenticated caller.
@@ -64,12 +70,20 @@ pub struct Caller {
     workspaces: Option<HashSet<String>>,
     can_read: bool,
     can_write: bool,
+    can_use: bool,
 }
 
 impl Caller {
     /// The caller when authentication is explicitly disabled.
     pub fn unauthenticated() -> Self {
-        Self { subject: "anonymous".into(), expires: None, workspaces: None, can_read: true, can_write: true }
+        Self {
+            subject: "anonymous".into(),
+            expires: None,
+            workspaces: None,
+            can_read: true,
+            can_write: true,
+            can_use: true,
+        }
     }
 
     /// PERMISSION_DENIED unless the caller may do `access` in `workspace`,
@@ -87,8 +101,10 @@ impl Caller {
         match access {
             Access::Read if self.can_read || self.can_write => Ok(()),
             Access::Write if self.can_write => Ok(()),
+            Access::Use if self.can_use => Ok(()),
             Access::Read => Err(AppError::PermissionDenied(Denied::Scope(READ_SCOPE))),
             Access::Write => Err(AppError::PermissionDenied(Denied::Scope(WRITE_SCOPE))),
+            Access::Use => Err(AppError::PermissionDenied(Denied::Scope(USE_SCOPE))),
         }
     }
 }
@@ -197,6 +213,7 @@ mod tests {
             workspaces: workspaces.map(|w| w.iter().map(|s| s.to_string()).collect()),
             can_read: read,
             can_write: write,
+            can_use: false,
         }
     }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    AuthConfig, AuthFailure, Caller, READ_SCOPE, WRITE_SCOPE,
+    AuthConfig, AuthFailure, Caller, READ_SCOPE, USE_SCOPE, WRITE_SCOPE,
     jwks::{Jwks, JwksSource, KeySet},
 };
 use crate::error::AppError;
@@ -156,6 +156,7 @@ impl Authenticator {
             },
             can_read: scopes.contains(&READ_SCOPE),
             can_write: scopes.contains(&WRITE_SCOPE),
+            can_use: scopes.contains(&USE_SCOPE),
         })
     }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use jsonwebtoken::{EncodingKey, Header};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::{AuthConfig, READ_SCOPE, WRITE_SCOPE};
+use crate::auth::{AuthConfig, READ_SCOPE, USE_SCOPE, WRITE_SCOPE};
 
 /// Loads (or creates) the dev signing key and mints a 30-day dev token.
 pub fn dev_auth(dir: &Path) -> anyhow::Result<(AuthConfig, String)> {
@@ -26,7 +26,7 @@ pub fn dev_auth(dir: &Path) -> anyhow::Result<(AuthConfig, String)> {
     let claims = serde_json::json!({
         "sub": "dev",
         "workspaces": ["*"],
-        "scope": format!("{READ_SCOPE} {WRITE_SCOPE}"),
+        "scope": format!("{READ_SCOPE} {WRITE_SCOPE} {USE_SCOPE}"),
         "iat": now,
         "exp": now + 30 * 24 * 3600,
     });

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod files;
+pub mod minting;
 pub mod pipeline;
 pub mod sandbox;
 pub mod secret_store;

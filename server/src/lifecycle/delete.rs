@@ -26,13 +26,14 @@ pub struct DeleteCommand {
 }
 
 impl Lifecycle {
-    pub async fn delete(&self, actor: &Actor, cmd: DeleteCommand) -> Result<(), AppError> {
+    /// Deletes the connection; returns its uid.
+    pub async fn delete(&self, actor: &Actor, cmd: DeleteCommand) -> Result<uuid::Uuid, AppError> {
         let this = self.clone();
         let actor = actor.clone();
         detached(async move { this.delete_detached(actor, cmd).await }).await
     }
 
-    async fn delete_detached(&self, actor: Actor, cmd: DeleteCommand) -> Result<(), AppError> {
+    async fn delete_detached(&self, actor: Actor, cmd: DeleteCommand) -> Result<uuid::Uuid, AppError> {
         let txn = self.db.begin().await?;
         let row = lock_for_change(&txn, &cmd.workspace, &cmd.tag, &cmd.etag).await?;
         // The event carries the connection as it was.
@@ -72,6 +73,6 @@ impl Lifecycle {
                 tracing::warn!(error = %e, connection = %row.id, "secret destroy failed; the purge retrier will retry");
             }
         }
-        Ok(())
+        Ok(row.id)
     }
 }

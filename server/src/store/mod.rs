@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod connections;
+pub mod consumers;
 pub mod entities;
 pub mod migrations;
 pub mod outbox;

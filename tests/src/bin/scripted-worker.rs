@@ -17,5 +17,6 @@ async fn main() -> anyhow::Result<()> {
     config.validate()?;
     let vault = VaultStore::connect(&config.vault, config.timeouts.dependency_timeout()).await?;
     let (_, probes) = ScriptedProbe::everywhere();
-    Worker::new(config, Arc::new(vault), probes).run(cloudconn_infra::shutdown::on_signal()).await
+    let minters = cloudconn_worker::mint::Minters::production(&config);
+    Worker::new(config, Arc::new(vault), probes, minters).run(cloudconn_infra::shutdown::on_signal()).await
 }

@@ -50,6 +50,7 @@ pub struct TestAppBuilder {
     amqp_proxy: bool,
     worker: bool,
     real_probes: Option<Endpoints>,
+    minters: Option<cloudconn_worker::mint::Minters>,
     aws_platform_key: Option<AccessKey>,
     provider_sandbox: bool,
     cors_origins: Option<String>,
@@ -63,6 +64,7 @@ pub struct TestAppBuilder {
     mtls: bool,
     approle: bool,
     validation_deadline: Duration,
+    issue_timeout: Duration,
     dependency_timeout: Duration,
     outbox_retention: Duration,
     watch_idle: Duration,
@@ -196,6 +198,19 @@ impl TestAppBuilder {
     }
 
     /// Validations unfinished for this long end as TIMEOUT.
+    /// Workers (and `--dev`) mint with these instead of the product's
+    /// minters (a scripted one that counts calls, say).
+    pub fn with_minters(mut self, minters: cloudconn_worker::mint::Minters) -> Self {
+        self.minters = Some(minters);
+        self
+    }
+
+    /// How long IssueCredentials waits for a worker.
+    pub fn with_issue_timeout(mut self, timeout: Duration) -> Self {
+        self.issue_timeout = timeout;
+        self
+    }
+
     pub fn with_validation_deadline(mut self, deadline: Duration) -> Self {
         self.validation_deadline = deadline;
         self
@@ -361,6 +376,9 @@ impl TestAppBuilder {
             aws_platform_principal: self.aws_platform_principal.clone(),
             egress_addresses: None,
             workbench: self.workbench,
+            issue_max_ttl_ms: 3_600_000,
+            issue_timeout_ms: self.issue_timeout.as_millis() as u64,
+            issue_cache_entries: 10_000,
             metrics_listen: Some("127.0.0.1:0".into()),
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
@@ -420,7 +438,11 @@ impl TestAppBuilder {
         let app = if self.provider_sandbox {
             App::build(&config, self.mode, listener).await.expect("build app")
         } else {
-            App::build_with_probes(&config, self.mode, listener, probes).await.expect("build app")
+            // `--dev` mints in process with the worker's minters, aimed where
+            // the probes are (production workers build their own).
+            let minters =
+                self.minters.clone().unwrap_or_else(|| cloudconn_worker::mint::Minters::production(&worker_config));
+            App::build_with_probes(&config, self.mode, listener, probes, minters).await.expect("build app")
         };
         let addr = app.local_addr();
         let metrics_addr = app.metrics_addr().expect("metrics endpoint");
@@ -459,6 +481,7 @@ impl TestAppBuilder {
             worker_config,
             probe,
             real_probes: self.real_probes.is_some(),
+            minters: self.minters,
             aws_platform_key: self.aws_platform_key,
             workers: Vec::new(),
         };
@@ -518,6 +541,8 @@ pub struct TestApp {
     pub probe: Arc<ScriptedProbe>,
     /// Whether workers run the product's probes (see the builder).
     pub(crate) real_probes: bool,
+    /// The minters workers use instead of the product's (see the builder).
+    pub(crate) minters: Option<cloudconn_worker::mint::Minters>,
     pub(crate) aws_platform_key: Option<AccessKey>,
     pub(crate) workers: Vec<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
     pg_database: Option<String>,
@@ -536,6 +561,7 @@ impl TestApp {
             amqp_proxy: false,
             worker: true,
             real_probes: None,
+            minters: None,
             aws_platform_key: None,
             provider_sandbox: false,
             cors_origins: None,
@@ -549,6 +575,7 @@ impl TestApp {
             mtls: false,
             approle: false,
             validation_deadline: Duration::from_secs(120),
+            issue_timeout: Duration::from_secs(10),
             dependency_timeout: Duration::from_secs(2),
             // Tests count published rows: keep them for the test's life.
             outbox_retention: Duration::from_secs(3600),

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod moto;
 pub mod rabbitmq;
 pub mod raw_h2;
+pub mod scripted_mint;
 pub mod scripted_probe;
 pub mod tls;
 pub mod tls_proxy;

@@ -68,8 +68,17 @@ impl TestApp {
         listener.set_nonblocking(true).expect("nonblocking");
         self.worker_metrics_addr = Some(listener.local_addr().expect("addr"));
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-        let worker =
-            Worker::new(self.worker_config.clone(), secrets.clone(), probes).with_endpoint(listener, Some(secrets));
+        // The minters sign AWS calls as the platform user, like the probe.
+        let mut minting = self.worker_config.clone();
+        if let Some(key) = &self.aws_platform_key {
+            minting.aws_platform_key = Some(cloudconn_worker::config::PlatformKey {
+                access_key_id: key.id.clone(),
+                secret_access_key: key.secret.clone(),
+            });
+        }
+        let minters = self.minters.clone().unwrap_or_else(|| cloudconn_worker::mint::Minters::production(&minting));
+        let worker = Worker::new(self.worker_config.clone(), secrets.clone(), probes, minters)
+            .with_endpoint(listener, Some(secrets));
         let stop = CancellationToken::new();
         let handle = tokio::spawn(worker.run(stop.clone()));
         self.workers.push((stop, handle));

@@ -21,6 +21,7 @@ mod permissions;
 mod probes;
 mod publisher;
 mod quotas;
+mod run;
 mod sandbox;
 mod security;
 mod service;

@@ -117,6 +117,18 @@ async fn every_rpc_refuses_missing_expired_and_forged_tokens() {
             assert_code(&status, Code::Unauthenticated, "UNAUTHENTICATED");
             assert!(!status.message().contains("prod_aws"), "{name} {rpc:?}: {status:?}");
         }
+        // The run step too (its scope is its own; see run.rs).
+        let status = client
+            .issue_credentials(pb::IssueCredentialsRequest {
+                workspace: "acme".into(),
+                tag: "prod_aws".into(),
+                scope: "storage".into(),
+                consumer: "c".into(),
+                ttl: None,
+            })
+            .await
+            .unwrap_err();
+        assert_code(&status, Code::Unauthenticated, "UNAUTHENTICATED");
     }
     // Nothing was changed by any of those calls.
     let c = get(&app, "acme", "prod_aws").await.unwrap();

@@ -4,6 +4,7 @@
 //! `TEXT` holding JSON, so the same schema runs on PostgreSQL and SQLite.
 
 pub mod audit;
+pub mod connection_consumers;
 pub mod connections;
 pub mod outbox;
 pub mod secret_purges;

@@ -1,0 +1,224 @@
+//! The run step (DESIGN.md §8): IssueCredentials.
+//!
+//! A component with `connections:use` asks for credentials for one scope of
+//! an ACTIVE connection. The server never calls a provider: it checks the
+//! request against the connection row, then either serves credentials it
+//! minted earlier ([`cache`]) or asks a worker to mint them ([`minter`]:
+//! request/reply over RabbitMQ, in process in `--dev`), and records the use
+//! ([`usage`]: audit row, event, `Connection.consumers`) before answering.
+//!
+//! - [`cache`]: per (connection, active revision, scope, consumer), single
+//!   flight, bounded; served while a third of the lifetime remains.
+//! - [`minter`]: the [`minter::Minter`] trait and its RabbitMQ implementation.
+//! - [`usage`]: group-committed audit rows and consumer records.
+//! - [`view`]: the reply as `IssuedCredentials`.
+
+pub mod cache;
+pub mod minter;
+pub mod usage;
+pub mod view;
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use cloudconn_infra::amqp::issue::{ISSUE_VERSION, IssueReply, IssueRequest, Minted};
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    domain::{
+        names::{Tag, Workspace},
+        status::ConnectionStatus,
+    },
+    error::AppError,
+    lifecycle::Actor,
+    quota::{Action, Quotas},
+    store::{connections, consumers},
+};
+
+use self::{
+    cache::{Cache, Key},
+    minter::{Minter, NoAnswer},
+    usage::{Usage, UsageLog},
+};
+
+/// The lifetime asked for when the request says 0.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(15 * 60);
+/// The shortest lifetime worth asking for: AWS STS and Atlas refuse less.
+pub const MIN_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// What IssueCredentials needs from the deployment (`CLOUDCONN_ISSUE_*`).
+#[derive(Debug, Clone)]
+pub struct IssueSettings {
+    pub max_ttl: Duration,
+    /// How long to wait for a worker; also the request's deadline.
+    pub timeout: Duration,
+    pub cache_entries: usize,
+}
+
+/// A validated IssueCredentials request.
+#[derive(Debug, Clone)]
+pub struct IssueCommand {
+    pub workspace: Workspace,
+    pub tag: Tag,
+    pub scope: String,
+    pub consumer: String,
+    /// As asked, before the floor and the cap.
+    pub ttl: Duration,
+}
+
+/// Credentials as minted: secret values stay in `WireSecret`s.
+#[derive(Debug)]
+pub struct Issued {
+    pub credentials: Minted,
+    pub issue_time: DateTime<Utc>,
+    pub expire_time: DateTime<Utc>,
+}
+
+impl Issued {
+    /// Whether at least a third of the lifetime remains: a caller handed
+    /// these can still use them for a while before asking again.
+    pub fn fresh(&self, now: DateTime<Utc>) -> bool {
+        let lifetime = self.expire_time - self.issue_time;
+        self.expire_time - now >= lifetime / 3
+    }
+}
+
+/// What a call is answered with.
+pub struct IssueOutcome {
+    pub provider: String,
+    pub revision: i64,
+    pub issued: Arc<Issued>,
+}
+
+#[derive(Clone)]
+pub struct Issuer {
+    db: DatabaseConnection,
+    minter: Arc<dyn Minter>,
+    cache: Arc<Cache>,
+    usage: UsageLog,
+    quotas: Quotas,
+    settings: IssueSettings,
+}
+
+impl Issuer {
+    pub fn new(
+        db: DatabaseConnection,
+        minter: Arc<dyn Minter>,
+        usage: UsageLog,
+        quotas: Quotas,
+        settings: IssueSettings,
+    ) -> Self {
+        Self { db, minter, cache: Arc::new(Cache::new(settings.cache_entries)), usage, quotas, settings }
+    }
+
+    pub fn cache(&self) -> &Arc<Cache> {
+        &self.cache
+    }
+
+    pub async fn issue(&self, actor: &Actor, cmd: IssueCommand) -> Result<IssueOutcome, AppError> {
+        let row =
+            connections::find(&self.db, cmd.workspace.as_str(), cmd.tag.as_str()).await?.ok_or(AppError::NotFound)?;
+        let status = ConnectionStatus::from_db(&row.status);
+        if status != Some(ConnectionStatus::Active) || row.active_revision <= 0 {
+            return Err(AppError::FailedPrecondition {
+                reason: "NOT_ACTIVE",
+                message: format!(
+                    "connection {} is not ACTIVE ({}): complete and validate it before issuing credentials",
+                    row.tag,
+                    row.status.to_uppercase()
+                ),
+            });
+        }
+        let scopes: Vec<String> = serde_json::from_str(&row.scopes).unwrap_or_default();
+        // Entries of other revisions and of removed scopes go now (before
+        // the scope check: a scope removed and added back mints anew).
+        self.cache.retain_connection(row.id, row.active_revision, &scopes);
+        if !scopes.contains(&cmd.scope) {
+            return Err(AppError::FailedPrecondition {
+                reason: "SCOPE_NOT_GRANTED",
+                message: format!(
+                    "connection {} does not grant scope {} (its scopes: {}); add it with UpdateConnection and validate",
+                    row.tag,
+                    cmd.scope,
+                    scopes.join(", ")
+                ),
+            });
+        }
+        let key = Key {
+            connection: row.id,
+            revision: row.active_revision,
+            scope: cmd.scope.clone(),
+            consumer: cmd.consumer.clone(),
+        };
+        let ttl = if cmd.ttl.is_zero() { DEFAULT_TTL } else { cmd.ttl }.clamp(MIN_TTL, self.settings.max_ttl);
+        let (issued, minted) = self.cache.get_or_mint(key, || self.mint(&row, &cmd, ttl)).await?;
+        self.usage
+            .record(Usage {
+                workspace: row.workspace.clone(),
+                tag: row.tag.clone(),
+                connection_id: row.id,
+                actor: actor.subject.clone(),
+                consumer: cmd.consumer,
+                scope: cmd.scope,
+                revision: row.active_revision,
+                expire_time: issued.expire_time,
+                cached: !minted,
+            })
+            .await?;
+        Ok(IssueOutcome { provider: row.provider, revision: row.active_revision, issued })
+    }
+
+    /// Asks a worker (cache miss). Counted against the workspace's issue
+    /// rate; a consumer new to the connection is refused beyond the bound.
+    async fn mint(
+        &self,
+        row: &crate::store::entities::connections::Model,
+        cmd: &IssueCommand,
+        ttl: Duration,
+    ) -> Result<Issued, cache::MintError> {
+        self.quotas.spend(Action::Issue, &cmd.workspace).map_err(cache::MintError::from_app)?;
+        if !consumers::known(&self.db, row.id, &cmd.consumer).await.map_err(|e| cache::MintError::from_app(e.into()))?
+            && consumers::count(&self.db, row.id).await.map_err(|e| cache::MintError::from_app(e.into()))?
+                >= consumers::MAX_PER_CONNECTION
+        {
+            return Err(cache::MintError::from_app(AppError::QuotaExceeded {
+                message: format!(
+                    "connection {} had {} distinct consumers in the last 30 days, the most allowed; reuse a consumer name",
+                    row.tag,
+                    consumers::MAX_PER_CONNECTION
+                ),
+            }));
+        }
+        let deadline = tokio::time::Instant::now() + self.settings.timeout;
+        let deadline_unix_ms = Utc::now().timestamp_millis() as u64 + self.settings.timeout.as_millis() as u64;
+        let request = IssueRequest {
+            version: ISSUE_VERSION,
+            workspace: row.workspace.clone(),
+            connection_id: row.id.to_string(),
+            provider: row.provider.clone(),
+            revision: row.active_revision as u64,
+            scope: cmd.scope.clone(),
+            consumer: cmd.consumer.clone(),
+            ttl_secs: ttl.as_secs(),
+            external_id: row.external_id.clone(),
+            deadline_unix_ms,
+        };
+        let issue_time = Utc::now();
+        match self.minter.mint(request, deadline).await {
+            Ok(IssueReply::Issued { expire_time, credentials, .. }) => {
+                let expire_time = DateTime::parse_from_rfc3339(&expire_time)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| cache::MintError::Internal("the worker's expire_time is not RFC 3339".into()))?;
+                Ok(Issued { credentials, issue_time, expire_time })
+            }
+            Ok(IssueReply::Failed { error, .. }) => Err(cache::MintError::Provider(error)),
+            Err(NoAnswer::Timeout) => Err(cache::MintError::NoWorker(format!(
+                "no worker answered within {} ms; nothing was issued, retry later",
+                self.settings.timeout.as_millis()
+            ))),
+            Err(NoAnswer::Unreachable(why)) => {
+                Err(cache::MintError::NoWorker(format!("the request could not be sent to the workers: {why}")))
+            }
+        }
+    }
+}
