@@ -45,6 +45,9 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 
+echo "== SDK parity table (README.md)"
+node "$repo/sdk/scripts/check-parity.mjs"
+
 # 2. Build, vet and compile the tests (before the server starts).
 echo "== go vet"
 (cd "$go_pkgdir" && go vet ./... && go test -c -o "$data/sdk.test" .)
@@ -66,10 +69,14 @@ export CLOUDCONN_TEST_ADDRESS="$dev_address" CLOUDCONN_TEST_TOKEN="$dev_token"
 echo "== go test"
 status=0
 "$data/sdk.test" -test.v "$@" >"$data/test.out" 2>&1 || status=$?
-# Failures, skips (with their reasons) and the verdict; -v output in full on failure.
-if [ "$status" -ne 0 ]; then cat "$data/test.out"; else grep -E -- '--- SKIP|SKIPPED|^(PASS|FAIL)$' "$data/test.out" || true; fi
-pass=$(grep -c -- '--- PASS' "$data/test.out" || true)
+# One line a test (skips with their reasons); -v output in full on failure.
+if [ "$status" -ne 0 ]; then cat "$data/test.out"; else grep -E -- '^ *--- (PASS|SKIP)|SKIPPED:' "$data/test.out" || true; fi
+# Passes of leaf tests only: a parent passes when its subtests pass or skip.
+pass=0
+for name in $(grep -oE -- '--- PASS: \S+' "$data/test.out" | cut -d' ' -f3); do
+  grep -q -- "--- [A-Z]*: $name/" "$data/test.out" || pass=$((pass + 1))
+done
 skip=$(grep -c -- '--- SKIP' "$data/test.out" || true)
 fail=$(grep -c -- '--- FAIL' "$data/test.out" || true)
-echo "== go tests: $pass passed, $skip skipped, $fail failed (subtests included)"
+echo "== go tests: $pass passed, $skip skipped, $fail failed"
 exit "$status"

@@ -40,6 +40,9 @@ if ! diff -r "$data/gen" src/generated/java; then
   exit 1
 fi
 
+echo "== SDK parity table (README.md)"
+node "$repo/sdk/scripts/check-parity.mjs"
+
 # 2. Build (before the server starts).
 echo "== javac"
 bash scripts/build.sh build
