@@ -7,7 +7,7 @@ out="${1:-gen}"
 command -v protoc-gen-go-grpc >/dev/null && command -v protoc >/dev/null || source scripts/toolchain.sh
 proto="$(cd ../../proto && pwd)"
 tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" "${go_gopath:-}"' EXIT
 # module= strips the import path prefix, so files land at cloudconn/v1/.
 protoc -I "$proto" -I /usr/include \
   --go_out="$tmp" --go_opt=module=github.com/cloudconn/cloudconn/sdk/go/gen \

@@ -7,18 +7,11 @@
 # golang-github-golang-protobuf-1-5-dev is named explicitly: grpc 1.33 marshals
 # through github.com/golang/protobuf, and apt's default for it (1.3) predates
 # the protobuf APIv2 messages protoc-gen-go 1.28 generates (oneofs fail).
-go_packages=(golang-go protobuf-compiler protoc-gen-go protoc-gen-go-grpc
-  golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
-  golang-google-genproto-dev)
-missing=()
-for p in "${go_packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "== apt-get install ${missing[*]}"
-  apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
-fi
+# shellcheck source=sdk/scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+apt_ensure golang-go protobuf-compiler protoc-gen-go protoc-gen-go-grpc \
+  golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev \
+  golang-google-genproto-dev
 
 # GOPATH mode, offline: Debian's tree plus a private GOPATH holding a link
 # to this module at github.com/cloudconn/cloudconn/sdk/go.

@@ -12,15 +12,9 @@ java_packages=(protobuf-compiler protobuf-compiler-grpc-java-plugin libgrpc-java
   libnetty-java libperfmark-java libguava-java libgoogle-common-protos-java
   libgeronimo-annotation-1.3-spec-java libgoogle-gson-java)
 command -v javac >/dev/null || java_packages+=(default-jdk-headless)
-missing=()
-for p in "${java_packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "== apt-get install ${missing[*]}"
-  apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
-fi
+# shellcheck source=sdk/scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+apt_ensure "${java_packages[@]}"
 
 jars=(grpc-api grpc-core grpc-context grpc-netty grpc-protobuf grpc-protobuf-lite grpc-stub
   protobuf proto-google-common-protos guava failureaccess perfmark-api
