@@ -49,6 +49,14 @@ deploy/example-session.sh
 echo "== TypeScript SDK (sdk/typescript)"
 sdk/typescript/scripts/test.sh
 
+# The Go and Java SDKs against a --dev server, each running the same
+# scenario (sdk/scenario/scenario.json) as the TypeScript SDK; their
+# toolchains and gRPC libraries come from Debian (apt, only when missing).
+echo "== Go SDK (sdk/go)"
+sdk/go/scripts/test.sh
+echo "== Java SDK (sdk/java)"
+sdk/java/scripts/test.sh
+
 # The Workbench in Debian's Chromium (installed if missing), served by the
 # server binary built above from the committed workbench/dist, which must
 # match a fresh build.

@@ -1,0 +1,162 @@
+package cloudconn_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	cloudconn "github.com/cloudconn/cloudconn/sdk/go"
+)
+
+// Shared by the tests: the server scripts/test.sh started, one client per
+// test in a workspace no other test uses, and the shared scenario.
+
+func env(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Fatalf("%s is not set: run the tests through scripts/test.sh, which starts the server", name)
+	}
+	return v
+}
+
+var workspaceSeq int64
+
+// newClient connects to the test server in a fresh workspace.
+func newClient(t *testing.T, label string) *cloudconn.Client {
+	t.Helper()
+	return newClientWith(t, label, env(t, "CLOUDCONN_TEST_TOKEN"))
+}
+
+func newClientWith(t *testing.T, label, token string) *cloudconn.Client {
+	t.Helper()
+	slug := regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(label), "-")
+	workspace := fmt.Sprintf("go%d-%d-%s", os.Getpid(), atomic.AddInt64(&workspaceSeq, 1), slug)
+	if len(workspace) > 63 {
+		workspace = workspace[:63]
+	}
+	c, err := cloudconn.New(context.Background(), cloudconn.Config{Address: env(t, "CLOUDCONN_TEST_ADDRESS"), Token: token, Workspace: workspace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// expected is a failure the scenario names by gRPC code name and reason.
+type expected struct {
+	Code   codes.Code `json:"code"` // codes.Code reads "NOT_FOUND"
+	Reason string     `json:"reason"`
+}
+
+type scenarioFile struct {
+	Flow []struct {
+		Provider        cloudconn.Provider    `json:"provider"`
+		Create          cloudconn.CreateInput `json:"create"`
+		Complete        cloudconn.Credentials `json:"complete"`
+		CompleteBlank   cloudconn.Credentials `json:"complete_blank"`
+		Fields          map[string]string     `json:"fields"`
+		SecretFieldsSet []string              `json:"secret_fields_set"`
+		Issue           cloudconn.IssueInput  `json:"issue"`
+	} `json:"flow"`
+	Update          cloudconn.UpdateInput `json:"update"`
+	UpdatePartial   cloudconn.UpdateInput `json:"update_partial"`
+	SecretMarker    string                `json:"secret_marker"`
+	InvalidArgument struct {
+		expected
+		Create          cloudconn.CreateInput `json:"create"`
+		FieldViolations []string              `json:"field_violations"`
+	} `json:"invalid_argument"`
+	NotFound struct {
+		expected
+		Tag      string                `json:"tag"`
+		Complete cloudconn.Credentials `json:"complete"`
+		Update   cloudconn.UpdateInput `json:"update"`
+	} `json:"not_found"`
+	AlreadyExists struct {
+		expected
+		Create cloudconn.CreateInput `json:"create"`
+	} `json:"already_exists"`
+	EtagConflict struct {
+		expected
+		Create        cloudconn.CreateInput `json:"create"`
+		Update        cloudconn.UpdateInput `json:"update"`
+		StaleUpdate   cloudconn.UpdateInput `json:"stale_update"`
+		StaleComplete cloudconn.Credentials `json:"stale_complete"`
+	} `json:"etag_conflict"`
+	Watch struct {
+		Create   cloudconn.CreateInput `json:"create"`
+		Complete cloudconn.Credentials `json:"complete"`
+		Update   cloudconn.UpdateInput `json:"update"`
+		Events   []string              `json:"events"`
+	} `json:"watch"`
+}
+
+func loadScenario(t *testing.T) scenarioFile {
+	t.Helper()
+	b, err := os.ReadFile("../scenario/scenario.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s scenarioFile
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// wantFailure asserts err is an *Error (through errors.As) with this code
+// and reason, and returns it.
+func wantFailure(t *testing.T, err error, want expected) *cloudconn.Error {
+	t.Helper()
+	var ce *cloudconn.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("want %v / %s, got %T %v", want.Code, want.Reason, err, err)
+	}
+	if ce.Code != want.Code || ce.Reason != want.Reason || ce.Message == "" {
+		t.Fatalf("want %v / %s, got %v", want.Code, want.Reason, ce)
+	}
+	return ce
+}
+
+// must(call(…))(t) is call's value, or the test's end with its error.
+func must[T any](v T, err error) func(*testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func equal[T comparable](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("%s: got %v, want %v", what, got, want)
+	}
+}
+
+func equalJSON(t *testing.T, what string, got, want interface{}) {
+	t.Helper()
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	if string(g) != string(w) {
+		t.Fatalf("%s: got %s, want %s", what, g, w)
+	}
+}

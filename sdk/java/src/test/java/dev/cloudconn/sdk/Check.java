@@ -1,0 +1,105 @@
+package dev.cloudconn.sdk;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Shared by the tests: assertions, the server test.sh started, fresh workspaces, the scenario. */
+final class Check {
+  private static final AtomicInteger SEQ = new AtomicInteger();
+  static final Gson GSON = new Gson();
+
+  private Check() {}
+
+  static void equal(String what, Object got, Object want) {
+    if (!Objects.equals(got, want)) {
+      throw new AssertionError(what + ": got " + got + ", want " + want);
+    }
+  }
+
+  static void truth(String what, boolean ok) {
+    if (!ok) {
+      throw new AssertionError(what);
+    }
+  }
+
+  /** Runs {@code call}, which must throw a CloudConnException of this code name and reason. */
+  static CloudConnException failure(Runnable call, String code, String reason) {
+    try {
+      call.run();
+    } catch (CloudConnException e) {
+      equal("code (" + e.getMessage() + ")", e.code().name(), code);
+      equal("reason (" + e.getMessage() + ")", e.reason(), reason);
+      truth("a message", !e.getMessage().isEmpty());
+      return e;
+    }
+    throw new AssertionError("expected " + code + " / " + reason + ", but the call succeeded");
+  }
+
+  static CloudConnException failure(Runnable call, JsonObject expected) {
+    return failure(call, expected.get("code").getAsString(), expected.get("reason").getAsString());
+  }
+
+  static String env(String name) {
+    String v = System.getenv(name);
+    if (v == null || v.isEmpty()) {
+      throw new IllegalStateException(name + " is not set: run the tests through scripts/test.sh, which starts the server");
+    }
+    return v;
+  }
+
+  /** A client of the test server in a workspace no other test uses. */
+  static CloudConn client(String label) {
+    return client(label, env("CLOUDCONN_TEST_TOKEN"));
+  }
+
+  static CloudConn client(String label, String token) {
+    String slug = label.toLowerCase().replaceAll("[^a-z0-9]+", "-");
+    String workspace = ("j" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet() + "-" + slug);
+    return CloudConn.builder()
+        .address(env("CLOUDCONN_TEST_ADDRESS"))
+        .token(token)
+        .workspace(workspace.substring(0, Math.min(63, workspace.length())))
+        .build();
+  }
+
+  /** sdk/scenario/scenario.json (the tests run in sdk/java). */
+  static JsonObject scenario() {
+    try {
+      return GSON.fromJson(Files.readString(Path.of("../scenario/scenario.json")), JsonObject.class);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, String> credentials(JsonObject o) {
+    return GSON.fromJson(o, Map.class);
+  }
+
+  static List<String> strings(JsonObject o, String key) {
+    return o.getAsJsonArray(key).asList().stream().map(e -> e.getAsString()).toList();
+  }
+
+  private static String text(JsonObject o, String key) {
+    return o.has(key) ? o.get(key).getAsString() : null;
+  }
+
+  /** The seed's create input ({provider, name, scopes, …}). */
+  static CreateConnectionInput create(JsonObject o) {
+    var in = CreateConnectionInput.of(text(o, "provider"), text(o, "name"), strings(o, "scopes"));
+    return in.withDisplayName(text(o, "display_name")).withDescription(text(o, "description"));
+  }
+
+  /** The seed's update input: only the keys given. */
+  static UpdateConnectionInput update(JsonObject o) {
+    return new UpdateConnectionInput(text(o, "display_name"), text(o, "description"),
+        o.has("scopes") ? strings(o, "scopes") : null);
+  }
+}
