@@ -65,11 +65,41 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<std::path::PathBuf>,
     },
+    /// Short-lived credentials for a component (needs the connections:use scope)
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
     /// Print a shell completion script (e.g. `cloudconn completions bash > /etc/bash_completion.d/cloudconn`)
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Issue credentials for one scope of an ACTIVE connection, e.g.
+    /// `eval "$(cloudconn credentials issue prod_aws --scope storage --consumer billing-api/prd)"`
+    Issue {
+        tag: String,
+        /// One of the connection's scopes: storage, database, messaging, functions
+        #[arg(long)]
+        scope: String,
+        /// Who will use them (audited, shown on the connection), e.g. billing-api/prd
+        #[arg(long)]
+        consumer: String,
+        /// Lifetime to ask for (e.g. 15m, 1h); the server caps it
+        #[arg(long, value_parser = parse_duration)]
+        ttl: Option<Duration>,
+        /// `env`: `export NAME='value'` lines for a shell; `json`: proto3 JSON
+        #[arg(long, value_enum, default_value_t = CredentialsFormat::Env)]
+        format: CredentialsFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CredentialsFormat {
+    Env,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -52,6 +52,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Providers => commands::providers(&mut client, format).await,
         Command::Connections(command) => commands::connections(&mut client, command, format).await,
         Command::Setup { tag, out } => commands::setup::run(&mut client, tag, out.as_deref(), format).await,
+        Command::Credentials(args::CredentialsCommand::Issue { tag, scope, consumer, ttl, format }) => {
+            commands::credentials::issue(&mut client, tag, scope, consumer, ttl, format).await
+        }
         Command::Completions { .. } => Ok(()),
     }
 }

@@ -4,6 +4,7 @@
 
 mod complete;
 mod connections;
+pub mod credentials;
 pub mod setup;
 mod validate;
 mod watch;

@@ -4,6 +4,7 @@ import type { Client, Interceptor, Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { ConnectionService } from "./gen/cloudconn/v1/connection_service_pb.js";
 import { Connections } from "./connections.js";
+import { Credentials } from "./credentials.js";
 import { providerSpec } from "./convert.js";
 import { invalidArgument, toCloudConnError } from "./errors.js";
 import type { ProviderSpec } from "./types.js";
@@ -41,7 +42,7 @@ export interface CallContext {
  * package's export conditions).
  */
 export class CloudConnBase {
-  readonly cloud: { readonly connections: Connections };
+  readonly cloud: { readonly connections: Connections; readonly credentials: Credentials };
   readonly #ctx: CallContext;
 
   protected constructor(options: CloudConnOptions, makeTransport: TransportFactory) {
@@ -62,7 +63,7 @@ export class CloudConnBase {
       workspace: options.workspace,
       timeoutMs: options.timeoutMs ?? 30_000,
     };
-    this.cloud = { connections: new Connections(this.#ctx) };
+    this.cloud = { connections: new Connections(this.#ctx), credentials: new Credentials(this.#ctx) };
   }
 
   /** The provider catalogue: each provider's credential fields and allowed scopes. */

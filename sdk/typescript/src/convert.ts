@@ -122,6 +122,8 @@ export function connection(c: pb.Connection): Connection {
     etag: c.etag,
     createTime: date(c.createTime),
     updateTime: date(c.updateTime),
+    consumers: c.consumers.map((u) => ({ consumer: u.consumer, lastUsedTime: date(u.lastUsedTime) })),
+    lastUsedTime: date(c.lastUsedTime),
   };
 }
 

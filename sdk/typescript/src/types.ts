@@ -36,6 +36,55 @@ export interface Connection {
   etag: string;
   createTime?: Date;
   updateTime?: Date;
+  /** Who was issued credentials in the last 30 days, newest first (`fetch` fills it; `list` does not). */
+  consumers: Consumer[];
+  /** The last time credentials were issued for it. */
+  lastUsedTime?: Date;
+}
+
+/** A component that was issued credentials for a connection. */
+export interface Consumer {
+  consumer: string;
+  lastUsedTime?: Date;
+}
+
+/** Input of `credentials.issue(tag, input)`. */
+export interface IssueCredentialsInput {
+  /** One of the connection's scopes: storage, database, messaging, functions. */
+  scope: string;
+  /** Who will use them, e.g. "billing-api/prd": 1–64 of A–Z a–z 0–9 _ . @ / -. */
+  consumer: string;
+  /** Lifetime asked for; 0 or absent: 15 minutes. Capped by the server (1 h by default) and the provider. */
+  ttl_seconds?: number;
+}
+
+/** An OAuth bearer token (GCP, Azure, Neo4j Aura). */
+export interface AccessToken {
+  accessToken: string;
+  tokenType: string;
+  /** GCP: the OAuth scopes granted. */
+  scopes: string[];
+  /** Azure: the resource it is for. */
+  audience: string;
+}
+
+/**
+ * Short-lived credentials: the only SDK result holding secret values. Exactly
+ * one of `aws`, `gcp`, `azure`, `mongodbAtlas`, `neo4jAura` is set.
+ */
+export interface IssuedCredentials {
+  tag: string;
+  provider: ProviderName | Unspecified;
+  scope: string;
+  /** The active credential revision they came from. */
+  revision: number;
+  expireTime: Date;
+  aws?: { accessKeyId: string; secretAccessKey: string; sessionToken: string; region: string; assumedRoleArn: string };
+  gcp?: AccessToken;
+  azure?: AccessToken;
+  /** A temporary database user, removed at `expireTime`. */
+  mongodbAtlas?: { username: string; password: string; database: string; roles: string[] };
+  neo4jAura?: AccessToken;
 }
 
 /** What the server knows about the saved credentials, without secret values. */

@@ -11,6 +11,7 @@ import type {
   CreateConnectionInput,
   CredentialsInput,
   GrpcCodeName,
+  IssueCredentialsInput,
   ProviderName,
   UpdateConnectionInput,
 } from "@cloudconn/sdk";
@@ -28,6 +29,7 @@ interface Scenario {
     complete_blank: CredentialsInput;
     fields: Record<string, string>;
     secret_fields_set: string[];
+    issue: IssueCredentialsInput;
   }[];
   update: UpdateConnectionInput;
   update_partial: UpdateConnectionInput;
@@ -181,6 +183,34 @@ for (const path of PATHS) {
       );
     });
 
-    test(`[${path}] credentials.issue`, { skip: "the TypeScript SDK does not wrap IssueCredentials yet" }, () => {});
+    test(`[${path}] credentials.issue for every provider, recorded as a consumer`, async () => {
+      for (const step of scenario.flow) {
+        const cloud = client(path, freshWorkspace(`sc-issue-${path}`)).cloud;
+        const tag = step.create.name;
+        await cloud.connections.create(step.create);
+        await cloud.connections.complete(tag, step.complete);
+        assert.equal((await cloud.connections.validate(tag)).state, "succeeded");
+        const issued = await cloud.credentials.issue(tag, step.issue);
+        assert.equal(issued.tag, tag);
+        assert.equal(issued.provider, step.provider);
+        assert.equal(issued.scope, step.issue.scope);
+        assert.ok(issued.expireTime.getTime() > Date.now(), `expires in the future: ${issued.expireTime.toISOString()}`);
+        const kinds: Record<ProviderName, unknown> = {
+          aws: issued.aws,
+          gcp: issued.gcp,
+          azure: issued.azure,
+          mongodb_atlas: issued.mongodbAtlas,
+          neo4j_aura: issued.neo4jAura,
+        };
+        for (const [provider, value] of Object.entries(kinds)) {
+          assert.equal(value !== undefined, provider === step.provider, `${step.provider}: ${provider} credentials`);
+        }
+        const fetched = await cloud.connections.fetch(tag);
+        assert.deepEqual(
+          fetched.consumers.map((c) => c.consumer),
+          [step.issue.consumer],
+        );
+      }
+    });
   });
 }
