@@ -230,7 +230,8 @@ impl App {
             ),
             None => None,
         };
-        let lifecycle = Lifecycle::new(db, secrets.clone(), metrics.clone(), crate::quota::Quotas::new(&config.quotas));
+        let mut lifecycle =
+            Lifecycle::new(db, secrets.clone(), metrics.clone(), crate::quota::Quotas::new(&config.quotas));
         let minter: Arc<dyn crate::credentials::minter::Minter> = match (mode, &config.amqp.amqp_url) {
             (Mode::Production, Some(url)) => {
                 Arc::new(crate::credentials::minter::AmqpMinter::new(url.clone(), config.amqp.topology(), timeout))
@@ -239,6 +240,7 @@ impl App {
                 runner: Arc::new(IssueRunner { secrets: secrets.clone(), minters }),
             }),
         };
+        lifecycle.revoker = Some(crate::credentials::revoke::Revoker::new(minter.clone(), config.issue().timeout));
         let (usage, usage_writer) =
             crate::credentials::usage::UsageLog::new(lifecycle.db.clone(), lifecycle.outbox_wake.clone());
         let issuer = crate::credentials::Issuer::new(

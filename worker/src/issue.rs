@@ -12,7 +12,7 @@ use chrono::SecondsFormat;
 use cloudconn_infra::{
     amqp::{
         consumer::Handler,
-        issue::{ISSUE_VERSION, IssueReply, IssueRequest},
+        issue::{ISSUE_VERSION, IssueAction, IssueReply, IssueRequest},
         messages::ProbeError,
         publisher::Publisher,
     },
@@ -25,7 +25,7 @@ use lapin::{
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    mint::{MintRequest, Minters},
+    mint::{MintRequest, Minters, RevokeRequest},
     probe::ProbeFailure,
 };
 
@@ -82,6 +82,17 @@ impl IssueRunner {
                 });
             }
         };
+        if let IssueAction::Revoke { keep_revision } = request.action {
+            let revoke = RevokeRequest {
+                provider: request.provider.clone(),
+                connection_id: request.connection_id.clone(),
+                keep_revision,
+            };
+            return match minter.revoke(&revoke, &credentials).await {
+                Ok(removed) => IssueReply::Revoked { version: ISSUE_VERSION, removed },
+                Err(failure) => failed(probe_error(failure)),
+            };
+        }
         let mint = MintRequest {
             provider: request.provider.clone(),
             scope: request.scope.clone(),
@@ -157,6 +168,7 @@ impl IssueHandler {
             None => "expired",
             Some(IssueReply::Issued { .. }) => "issued",
             Some(IssueReply::Failed { .. }) => "failed",
+            Some(IssueReply::Revoked { .. }) => "revoked",
         };
         if let Some(reply) = reply {
             let payload = serde_json::to_vec(&reply).unwrap_or_default();

@@ -37,6 +37,21 @@ pub struct IssueRequest {
     /// Unix milliseconds after which nobody waits for the answer: a worker
     /// that picks the request up later drops it without calling the provider.
     pub deadline_unix_ms: u64,
+    /// Mint (the default), or remove what minting left at the provider.
+    #[serde(default)]
+    pub action: IssueAction,
+}
+
+/// What an issue request asks of the worker.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IssueAction {
+    #[default]
+    Mint,
+    /// Remove the connection's temporary provider accounts (Atlas database
+    /// users), all of them or all but those minted from `keep_revision`;
+    /// `revision` is the one whose credentials the worker signs in with.
+    Revoke { keep_revision: Option<u64> },
 }
 
 impl IssueRequest {
@@ -70,6 +85,8 @@ pub enum IssueReply {
     /// A provider refusal or outage, classified like a validation failure
     /// (`retryable` = an outage).
     Failed { version: u32, error: ProbeError },
+    /// A revoke's answer: how many accounts were removed.
+    Revoked { version: u32, removed: u32 },
 }
 
 /// The credentials, by kind. Field names follow `IssuedCredentials`.
@@ -176,6 +193,7 @@ mod tests {
             ttl_secs: 900,
             external_id: None,
             deadline_unix_ms: 1_000,
+            action: IssueAction::Mint,
         };
         assert!(request.is_well_formed());
         assert!(!request.expired(999));

@@ -10,11 +10,13 @@
 //! - [`cache`]: per (connection, active revision, scope, consumer), single
 //!   flight, bounded; served while a third of the lifetime remains.
 //! - [`minter`]: the [`minter::Minter`] trait and its RabbitMQ implementation.
+//! - [`revoke`]: removing Atlas's temporary users on rotation and delete.
 //! - [`usage`]: group-committed audit rows and consumer records.
 //! - [`view`]: the reply as `IssuedCredentials`.
 
 pub mod cache;
 pub mod minter;
+pub mod revoke;
 pub mod usage;
 pub mod view;
 
@@ -202,6 +204,7 @@ impl Issuer {
             ttl_secs: ttl.as_secs(),
             external_id: row.external_id.clone(),
             deadline_unix_ms,
+            action: Default::default(),
         };
         let issue_time = Utc::now();
         match self.minter.mint(request, deadline).await {
@@ -212,6 +215,9 @@ impl Issuer {
                 Ok(Issued { credentials, issue_time, expire_time })
             }
             Ok(IssueReply::Failed { error, .. }) => Err(cache::MintError::Provider(error)),
+            Ok(IssueReply::Revoked { .. }) => {
+                Err(cache::MintError::Internal("a worker answered a mint with a revoke".into()))
+            }
             Err(NoAnswer::Timeout) => Err(cache::MintError::NoWorker(format!(
                 "no worker answered within {} ms; nothing was issued, retry later",
                 self.settings.timeout.as_millis()

@@ -62,6 +62,10 @@ impl Lifecycle {
         outbox::commit(txn, out).await?;
         self.outbox_written();
 
+        // Before the purge: the worker signs in with these credentials.
+        if let Some(revoker) = &self.revoker {
+            revoker.revoke(&row, row.active_revision, None).await;
+        }
         match self.secrets.destroy(&secret_path(&row)).await {
             Ok(()) => {
                 if let Err(e) = purges::complete(&self.db, row.id).await {

@@ -66,6 +66,9 @@ pub struct Lifecycle {
     pub draining: CancellationToken,
     pub metrics: Arc<crate::ops::metrics::Metrics>,
     pub quotas: crate::quota::Quotas,
+    /// Removes what the run step left at a provider (Atlas users) after a
+    /// delete or a rotation; set once the minter exists.
+    pub revoker: Option<crate::credentials::revoke::Revoker>,
 }
 
 /// Finished ids a slow waiter may fall behind by before it re-reads the
@@ -88,6 +91,7 @@ impl Lifecycle {
             draining: CancellationToken::new(),
             metrics,
             quotas,
+            revoker: None,
         }
     }
 }

@@ -126,6 +126,13 @@ impl Lifecycle {
         events::record_event(&mut out, event, &record, &current_traceparent());
         outbox::commit(txn, out).await?;
         self.outbox_written();
+        // A rotation: what was minted from the revision it replaces goes.
+        if event == EventKind::Activated && row.active_revision > 0 && row.active_revision != validation.revision {
+            if let Some(revoker) = self.revoker.clone() {
+                let (active, revision) = (record.row.clone(), validation.revision);
+                tokio::spawn(async move { revoker.revoke(&active, revision, Some(revision)).await });
+            }
+        }
         let outcome = if event == EventKind::Activated { "succeeded" } else { "failed" };
         self.metrics.validation(&row.provider, outcome, seconds_since(validation.create_time));
         let _ = self.validation_done.send(id);

@@ -17,7 +17,7 @@ use cloudconn_infra::{
     secrets::SecretFields,
 };
 use cloudconn_worker::{
-    mint::{Mint, MintRequest, MintedCredentials, Minters},
+    mint::{Mint, MintRequest, MintedCredentials, Minters, RevokeRequest},
     probe::{ErrorCode, ProbeFailure},
 };
 
@@ -36,6 +36,8 @@ pub struct ScriptedMint {
     delay: Mutex<Duration>,
     /// Every request seen, in order.
     pub requests: Mutex<Vec<MintRequest>>,
+    /// Every revoke seen, in order.
+    pub revokes: Mutex<Vec<RevokeRequest>>,
 }
 
 impl ScriptedMint {
@@ -45,6 +47,7 @@ impl ScriptedMint {
             script: Mutex::new(Script::Token(token.to_owned())),
             delay: Mutex::new(Duration::ZERO),
             requests: Mutex::new(Vec::new()),
+            revokes: Mutex::new(Vec::new()),
         })
     }
 
@@ -96,5 +99,10 @@ impl Mint for ScriptedMint {
                 ..ProbeFailure::new(code, format!("scripted {}", code.as_str()), "scripted hint")
             }),
         }
+    }
+
+    async fn revoke(&self, request: &RevokeRequest, _credentials: &SecretFields) -> Result<u32, ProbeFailure> {
+        self.revokes.lock().unwrap().push(request.clone());
+        Ok(1)
     }
 }

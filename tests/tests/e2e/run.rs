@@ -211,6 +211,38 @@ async fn the_cache_serves_mints_once_and_forgets_on_rotation_and_scope_removal()
 }
 
 #[tokio::test]
+async fn atlas_users_are_revoked_on_rotation_and_delete_and_other_providers_leave_nothing() {
+    let mint = ScriptedMint::new("tok");
+    let app = TestApp::builder().with_minters(mint.everywhere()).spawn().await;
+    let atlas = active(&app, "prod_atlas", pb::Provider::MongodbAtlas).await;
+    active(&app, "prod_aura", pb::Provider::Neo4jAura).await;
+    let mut caller = component(&app);
+    caller.issue_credentials(request("prod_atlas", "database", "etl")).await.unwrap();
+    assert!(mint.revokes.lock().unwrap().is_empty());
+
+    // Rotation: revision 2 becomes active; revision 1's users go.
+    complete(&app, "acme", "prod_atlas", fixtures::credentials(pb::Provider::MongodbAtlas, "rotated")).await.unwrap();
+    validate(&app, "prod_atlas", WAIT).await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while mint.revokes.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no revoke after the rotation");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rotated = mint.revokes.lock().unwrap()[0].clone();
+    assert_eq!((rotated.connection_id.as_str(), rotated.keep_revision), (atlas.uid.as_str(), Some(2)));
+
+    // Delete: every user goes, before the credentials are purged.
+    delete(&app, "acme", "prod_atlas").await.unwrap();
+    let revokes = mint.revokes.lock().unwrap().clone();
+    assert_eq!(revokes.len(), 2, "{revokes:?}");
+    assert_eq!((revokes[1].connection_id.as_str(), revokes[1].keep_revision), (atlas.uid.as_str(), None));
+    // Aura's tokens just expire.
+    delete(&app, "acme", "prod_aura").await.unwrap();
+    assert_eq!(mint.revokes.lock().unwrap().len(), 2);
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn provider_refusals_and_outages_carry_the_validation_codes() {
     let mint = ScriptedMint::new("tok");
     let app = TestApp::builder().with_minters(mint.everywhere()).spawn().await;
@@ -262,6 +294,7 @@ async fn without_workers_the_call_is_unavailable_within_its_deadline_and_never_m
         ttl_secs: 900,
         external_id: None,
         deadline_unix_ms: chrono::Utc::now().timestamp_millis() as u64 - 1,
+        action: Default::default(),
     };
     let amqp = cloudconn_tests::harness::amqp::connect().await;
     let channel = amqp.create_channel().await.unwrap();
