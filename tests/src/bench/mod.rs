@@ -9,6 +9,7 @@
 pub mod baselines;
 pub mod cpu;
 pub mod fanout;
+pub mod issue;
 pub mod processes;
 pub mod report;
 pub mod scenarios;

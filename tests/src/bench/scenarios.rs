@@ -42,6 +42,9 @@ pub struct Sizes {
     pub fanout: usize,
     pub fanout_concurrency: usize,
     pub fanout_latency: Duration,
+    /// IssueCredentials cache hits, and misses (each a mint by the worker).
+    pub issue_hits: usize,
+    pub issue_misses: usize,
 }
 
 impl Sizes {
@@ -56,6 +59,8 @@ impl Sizes {
             fanout: 2_000,
             fanout_concurrency: 1_000,
             fanout_latency: Duration::from_millis(500),
+            issue_hits: 20_000,
+            issue_misses: 2_000,
         }
     }
 
@@ -71,6 +76,8 @@ impl Sizes {
             fanout: 20,
             fanout_concurrency: 10,
             fanout_latency: Duration::from_millis(50),
+            issue_hits: 40,
+            issue_misses: 20,
         }
     }
 }
@@ -112,7 +119,7 @@ impl Deployment {
 
     /// `total` closed-loop calls from `callers`, call `i` over client
     /// connection `i % len`, measured.
-    async fn calls<F, Fut>(&self, callers: usize, total: usize, op: F) -> anyhow::Result<(Run, Shares)>
+    pub async fn calls<F, Fut>(&self, callers: usize, total: usize, op: F) -> anyhow::Result<(Run, Shares)>
     where
         F: Fn(Client, usize) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send,
@@ -135,7 +142,7 @@ impl Deployment {
     }
 }
 
-fn tag(i: usize) -> String {
+pub fn tag(i: usize) -> String {
     format!("c_{i}")
 }
 
@@ -213,18 +220,24 @@ pub async fn get(d: &Deployment, s: &Sizes) -> anyhow::Result<Vec<Entry>> {
 /// Next to the raw SELECT it bounds what any call that also reads
 /// PostgreSQL can reach on this machine.
 async fn grpc_floor(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
+    let (run, cpu) = grpc_floor_run(d, s.callers, s.gets).await?;
+    Ok(Entry::new(GRPC_FLOOR, &run).cpu(cpu))
+}
+
+pub const GRPC_FLOOR: &str = "gRPC floor: Health/Check (no database, no token)";
+
+/// `total` health checks from `callers`, measured.
+pub async fn grpc_floor_run(d: &Deployment, callers: usize, total: usize) -> anyhow::Result<(Run, Shares)> {
     use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
     let channels = d.channels.clone();
-    let (run, cpu) = d
-        .measure(closed_loop(s.callers, s.gets, move |i| {
-            let mut client = HealthClient::new(channels[i % channels.len()].clone());
-            async move {
-                client.check(HealthCheckRequest { service: String::new() }).await?;
-                Ok(())
-            }
-        }))
-        .await?;
-    Ok(Entry::new("gRPC floor: Health/Check (no database, no token)", &run).cpu(cpu))
+    d.measure(closed_loop(callers, total, move |i| {
+        let mut client = HealthClient::new(channels[i % channels.len()].clone());
+        async move {
+            client.check(HealthCheckRequest { service: String::new() }).await?;
+            Ok(())
+        }
+    }))
+    .await
 }
 
 pub async fn complete(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {

@@ -86,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
         ("CLOUDCONN_RATE_VALIDATE_PER_MINUTE", "100000000".into()),
         ("CLOUDCONN_RATE_COMPLETE_PER_MINUTE", "100000000".into()),
         ("CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE", "100000000".into()),
+        ("CLOUDCONN_RATE_ISSUE_PER_MINUTE", "100000000".into()),
     ]);
     let mut server = Service::start("cloudconn-server", &server_env)?;
     wait_for_port(&mut server, &listen).await?;
@@ -101,7 +102,14 @@ async fn main() -> anyhow::Result<()> {
         Entry::memory("worker RSS, idle", worker.rss_mb(), "-"),
     ];
 
-    let token = mint(&secret, &TokenSpec { workspaces: &[scenarios::WORKSPACE], ..TokenSpec::default() });
+    let token = mint(
+        &secret,
+        &TokenSpec {
+            workspaces: &[scenarios::WORKSPACE],
+            scope: "connections:read connections:write connections:use",
+            ..TokenSpec::default()
+        },
+    );
     let bearer = Bearer(format!("Bearer {token}").parse()?);
     let (mut clients, mut channels) = (Vec::new(), Vec::new());
     for _ in 0..CHANNELS {
@@ -133,6 +141,9 @@ async fn main() -> anyhow::Result<()> {
     entries.push(scenarios::complete(&deployment, &sizes).await?);
     progress("validate");
     entries.push(scenarios::validate(&deployment, &sizes).await?);
+    progress("issue");
+    entries.push(cloudconn_tests::bench::issue::hits(&deployment, &sizes).await?);
+    entries.push(cloudconn_tests::bench::issue::misses(&deployment, &sizes).await?);
 
     // The fan-out gets a worker of its own, wide, on prefixes of its own
     // (no server consumes its results), against a slow provider: each probe

@@ -1,0 +1,51 @@
+//! The run step's figures (DESIGN.md §8): IssueCredentials served from the
+//! cache next to the gRPC floor, and minted by the worker next to a raw
+//! RabbitMQ request/reply — both in the same run, at the same concurrency.
+//! They run after `validate`, whose connections are ACTIVE.
+
+use cloudconn_proto::v1 as pb;
+
+use super::{
+    baselines,
+    report::Entry,
+    scenarios::{Deployment, GRPC_FLOOR, Sizes, WORKSPACE, grpc_floor_run, tag},
+};
+
+fn request(tag: String, consumer: String) -> pb::IssueCredentialsRequest {
+    pb::IssueCredentialsRequest { workspace: WORKSPACE.into(), tag, scope: "database".into(), consumer, ttl: None }
+}
+
+/// One key asked again and again: every call after the first is a hit
+/// (a row read, the audit row group-committed, no worker).
+pub async fn hits(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
+    d.clients[0].clone().issue_credentials(request(tag(0), "bench-hot".into())).await?;
+    let (run, cpu) = d
+        .calls(s.callers, s.issue_hits, |mut client, _| async move {
+            client.issue_credentials(request(tag(0), "bench-hot".into())).await?;
+            Ok(())
+        })
+        .await?;
+    let (floor, floor_cpu) = grpc_floor_run(d, s.callers, s.issue_hits).await?;
+    Ok(Entry::new("IssueCredentials, cache hit", &run)
+        .cpu(cpu)
+        .against_run(GRPC_FLOOR, &floor, floor_cpu)
+        .target(">= 0.8x, p99 <= 5 ms"))
+}
+
+/// Every call a new (connection, consumer): each is minted by the worker
+/// against an instant provider (the Aura emulator) over request/reply.
+pub async fn misses(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
+    let active = s.validations.max(1);
+    let (run, cpu) = d
+        .calls(s.callers, s.issue_misses, move |mut client, i| async move {
+            client.issue_credentials(request(tag(i % active), format!("bench-{}", i / active))).await?;
+            Ok(())
+        })
+        .await?;
+    let (raw, raw_cpu) =
+        d.measure(baselines::amqp_round_trips(&d.amqp_url, &d.prefix, s.callers, s.issue_misses.max(200))).await?;
+    Ok(Entry::new("IssueCredentials, miss (worker mints)", &run)
+        .cpu(cpu)
+        .against_run("RabbitMQ request/reply, confirms (lapin)", &raw, raw_cpu)
+        .target(">= 0.3x"))
+}
