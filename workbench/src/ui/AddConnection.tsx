@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { showError, type ShownError } from "../errors";
 import { navigate } from "../route";
 import type { Store } from "../store";
-import { described, Field } from "./Field";
+import { described, Field, ScopesField } from "./Field";
 
 /** The tag rule (proto CreateConnectionRequest.tag, DESIGN §2). */
 export const TAG_PATTERN = /^[a-z][a-z0-9_]{1,62}$/;
@@ -102,29 +102,7 @@ export function AddConnection({ store }: { store: Store }) {
         <Field id="new-description" label="Description (optional)" error={err?.fields["description"]}>
           <textarea {...described("new-description", undefined, err?.fields["description"])} rows={2} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         </Field>
-        <fieldset class="scopes" aria-describedby={scopeErr ? "new-scopes-error" : undefined}>
-          <legend>Scopes</legend>
-          {spec.scopes.map((s) => (
-            <label class="check">
-              <input
-                type="checkbox"
-                name="scopes"
-                value={s}
-                checked={scopes.includes(s)}
-                onChange={(e) => {
-                  const on = e.currentTarget.checked;
-                  setScopes((cur) => (on ? [...cur, s] : cur.filter((x) => x !== s)));
-                }}
-              />
-              {s}
-            </label>
-          ))}
-          {scopeErr && (
-            <p class="error" id="new-scopes-error" role="alert">
-              {scopeErr}
-            </p>
-          )}
-        </fieldset>
+        <ScopesField id="new-scopes" options={spec.scopes} value={scopes} onChange={setScopes} error={scopeErr} />
         {err && Object.keys(err.fields).length === 0 && (
           <p class="error banner" role="alert">
             {err.message}
