@@ -3,6 +3,7 @@
 import type { Client, Interceptor, Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { ConnectionService } from "./gen/cloudconn/v1/connection_service_pb.js";
+import { Audit } from "./audit.js";
 import { Connections } from "./connections.js";
 import { providerSpec } from "./convert.js";
 import { invalidArgument, toCloudConnError } from "./errors.js";
@@ -41,7 +42,7 @@ export interface CallContext {
  * package's export conditions).
  */
 export class CloudConnBase {
-  readonly cloud: { readonly connections: Connections };
+  readonly cloud: { readonly connections: Connections; readonly audit: Audit };
   readonly #ctx: CallContext;
 
   protected constructor(options: CloudConnOptions, makeTransport: TransportFactory) {
@@ -62,7 +63,7 @@ export class CloudConnBase {
       workspace: options.workspace,
       timeoutMs: options.timeoutMs ?? 30_000,
     };
-    this.cloud = { connections: new Connections(this.#ctx) };
+    this.cloud = { connections: new Connections(this.#ctx), audit: new Audit(this.#ctx) };
   }
 
   /** The provider catalogue: each provider's credential fields and allowed scopes. */
