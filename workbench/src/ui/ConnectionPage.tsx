@@ -1,10 +1,12 @@
 // A connection: header (display name, tag, status, Re-validate, Remove), a
 // Setup tab while pending or failed, Settings (and Credentials once active),
-// the last validation. Kept live by the store's watch().
+// the last validation, the audit trail (Activity). Kept live by the store's
+// watch().
 import { useEffect, useRef, useState } from "preact/hooks";
 import { showError, type ShownError } from "../errors";
 import { navigate, type Tab } from "../route";
 import type { Store } from "../store";
+import { ActivityView } from "./ActivityView";
 import { Header } from "./ConnectionHeader";
 import { Settings } from "./SettingsTab";
 import { Setup } from "./SetupTab";
@@ -43,10 +45,12 @@ export function ConnectionPage({ store, tag, tab }: { store: Store; tag: string;
         { id: "setup", label: "Setup" },
         { id: "validation", label: "Validation" },
         { id: "settings", label: "Settings" },
+        { id: "activity", label: "Activity" },
       ]
     : [
         { id: "settings", label: "Settings" },
         { id: "validation", label: "Validation" },
+        { id: "activity", label: "Activity" },
       ];
   const current = tabs.find((t) => t.id === tab)?.id ?? tabs[0]!.id;
 
@@ -79,6 +83,7 @@ export function ConnectionPage({ store, tag, tab }: { store: Store; tag: string;
         {current === "setup" && spec && <Setup store={store} conn={conn} spec={spec} />}
         {current === "settings" && <Settings store={store} conn={conn} spec={spec} />}
         {current === "validation" && <ValidationView v={conn.lastValidation} />}
+        {current === "activity" && <ActivityView store={store} conn={conn} />}
       </div>
     </section>
   );
