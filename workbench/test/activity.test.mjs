@@ -1,17 +1,9 @@
 // The Activity tab: the connection's audit trail, newest first, following
 // changes made elsewhere live, with "Load more" for older pages.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { CloudConn } from "@cloudconn/sdk";
-import { API, ROLE, SHOTS, T, TOKEN, addConnection, axe, launch, open } from "./helpers.mjs";
-
-let browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
+import { API, ROLE, SHOTS, T, TOKEN, addConnection, axe, open } from "./helpers.mjs";
 
 const rows = (page) => page.getByTestId("activity").locator("tbody tr");
 /** Each row's action and actor, top to bottom. */
@@ -21,7 +13,7 @@ describe("Workbench activity", () => {
   test("the audit trail: newest first, live, and Load more", async () => {
     const ws = "activity";
     const sdk = new CloudConn({ address: API, token: TOKEN, workspace: ws });
-    const { page, context, errors } = await open(browser, ws);
+    const { page, context, errors } = await open(ws);
     await addConnection(page, { tag: "audited_aws" });
     await addConnection(page, { tag: "other_aws" }); // its events must not show
     await page.locator('.conn-row a[data-tag="audited_aws"]').click();

@@ -6,6 +6,7 @@
 //   WB_API_REAL, WB_TOKEN_REAL   a second --dev server with --providers real
 //             (no AWS platform principal, so no AWS setup kit)
 import assert from "node:assert/strict";
+import { after } from "node:test";
 import { createHmac } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -26,9 +27,15 @@ export const T = 20_000;
 export const SHOTS = new URL(`../${process.env.WB_SCREENSHOTS ?? ".test-results/screenshots"}/`, import.meta.url).pathname;
 mkdirSync(SHOTS, { recursive: true });
 
-export function launch() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+let shared;
+/** Debian's Chromium, one per test file (node --test runs each file in its own process), closed after its tests. */
+export function browser() {
+  shared ??= chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+  return shared;
 }
+after(async () => {
+  if (shared) await (await shared).close();
+});
 
 /** The page's address with the token in the fragment, as `--dev` prints it (plus ?api= for a page served elsewhere). */
 export function pageUrl({ api = API, token = TOKEN, page = api === API ? PAGE : api } = {}) {
@@ -40,9 +47,9 @@ export function pageUrl({ api = API, token = TOKEN, page = api === API ? PAGE : 
  * `init` runs in the page before its own scripts (Playwright injects it past
  * the CSP).
  */
-export async function open(browser, workspace, options = {}) {
+export async function open(workspace, options = {}) {
   const { viewport = { width: 1280, height: 800 }, colorScheme = "light", permissions = [], init, api, token } = options;
-  const context = await browser.newContext({ viewport, colorScheme, permissions });
+  const context = await (await browser()).newContext({ viewport, colorScheme, permissions });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const errors = [];

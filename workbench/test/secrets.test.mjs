@@ -1,20 +1,11 @@
 // Secret fields: password inputs, "set" once saved, blank keeps the stored
 // value, the form cleared after sending; GCP's key file through a file picker;
 // and the whole add flow by keyboard alone.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { T, addConnection, launch, open as openTab } from "./helpers.mjs";
+import { T, addConnection, open } from "./helpers.mjs";
 
-let browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
-
-const open = (workspace) => openTab(browser, workspace);
 const add = (page, provider, tag, scope = "storage") => addConnection(page, { tag, provider, scopes: [scope] });
 
 describe("Workbench secrets and keyboard", () => {

@@ -3,21 +3,13 @@
 // still does through the fallback when the Clipboard API is missing), the
 // external id with its own button; and a server that cannot make the kit
 // shows a notice, not an error.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { SHOTS, T, addConnection, axe, launch, open } from "./helpers.mjs";
-
-let browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
+import { SHOTS, T, addConnection, axe, open } from "./helpers.mjs";
 
 describe("Workbench setup kit", () => {
   test("AWS: the kit's steps, files and Copy buttons; the external id prominent", async () => {
-    const { page, context, errors } = await open(browser, "kit", { permissions: ["clipboard-read", "clipboard-write"] });
+    const { page, context, errors } = await open("kit", { permissions: ["clipboard-read", "clipboard-write"] });
     await addConnection(page, { tag: "kit_aws", scopes: ["storage", "database"] });
     await page.getByRole("tab", { name: "Setup", selected: true }).waitFor();
     const extid = (await page.getByTestId("external-id").textContent()) ?? "";
@@ -77,7 +69,7 @@ describe("Workbench setup kit", () => {
       Object.defineProperty(window, "__clipboard", { value: real });
       Object.defineProperty(Navigator.prototype, "clipboard", { get: () => undefined, configurable: true });
     };
-    const { page, context } = await open(browser, "kit_fallback", { permissions: ["clipboard-read", "clipboard-write"], init });
+    const { page, context } = await open("kit_fallback", { permissions: ["clipboard-read", "clipboard-write"], init });
     assert.equal(await page.evaluate(() => navigator.clipboard === undefined), true);
     await addConnection(page, { tag: "fallback_aws" });
     const extid = (await page.getByTestId("external-id").textContent()) ?? "";
@@ -92,7 +84,7 @@ describe("Workbench setup kit", () => {
   test("a server without the AWS kit (SETUP_NOT_CONFIGURED) shows a notice and the scopes' permissions", async () => {
     const api = process.env.WB_API_REAL;
     assert.ok(api, "WB_API_REAL: scripts/test.sh starts a --providers real server");
-    const { page, context, errors } = await open(browser, "kit_none", { api, token: process.env.WB_TOKEN_REAL });
+    const { page, context, errors } = await open("kit_none", { api, token: process.env.WB_TOKEN_REAL });
     await addConnection(page, { tag: "nokit_aws", scopes: ["storage"] });
     const notice = page.getByTestId("kit-not-configured");
     await notice.waitFor({ timeout: T });

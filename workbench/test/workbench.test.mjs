@@ -1,25 +1,17 @@
 // The Workbench in a real browser (Debian's Chromium through playwright-core)
 // against a real `cloudconn-server --dev` (see helpers.mjs for what
 // scripts/test.sh sets): the seed's flow, errors, phone size and dark mode.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { API, PAGE, ROLE, SHOTS, T, TOKEN, addConnection as add, axe, launch, open as openTab } from "./helpers.mjs";
+import { API, PAGE, ROLE, SHOTS, T, TOKEN, addConnection as add, axe, browser, open as openTab } from "./helpers.mjs";
 
-let browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
-
-const open = (workspace, viewport, colorScheme) => openTab(browser, workspace, { viewport, colorScheme });
+const open = (workspace, viewport, colorScheme) => openTab(workspace, { viewport, colorScheme });
 // These tests check what happens right after Create (field errors), so they do not wait for the page.
 const addConnection = (page, options) => add(page, { ...options, wait: false });
 
 describe("Workbench", () => {
   test("without a token it asks for one", async () => {
-    const context = await browser.newContext();
+    const context = await (await browser()).newContext();
     const page = await context.newPage();
     await page.goto(`${PAGE}/?api=${encodeURIComponent(API)}`);
     await page.evaluate(() => sessionStorage.clear());

@@ -6,6 +6,7 @@ import { showError, type ShownError } from "../errors";
 import { navigate } from "../route";
 import type { Store } from "../store";
 import { described, Field, ScopesField } from "./Field";
+import { NeedsWrite } from "./ReadOnly";
 
 /** The tag rule (proto CreateConnectionRequest.tag, DESIGN §2). */
 export const TAG_PATTERN = /^[a-z][a-z0-9_]{1,62}$/;
@@ -30,6 +31,14 @@ export function AddConnection({ store }: { store: Store }) {
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<ShownError | null>(null);
 
+  if (!store.canWrite) {
+    return (
+      <section class="panel" aria-labelledby="new-heading">
+        <h1 id="new-heading">Add connection</h1>
+        <NeedsWrite what="Adding a connection" />
+      </section>
+    );
+  }
   if (store.loading) return <p>Loading the provider catalogue…</p>;
   if (!spec) return <p role="alert">The provider catalogue could not be loaded.</p>;
 

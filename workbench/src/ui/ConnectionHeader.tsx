@@ -42,14 +42,17 @@ export function Header({ store, conn }: { store: Store; conn: Connection }) {
           )}
         </p>
       </div>
-      <div class="conn-actions">
-        <button type="button" onClick={revalidate} disabled={busy || running || conn.credentials.revision === 0} title={conn.credentials.revision === 0 ? "Save credentials first" : undefined}>
-          Re-validate
-        </button>
-        <button type="button" class="danger" onClick={() => dialog.current?.showModal()}>
-          Remove
-        </button>
-      </div>
+      {/* A read-only token gets no buttons the server would refuse. */}
+      {store.canWrite && (
+        <div class="conn-actions">
+          <button type="button" onClick={revalidate} disabled={busy || running || conn.credentials.revision === 0} title={conn.credentials.revision === 0 ? "Save credentials first" : undefined}>
+            Re-validate
+          </button>
+          <button type="button" class="danger" onClick={() => dialog.current?.showModal()}>
+            Remove
+          </button>
+        </div>
+      )}
       <p class="live-status" role="status" aria-live="polite" data-testid="status-live">
         Status: {conn.status}
         {v ? `, last validation ${v.state}` : ""}
@@ -59,7 +62,7 @@ export function Header({ store, conn }: { store: Store; conn: Connection }) {
           {err.message}
         </p>
       )}
-      <RemoveDialog store={store} conn={conn} dialog={dialog} />
+      {store.canWrite && <RemoveDialog store={store} conn={conn} dialog={dialog} />}
     </header>
   );
 }

@@ -1,6 +1,6 @@
 // Settings: display name, description and scopes (with the etag: a change
 // made elsewhere meanwhile is reported, not overwritten), and once active,
-// Credentials (rotation).
+// Credentials (rotation). A read-only token sees the same facts as text.
 import type { Connection, ProviderSpec } from "@cloudconn/sdk/browser";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { showError, type ShownError } from "../errors";
@@ -8,8 +8,30 @@ import type { Store } from "../store";
 import { CredentialsForm } from "./CredentialsForm";
 import { ExternalId } from "./ExternalId";
 import { described, Field, ScopesField } from "./Field";
+import { CredentialsSummary, NeedsWrite, SettingsSummary } from "./ReadOnly";
 
-export function Settings({ store, conn, spec }: { store: Store; conn: Connection; spec?: ProviderSpec }) {
+type Props = { store: Store; conn: Connection; spec?: ProviderSpec };
+
+export function Settings(props: Props) {
+  if (props.store.canWrite) return <SettingsForm {...props} />;
+  const { conn, spec } = props;
+  return (
+    <div>
+      <h2>Settings</h2>
+      <NeedsWrite what="Changing settings" />
+      <SettingsSummary conn={conn} />
+      {conn.status === "active" && spec && (
+        <>
+          <h2>Credentials</h2>
+          <ExternalId conn={conn} />
+          <CredentialsSummary conn={conn} spec={spec} />
+        </>
+      )}
+    </div>
+  );
+}
+
+function SettingsForm({ store, conn, spec }: Props) {
   const [displayName, setDisplayName] = useState(conn.displayName);
   const [description, setDescription] = useState(conn.description);
   const [scopes, setScopes] = useState(conn.scopes);

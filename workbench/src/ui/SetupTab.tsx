@@ -4,6 +4,7 @@ import type { Connection, ProviderSpec } from "@cloudconn/sdk/browser";
 import type { Store } from "../store";
 import { CredentialsForm } from "./CredentialsForm";
 import { ExternalId } from "./ExternalId";
+import { CredentialsSummary, NeedsWrite } from "./ReadOnly";
 import { SetupKit } from "./SetupKit";
 import { ValidationView } from "./ValidationView";
 
@@ -18,7 +19,14 @@ export function Setup({ store, conn, spec }: { store: Store; conn: Connection; s
       <ExternalId conn={conn} />
       <SetupKit store={store} conn={conn} spec={spec} />
       <h2>Credentials</h2>
-      <CredentialsForm store={store} conn={conn} spec={spec} />
+      {store.canWrite ? (
+        <CredentialsForm store={store} conn={conn} spec={spec} />
+      ) : (
+        <>
+          <NeedsWrite what="Saving credentials" />
+          <CredentialsSummary conn={conn} spec={spec} />
+        </>
+      )}
       <h2>Last validation</h2>
       <ValidationView v={conn.lastValidation} />
     </div>
