@@ -99,7 +99,7 @@ function Workbench(props: { token: string; workspace: string; onWorkspace: (ws: 
         {route.name === "home" && (
           <section class="panel empty">
             <h1>Cloud connections</h1>
-            <p>Pick a connection on the left, or add one. A connection links workspace “{props.workspace}” to a cloud provider account; its tag is what components name.</p>
+            <p>Pick a connection on the left{store.canWrite ? ", or add one" : ""}. A connection links workspace “{props.workspace}” to a cloud provider account; its tag is what components name.</p>
           </section>
         )}
       </main>
