@@ -2,15 +2,17 @@
 # `cloudconn-server --dev` in the background and waits for the client file
 # it writes.
 #
-#   dev_server_start SERVER DATA_DIR PORT
+#   dev_server_start SERVER DATA_DIR PORT [SERVER ARGUMENTS…]
 #
 # Sets `server_pid` (for the caller's cleanup trap), `dev_address` and
 # `dev_token` (from DATA_DIR/client.json). Extra CLOUDCONN_* variables go
-# in front of the call; the server's output goes to DATA_DIR/server.log.
+# in front of the call, extra arguments (e.g. `--providers real`) after
+# the port; the server's output goes to DATA_DIR/server.log.
 dev_server_start() {
   local server=$1 data=$2 port=$3
+  shift 3
   CLOUDCONN_DEV_DATA_DIR="$data" CLOUDCONN_LISTEN="127.0.0.1:$port" \
-    "$server" --dev >"$data/server.log" 2>&1 &
+    "$server" --dev "$@" >"$data/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 600); do
     [ -s "$data/client.json" ] && break

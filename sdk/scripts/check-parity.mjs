@@ -21,6 +21,7 @@ const sdks = {
     ...matches(read("sdk/typescript/src/connections.ts"), /^ {2}async \*?(\w+)\(/gm).map((m) => `cloud.connections.${m}`),
     ...matches(read("sdk/typescript/src/client.ts"), /^ {2}async (\w+)\(/gm),
     ...matches(read("sdk/typescript/src/credentials.ts"), /^ {2}async (\w+)\(/gm).map((m) => `cloud.credentials.${m}`),
+    ...matches(read("sdk/typescript/src/audit.ts"), /^ {2}async (\w+)\(/gm).map((m) => `cloud.audit.${m}`),
   ],
   Go: [
     ...matches(goSource, /^func \(\w+ \*Connections\) ([A-Z]\w*)\(/gm).map((m) => `Cloud.Connections.${m}`),

@@ -6,7 +6,8 @@
 #   budget), installs Debian's Chromium if missing, starts
 #   `cloudconn-server --dev` on a free port with a fresh data directory (it
 #   serves the page it embedded from dist/ at /, next to the API: the
-#   server binary must have been built after dist/), runs the browser tests
+#   server binary must have been built after dist/; and a second one with
+#   --providers real), runs the browser tests
 #   (node --test, playwright-core), and stops everything.
 # The server is ${CLOUDCONN_SERVER_BIN:-<repo>/target/debug/cloudconn-server}.
 # Extra arguments go to `node --test` (e.g. --test-name-pattern=seed).
@@ -66,34 +67,52 @@ if [ ! -x "$server" ]; then
 fi
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 data="$(mktemp -d)"
-port="$(free_port)"
-# The server serves the page itself (embedded dist/), at the API's origin.
-page="http://127.0.0.1:$port"
-server_pid=""
+data_real="$(mktemp -d)"
+pids=()
+server_pid="" # set by dev_server_start even when the start then fails
 cleanup() {
   status=$?
-  for pid in "$server_pid"; do
+  for pid in "${pids[@]}" "$server_pid"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
     fi
   done
-  if [ "$status" -ne 0 ] && [ -f "$data/server.log" ]; then
-    echo "== last lines of the server's log" >&2
-    tail -n 15 "$data/server.log" >&2
+  if [ "$status" -ne 0 ]; then
+    for d in "$data" "$data_real"; do
+      [ -f "$d/server.log" ] || continue
+      echo "== last lines of $d/server.log" >&2
+      tail -n 15 "$d/server.log" >&2
+    done
   fi
-  rm -rf "$data"
+  rm -rf "$data" "$data_real"
   echo "== workbench tests took $((SECONDS - started)) s (exit $status)"
 }
 trap cleanup EXIT
-echo "== starting $server --dev on 127.0.0.1:$port, the page on $page"
 # shellcheck source=deploy/dev-server.sh
 source "$repo/deploy/dev-server.sh"
-dev_server_start "$server" "$data" "$port"
+# The server serves the page itself (embedded dist/), at the API's origin.
+# The workspace quota is raised to 2,000 for the scale test (creating is not
+# rate-limited; saves and validations are, at 120 a minute, far above what
+# the tests do).
+port="$(free_port)"
+echo "== starting $server --dev on 127.0.0.1:$port (it serves the page)"
+CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE=2000 dev_server_start "$server" "$data" "$port"
+pids+=("$server_pid")
 WB_API="$dev_address"
 WB_TOKEN="$dev_token"
-WB_PAGE="$page"
-export WB_API WB_TOKEN WB_PAGE
+WB_PAGE="$dev_address"
+WB_DATA="$data" # its HS256 key: the read-only test signs a token with it
+# A second one reaching the real providers: with no AWS platform principal
+# configured it has no AWS setup kit (SETUP_NOT_CONFIGURED), which the page
+# must show as a notice. Nothing is validated against it.
+port="$(free_port)"
+echo "== starting $server --dev --providers real on 127.0.0.1:$port"
+dev_server_start "$server" "$data_real" "$port" --providers real
+pids+=("$server_pid")
+WB_API_REAL="$dev_address"
+WB_TOKEN_REAL="$dev_token"
+export WB_API WB_TOKEN WB_PAGE WB_DATA WB_API_REAL WB_TOKEN_REAL
 
 # 5. The tests.
 [ -n "${WB_SCREENSHOTS:-}" ] && echo "== screenshots into $WB_SCREENSHOTS/"

@@ -3,11 +3,14 @@
 import { CloudConn } from "@cloudconn/sdk/browser";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { useRoute } from "./route";
-import { apiAddress, forgetToken, loadWorkspace, saveToken, saveWorkspace, takeToken, WORKSPACE_PATTERN } from "./session";
+import { apiAddress, forgetToken, loadWorkspace, saveToken, saveWorkspace, takeToken, tokenInfo, WORKSPACE_PATTERN, WRITE_SCOPE, type TokenInfo } from "./session";
 import { Store, useStore } from "./store";
 import { AddConnection } from "./ui/AddConnection";
 import { ConnectionPage } from "./ui/ConnectionPage";
 import { Sidebar } from "./ui/Sidebar";
+
+/** The performance mark set once the first screen is usable. */
+export const INTERACTIVE_MARK = "cloudconn:interactive";
 
 export function App() {
   const [token, setToken] = useState(() => takeToken());
@@ -40,12 +43,22 @@ export function App() {
 }
 
 function Workbench(props: { token: string; workspace: string; onWorkspace: (ws: string) => void; onSignOut: () => void }) {
-  const store = useMemo(() => new Store(new CloudConn({ address: apiAddress(), token: props.token, workspace: props.workspace, transport: "grpc-web" })), [props.token, props.workspace]);
+  const store = useMemo(
+    () => new Store(new CloudConn({ address: apiAddress(), token: props.token, workspace: props.workspace, transport: "grpc-web" }), tokenInfo(props.token)),
+    [props.token, props.workspace],
+  );
   useEffect(() => {
     store.start();
     return () => store.stop();
   }, [store]);
   useStore(store);
+  // "Interactive": the first list and the catalogue are in and rendered (the
+  // effect runs after the commit), so the list, the filters and Add
+  // connection all work. The browser tests read this mark to measure the
+  // time to interactive from navigation start.
+  useEffect(() => {
+    if (!store.loading && performance.getEntriesByName(INTERACTIVE_MARK).length === 0) performance.mark(INTERACTIVE_MARK);
+  }, [store.loading]);
   const route = useRoute();
   const selected = route.name === "connection" ? route.tag : undefined;
   return (
@@ -58,6 +71,7 @@ function Workbench(props: { token: string; workspace: string; onWorkspace: (ws: 
           cloudconn <span>Workbench</span>
         </a>
         <WorkspaceField workspace={props.workspace} onWorkspace={props.onWorkspace} />
+        <TokenScopes token={store.token} />
         <span class={`live live-${store.live}`} role="status" title="Live updates">
           {store.live === "live" ? "● live" : store.live === "connecting" ? "○ connecting" : "○ offline"}
         </span>
@@ -65,12 +79,19 @@ function Workbench(props: { token: string; workspace: string; onWorkspace: (ws: 
           Sign out
         </button>
       </header>
-      {store.error && (
-        <p class="error banner" role="alert">
-          {store.error.reason === "UNAUTHENTICATED" ? "The token was refused: sign out and paste a valid one. " : ""}
-          {store.error.message}
-        </p>
-      )}
+      <div class="banners">
+        {!store.canWrite && (
+          <p class="notice banner readonly" data-testid="read-only">
+            Read-only: this token lacks {WRITE_SCOPE}, so adding, saving, re-validating and removing are not offered. Sign out and use a token with it to make changes.
+          </p>
+        )}
+        {store.error && (
+          <p class="error banner" role="alert">
+            {store.error.reason === "UNAUTHENTICATED" ? "The token was refused: sign out and paste a valid one. " : ""}
+            {store.error.message}
+          </p>
+        )}
+      </div>
       <Sidebar store={store} selected={selected} />
       <main id="main" tabIndex={-1}>
         {route.name === "new" && <AddConnection store={store} />}
@@ -78,11 +99,22 @@ function Workbench(props: { token: string; workspace: string; onWorkspace: (ws: 
         {route.name === "home" && (
           <section class="panel empty">
             <h1>Cloud connections</h1>
-            <p>Pick a connection on the left, or add one. A connection links workspace “{props.workspace}” to a cloud provider account; its tag is what components name.</p>
+            <p>Pick a connection on the left{store.canWrite ? ", or add one" : ""}. A connection links workspace “{props.workspace}” to a cloud provider account; its tag is what components name.</p>
           </section>
         )}
       </main>
     </div>
+  );
+}
+
+/** Which scopes the token has (read from it, for display; the server enforces them). */
+function TokenScopes({ token }: { token: TokenInfo }) {
+  const scopes = token.scopes === null ? "unknown (not a readable JWT)" : token.scopes.join(" ") || "none";
+  return (
+    <span class="token-info" data-testid="token-scopes">
+      Token{token.subject ? ` ${token.subject}` : ""}: <span class="scopes-list">{scopes}</span>
+      {!token.canWrite && <strong class="ro-badge"> read-only</strong>}
+    </span>
   );
 }
 

@@ -1,10 +1,11 @@
 // Hash routes, so the server only ever serves `/` (no SPA fallback needed):
 //   #/            the list
 //   #/new         Add connection
-//   #/c/<tag>     a connection (tab: #/c/<tag>/settings, …/validation, …/setup)
+//   #/c/<tag>     a connection (tab: #/c/<tag>/settings, …/validation, …/setup, …/activity)
 import { useEffect, useState } from "preact/hooks";
 
-export type Tab = "setup" | "settings" | "validation";
+export type Tab = "setup" | "settings" | "validation" | "activity";
+const TABS: readonly string[] = ["setup", "settings", "validation", "activity"];
 export type Route = { name: "home" } | { name: "new" } | { name: "connection"; tag: string; tab?: Tab };
 
 export function parseRoute(hash: string): Route {
@@ -12,7 +13,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === "new") return { name: "new" };
   if (parts[0] === "c" && parts[1]) {
     const tab = parts[2];
-    if (tab === "setup" || tab === "settings" || tab === "validation") return { name: "connection", tag: parts[1], tab };
+    if (tab && TABS.includes(tab)) return { name: "connection", tag: parts[1], tab: tab as Tab };
     return { name: "connection", tag: parts[1] };
   }
   return { name: "home" };

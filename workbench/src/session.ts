@@ -60,3 +60,39 @@ export function loadWorkspace(): string {
 export function saveWorkspace(ws: string): void {
   sessionStorage.setItem(WORKSPACE_KEY, ws);
 }
+
+/** What the token says about itself, for display only: the server decides. */
+export interface TokenInfo {
+  subject: string;
+  /** The `scope` claim's words; null when the token cannot be read (not a JWT). */
+  scopes: string[] | null;
+  /** The `workspaces` claim (`["*"]`: every one); null when absent or unreadable. */
+  workspaces: string[] | null;
+  /** Whether to offer changes: the token names connections:write, or cannot be read (then the server answers). */
+  canWrite: boolean;
+}
+
+export const WRITE_SCOPE = "connections:write";
+
+/**
+ * Reads a JWT's payload without verifying it (the page has no key, and
+ * needs none: this only decides which controls to show; every call is
+ * still authorised by the server).
+ */
+export function tokenInfo(token: string): TokenInfo {
+  let claims: Record<string, unknown> = {};
+  try {
+    const payload = token.split(".")[1] ?? "";
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))));
+    if (typeof parsed === "object" && parsed !== null) claims = parsed as Record<string, unknown>;
+  } catch {
+    // not a JWT we can read: scopes unknown
+  }
+  const scope = claims["scope"];
+  const scopes = typeof scope === "string" ? scope.split(/\s+/).filter(Boolean) : null;
+  const ws = claims["workspaces"];
+  const workspaces = Array.isArray(ws) ? ws.map(String) : null;
+  const sub = claims["sub"];
+  return { subject: typeof sub === "string" ? sub : "", scopes, workspaces, canWrite: scopes === null || scopes.includes(WRITE_SCOPE) };
+}

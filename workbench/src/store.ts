@@ -4,6 +4,7 @@
 import type { CloudConn, Connection, ProviderSpec } from "@cloudconn/sdk/browser";
 import { useEffect, useState } from "preact/hooks";
 import { showError, type ShownError } from "./errors";
+import type { TokenInfo } from "./session";
 
 export type Live = "connecting" | "live" | "offline";
 
@@ -17,7 +18,15 @@ export class Store {
   readonly #listeners = new Set<() => void>();
   readonly #abort = new AbortController();
 
-  constructor(readonly client: CloudConn) {}
+  /** `token` decides which controls the page offers (read-only without connections:write). */
+  constructor(
+    readonly client: CloudConn,
+    readonly token: TokenInfo,
+  ) {}
+
+  get canWrite(): boolean {
+    return this.token.canWrite;
+  }
 
   subscribe(fn: () => void): () => void {
     this.#listeners.add(fn);

@@ -1,43 +1,12 @@
 // Secret fields: password inputs, "set" once saved, blank keeps the stored
 // value, the form cleared after sending; GCP's key file through a file picker;
 // and the whole add flow by keyboard alone.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { chromium } from "playwright-core";
+import { T, addConnection, open } from "./helpers.mjs";
 
-const PAGE = process.env.WB_PAGE ?? "http://127.0.0.1:50778";
-const API = process.env.WB_API ?? "http://127.0.0.1:50777";
-const TOKEN = process.env.WB_TOKEN ?? "";
-const T = 20_000;
-
-let browser;
-before(async () => {
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
-});
-after(async () => {
-  await browser?.close();
-});
-
-async function open(workspace) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
-  await page.goto(`${PAGE}/?api=${encodeURIComponent(API)}#token=${TOKEN}`);
-  await page.getByLabel("Workspace").fill(workspace);
-  await page.getByLabel("Workspace").press("Enter");
-  await page.getByText("● live").waitFor({ timeout: T });
-  return { page, context };
-}
-
-async function add(page, provider, tag, scope = "storage") {
-  await page.getByRole("link", { name: "Add connection" }).click();
-  await page.getByRole("radio", { name: provider }).check();
-  await page.getByLabel("Tag", { exact: true }).fill(tag);
-  await page.getByRole("checkbox", { name: scope }).check();
-  await page.getByRole("button", { name: "Create connection" }).click();
-  await page.getByRole("heading", { name: tag, level: 1 }).waitFor({ timeout: T });
-}
+const add = (page, provider, tag, scope = "storage") => addConnection(page, { tag, provider, scopes: [scope] });
 
 describe("Workbench secrets and keyboard", () => {
   test("Azure: the secret is a password input, sent once, then shown as set; blank keeps it", async () => {

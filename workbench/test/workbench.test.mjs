@@ -1,80 +1,17 @@
 // The Workbench in a real browser (Debian's Chromium through playwright-core)
-// against a real `cloudconn-server --dev`. scripts/test.sh starts both and sets:
-//   WB_PAGE   where dist/ is served (origin listed in CLOUDCONN_CORS_ORIGINS)
-//   WB_API    the server's address (passed to the page as ?api=; drop it once
-//             the server serves the page itself)
-//   WB_TOKEN  the dev token (given as #token=, as `--dev` prints it)
-import { after, before, describe, test } from "node:test";
+// against a real `cloudconn-server --dev` (see helpers.mjs for what
+// scripts/test.sh sets): the seed's flow, errors, phone size and dark mode.
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { mkdirSync, readFileSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { API, PAGE, ROLE, SHOTS, T, TOKEN, addConnection as add, axe, browser, open as openTab } from "./helpers.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve("axe-core/axe.min.js");
-const PAGE = process.env.WB_PAGE ?? "http://127.0.0.1:50778";
-const API = process.env.WB_API ?? "http://127.0.0.1:50777";
-const TOKEN = process.env.WB_TOKEN ?? "";
-// Screenshots of the main screens: into .test-results/screenshots/, or with
-// WB_SCREENSHOTS=screenshots into the committed screenshots/ folder.
-const SHOTS = new URL(`../${process.env.WB_SCREENSHOTS ?? ".test-results/screenshots"}/`, import.meta.url).pathname;
-const ROLE = "arn:aws:iam::123456789012:role/DuctapeAccess";
-const T = 20_000;
-mkdirSync(SHOTS, { recursive: true });
-
-let browser;
-before(async () => {
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
-});
-after(async () => {
-  await browser?.close();
-});
-
-/** A fresh tab on the Workbench, token in the fragment, in its own workspace. */
-async function open(workspace, viewport = { width: 1280, height: 800 }, colorScheme = "light") {
-  const context = await browser.newContext({ viewport, colorScheme });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(`${PAGE}/?api=${encodeURIComponent(API)}#token=${TOKEN}`);
-  // the token leaves the address bar at once
-  await page.waitForFunction(() => !location.hash.includes("token="));
-  if (workspace) {
-    await page.getByLabel("Workspace").fill(workspace);
-    await page.getByLabel("Workspace").press("Enter");
-  }
-  await page.getByText("● live").waitFor({ timeout: T });
-  return { page, context, errors };
-}
-
-async function addConnection(page, { tag, provider = "Amazon Web Services", scopes = ["storage"], displayName }) {
-  await page.getByRole("link", { name: "Add connection" }).click();
-  await page.getByRole("heading", { name: "Add connection" }).waitFor();
-  await page.getByRole("radio", { name: new RegExp(provider, "i") }).check();
-  await page.getByLabel("Tag", { exact: true }).fill(tag);
-  if (displayName !== undefined) await page.getByLabel("Display name (optional)").fill(displayName);
-  for (const s of scopes) await page.getByRole("checkbox", { name: s }).check();
-  await page.getByRole("button", { name: "Create connection" }).click();
-}
-
-async function axe(page, what) {
-  // Evaluated, not a <script> tag: the page's CSP (script-src 'self', as
-  // the server sends it) rightly refuses inline scripts.
-  await page.evaluate(readFileSync(AXE, "utf8"));
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
-  });
-  const bad = result.filter((v) => v.impact === "serious" || v.impact === "critical");
-  assert.deepEqual(bad, [], `${what}: serious/critical axe violations: ${JSON.stringify(bad)}`);
-  return result;
-}
+const open = (workspace, viewport, colorScheme) => openTab(workspace, { viewport, colorScheme });
+// These tests check what happens right after Create (field errors), so they do not wait for the page.
+const addConnection = (page, options) => add(page, { ...options, wait: false });
 
 describe("Workbench", () => {
   test("without a token it asks for one", async () => {
-    const context = await browser.newContext();
+    const context = await (await browser()).newContext();
     const page = await context.newPage();
     await page.goto(`${PAGE}/?api=${encodeURIComponent(API)}`);
     await page.evaluate(() => sessionStorage.clear());

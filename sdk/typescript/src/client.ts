@@ -3,6 +3,7 @@
 import type { Client, Interceptor, Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { ConnectionService } from "./gen/cloudconn/v1/connection_service_pb.js";
+import { Audit } from "./audit.js";
 import { Connections } from "./connections.js";
 import { Credentials } from "./credentials.js";
 import { providerSpec } from "./convert.js";
@@ -42,7 +43,7 @@ export interface CallContext {
  * package's export conditions).
  */
 export class CloudConnBase {
-  readonly cloud: { readonly connections: Connections; readonly credentials: Credentials };
+  readonly cloud: { readonly connections: Connections; readonly credentials: Credentials; readonly audit: Audit };
   readonly #ctx: CallContext;
 
   protected constructor(options: CloudConnOptions, makeTransport: TransportFactory) {
@@ -63,7 +64,11 @@ export class CloudConnBase {
       workspace: options.workspace,
       timeoutMs: options.timeoutMs ?? 30_000,
     };
-    this.cloud = { connections: new Connections(this.#ctx), credentials: new Credentials(this.#ctx) };
+    this.cloud = {
+      connections: new Connections(this.#ctx),
+      credentials: new Credentials(this.#ctx),
+      audit: new Audit(this.#ctx),
+    };
   }
 
   /** The provider catalogue: each provider's credential fields and allowed scopes. */

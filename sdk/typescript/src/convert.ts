@@ -10,6 +10,7 @@ import {
 } from "./gen/cloudconn/v1/connection_service_pb.js";
 import { invalidArgument } from "./errors.js";
 import type {
+  AuditEvent,
   Connection,
   ConnectionEvent,
   ConnectionStatusName,
@@ -134,6 +135,34 @@ export function connectionEvent(e: pb.ConnectionEvent): ConnectionEvent {
     time: date(e.time),
     connection: e.connection ? connection(e.connection) : undefined,
   };
+}
+
+export function auditEvent(e: pb.AuditEvent): AuditEvent {
+  return {
+    id: e.id,
+    workspace: e.workspace,
+    actor: e.actor,
+    action: e.action,
+    tag: e.tag,
+    requestId: e.requestId,
+    outcome: e.outcome,
+    time: date(e.time),
+    details: details(e.detailsJson),
+  };
+}
+
+/** `details_json` as an object; never throws (a bad value is kept, not lost). */
+function details(json: string): Record<string, unknown> {
+  if (json === "") {
+    return {};
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    value = json;
+  }
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
 }
 
 export function providerSpec(p: pb.ProviderSpec): ProviderSpec {

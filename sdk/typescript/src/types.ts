@@ -153,6 +153,45 @@ export interface ConnectionEvent {
   connection?: Connection;
 }
 
+/** One entry of the audit trail: a change someone made, never a secret. */
+export interface AuditEvent {
+  id: string;
+  workspace: string;
+  /** Who: the token's subject (`sub` claim). */
+  actor: string;
+  /** The call, e.g. "CreateConnection", "CompleteConnection", "ValidateConnection", "UpdateConnection", "DeleteConnection". */
+  action: string;
+  tag: string;
+  /** The caller's idempotency key, "" when none was given. */
+  requestId: string;
+  /** "ok" for a change that committed. */
+  outcome: string;
+  time?: Date;
+  /**
+   * The server's `details_json`, parsed: non-secret facts of the change
+   * (`{ revision, fields }` for a save, `{ changed }` for an update, …).
+   * `{}` when empty; a value that is not a JSON object is kept as `{ value }`.
+   */
+  details: Record<string, unknown>;
+}
+
+/** `audit.list()` options. */
+export interface AuditListOptions {
+  /** Only this connection's events (default: the whole workspace's). */
+  tag?: string;
+  /** Events per page (the server's `page_size`: 0 means 50, at most 1000). */
+  pageSize?: number;
+  /** A previous page's `nextPageToken`, with the same `tag`. */
+  pageToken?: string;
+}
+
+/** One page of the audit trail, newest first. */
+export interface AuditPage {
+  events: AuditEvent[];
+  /** Pass as `pageToken` for the next (older) page; "" on the last page. */
+  nextPageToken: string;
+}
+
 /** The catalogue entry of one provider. */
 export interface ProviderSpec {
   provider: ProviderName | Unspecified;

@@ -5,7 +5,8 @@ import { useState } from "preact/hooks";
 import { showError, type ShownError } from "../errors";
 import { navigate } from "../route";
 import type { Store } from "../store";
-import { described, Field } from "./Field";
+import { described, Field, ScopesField } from "./Field";
+import { NeedsWrite } from "./ReadOnly";
 
 /** The tag rule (proto CreateConnectionRequest.tag, DESIGN §2). */
 export const TAG_PATTERN = /^[a-z][a-z0-9_]{1,62}$/;
@@ -30,6 +31,14 @@ export function AddConnection({ store }: { store: Store }) {
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<ShownError | null>(null);
 
+  if (!store.canWrite) {
+    return (
+      <section class="panel" aria-labelledby="new-heading">
+        <h1 id="new-heading">Add connection</h1>
+        <NeedsWrite what="Adding a connection" />
+      </section>
+    );
+  }
   if (store.loading) return <p>Loading the provider catalogue…</p>;
   if (!spec) return <p role="alert">The provider catalogue could not be loaded.</p>;
 
@@ -102,29 +111,7 @@ export function AddConnection({ store }: { store: Store }) {
         <Field id="new-description" label="Description (optional)" error={err?.fields["description"]}>
           <textarea {...described("new-description", undefined, err?.fields["description"])} rows={2} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         </Field>
-        <fieldset class="scopes" aria-describedby={scopeErr ? "new-scopes-error" : undefined}>
-          <legend>Scopes</legend>
-          {spec.scopes.map((s) => (
-            <label class="check">
-              <input
-                type="checkbox"
-                name="scopes"
-                value={s}
-                checked={scopes.includes(s)}
-                onChange={(e) => {
-                  const on = e.currentTarget.checked;
-                  setScopes((cur) => (on ? [...cur, s] : cur.filter((x) => x !== s)));
-                }}
-              />
-              {s}
-            </label>
-          ))}
-          {scopeErr && (
-            <p class="error" id="new-scopes-error" role="alert">
-              {scopeErr}
-            </p>
-          )}
-        </fieldset>
+        <ScopesField id="new-scopes" options={spec.scopes} value={scopes} onChange={setScopes} error={scopeErr} />
         {err && Object.keys(err.fields).length === 0 && (
           <p class="error banner" role="alert">
             {err.message}

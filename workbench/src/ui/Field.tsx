@@ -26,3 +26,33 @@ export function described(id: string, hint?: string, error?: string) {
   const ids = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ");
   return { id, "aria-describedby": ids || undefined, "aria-invalid": error ? true : undefined };
 }
+
+/** The scopes as checkboxes (Add connection, Settings), with the server's error on them. */
+export function ScopesField(props: { id: string; options: string[]; value: string[]; onChange: (update: (cur: string[]) => string[]) => void; error?: string }) {
+  const { id, options, value, onChange, error } = props;
+  return (
+    <fieldset class="scopes" aria-describedby={error ? `${id}-error` : undefined}>
+      <legend>Scopes</legend>
+      {options.map((s) => (
+        <label class="check">
+          <input
+            type="checkbox"
+            name="scopes"
+            value={s}
+            checked={value.includes(s)}
+            onChange={(e) => {
+              const on = e.currentTarget.checked;
+              onChange((cur) => (on ? [...cur, s] : cur.filter((x) => x !== s)));
+            }}
+          />
+          {s}
+        </label>
+      ))}
+      {error && (
+        <p class="error" id={`${id}-error`} role="alert">
+          {error}
+        </p>
+      )}
+    </fieldset>
+  );
+}

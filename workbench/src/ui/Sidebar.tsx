@@ -45,9 +45,11 @@ export function Sidebar({ store, selected }: { store: Store; selected?: string }
     <nav class="sidebar" aria-label="Cloud connections">
       <div class="sidebar-head">
         <h2 id="cloud-heading">Cloud</h2>
-        <a class="button primary" href={href({ name: "new" })}>
-          Add connection
-        </a>
+        {store.canWrite && (
+          <a class="button primary" href={href({ name: "new" })}>
+            Add connection
+          </a>
+        )}
       </div>
       <div class="filters" role="search" aria-label="Filter connections">
         <label>

@@ -1,8 +1,7 @@
 // The last validation: state, error + hint + missing permissions, per-scope
 // checks, identity found, warnings.
 import type { Validation } from "@cloudconn/sdk/browser";
-
-const time = (d?: Date) => (d ? d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") : "—");
+import { time } from "../format";
 
 export function ValidationView({ v }: { v?: Validation }) {
   if (!v) return <p>Never validated. Save credentials, then Re-validate.</p>;

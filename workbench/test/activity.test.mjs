@@ -1,0 +1,52 @@
+// The Activity tab: the connection's audit trail, newest first, following
+// changes made elsewhere live, with "Load more" for older pages.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { CloudConn } from "@cloudconn/sdk";
+import { API, ROLE, SHOTS, T, TOKEN, addConnection, axe, open } from "./helpers.mjs";
+
+const rows = (page) => page.getByTestId("activity").locator("tbody tr");
+/** Each row's action and actor, top to bottom. */
+const trail = async (page) => (await rows(page).evaluateAll((trs) => trs.map((tr) => `${tr.cells[1]?.textContent} by ${tr.cells[2]?.textContent}`)));
+
+describe("Workbench activity", () => {
+  test("the audit trail: newest first, live, and Load more", async () => {
+    const ws = "activity";
+    const sdk = new CloudConn({ address: API, token: TOKEN, workspace: ws });
+    const { page, context, errors } = await open(ws);
+    await addConnection(page, { tag: "audited_aws" });
+    await addConnection(page, { tag: "other_aws" }); // its events must not show
+    await page.locator('.conn-row a[data-tag="audited_aws"]').click();
+    await page.getByRole("heading", { name: "audited_aws", level: 1 }).waitFor();
+    await page.getByLabel("role_arn").fill(ROLE);
+    await page.getByRole("button", { name: "Save credentials" }).click();
+    await page.locator(".conn-header .badge-active").waitFor({ timeout: T });
+
+    await page.getByRole("tab", { name: "Activity" }).click();
+    await page.getByTestId("activity").waitFor({ timeout: T });
+    assert.deepEqual(await trail(page), ["Credentials saved by dev", "Created by dev"]);
+    assert.match((await rows(page).first().textContent()) ?? "", /fields role_arn; revision 1/);
+    await page.getByText("That is the whole trail: 2 events.").waitFor();
+
+    // a change made by another client shows up on top, without reloading
+    await sdk.cloud.connections.update("audited_aws", { description: "changed elsewhere" });
+    await page.getByText("Settings changed").waitFor({ timeout: T });
+    assert.deepEqual(await trail(page), ["Settings changed by dev", "Credentials saved by dev", "Created by dev"]);
+    await page.screenshot({ path: `${SHOTS}activity.png` });
+    await axe(page, "Activity tab");
+
+    // more than a page (20): Load more brings the older ones, then says it is all
+    for (let i = 0; i < 22; i++) await sdk.cloud.connections.update("audited_aws", { display_name: `Name ${i}` });
+    await page.getByRole("heading", { name: "Name 21", level: 1 }).waitFor({ timeout: T });
+    await page.reload();
+    await page.getByTestId("activity").waitFor({ timeout: T });
+    assert.equal(await rows(page).count(), 20);
+    await page.getByRole("button", { name: "Load more" }).click();
+    await page.getByText("That is the whole trail: 25 events.").waitFor({ timeout: T });
+    assert.equal(await rows(page).count(), 25);
+    assert.deepEqual((await trail(page)).slice(-2), ["Credentials saved by dev", "Created by dev"]);
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "That is the whole trail: 25 events.");
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
