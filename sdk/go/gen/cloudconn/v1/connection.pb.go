@@ -228,7 +228,9 @@ type Connection struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Who was issued credentials for this connection in the last 30 days,
 	// most recent first (at most 100), so an operator sees who depends on it
-	// before rotating or deleting it.
+	// before rotating or deleting it. ListConnections leaves it empty (it
+	// fills last_used_time); GetConnection and the other single-connection
+	// answers fill it.
 	Consumers []*Consumer `protobuf:"bytes,15,rep,name=consumers,proto3" json:"consumers,omitempty"`
 	// The last time credentials were issued for it (cache hits included).
 	LastUsedTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=last_used_time,json=lastUsedTime,proto3" json:"last_used_time,omitempty"`

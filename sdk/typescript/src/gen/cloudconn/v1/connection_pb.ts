@@ -112,7 +112,9 @@ export type Connection = Message<"cloudconn.v1.Connection"> & {
   /**
    * Who was issued credentials for this connection in the last 30 days,
    * most recent first (at most 100), so an operator sees who depends on it
-   * before rotating or deleting it.
+   * before rotating or deleting it. ListConnections leaves it empty (it
+   * fills last_used_time); GetConnection and the other single-connection
+   * answers fill it.
    *
    * @generated from field: repeated cloudconn.v1.Consumer consumers = 15;
    */

@@ -604,7 +604,9 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Who was issued credentials for this connection in the last 30 days,
    * most recent first (at most 100), so an operator sees who depends on it
-   * before rotating or deleting it.
+   * before rotating or deleting it. ListConnections leaves it empty (it
+   * fills last_used_time); GetConnection and the other single-connection
+   * answers fill it.
    * </pre>
    *
    * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -617,7 +619,9 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Who was issued credentials for this connection in the last 30 days,
    * most recent first (at most 100), so an operator sees who depends on it
-   * before rotating or deleting it.
+   * before rotating or deleting it. ListConnections leaves it empty (it
+   * fills last_used_time); GetConnection and the other single-connection
+   * answers fill it.
    * </pre>
    *
    * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -631,7 +635,9 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Who was issued credentials for this connection in the last 30 days,
    * most recent first (at most 100), so an operator sees who depends on it
-   * before rotating or deleting it.
+   * before rotating or deleting it. ListConnections leaves it empty (it
+   * fills last_used_time); GetConnection and the other single-connection
+   * answers fill it.
    * </pre>
    *
    * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -644,7 +650,9 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Who was issued credentials for this connection in the last 30 days,
    * most recent first (at most 100), so an operator sees who depends on it
-   * before rotating or deleting it.
+   * before rotating or deleting it. ListConnections leaves it empty (it
+   * fills last_used_time); GetConnection and the other single-connection
+   * answers fill it.
    * </pre>
    *
    * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -657,7 +665,9 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Who was issued credentials for this connection in the last 30 days,
    * most recent first (at most 100), so an operator sees who depends on it
-   * before rotating or deleting it.
+   * before rotating or deleting it. ListConnections leaves it empty (it
+   * fills last_used_time); GetConnection and the other single-connection
+   * answers fill it.
    * </pre>
    *
    * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -2953,7 +2963,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -2969,7 +2981,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -2985,7 +2999,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3001,7 +3017,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3024,7 +3042,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3044,7 +3064,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3066,7 +3088,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3089,7 +3113,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3109,7 +3135,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3129,7 +3157,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3150,7 +3180,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3169,7 +3201,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3188,7 +3222,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3201,7 +3237,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3217,7 +3255,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3234,7 +3274,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3247,7 +3289,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -3261,7 +3305,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Who was issued credentials for this connection in the last 30 days,
      * most recent first (at most 100), so an operator sees who depends on it
-     * before rotating or deleting it.
+     * before rotating or deleting it. ListConnections leaves it empty (it
+     * fills last_used_time); GetConnection and the other single-connection
+     * answers fill it.
      * </pre>
      *
      * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>

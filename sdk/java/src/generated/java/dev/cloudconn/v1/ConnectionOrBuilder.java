@@ -292,7 +292,9 @@ public interface ConnectionOrBuilder extends
    * <pre>
    * Who was issued credentials for this connection in the last 30 days,
    * most recent first (at most 100), so an operator sees who depends on it
-   * before rotating or deleting it.
+   * before rotating or deleting it. ListConnections leaves it empty (it
+   * fills last_used_time); GetConnection and the other single-connection
+   * answers fill it.
    * </pre>
    *
    * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -303,7 +305,9 @@ public interface ConnectionOrBuilder extends
    * <pre>
    * Who was issued credentials for this connection in the last 30 days,
    * most recent first (at most 100), so an operator sees who depends on it
-   * before rotating or deleting it.
+   * before rotating or deleting it. ListConnections leaves it empty (it
+   * fills last_used_time); GetConnection and the other single-connection
+   * answers fill it.
    * </pre>
    *
    * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -313,7 +317,9 @@ public interface ConnectionOrBuilder extends
    * <pre>
    * Who was issued credentials for this connection in the last 30 days,
    * most recent first (at most 100), so an operator sees who depends on it
-   * before rotating or deleting it.
+   * before rotating or deleting it. ListConnections leaves it empty (it
+   * fills last_used_time); GetConnection and the other single-connection
+   * answers fill it.
    * </pre>
    *
    * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -323,7 +329,9 @@ public interface ConnectionOrBuilder extends
    * <pre>
    * Who was issued credentials for this connection in the last 30 days,
    * most recent first (at most 100), so an operator sees who depends on it
-   * before rotating or deleting it.
+   * before rotating or deleting it. ListConnections leaves it empty (it
+   * fills last_used_time); GetConnection and the other single-connection
+   * answers fill it.
    * </pre>
    *
    * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
@@ -334,7 +342,9 @@ public interface ConnectionOrBuilder extends
    * <pre>
    * Who was issued credentials for this connection in the last 30 days,
    * most recent first (at most 100), so an operator sees who depends on it
-   * before rotating or deleting it.
+   * before rotating or deleting it. ListConnections leaves it empty (it
+   * fills last_used_time); GetConnection and the other single-connection
+   * answers fill it.
    * </pre>
    *
    * <code>repeated .cloudconn.v1.Consumer consumers = 15;</code>
