@@ -15,7 +15,19 @@
 //! Trust: a sandbox role trusts the external id each connection first
 //! presents (as though the customer had pasted it into the trust policy),
 //! so the probe's confused-deputy check, which presents a foreign one, is
-//! refused — unless the role is `sandbox-open-trust`.
+//! refused — unless the role is `sandbox-open-trust`. The probe's sessions
+//! (`cloudconn-validate-<connection>`) say which connection asks; minting's
+//! (`cc-<consumer>`) do not, so a minted session is let in with any id a
+//! validation pinned on the role (or, on a role no validation has seen
+//! since the sandbox started, the first one presented).
+//!
+//! Minting (the run step): `AssumeRole` takes a `Policy` (the inline
+//! session policy, whose Allow actions then bound what the session may
+//! call: exact names or a trailing `*`, as the run step's policies use
+//! them) and `DurationSeconds` (900 to the role's `MaxSessionDuration`,
+//! an hour as for a role created with the defaults; the session expires
+//! then). Tests read what each `AssumeRole` asked for with
+//! [`Aws::assumed_roles`].
 
 use std::{collections::HashMap, sync::Mutex};
 
@@ -42,7 +54,30 @@ struct Session {
     name: String,
     token: String,
     magic: Magic,
+    /// The session policy's allowed actions; `None`: no session policy
+    /// (the role's own permissions, everything here).
+    allowed: Option<Vec<String>>,
+    expires_at: chrono::DateTime<chrono::Utc>,
 }
+
+/// What one `AssumeRole` asked for (no secret in it: the external id is
+/// not one).
+#[derive(Clone, Debug)]
+pub struct AssumedRole {
+    pub role_arn: String,
+    pub session_name: String,
+    pub external_id: String,
+    /// The inline session policy, as sent.
+    pub policy: Option<String>,
+    pub duration_seconds: Option<u64>,
+    /// Whether the stand-in issued credentials.
+    pub granted: bool,
+}
+
+/// The roles' `MaxSessionDuration` (AWS's default for a new role).
+pub const MAX_SESSION_SECONDS: u64 = 3600;
+/// How many [`AssumedRole`]s are kept.
+const ASSUMED_KEPT: usize = 1024;
 
 pub struct Aws {
     /// The access key id the platform (the worker) signs `AssumeRole` with.
@@ -52,16 +87,43 @@ pub struct Aws {
     /// `role ARN|connection` → the external id that connection presented
     /// first.
     trusted: Mutex<Issued<String>>,
+    /// Role ARN → every external id pinned on it (what minted sessions are
+    /// let in with).
+    role_ids: Mutex<Issued<Vec<String>>>,
+    /// The latest `AssumeRole` calls, oldest first.
+    assumed: Mutex<std::collections::VecDeque<AssumedRole>>,
 }
 
 impl Aws {
     pub fn new(platform_key: impl Into<String>) -> Self {
-        Self { platform_key: platform_key.into(), sessions: Mutex::default(), trusted: Mutex::default() }
+        Self {
+            platform_key: platform_key.into(),
+            sessions: Mutex::default(),
+            trusted: Mutex::default(),
+            role_ids: Mutex::default(),
+            assumed: Mutex::default(),
+        }
+    }
+
+    /// What the latest `AssumeRole` calls asked for (up to 1,024), oldest
+    /// first.
+    pub fn assumed_roles(&self) -> Vec<AssumedRole> {
+        self.assumed.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+    }
+
+    fn record(&self, call: AssumedRole) {
+        let mut assumed = self.assumed.lock().unwrap_or_else(|e| e.into_inner());
+        assumed.push_back(call);
+        while assumed.len() > ASSUMED_KEPT {
+            assumed.pop_front();
+        }
     }
 }
 
-pub fn router(aws: Aws) -> Router {
-    Router::new().fallback(handle).with_state(Arc::new(aws))
+/// The stand-in's routes; `aws` may be shared (`Arc<Aws>`) to read
+/// [`Aws::assumed_roles`].
+pub fn router(aws: impl Into<Arc<Aws>>) -> Router {
+    Router::new().fallback(handle).with_state(aws.into())
 }
 
 /// How a service encodes its answers.
@@ -205,6 +267,14 @@ async fn handle(State(aws): State<Arc<Aws>>, method: Method, uri: Uri, headers: 
             "The security token included in the request is invalid.",
         );
     };
+    if session.expires_at <= chrono::Utc::now() {
+        return error(
+            protocol,
+            StatusCode::FORBIDDEN,
+            "ExpiredToken",
+            "The security token included in the request is expired",
+        );
+    }
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let operation = match protocol {
         Protocol::Query => form.get("Action").cloned().unwrap_or_default(),
@@ -233,7 +303,9 @@ fn scope_call(protocol: Protocol, service: &str, operation: &str, session: &Sess
     if !known {
         return error(protocol, StatusCode::BAD_REQUEST, "InvalidAction", "The sandbox does not implement this call.");
     }
-    if session.magic == Magic::Denied {
+    let action = format!("{service}:{}", if operation == "ListBuckets" { "ListAllMyBuckets" } else { operation });
+    let outside_session_policy = session.allowed.as_ref().is_some_and(|allowed| !allows(allowed, &action));
+    if session.magic == Magic::Denied || outside_session_policy {
         let who = format!(
             "arn:aws:sts::{}:assumed-role/{}/{}",
             account(&session.role_arn),
@@ -273,6 +345,36 @@ fn scope_call(protocol: Protocol, service: &str, operation: &str, session: &Sess
         "ListTables" => json(serde_json::json!({ "TableNames": [] })),
         _ => ([(header::CONTENT_TYPE, "application/json")], r#"{"Functions":[]}"#).into_response(),
     }
+}
+
+/// Whether a session policy's allowed actions cover `action`: an exact
+/// name or a trailing `*`, case-insensitive (what the run step's policies
+/// use; IAM's full wildcards are not needed here).
+fn allows(allowed: &[String], action: &str) -> bool {
+    let action = action.to_ascii_lowercase();
+    allowed.iter().map(|a| a.to_ascii_lowercase()).any(|pattern| match pattern.strip_suffix('*') {
+        Some(prefix) => action.starts_with(prefix),
+        None => pattern == action,
+    })
+}
+
+/// The Allow actions of a session policy document; `None` if it is not one.
+fn policy_actions(document: &str) -> Option<Vec<String>> {
+    let policy: serde_json::Value = serde_json::from_str(document).ok()?;
+    let statements = match &policy["Statement"] {
+        serde_json::Value::Array(all) => all.clone(),
+        one @ serde_json::Value::Object(_) => vec![one.clone()],
+        _ => return None,
+    };
+    let mut actions = Vec::new();
+    for statement in statements.iter().filter(|s| s["Effect"] == "Allow") {
+        match &statement["Action"] {
+            serde_json::Value::String(one) => actions.push(one.clone()),
+            serde_json::Value::Array(all) => actions.extend(all.iter().filter_map(|a| a.as_str().map(str::to_owned))),
+            _ => return None,
+        }
+    }
+    Some(actions)
 }
 
 fn role_name(role_arn: &str) -> &str {
@@ -331,10 +433,50 @@ fn assume_role(aws: &Aws, signed: &Signed, form: &HashMap<String, String>) -> Re
         );
     }
     let (role_arn, session_name, external_id) = (param("RoleArn"), param("RoleSessionName"), param("ExternalId"));
+    let policy = form.get("Policy").cloned();
+    let duration = form.get("DurationSeconds").map(|d| d.parse::<u64>().unwrap_or(0));
+    let mut call = AssumedRole {
+        role_arn: role_arn.clone(),
+        session_name: session_name.clone(),
+        external_id: external_id.clone(),
+        policy: policy.clone(),
+        duration_seconds: duration,
+        granted: false,
+    };
+    let answer = assume_checked(aws, &call);
+    call.granted = answer.status().is_success();
+    aws.record(call);
+    answer
+}
+
+/// `AssumeRole`'s checks and answer.
+fn assume_checked(aws: &Aws, call: &AssumedRole) -> Response {
+    let q = Protocol::Query;
+    let (role_arn, session_name, external_id) =
+        (call.role_arn.clone(), call.session_name.clone(), call.external_id.clone());
     let well_formed = role_arn.starts_with("arn:aws") && role_arn.contains(":role/") && account(&role_arn).len() == 12;
     if !well_formed || session_name.is_empty() {
         return error(q, StatusCode::BAD_REQUEST, "ValidationError", "RoleArn and RoleSessionName are required");
     }
+    let seconds = call.duration_seconds.unwrap_or(3600);
+    if !(900..=43_200).contains(&seconds) {
+        let message = format!(
+            "1 validation error detected: Value '{seconds}' at 'durationSeconds' failed to satisfy constraint: \
+             Member must have value between 900 and 43200"
+        );
+        return error(q, StatusCode::BAD_REQUEST, "ValidationError", &message);
+    }
+    if seconds > MAX_SESSION_SECONDS {
+        let message = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.";
+        return error(q, StatusCode::BAD_REQUEST, "ValidationError", message);
+    }
+    let allowed = match call.policy.as_deref().map(policy_actions) {
+        None => None,
+        Some(Some(actions)) => Some(actions),
+        Some(None) => {
+            return error(q, StatusCode::BAD_REQUEST, "MalformedPolicyDocument", "The policy is not valid JSON.");
+        }
+    };
     let magic = Magic::of(role_name(&role_arn));
     let denied = || {
         let message =
@@ -350,22 +492,8 @@ fn assume_role(aws: &Aws, signed: &Signed, form: &HashMap<String, String>) -> Re
         Magic::WrongSecret | Magic::NotFound => return denied(),
         _ => {}
     }
-    if magic != Magic::OpenTrust {
-        // The connection is the session name without the probe's suffix
-        // for its confused-deputy check.
-        let connection = session_name.strip_suffix("-xcheck").unwrap_or(&session_name);
-        let key = format!("{role_arn}|{connection}");
-        let mut trusted = aws.trusted.lock().unwrap_or_else(|e| e.into_inner());
-        let pinned = match trusted.get(&key) {
-            Some(pinned) => pinned.clone(),
-            None => {
-                trusted.insert(key, external_id.clone());
-                external_id.clone()
-            }
-        };
-        if pinned != external_id {
-            return denied();
-        }
+    if magic != Magic::OpenTrust && !aws.trusts(&role_arn, &session_name, &external_id) {
+        return denied();
     }
     let access_key = format!("ASIA{}", crate::random_token()[..16].to_uppercase());
     let session = Session {
@@ -373,10 +501,12 @@ fn assume_role(aws: &Aws, signed: &Signed, form: &HashMap<String, String>) -> Re
         name: session_name.clone(),
         token: format!("{}{}", crate::random_token(), crate::random_token()),
         magic,
+        allowed,
+        expires_at: chrono::Utc::now() + chrono::Duration::seconds(seconds as i64),
     };
     let (secret, token) = (crate::random_token(), session.token.clone());
+    let expiration = session.expires_at.format("%Y-%m-%dT%H:%M:%SZ");
     aws.sessions.lock().unwrap_or_else(|e| e.into_inner()).insert(access_key.clone(), session);
-    let expiration = (chrono::Utc::now() + chrono::Duration::minutes(15)).format("%Y-%m-%dT%H:%M:%SZ");
     let account = esc(account(&role_arn));
     let name = esc(role_name(&role_arn));
     let session_name = esc(&session_name);
@@ -389,4 +519,76 @@ fn assume_role(aws: &Aws, signed: &Signed, form: &HashMap<String, String>) -> Re
          <Arn>arn:aws:sts::{account}:assumed-role/{name}/{session_name}</Arn></AssumedRoleUser>\
          </AssumeRoleResult><ResponseMetadata><RequestId>{id}</RequestId></ResponseMetadata></AssumeRoleResponse>"
     ))
+}
+
+impl Aws {
+    /// Whether the role's (pretend) trust policy lets `external_id` in for
+    /// `session_name` (see the module's "Trust").
+    fn trusts(&self, role_arn: &str, session_name: &str, external_id: &str) -> bool {
+        let Some(validation) = session_name.strip_prefix("cloudconn-validate-") else {
+            // A minted session: any id a validation pinned, or the first.
+            let pinned = self.role_ids.lock().unwrap_or_else(|e| e.into_inner()).get(role_arn).cloned();
+            return match pinned {
+                Some(ids) => ids.iter().any(|id| id == external_id),
+                None => {
+                    self.pin_on_role(role_arn, external_id);
+                    true
+                }
+            };
+        };
+        // The connection is the session name without the probe's suffix
+        // for its confused-deputy check.
+        let connection = validation.strip_suffix("-xcheck").unwrap_or(validation);
+        let key = format!("{role_arn}|{connection}");
+        let pinned = self.trusted.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+        match pinned {
+            Some(pinned) => pinned == external_id,
+            None => {
+                self.trusted.lock().unwrap_or_else(|e| e.into_inner()).insert(key, external_id.to_owned());
+                self.pin_on_role(role_arn, external_id);
+                true
+            }
+        }
+    }
+
+    fn pin_on_role(&self, role_arn: &str, external_id: &str) {
+        let mut role_ids = self.role_ids.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ids = role_ids.get(role_arn).cloned().unwrap_or_default();
+        if !ids.iter().any(|id| id == external_id) {
+            ids.push(external_id.to_owned());
+            role_ids.insert(role_arn.to_owned(), ids);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_policies_bound_the_session_to_their_actions() {
+        let storage = policy_actions(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":"*"}]}"#,
+        )
+        .unwrap();
+        assert!(allows(&storage, "s3:ListAllMyBuckets"));
+        assert!(!allows(&storage, "dynamodb:ListTables"));
+        let one = policy_actions(r#"{"Statement":{"Effect":"Allow","Action":"sqs:ListQueues"}}"#).unwrap();
+        assert!(allows(&one, "SQS:listqueues") && !allows(&one, "sqs:ListQueuesX"));
+        assert_eq!(policy_actions("not json"), None);
+    }
+
+    #[test]
+    fn minted_sessions_get_in_with_the_id_a_validation_pinned() {
+        let aws = Aws::new("K");
+        let role = "arn:aws:iam::123456789012:role/r";
+        assert!(aws.trusts(role, "cloudconn-validate-abcd1234", "ext-1"));
+        assert!(!aws.trusts(role, "cloudconn-validate-abcd1234-xcheck", "foreign"));
+        assert!(aws.trusts(role, "cc-billing-api", "ext-1"));
+        assert!(!aws.trusts(role, "cc-billing-api", "ext-2"));
+        // A role no validation saw: the first minted id is pinned.
+        let other = "arn:aws:iam::123456789012:role/other";
+        assert!(aws.trusts(other, "cc-a", "ext-9"));
+        assert!(!aws.trusts(other, "cc-a", "ext-8"));
+    }
 }

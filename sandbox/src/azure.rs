@@ -2,6 +2,13 @@
 //! form body) and the parts of Azure Resource Manager the probe reads.
 //! Refusals carry the same AADSTS codes and HTTP statuses as Entra ID.
 //!
+//! Tokens are for one resource, as Entra ID's: the client asks for
+//! `<resource>/.default` (Resource Manager, Storage, Service Bus, SQL
+//! Database) and gets a JWT whose `aud` is that resource; ARM refuses a
+//! token for another audience (401 `InvalidAuthenticationTokenAudience`).
+//! The JWTs are signed with a key of the emulator's own (clients only read
+//! them); [`Azure::audience_of`] says what audience a token it issued has.
+//!
 //! In the sandbox ([`Azure::sandbox`]) every tenant and client id exists
 //! and the client secret steers ([`Magic`]): any other secret is accepted.
 
@@ -33,15 +40,16 @@ pub struct App {
     pub permissions: Vec<(Vec<String>, Vec<String>)>,
 }
 
-#[derive(Default)]
 pub struct Azure {
     /// Client id → app.
     pub apps: HashMap<String, App>,
     pub tenants: Vec<String>,
     /// Subscription id → (display name, state).
     pub subscriptions: HashMap<String, (String, String)>,
-    /// Issued token → the app it was issued to.
-    tokens: Mutex<Issued<App>>,
+    /// Issued token → the app it was issued to, and its audience.
+    tokens: Mutex<Issued<(App, String)>>,
+    /// Signs the tokens' JWTs (random per emulator).
+    signing_key: String,
     /// Apps are made up from the secret presented ([`sandbox_app`]).
     sandbox: bool,
 }
@@ -52,7 +60,7 @@ impl Azure {
         tenants: Vec<String>,
         subscriptions: HashMap<String, (String, String)>,
     ) -> Self {
-        Self { apps, tenants, subscriptions, tokens: Mutex::default(), sandbox: false }
+        Self { apps, tenants, subscriptions, ..Self::default() }
     }
 
     /// The sandbox: every tenant, app and subscription exists; the client
@@ -60,7 +68,33 @@ impl Azure {
     pub fn sandbox() -> Self {
         Self { sandbox: true, ..Self::default() }
     }
+
+    /// The audience (`aud`) of a token this emulator issued; `None` for one
+    /// it did not issue (or forgot).
+    pub fn audience_of(&self, access_token: &str) -> Option<String> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(access_token).map(|(_, aud)| aud.clone())
+    }
 }
+
+impl Default for Azure {
+    fn default() -> Self {
+        Self {
+            apps: HashMap::new(),
+            tenants: Vec::new(),
+            subscriptions: HashMap::new(),
+            tokens: Mutex::default(),
+            signing_key: crate::random_token(),
+            sandbox: false,
+        }
+    }
+}
+
+/// Resource Manager's audience.
+const ARM: &str = "https://management.azure.com";
+
+/// The resources a token may be asked for (`<resource>/.default`).
+pub const RESOURCES: [&str; 4] =
+    [ARM, "https://storage.azure.com", "https://servicebus.azure.net", "https://database.windows.net"];
 
 /// The app a sandbox secret stands for.
 fn sandbox_app(tenant: &str, secret: &str) -> App {
@@ -79,12 +113,14 @@ fn sandbox_app(tenant: &str, secret: &str) -> App {
     }
 }
 
-pub fn router(azure: Azure) -> Router {
+/// The emulator's routes; `azure` may be shared (`Arc<Azure>`) to look at
+/// the tokens it issued.
+pub fn router(azure: impl Into<Arc<Azure>>) -> Router {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token))
         .route("/subscriptions/{id}", get(subscription))
         .route("/subscriptions/{id}/providers/Microsoft.Authorization/permissions", get(permissions))
-        .with_state(Arc::new(azure))
+        .with_state(azure.into())
 }
 
 /// The calls the probe makes, in order, for fault injection.
@@ -99,6 +135,9 @@ pub const CALLS: [Call; 3] = [
         matches: |_, path| path.ends_with("/providers/Microsoft.Authorization/permissions"),
     },
 ];
+
+/// The calls minting makes: the token request.
+pub const MINT_CALLS: [Call; 1] = [CALLS[0]];
 
 fn aad_error(status: StatusCode, error: &str, code: u32, text: &str) -> Response {
     let description = format!("AADSTS{code}: {text} Trace ID: 00000000-0000-0000-0000-000000000000");
@@ -127,14 +166,15 @@ async fn token(
     if !azure.sandbox && !azure.tenants.contains(&tenant) {
         return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 90002, &format!("Tenant '{tenant}' not found."));
     }
-    if f("scope") != "https://management.azure.com/.default" {
+    let scope = f("scope");
+    let Some(audience) = scope.strip_suffix("/.default").filter(|resource| RESOURCES.contains(resource)) else {
         return aad_error(
             StatusCode::BAD_REQUEST,
             "invalid_scope",
             70011,
             "The provided value for scope is not valid.",
         );
-    }
+    };
     let app = if azure.sandbox {
         Some(sandbox_app(&tenant, &f("client_secret")))
     } else {
@@ -159,14 +199,41 @@ async fn token(
             "The provided client secret keys are expired.",
         );
     }
-    let token = crate::random_token();
-    azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), app);
-    Json(json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": token })).into_response()
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "aud": audience,
+        "iss": format!("https://sts.windows.net/{tenant}/"),
+        "tid": tenant,
+        "appid": f("client_id"),
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3599,
+        "jti": crate::random_token(),
+    });
+    let key = jsonwebtoken::EncodingKey::from_secret(azure.signing_key.as_bytes());
+    let Ok(token) = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), (app, audience.to_owned()));
+    Json(json!({ "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token }))
+        .into_response()
 }
 
-fn caller(azure: &Azure, headers: &HeaderMap) -> Option<App> {
-    let token = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?;
-    azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned()
+/// The app whose token the request carries: `Ok(None)` without a known
+/// token, `Err` with ARM's answer for a token of another audience.
+fn caller(azure: &Azure, headers: &HeaderMap) -> Result<Option<App>, Response> {
+    let Some(token) =
+        headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "))
+    else {
+        return Ok(None);
+    };
+    let Some((app, audience)) = azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned() else {
+        return Ok(None);
+    };
+    if audience != ARM {
+        return Err(arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationTokenAudience"));
+    }
+    Ok(Some(app))
 }
 
 fn arm_error(status: StatusCode, code: &str) -> Response {
@@ -175,7 +242,7 @@ fn arm_error(status: StatusCode, code: &str) -> Response {
 
 /// ARM checks the principal, the api-version, then the subscription.
 fn authorize(azure: &Azure, headers: &HeaderMap, query: &HashMap<String, String>, id: &str) -> Result<App, Response> {
-    let Some(app) = caller(azure, headers) else {
+    let Some(app) = caller(azure, headers)? else {
         return Err(arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"));
     };
     if !query.contains_key("api-version") {

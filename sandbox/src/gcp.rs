@@ -3,6 +3,14 @@
 //! uses. Assertions are verified with the account key's public half: RS256
 //! signature, audience (this endpoint), expiry.
 //!
+//! Tokens carry the OAuth scopes the assertion asked for, and each API
+//! checks them as Google does (403 `ACCESS_TOKEN_SCOPE_INSUFFICIENT`):
+//! Resource Manager wants `cloud-platform` (or its read-only form), Cloud
+//! Storage's bucket list a `devstorage.*` scope or `cloud-platform`. The
+//! token endpoint names the granted scopes in its answer, and
+//! `GET /tokeninfo?access_token=…` says what a token carries, as Google's
+//! tokeninfo endpoint does.
+//!
 //! In the sandbox ([`Gcp::sandbox`]) every service account and project
 //! exists and the account's name (`client_email` before the `@`) steers
 //! ([`Magic`]). The sandbox cannot know the public half of your key, so it
@@ -16,7 +24,7 @@ use std::{
 
 use axum::{
     Form, Json, Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, Method, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -47,8 +55,8 @@ pub struct Gcp {
     pub projects: HashMap<String, (String, String)>,
     /// The token URL assertions must be addressed to (set once bound).
     pub audience: Mutex<String>,
-    /// Issued token → the account it was issued to.
-    tokens: Mutex<Issued<Account>>,
+    /// Issued token → what it stands for.
+    tokens: Mutex<Issued<Token>>,
     /// Accounts are made up from their names ([`sandbox_account`]).
     sandbox: bool,
 }
@@ -62,6 +70,45 @@ impl Gcp {
     /// says how it behaves.
     pub fn sandbox() -> Self {
         Self { sandbox: true, ..Self::default() }
+    }
+}
+
+/// What an issued access token stands for.
+#[derive(Clone)]
+struct Token {
+    account: Account,
+    /// The service account's e-mail.
+    email: String,
+    /// The OAuth scopes granted (those the assertion asked for).
+    scopes: Vec<String>,
+    /// Unix seconds.
+    expires_at: i64,
+}
+
+/// How long the tokens live, as Google's do.
+const TOKEN_SECONDS: i64 = 3599;
+const AUTH: &str = "https://www.googleapis.com/auth/";
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Resource Manager's scopes.
+const RESOURCE_MANAGER_SCOPES: &[&str] = &["cloud-platform", "cloud-platform.read-only"];
+/// Cloud Storage's scopes (reading the bucket list).
+const STORAGE_SCOPES: &[&str] = &[
+    "devstorage.full_control",
+    "devstorage.read_write",
+    "devstorage.read_only",
+    "cloud-platform",
+    "cloud-platform.read-only",
+];
+
+impl Gcp {
+    /// The scopes a token this emulator issued carries; `None` for a token
+    /// it did not issue (or forgot).
+    pub fn scopes_of(&self, access_token: &str) -> Option<Vec<String>> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(access_token).map(|t| t.scopes.clone())
     }
 }
 
@@ -95,7 +142,9 @@ fn sandbox_claims_valid(assertion: &str, audience: &str, iss: &str) -> bool {
 pub fn router(gcp: Arc<Gcp>) -> Router {
     Router::new()
         .route("/token", post(token))
+        .route("/tokeninfo", get(tokeninfo))
         .route("/v1/projects/{rest}", get(project).post(test_permissions))
+        .route("/storage/v1/b", get(buckets))
         .with_state(gcp)
 }
 
@@ -108,6 +157,9 @@ pub const CALLS: [Call; 3] = [
     },
     Call { name: "gcp testIamPermissions", matches: |_, path| path.ends_with(":testIamPermissions") },
 ];
+
+/// The calls minting makes: the token request.
+pub const MINT_CALLS: [Call; 1] = [CALLS[0]];
 
 fn oauth_error(error: &str, description: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": error, "error_description": description }))).into_response()
@@ -161,25 +213,97 @@ async fn token(State(gcp): State<Arc<Gcp>>, Form(form): Form<HashMap<String, Str
     if account.key_disabled {
         return oauth_error("invalid_grant", "Invalid JWT Signature.");
     }
-    if scope.is_empty() {
+    let scopes: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
+    if scopes.is_empty() {
         return oauth_error("invalid_scope", "Empty or missing scope not allowed.");
     }
+    if scopes.iter().any(|s| !s.starts_with(AUTH)) {
+        return oauth_error("invalid_scope", "Invalid OAuth scope or ID token audience provided.");
+    }
     let token = crate::random_token();
-    gcp.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), account);
-    Json(json!({ "access_token": token, "expires_in": 3599, "token_type": "Bearer" })).into_response()
+    let granted = scopes.join(" ");
+    let issued = Token { account, email: unverified.iss, scopes, expires_at: now() + TOKEN_SECONDS };
+    gcp.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), issued);
+    Json(json!({ "access_token": token, "expires_in": TOKEN_SECONDS, "token_type": "Bearer", "scope": granted }))
+        .into_response()
 }
 
-fn caller(gcp: &Gcp, headers: &HeaderMap) -> Option<Account> {
+/// The caller's unexpired token, if this emulator issued it.
+fn bearer(gcp: &Gcp, headers: &HeaderMap) -> Option<Token> {
     let token = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?;
-    gcp.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned()
+    let issued = gcp.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned()?;
+    (issued.expires_at > now()).then_some(issued)
+}
+
+/// The caller's account, if its token carries one of `scopes` (short
+/// names under `https://www.googleapis.com/auth/`); otherwise Google's
+/// answer: 401 without a valid token, 403 with too narrow a one.
+fn authorize(gcp: &Gcp, headers: &HeaderMap, scopes: &[&str]) -> Result<Account, Response> {
+    let Some(token) = bearer(gcp, headers) else { return Err(StatusCode::UNAUTHORIZED.into_response()) };
+    if !token.scopes.iter().any(|s| s.strip_prefix(AUTH).is_some_and(|s| scopes.contains(&s))) {
+        let body = json!({ "error": {
+            "code": 403,
+            "message": "Request had insufficient authentication scopes.",
+            "status": "PERMISSION_DENIED",
+            "details": [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT" }],
+        } });
+        let challenge = r#"Bearer realm="https://accounts.google.com/", error="insufficient_scope""#;
+        return Err((StatusCode::FORBIDDEN, [(header::WWW_AUTHENTICATE, challenge)], Json(body)).into_response());
+    }
+    Ok(token.account)
 }
 
 fn forbidden() -> Response {
     (StatusCode::FORBIDDEN, Json(json!({ "error": { "code": 403, "status": "PERMISSION_DENIED" } }))).into_response()
 }
 
+/// Google's tokeninfo: what an access token carries.
+async fn tokeninfo(State(gcp): State<Arc<Gcp>>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let token = query.get("access_token").map(String::as_str).unwrap_or_default();
+    let issued = gcp.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned();
+    match issued.filter(|t| t.expires_at > now()) {
+        Some(t) => Json(json!({
+            "azp": t.email,
+            "aud": t.email,
+            "email": t.email,
+            "scope": t.scopes.join(" "),
+            "exp": t.expires_at.to_string(),
+            "expires_in": (t.expires_at - now()).to_string(),
+        }))
+        .into_response(),
+        None => {
+            (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_token", "error_description": "Invalid Value" })))
+                .into_response()
+        }
+    }
+}
+
+/// Cloud Storage `buckets.list`: the project's (empty) bucket list, for a
+/// token with a storage scope whose account holds `storage.buckets.list`.
+async fn buckets(
+    State(gcp): State<Arc<Gcp>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let account = match authorize(&gcp, &headers, STORAGE_SCOPES) {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
+    let project = query.get("project").map(String::as_str).unwrap_or_default();
+    let held = account.projects.get(project).or(account.projects.get("*"));
+    match held {
+        Some(held) if held.iter().any(|p| p == "*" || p == "storage.buckets.list") => {
+            Json(json!({ "kind": "storage#buckets", "items": [] })).into_response()
+        }
+        _ => forbidden(),
+    }
+}
+
 async fn project(State(gcp): State<Arc<Gcp>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let Some(account) = caller(&gcp, &headers) else { return StatusCode::UNAUTHORIZED.into_response() };
+    let account = match authorize(&gcp, &headers, RESOURCE_MANAGER_SCOPES) {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
     // Google answers 403 alike for missing and invisible projects.
     let sandbox = ("123456789012".to_owned(), "Sandbox project".to_owned());
     let every = account.projects.contains_key("*");
@@ -205,7 +329,10 @@ async fn test_permissions(
     Json(body): Json<TestPermissions>,
 ) -> Response {
     let Some(id) = rest.strip_suffix(":testIamPermissions") else { return StatusCode::NOT_FOUND.into_response() };
-    let Some(account) = caller(&gcp, &headers) else { return StatusCode::UNAUTHORIZED.into_response() };
+    let account = match authorize(&gcp, &headers, RESOURCE_MANAGER_SCOPES) {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
     let Some(held) = account.projects.get(id).or(account.projects.get("*")) else { return forbidden() };
     let granted: Vec<&String> =
         body.permissions.iter().filter(|p| held.contains(p) || held.iter().any(|h| h == "*")).collect();

@@ -23,9 +23,11 @@ pub mod gcp;
 pub mod magic;
 pub mod mongodb_atlas;
 pub mod neo4j_aura;
+mod requests;
 pub mod sandbox;
 
 pub use faults::{ALWAYS, Call, Fault, Faults, OVERSIZE_PADDING, Seen};
+pub use requests::Requests;
 
 use std::{
     net::SocketAddr,
@@ -49,6 +51,9 @@ pub struct Emulator {
     pub faults: Arc<Faults>,
     /// The W3C `traceparent` of every request received, in order.
     pub traceparents: Arc<Mutex<Vec<String>>>,
+    /// Every request received, counted by call: what tests assert "no
+    /// provider call" (or "one") with.
+    pub requests: Arc<Requests>,
     stop: CancellationToken,
 }
 
@@ -68,9 +73,12 @@ impl Emulator {
 struct Front {
     faults: Arc<Faults>,
     traceparents: Arc<Mutex<Vec<String>>>,
+    requests: Arc<Requests>,
 }
 
 async fn inject(State(front): State<Front>, request: Request, next: Next) -> Response {
+    // Counted before any fault: a request answered 429 still reached the provider.
+    front.requests.record(request.method(), request.uri().path());
     if let Some(tp) = request.headers().get("traceparent").and_then(|v| v.to_str().ok()) {
         front.traceparents.lock().unwrap_or_else(|e| e.into_inner()).push(tp.to_owned());
     }
@@ -120,7 +128,7 @@ async fn oversized(response: Response) -> Response {
 
 /// Serves `router` on a free loopback port, behind fault injection.
 pub async fn serve(router: axum::Router) -> Emulator {
-    let front = Front { faults: Arc::new(Faults::default()), traceparents: Arc::default() };
+    let front = Front { faults: Arc::new(Faults::default()), traceparents: Arc::default(), requests: Arc::default() };
     let router = router.layer(axum::middleware::from_fn_with_state(front.clone(), inject));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind emulator");
     let addr = listener.local_addr().expect("addr");
@@ -129,7 +137,7 @@ pub async fn serve(router: axum::Router) -> Emulator {
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).with_graceful_shutdown(async move { token.cancelled().await }).await;
     });
-    Emulator { addr, faults: front.faults, traceparents: front.traceparents, stop }
+    Emulator { addr, faults: front.faults, traceparents: front.traceparents, requests: front.requests, stop }
 }
 
 /// Tokens (or nonces, or sessions) an emulator issued and what each stands

@@ -1,6 +1,15 @@
-//! The Atlas Administration API v2, as far as the probe uses it, with real
-//! HTTP Digest authentication (RFC 7616, MD5, qop=auth): a request without
-//! a valid digest response is answered 401 with a fresh challenge.
+//! The Atlas Administration API v2, as far as the probe and minting use
+//! it, with real HTTP Digest authentication (RFC 7616, MD5, qop=auth, over
+//! the method and the request target, query included): a request without a
+//! valid digest response is answered 401 with a fresh challenge.
+//!
+//! Database users (minting's temporary users): create (`POST
+//! …/databaseUsers`, with Atlas's checks of `deleteAfterDate`: in the
+//! future, within a week), list (paged), delete. A user whose
+//! `deleteAfterDate` has passed is gone, as at Atlas. Managing users needs
+//! a key with a project role beyond read-only (see
+//! [`Atlas::with_read_only_key`]). Tests see the users with
+//! [`Atlas::database_users`]; passwords are kept only as digests.
 //!
 //! In the sandbox ([`Atlas::sandbox`]) every public key and project exists
 //! and the private key steers ([`Magic`]). A digest response proves the
@@ -10,17 +19,19 @@
 //! and qop.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
-    http::{HeaderMap, StatusCode, header},
+    body::Bytes,
+    extract::{Path, Query, State},
+    http::{HeaderMap, Method, StatusCode, Uri, header},
     response::{IntoResponse, Response},
     routing::get,
 };
+use chrono::{DateTime, Utc};
 use md5::{Digest, Md5};
 use serde_json::json;
 
@@ -48,13 +59,77 @@ pub struct Atlas {
     /// Project id → name.
     pub projects: HashMap<String, String>,
     nonces: Mutex<Issued<()>>,
+    /// Public keys that may read but not manage database users (a Project
+    /// Read Only key).
+    read_only: HashSet<String>,
+    /// Project id → its database users.
+    users: Mutex<HashMap<String, Vec<DatabaseUser>>>,
     /// Keys are made up from the private key used ([`sandbox_key`]).
     sandbox: bool,
 }
 
+/// A database user of a project.
+#[derive(Clone, Debug)]
+pub struct DatabaseUser {
+    pub username: String,
+    /// The authentication database (`admin`).
+    pub database_name: String,
+    /// `role@database`.
+    pub roles: Vec<String>,
+    /// When Atlas deletes it.
+    pub delete_after: Option<DateTime<Utc>>,
+    /// MD5 of the password (never the password itself).
+    password_md5: String,
+}
+
+impl DatabaseUser {
+    /// Whether `password` is this user's.
+    pub fn password_is(&self, password: &str) -> bool {
+        md5_hex(password) == self.password_md5
+    }
+
+    fn json(&self, project: &str) -> serde_json::Value {
+        let roles: Vec<_> = self
+            .roles
+            .iter()
+            .map(|r| {
+                let (role, database) = r.split_once('@').unwrap_or((r, "admin"));
+                json!({ "roleName": role, "databaseName": database })
+            })
+            .collect();
+        let mut user = json!({
+            "username": self.username, "databaseName": self.database_name, "groupId": project, "roles": roles,
+            "scopes": [], "labels": [], "ldapAuthType": "NONE", "x509Type": "NONE", "awsIAMType": "NONE",
+        });
+        if let Some(at) = self.delete_after {
+            user["deleteAfterDate"] = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into();
+        }
+        user
+    }
+}
+
+/// Atlas's limit of database users per project.
+pub const USERS_PER_PROJECT: usize = 100;
+
 impl Atlas {
     pub fn new(keys: HashMap<String, Key>, projects: HashMap<String, String>) -> Self {
-        Self { keys, projects, nonces: Mutex::default(), sandbox: false }
+        Self { keys, projects, ..Self::default() }
+    }
+
+    /// `public_key` may read the project but not manage its database users.
+    pub fn with_read_only_key(mut self, public_key: &str) -> Self {
+        self.read_only.insert(public_key.to_owned());
+        self
+    }
+
+    /// The database users of `project` now (those past their
+    /// `deleteAfterDate` are gone).
+    pub fn database_users(&self, project: &str) -> Vec<DatabaseUser> {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Utc::now();
+        let list = users.entry(project.to_owned()).or_default();
+        list.retain(|u| u.delete_after.is_none_or(|at| at > now));
+        list.clone()
     }
 
     /// The sandbox: every key and project exists; the private key says how
@@ -75,11 +150,15 @@ fn sandbox_key(private_key: &str) -> Key {
     }
 }
 
-pub fn router(atlas: Atlas) -> Router {
+/// The emulator's routes; `atlas` may be shared (`Arc<Atlas>`) to look at
+/// its database users.
+pub fn router(atlas: impl Into<Arc<Atlas>>) -> Router {
     Router::new()
         .route("/api/atlas/v2/groups/{id}", get(group))
         .route("/api/atlas/v2/groups/{id}/clusters", get(clusters))
-        .with_state(Arc::new(atlas))
+        .route("/api/atlas/v2/groups/{id}/databaseUsers", get(list_users).post(create_user))
+        .route("/api/atlas/v2/groups/{id}/databaseUsers/{database}/{username}", get(get_user).delete(delete_user))
+        .with_state(atlas.into())
 }
 
 /// The calls the probe makes, in order, for fault injection (each one's
@@ -90,6 +169,23 @@ pub const CALLS: [Call; 2] = [
         matches: |_, path| path.strip_prefix("/api/atlas/v2/groups/").is_some_and(|id| !id.contains('/')),
     },
     Call { name: "atlas clusters", matches: |_, path| path.ends_with("/clusters") },
+];
+
+/// The calls minting makes (create) and revoking (list, delete), digest
+/// challenges included.
+pub const MINT_CALLS: [Call; 3] = [
+    Call {
+        name: "atlas create database user",
+        matches: |method, path| *method == Method::POST && path.ends_with("/databaseUsers"),
+    },
+    Call {
+        name: "atlas list database users",
+        matches: |method, path| *method == Method::GET && path.ends_with("/databaseUsers"),
+    },
+    Call {
+        name: "atlas delete database user",
+        matches: |method, path| *method == Method::DELETE && path.contains("/databaseUsers/"),
+    },
 ];
 
 fn md5_hex(s: &str) -> String {
@@ -136,20 +232,22 @@ impl Atlas {
         response
     }
 
-    /// Checks the request's digest response; returns the key it proves.
-    fn authenticate(&self, headers: &HeaderMap, path: &str) -> Result<Key, Response> {
+    /// Checks the request's digest response (over `method` and `target`,
+    /// the request target as sent); returns the public key and the key it
+    /// proves.
+    fn authenticate(&self, headers: &HeaderMap, method: &Method, target: &str) -> Result<(String, Key), Response> {
         let Some(params) = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(digest_params)
         else {
             return Err(self.challenge());
         };
         let p = |k: &str| params.get(k).cloned().unwrap_or_default();
         let known_nonce = self.nonces.lock().unwrap_or_else(|e| e.into_inner()).contains(&p("nonce"));
-        if !known_nonce || p("realm") != REALM || p("uri") != path || p("qop") != "auth" {
+        if !known_nonce || p("realm") != REALM || p("uri") != target || p("qop") != "auth" {
             return Err(self.challenge());
         }
         let proves = |private_key: &str| {
             let ha1 = md5_hex(&format!("{}:{REALM}:{private_key}", p("username")));
-            let ha2 = md5_hex(&format!("GET:{}", p("uri")));
+            let ha2 = md5_hex(&format!("{method}:{}", p("uri")));
             md5_hex(&format!("{ha1}:{}:{}:{}:auth:{ha2}", p("nonce"), p("nc"), p("cnonce"))) == p("response")
         };
         if self.sandbox {
@@ -157,20 +255,23 @@ impl Atlas {
             let key = sandbox_key(word.unwrap_or_default());
             return match Magic::of(&key.private_key) {
                 Magic::WrongSecret => Err(self.challenge()),
-                magic => magic.outage().map_or(Ok(key), Err),
+                magic => magic.outage().map_or(Ok((p("username"), key)), Err),
             };
         }
         match self.keys.get(&p("username")) {
-            Some(key) if proves(&key.private_key) => Ok(key.clone()),
+            Some(key) if proves(&key.private_key) => Ok((p("username"), key.clone())),
             _ => Err(self.challenge()),
         }
     }
 
-    fn check(&self, headers: &HeaderMap, path: &str, project: &str) -> Result<Key, Response> {
+    /// Checks the version, the digest, the access list and the project;
+    /// returns who called.
+    fn check(&self, headers: &HeaderMap, method: &Method, uri: &Uri, project: &str) -> Result<Caller, Response> {
         if headers.get(header::ACCEPT).and_then(|h| h.to_str().ok()) != Some(ACCEPT) {
             return Err(error(StatusCode::NOT_ACCEPTABLE, "INVALID_VERSION"));
         }
-        let key = self.authenticate(headers, path)?;
+        let target = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+        let (public_key, key) = self.authenticate(headers, method, target)?;
         if key.ip_blocked {
             return Err(error(StatusCode::FORBIDDEN, "IP_ADDRESS_NOT_ON_ACCESS_LIST"));
         }
@@ -178,13 +279,28 @@ impl Atlas {
         if !every && (!self.projects.contains_key(project) || !key.projects.iter().any(|p| p == project)) {
             return Err(error(StatusCode::NOT_FOUND, "GROUP_NOT_FOUND"));
         }
-        Ok(key)
+        // A key without a project role (and, in the sandbox,
+        // `sandbox-denied`) or a read-only one may not manage users.
+        let can_manage_users = key.can_read_clusters && !self.read_only.contains(&public_key);
+        Ok(Caller { key, can_manage_users })
     }
 }
 
-async fn group(State(atlas): State<Arc<Atlas>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let path = format!("/api/atlas/v2/groups/{id}");
-    match atlas.check(&headers, &path, &id) {
+/// Who a request comes from.
+struct Caller {
+    key: Key,
+    /// Project Database Access Admin or more.
+    can_manage_users: bool,
+}
+
+async fn group(
+    State(atlas): State<Arc<Atlas>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    match atlas.check(&headers, &method, &uri, &id) {
         Ok(_) => Json(
             json!({ "id": id, "name": atlas.projects.get(&id).map_or("Sandbox project", String::as_str), "orgId": "5e0000000000000000000001", "clusterCount": 1 }),
         )
@@ -193,11 +309,167 @@ async fn group(State(atlas): State<Arc<Atlas>>, Path(id): Path<String>, headers:
     }
 }
 
-async fn clusters(State(atlas): State<Arc<Atlas>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let path = format!("/api/atlas/v2/groups/{id}/clusters");
-    match atlas.check(&headers, &path, &id) {
-        Ok(key) if key.can_read_clusters => Json(json!({ "results": [], "totalCount": 0 })).into_response(),
+async fn clusters(
+    State(atlas): State<Arc<Atlas>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    match atlas.check(&headers, &method, &uri, &id) {
+        Ok(caller) if caller.key.can_read_clusters => Json(json!({ "results": [], "totalCount": 0 })).into_response(),
         Ok(_) => error(StatusCode::FORBIDDEN, "USER_UNAUTHORIZED"),
         Err(response) => response,
+    }
+}
+
+/// A key that may not manage database users.
+fn unauthorized() -> Response {
+    error(StatusCode::FORBIDDEN, "USER_UNAUTHORIZED")
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewUser {
+    username: String,
+    password: String,
+    database_name: String,
+    #[serde(default)]
+    roles: Vec<NewRole>,
+    #[serde(default)]
+    delete_after_date: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewRole {
+    role_name: String,
+    database_name: String,
+}
+
+fn invalid(detail: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "error": 400, "errorCode": "INVALID_ATTRIBUTE", "detail": detail, "reason": "Bad Request" })),
+    )
+        .into_response()
+}
+
+async fn create_user(
+    State(atlas): State<Arc<Atlas>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // Authenticated before the body is read, as Atlas does.
+    match atlas.check(&headers, &method, &uri, &id) {
+        Ok(caller) if caller.can_manage_users => {}
+        Ok(_) => return unauthorized(),
+        Err(response) => return response,
+    }
+    let Ok(new) = serde_json::from_slice::<NewUser>(&body) else { return invalid("Invalid JSON body.") };
+    if new.username.is_empty() || new.database_name != "admin" || new.roles.is_empty() {
+        return invalid("A user needs a username, databaseName admin and at least one role.");
+    }
+    if !(8..=256).contains(&new.password.len()) {
+        return invalid("The password must be 8 to 256 characters.");
+    }
+    let delete_after = match new.delete_after_date.as_deref().map(DateTime::parse_from_rfc3339) {
+        None => None,
+        Some(Ok(at)) => {
+            let (at, now) = (at.to_utc(), Utc::now());
+            if at <= now || at > now + chrono::Duration::days(7) {
+                return invalid("deleteAfterDate must be in the future and within one week.");
+            }
+            Some(at)
+        }
+        Some(Err(_)) => return invalid("deleteAfterDate is not an ISO 8601 date."),
+    };
+    let user = DatabaseUser {
+        username: new.username,
+        database_name: new.database_name,
+        roles: new.roles.iter().map(|r| format!("{}@{}", r.role_name, r.database_name)).collect(),
+        delete_after,
+        password_md5: md5_hex(&new.password),
+    };
+    // Expired users first, as Atlas has deleted them.
+    atlas.database_users(&id);
+    let mut users = atlas.users.lock().unwrap_or_else(|e| e.into_inner());
+    let list = users.entry(id.clone()).or_default();
+    if list.iter().any(|u| u.username == user.username && u.database_name == user.database_name) {
+        return (StatusCode::CONFLICT, Json(json!({ "error": 409, "errorCode": "USER_ALREADY_EXISTS" })))
+            .into_response();
+    }
+    if list.len() >= USERS_PER_PROJECT {
+        // The limit is Atlas's; this error code is the emulator's own.
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": 400, "errorCode": "DATABASE_USER_LIMIT_EXCEEDED", "reason": "Bad Request" })),
+        )
+            .into_response();
+    }
+    let answer = user.json(&id);
+    list.push(user);
+    (StatusCode::CREATED, Json(answer)).into_response()
+}
+
+async fn list_users(
+    State(atlas): State<Arc<Atlas>>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = atlas.check(&headers, &method, &uri, &id) {
+        return response;
+    }
+    let number = |k: &str, default: usize| query.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(default);
+    let (page, per_page) = (number("pageNum", 1).max(1), number("itemsPerPage", 100).clamp(1, 500));
+    let users = atlas.database_users(&id);
+    let results: Vec<_> = users.iter().skip((page - 1) * per_page).take(per_page).map(|u| u.json(&id)).collect();
+    Json(json!({ "results": results, "totalCount": users.len(), "links": [] })).into_response()
+}
+
+async fn get_user(
+    State(atlas): State<Arc<Atlas>>,
+    Path((id, database, username)): Path<(String, String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = atlas.check(&headers, &method, &uri, &id) {
+        return response;
+    }
+    let users = atlas.database_users(&id);
+    match users.iter().find(|u| u.username == username && u.database_name == database) {
+        Some(user) => Json(user.json(&id)).into_response(),
+        None => error(StatusCode::NOT_FOUND, "USER_NOT_FOUND"),
+    }
+}
+
+async fn delete_user(
+    State(atlas): State<Arc<Atlas>>,
+    Path((id, database, username)): Path<(String, String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    match atlas.check(&headers, &method, &uri, &id) {
+        Ok(caller) if caller.can_manage_users => {}
+        Ok(_) => return unauthorized(),
+        Err(response) => return response,
+    }
+    atlas.database_users(&id);
+    let mut users = atlas.users.lock().unwrap_or_else(|e| e.into_inner());
+    let list = users.entry(id).or_default();
+    let before = list.len();
+    list.retain(|u| !(u.username == username && u.database_name == database));
+    if list.len() == before {
+        error(StatusCode::NOT_FOUND, "USER_NOT_FOUND")
+    } else {
+        StatusCode::NO_CONTENT.into_response()
     }
 }

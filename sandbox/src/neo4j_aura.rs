@@ -61,12 +61,13 @@ fn sandbox_client(secret: &str) -> Client {
     }
 }
 
-pub fn router(aura: Aura) -> Router {
+/// The emulator's routes; `aura` may be shared (`Arc<Aura>`).
+pub fn router(aura: impl Into<Arc<Aura>>) -> Router {
     Router::new()
         .route("/oauth/token", post(token))
         .route("/v1/tenants", get(tenants))
         .route("/v1/instances", get(instances))
-        .with_state(Arc::new(aura))
+        .with_state(aura.into())
 }
 
 /// The calls the probe makes, in order, for fault injection.
@@ -75,6 +76,9 @@ pub const CALLS: [Call; 3] = [
     Call { name: "aura tenants", matches: |_, path| path == "/v1/tenants" },
     Call { name: "aura instances", matches: |_, path| path == "/v1/instances" },
 ];
+
+/// The calls minting makes: the token request.
+pub const MINT_CALLS: [Call; 1] = [CALLS[0]];
 
 fn oauth_error(status: StatusCode, error: &str) -> Response {
     (status, Json(json!({ "error": error }))).into_response()

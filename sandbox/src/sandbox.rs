@@ -19,6 +19,18 @@ pub struct Sandbox {
     pub azure: Emulator,
     pub atlas: Emulator,
     pub aura: Emulator,
+    /// What the stand-ins hold (issued tokens, database users, the
+    /// `AssumeRole` calls), for tests to look at.
+    pub state: State,
+}
+
+/// The five stand-ins' state.
+pub struct State {
+    pub aws: Arc<aws::Aws>,
+    pub gcp: Arc<gcp::Gcp>,
+    pub azure: Arc<azure::Azure>,
+    pub atlas: Arc<mongodb_atlas::Atlas>,
+    pub aura: Arc<neo4j_aura::Aura>,
 }
 
 impl Sandbox {
@@ -28,12 +40,20 @@ impl Sandbox {
         let gcp = serve(gcp::router(google.clone())).await;
         // Assertions must be addressed to the token URL, as at Google.
         *google.audience.lock().unwrap_or_else(|e| e.into_inner()) = Self::gcp_token_url_of(&gcp);
+        let state = State {
+            aws: Arc::new(aws::Aws::new(PLATFORM_KEY)),
+            gcp: google,
+            azure: Arc::new(azure::Azure::sandbox()),
+            atlas: Arc::new(mongodb_atlas::Atlas::sandbox()),
+            aura: Arc::new(neo4j_aura::Aura::sandbox()),
+        };
         Self {
-            aws: serve(aws::router(aws::Aws::new(PLATFORM_KEY))).await,
+            aws: serve(aws::router(state.aws.clone())).await,
             gcp,
-            azure: serve(azure::router(azure::Azure::sandbox())).await,
-            atlas: serve(mongodb_atlas::router(mongodb_atlas::Atlas::sandbox())).await,
-            aura: serve(neo4j_aura::router(neo4j_aura::Aura::sandbox())).await,
+            azure: serve(azure::router(state.azure.clone())).await,
+            atlas: serve(mongodb_atlas::router(state.atlas.clone())).await,
+            aura: serve(neo4j_aura::router(state.aura.clone())).await,
+            state,
         }
     }
 

@@ -16,6 +16,7 @@ mod grpc_web;
 mod helpers;
 mod lifecycle;
 mod listing;
+mod minting;
 mod operations;
 mod permissions;
 mod probes;

@@ -66,6 +66,18 @@ impl AwsProbe {
         }
     }
 
+    /// The probe the worker's configuration describes: its AWS endpoint,
+    /// probe timeout, external-id check and platform key (the minter signs
+    /// its `AssumeRole` calls with the same identity).
+    pub fn from_config(config: &crate::config::WorkerConfig) -> Self {
+        let mut aws = Self::new(config.endpoints.aws_endpoint.clone(), config.probe_timeout())
+            .with_external_id_check(config.aws_external_id_check);
+        if let Some(key) = &config.aws_platform_key {
+            aws = aws.with_platform_key(&key.access_key_id, &key.secret_access_key);
+        }
+        aws
+    }
+
     /// What an unenforced external id does to the validation (default: fail).
     pub fn with_external_id_check(mut self, check: ExternalIdCheck) -> Self {
         self.external_id_check = check;
@@ -79,7 +91,8 @@ impl AwsProbe {
         self
     }
 
-    async fn base(&self) -> &SdkConfig {
+    /// The platform's SDK configuration (the probe's and minting's).
+    pub(crate) async fn base(&self) -> &SdkConfig {
         self.base
             .get_or_init(|| async {
                 // HTTPS through rustls on ring, like the rest of cloudconn.
@@ -116,7 +129,7 @@ impl AwsProbe {
     /// identity, no instance role) every call fails the same way, which the
     /// SDK reports as "could not reach AWS" after a page of warnings; this
     /// says what it is: the operators' problem, not the connection's.
-    async fn check_identity(&self, base: &SdkConfig) -> Result<(), ProbeFailure> {
+    pub(crate) async fn check_identity(&self, base: &SdkConfig) -> Result<(), ProbeFailure> {
         use aws_credential_types::provider::{ProvideCredentials, error::CredentialsError};
         if self.identity_found.get().is_some() {
             return Ok(());
@@ -151,7 +164,7 @@ fn no_identity() -> ProbeFailure {
 }
 
 /// What went wrong with one SDK call.
-enum Failure {
+pub(crate) enum Failure {
     /// Throttled, 5xx, timed out, unreachable: retry.
     Transient(String),
     /// Refused, with the service's error code.
@@ -172,7 +185,7 @@ fn transient_answer(status: u16, code: &str) -> bool {
         || reqwest::StatusCode::from_u16(status).is_ok_and(super::http::is_transient)
 }
 
-fn classify<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Failure {
+pub(crate) fn classify<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Failure {
     match err {
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
@@ -198,7 +211,7 @@ fn classify<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Failure
     }
 }
 
-fn is_denied(code: &str) -> bool {
+pub(crate) fn is_denied(code: &str) -> bool {
     matches!(
         code,
         "AccessDenied"
@@ -216,6 +229,33 @@ fn platform_identity(code: &str) -> ProbeFailure {
         format!("AWS refused cloudconn's own credentials ({code})"),
         "Nothing is wrong with this connection: the cloudconn operators must fix the workers' AWS identity.",
     )
+}
+
+/// What a failed `AssumeRole` on the customer's role means (the probe's,
+/// and minting's). AWS answers a trust policy that refuses cloudconn's
+/// external id and a role that does not exist alike: AccessDenied.
+pub(crate) fn assume_role_failure(failure: Failure, role_arn: &str, external_id: &str) -> ProbeFailure {
+    match failure {
+        Failure::Transient(m) => ProbeFailure::transient(m),
+        Failure::Refused(code) if is_denied(&code) => ProbeFailure::new(
+            ErrorCode::ExternalIdMismatch,
+            format!("AWS refused to let cloudconn assume {role_arn}"),
+            format!(
+                "The role's trust policy must allow cloudconn's AWS account to call sts:AssumeRole with the condition \
+                 \"StringEquals\": {{\"sts:ExternalId\": \"{external_id}\"}} — this connection's external id, exactly."
+            ),
+        ),
+        Failure::Refused(code)
+            if code.contains("ClientTokenId") || code.contains("Signature") || code.contains("ExpiredToken") =>
+        {
+            platform_identity(&code)
+        }
+        Failure::Refused(code) => ProbeFailure::new(
+            ErrorCode::InvalidCredentials,
+            format!("AWS refused the role ({code})"),
+            "Check the role ARN: the role must exist and be assumable.",
+        ),
+    }
 }
 
 macro_rules! scope_call {
@@ -283,31 +323,7 @@ impl Probe for AwsProbe {
             .await
         {
             Ok(out) => out,
-            Err(e) => {
-                return Err(match classify(&e) {
-                    Failure::Transient(m) => ProbeFailure::transient(m),
-                    Failure::Refused(code) if is_denied(&code) => ProbeFailure::new(
-                        ErrorCode::ExternalIdMismatch,
-                        format!("AWS refused to let cloudconn assume {role_arn}"),
-                        format!(
-                            "The role's trust policy must allow cloudconn's AWS account to call sts:AssumeRole with the condition \
-                             \"StringEquals\": {{\"sts:ExternalId\": \"{external_id}\"}} — this connection's external id, exactly."
-                        ),
-                    ),
-                    Failure::Refused(code)
-                        if code.contains("ClientTokenId")
-                            || code.contains("Signature")
-                            || code.contains("ExpiredToken") =>
-                    {
-                        platform_identity(&code)
-                    }
-                    Failure::Refused(code) => ProbeFailure::new(
-                        ErrorCode::InvalidCredentials,
-                        format!("AWS refused the role ({code})"),
-                        "Check the role ARN: the role must exist and be assumable.",
-                    ),
-                });
-            }
+            Err(e) => return Err(assume_role_failure(classify(&e), &role_arn, &external_id)),
         };
         let Some(creds) = assumed.credentials() else {
             return Err(ProbeFailure::transient("AssumeRole returned no credentials"));

@@ -53,7 +53,7 @@ struct Permission {
 }
 
 /// Maps an Entra ID refusal to what the user should fix.
-fn token_refusal(description: &str) -> ProbeFailure {
+pub(crate) fn token_refusal(description: &str) -> ProbeFailure {
     let code =
         description.split(':').next().filter(|c| c.starts_with("AADSTS")).unwrap_or("AADSTS (no code)").to_owned();
     let (kind, message, hint) = match code.as_str() {
@@ -73,6 +73,13 @@ fn token_refusal(description: &str) -> ProbeFailure {
             "Check the Application (client) ID, and that the app is registered in (or consented to by) this tenant.",
         ),
         "AADSTS90002" => (ErrorCode::ResourceNotFound, "the tenant does not exist", "Check the Directory (tenant) ID."),
+        // Minting a token for a scope's resource the tenant has no service
+        // principal for (the service was never used in the tenant).
+        "AADSTS500011" => (
+            ErrorCode::ResourceNotFound,
+            "the tenant has no service principal for the scope's Azure service",
+            "Use the scope's Azure service in this tenant once (that registers it), or remove the scope from the connection.",
+        ),
         _ => (
             ErrorCode::InvalidCredentials,
             "Entra ID refused to issue a token",
@@ -374,6 +381,10 @@ mod tests {
         assert!(token_refusal("AADSTS7000222: expired").hint.contains("new client secret"));
         assert!(token_refusal("AADSTS700016: not found").hint.contains("client) ID"));
         assert_eq!(token_refusal("AADSTS90002: Tenant not found").code, ErrorCode::ResourceNotFound);
+        assert_eq!(
+            token_refusal("AADSTS500011: The resource principal was not found").code,
+            ErrorCode::ResourceNotFound
+        );
         assert!(token_refusal("something else").message.contains("no code"));
     }
 }

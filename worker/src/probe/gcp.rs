@@ -15,7 +15,7 @@ use reqwest::{Client, StatusCode};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http};
+use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http, oauth::IssuedToken};
 use cloudconn_infra::{amqp::messages::ScopeCheck, permissions, secrets::SecretFields};
 
 const PROVIDER: &str = "Google Cloud";
@@ -29,8 +29,9 @@ pub struct GcpProbe {
     pub client: Client,
 }
 
+/// The parts of a service account key file the grant uses.
 #[derive(Deserialize, Clone)]
-struct KeyFile {
+pub(crate) struct KeyFile {
     client_email: String,
     private_key: String,
     #[serde(default)]
@@ -49,6 +50,11 @@ struct Claims<'a> {
 #[derive(Deserialize)]
 struct Token {
     access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    /// Space-separated; Google may leave it out (RFC 6749 §5.1).
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -90,8 +96,15 @@ fn not_visible(project: &str) -> ProbeFailure {
     )
 }
 
-/// The RS256 assertion for `key`, addressed to `audience`.
-fn sign(key: &KeyFile, audience: &str) -> Result<String, ProbeFailure> {
+impl KeyFile {
+    /// The saved `service_account_json`, parsed.
+    pub(crate) fn parse(file: &str) -> Result<Self, ProbeFailure> {
+        serde_json::from_str(file).map_err(|_| malformed("the key file is not a service account key"))
+    }
+}
+
+/// The RS256 assertion for `key`, addressed to `audience`, asking for `scope`.
+fn sign(key: &KeyFile, audience: &str, scope: &str) -> Result<String, ProbeFailure> {
     let encoding = EncodingKey::from_rsa_pem(key.private_key.as_bytes())
         .map_err(|_| malformed("the key file's private_key is not a usable RSA key"))?;
     let mut header = Header::new(Algorithm::RS256);
@@ -99,43 +112,49 @@ fn sign(key: &KeyFile, audience: &str) -> Result<String, ProbeFailure> {
         header.kid = Some(key.private_key_id.clone());
     }
     let now = chrono::Utc::now().timestamp();
-    let claims = Claims { iss: &key.client_email, scope: OAUTH_SCOPE, aud: audience, iat: now, exp: now + 600 };
+    let claims = Claims { iss: &key.client_email, scope, aud: audience, iat: now, exp: now + 600 };
     jsonwebtoken::encode(&header, &claims, &encoding)
         .map_err(|_| malformed("the assertion could not be signed with the key"))
 }
 
-impl GcpProbe {
-    /// Signs on the blocking pool: RSA signing is CPU work that grows with
-    /// about the cube of the key size (the server refuses keys over 4096
-    /// bits, but a revision saved before that check may hold one), and on
-    /// an async thread it would hold up every task sharing it.
-    async fn assertion(&self, key: &KeyFile) -> Result<String, ProbeFailure> {
-        let (key, audience) = (key.clone(), self.token_url.clone());
-        tokio::task::spawn_blocking(move || sign(&key, &audience))
-            .await
-            .map_err(|_| ProbeFailure::transient("signing the assertion was interrupted"))?
-    }
+/// Signs on the blocking pool: RSA signing is CPU work that grows with
+/// about the cube of the key size (the server refuses keys over 4096
+/// bits, but a revision saved before that check may hold one), and on
+/// an async thread it would hold up every task sharing it.
+async fn assertion(key: &KeyFile, audience: &str, scope: &str) -> Result<String, ProbeFailure> {
+    let (key, audience, scope) = (key.clone(), audience.to_owned(), scope.to_owned());
+    tokio::task::spawn_blocking(move || sign(&key, &audience, &scope))
+        .await
+        .map_err(|_| ProbeFailure::transient("signing the assertion was interrupted"))?
+}
 
-    async fn token(&self, key: &KeyFile) -> Result<String, ProbeFailure> {
-        let assertion = self.assertion(key).await?;
-        let request =
-            self.client.post(&self.token_url).form(&[("grant_type", JWT_BEARER), ("assertion", assertion.as_str())]);
-        let response = http::send(PROVIDER, request).await?;
-        let status = response.status();
-        if status == StatusCode::OK {
-            let token: Token = http::json(PROVIDER, response, "token").await?;
-            return Ok(token.access_token);
-        }
-        let error = http::json::<OAuthError>(PROVIDER, response, "error").await.unwrap_or_default().error;
-        Err(ProbeFailure::new(
-            ErrorCode::InvalidCredentials,
-            format!(
-                "Google refused the service account key ({})",
-                if error.is_empty() { status.as_str() } else { &error }
-            ),
-            "The key may have been deleted or disabled, or the service account removed: create a new key and save it here.",
-        ))
+/// An access token for `scope` (an OAuth scope URL) from `token_url` (the
+/// configured endpoint, which the assertion is addressed to): the probe's,
+/// and the one minting hands out.
+pub(crate) async fn access_token(
+    client: &Client,
+    token_url: &str,
+    key: &KeyFile,
+    scope: &str,
+) -> Result<IssuedToken, ProbeFailure> {
+    let assertion = assertion(key, token_url, scope).await?;
+    let request = client.post(token_url).form(&[("grant_type", JWT_BEARER), ("assertion", assertion.as_str())]);
+    let response = http::send(PROVIDER, request).await?;
+    let status = response.status();
+    if status == StatusCode::OK {
+        let token: Token = http::json(PROVIDER, response, "token").await?;
+        return Ok(IssuedToken {
+            access_token: token.access_token.into(),
+            expires_in: token.expires_in.map(std::time::Duration::from_secs),
+            scopes: token.scope.map(|s| s.split_whitespace().map(str::to_owned).collect()),
+        });
     }
+    let error = http::json::<OAuthError>(PROVIDER, response, "error").await.unwrap_or_default().error;
+    Err(ProbeFailure::new(
+        ErrorCode::InvalidCredentials,
+        format!("Google refused the service account key ({})", if error.is_empty() { status.as_str() } else { &error }),
+        "The key may have been deleted or disabled, or the service account removed: create a new key and save it here.",
+    ))
 }
 
 #[async_trait::async_trait]
@@ -143,13 +162,13 @@ impl Probe for GcpProbe {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
         let project = credentials.get("project_id").map(|v| v.expose_secret().to_owned()).unwrap_or_default();
         let file = credentials.get("service_account_json").map(|v| v.expose_secret().to_owned()).unwrap_or_default();
-        let key: KeyFile =
-            serde_json::from_str(&file).map_err(|_| malformed("the key file is not a service account key"))?;
+        let key = KeyFile::parse(&file)?;
         let segment = http::path_segment("project_id", &project)?;
-        let token = self.token(&key).await?;
+        let issued = access_token(&self.client, &self.token_url, &key, OAUTH_SCOPE).await?;
+        let token = issued.access_token.expose_secret();
 
         let url = http::url(PROVIDER, &self.api_base, &["v1", "projects", segment])?;
-        let response = http::send(PROVIDER, self.client.get(url).bearer_auth(&token)).await?;
+        let response = http::send(PROVIDER, self.client.get(url).bearer_auth(token)).await?;
         let found: Project = match response.status() {
             StatusCode::OK => http::json(PROVIDER, response, "project").await?,
             StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => return Err(not_visible(&project)),
@@ -174,7 +193,7 @@ impl Probe for GcpProbe {
             let url =
                 http::url(PROVIDER, &self.api_base, &["v1", "projects", &format!("{segment}:testIamPermissions")])?;
             let body = serde_json::json!({ "permissions": wanted });
-            let response = http::send(PROVIDER, self.client.post(url).bearer_auth(&token).json(&body)).await?;
+            let response = http::send(PROVIDER, self.client.post(url).bearer_auth(token).json(&body)).await?;
             match response.status() {
                 StatusCode::OK => http::json::<Permissions>(PROVIDER, response, "permission list").await?.permissions,
                 StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => return Err(not_visible(&project)),

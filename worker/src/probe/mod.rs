@@ -155,13 +155,8 @@ impl Probes {
     pub fn production(config: &crate::config::WorkerConfig) -> Self {
         let (endpoints, timeout) = (&config.endpoints, config.probe_timeout());
         let client = http::client(timeout);
-        let mut aws = aws::AwsProbe::new(endpoints.aws_endpoint.clone(), timeout)
-            .with_external_id_check(config.aws_external_id_check);
-        if let Some(key) = &config.aws_platform_key {
-            aws = aws.with_platform_key(&key.access_key_id, &key.secret_access_key);
-        }
         let probes = Self::default()
-            .with("aws", Arc::new(aws))
+            .with("aws", Arc::new(aws::AwsProbe::from_config(config)))
             .with(
                 "mongodb_atlas",
                 Arc::new(mongodb_atlas::AtlasProbe { base: endpoints.atlas_base.clone(), client: client.clone() }),

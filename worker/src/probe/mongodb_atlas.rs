@@ -7,14 +7,14 @@
 //! visible to the key) and, for the database scope, its clusters list.
 //! Every request carries the versioned media type the v2 API requires.
 
-use reqwest::{Client, Response, StatusCode, header};
+use reqwest::{Client, Method, Response, StatusCode, header};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http};
 use cloudconn_infra::{amqp::messages::ScopeCheck, permissions, secrets::SecretFields};
 
-const PROVIDER: &str = "MongoDB Atlas";
+pub(crate) const PROVIDER: &str = "MongoDB Atlas";
 /// The Atlas Administration API v2 resource version we speak.
 pub const ACCEPT: &str = "application/vnd.atlas.2023-01-01+json";
 
@@ -38,23 +38,75 @@ struct AtlasError {
 }
 
 /// One Atlas session: the digest challenge is answered once and reused
-/// (its nonce count advances) for the following requests.
-struct Session<'a> {
-    probe: &'a AtlasProbe,
+/// (its nonce count advances) for the following requests. The probe's,
+/// and minting's (which creates, lists and deletes database users).
+pub(crate) struct Session<'a> {
+    client: &'a Client,
+    base: &'a str,
     user: String,
     password: String,
     challenge: Option<digest_auth::WwwAuthenticateHeader>,
 }
 
-impl Session<'_> {
-    async fn get(&mut self, segments: &[&str]) -> Result<Response, ProbeFailure> {
-        let url = http::url(PROVIDER, &self.probe.base, segments)?;
-        // The digest covers the request target as sent.
-        let path = url.path().to_owned();
+impl<'a> Session<'a> {
+    /// A session with the saved API key on its project, whose values are
+    /// re-checked first (they go into a URL path and the Digest header);
+    /// returns it with the project id.
+    pub(crate) fn open(
+        client: &'a Client,
+        base: &'a str,
+        credentials: &SecretFields,
+    ) -> Result<(Self, String), ProbeFailure> {
+        let field = |name: &str| credentials.get(name).map(|v| v.expose_secret().to_owned()).unwrap_or_default();
+        let project = field("project_id");
+        http::path_segment("project_id", &project)?;
+        // The Digest user name, quoted in the Authorization header.
+        let public_key = field("atlas_public_key");
+        http::header_token("atlas_public_key", &public_key)?;
+        let session = Self { client, base, user: public_key, password: field("atlas_private_key"), challenge: None };
+        Ok((session, project))
+    }
+
+    pub(crate) async fn get(&mut self, segments: &[&str]) -> Result<Response, ProbeFailure> {
+        self.send(Method::GET, segments, &[], None).await
+    }
+
+    /// One request of the Administration API, answering the digest
+    /// challenge on first contact.
+    pub(crate) async fn send(
+        &mut self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, ProbeFailure> {
+        let mut url = http::url(PROVIDER, self.base, segments)?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        // The digest covers the request target as sent (RFC 7616 §3.4: the
+        // request-uri, query included).
+        let target = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        };
         for _ in 0..2 {
-            let mut request = self.probe.client.get(url.clone()).header(header::ACCEPT, ACCEPT);
+            let mut request = self.client.request(method.clone(), url.clone()).header(header::ACCEPT, ACCEPT);
+            // First contact carries no body: Atlas answers it 401 with the
+            // challenge before reading one, so what a body holds (a new
+            // database user's password) is sent only once authenticated.
+            if let (Some(body), true) = (body, self.challenge.is_some()) {
+                // The v2 API wants its versioned media type on bodies too.
+                request = request.header(header::CONTENT_TYPE, ACCEPT).body(body.to_string());
+            }
             if let Some(challenge) = self.challenge.as_mut() {
-                let context = digest_auth::AuthContext::new(self.user.as_str(), self.password.as_str(), &path);
+                let context = digest_auth::AuthContext::new_with_method(
+                    self.user.as_str(),
+                    self.password.as_str(),
+                    target.as_str(),
+                    None::<&[u8]>,
+                    digest_auth::HttpMethod(method.as_str().to_owned().into()),
+                );
                 let answer = challenge
                     .respond(&context)
                     .map_err(|_| http::unexpected(PROVIDER, "a digest challenge we cannot answer"))?;
@@ -82,50 +134,51 @@ async fn error_code(response: Response) -> String {
     http::json::<AtlasError>(PROVIDER, response, "error").await.unwrap_or_default().error_code
 }
 
+/// What a 401, 403 or 404 from the project's API means; `None` for any
+/// other status. `role` is the project role the call needs, for the hint.
+pub(crate) async fn refusal(response: Response, project: &str, role: &str) -> Option<ProbeFailure> {
+    match response.status() {
+        StatusCode::UNAUTHORIZED => Some(ProbeFailure::new(
+            ErrorCode::InvalidCredentials,
+            "Atlas rejected the API key",
+            "Check the public and private key of the programmatic API key; the private key is shown only once, when the key is created.",
+        )),
+        StatusCode::FORBIDDEN => {
+            let code = error_code(response).await;
+            if code.contains("ACCESS_LIST") || code.contains("WHITELIST") {
+                return Some(ProbeFailure::new(
+                    ErrorCode::AccessDenied,
+                    "Atlas refused the request: the caller's IP address is not on the API key's access list",
+                    "Add the cloudconn workers' egress IP addresses to the API key's IP access list in Atlas.",
+                ));
+            }
+            Some(ProbeFailure::new(
+                ErrorCode::AccessDenied,
+                format!("the API key may not do this on project {project} ({code})"),
+                format!("Give the API key at least the {role} role on this project."),
+            ))
+        }
+        StatusCode::NOT_FOUND => Some(ProbeFailure::new(
+            ErrorCode::ResourceNotFound,
+            format!("Atlas has no project {project} visible to this key"),
+            "Check the project id (Project Settings → Project ID) and that the key belongs to its organization.",
+        )),
+        _ => None,
+    }
+}
+
 #[async_trait::async_trait]
 impl Probe for AtlasProbe {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
-        let field = |name: &str| credentials.get(name).map(|v| v.expose_secret().to_owned()).unwrap_or_default();
-        let project = field("project_id");
-        let segment = http::path_segment("project_id", &project)?;
-        // The Digest user name, quoted in the Authorization header.
-        let public_key = field("atlas_public_key");
-        http::header_token("atlas_public_key", &public_key)?;
-        let mut session =
-            Session { probe: self, user: public_key, password: field("atlas_private_key"), challenge: None };
+        let (mut session, project) = Session::open(&self.client, &self.base, credentials)?;
+        let segment = project.as_str();
 
         let response = session.get(&["api", "atlas", "v2", "groups", segment]).await?;
-        let status = response.status();
-        match status {
+        match response.status() {
             StatusCode::OK => {}
-            StatusCode::UNAUTHORIZED => {
-                return Err(ProbeFailure::new(
-                    ErrorCode::InvalidCredentials,
-                    "Atlas rejected the API key",
-                    "Check the public and private key of the programmatic API key; the private key is shown only once, when the key is created.",
-                ));
-            }
-            StatusCode::FORBIDDEN => {
-                let code = error_code(response).await;
-                if code.contains("ACCESS_LIST") || code.contains("WHITELIST") {
-                    return Err(ProbeFailure::new(
-                        ErrorCode::AccessDenied,
-                        "Atlas refused the request: the caller's IP address is not on the API key's access list",
-                        "Add the cloudconn workers' egress IP addresses to the API key's IP access list in Atlas.",
-                    ));
-                }
-                return Err(ProbeFailure::new(
-                    ErrorCode::AccessDenied,
-                    format!("the API key may not read project {project} ({code})"),
-                    "Give the API key at least the Project Read Only role on this project.",
-                ));
-            }
-            StatusCode::NOT_FOUND => {
-                return Err(ProbeFailure::new(
-                    ErrorCode::ResourceNotFound,
-                    format!("Atlas has no project {project} visible to this key"),
-                    "Check the project id (Project Settings → Project ID) and that the key belongs to its organization.",
-                ));
+            s @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) => {
+                let failure = refusal(response, &project, "Project Read Only").await;
+                return Err(failure.unwrap_or_else(|| http::unexpected(PROVIDER, &format!("status {s}"))));
             }
             s => return Err(http::unexpected(PROVIDER, &format!("status {s}"))),
         }

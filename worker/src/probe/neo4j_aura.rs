@@ -41,10 +41,13 @@ impl AuraProbe {
         format!("{}{path}", self.base.trim_end_matches('/'))
     }
 
-    async fn token(&self, id: &str, secret: &str) -> Result<String, ProbeFailure> {
+    /// A client-credentials token for the Aura API (the probe's, and the
+    /// one minting hands out).
+    pub(crate) async fn token(&self, id: &str, secret: &str) -> Result<oauth::IssuedToken, ProbeFailure> {
         // Aura takes the client id and secret in HTTP Basic auth.
         let url = self.url("/oauth/token");
-        match oauth::client_credentials(&self.client, PROVIDER, &url, id, secret, None, AuthType::BasicAuth).await {
+        match oauth::client_credentials_token(&self.client, PROVIDER, &url, id, secret, None, AuthType::BasicAuth).await
+        {
             Ok(token) => Ok(token),
             Err(TokenError::Rejected { .. }) => Err(ProbeFailure::new(
                 ErrorCode::InvalidCredentials,
@@ -63,9 +66,10 @@ impl Probe for AuraProbe {
         // Sent in HTTP Basic auth (form-encoded first by the oauth2 crate).
         let client_id = field("aura_client_id");
         http::header_token("aura_client_id", &client_id)?;
-        let token = self.token(&client_id, &field("aura_client_secret")).await?;
+        let issued = self.token(&client_id, &field("aura_client_secret")).await?;
+        let token = issued.access_token.expose_secret();
 
-        let response = http::send(PROVIDER, self.client.get(self.url("/v1/tenants")).bearer_auth(&token)).await?;
+        let response = http::send(PROVIDER, self.client.get(self.url("/v1/tenants")).bearer_auth(token)).await?;
         match response.status() {
             StatusCode::OK => {}
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
@@ -90,7 +94,7 @@ impl Probe for AuraProbe {
         for scope in &request.scopes {
             let granted = if scope == "database" {
                 let response =
-                    http::send(PROVIDER, self.client.get(self.url("/v1/instances")).bearer_auth(&token)).await?;
+                    http::send(PROVIDER, self.client.get(self.url("/v1/instances")).bearer_auth(token)).await?;
                 match response.status() {
                     StatusCode::OK => true,
                     StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => false,

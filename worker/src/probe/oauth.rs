@@ -63,6 +63,16 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
     }
 }
 
+/// A token the authorization server issued, with what it said about it.
+pub struct IssuedToken {
+    pub access_token: secrecy::SecretString,
+    /// `expires_in`, if the server sent it.
+    pub expires_in: Option<std::time::Duration>,
+    /// The scopes granted, if the server listed them (RFC 6749 §5.1: it may
+    /// leave them out when they are the ones asked for).
+    pub scopes: Option<Vec<String>>,
+}
+
 /// Requests a token for `scope` from `token_url`.
 pub async fn client_credentials(
     client: &reqwest::Client,
@@ -73,6 +83,22 @@ pub async fn client_credentials(
     scope: Option<&str>,
     auth: AuthType,
 ) -> Result<String, TokenError> {
+    use secrecy::ExposeSecret;
+    let token = client_credentials_token(client, provider, token_url, id, secret, scope, auth).await?;
+    Ok(token.access_token.expose_secret().to_owned())
+}
+
+/// As [`client_credentials`], with the token's lifetime and granted scopes
+/// (what minting reports).
+pub async fn client_credentials_token(
+    client: &reqwest::Client,
+    provider: &str,
+    token_url: &str,
+    id: &str,
+    secret: &str,
+    scope: Option<&str>,
+    auth: AuthType,
+) -> Result<IssuedToken, TokenError> {
     let url = TokenUrl::new(token_url.to_owned())
         .map_err(|_| TokenError::Failed(http::unexpected(provider, "an unusable token endpoint in configuration")))?;
     let oauth = BasicClient::new(ClientId::new(id.to_owned()))
@@ -84,7 +110,11 @@ pub async fn client_credentials(
         request = request.add_scope(Scope::new(scope.to_owned()));
     }
     match request.request_async(&Http(client, provider)).await {
-        Ok(token) => Ok(token.access_token().secret().to_owned()),
+        Ok(token) => Ok(IssuedToken {
+            access_token: secrecy::SecretString::from(token.access_token().secret().to_owned()),
+            expires_in: token.expires_in(),
+            scopes: token.scopes().map(|scopes| scopes.iter().map(|s| s.to_string()).collect()),
+        }),
         Err(RequestTokenError::ServerResponse(e)) => Err(TokenError::Rejected {
             error: e.error().to_string(),
             description: e.error_description().cloned().unwrap_or_default(),
