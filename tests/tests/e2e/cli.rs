@@ -177,6 +177,22 @@ async fn the_aws_flow_from_create_to_delete() {
     let got = cli.run(&["connections", "get", "prod_aws"]).await.ok();
     assert!(has_line(&got.stdout, &["status", "active"]), "{}", got.stdout);
 
+    // The run step: credentials for a shell, then as JSON (a cache hit).
+    let issue = ["credentials", "issue", "prod_aws", "--scope", "storage", "--consumer", "billing-api/prd"];
+    let env = cli.run(&issue).await.ok();
+    let names: Vec<&str> =
+        env.stdout.lines().filter_map(|l| l.strip_prefix("export ")?.split_once('=').map(|(n, _)| n)).collect();
+    assert_eq!(
+        names[..4],
+        ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION"],
+        "{}",
+        env.stdout
+    );
+    assert!(env.stdout.lines().all(|l| l.starts_with("export ") && l.ends_with('\'')), "quoted: {}", env.stdout);
+    let json = cli.run(&[&issue[..], &["--format", "json"]].concat()).await.ok().json();
+    assert!(json["aws"]["assumedRoleArn"].as_str().unwrap().ends_with("/cc-billing-api-prd"), "{json}");
+    assert!(env.stdout.contains(json["aws"]["accessKeyId"].as_str().unwrap()), "the same credentials, from the cache");
+
     let updated = cli
         .run(&["connections", "update", "prod_aws", "--display-name", "Production AWS", "--scope", "storage"])
         .await
