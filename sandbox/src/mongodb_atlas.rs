@@ -125,11 +125,33 @@ impl Atlas {
     /// The database users of `project` now (those past their
     /// `deleteAfterDate` are gone).
     pub fn database_users(&self, project: &str) -> Vec<DatabaseUser> {
+        self.with_users(project, |users| users.clone())
+    }
+
+    /// Runs `f` on the project's users, once those past their
+    /// `deleteAfterDate` are gone.
+    fn with_users<T>(&self, project: &str, f: impl FnOnce(&mut Vec<DatabaseUser>) -> T) -> T {
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         let now = Utc::now();
         let list = users.entry(project.to_owned()).or_default();
         list.retain(|u| u.delete_after.is_none_or(|at| at > now));
-        list.clone()
+        f(list)
+    }
+
+    /// A request that manages the project's users: authenticated and
+    /// authorized first (before any body is read, as Atlas does), then
+    /// `change` answers it.
+    fn manage_users(
+        &self,
+        request: &Signed,
+        project: &str,
+        change: impl FnOnce(&mut Vec<DatabaseUser>) -> Response,
+    ) -> Response {
+        match self.check(request, project) {
+            Ok(caller) if caller.can_manage_users => self.with_users(project, change),
+            Ok(_) => error(StatusCode::FORBIDDEN, "USER_UNAUTHORIZED"),
+            Err(response) => response,
+        }
     }
 
     /// The sandbox: every key and project exists; the private key says how
@@ -266,7 +288,8 @@ impl Atlas {
 
     /// Checks the version, the digest, the access list and the project;
     /// returns who called.
-    fn check(&self, headers: &HeaderMap, method: &Method, uri: &Uri, project: &str) -> Result<Caller, Response> {
+    fn check(&self, request: &Signed, project: &str) -> Result<Caller, Response> {
+        let Signed { method, uri, headers } = request;
         if headers.get(header::ACCEPT).and_then(|h| h.to_str().ok()) != Some(ACCEPT) {
             return Err(error(StatusCode::NOT_ACCEPTABLE, "INVALID_VERSION"));
         }
@@ -286,6 +309,22 @@ impl Atlas {
     }
 }
 
+/// What the checks read from a request: its method and target (the
+/// digest covers both) and its headers.
+struct Signed {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Signed {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self { method: parts.method.clone(), uri: parts.uri.clone(), headers: parts.headers.clone() })
+    }
+}
+
 /// Who a request comes from.
 struct Caller {
     key: Key,
@@ -293,14 +332,8 @@ struct Caller {
     can_manage_users: bool,
 }
 
-async fn group(
-    State(atlas): State<Arc<Atlas>>,
-    Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    match atlas.check(&headers, &method, &uri, &id) {
+async fn group(State(atlas): State<Arc<Atlas>>, Path(id): Path<String>, request: Signed) -> Response {
+    match atlas.check(&request, &id) {
         Ok(_) => Json(
             json!({ "id": id, "name": atlas.projects.get(&id).map_or("Sandbox project", String::as_str), "orgId": "5e0000000000000000000001", "clusterCount": 1 }),
         )
@@ -309,23 +342,12 @@ async fn group(
     }
 }
 
-async fn clusters(
-    State(atlas): State<Arc<Atlas>>,
-    Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    match atlas.check(&headers, &method, &uri, &id) {
+async fn clusters(State(atlas): State<Arc<Atlas>>, Path(id): Path<String>, request: Signed) -> Response {
+    match atlas.check(&request, &id) {
         Ok(caller) if caller.key.can_read_clusters => Json(json!({ "results": [], "totalCount": 0 })).into_response(),
         Ok(_) => error(StatusCode::FORBIDDEN, "USER_UNAUTHORIZED"),
         Err(response) => response,
     }
-}
-
-/// A key that may not manage database users.
-fn unauthorized() -> Response {
-    error(StatusCode::FORBIDDEN, "USER_UNAUTHORIZED")
 }
 
 #[derive(serde::Deserialize)]
@@ -358,72 +380,64 @@ fn invalid(detail: &str) -> Response {
 async fn create_user(
     State(atlas): State<Arc<Atlas>>,
     Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Signed,
     body: Bytes,
 ) -> Response {
-    // Authenticated before the body is read, as Atlas does.
-    match atlas.check(&headers, &method, &uri, &id) {
-        Ok(caller) if caller.can_manage_users => {}
-        Ok(_) => return unauthorized(),
-        Err(response) => return response,
-    }
-    let Ok(new) = serde_json::from_slice::<NewUser>(&body) else { return invalid("Invalid JSON body.") };
+    atlas.manage_users(&request, &id, |users| match new_user(&body) {
+        Ok(user) if users.iter().any(|u| u.username == user.username && u.database_name == user.database_name) => {
+            (StatusCode::CONFLICT, Json(json!({ "error": 409, "errorCode": "USER_ALREADY_EXISTS" }))).into_response()
+        }
+        // The limit is Atlas's; this error code is the emulator's own.
+        Ok(_) if users.len() >= USERS_PER_PROJECT => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": 400, "errorCode": "DATABASE_USER_LIMIT_EXCEEDED", "reason": "Bad Request" })),
+        )
+            .into_response(),
+        Ok(user) => {
+            let answer = user.json(&id);
+            users.push(user);
+            (StatusCode::CREATED, Json(answer)).into_response()
+        }
+        Err(response) => response,
+    })
+}
+
+/// The user a create request's body describes, with Atlas's checks.
+fn new_user(body: &[u8]) -> Result<DatabaseUser, Response> {
+    let Ok(new) = serde_json::from_slice::<NewUser>(body) else { return Err(invalid("Invalid JSON body.")) };
     if new.username.is_empty() || new.database_name != "admin" || new.roles.is_empty() {
-        return invalid("A user needs a username, databaseName admin and at least one role.");
+        return Err(invalid("A user needs a username, databaseName admin and at least one role."));
     }
     if !(8..=256).contains(&new.password.len()) {
-        return invalid("The password must be 8 to 256 characters.");
+        return Err(invalid("The password must be 8 to 256 characters."));
     }
     let delete_after = match new.delete_after_date.as_deref().map(DateTime::parse_from_rfc3339) {
         None => None,
         Some(Ok(at)) => {
             let (at, now) = (at.to_utc(), Utc::now());
             if at <= now || at > now + chrono::Duration::days(7) {
-                return invalid("deleteAfterDate must be in the future and within one week.");
+                return Err(invalid("deleteAfterDate must be in the future and within one week."));
             }
             Some(at)
         }
-        Some(Err(_)) => return invalid("deleteAfterDate is not an ISO 8601 date."),
+        Some(Err(_)) => return Err(invalid("deleteAfterDate is not an ISO 8601 date.")),
     };
-    let user = DatabaseUser {
+    Ok(DatabaseUser {
         username: new.username,
         database_name: new.database_name,
         roles: new.roles.iter().map(|r| format!("{}@{}", r.role_name, r.database_name)).collect(),
         delete_after,
         password_md5: md5_hex(&new.password),
-    };
-    // Expired users first, as Atlas has deleted them.
-    atlas.database_users(&id);
-    let mut users = atlas.users.lock().unwrap_or_else(|e| e.into_inner());
-    let list = users.entry(id.clone()).or_default();
-    if list.iter().any(|u| u.username == user.username && u.database_name == user.database_name) {
-        return (StatusCode::CONFLICT, Json(json!({ "error": 409, "errorCode": "USER_ALREADY_EXISTS" })))
-            .into_response();
-    }
-    if list.len() >= USERS_PER_PROJECT {
-        // The limit is Atlas's; this error code is the emulator's own.
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": 400, "errorCode": "DATABASE_USER_LIMIT_EXCEEDED", "reason": "Bad Request" })),
-        )
-            .into_response();
-    }
-    let answer = user.json(&id);
-    list.push(user);
-    (StatusCode::CREATED, Json(answer)).into_response()
+    })
 }
 
 async fn list_users(
     State(atlas): State<Arc<Atlas>>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Signed,
 ) -> Response {
-    if let Err(response) = atlas.check(&headers, &method, &uri, &id) {
+    if let Err(response) = atlas.check(&request, &id) {
         return response;
     }
     let number = |k: &str, default: usize| query.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(default);
@@ -436,11 +450,9 @@ async fn list_users(
 async fn get_user(
     State(atlas): State<Arc<Atlas>>,
     Path((id, database, username)): Path<(String, String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Signed,
 ) -> Response {
-    if let Err(response) = atlas.check(&headers, &method, &uri, &id) {
+    if let Err(response) = atlas.check(&request, &id) {
         return response;
     }
     let users = atlas.database_users(&id);
@@ -453,23 +465,15 @@ async fn get_user(
 async fn delete_user(
     State(atlas): State<Arc<Atlas>>,
     Path((id, database, username)): Path<(String, String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Signed,
 ) -> Response {
-    match atlas.check(&headers, &method, &uri, &id) {
-        Ok(caller) if caller.can_manage_users => {}
-        Ok(_) => return unauthorized(),
-        Err(response) => return response,
-    }
-    atlas.database_users(&id);
-    let mut users = atlas.users.lock().unwrap_or_else(|e| e.into_inner());
-    let list = users.entry(id).or_default();
-    let before = list.len();
-    list.retain(|u| !(u.username == username && u.database_name == database));
-    if list.len() == before {
-        error(StatusCode::NOT_FOUND, "USER_NOT_FOUND")
-    } else {
-        StatusCode::NO_CONTENT.into_response()
-    }
+    atlas.manage_users(&request, &id, |users| {
+        let before = users.len();
+        users.retain(|u| !(u.username == username && u.database_name == database));
+        if users.len() == before {
+            error(StatusCode::NOT_FOUND, "USER_NOT_FOUND")
+        } else {
+            StatusCode::NO_CONTENT.into_response()
+        }
+    })
 }

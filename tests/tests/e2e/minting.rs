@@ -558,15 +558,22 @@ async fn no_secret_in_a_failure_and_no_provider_call_for_malformed_values() {
     assert_eq!(stack.total_requests(), before);
 }
 
+/// The provider sandbox and the minters `--dev` builds for it: the worker
+/// configuration aimed at it by the server's own `dev::sandbox::aim`.
+async fn dev_sandbox() -> (Sandbox, Minters) {
+    let sandbox = Sandbox::start().await;
+    let mut config = worker(Endpoints::default());
+    cloudconn_server::dev::sandbox::aim(&mut config, &sandbox);
+    let minters = Minters::production(&config);
+    (sandbox, minters)
+}
+
 /// `--dev`: the worker configuration the server builds for its sandbox
 /// (`dev::sandbox::aim`), given to `Minters::production`, mints for every
 /// provider, and the minted credentials work at the sandbox.
 #[tokio::test]
 async fn dev_mode_minters_work_against_the_provider_sandbox() {
-    let sandbox = Sandbox::start().await;
-    let mut config = worker(Endpoints::default());
-    cloudconn_server::dev::sandbox::aim(&mut config, &sandbox);
-    let minters = Minters::production(&config);
+    let (sandbox, minters) = dev_sandbox().await;
     let role = fields(&[("role_arn", "arn:aws:iam::123456789012:role/DuctapeAccess")]);
 
     // AWS: one session per scope, each with the scope's session policy.
@@ -619,10 +626,7 @@ async fn dev_mode_minters_work_against_the_provider_sandbox() {
 /// The sandbox's steering words do to minting what they do to probes.
 #[tokio::test]
 async fn sandbox_steering_values_steer_minting() {
-    let sandbox = Sandbox::start().await;
-    let mut config = worker(Endpoints::default());
-    cloudconn_server::dev::sandbox::aim(&mut config, &sandbox);
-    let minters = Minters::production(&config);
+    let (sandbox, minters) = dev_sandbox().await;
     let steered = |provider: &str, word: &str| -> SecretFields {
         match provider {
             "aws" => fields(&[("role_arn", &format!("arn:aws:iam::123456789012:role/{word}"))]),

@@ -37,7 +37,7 @@ impl Mint for AzureMinter {
         let tenant = http::path_segment("tenant_id", &tenant)?;
         let token_url = http::url(PROVIDER, &self.authority, &[tenant, "oauth2", "v2.0", "token"])?;
         let asked = Utc::now();
-        let token = oauth::client_credentials_token(
+        let token = oauth::client_credentials(
             &self.client,
             PROVIDER,
             token_url.as_str(),

@@ -211,12 +211,12 @@ impl Probe for AzureProbe {
         )
         .await
         {
-            Ok(token) => token,
+            Ok(issued) => issued.access_token,
             Err(TokenError::Rejected { description, .. }) => return Err(token_refusal(&description)),
             Err(TokenError::Failed(failure)) => return Err(failure),
         };
 
-        let response = self.get(&token, &["subscriptions", subscription_segment], "2022-12-01").await?;
+        let response = self.get(token.expose_secret(), &["subscriptions", subscription_segment], "2022-12-01").await?;
         let sub: Subscription = match response.status() {
             StatusCode::OK => http::json(PROVIDER, response, "subscription").await?,
             StatusCode::NOT_FOUND => {
@@ -244,7 +244,7 @@ impl Probe for AzureProbe {
         }
 
         let path = ["subscriptions", subscription_segment, "providers", "Microsoft.Authorization", "permissions"];
-        let response = self.get(&token, &path, "2022-04-01").await?;
+        let response = self.get(token.expose_secret(), &path, "2022-04-01").await?;
         if response.status() != StatusCode::OK {
             return Err(http::unexpected(PROVIDER, &format!("permissions answered {}", response.status())));
         }

@@ -46,8 +46,7 @@ impl AuraProbe {
     pub(crate) async fn token(&self, id: &str, secret: &str) -> Result<oauth::IssuedToken, ProbeFailure> {
         // Aura takes the client id and secret in HTTP Basic auth.
         let url = self.url("/oauth/token");
-        match oauth::client_credentials_token(&self.client, PROVIDER, &url, id, secret, None, AuthType::BasicAuth).await
-        {
+        match oauth::client_credentials(&self.client, PROVIDER, &url, id, secret, None, AuthType::BasicAuth).await {
             Ok(token) => Ok(token),
             Err(TokenError::Rejected { .. }) => Err(ProbeFailure::new(
                 ErrorCode::InvalidCredentials,

@@ -73,24 +73,9 @@ pub struct IssuedToken {
     pub scopes: Option<Vec<String>>,
 }
 
-/// Requests a token for `scope` from `token_url`.
+/// Requests a token for `scope` from `token_url`; with its lifetime and
+/// granted scopes (what minting reports).
 pub async fn client_credentials(
-    client: &reqwest::Client,
-    provider: &str,
-    token_url: &str,
-    id: &str,
-    secret: &str,
-    scope: Option<&str>,
-    auth: AuthType,
-) -> Result<String, TokenError> {
-    use secrecy::ExposeSecret;
-    let token = client_credentials_token(client, provider, token_url, id, secret, scope, auth).await?;
-    Ok(token.access_token.expose_secret().to_owned())
-}
-
-/// As [`client_credentials`], with the token's lifetime and granted scopes
-/// (what minting reports).
-pub async fn client_credentials_token(
     client: &reqwest::Client,
     provider: &str,
     token_url: &str,
