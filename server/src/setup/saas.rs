@@ -44,8 +44,10 @@ pub fn atlas_steps(target: &Target<'_>, egress: &[String]) -> Vec<Step> {
         step(
             "Create a programmatic API key for the project",
             "In Atlas: Project → Access Manager → API Keys → Create API Key, with the **Project Read Only** role \
-             (`GROUP_READ_ONLY`): it is enough to validate every scope cloudconn offers for Atlas. Copy the \
-             private key when it is shown; Atlas shows it once.",
+             (`GROUP_READ_ONLY`), which is enough to validate every scope cloudconn offers for Atlas, and the \
+             **Project Database Access Admin** role (`GROUP_DATABASE_ACCESS_ADMIN`), with which cloudconn gives \
+             components temporary database users (IssueCredentials; without it validation passes but issuing \
+             fails with ACCESS_DENIED naming the role). Copy the private key when it is shown; Atlas shows it once.",
             vec![],
         ),
         step("Allow cloudconn's workers to use the key", addresses, artifacts),
