@@ -130,29 +130,28 @@ async fn write<'a>(db: &DatabaseConnection, batch: impl Iterator<Item = &'a Usag
     let mut out = outbox::Pending::default();
     let mut uses: HashMap<(Uuid, String), DateTime<Utc>> = HashMap::new();
     let now = crate::store::now();
+    let mut entries = Vec::new();
     for usage in batch {
-        audit::record(
-            &txn,
-            &mut out,
-            audit::AuditEntry {
-                workspace: &usage.workspace,
-                actor: &usage.actor,
-                action: "IssueCredentials",
-                tag: &usage.tag,
-                connection_id: Some(usage.connection_id),
-                request_id: None,
-                details: serde_json::json!({
-                    "consumer": usage.consumer,
-                    "scope": usage.scope,
-                    "revision": usage.revision,
-                    "expire_time": usage.expire_time.to_rfc3339_opts(SecondsFormat::Secs, true),
-                    "cached": usage.cached,
-                }),
-            },
-        )
-        .await?;
+        entries.push(audit::AuditEntry {
+            workspace: &usage.workspace,
+            actor: &usage.actor,
+            action: "IssueCredentials",
+            tag: &usage.tag,
+            connection_id: Some(usage.connection_id),
+            request_id: None,
+            details: serde_json::json!({
+                "consumer": usage.consumer,
+                "scope": usage.scope,
+                "revision": usage.revision,
+                "expire_time": usage.expire_time.to_rfc3339_opts(SecondsFormat::Secs, true),
+                "cached": usage.cached,
+            }),
+        });
         uses.insert((usage.connection_id, usage.consumer.clone()), now);
     }
+    // One statement each for the audit rows, the consumers and (at commit)
+    // the events, whatever the batch's size.
+    audit::record_many(&txn, &mut out, entries).await?;
     consumers::touch(&txn, &uses).await?;
     outbox::commit(txn, out).await
 }

@@ -23,6 +23,26 @@ pub async fn record(
     out: &mut super::outbox::Pending,
     entry: AuditEntry<'_>,
 ) -> Result<(), sea_orm::DbErr> {
+    prepare(out, entry).insert(txn).await.map(|_| ())
+}
+
+/// [`record`] for many entries in one statement (the run step records a
+/// batch of issues per transaction; a row each would be a round trip each).
+pub async fn record_many<'a>(
+    txn: &impl ConnectionTrait,
+    out: &mut super::outbox::Pending,
+    entries: impl IntoIterator<Item = AuditEntry<'a>>,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::EntityTrait;
+    let rows: Vec<ActiveModel> = entries.into_iter().map(|entry| prepare(out, entry)).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    super::entities::audit::Entity::insert_many(rows).exec_without_returning(txn).await.map(drop)
+}
+
+/// The audit row for `entry`, its event pushed onto `out`.
+fn prepare(out: &mut super::outbox::Pending, entry: AuditEntry<'_>) -> ActiveModel {
     let id = Uuid::new_v4();
     let time = super::now();
     let event = serde_json::json!({
@@ -64,9 +84,6 @@ pub async fn record(
         details: Set(entry.details.to_string()),
         time: Set(time),
     }
-    .insert(txn)
-    .await
-    .map(|_| ())
 }
 
 /// `CreateConnection` → `create_connection`, for routing keys.
