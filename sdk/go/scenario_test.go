@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-
 	cloudconn "github.com/cloudconn/cloudconn/sdk/go"
 )
 
@@ -178,8 +176,7 @@ func TestScenarioWatch(t *testing.T) {
 	}
 }
 
-// IssueCredentials is in the contract; until the server implements it
-// (issue 19) it answers UNIMPLEMENTED, and only then is this skipped.
+// The run step for every provider (the --dev token carries connections:use).
 func TestScenarioIssueCredentials(t *testing.T) {
 	s := loadScenario(t)
 	for _, step := range s.Flow {
@@ -192,10 +189,6 @@ func TestScenarioIssueCredentials(t *testing.T) {
 			must(conns.Complete(ctx, tag, step.Complete))(t)
 			equal(t, "validation", must(conns.Validate(ctx, tag))(t).State, cloudconn.Succeeded)
 			issued, err := client.Cloud.Credentials.Issue(ctx, tag, step.Issue)
-			var ce *cloudconn.Error
-			if errors.As(err, &ce) && ce.Code == codes.Unimplemented {
-				t.Skipf("SKIPPED: the server answers IssueCredentials with UNIMPLEMENTED (%s); this test runs once it is implemented", ce.Message)
-			}
 			if err != nil {
 				t.Fatal(err)
 			}

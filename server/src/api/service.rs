@@ -84,7 +84,8 @@ impl ConnectionService for Api {
         let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::create_command(request.into_inner())?;
         let record = self.lifecycle.create(&actor, cmd).await?;
-        Ok(Response::new(self.connection(&record).await?))
+        // A new connection (a new uid) has no consumers: no query for them.
+        Ok(Response::new(crate::view::connection(&record)))
     }
 
     #[tracing::instrument(skip_all, name = "CompleteConnection")]

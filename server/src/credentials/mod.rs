@@ -23,7 +23,7 @@ pub mod view;
 use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use cloudconn_infra::amqp::issue::{ISSUE_VERSION, IssueReply, IssueRequest, Minted};
+use cloudconn_infra::amqp::issue::{ISSUE_VERSION, IssueAction, IssueReply, IssueRequest, Minted};
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -191,21 +191,9 @@ impl Issuer {
                 ),
             }));
         }
-        let deadline = tokio::time::Instant::now() + self.settings.timeout;
-        let deadline_unix_ms = Utc::now().timestamp_millis() as u64 + self.settings.timeout.as_millis() as u64;
-        let request = IssueRequest {
-            version: ISSUE_VERSION,
-            workspace: row.workspace.clone(),
-            connection_id: row.id.to_string(),
-            provider: row.provider.clone(),
-            revision: row.active_revision as u64,
-            scope: cmd.scope.clone(),
-            consumer: cmd.consumer.clone(),
-            ttl_secs: ttl.as_secs(),
-            external_id: row.external_id.clone(),
-            deadline_unix_ms,
-            action: Default::default(),
-        };
+        let (base, deadline) = worker_request(row, row.active_revision, self.settings.timeout, IssueAction::Mint);
+        let request =
+            IssueRequest { scope: cmd.scope.clone(), consumer: cmd.consumer.clone(), ttl_secs: ttl.as_secs(), ..base };
         let issue_time = Utc::now();
         match self.minter.mint(request, deadline).await {
             Ok(IssueReply::Issued { expire_time, credentials, .. }) => {
@@ -227,4 +215,29 @@ impl Issuer {
             }
         }
     }
+}
+
+/// A request to the workers about `row`, signing in with `revision`, and
+/// its deadline `timeout` from now (as an `Instant` for the wait, and in
+/// the body for the worker). Scope, consumer and TTL are left empty.
+pub(crate) fn worker_request(
+    row: &crate::store::entities::connections::Model,
+    revision: i64,
+    timeout: Duration,
+    action: IssueAction,
+) -> (IssueRequest, tokio::time::Instant) {
+    let request = IssueRequest {
+        version: ISSUE_VERSION,
+        workspace: row.workspace.clone(),
+        connection_id: row.id.to_string(),
+        provider: row.provider.clone(),
+        revision: revision.max(0) as u64,
+        scope: String::new(),
+        consumer: String::new(),
+        ttl_secs: 0,
+        external_id: row.external_id.clone(),
+        deadline_unix_ms: (Utc::now().timestamp_millis().max(0) as u64).saturating_add(timeout.as_millis() as u64),
+        action,
+    };
+    (request, tokio::time::Instant::now() + timeout)
 }

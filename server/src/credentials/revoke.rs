@@ -12,8 +12,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::Utc;
-use cloudconn_infra::amqp::issue::{ISSUE_VERSION, IssueAction, IssueReply, IssueRequest};
+use cloudconn_infra::amqp::issue::{IssueAction, IssueReply};
 
 use super::minter::Minter;
 use crate::store::entities::connections::Model;
@@ -41,20 +40,8 @@ impl Revoker {
         if !Self::needed(&row.provider) || sign_in <= 0 {
             return;
         }
-        let request = IssueRequest {
-            version: ISSUE_VERSION,
-            workspace: row.workspace.clone(),
-            connection_id: row.id.to_string(),
-            provider: row.provider.clone(),
-            revision: sign_in as u64,
-            scope: String::new(),
-            consumer: String::new(),
-            ttl_secs: 0,
-            external_id: row.external_id.clone(),
-            deadline_unix_ms: Utc::now().timestamp_millis() as u64 + self.timeout.as_millis() as u64,
-            action: IssueAction::Revoke { keep_revision: keep.map(|k| k as u64) },
-        };
-        let deadline = tokio::time::Instant::now() + self.timeout;
+        let action = IssueAction::Revoke { keep_revision: keep.map(|k| k as u64) };
+        let (request, deadline) = super::worker_request(row, sign_in, self.timeout, action);
         match self.minter.mint(request, deadline).await {
             Ok(IssueReply::Revoked { removed, .. }) => {
                 tracing::info!(connection = %row.id, removed, "temporary provider users removed");

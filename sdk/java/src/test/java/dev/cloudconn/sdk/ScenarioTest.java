@@ -10,7 +10,6 @@ import static dev.cloudconn.sdk.Check.update;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import io.grpc.Status;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -173,8 +172,7 @@ final class ScenarioTest {
     }
   }
 
-  // IssueCredentials is in the contract; until the server implements it (issue 19) it answers
-  // UNIMPLEMENTED, and only then is this skipped.
+  // The run step for every provider (the --dev token carries connections:use).
   private static void issue(JsonObject f) {
     String provider = f.get("provider").getAsString();
     String tag = f.getAsJsonObject("create").get("name").getAsString();
@@ -184,16 +182,8 @@ final class ScenarioTest {
       s.createConnection(create(f.getAsJsonObject("create")));
       s.completeConnection(tag, credentials(f.getAsJsonObject("complete")));
       equal("validation", s.validateConnection(tag).validation().state(), "succeeded");
-      IssuedCredentials issued;
-      try {
-        issued = s.issueCredentials(tag, new IssueInput(in.get("scope").getAsString(), in.get("consumer").getAsString(), null));
-      } catch (CloudConnException e) {
-        if (e.code() == Status.Code.UNIMPLEMENTED) {
-          throw new TestMain.Skipped("the server answers IssueCredentials with UNIMPLEMENTED (" + e.getMessage()
-              + "); this test runs once it is implemented");
-        }
-        throw e;
-      }
+      IssuedCredentials issued =
+          s.issueCredentials(tag, new IssueInput(in.get("scope").getAsString(), in.get("consumer").getAsString(), null));
       equal("tag", issued.tag(), tag);
       equal("provider", issued.provider(), provider);
       equal("scope", issued.scope(), in.get("scope").getAsString());
