@@ -6,12 +6,14 @@
 #   deploy/stack.sh up      check each service; start (or install) only what is missing;
 #                           prints the names of the services it started
 #   deploy/stack.sh down [NAME...]
-#                           stop the named services (default: every one a
-#                           `up` here started), never one it did not start
+#                           stop the named services, as `up` printed them
+#                           (default: OpenBao and moto, when `up` started them)
 #   deploy/stack.sh env     print the variables the tests read
 #
 # Services already running (the machine's PostgreSQL and RabbitMQ) are used
-# as they are and never stopped. State lives in deploy/.stack/.
+# as they are and never stopped; those `up` started, installed or not, are
+# stopped by the test run that started them (deploy/stack-session.sh).
+# State lives in deploy/.stack/.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,23 +45,45 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
 }
 
+pg_cluster() { ls /etc/postgresql | head -1; }
+
+pg_login() { psql "postgres://postgres@$PG_HOST:$PG_PORT/postgres" -qAtc 'SELECT 1' >/dev/null 2>&1; }
+
+# The test stack connects over loopback as `postgres` without a password. A
+# machine that came with PostgreSQL installed (but not running) has Debian's
+# default pg_hba.conf, which asks for one: trust loopback ahead of it, once.
+pg_trust_loopback() {
+  local hba; hba="/etc/postgresql/$(pg_cluster)/main/pg_hba.conf"
+  grep -q '^host all all 127.0.0.1/32 trust' "$hba" && return 1
+  log "PostgreSQL: trusting loopback connections in $hba"
+  printf 'host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n' | cat - "$hba" >"$hba.new" && mv "$hba.new" "$hba"
+}
+
 postgres_up() {
-  if port_open "$PG_PORT"; then log "PostgreSQL: running on $PG_PORT"; return; fi
-  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
-    apt_install postgresql
-    # The test stack connects over loopback as `postgres` without a password.
-    local hba; hba=$(ls /etc/postgresql/*/main/pg_hba.conf | head -1)
-    printf 'host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n' | cat - "$hba" > "$hba.new" && mv "$hba.new" "$hba"
+  if port_open "$PG_PORT"; then
+    log "PostgreSQL: running on $PG_PORT"
+    if ! pg_login && ls /etc/postgresql/*/main >/dev/null 2>&1 && pg_trust_loopback; then
+      pg_ctlcluster --skip-systemctl-redirect "$(pg_cluster)" main reload >&2
+    fi
+  else
+    ls /etc/postgresql/*/main >/dev/null 2>&1 || apt_install postgresql
+    pg_trust_loopback || true
+    log "PostgreSQL: starting"
+    started+=(postgres)
+    pg_ctlcluster --skip-systemctl-redirect "$(pg_cluster)" main start >&2
+    wait_for PostgreSQL 30 port_open "$PG_PORT"
   fi
-  log "PostgreSQL: starting"
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start >&2
-  wait_for PostgreSQL 30 port_open "$PG_PORT"
+  if ! wait_for "a passwordless login as postgres on $PG_HOST:$PG_PORT" 10 pg_login; then
+    log "set CLOUDCONN_TEST_PG_PORT to a PostgreSQL that trusts loopback, or allow it in pg_hba.conf"
+    return 1
+  fi
 }
 
 rabbitmq_up() {
   if port_open "$AMQP_PORT"; then log "RabbitMQ: running on $AMQP_PORT"; return; fi
   command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
   log "RabbitMQ: starting"
+  started+=(rabbitmq)
   rabbitmq-server -detached >&2
   wait_for RabbitMQ 60 port_open "$AMQP_PORT"
 }
@@ -117,17 +141,25 @@ export CLOUDCONN_TEST_MOTO_SERVER=$(py_tool moto_server 'moto[server]')
 VARS
 }
 
+stop_service() { # stop_service <name>: one this script started
+  case "$1" in
+    postgres) log "stopping PostgreSQL"; pg_ctlcluster --skip-systemctl-redirect "$(pg_cluster)" main stop >&2 || true ;;
+    rabbitmq) log "stopping RabbitMQ"; rabbitmqctl stop >/dev/null 2>&1 || true ;;
+    *)
+      local pidfile="$state/$1.pid"
+      if [ -f "$pidfile" ]; then
+        local pid; pid=$(cat "$pidfile")
+        if kill -0 "$pid" 2>/dev/null; then log "stopping $1 ($pid)"; kill "$pid" || true; fi
+        rm -f "$pidfile"
+      fi
+      ;;
+  esac
+}
+
 down() {
   local names=("$@")
   [ ${#names[@]} -eq 0 ] && names=(bao moto)
-  for name in "${names[@]}"; do
-    local pidfile="$state/$name.pid"
-    if [ -f "$pidfile" ]; then
-      local pid; pid=$(cat "$pidfile")
-      if kill -0 "$pid" 2>/dev/null; then log "stopping $name ($pid)"; kill "$pid" || true; fi
-      rm -f "$pidfile"
-    fi
-  done
+  for name in "${names[@]}"; do stop_service "$name"; done
 }
 
 started=()

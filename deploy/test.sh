@@ -25,7 +25,8 @@ cargo fmt --all -- --check
 # Databases left by an earlier run that was killed mid-test.
 if command -v psql >/dev/null; then
   psql "$CLOUDCONN_TEST_DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'cc\_test\_%' OR datname ~ '^bench[0-9a-f]{8}$'" 2>/dev/null |
-    while read -r db; do psql "$CLOUDCONN_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true; done
+    while read -r db; do psql "$CLOUDCONN_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true; done ||
+    true
 fi
 
 echo "== tests"
@@ -34,11 +35,15 @@ echo "== tests"
 # (a test cannot name another package's binary), and the example session,
 # the SDK tests and the benchmark run the server.
 cargo build --workspace --bins
-if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast "$@"
-else
-  cargo test --workspace --no-fail-fast "$@"
+# The runner is cargo-nextest (a process per test: one test's panic or
+# leaked task cannot disturb another's), built once per machine.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "== cargo install cargo-nextest (once per machine)"
+  nextest_started=$SECONDS
+  cargo install --locked --quiet cargo-nextest --version "^0.9"
+  echo "== cargo-nextest installed in $((SECONDS - nextest_started)) s"
 fi
+cargo nextest run --workspace --no-fail-fast "$@"
 
 # The README's example session, as written, against --dev with grpcurl.
 echo "== example session (README)"
