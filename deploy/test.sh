@@ -36,11 +36,12 @@ echo "== tests"
 # the SDK tests and the benchmark run the server.
 cargo build --workspace --bins
 # The runner is cargo-nextest (a process per test: one test's panic or
-# leaked task cannot disturb another's), built once per machine.
+# leaked task cannot disturb another's), built once per machine (without
+# its self-update, which cannot work here and costs compile time).
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "== cargo install cargo-nextest (once per machine)"
   nextest_started=$SECONDS
-  cargo install --locked --quiet cargo-nextest --version "^0.9"
+  cargo install --locked --quiet cargo-nextest --version "^0.9" --no-default-features --features default-no-update
   echo "== cargo-nextest installed in $((SECONDS - nextest_started)) s"
 fi
 cargo nextest run --workspace --no-fail-fast "$@"

@@ -8,6 +8,9 @@ import type { TokenInfo } from "./session";
 
 export type Live = "connecting" | "live" | "offline";
 
+/** How many deleted connections' uids the store remembers (see `remove`). */
+const GONE_LIMIT = 10_000;
+
 export class Store {
   readonly connections = new Map<string, Connection>();
   providers: ProviderSpec[] = [];
@@ -17,6 +20,7 @@ export class Store {
   version = 0;
   readonly #listeners = new Set<() => void>();
   readonly #abort = new AbortController();
+  readonly #gone = new Set<string>();
 
   /** `token` decides which controls the page offers (read-only without connections:write). */
   constructor(
@@ -38,16 +42,31 @@ export class Store {
     for (const fn of this.#listeners) fn();
   }
 
-  /** Keeps the newer of two copies (by update time); a copy without one wins. */
+  /**
+   * Keeps the newer of two copies (by update time); a copy without one wins.
+   * A copy of a deleted connection never comes back: an answer that left
+   * the server before the delete (a page's fetch, a reconnect's list) can
+   * arrive after the watch's `deleted` event, and would otherwise show a
+   * removed connection as if it still existed.
+   */
   upsert(c: Connection): void {
-    const old = this.connections.get(c.tag);
-    if (old?.updateTime && c.updateTime && c.updateTime < old.updateTime) return;
+    if (!this.#keep(c)) return;
     this.connections.set(c.tag, c);
     this.#changed();
   }
 
-  remove(tag: string): void {
-    if (this.connections.delete(tag)) this.#changed();
+  #keep(c: Connection): boolean {
+    if (this.#gone.has(c.uid)) return false;
+    const old = this.connections.get(c.tag);
+    return !(old?.updateTime && c.updateTime && c.updateTime < old.updateTime);
+  }
+
+  /** Removes a deleted connection and remembers its uid (a tag can be reused; a uid cannot). */
+  remove(c: Connection): void {
+    this.#gone.add(c.uid);
+    if (this.#gone.size > GONE_LIMIT) this.#gone.delete(this.#gone.values().next().value!);
+    const shown = this.connections.get(c.tag);
+    if (shown && shown.uid === c.uid && this.connections.delete(c.tag)) this.#changed();
   }
 
   start(): void {
@@ -63,10 +82,7 @@ export class Store {
     try {
       const [list, providers] = await Promise.all([this.client.cloud.connections.list({ pageSize: 1000 }), this.client.providers()]);
       this.providers = providers;
-      for (const c of list) {
-        const old = this.connections.get(c.tag);
-        if (!old?.updateTime || !c.updateTime || c.updateTime >= old.updateTime) this.connections.set(c.tag, c);
-      }
+      for (const c of list) if (this.#keep(c)) this.connections.set(c.tag, c);
       this.error = null;
     } catch (err) {
       this.error = showError(err);
@@ -90,7 +106,7 @@ export class Store {
         })) {
           const c = e.connection;
           if (!c) continue;
-          if (e.type.includes(".deleted.")) this.remove(c.tag);
+          if (e.type.includes(".deleted.")) this.remove(c);
           else this.upsert(c);
         }
       } catch {

@@ -3,6 +3,7 @@
 // scripts/test.sh sets): the seed's flow, errors, phone size and dark mode.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { CloudConn } from "@cloudconn/sdk";
 import { API, PAGE, ROLE, SHOTS, T, TOKEN, addConnection as add, axe, browser, open as openTab } from "./helpers.mjs";
 
 const open = (workspace, viewport, colorScheme) => openTab(workspace, { viewport, colorScheme });
@@ -88,6 +89,39 @@ describe("Workbench", () => {
     await confirm.click();
     await page.getByRole("heading", { name: "Cloud connections" }).waitFor({ timeout: T });
     await row.waitFor({ state: "detached", timeout: T });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  // The page fetches the connection it opens; that answer can leave the
+  // server before another client deletes the connection and reach the page
+  // after the watch's `deleted` event. It must not bring the connection back.
+  // The test holds the page's GetConnection answer (fetched from the server
+  // while the connection existed) until the removal is on screen.
+  test("a removal elsewhere is not undone by an answer that left the server before it", async () => {
+    const sdk = new CloudConn({ address: API, token: TOKEN, workspace: "late_answer" });
+    await sdk.cloud.connections.create({ provider: "aws", name: "late_aws", scopes: ["storage"] });
+    const { page, context, errors } = await open("late_answer");
+    let answered, release;
+    const fetched = new Promise((r) => (answered = r));
+    const held = new Promise((r) => (release = r));
+    await page.route("**/cloudconn.v1.ConnectionService/GetConnection", async (route) => {
+      const response = await route.fetch();
+      answered();
+      await held;
+      await route.fulfill({ response });
+    });
+    await page.locator('.conn-row a[data-tag="late_aws"]').click();
+    await page.getByRole("heading", { name: "late_aws", level: 1 }).waitFor();
+    await fetched; // the server has answered: the connection existed then
+    await sdk.cloud.connections.delete("late_aws");
+    await page.getByRole("heading", { name: "late_aws was removed" }).waitFor({ timeout: T });
+    const landed = page.waitForEvent("requestfinished", (r) => r.url().endsWith("/GetConnection"));
+    release();
+    await landed;
+    await page.waitForTimeout(500); // the SDK decodes the answer and the page renders
+    assert.ok(await page.getByRole("heading", { name: "late_aws was removed" }).isVisible(), "the removal is still shown");
+    assert.equal(await page.locator('.conn-row a[data-tag="late_aws"]').count(), 0, "and the list does not bring it back");
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -82,7 +82,7 @@ function RemoveDialog({ store, conn, dialog }: { store: Store; conn: Connection;
     setBusy(true);
     try {
       await store.client.cloud.connections.delete(conn.tag);
-      store.remove(conn.tag);
+      store.remove(conn);
       close();
       navigate({ name: "home" });
     } catch (x) {
