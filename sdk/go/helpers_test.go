@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-
 	cloudconn "github.com/cloudconn/cloudconn/sdk/go"
 )
 
@@ -60,8 +58,8 @@ func testContext(t *testing.T) context.Context {
 
 // expected is a failure the scenario names by gRPC code name and reason.
 type expected struct {
-	Code   codes.Code `json:"code"` // codes.Code reads "NOT_FOUND"
-	Reason string     `json:"reason"`
+	Code   cloudconn.Code `json:"code"` // "NOT_FOUND", as cloudconn.CodeNotFound
+	Reason string         `json:"reason"`
 }
 
 type scenarioFile struct {
