@@ -37,17 +37,22 @@ func newClient(t *testing.T, label string) *cloudconn.Client {
 
 func newClientWith(t *testing.T, label, token string) *cloudconn.Client {
 	t.Helper()
-	slug := regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(label), "-")
-	workspace := fmt.Sprintf("go%d-%d-%s", os.Getpid(), atomic.AddInt64(&workspaceSeq, 1), slug)
-	if len(workspace) > 63 {
-		workspace = workspace[:63]
-	}
-	c, err := cloudconn.New(context.Background(), cloudconn.Config{Address: env(t, "CLOUDCONN_TEST_ADDRESS"), Token: token, Workspace: workspace})
+	c, err := cloudconn.New(context.Background(), cloudconn.Config{Address: env(t, "CLOUDCONN_TEST_ADDRESS"), Token: token, Workspace: newWorkspace(label)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// newWorkspace is a workspace name no other test uses.
+func newWorkspace(label string) string {
+	slug := regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(label), "-")
+	workspace := fmt.Sprintf("go%d-%d-%s", os.Getpid(), atomic.AddInt64(&workspaceSeq, 1), slug)
+	if len(workspace) > 63 {
+		workspace = workspace[:63]
+	}
+	return workspace
 }
 
 func testContext(t *testing.T) context.Context {
