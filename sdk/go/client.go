@@ -18,6 +18,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
 	pb "github.com/cloudconn/cloudconn/sdk/go/gen/cloudconn/v1"
@@ -71,7 +72,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, invalidArgument(f.name, "must be a non-empty string")
 		}
 	}
-	target, transport := cfg.Address, grpc.WithInsecure() // grpc 1.33 predates credentials/insecure
+	target, transport := cfg.Address, grpc.WithTransportCredentials(insecure.NewCredentials())
 	switch {
 	case strings.HasPrefix(target, "https://"):
 		target, transport = strings.TrimPrefix(target, "https://"), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12}))
@@ -86,7 +87,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return streamer(metadata.AppendToOutgoingContext(ctx, "authorization", bearer), desc, cc, method, opts...)
 	}
 	dial := append([]grpc.DialOption{transport, grpc.WithUnaryInterceptor(unary), grpc.WithStreamInterceptor(stream)}, cfg.DialOptions...)
-	conn, err := grpc.DialContext(ctx, strings.TrimSuffix(target, "/"), dial...)
+	conn, err := grpc.DialContext(ctx, strings.TrimSuffix(target, "/"), dial...) // not NewClient: that resolves by DNS and ignores DialOptions such as WithBlock
 	if err != nil {
 		return nil, toError(ctx, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -19,12 +20,39 @@ import (
 // errors.As, status.Code), the catalogue, the setup kit, pages, and a
 // failed validation being a result.
 
-var invalid = expected{Code: codes.InvalidArgument, Reason: "INVALID_ARGUMENT"}
+var invalid = expected{Code: cloudconn.CodeInvalidArgument, Reason: "INVALID_ARGUMENT"}
 
 func TestNewChecksConfig(t *testing.T) {
 	_, err := cloudconn.New(context.Background(), cloudconn.Config{Address: "127.0.0.1:1", Token: "t"})
 	ce := wantFailure(t, err, invalid)
 	equal(t, "field", ce.FieldViolations[0].Field, "workspace")
+	// Refused before sending: the status is made of Code and Message.
+	equal(t, "Error()", err.Error(), "cloudconn: INVALID_ARGUMENT (INVALID_ARGUMENT): invalid fields: workspace; workspace: must be a non-empty string")
+	equal(t, "status.Code", status.Code(err), codes.InvalidArgument)
+}
+
+// The error API: the code by its canonical name, in Error() too; the
+// server's gRPC status, details and all, through status.FromError.
+func TestErrorAPI(t *testing.T) {
+	nf := loadScenario(t).NotFound
+	_, err := newClient(t, "errors").Cloud.Connections.Fetch(testContext(t), nf.Tag)
+	ce := wantFailure(t, err, nf.expected)
+	equal(t, "code", ce.Code, cloudconn.CodeNotFound)
+	equal(t, "code's name", string(ce.Code), "NOT_FOUND")
+	equal(t, "Error()", err.Error(), "cloudconn: NOT_FOUND ("+nf.Reason+"): "+ce.Message)
+	equal(t, "domain", ce.Domain, "cloudconn.v1")
+
+	s, ok := status.FromError(err)
+	equal(t, "status.FromError ok", ok, true)
+	equal(t, "status code", s.Code(), codes.NotFound)
+	equal(t, "status message", s.Message(), ce.Message)
+	reason := ""
+	for _, d := range s.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			reason = info.GetReason()
+		}
+	}
+	equal(t, "the status's ErrorInfo reason", reason, nf.Reason)
 }
 
 func TestCallerMistakesAreRefusedBeforeSending(t *testing.T) {
@@ -51,7 +79,7 @@ func TestContextDeadlineIsHonoured(t *testing.T) {
 	defer cancel()
 	time.Sleep(time.Millisecond)
 	_, err := conns.List(ctx)
-	ce := wantFailure(t, err, expected{Code: codes.DeadlineExceeded, Reason: "DEADLINE_EXCEEDED"})
+	ce := wantFailure(t, err, expected{Code: cloudconn.CodeDeadlineExceeded, Reason: "DEADLINE_EXCEEDED"})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("errors.Is(%v, context.DeadlineExceeded) is false", ce)
 	}
@@ -65,7 +93,7 @@ func TestContextDeadlineIsHonoured(t *testing.T) {
 	defer cancel2()
 	start := time.Now()
 	_, err = conns.Validate(short, "slow")
-	wantFailure(t, err, expected{Code: codes.DeadlineExceeded, Reason: "DEADLINE_EXCEEDED"})
+	wantFailure(t, err, expected{Code: cloudconn.CodeDeadlineExceeded, Reason: "DEADLINE_EXCEEDED"})
 	if time.Since(start) > 5*time.Second {
 		t.Fatalf("Validate returned after %v, not at the caller's deadline", time.Since(start))
 	}
@@ -84,7 +112,7 @@ func TestUnavailableServer(t *testing.T) {
 	}
 	defer c.Close()
 	_, err = c.Cloud.Connections.List(testContext(t))
-	ce := wantFailure(t, err, expected{Code: codes.Unavailable, Reason: "UNAVAILABLE"})
+	ce := wantFailure(t, err, expected{Code: cloudconn.CodeUnavailable, Reason: "UNAVAILABLE"})
 	equal(t, "violations", len(ce.FieldViolations), 0)
 }
 
@@ -92,7 +120,7 @@ func TestUnauthenticated(t *testing.T) {
 	c := newClientWith(t, "auth", "not-a-token")
 	ctx := testContext(t)
 	_, err := c.Cloud.Connections.List(ctx)
-	ce := wantFailure(t, err, expected{Code: codes.Unauthenticated, Reason: "UNAUTHENTICATED"})
+	ce := wantFailure(t, err, expected{Code: cloudconn.CodeUnauthenticated, Reason: "UNAUTHENTICATED"})
 	if ce.Metadata["cause"] == "" {
 		t.Fatalf("no cause in %v", ce.Metadata)
 	}

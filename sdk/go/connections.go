@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
@@ -75,7 +74,7 @@ func (s *Connections) Validate(ctx context.Context, tag string, opts ...Option) 
 			return ValidationResult{}, err
 		}
 		if res.GetValidation() == nil || res.GetConnection() == nil {
-			return ValidationResult{}, &Error{Code: codes.Internal, Reason: "INTERNAL", Message: "the server answered without a validation"}
+			return ValidationResult{}, &Error{Code: CodeInternal, Reason: "INTERNAL", Message: "the server answered without a validation"}
 		}
 		return ValidationResult{Validation: validation(res.GetValidation()), Connection: connection(res.GetConnection())}, nil
 	})

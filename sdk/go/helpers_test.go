@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-
 	cloudconn "github.com/cloudconn/cloudconn/sdk/go"
 )
 
@@ -39,17 +37,22 @@ func newClient(t *testing.T, label string) *cloudconn.Client {
 
 func newClientWith(t *testing.T, label, token string) *cloudconn.Client {
 	t.Helper()
-	slug := regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(label), "-")
-	workspace := fmt.Sprintf("go%d-%d-%s", os.Getpid(), atomic.AddInt64(&workspaceSeq, 1), slug)
-	if len(workspace) > 63 {
-		workspace = workspace[:63]
-	}
-	c, err := cloudconn.New(context.Background(), cloudconn.Config{Address: env(t, "CLOUDCONN_TEST_ADDRESS"), Token: token, Workspace: workspace})
+	c, err := cloudconn.New(context.Background(), cloudconn.Config{Address: env(t, "CLOUDCONN_TEST_ADDRESS"), Token: token, Workspace: newWorkspace(label)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// newWorkspace is a workspace name no other test uses.
+func newWorkspace(label string) string {
+	slug := regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(label), "-")
+	workspace := fmt.Sprintf("go%d-%d-%s", os.Getpid(), atomic.AddInt64(&workspaceSeq, 1), slug)
+	if len(workspace) > 63 {
+		workspace = workspace[:63]
+	}
+	return workspace
 }
 
 func testContext(t *testing.T) context.Context {
@@ -60,8 +63,8 @@ func testContext(t *testing.T) context.Context {
 
 // expected is a failure the scenario names by gRPC code name and reason.
 type expected struct {
-	Code   codes.Code `json:"code"` // codes.Code reads "NOT_FOUND"
-	Reason string     `json:"reason"`
+	Code   cloudconn.Code `json:"code"` // "NOT_FOUND", as cloudconn.CodeNotFound
+	Reason string         `json:"reason"`
 }
 
 type scenarioFile struct {

@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
-# Regenerates gen/ (or the directory given as $1) from ../../proto with
-# protoc, protoc-gen-go and protoc-gen-go-grpc. Never edit gen/ by hand.
+# Regenerates gen/ (or the directory given as $1) from ../../proto with buf
+# (pinned; fetched by npx) and the pinned protoc-gen-go and
+# protoc-gen-go-grpc (scripts/toolchain.sh installs them when missing), as
+# buf.gen.yaml says. Never edit gen/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-gen}"
-command -v protoc-gen-go-grpc >/dev/null && command -v protoc >/dev/null || source scripts/toolchain.sh
-proto="$(cd ../../proto && pwd)"
+# shellcheck source=sdk/go/scripts/toolchain.sh
+source scripts/toolchain.sh
 tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp" "${go_gopath:-}"' EXIT
-# module= strips the import path prefix, so files land at cloudconn/v1/.
-protoc -I "$proto" -I /usr/include \
-  --go_out="$tmp" --go_opt=module=github.com/cloudconn/cloudconn/sdk/go/gen \
-  --go-grpc_out="$tmp" --go-grpc_opt=module=github.com/cloudconn/cloudconn/sdk/go/gen \
-  "$proto"/cloudconn/v1/*.proto
+trap 'rm -rf "$tmp"' EXIT
+"${go_buf[@]}" generate --output "$tmp"
 rm -rf "$out"
-mkdir -p "$out"
-cp -r "$tmp"/. "$out"/
+mkdir -p "$(dirname "$out")"
+mv "$tmp/gen" "$out"
