@@ -34,7 +34,7 @@ final class Check {
     try {
       call.run();
     } catch (CloudConnException e) {
-      equal("code (" + e.getMessage() + ")", e.code().name(), code);
+      equal("code (" + e.getMessage() + ")", e.code(), code);
       equal("reason (" + e.getMessage() + ")", e.reason(), reason);
       truth("a message", !e.getMessage().isEmpty());
       return e;
