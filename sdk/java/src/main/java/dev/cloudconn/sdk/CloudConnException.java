@@ -1,67 +1,73 @@
 package dev.cloudconn.sdk;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.UnknownFieldSet;
 import com.google.rpc.BadRequest;
+import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Every failure of an SDK call. Branch on {@link #reason()} (stable, from
- * google.rpc.ErrorInfo) or {@link #code()}, never on the message.
+ * Every failure of an SDK call. Branch on {@link #reason()} (stable, from google.rpc.ErrorInfo) or
+ * {@link #code()}, never on the message.
+ *
+ * <p>Its API has no gRPC types. The escape hatch, for those who want the gRPC status anyway:
+ * {@link #getCause()} is what the call failed with, an {@code io.grpc.StatusRuntimeException} for
+ * every failure reported by gRPC ({@code io.grpc.Status.fromThrowable(e.getCause())} is its status,
+ * {@code io.grpc.Status.trailersFromThrowable(e.getCause())} its trailers); it is null when the SDK
+ * refused the call before sending it.
  */
 public final class CloudConnException extends RuntimeException {
-  private static final long serialVersionUID = 1L;
-  private static final String ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo";
+  private static final long serialVersionUID = 2L;
 
   /** One bad request field (google.rpc.BadRequest.FieldViolation). */
   public record FieldViolation(String field, String description) {}
 
-  private final Status.Code code;
+  private final String code;
   private final String reason;
   private final transient List<FieldViolation> fieldViolations;
   private final transient Map<String, String> metadata;
   private final String domain;
   private final transient Duration retryDelay;
 
-  private CloudConnException(Status.Code code, String reason, String message, List<FieldViolation> fieldViolations,
+  private CloudConnException(String code, String reason, String message, List<FieldViolation> fieldViolations,
       Map<String, String> metadata, String domain, Duration retryDelay, Throwable cause) {
     super(message, cause);
     this.code = code;
-    this.reason = reason.isEmpty() ? code.name() : reason;
+    this.reason = reason.isEmpty() ? code : reason;
     this.fieldViolations = List.copyOf(fieldViolations);
     this.metadata = Map.copyOf(metadata);
     this.domain = domain;
     this.retryDelay = retryDelay;
   }
 
-  /** The gRPC status code, e.g. {@code NOT_FOUND}. */
-  public Status.Code code() {
+  /**
+   * The canonical name of the gRPC status code, upper case: "NOT_FOUND", "PERMISSION_DENIED",
+   * "INVALID_ARGUMENT", "UNAVAILABLE", "DEADLINE_EXCEEDED", …
+   */
+  public String code() {
     return code;
   }
 
   /**
    * The stable machine reason: CONNECTION_NOT_FOUND, TAG_ALREADY_EXISTS, ETAG_MISMATCH, … When the
-   * server sent none (the call never reached it), the code's name, e.g. "UNAVAILABLE".
+   * server sent none (the call never reached it), the code, e.g. "UNAVAILABLE".
    */
   public String reason() {
     return reason;
   }
 
-  /** Every bad field (google.rpc.BadRequest), for INVALID_ARGUMENT. */
+  /** Every bad field (google.rpc.BadRequest), for INVALID_ARGUMENT; empty otherwise. */
   public List<FieldViolation> fieldViolations() {
     return fieldViolations;
   }
 
-  /** google.rpc.ErrorInfo.metadata, e.g. {@code cause} for UNAUTHENTICATED. */
+  /** google.rpc.ErrorInfo.metadata, e.g. {@code cause} for UNAUTHENTICATED; empty when unsaid. */
   public Map<String, String> metadata() {
     return metadata;
   }
@@ -78,12 +84,16 @@ public final class CloudConnException extends RuntimeException {
 
   /** A caller's mistake found before any request is sent. */
   static CloudConnException invalidArgument(String field, String description) {
-    return new CloudConnException(Status.Code.INVALID_ARGUMENT, "INVALID_ARGUMENT",
+    return new CloudConnException("INVALID_ARGUMENT", "INVALID_ARGUMENT",
         "invalid fields: " + field + "; " + field + ": " + description,
         List.of(new FieldViolation(field, description)), Map.of(), "", null, null);
   }
 
-  /** Turns whatever a call threw into a CloudConnException (one already is passes through). */
+  /**
+   * Turns whatever a call threw into a CloudConnException (one already is passes through): the
+   * status's code and description, and the google.rpc details the server put in the
+   * grpc-status-details-bin trailer (ErrorInfo, BadRequest, RetryInfo; others are ignored).
+   */
   static CloudConnException from(Throwable t) {
     if (t instanceof CloudConnException e) {
       return e;
@@ -92,20 +102,16 @@ public final class CloudConnException extends RuntimeException {
     com.google.rpc.Status details = StatusProto.fromThrowable(t);
     String reason = "";
     String domain = "";
-    Map<String, String> metadata = new LinkedHashMap<>();
+    Map<String, String> metadata = Map.of();
     List<FieldViolation> violations = new ArrayList<>();
     Duration retryDelay = null;
-    try {
-      for (var any : details == null ? List.<com.google.protobuf.Any>of() : details.getDetailsList()) {
-        if (any.getTypeUrl().equals(ERROR_INFO)) {
-          // Debian's com.google.rpc (1.16) predates ErrorInfo: read its three fields off the wire.
-          UnknownFieldSet info = UnknownFieldSet.parseFrom(any.getValue());
-          reason = text(info, 1);
-          domain = text(info, 2);
-          for (ByteString entry : lengthDelimited(info, 3)) {
-            UnknownFieldSet kv = UnknownFieldSet.parseFrom(entry);
-            metadata.put(text(kv, 1), text(kv, 2));
-          }
+    for (Any any : details == null ? List.<Any>of() : details.getDetailsList()) {
+      try {
+        if (any.is(ErrorInfo.class)) {
+          ErrorInfo info = any.unpack(ErrorInfo.class);
+          reason = info.getReason();
+          domain = info.getDomain();
+          metadata = info.getMetadataMap();
         } else if (any.is(BadRequest.class)) {
           for (var v : any.unpack(BadRequest.class).getFieldViolationsList()) {
             violations.add(new FieldViolation(v.getField(), v.getDescription()));
@@ -114,20 +120,12 @@ public final class CloudConnException extends RuntimeException {
           var d = any.unpack(RetryInfo.class).getRetryDelay();
           retryDelay = Duration.ofSeconds(d.getSeconds(), d.getNanos());
         }
+      } catch (InvalidProtocolBufferException e) {
+        t.addSuppressed(e); // a malformed detail is skipped; the code and message still hold
       }
-    } catch (InvalidProtocolBufferException e) {
-      t.addSuppressed(e);
     }
-    String message = status.getDescription() == null ? status.getCode().name() : status.getDescription();
-    return new CloudConnException(status.getCode(), reason, message, violations, metadata, domain, retryDelay, t);
-  }
-
-  private static List<ByteString> lengthDelimited(UnknownFieldSet set, int number) {
-    return set.hasField(number) ? set.getField(number).getLengthDelimitedList() : List.of();
-  }
-
-  private static String text(UnknownFieldSet set, int number) {
-    List<ByteString> values = lengthDelimited(set, number);
-    return values.isEmpty() ? "" : values.get(values.size() - 1).toString(StandardCharsets.UTF_8);
+    String code = status.getCode().name();
+    String message = status.getDescription() == null ? code : status.getDescription();
+    return new CloudConnException(code, reason, message, violations, metadata, domain, retryDelay, t);
   }
 }

@@ -1,5 +1,9 @@
 package dev.cloudconn.sdk;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import java.io.IOException;
@@ -7,10 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.function.Executable;
 
-/** Shared by the tests: assertions, the server test.sh started, fresh workspaces, the scenario. */
+/**
+ * Shared by the tests: assertions, the server scripts/test.sh started (CLOUDCONN_TEST_ADDRESS,
+ * CLOUDCONN_TEST_TOKEN: without them a test fails, never skips), fresh workspaces, the scenario.
+ */
 final class Check {
   private static final AtomicInteger SEQ = new AtomicInteger();
   static final Gson GSON = new Gson();
@@ -18,31 +25,23 @@ final class Check {
   private Check() {}
 
   static void equal(String what, Object got, Object want) {
-    if (!Objects.equals(got, want)) {
-      throw new AssertionError(what + ": got " + got + ", want " + want);
-    }
+    assertEquals(want, got, what);
   }
 
   static void truth(String what, boolean ok) {
-    if (!ok) {
-      throw new AssertionError(what);
-    }
+    assertTrue(ok, what);
   }
 
-  /** Runs {@code call}, which must throw a CloudConnException of this code name and reason. */
-  static CloudConnException failure(Runnable call, String code, String reason) {
-    try {
-      call.run();
-    } catch (CloudConnException e) {
-      equal("code (" + e.getMessage() + ")", e.code().name(), code);
-      equal("reason (" + e.getMessage() + ")", e.reason(), reason);
-      truth("a message", !e.getMessage().isEmpty());
-      return e;
-    }
-    throw new AssertionError("expected " + code + " / " + reason + ", but the call succeeded");
+  /** Runs {@code call}, which must throw a CloudConnException of this code and reason. */
+  static CloudConnException failure(Executable call, String code, String reason) {
+    CloudConnException e = assertThrows(CloudConnException.class, call, "expected " + code + " / " + reason);
+    equal("code (" + e.getMessage() + ")", e.code(), code);
+    equal("reason (" + e.getMessage() + ")", e.reason(), reason);
+    truth("a message", !e.getMessage().isEmpty());
+    return e;
   }
 
-  static CloudConnException failure(Runnable call, JsonObject expected) {
+  static CloudConnException failure(Executable call, JsonObject expected) {
     return failure(call, expected.get("code").getAsString(), expected.get("reason").getAsString());
   }
 

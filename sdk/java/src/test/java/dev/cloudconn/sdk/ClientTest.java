@@ -9,39 +9,31 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
 
 /**
  * What the scenario does not say: the builder, mistakes refused before sending, deadlines,
  * UNAVAILABLE and UNAUTHENTICATED, the catalogue, the setup kit, pages, and a failed validation
  * being a result.
  */
-final class ClientTest {
+class ClientTest {
   private static final Map<String, String> AZURE = Map.of(
       "tenant_id", "11111111-2222-3333-4444-555555555555",
       "subscription_id", "66666666-7777-8888-9999-000000000000",
       "client_id", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
 
-  private ClientTest() {}
-
-  static List<TestMain.Case> cases() {
-    return List.of(
-        new TestMain.Case("builder: address, token and workspace are required", ClientTest::builder),
-        new TestMain.Case("mistakes are refused before sending", ClientTest::mistakes),
-        new TestMain.Case("the client's timeout ends a call", ClientTest::deadline),
-        new TestMain.Case("a server that is not there is UNAVAILABLE", ClientTest::unavailable),
-        new TestMain.Case("a bad token is UNAUTHENTICATED, the watch's too", ClientTest::unauthenticated),
-        new TestMain.Case("listProviders and getSetupInstructions", ClientTest::providersAndSetup),
-        new TestMain.Case("listConnections follows pages, with filters", ClientTest::pages),
-        new TestMain.Case("a failed validation is a result; a zero wait returns at once", ClientTest::failedValidation));
-  }
-
-  private static void builder() {
+  @Test
+  @DisplayName("builder: address, token and workspace are required")
+  void builder() {
     CloudConnException e = failure(() -> CloudConn.builder().address("127.0.0.1:1").token("t").build(),
         "INVALID_ARGUMENT", "INVALID_ARGUMENT");
     equal("field", e.fieldViolations().get(0).field(), "workspace");
   }
 
-  private static void mistakes() {
+  @Test
+  @DisplayName("mistakes are refused before sending")
+  void mistakes() {
     try (CloudConn cc = Check.client("mistakes")) {
       CloudService s = cc.cloudService();
       var bad = failure(() -> s.createConnection(CreateConnectionInput.of("oracle", "db", List.of("database"))),
@@ -57,7 +49,9 @@ final class ClientTest {
     }
   }
 
-  private static void deadline() {
+  @Test
+  @DisplayName("the client's timeout ends a call")
+  void deadline() {
     CloudConn shortTimeout = CloudConn.builder().address(Check.env("CLOUDCONN_TEST_ADDRESS"))
         .token(Check.env("CLOUDCONN_TEST_TOKEN")).workspace("deadline").timeout(Duration.ofMillis(1)).build();
     try (shortTimeout) {
@@ -65,7 +59,9 @@ final class ClientTest {
     }
   }
 
-  private static void unavailable() throws Exception {
+  @Test
+  @DisplayName("a server that is not there is UNAVAILABLE")
+  void unavailable() throws Exception {
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
@@ -76,7 +72,9 @@ final class ClientTest {
     }
   }
 
-  private static void unauthenticated() {
+  @Test
+  @DisplayName("a bad token is UNAUTHENTICATED, the watch's too")
+  void unauthenticated() {
     try (CloudConn cc = Check.client("auth", "not-a-token")) {
       var e = failure(() -> cc.cloudService().listConnections(), "UNAUTHENTICATED", "UNAUTHENTICATED");
       truth("a cause in the metadata", !e.metadata().getOrDefault("cause", "").isEmpty());
@@ -85,7 +83,9 @@ final class ClientTest {
     }
   }
 
-  private static void providersAndSetup() {
+  @Test
+  @DisplayName("listProviders and getSetupInstructions")
+  void providersAndSetup() {
     try (CloudConn cc = Check.client("providers")) {
       CloudService s = cc.cloudService();
       List<ProviderSpec> providers = s.listProviders();
@@ -100,7 +100,9 @@ final class ClientTest {
     }
   }
 
-  private static void pages() {
+  @Test
+  @DisplayName("listConnections follows pages, with filters")
+  void pages() {
     try (CloudConn cc = Check.client("pages")) {
       CloudService s = cc.cloudService();
       for (int i = 0; i < 7; i++) {
@@ -115,7 +117,9 @@ final class ClientTest {
     }
   }
 
-  private static void failedValidation() {
+  @Test
+  @DisplayName("a failed validation is a result; a zero wait returns at once")
+  void failedValidation() {
     try (CloudConn cc = Check.client("failed")) {
       CloudService s = cc.cloudService();
       s.createConnection(CreateConnectionInput.of("azure", "az", List.of("storage")));

@@ -17,34 +17,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The scenario the three SDKs share (sdk/scenario/scenario.json). */
-final class ScenarioTest {
+class ScenarioTest {
   private static final JsonObject S = Check.scenario();
 
-  private ScenarioTest() {}
-
-  static List<TestMain.Case> cases() {
-    List<TestMain.Case> cases = new ArrayList<>();
-    for (JsonElement step : S.getAsJsonArray("flow")) {
-      JsonObject f = step.getAsJsonObject();
-      String provider = f.get("provider").getAsString();
-      cases.add(new TestMain.Case("scenario " + provider + ": create → complete → validate → fetch → list → update → blank keeps → delete", () -> flow(f)));
-    }
-    cases.add(new TestMain.Case("scenario: invalid argument names every bad field", ScenarioTest::invalidArgument));
-    cases.add(new TestMain.Case("scenario: not found on every call that names a tag", ScenarioTest::notFound));
-    cases.add(new TestMain.Case("scenario: already exists", ScenarioTest::alreadyExists));
-    cases.add(new TestMain.Case("scenario: a stale etag is refused on update, complete and delete", ScenarioTest::etagConflict));
-    cases.add(new TestMain.Case("scenario: watch receives the lifecycle events", ScenarioTest::watch));
-    for (JsonElement step : S.getAsJsonArray("flow")) {
-      JsonObject f = step.getAsJsonObject();
-      cases.add(new TestMain.Case("scenario " + f.get("provider").getAsString() + ": issueCredentials", () -> issue(f)));
-    }
-    return cases;
+  /** One case per provider of the scenario's flow: its name and its step. */
+  static Stream<Arguments> flows() {
+    return S.getAsJsonArray("flow").asList().stream()
+        .map(JsonElement::getAsJsonObject)
+        .map(f -> Arguments.of(f.get("provider").getAsString(), f));
   }
 
-  private static void flow(JsonObject f) {
-    String provider = f.get("provider").getAsString();
+  @ParameterizedTest(name = "scenario {0}: create → complete → validate → fetch → list → update → blank keeps → delete")
+  @MethodSource("flows")
+  void flow(String provider, JsonObject f) {
     try (CloudConn cc = Check.client("flow-" + provider)) {
       CloudService s = cc.cloudService();
       String tag = f.getAsJsonObject("create").get("name").getAsString();
@@ -102,7 +95,9 @@ final class ScenarioTest {
     }
   }
 
-  private static void invalidArgument() {
+  @Test
+  @DisplayName("scenario: invalid argument names every bad field")
+  void invalidArgument() {
     JsonObject want = S.getAsJsonObject("invalid_argument");
     try (CloudConn cc = Check.client("inv")) {
       CloudConnException e = failure(() -> cc.cloudService().createConnection(create(want.getAsJsonObject("create"))), want);
@@ -111,7 +106,9 @@ final class ScenarioTest {
     }
   }
 
-  private static void notFound() {
+  @Test
+  @DisplayName("scenario: not found on every call that names a tag")
+  void notFound() {
     JsonObject nf = S.getAsJsonObject("not_found");
     String tag = nf.get("tag").getAsString();
     try (CloudConn cc = Check.client("nf")) {
@@ -124,7 +121,9 @@ final class ScenarioTest {
     }
   }
 
-  private static void alreadyExists() {
+  @Test
+  @DisplayName("scenario: already exists")
+  void alreadyExists() {
     JsonObject ae = S.getAsJsonObject("already_exists");
     try (CloudConn cc = Check.client("ae")) {
       cc.cloudService().createConnection(create(ae.getAsJsonObject("create")));
@@ -132,7 +131,9 @@ final class ScenarioTest {
     }
   }
 
-  private static void etagConflict() {
+  @Test
+  @DisplayName("scenario: a stale etag is refused on update, complete and delete")
+  void etagConflict() {
     JsonObject ec = S.getAsJsonObject("etag_conflict");
     try (CloudConn cc = Check.client("etag")) {
       CloudService s = cc.cloudService();
@@ -147,8 +148,10 @@ final class ScenarioTest {
     }
   }
 
+  @Test
+  @DisplayName("scenario: watch receives the lifecycle events")
   @SuppressWarnings("try") // closes the watch inside its try, to check what close() does
-  private static void watch() throws Exception {
+  void watch() throws Exception {
     JsonObject w = S.getAsJsonObject("watch");
     List<String> want = strings(w, "events");
     String tag = w.getAsJsonObject("create").get("name").getAsString();
@@ -173,8 +176,9 @@ final class ScenarioTest {
   }
 
   // The run step for every provider (the --dev token carries connections:use).
-  private static void issue(JsonObject f) {
-    String provider = f.get("provider").getAsString();
+  @ParameterizedTest(name = "scenario {0}: issueCredentials")
+  @MethodSource("flows")
+  void issue(String provider, JsonObject f) {
     String tag = f.getAsJsonObject("create").get("name").getAsString();
     JsonObject in = f.getAsJsonObject("issue");
     try (CloudConn cc = Check.client("issue-" + provider)) {
