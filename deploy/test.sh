@@ -56,8 +56,9 @@ echo "== TypeScript SDK (sdk/typescript)"
 sdk/typescript/scripts/test.sh
 
 # The Go and Java SDKs against a --dev server, each running the same
-# scenario (sdk/scenario/scenario.json) as the TypeScript SDK; their
-# toolchains and gRPC libraries come from Debian (apt, only when missing).
+# scenario (sdk/scenario/scenario.json) as the TypeScript SDK, built as
+# their users build them: Go modules (go.mod, go.sum) and Maven (pom.xml),
+# with gRPC and protobuf from the module proxy and Maven Central.
 echo "== Go SDK (sdk/go)"
 sdk/go/scripts/test.sh
 echo "== Java SDK (sdk/java)"
