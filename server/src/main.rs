@@ -73,7 +73,7 @@ async fn run() -> anyhow::Result<()> {
             Providers::Real => println!("validations reach the real providers (--providers real)"),
         }
         if let Some(token) = &app.dev_token {
-            println!("dev token (every workspace, read and write; send as `authorization: Bearer <token>`):\n{token}");
+            println!("dev token (every workspace, every scope; send as `authorization: Bearer <token>`):\n{token}");
             if config.workbench {
                 // In the fragment: the browser never sends it to a server.
                 let addr = app.local_addr();
