@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark: cloudconn's figures next to the raw rates of its own
-# backends, measured in the same run (see BENCHMARKS.md).
+# backends, measured in the same run (see docs/benchmarks.md).
 #
 #   deploy/bench.sh [--tiny] [--json FILE]
 #

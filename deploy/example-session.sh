@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The README's example session, run as written: starts `cloudconn-server
+# The example session of docs/example-session.md, run as written: starts `cloudconn-server
 # --dev` (a fresh data directory, a free port), then goes through the
 # lifecycle with grpcurl and checks each answer. The test command runs it
-# so the README's example cannot rot.
+# so the documented example cannot rot.
 #
 #   deploy/example-session.sh     (after `cargo build --bin cloudconn-server`)
 set -euo pipefail
@@ -27,7 +27,7 @@ fail() { printf 'example session: %s\n' "$*" >&2; cat "$data/server.out" >&2; ex
 # expect WHAT OUTPUT: the step's answer must contain WHAT.
 expect() { grep -qF -- "$1" <<<"$2" || fail "expected $1 in: $2"; }
 
-# ---- the session, as in the README ---------------------------------------
+# ---- the session, as in docs/example-session.md --------------------------
 A=127.0.0.1:$port
 TOKEN=$(grep '^eyJ' "$data/server.out")
 cc() { local method=$1; shift; grpcurl -plaintext -H "authorization: Bearer $TOKEN" "$@" "$A" "cloudconn.v1.ConnectionService/$method"; }
@@ -83,4 +83,4 @@ expect '{' "$out"
 out=$(cc GetConnection -d '{"workspace":"acme","tag":"azure_main"}' 2>&1 || true)
 expect 'Code: NotFound' "$out"
 # ---- end of the session ----------------------------------------------------
-echo "example session: every step answered as the README says"
+echo "example session: every step answered as docs/example-session.md says"

@@ -1,4 +1,4 @@
-//! The command line (DESIGN §12's grammar), declared with clap's derive.
+//! The command line (the grammar in docs/cli.md), declared with clap's derive.
 //! Values are parsed into the seed's words here; nothing talks to the
 //! server in this module.
 

@@ -1,6 +1,6 @@
 //! Every way the CLI can end, mapped to one exit code in one place, and the
 //! one function that prints an error. Scripts branch on these codes; the
-//! table is also printed by `--help` ([`EXIT_CODES`]) and the README.
+//! table is also printed by `--help` ([`EXIT_CODES`]) and cli/README.md.
 
 use std::process::ExitCode;
 

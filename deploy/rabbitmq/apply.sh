@@ -79,7 +79,7 @@ esac
 p=${prefix//./\\.}
 topology="$p\\.(jobs|dead|events|validate|validate\\.dead|results|issue)"
 
-# Why each grant (DESIGN.md §4, infra/src/amqp/topology.rs):
+# Why each grant (docs/architecture.md, infra/src/amqp/topology.rs):
 #   configure: exchange.declare / queue.declare of the topology. Both
 #              processes run Topology::declare on every (re)connect, so both
 #              need all seven names; the server's live event queues are
@@ -88,7 +88,7 @@ topology="$p\\.(jobs|dead|events|validate|validate\\.dead|results|issue)"
 #              queue.bind needs write on the queue it binds.
 #   read:      basic.consume/get on a queue; queue.bind needs read on the
 #              exchange it binds from.
-#   The run step (DESIGN.md §8): the server publishes issue requests to
+#   The run step (docs/run.md): the server publishes issue requests to
 #   `<p>.issue` through the default exchange and reads the replies on the
 #   direct reply-to pseudo-queue (which needs no grant); the worker reads
 #   `<p>.issue` and replies through the default exchange.

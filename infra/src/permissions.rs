@@ -10,8 +10,8 @@
 //! permissions on the subscription; Atlas and Aura grant roles, not
 //! permissions, so their entries name the role and what it allows.
 //!
-//! The second table ([`grants`], [`grant_for`]) is the run step's (DESIGN.md
-//! §8): what the short-lived credentials minted for one scope may do — the
+//! The second table ([`grants`], [`grant_for`]) is the run step's
+//! (docs/run.md): what the short-lived credentials minted for one scope may do — the
 //! AWS session policy's actions, the Google OAuth scope, the Azure
 //! resource, the Atlas database user's roles. The minters read it; nothing
 //! else lists those values.
@@ -96,8 +96,8 @@ pub fn for_scopes(provider: &str, scopes: &[String]) -> Vec<&'static str> {
     out
 }
 
-/// What one scope's short-lived credentials may do (DESIGN.md §8, the run
-/// step): the least privilege the minters ask the provider for. The
+/// What one scope's short-lived credentials may do (the run step,
+/// docs/run.md): the least privilege the minters ask the provider for. The
 /// validation table above says what the long-lived credentials must hold;
 /// this one narrows each issue to the scope asked for, and nothing else
 /// lists these values.

@@ -1,6 +1,6 @@
 //! Every variable the binaries read, with its default and meaning: what
-//! `--help` prints. A test compares this table with the README's
-//! configuration tables and with the `CLOUDCONN_*` names the configuration
+//! `--help` prints. A test compares this table with the configuration
+//! tables of docs/configuration.md and with the `CLOUDCONN_*` names the configuration
 //! code mentions, so none of the three can drift from the others.
 
 /// Which binary reads a variable.

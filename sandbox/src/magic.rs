@@ -10,7 +10,7 @@
 //! | Atlas    | `atlas_private_key`                          |
 //! | Aura     | `aura_client_secret`                         |
 //!
-//! The README's "provider sandbox" table lists the same words with the
+//! The sandbox table of docs/providers.md lists the same words with the
 //! validation each one ends in; a test walks every row.
 
 use axum::{
@@ -39,7 +39,7 @@ pub enum Magic {
     OpenTrust,
 }
 
-/// Each word and what it does, in the README's order.
+/// Each word and what it does, in the order docs/providers.md lists them.
 pub const WORDS: [(&str, Magic); 6] = [
     ("sandbox-wrong-secret", Magic::WrongSecret),
     ("sandbox-not-found", Magic::NotFound),

@@ -1,4 +1,4 @@
-// Checks the SDK parity table in README.md (between the parity markers)
+// Checks the SDK parity table in docs/sdks.md (between the parity markers)
 // against the code, so it cannot lie: every proto RPC has a row; every
 // TypeScript, Go and Java cell names a public method that exists in that
 // SDK's source ("—": not wrapped), and every public method is in the table;
@@ -32,11 +32,11 @@ const sdks = {
   Java: [...new Set(matches(read("sdk/java/src/main/java/dev/cloudconn/sdk/CloudService.java"), /^ {2}public (?!static)[\w<>, ]+ (\w+)\(/gm))],
 };
 
-const readme = read("README.md");
-const table = readme.match(/<!-- parity:begin -->([\s\S]*?)<!-- parity:end -->/)?.[1];
+const doc = read("docs/sdks.md");
+const table = doc.match(/<!-- parity:begin -->([\s\S]*?)<!-- parity:end -->/)?.[1];
 const problems = [];
 if (!table) {
-  problems.push("README.md has no <!-- parity:begin --> … <!-- parity:end --> table");
+  problems.push("docs/sdks.md has no <!-- parity:begin --> … <!-- parity:end --> table");
 } else {
   const rows = table.split("\n").filter((l) => l.startsWith("|")).map((l) => l.split("|").slice(1, -1).map((c) => c.trim()));
   const header = rows[0].map((h) => h.split(" ")[0]);
@@ -68,7 +68,7 @@ if (!table) {
   }
 }
 if (problems.length > 0) {
-  console.error(`README.md's SDK parity table disagrees with the code:\n  ${problems.join("\n  ")}`);
+  console.error(`docs/sdks.md's SDK parity table disagrees with the code:\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
-console.log(`SDK parity table: ${rpcs.length} RPCs, ${Object.values(sdks).flat().length} SDK methods, all in README.md`);
+console.log(`SDK parity table: ${rpcs.length} RPCs, ${Object.values(sdks).flat().length} SDK methods, all in docs/sdks.md`);

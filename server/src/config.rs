@@ -1,4 +1,4 @@
-//! The server's configuration: `CLOUDCONN_*` variables (DESIGN.md §7), an
+//! The server's configuration: `CLOUDCONN_*` variables (docs/configuration.md), an
 //! optional TOML file with the same lower-case keys, compiled-in defaults.
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};

@@ -78,7 +78,7 @@ pub enum AppError {
 /// A provider's answer to an issue request, as the worker classified it.
 #[derive(Debug, Clone)]
 pub struct ProviderFailure {
-    /// A validation code of DESIGN.md §2 (`ACCESS_DENIED`, …).
+    /// A validation code (docs/api.md: `ACCESS_DENIED`, …).
     pub reason: &'static str,
     pub message: String,
     pub hint: String,

@@ -16,8 +16,8 @@ const USAGE: &str = "usage: cloudconn-server [--dev] [--providers sandbox|real] 
                  secret store in CLOUDCONN_DEV_DATA_DIR (default .cloudconn-dev).
                  For trying cloudconn, never for production.
   --providers P  what --dev validations reach: sandbox (default: in-process
-                 stand-ins for the five providers, steered by the README's
-                 sandbox credential values) or real (the clouds, at the
+                 stand-ins for the five providers, steered by the credential
+                 values in docs/providers.md) or real (the clouds, at the
                  CLOUDCONN_* endpoints). Production refuses sandbox.
   --config FILE  TOML file with the same keys as the CLOUDCONN_* variables
                  (lower case, without the prefix); variables win.";
@@ -68,12 +68,12 @@ async fn run() -> anyhow::Result<()> {
         match config.providers(mode) {
             Providers::Sandbox => println!(
                 "validations reach the provider sandbox, not the real clouds (--providers real to reach them); \
-                 see the README's sandbox credential values"
+                 docs/providers.md lists the sandbox's credential values"
             ),
             Providers::Real => println!("validations reach the real providers (--providers real)"),
         }
         if let Some(token) = &app.dev_token {
-            println!("dev token (every workspace, read and write; send as `authorization: Bearer <token>`):\n{token}");
+            println!("dev token (every workspace, every scope; send as `authorization: Bearer <token>`):\n{token}");
             if config.workbench {
                 // In the fragment: the browser never sends it to a server.
                 let addr = app.local_addr();

@@ -55,7 +55,7 @@ use crate::{
     },
 };
 
-/// Largest request message the API decodes (DESIGN.md §2).
+/// Largest request message the API decodes (docs/api.md).
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// HTTP/2 streams one connection may have open.

@@ -1,5 +1,5 @@
 //! The API view of stored rows: `Connection` and `Validation` messages.
-//! Used by the RPC responses and by the events (same shape, DESIGN.md §4).
+//! Used by the RPC responses and by the events (same shape, docs/api.md).
 //! Rows hold no secret values, so nothing here can leak one.
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! The Workbench (DESIGN.md §13): the web page built in `workbench/`,
+//! The Workbench (docs/workbench.md): the web page built in `workbench/`,
 //! embedded in the binary and served at `/` on the gRPC port, so the
 //! README's first command serves it with no extra step and no files to
 //! install. It is a static page: everything it shows comes from the API

@@ -1,4 +1,4 @@
-//! The worker's configuration (DESIGN.md §7).
+//! The worker's configuration (docs/configuration.md).
 
 use std::time::Duration;
 

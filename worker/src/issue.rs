@@ -1,4 +1,4 @@
-//! The run step in the worker (DESIGN.md §8), queue → worker → requester:
+//! The run step in the worker (docs/run.md), queue → worker → requester:
 //! one issue request per delivery, answered on its `reply_to`.
 //!
 //! decode → drop it if its deadline has passed (nobody waits; the provider

@@ -1,4 +1,4 @@
-//! The run step's messages (DESIGN.md §8): the server asks a worker to mint
+//! The run step's messages (docs/run.md): the server asks a worker to mint
 //! short-lived credentials over RabbitMQ request/reply (direct reply-to),
 //! and the worker answers on the reply queue.
 //!

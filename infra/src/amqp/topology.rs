@@ -1,4 +1,4 @@
-//! Every exchange and queue name, derived from one prefix (DESIGN.md §4), and
+//! Every exchange and queue name, derived from one prefix (docs/architecture.md), and
 //! their idempotent declaration. Whoever needs the topology declares it at
 //! start; declaring what exists with the same arguments is a no-op.
 //!

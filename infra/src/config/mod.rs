@@ -4,7 +4,7 @@
 //! struct), then an optional TOML file, then `CLOUDCONN_*` environment
 //! variables. A variable `CLOUDCONN_VAULT_ADDR` sets the key `vault_addr`; the
 //! TOML file uses the same lower-case keys. The variable names are a contract
-//! (DESIGN.md §7): rename none.
+//! (docs/configuration.md): rename none.
 //!
 //! The loader takes the environment as an argument instead of reading the
 //! process's own, so tests can load a configuration without `set_var` (unsafe
@@ -148,7 +148,7 @@ pub enum ConfigError {
 }
 
 /// How long any single call to PostgreSQL, Vault or RabbitMQ may take before
-/// the caller gets `UNAVAILABLE` (DESIGN.md §5: well under a caller's deadline).
+/// the caller gets `UNAVAILABLE` (well under a caller's deadline; docs/api.md).
 #[derive(Debug, Clone, Deserialize)]
 pub struct TimeoutConfig {
     /// `CLOUDCONN_DEPENDENCY_TIMEOUT_MS`, default 5000.

@@ -25,7 +25,7 @@ fi
 # 2. Generated code is current; 3. build (library, then tests against it).
 echo "== check:generated"
 bash scripts/check-generated.sh
-echo "== SDK parity table (README.md)"
+echo "== SDK parity table (docs/sdks.md)"
 node "$repo/sdk/scripts/check-parity.mjs"
 echo "== tsc"
 npx tsc -p tsconfig.json

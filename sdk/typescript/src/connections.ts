@@ -117,7 +117,7 @@ export class Connections {
   }
 
   /**
-   * The connection's setup kit (DESIGN.md §9): ordered steps with the
+   * The connection's setup kit (docs/setup-kit.md): ordered steps with the
    * policies, templates and scripts the customer applies at the provider,
    * generated for its scopes and external id.
    */

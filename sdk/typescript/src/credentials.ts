@@ -1,4 +1,4 @@
-// cloudconn.cloud.credentials: the run step (DESIGN.md §8). Short-lived,
+// cloudconn.cloud.credentials: the run step (docs/run.md). Short-lived,
 // least-privilege credentials for one scope of an ACTIVE connection; the
 // token needs the `connections:use` scope.
 

@@ -111,7 +111,7 @@ for (const path of PATHS) {
 
     test(`[${path}] a failed validation is a result with error {code, message, hint}, not a throw`, async () => {
       const { connections, tag } = await activeConnection(path, `fail-${path}`, "aws");
-      // The README's denied rotation: revision 2 fails, revision 1 stays active.
+      // The denied rotation of the README's tour and docs/example-session.md: revision 2 fails, revision 1 stays active.
       const rotated = await connections.complete(tag, credentials("aws", "m", "sandbox-denied"), { validate: true });
       assert.equal(rotated.credentials.revision, 2);
       const v = await connections.validate(tag);

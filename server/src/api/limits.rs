@@ -2,7 +2,7 @@
 //!
 //! - Request messages over 1 MiB are refused (`startup::MAX_MESSAGE_BYTES`).
 //!   tonic reports those as OUT_OF_RANGE; gRPC's own convention, and our
-//!   contract (DESIGN.md §2), is RESOURCE_EXHAUSTED, so [`message_too_large`]
+//!   contract (docs/api.md), is RESOURCE_EXHAUSTED, so [`message_too_large`]
 //!   rewrites that one status on the way out.
 //! - Concurrency: HTTP/2 streams per connection and requests across all
 //!   connections are bounded (see `startup` and `admission`); excess

@@ -45,7 +45,7 @@ use crate::error::AppError;
 
 pub const READ_SCOPE: &str = "connections:read";
 pub const WRITE_SCOPE: &str = "connections:write";
-/// Issuing run-time credentials (DESIGN.md §8). Its own: neither read nor
+/// Issuing run-time credentials (docs/run.md). Its own: neither read nor
 /// write implies it (an operator's token must not hand out cloud access),
 /// and it implies nothing else (a component's token cannot change or even
 /// list connections).

@@ -1,4 +1,4 @@
-//! The run step (DESIGN.md §8): IssueCredentials.
+//! The run step (docs/run.md): IssueCredentials.
 //!
 //! A component with `connections:use` asks for credentials for one scope of
 //! an ACTIVE connection. The server never calls a provider: it checks the

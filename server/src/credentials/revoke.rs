@@ -1,5 +1,5 @@
 //! What minting leaves at a provider goes when the connection is deleted or
-//! rotated (DESIGN.md §8). Only MongoDB Atlas keeps anything: each issue is
+//! rotated (docs/run.md). Only MongoDB Atlas keeps anything: each issue is
 //! a temporary database user. The others' credentials simply expire.
 //!
 //! A revoke is a request to a worker like a mint (same queue, same

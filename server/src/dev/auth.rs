@@ -1,5 +1,5 @@
 //! `--dev` authentication: an HS256 key generated for the data directory,
-//! and a ready-to-use token printed at start (platform-wide, read and write).
+//! and a ready-to-use token printed at start (platform-wide: read, write and use).
 
 use std::path::Path;
 

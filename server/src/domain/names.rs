@@ -1,4 +1,4 @@
-//! Workspace names, connection tags and the free-text limits (DESIGN.md §2).
+//! Workspace names, connection tags and the free-text limits (docs/api.md).
 
 use std::sync::LazyLock;
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// Lifecycle status of a connection (DESIGN.md §2).
+/// Lifecycle status of a connection (docs/api.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectionStatus {
     Pending,

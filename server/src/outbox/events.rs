@@ -9,7 +9,7 @@ use crate::{
     store::{self, outbox},
 };
 
-/// The public lifecycle events (DESIGN.md §4).
+/// The public lifecycle events (docs/api.md, Events).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     Created,

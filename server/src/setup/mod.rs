@@ -1,4 +1,4 @@
-//! The setup kit (DESIGN.md §9): for one connection, the ordered steps a
+//! The setup kit (docs/setup-kit.md): for one connection, the ordered steps a
 //! customer follows at the provider, each with artifacts to copy as they
 //! are — policies, templates, scripts — generated for the connection's
 //! provider, scopes and external id from the one permission table

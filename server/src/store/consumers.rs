@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::entities::connection_consumers::{ActiveModel, Column, Entity, Model};
 
-/// How far back `Connection.consumers` looks (DESIGN.md §8).
+/// How far back `Connection.consumers` looks (docs/run.md).
 pub const WINDOW: chrono::Duration = chrono::Duration::days(30);
 /// Consumers shown per connection, most recent first.
 pub const SHOWN: usize = 100;

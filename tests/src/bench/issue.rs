@@ -1,4 +1,4 @@
-//! The run step's figures (DESIGN.md §8): IssueCredentials served from the
+//! The run step's figures (docs/run.md, docs/benchmarks.md): IssueCredentials served from the
 //! cache next to the gRPC floor, and minted by the worker next to a raw
 //! RabbitMQ request/reply — both in the same run, at the same concurrency.
 //! They run after `validate`, whose connections are ACTIVE.

@@ -57,7 +57,11 @@ impl Service {
 fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     let me = std::env::current_exe()?;
     let path = me.parent().map(|dir| dir.join(name)).unwrap_or_default();
-    anyhow::ensure!(path.exists(), "{} not built: build it with the benchmark (see BENCHMARKS.md)", path.display());
+    anyhow::ensure!(
+        path.exists(),
+        "{} not built: build it with the benchmark (see docs/benchmarks.md)",
+        path.display()
+    );
     Ok(path)
 }
 

@@ -1,5 +1,5 @@
 //! cloudconn-bench: throughput and latency of cloudconn next to the raw
-//! rates of its own backends, measured in the same run (see BENCHMARKS.md).
+//! rates of its own backends, measured in the same run (see docs/benchmarks.md).
 //! Prints figures and writes them as JSON; asserts nothing.
 //!
 //!   cloudconn-bench [--tiny] [--validate-callers N] [--json FILE]
@@ -179,7 +179,7 @@ async fn main() -> anyhow::Result<()> {
         // The test command runs this to prove the harness works end to end.
         println!(
             "note: a {} run{}: these figures say nothing about speed, and ratios under their targets are \
-             expected here. Figures: deploy/bench.sh (release build, full sizes; BENCHMARKS.md).",
+             expected here. Figures: deploy/bench.sh (release build, full sizes; docs/benchmarks.md).",
             if cfg!(debug_assertions) { "debug-build" } else { "release-build" },
             if tiny { " of tiny sizes" } else { "" }
         );

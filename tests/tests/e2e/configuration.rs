@@ -1,6 +1,7 @@
 //! The configuration's documentation cannot drift: what `--help` prints
-//! (`infra/src/variables.rs`), the README's configuration tables, and the
-//! names the configuration code reads all list the same variables.
+//! (`infra/src/variables.rs`), the configuration tables of
+//! docs/configuration.md, and the names the configuration code reads all
+//! list the same variables.
 
 use std::{
     collections::BTreeSet,
@@ -23,19 +24,19 @@ fn names(cell: &str) -> Vec<String> {
 }
 
 #[test]
-fn the_readme_documents_exactly_the_variables_help_lists() {
-    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
-    let start = readme.find("## Configuration").expect("a Configuration section");
-    let end = start + readme[start..].find("### Vault policies").expect("followed by Vault policies");
+fn the_docs_document_exactly_the_variables_help_lists() {
+    let doc = std::fs::read_to_string(repo("docs/configuration.md")).expect("docs/configuration.md");
+    let start = doc.find("## Variables").expect("a Variables section");
+    let end = start + doc[start..].find("## Vault policies").expect("followed by Vault policies");
     let mut documented = BTreeSet::new();
-    for row in readme[start..end].lines().filter(|l| l.starts_with("| ")) {
+    for row in doc[start..end].lines().filter(|l| l.starts_with("| ")) {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         let (first, default) = (cells[1], cells.get(2).copied().unwrap_or_default());
         for name in names(first) {
             if let Some(v) = VARIABLES.iter().find(|v| v.name == name) {
                 assert!(
                     v.default.is_empty() || default.contains(v.default),
-                    "README gives {name} the default {default:?}; --help says {:?}",
+                    "docs/configuration.md gives {name} the default {default:?}; --help says {:?}",
                     v.default
                 );
             }
@@ -43,7 +44,7 @@ fn the_readme_documents_exactly_the_variables_help_lists() {
         }
     }
     let listed: BTreeSet<String> = VARIABLES.iter().map(|v| v.name.to_owned()).collect();
-    assert_eq!(documented, listed, "README's configuration tables and infra/src/variables.rs differ");
+    assert_eq!(documented, listed, "docs/configuration.md's tables and infra/src/variables.rs differ");
 }
 
 #[test]
@@ -94,22 +95,22 @@ fn help_lists_each_binarys_variables_with_their_defaults() {
 }
 
 #[test]
-fn the_readmes_example_session_is_the_one_the_test_command_runs() {
-    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
+fn the_documented_example_session_is_the_one_the_test_command_runs() {
+    let doc = std::fs::read_to_string(repo("docs/example-session.md")).expect("docs/example-session.md");
     let script = std::fs::read_to_string(repo("deploy/example-session.sh")).expect("the example session script");
-    let start = readme.find("## Example session").expect("an example session");
-    let block = &readme[start..];
+    let start = doc.find("# Example session").expect("an example session");
+    let block = &doc[start..];
     let block = &block[block.find("```sh").expect("a shell block")..];
     let block = &block[..block[5..].find("```").expect("closed") + 5];
     let mut steps = 0;
     for line in block.lines() {
-        // Each command as the README shows it (comments after `#` aside).
+        // Each command as the doc shows it (comments after `#` aside).
         let command = line.split("  #").next().unwrap_or_default().trim_end().trim_end_matches(" &").trim_end();
         if command.starts_with("cc ") || command.starts_with("grpcurl ") || command.starts_with("cc() ") {
             let call = command.split(" -max-time").next().unwrap_or(command);
-            assert!(script.contains(call.trim_end()), "README step not in deploy/example-session.sh: {command}");
+            assert!(script.contains(call.trim_end()), "step not in deploy/example-session.sh: {command}");
             steps += 1;
         }
     }
-    assert!(steps >= 15, "the README's example has {steps} steps");
+    assert!(steps >= 15, "docs/example-session.md has {steps} steps");
 }

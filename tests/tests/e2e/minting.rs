@@ -1,4 +1,4 @@
-//! The run step's minters (DESIGN.md §8), called directly as the worker
+//! The run step's minters (docs/run.md), called directly as the worker
 //! calls them, against moto (AWS) and the emulators: the credentials they
 //! mint work at the provider, carry exactly the scope's grant, and every
 //! failure is classified without a secret in it. The last tests run

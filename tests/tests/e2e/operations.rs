@@ -129,7 +129,7 @@ async fn shutdown_answers_waiting_callers_and_stops_promptly() {
     assert_eq!(answer.validation.unwrap().state(), pb::ValidationState::Queued);
 }
 
-/// The pool pings a connection only after it sat idle (README, decisions):
+/// The pool pings a connection only after it sat idle (docs/decisions.md):
 /// when PostgreSQL drops every connection in the middle of traffic, calls
 /// may fail, but only with UNAVAILABLE, and the service recovers by itself
 /// without a restart.

@@ -1,6 +1,6 @@
 //! One permission table (`infra/src/permissions.rs`) for the probes, the
 //! setup kit and the catalogue: ListProviders publishes exactly it, and
-//! the README's "what each probe checks" table says exactly it.
+//! docs/providers.md's "what each probe checks" table says exactly it.
 
 use cloudconn_infra::permissions;
 use cloudconn_proto::v1 as pb;
@@ -16,10 +16,11 @@ const PROVIDERS: [(&str, &str); 5] = [
 const SCOPES: [&str; 4] = ["storage", "database", "messaging", "functions"];
 
 #[test]
-fn the_readme_lists_exactly_the_tables_permissions() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md");
-    let start = readme.find("## What each probe checks").expect("the probes section");
-    let section = &readme[start..start + readme[start..].find("\n## Configuration").expect("its end")];
+fn the_providers_doc_lists_exactly_the_tables_permissions() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/providers.md"))
+        .expect("docs/providers.md");
+    let start = doc.find("## What each probe checks").expect("the probes section");
+    let section = &doc[start..start + 1 + doc[start + 1..].find("\n## ").expect("followed by another section")];
     let mut rows = 0;
     for line in section.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| provider")) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
@@ -27,7 +28,7 @@ fn the_readme_lists_exactly_the_tables_permissions() {
         rows += 1;
         for (i, scope) in SCOPES.iter().enumerate() {
             let documented: Vec<&str> = cells[3 + i].split('`').skip(1).step_by(2).collect();
-            assert_eq!(documented, permissions::for_scope(provider, scope), "README: {provider} {scope}");
+            assert_eq!(documented, permissions::for_scope(provider, scope), "docs/providers.md: {provider} {scope}");
         }
     }
     assert_eq!(rows, 5, "a row per provider");

@@ -1,4 +1,4 @@
-//! The run step (DESIGN.md §8) through the public API, with a scripted
+//! The run step (docs/run.md) through the public API, with a scripted
 //! minter that counts its calls: who may ask, what is refused before any
 //! provider call, the cache and its single flight, deadlines when no worker
 //! answers, and that the issued secret goes nowhere but to the caller.

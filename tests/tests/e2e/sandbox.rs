@@ -1,7 +1,7 @@
 //! `--dev`'s provider sandbox, as a user meets it: the real probes against
-//! the in-process stand-ins, steered by the credential values the README's
-//! sandbox table documents. The table is read from the README, so what it
-//! promises is what this test checks.
+//! the in-process stand-ins, steered by the credential values the sandbox
+//! table of docs/providers.md documents. The table is read from that doc, so
+//! what it promises is what this test checks.
 
 use cloudconn_proto::v1::{self as pb, complete_connection_request::Credentials};
 use cloudconn_tests::{
@@ -36,12 +36,13 @@ fn steered(provider: pb::Provider, word: &str) -> Credentials {
     credentials
 }
 
-/// The README's sandbox table: (word, AWS outcome, other providers' outcome).
-fn readme_table() -> Vec<(String, String, String)> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md");
-    let start = readme.find("## Provider sandbox").expect("a Provider sandbox section");
+/// The documented sandbox table: (word, AWS outcome, other providers' outcome).
+fn documented_table() -> Vec<(String, String, String)> {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/providers.md"))
+        .expect("docs/providers.md");
+    let start = doc.find("## Provider sandbox").expect("a Provider sandbox section");
     let first_backticked = |cell: &str| cell.split('`').nth(1).unwrap_or_default().to_owned();
-    readme[start..]
+    doc[start..]
         .lines()
         .take_while(|line| !line.starts_with("## ") || line.starts_with("## Provider sandbox"))
         .filter(|line| line.starts_with("| `sandbox-"))
@@ -98,11 +99,11 @@ async fn the_seeds_aws_example_goes_active_in_the_sandbox_and_says_it_came_from_
 }
 
 #[tokio::test]
-async fn every_documented_sandbox_value_ends_as_the_readme_says_with_a_hint() {
-    let table = readme_table();
+async fn every_documented_sandbox_value_ends_as_the_docs_say_with_a_hint() {
+    let table = documented_table();
     let documented: Vec<&str> = table.iter().map(|(word, _, _)| word.as_str()).collect();
     let words: Vec<&str> = WORDS.iter().map(|(word, _)| *word).collect();
-    assert_eq!(documented, words, "the README's sandbox table lists every word, in order");
+    assert_eq!(documented, words, "docs/providers.md's sandbox table lists every word, in order");
 
     let app = TestApp::builder().with_provider_sandbox().spawn().await;
     let mut cases = Vec::new();

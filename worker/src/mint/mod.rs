@@ -1,4 +1,4 @@
-//! The run step in the worker (DESIGN.md §8): turn the ACTIVE revision's
+//! The run step in the worker (docs/run.md): turn the ACTIVE revision's
 //! long-lived credentials into short-lived, least-privilege ones for one
 //! scope. One file per provider, like the probes; [`Minters::production`]
 //! lists the ones this build ships.

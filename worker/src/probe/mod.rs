@@ -28,7 +28,7 @@ pub struct ProbeReport {
     pub warnings: Vec<String>,
 }
 
-/// Validation error codes (DESIGN.md §2).
+/// Validation error codes (docs/api.md, Validations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidCredentials,

@@ -1,4 +1,4 @@
-//! The run step (DESIGN.md §8): `connection_consumers`, who was issued
+//! The run step (docs/run.md): `connection_consumers`, who was issued
 //! credentials for which connection and when last, so `Connection.consumers`
 //! shows an operator who depends on a connection before a rotation or a
 //! delete. One row per (connection, consumer), upserted; rows older than 30
