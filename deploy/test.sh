@@ -46,8 +46,9 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 cargo nextest run --workspace --no-fail-fast "$@"
 
-# The README's example session, as written, against --dev with grpcurl.
-echo "== example session (README)"
+# The documented example session (docs/example-session.md), as written,
+# against --dev with grpcurl.
+echo "== example session (docs/example-session.md)"
 deploy/example-session.sh
 
 # The TypeScript SDK against a --dev server, over gRPC, gRPC-Web and its

@@ -4,7 +4,7 @@
 #   fetches the modules go.mod and go.sum name through the Go module proxy
 #   and the pinned protoc plugins when missing (scripts/toolchain.sh), checks
 #   gen/ is what the protos generate, that go.mod and go.sum are tidy, that
-#   the code is gofmt'd and that the README's parity table holds, vets,
+#   the code is gofmt'd and that docs/sdks.md's parity table holds, vets,
 #   compiles the tests with -race, starts `cloudconn-server --dev` on a free
 #   loopback port with a fresh data directory, runs them (the shared
 #   scenario, the Go-only cases, and a user's program in a module of its own
@@ -38,7 +38,7 @@ if [ -n "$unformatted" ]; then
   echo "not gofmt'd: $unformatted" >&2
   exit 1
 fi
-echo "== SDK parity table (README.md)"
+echo "== SDK parity table (docs/sdks.md)"
 node "$repo/sdk/scripts/check-parity.mjs"
 
 # 2. Build, vet and compile the tests (before the server starts).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Java SDK's tests, end to end against a real server, with Maven as its
 # users build:
-#   checks the README's parity table; starts `cloudconn-server --dev` on a
+#   checks docs/sdks.md's parity table; starts `cloudconn-server --dev` on a
 #   free loopback port with a fresh data directory; `mvn install`, which
 #   generates the client from ../../proto (into target/, so it cannot be
 #   stale), compiles with every lint warning an error, runs the JUnit 5 tests
@@ -27,7 +27,7 @@ version="$(sed -n 's:^  <version>\(.*\)</version>$:\1:p' pom.xml | head -n 1)"
 echo "== $(javac -version 2>&1); $(mvn -v 2>/dev/null | head -n 1 | sed 's/\x1b\[[0-9;]*m//g'); cloudconn-sdk $version: grpc-java $(pom_property grpc.version), protobuf-java and protoc $(pom_property protobuf.version)"
 
 # 1. The parity table is true.
-echo "== SDK parity table (README.md)"
+echo "== SDK parity table (docs/sdks.md)"
 node "$repo/sdk/scripts/check-parity.mjs"
 
 # 2. The server; 3. generate, build, test (in sdk/java: the tests read

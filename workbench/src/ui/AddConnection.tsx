@@ -8,7 +8,7 @@ import type { Store } from "../store";
 import { described, Field, ScopesField } from "./Field";
 import { NeedsWrite } from "./ReadOnly";
 
-/** The tag rule (proto CreateConnectionRequest.tag, DESIGN §2). */
+/** The tag rule (proto CreateConnectionRequest.tag; docs/api.md). */
 export const TAG_PATTERN = /^[a-z][a-z0-9_]{1,62}$/;
 
 export function tagProblem(tag: string): string | undefined {

@@ -1,4 +1,4 @@
-// The setup kit (DESIGN.md §9) on the Setup tab: what the customer grants at
+// The setup kit (docs/setup-kit.md) on the Setup tab: what the customer grants at
 // the provider, step by step, each file in a <pre> with its Copy button. It
 // is generated for the connection's scopes and external id, so it is fetched
 // again when those change. A deployment that cannot make the kit (AWS needs

@@ -1087,7 +1087,7 @@ func (x *GetSetupInstructionsRequest) GetTag() string {
 	return ""
 }
 
-// The setup kit of one connection (DESIGN.md §9).
+// The setup kit of one connection (docs/setup-kit.md).
 type SetupInstructions struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Tag           string                 `protobuf:"bytes,1,opt,name=tag,proto3" json:"tag,omitempty"`

@@ -34,7 +34,7 @@ type IssueCredentialsRequest struct {
 	// AWS session name (`cc-<consumer>`, sanitised).
 	Consumer string `protobuf:"bytes,4,opt,name=consumer,proto3" json:"consumer,omitempty"`
 	// 0 means 15 minutes; at least 15 minutes for AWS and Atlas (the
-	// provider's floor); capped by CLOUDCONN_ISSUE_MAX_TTL (default 1 h) and
+	// provider's floor); capped by CLOUDCONN_ISSUE_MAX_TTL_MS (default 1 h) and
 	// by the provider.
 	Ttl           *durationpb.Duration `protobuf:"bytes,5,opt,name=ttl,proto3" json:"ttl,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -527,7 +527,7 @@ export const GetSetupInstructionsRequestSchema: GenMessage<GetSetupInstructionsR
   messageDesc(file_cloudconn_v1_connection_service, 15);
 
 /**
- * The setup kit of one connection (DESIGN.md §9).
+ * The setup kit of one connection (docs/setup-kit.md).
  *
  * @generated from message cloudconn.v1.SetupInstructions
  */

@@ -48,7 +48,7 @@ export type IssueCredentialsRequest = Message<"cloudconn.v1.IssueCredentialsRequ
 
   /**
    * 0 means 15 minutes; at least 15 minutes for AWS and Atlas (the
-   * provider's floor); capped by CLOUDCONN_ISSUE_MAX_TTL (default 1 h) and
+   * provider's floor); capped by CLOUDCONN_ISSUE_MAX_TTL_MS (default 1 h) and
    * by the provider.
    *
    * @generated from field: google.protobuf.Duration ttl = 5;
