@@ -5,6 +5,12 @@
 //! if Vault is down, the purge retrier (`secrets::purge`) keeps trying until
 //! it succeeds. No secret is orphaned, and the caller is not made to wait
 //! for Vault to come back.
+//!
+//! The retrier must not run ahead of this request: between the commit and
+//! the destroy, the worker that removes Atlas's temporary users signs in
+//! with these very credentials. A purge therefore becomes due only after
+//! [`INLINE_GRACE`], unless the inline destroy failed, which makes it due
+//! at once.
 
 use sea_orm::TransactionTrait;
 
@@ -17,6 +23,11 @@ use crate::{
     outbox::events::{self, EventKind},
     store::{audit, connections, outbox, purges, validations},
 };
+
+/// How long the retrier leaves a fresh purge to the request that queued it:
+/// longer than the inline revoke may wait for a worker
+/// (`CLOUDCONN_ISSUE_TIMEOUT_MS`, at most 120 s) plus the inline destroy.
+const INLINE_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(3);
 
 #[derive(Debug, Clone)]
 pub struct DeleteCommand {
@@ -42,7 +53,7 @@ impl Lifecycle {
         validations::delete_for_connection(&txn, row.id).await?;
         // Queued even when no revision was saved: a completion whose commit
         // failed may still have left a version behind.
-        purges::enqueue(&txn, &row.workspace, row.id).await?;
+        purges::enqueue(&txn, &row.workspace, row.id, crate::store::now() + INLINE_GRACE).await?;
         let mut out = outbox::Pending::default();
         audit::record(
             &txn,
@@ -75,6 +86,10 @@ impl Lifecycle {
             }
             Err(e) => {
                 tracing::warn!(error = %e, connection = %row.id, "secret destroy failed; the purge retrier will retry");
+                if let Err(e) = purges::failed(&self.db, row.id, &e.to_string(), crate::store::now()).await {
+                    // The purge still becomes due once the grace is over.
+                    tracing::warn!(error = %e, connection = %row.id, "could not hand the purge to the retrier now");
+                }
             }
         }
         Ok(row.id)

@@ -9,16 +9,21 @@ use uuid::Uuid;
 
 use super::entities::secret_purges::{ActiveModel, Column, Entity, Model};
 
-/// Queues the purge of a deleted connection's secrets (in the delete's transaction).
-pub async fn enqueue(txn: &impl ConnectionTrait, workspace: &str, connection_id: Uuid) -> Result<(), sea_orm::DbErr> {
-    let now = super::now();
+/// Queues the purge of a deleted connection's secrets (in the delete's
+/// transaction); the retrier leaves it alone until `first_attempt`.
+pub async fn enqueue(
+    txn: &impl ConnectionTrait,
+    workspace: &str,
+    connection_id: Uuid,
+    first_attempt: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
     ActiveModel {
         connection_id: Set(connection_id),
         workspace: Set(workspace.to_owned()),
         attempts: Set(0),
         last_error: Set(None),
-        create_time: Set(now),
-        next_attempt_time: Set(now),
+        create_time: Set(super::now()),
+        next_attempt_time: Set(first_attempt),
     }
     .insert(txn)
     .await
