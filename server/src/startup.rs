@@ -55,9 +55,6 @@ use crate::{
     },
 };
 
-/// Largest request message the API decodes (docs/api.md).
-pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
-
 /// HTTP/2 streams one connection may have open.
 const MAX_STREAMS_PER_CONNECTION: u32 = 256;
 /// Ping an idle HTTP/2 connection this often; close it if the pong takes
@@ -408,7 +405,7 @@ impl App {
                     self.setup.clone(),
                     self.issuer.clone(),
                 ))
-                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+                .max_decoding_message_size(crate::api::limits::MAX_MESSAGE_BYTES),
             ),
             // Health and reflection are mounted without it: they need no token.
             self.auth.clone(),
