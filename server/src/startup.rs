@@ -40,7 +40,7 @@ use crate::{
     lifecycle::Lifecycle,
     ops::{
         health::{HealthMonitor, Readiness},
-        metrics::{Metrics, RpcMetricsLayer},
+        metrics::Metrics,
     },
     outbox::{
         broker::{AmqpBroker, Broker, InProcessBroker},
@@ -449,7 +449,7 @@ impl App {
             .layer(crate::api::web::ReadBodyFirstLayer)
             .layer(admission::PublicCalls::layer())
             .layer(tower::util::MapResponseLayer::new(crate::api::limits::message_too_large))
-            .layer(RpcMetricsLayer(self.metrics.clone()))
+            .layer(crate::api::metrics::RpcMetricsLayer(self.metrics.clone()))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
