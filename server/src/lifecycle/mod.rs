@@ -151,15 +151,7 @@ fn json_column<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
 
 /// New external ids: 32 URL-safe characters from the OS-seeded CSPRNG.
 fn new_external_id() -> String {
-    random_token()
-}
-
-/// 32 random URL-safe characters (192 bits).
-pub fn random_token() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut rng = rand::rng();
-    (0..32).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    crate::domain::token::random_token()
 }
 
 fn new_uid() -> Uuid {
