@@ -51,6 +51,13 @@ pub const WRITE_SCOPE: &str = "connections:write";
 /// list connections).
 pub const USE_SCOPE: &str = "connections:use";
 
+/// Who is making a change, as recorded in the audit trail.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The caller's subject (`sub` claim once authentication is on).
+    pub subject: String,
+}
+
 /// What a call needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
