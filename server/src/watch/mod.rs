@@ -26,10 +26,10 @@ use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
 use crate::{
-    api::admission::{Share, Shares},
     domain::names::Workspace,
     error::AppError,
     outbox::cloudevents,
+    quota::{Share, Shares},
 };
 
 /// Events buffered per watcher before it counts as lagging.
