@@ -60,7 +60,7 @@ impl Broker for AmqpBroker {
 /// `--dev`: events go to in-process subscribers, jobs to the in-process
 /// worker (`dev::pipeline`).
 pub struct InProcessBroker {
-    pub events: crate::watch::Fanout,
+    pub events: super::cloudevents::Fanout,
     pub jobs: mpsc::UnboundedSender<ValidationJob>,
 }
 
