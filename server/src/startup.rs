@@ -36,7 +36,7 @@ use crate::{
     api::{admission, service::Api},
     auth::Authenticator,
     config::{Mode, Providers, ServerConfig},
-    dev::{pipeline::DevPipeline, secret_store::DevSecretStore},
+    dev::secret_store::DevSecretStore,
     lifecycle::Lifecycle,
     ops::{
         health::{HealthMonitor, Readiness},
@@ -46,7 +46,7 @@ use crate::{
         broker::{AmqpBroker, Broker, InProcessBroker},
         relay::Relay,
     },
-    results::{consumer::ResultHandler, deadline::DeadlineSweeper},
+    results::{consumer::ResultHandler, deadline::DeadlineSweeper, in_process::InProcessPipeline},
     secrets::purge::PurgeRetrier,
     store,
     watch::{
@@ -104,7 +104,7 @@ pub struct App {
     /// Where validation results come from (production only).
     results_consumer: Option<ConsumerSettings>,
     /// `--dev`: the in-process worker.
-    dev_pipeline: Option<DevPipeline>,
+    dev_pipeline: Option<InProcessPipeline>,
     /// The run step, and the writer of its usage records.
     issuer: crate::credentials::Issuer,
     usage_writer: crate::credentials::usage::UsageWriter,
@@ -233,7 +233,7 @@ impl App {
             (Mode::Production, Some(url)) => {
                 Arc::new(crate::credentials::minter::AmqpMinter::new(url.clone(), config.amqp.topology(), timeout))
             }
-            _ => Arc::new(crate::dev::minting::DevMinter {
+            _ => Arc::new(crate::credentials::minter::InProcessMinter {
                 runner: Arc::new(IssueRunner { secrets: secrets.clone(), minters }),
             }),
         };
@@ -247,7 +247,7 @@ impl App {
             lifecycle.quotas.clone(),
             config.issue(),
         );
-        let dev_pipeline = dev_jobs.map(|(resend, jobs)| DevPipeline {
+        let dev_pipeline = dev_jobs.map(|(resend, jobs)| InProcessPipeline {
             runner: Arc::new(JobRunner { config: dev_worker_config(config), secrets, probes, metrics: None }),
             lifecycle: lifecycle.clone(),
             jobs,
