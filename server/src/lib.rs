@@ -2,17 +2,25 @@
 //! SQLite) and credential values in Vault.
 //!
 //! # Layout
-//! - [`config`], [`startup`]: configuration, building and running the app.
-//! - [`api`]: the gRPC surface (step 1: caller → server).
-//! - [`lifecycle`]: one module per use case (create, complete, update, …).
-//! - [`credentials`]: the run step (IssueCredentials): the credential
-//!   cache, the request/reply to the workers, the usage records.
+//! In layers, lowest first; a module imports only its own layer and those
+//! below (docs/architecture.md, "What may import what"; checked by
+//! `tests/module_graph.rs`).
 //! - [`domain`]: rules without I/O: names, providers, credentials, etags.
-//! - [`store`]: sea-orm entities, migrations, one function per state change.
-//! - [`secrets`]: the purge retrier for deleted connections' secrets.
-//! - [`dev`]: what `--dev` uses instead of outside services.
-//! - [`error`]: `AppError` and its one mapping to a gRPC status.
-//! - [`quota`]: per-workspace rate limits and caps on the expensive calls.
+//! - [`error`]: `AppError`, the reasons a caller is refused, and the one
+//!   mapping to a gRPC status.
+//! - [`auth`], [`quota`], [`store`]: the caller; per-workspace rate limits,
+//!   caps and per-caller shares; sea-orm entities, migrations, one function
+//!   per state change.
+//! - [`view`], [`ops`], [`outbox`], [`secrets`], [`dev`]: rows as proto
+//!   messages; health and metrics; the transactional outbox; the purge
+//!   retrier for deleted connections' secrets; what `--dev` uses instead of
+//!   outside services.
+//! - [`lifecycle`], [`credentials`], [`setup`], [`results`], [`watch`]: the
+//!   use cases (create, complete, update, …; the run step; the setup kit;
+//!   recording validation results; live events).
+//! - [`api`], [`workbench`]: the gRPC surface (step 1: caller → server); the
+//!   Workbench's files.
+//! - [`config`], [`startup`]: configuration, building and running the app.
 
 pub mod api;
 pub mod auth;

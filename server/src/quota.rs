@@ -2,14 +2,20 @@
 //! often a workspace may save credentials and request validations (each
 //! validation is a job, a Vault read and calls to the customer's cloud),
 //! how many connections it may hold, and how many callers may `wait` on
-//! one replica at once.
+//! one replica at once; and [`Shares`], a pool of slots with a cap per
+//! caller (calls in progress, watch streams).
 //!
 //! Rates are GCRA buckets keyed by workspace (`governor`): a workspace may
 //! spend its whole minute's allowance at once, then one call per period.
 //! Counted per replica; with N replicas a workspace gets up to N times the
 //! rate, which bounds it all the same.
 
-use std::{num::NonZeroU32, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    num::NonZeroU32,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use governor::{
     Quota, RateLimiter,
@@ -154,5 +160,60 @@ impl Quotas {
     /// A place among the callers waiting for an outcome, if one is free.
     pub fn waiter(&self) -> Option<OwnedSemaphorePermit> {
         self.waiters.clone().try_acquire_owned().ok()
+    }
+}
+
+/// A pool of slots, every caller together, with a cap per key (a token
+/// subject): one key cannot take them all.
+#[derive(Clone)]
+pub struct Shares {
+    slots: Arc<Semaphore>,
+    per_key: Arc<Mutex<HashMap<String, usize>>>,
+    max_per_key: usize,
+    /// What a slot is, for the refusal's message ("watch streams").
+    what: &'static str,
+}
+
+/// One slot of a [`Shares`] pool, given back when dropped.
+pub struct Share {
+    _slot: OwnedSemaphorePermit,
+    key: String,
+    per_key: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        let mut per_key = self.per_key.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = per_key.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                per_key.remove(&self.key);
+            }
+        }
+    }
+}
+
+impl Shares {
+    pub fn new(total: usize, max_per_key: usize, what: &'static str) -> Self {
+        Self { slots: Arc::new(Semaphore::new(total)), per_key: Arc::default(), max_per_key, what }
+    }
+
+    /// A slot for `key`; UNAVAILABLE when the pool is empty, RESOURCE_EXHAUSTED
+    /// when this key holds its share already.
+    pub fn take(&self, key: &str) -> Result<Share, AppError> {
+        let slot = self.slots.clone().try_acquire_owned().map_err(|_| AppError::ServerBusy)?;
+        let mut per_key = self.per_key.lock().unwrap_or_else(|e| e.into_inner());
+        let n = per_key.entry(key.to_owned()).or_default();
+        if *n >= self.max_per_key {
+            return Err(AppError::RateLimited {
+                retry_after: Duration::from_secs(1),
+                message: format!(
+                    "this caller already has {} {} open; close some and retry",
+                    self.max_per_key, self.what
+                ),
+            });
+        }
+        *n += 1;
+        Ok(Share { _slot: slot, key: key.to_owned(), per_key: self.per_key.clone() })
     }
 }

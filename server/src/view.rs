@@ -13,8 +13,7 @@ use crate::{
         provider::Provider,
         status::{ConnectionStatus, ValidationState},
     },
-    lifecycle::ConnectionRecord,
-    store::entities::validations,
+    store::{connections::ConnectionRecord, entities::validations},
 };
 
 pub fn provider_to_proto(p: Provider) -> pb::Provider {

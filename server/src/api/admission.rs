@@ -16,9 +16,8 @@
 //!   of it, so neither anonymous traffic nor one tenant can starve others.
 
 use std::{
-    collections::HashMap,
     pin::Pin,
-    sync::{Arc, Mutex},
+    sync::Arc,
     task::{Context, Poll},
     time::Duration,
 };
@@ -30,7 +29,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Status, body::Body};
 
 use super::methods::CONNECTION_SERVICE;
-use crate::{auth::Caller, error::AppError};
+use crate::{
+    auth::Caller,
+    error::AppError,
+    quota::{Share, Shares},
+};
 
 /// How long after its headers a request's body must be complete.
 pub const BODY_DEADLINE: Duration = Duration::from_secs(10);
@@ -201,60 +204,5 @@ impl Admit for ApiCalls {
         // The interceptor in front of this service has verified the token.
         let subject = request.extensions().get::<Caller>().map(|c| c.subject.as_str()).unwrap_or_default();
         self.0.take(subject)
-    }
-}
-
-/// A pool of slots, every caller together, with a cap per key (a token
-/// subject): one key cannot take them all.
-#[derive(Clone)]
-pub struct Shares {
-    slots: Arc<Semaphore>,
-    per_key: Arc<Mutex<HashMap<String, usize>>>,
-    max_per_key: usize,
-    /// What a slot is, for the refusal's message ("watch streams").
-    what: &'static str,
-}
-
-/// One slot of a [`Shares`] pool, given back when dropped.
-pub struct Share {
-    _slot: OwnedSemaphorePermit,
-    key: String,
-    per_key: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-impl Drop for Share {
-    fn drop(&mut self) {
-        let mut per_key = self.per_key.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = per_key.get_mut(&self.key) {
-            *n -= 1;
-            if *n == 0 {
-                per_key.remove(&self.key);
-            }
-        }
-    }
-}
-
-impl Shares {
-    pub fn new(total: usize, max_per_key: usize, what: &'static str) -> Self {
-        Self { slots: Arc::new(Semaphore::new(total)), per_key: Arc::default(), max_per_key, what }
-    }
-
-    /// A slot for `key`; UNAVAILABLE when the pool is empty, RESOURCE_EXHAUSTED
-    /// when this key holds its share already.
-    pub fn take(&self, key: &str) -> Result<Share, AppError> {
-        let slot = self.slots.clone().try_acquire_owned().map_err(|_| AppError::ServerBusy)?;
-        let mut per_key = self.per_key.lock().unwrap_or_else(|e| e.into_inner());
-        let n = per_key.entry(key.to_owned()).or_default();
-        if *n >= self.max_per_key {
-            return Err(AppError::RateLimited {
-                retry_after: Duration::from_secs(1),
-                message: format!(
-                    "this caller already has {} {} open; close some and retry",
-                    self.max_per_key, self.what
-                ),
-            });
-        }
-        *n += 1;
-        Ok(Share { _slot: slot, key: key.to_owned(), per_key: self.per_key.clone() })
     }
 }

@@ -1,6 +1,6 @@
 //! Limits that keep one caller from exhausting the server.
 //!
-//! - Request messages over 1 MiB are refused (`startup::MAX_MESSAGE_BYTES`).
+//! - Request messages over 1 MiB are refused ([`MAX_MESSAGE_BYTES`]).
 //!   tonic reports those as OUT_OF_RANGE; gRPC's own convention, and our
 //!   contract (docs/api.md), is RESOURCE_EXHAUSTED, so [`message_too_large`]
 //!   rewrites that one status on the way out.
@@ -9,6 +9,9 @@
 //!   requests are answered at once, never queued.
 
 use http::{HeaderValue, Response};
+
+/// Largest request message the API decodes (docs/api.md).
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// The message tonic gives an oversized request.
 const TONIC_TOO_LARGE: &str = "Error, decoded message length too large";

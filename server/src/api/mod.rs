@@ -5,12 +5,14 @@
 //! - [`convert`]: proto ↔ domain, collecting every field violation.
 //! - [`page_token`]: opaque list cursors bound to workspace and filters.
 //! - [`methods`]: the paths served, so caller-chosen paths never become labels.
+//! - [`metrics`]: every call counted and timed, by method.
 //! - [`web`]: gRPC-Web for browsers, with CORS for the configured origins.
 
 pub mod admission;
 pub mod convert;
 pub mod limits;
 pub mod methods;
+pub mod metrics;
 pub mod page_token;
 pub mod service;
 pub mod trace;

@@ -12,8 +12,8 @@ use tonic::{Request, Response, Status};
 
 use super::{convert, page_token};
 use crate::{
-    auth::{self, Access},
-    lifecycle::{Actor, Lifecycle},
+    auth::{self, Access, Actor},
+    lifecycle::Lifecycle,
     quota::Action,
 };
 
@@ -46,7 +46,7 @@ impl Api {
     }
 
     /// The API view of a connection with its recent consumers (one query).
-    async fn connection(&self, record: &crate::lifecycle::ConnectionRecord) -> Result<pb::Connection, Status> {
+    async fn connection(&self, record: &crate::store::connections::ConnectionRecord) -> Result<pb::Connection, Status> {
         let mut connection = crate::view::connection(record);
         let consumers = crate::store::consumers::recent(&self.lifecycle.db, record.row.id)
             .await

@@ -65,7 +65,7 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
 
 /// The most an HTTP/1.1 request body may hold: one message of the largest
 /// size the API decodes, with its frame header and some room.
-const MAX_HTTP1_BODY: usize = crate::startup::MAX_MESSAGE_BYTES + 1024;
+const MAX_HTTP1_BODY: usize = super::limits::MAX_MESSAGE_BYTES + 1024;
 
 /// Reads HTTP/1.x request bodies in full before the call (see the module
 /// comment); HTTP/2 requests pass through untouched.

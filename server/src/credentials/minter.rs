@@ -1,5 +1,5 @@
 //! Who mints: a worker, asked over RabbitMQ (production), or the worker's
-//! code in process (`--dev`, `crate::dev::minting`).
+//! code in process (`--dev`, [`InProcessMinter`]).
 //!
 //! # Request/reply over RabbitMQ
 //! Direct reply-to: the server consumes the pseudo-queue
@@ -29,6 +29,7 @@ use cloudconn_infra::amqp::{
     issue::{IssueReply, IssueRequest},
     topology::{DIRECT_REPLY_TO, Topology},
 };
+use cloudconn_worker::issue::IssueRunner;
 use futures_lite::StreamExt as _;
 use lapin::{
     BasicProperties, Channel, Connection,
@@ -233,6 +234,24 @@ impl Minter for AmqpMinter {
             // The channel closed under it.
             Ok(Err(_)) => Err(NoAnswer::Unreachable("the connection to the broker was lost".into())),
             Err(_) => Err(NoAnswer::Timeout),
+        }
+    }
+}
+
+/// `--dev`: the run step in one process. Issue requests go straight to the
+/// worker's own `IssueRunner` (the same code a worker runs on a delivery),
+/// with the same deadline; no broker.
+pub struct InProcessMinter {
+    pub runner: Arc<IssueRunner>,
+}
+
+#[async_trait::async_trait]
+impl Minter for InProcessMinter {
+    async fn mint(&self, request: IssueRequest, deadline: Instant) -> Result<IssueReply, NoAnswer> {
+        match tokio::time::timeout_at(deadline, self.runner.run(&request)).await {
+            Ok(Some(reply)) => Ok(reply),
+            // Past the deadline in the runner, or here.
+            Ok(None) | Err(_) => Err(NoAnswer::Timeout),
         }
     }
 }

@@ -27,12 +27,12 @@ use cloudconn_infra::amqp::issue::{ISSUE_VERSION, IssueAction, IssueReply, Issue
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    auth::Actor,
     domain::{
         names::{Tag, Workspace},
         status::ConnectionStatus,
     },
     error::AppError,
-    lifecycle::Actor,
     quota::{Action, Quotas},
     store::{connections, consumers},
 };

@@ -1,5 +1,5 @@
 //! Rules of the connection domain, with no I/O: parsing names, the provider
-//! catalogue, credential checks, statuses and etags.
+//! catalogue, credential checks, statuses, etags and random tokens.
 //!
 //! Parsers return every problem they find as a [`FieldViolation`], so an
 //! `INVALID_ARGUMENT` names all bad fields at once rather than one per retry.
@@ -9,6 +9,7 @@ pub mod etag;
 pub mod names;
 pub mod provider;
 pub mod status;
+pub mod token;
 
 /// One bad request field: its path in the request message and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]

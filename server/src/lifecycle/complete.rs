@@ -17,10 +17,11 @@
 use cloudconn_infra::secrets::{SecretFields, SecretPath, SecretStoreError};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 
-use super::{Actor, ConnectionRecord, Lifecycle, detached, load_record, lock_for_change, secret_path};
+use super::{Lifecycle, detached, lock_for_change, secret_path};
 use cloudconn_infra::telemetry::propagation::current_traceparent;
 
 use crate::{
+    auth::Actor,
     domain::{
         Violations,
         credentials::{self, Submitted},
@@ -29,7 +30,11 @@ use crate::{
     },
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{self, audit, outbox, validations},
+    store::{
+        self, audit,
+        connections::{ConnectionRecord, load_record},
+        outbox, validations,
+    },
 };
 
 /// A complete request whose field formats have been checked.

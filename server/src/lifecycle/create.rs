@@ -3,10 +3,11 @@
 use sea_orm::{Set, SqlErr, TransactionTrait};
 use sha2::{Digest, Sha256};
 
-use super::{Actor, ConnectionRecord, Lifecycle, new_external_id, new_uid};
+use super::{Lifecycle, new_external_id, new_uid};
 use cloudconn_infra::telemetry::propagation::current_traceparent;
 
 use crate::{
+    auth::Actor,
     domain::{
         names::{Tag, Workspace},
         provider::Provider,
@@ -14,7 +15,12 @@ use crate::{
     },
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{self, audit, connections, entities::connections::ActiveModel, outbox},
+    store::{
+        self, audit,
+        connections::{self, ConnectionRecord},
+        entities::connections::ActiveModel,
+        outbox,
+    },
 };
 
 /// A validated create request.

@@ -14,14 +14,19 @@
 
 use sea_orm::TransactionTrait;
 
-use super::{Actor, Lifecycle, detached, load_record, lock_for_change, secret_path};
+use super::{Lifecycle, detached, lock_for_change, secret_path};
 use cloudconn_infra::telemetry::propagation::current_traceparent;
 
 use crate::{
+    auth::Actor,
     domain::names::{Tag, Workspace},
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{audit, connections, outbox, purges, validations},
+    store::{
+        audit,
+        connections::{self, load_record},
+        outbox, purges, validations,
+    },
 };
 
 /// How long the retrier leaves a fresh purge to the request that queued it:

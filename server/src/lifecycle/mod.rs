@@ -17,7 +17,7 @@ mod validate;
 use std::{future::Future, sync::Arc};
 
 use cloudconn_infra::secrets::{SecretPath, SecretStore};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -31,24 +31,7 @@ pub use query::{AuditQuery, ListPage, ListQuery};
 pub use update::UpdateCommand;
 pub use validate::{MAX_WAIT, ValidateCommand, job_for};
 
-use crate::{
-    error::AppError,
-    store::entities::{connections, validations},
-};
-
-/// A connection row with what the API shows alongside it.
-#[derive(Debug, Clone)]
-pub struct ConnectionRecord {
-    pub row: connections::Model,
-    pub last_validation: Option<validations::Model>,
-}
-
-/// Who is making a change, as recorded in the audit trail.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// The caller's subject (`sub` claim once authentication is on).
-    pub subject: String,
-}
+use crate::{error::AppError, store::entities::connections};
 
 /// The lifecycle operations over shared handles. Cheap to clone.
 #[derive(Clone)]
@@ -103,15 +86,6 @@ impl Lifecycle {
     }
 }
 
-/// A row with its last validation, read on `db` (a transaction, inside one).
-async fn load_record(db: &impl ConnectionTrait, row: connections::Model) -> Result<ConnectionRecord, sea_orm::DbErr> {
-    let last_validation = match row.last_validation_id {
-        Some(id) => crate::store::validations::find(db, &row.workspace, id).await?,
-        None => None,
-    };
-    Ok(ConnectionRecord { row, last_validation })
-}
-
 /// Where a connection's credentials live in the secret store.
 pub fn secret_path(row: &connections::Model) -> SecretPath {
     SecretPath { workspace: row.workspace.clone(), uid: row.id.to_string() }
@@ -151,15 +125,7 @@ fn json_column<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
 
 /// New external ids: 32 URL-safe characters from the OS-seeded CSPRNG.
 fn new_external_id() -> String {
-    random_token()
-}
-
-/// 32 random URL-safe characters (192 bits).
-pub fn random_token() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut rng = rand::rng();
-    (0..32).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    crate::domain::token::random_token()
 }
 
 fn new_uid() -> Uuid {

@@ -14,12 +14,16 @@ use cloudconn_infra::{
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 use uuid::Uuid;
 
-use super::{ConnectionRecord, Lifecycle};
+use super::Lifecycle;
 use crate::{
     domain::status::{ConnectionStatus, ValidationState},
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{self, connections, outbox, validations},
+    store::{
+        self,
+        connections::{self, ConnectionRecord},
+        outbox, validations,
+    },
 };
 
 /// Where a result comes from.

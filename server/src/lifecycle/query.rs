@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use super::{ConnectionRecord, Lifecycle};
+use super::Lifecycle;
 use crate::{
     domain::names::{Tag, Workspace},
     error::AppError,
     store::{
-        connections::{self, ListFilter},
+        connections::{self, ConnectionRecord, ListFilter},
         entities::connections::Model,
         validations,
     },
@@ -39,7 +39,7 @@ impl Lifecycle {
 
     /// Attaches the last validation to a row.
     pub async fn record(&self, row: Model) -> Result<ConnectionRecord, AppError> {
-        Ok(super::load_record(&self.db, row).await?)
+        Ok(connections::load_record(&self.db, row).await?)
     }
 
     pub async fn list(&self, query: ListQuery) -> Result<ListPage, AppError> {

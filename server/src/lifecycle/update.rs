@@ -2,10 +2,11 @@
 
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 
-use super::{Actor, ConnectionRecord, Lifecycle, json_column, load_record, lock_for_change};
+use super::{Lifecycle, json_column, lock_for_change};
 use cloudconn_infra::telemetry::propagation::current_traceparent;
 
 use crate::{
+    auth::Actor,
     domain::{
         Violations,
         names::{Tag, Workspace},
@@ -13,7 +14,11 @@ use crate::{
     },
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{self, audit, outbox},
+    store::{
+        self, audit,
+        connections::{ConnectionRecord, load_record},
+        outbox,
+    },
 };
 
 /// An update request resolved against its mask: `Some` fields change.

@@ -11,15 +11,22 @@ use cloudconn_infra::{amqp::messages::ValidationJob, telemetry::propagation::cur
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set, TransactionTrait};
 use uuid::Uuid;
 
-use super::{Actor, ConnectionRecord, Lifecycle, detached, json_column, lock_for_change};
+use super::{Lifecycle, detached, json_column, lock_for_change};
 use crate::{
+    auth::Actor,
     domain::{
         names::{Tag, Workspace},
         status::ValidationState,
     },
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{self, audit, entities::connections, entities::validations as validation_rows, outbox, validations},
+    store::{
+        self, audit,
+        connections::{ConnectionRecord, load_record},
+        entities::connections,
+        entities::validations as validation_rows,
+        outbox, validations,
+    },
 };
 
 /// Longest `wait` honoured; a caller wanting longer can call again.
@@ -101,7 +108,7 @@ impl Lifecycle {
             if let Some(v) = validations::find(&txn, &row.workspace, id).await? {
                 let running = ValidationState::from_db(&v.state).is_some_and(|s| !s.is_terminal());
                 if running && v.revision == row.revision {
-                    let record = super::load_record(&txn, row).await?;
+                    let record = load_record(&txn, row).await?;
                     return Ok((v, record));
                 }
             }

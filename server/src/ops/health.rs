@@ -12,14 +12,12 @@ use std::{
 };
 
 use cloudconn_infra::vault::VaultStore;
-use cloudconn_proto::v1::connection_service_server::ConnectionServiceServer;
+use cloudconn_proto::v1::connection_service_server::SERVICE_NAME;
 use lapin::Connection;
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
-use tonic_health::server::HealthReporter;
-
-use crate::api::service::Api;
+use tonic_health::{ServingStatus, server::HealthReporter};
 
 /// Shared readiness, read by `/readyz`.
 #[derive(Clone, Default)]
@@ -51,10 +49,10 @@ impl HealthMonitor {
             let healthy = down.is_empty();
             if last != Some(healthy) {
                 if healthy {
-                    self.reporter.set_serving::<ConnectionServiceServer<Api>>().await;
+                    self.reporter.set_service_status(SERVICE_NAME, ServingStatus::Serving).await;
                     tracing::info!("dependencies healthy: SERVING");
                 } else {
-                    self.reporter.set_not_serving::<ConnectionServiceServer<Api>>().await;
+                    self.reporter.set_service_status(SERVICE_NAME, ServingStatus::NotServing).await;
                     tracing::warn!(down = ?down, "dependencies unhealthy: NOT_SERVING");
                 }
                 last = Some(healthy);

@@ -58,9 +58,9 @@ impl Broker for AmqpBroker {
 }
 
 /// `--dev`: events go to in-process subscribers, jobs to the in-process
-/// worker (`dev::pipeline`).
+/// worker (`results::in_process`).
 pub struct InProcessBroker {
-    pub events: crate::watch::Fanout,
+    pub events: super::cloudevents::Fanout,
     pub jobs: mpsc::UnboundedSender<ValidationJob>,
 }
 

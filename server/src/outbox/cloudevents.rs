@@ -7,12 +7,13 @@
 //! prost and the mapping (enum names, int64 as strings, RFC 3339 timestamps)
 //! is the standard one, not hand-written.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use cloudconn_proto::v1 as pb;
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
+use tokio::sync::broadcast;
 
 /// The content type of a structured-mode CloudEvent.
 pub const CONTENT_TYPE: &str = "application/cloudevents+json";
@@ -70,6 +71,25 @@ pub fn envelope(id: &str, event: &str, time: DateTime<Utc>, connection: &pb::Con
 /// The routing key on the events exchange: `<workspace>.connection.<event>`.
 pub fn routing_key(workspace: &str, event: &str) -> String {
     format!("{workspace}.connection.{event}")
+}
+
+/// Where events enter a replica's watch hub (from its RabbitMQ feed, or in
+/// process in `--dev`): each is parsed here, once, for every watcher (audit
+/// events and anything unreadable are dropped).
+#[derive(Clone)]
+pub struct Fanout(broadcast::Sender<Arc<pb::ConnectionEvent>>);
+
+impl Fanout {
+    pub fn new(sender: broadcast::Sender<Arc<pb::ConnectionEvent>>) -> Self {
+        Self(sender)
+    }
+
+    pub fn publish(&self, body: &str) {
+        if let Some(event) = parse(body).filter(|e| e.connection.is_some()) {
+            // No watcher at the moment is fine.
+            let _ = self.0.send(Arc::new(event));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,10 +4,7 @@ use cloudconn_infra::amqp::messages::ValidationJob;
 use uuid::Uuid;
 
 use super::cloudevents;
-use crate::{
-    lifecycle::ConnectionRecord,
-    store::{self, outbox},
-};
+use crate::store::{self, connections::ConnectionRecord, outbox};
 
 /// The public lifecycle events (docs/api.md, Events).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,26 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::connections::{self, ActiveModel, Column, Entity, Model};
+use super::entities::{
+    connections::{self, ActiveModel, Column, Entity, Model},
+    validations,
+};
+
+/// A connection row with what the API shows alongside it.
+#[derive(Debug, Clone)]
+pub struct ConnectionRecord {
+    pub row: Model,
+    pub last_validation: Option<validations::Model>,
+}
+
+/// A row with its last validation, read on `db` (a transaction, inside one).
+pub async fn load_record(db: &impl ConnectionTrait, row: Model) -> Result<ConnectionRecord, sea_orm::DbErr> {
+    let last_validation = match row.last_validation_id {
+        Some(id) => super::validations::find(db, &row.workspace, id).await?,
+        None => None,
+    };
+    Ok(ConnectionRecord { row, last_validation })
+}
 
 /// The connections of one workspace.
 pub fn in_workspace(workspace: &str) -> Select<Entity> {

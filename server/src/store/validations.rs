@@ -49,7 +49,7 @@ pub async fn insert_queued(
         scope_checks: Set("[]".into()),
         identity: Set("{}".into()),
         warnings: Set("[]".into()),
-        nonce: Set(Some(crate::lifecycle::random_token())),
+        nonce: Set(Some(crate::domain::token::random_token())),
     }
     .insert(txn)
     .await

@@ -34,7 +34,7 @@ pub struct FeedSettings {
 /// Built by [`super::Hub::with_feed`].
 pub struct EventFeed {
     pub(super) settings: FeedSettings,
-    pub(super) sender: super::Fanout,
+    pub(super) sender: crate::outbox::cloudevents::Fanout,
     pub(super) watchers: watch::Receiver<usize>,
     pub(super) live: watch::Sender<bool>,
 }

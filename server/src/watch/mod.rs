@@ -26,10 +26,10 @@ use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
 use crate::{
-    api::admission::{Share, Shares},
     domain::names::Workspace,
     error::AppError,
-    outbox::cloudevents,
+    outbox::cloudevents::Fanout,
+    quota::{Share, Shares},
 };
 
 /// Events buffered per watcher before it counts as lagging.
@@ -41,20 +41,6 @@ pub const MAX_STREAMS_PER_SUBJECT: usize = 16;
 /// The longest a watch stream lasts: then the client watches again, and
 /// its token is checked again.
 pub const MAX_STREAM_LIFETIME: Duration = Duration::from_secs(3600);
-
-/// Where events enter the hub: each is parsed here, once, for every
-/// watcher (audit events and anything unreadable are dropped).
-#[derive(Clone)]
-pub struct Fanout(broadcast::Sender<Arc<pb::ConnectionEvent>>);
-
-impl Fanout {
-    pub fn publish(&self, body: &str) {
-        if let Some(event) = cloudevents::parse(body).filter(|e| e.connection.is_some()) {
-            // No watcher at the moment is fine.
-            let _ = self.0.send(Arc::new(event));
-        }
-    }
-}
 
 /// This replica's watchers and the events that reach them.
 #[derive(Clone)]
@@ -84,7 +70,7 @@ impl Hub {
         let (events, _) = broadcast::channel(FEED_CAPACITY);
         let (watchers, watching) = watch::channel(0);
         let (live_tx, live) = watch::channel(false);
-        let feed = feed::EventFeed { settings, sender: Fanout(events.clone()), watchers: watching, live: live_tx };
+        let feed = feed::EventFeed { settings, sender: Fanout::new(events.clone()), watchers: watching, live: live_tx };
         (Self { events, streams: streams(), watchers: Arc::new(watchers), live }, feed)
     }
 
@@ -98,7 +84,7 @@ impl Hub {
 
     /// Where in-process events are sent.
     pub fn sender(&self) -> Fanout {
-        Fanout(self.events.clone())
+        Fanout::new(self.events.clone())
     }
 
     /// Joins as a watcher for `subject`, if its share of streams allows.

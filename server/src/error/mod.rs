@@ -8,6 +8,8 @@
 //! `Display` never includes request data, and `Internal` reaches the caller
 //! as an opaque message (its cause chain is logged here instead).
 
+mod refusal;
+
 use std::collections::HashMap;
 
 use cloudconn_infra::secrets::SecretStoreError;
@@ -15,10 +17,9 @@ use sea_orm::DbErr;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::{
-    auth::{AuthFailure, Denied},
-    domain::FieldViolation,
-};
+pub use refusal::{AuthFailure, Denied};
+
+use crate::domain::FieldViolation;
 
 /// `ErrorInfo.domain` of every error cloudconn returns.
 pub const ERROR_DOMAIN: &str = "cloudconn.v1";

@@ -18,7 +18,7 @@ use crate::{
     store::{connections, validations},
 };
 
-pub struct DevPipeline {
+pub struct InProcessPipeline {
     pub runner: Arc<JobRunner>,
     pub lifecycle: Lifecycle,
     pub jobs: mpsc::UnboundedReceiver<ValidationJob>,
@@ -29,7 +29,7 @@ pub struct DevPipeline {
     pub sandbox: Option<cloudconn_sandbox::sandbox::Sandbox>,
 }
 
-impl DevPipeline {
+impl InProcessPipeline {
     pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
         for validation in validations::unfinished(&self.lifecycle.db).await? {
             let row = connections::find_by_id(&self.lifecycle.db, validation.connection_id).await?;
@@ -57,7 +57,7 @@ impl DevPipeline {
                     Ran::Interrupted => return,
                 };
                 if sandboxed {
-                    super::sandbox::mark(&mut result, &job.provider);
+                    crate::dev::sandbox::mark(&mut result, &job.provider);
                 }
                 while let Err(e) = lifecycle.record_result(&result, ResultFrom::Worker).await {
                     tracing::warn!(error = %e, "recording a dev validation result failed; retrying");
