@@ -40,14 +40,26 @@ pub struct Global {
     /// Workspace every call is scoped to
     #[arg(long, env = "CLOUDCONN_WORKSPACE", global = true)]
     pub workspace: Option<String>,
-    /// `table` for people, `json` (proto3 JSON, camelCase) for scripts
-    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table, global = true)]
-    pub output: OutputFormat,
+    /// table (aligned, with a header), plain (tab-separated, no header) or json (proto3 JSON);
+    /// default: table on a terminal, plain in a pipe or a file
+    #[arg(long, short = 'o', value_enum, env = "CLOUDCONN_OUTPUT", global = true)]
+    pub output: Option<OutputChoice>,
 }
 
+/// What `-o` accepts. The commands see an [`OutputFormat`]; the table
+/// layout is the output module's (`output::set_layout`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub enum OutputChoice {
     Table,
+    Plain,
+    Json,
+}
+
+/// What a command prints: text (tables and key/value views, laid out as
+/// `-o` or the terminal says) or proto3 JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
     Json,
 }
 

@@ -14,12 +14,12 @@ mod exit;
 mod output;
 mod secrets;
 
-use std::process::ExitCode;
+use std::{io::IsTerminal, process::ExitCode};
 
 use clap::{CommandFactory, Parser};
 
 use crate::{
-    args::{Cli, Command},
+    args::{Cli, Command, OutputChoice, OutputFormat},
     exit::Failure,
 };
 
@@ -45,9 +45,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    let format = output_format(cli.global.output);
     let config = config::Config::resolve(&cli.global)?;
     let mut client = client::Client::connect(&config).await?;
-    let format = cli.global.output;
     match cli.command {
         Command::Providers => commands::providers(&mut client, format).await,
         Command::Connections(command) => commands::connections(&mut client, command, format).await,
@@ -57,4 +57,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Completions { .. } => Ok(()),
     }
+}
+
+/// `-o json` → JSON. Otherwise text, laid out as asked (`-o table`,
+/// `-o plain`) or, by default, aligned for a terminal and plain for a pipe
+/// or a file.
+fn output_format(choice: Option<OutputChoice>) -> OutputFormat {
+    let layout = match choice {
+        Some(OutputChoice::Json) => return OutputFormat::Json,
+        Some(OutputChoice::Table) => output::Layout::Aligned,
+        Some(OutputChoice::Plain) => output::Layout::Plain,
+        None if std::io::stdout().is_terminal() => output::Layout::Aligned,
+        None => output::Layout::Plain,
+    };
+    output::set_layout(layout);
+    OutputFormat::Text
 }
