@@ -89,7 +89,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum CredentialsCommand {
-    /// Issue credentials for one scope of an ACTIVE connection, e.g.
+    /// Issue credentials for one scope of an ACTIVE connection: `export NAME='value'` lines
+    /// (whatever the layout), or proto3 JSON with -o json, e.g.
     /// `eval "$(cloudconn credentials issue prod_aws --scope storage --consumer billing-api/prd)"`
     Issue {
         tag: String,
@@ -102,12 +103,13 @@ pub enum CredentialsCommand {
         /// Lifetime to ask for (e.g. 15m, 1h); the server caps it
         #[arg(long, value_parser = parse_duration)]
         ttl: Option<Duration>,
-        /// `env`: `export NAME='value'` lines for a shell; `json`: proto3 JSON
-        #[arg(long, value_enum, default_value_t = CredentialsFormat::Env)]
-        format: CredentialsFormat,
+        /// Deprecated (use -o json; export lines are the default): warns, then does as asked
+        #[arg(long, value_enum, hide = true)]
+        format: Option<CredentialsFormat>,
     },
 }
 
+/// The values of the deprecated `credentials issue --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CredentialsFormat {
     Env,

@@ -19,7 +19,7 @@ use std::{io::IsTerminal, process::ExitCode};
 use clap::{CommandFactory, Parser};
 
 use crate::{
-    args::{Cli, Command, OutputChoice, OutputFormat},
+    args::{Cli, Command, CredentialsFormat, OutputChoice, OutputFormat},
     exit::Failure,
 };
 
@@ -52,7 +52,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Providers => commands::providers(&mut client, format).await,
         Command::Connections(command) => commands::connections(&mut client, command, format).await,
         Command::Setup { tag, out } => commands::setup::run(&mut client, tag, out.as_deref(), format).await,
-        Command::Credentials(args::CredentialsCommand::Issue { tag, scope, consumer, ttl, format }) => {
+        Command::Credentials(args::CredentialsCommand::Issue { tag, scope, consumer, ttl, format: deprecated }) => {
+            let format = match deprecated {
+                None => format,
+                Some(old) => {
+                    // Hidden and deprecated: -o is the one output flag.
+                    let (instead, format) = match old {
+                        CredentialsFormat::Json => ("use -o json", OutputFormat::Json),
+                        CredentialsFormat::Env => ("leave it out (export lines are the default)", OutputFormat::Text),
+                    };
+                    eprintln!("warning: --format is deprecated and will be removed: {instead}");
+                    format
+                }
+            };
             commands::credentials::issue(&mut client, tag, scope, consumer, ttl, format).await
         }
         Command::Completions { .. } => Ok(()),

@@ -223,9 +223,17 @@ async fn the_aws_flow_from_create_to_delete() {
         env.stdout
     );
     assert!(env.stdout.lines().all(|l| l.starts_with("export ") && l.ends_with('\'')), "quoted: {}", env.stdout);
-    let json = cli.run(&[&issue[..], &["--format", "json"]].concat()).await.ok().json();
+    let table = cli.run(&[&issue[..], &["-o", "table"]].concat()).await.ok();
+    assert_eq!(table.stdout, env.stdout, "export lines whatever the layout (the same credentials, from the cache)");
+    let json = cli.run(&[&issue[..], &["-o", "json"]].concat()).await.ok().json();
     assert!(json["aws"]["assumedRoleArn"].as_str().unwrap().ends_with("/cc-billing-api-prd"), "{json}");
     assert!(env.stdout.contains(json["aws"]["accessKeyId"].as_str().unwrap()), "the same credentials, from the cache");
+    // The old --format still works, hidden, with a warning on stderr.
+    let old = cli.run(&[&issue[..], &["--format", "json"]].concat()).await.ok();
+    assert_eq!(old.json()["aws"]["accessKeyId"], json["aws"]["accessKeyId"]);
+    assert!(old.stderr.contains("warning: --format is deprecated") && old.stderr.contains("-o json"), "{}", old.stderr);
+    let help = cli.run(&["credentials", "issue", "--help"]).await.ok();
+    assert!(!help.stdout.contains("--format"), "hidden: {}", help.stdout);
 
     let updated = cli
         .run(&["connections", "update", "prod_aws", "--display-name", "Production AWS", "--scope", "storage"])
