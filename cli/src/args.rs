@@ -40,14 +40,26 @@ pub struct Global {
     /// Workspace every call is scoped to
     #[arg(long, env = "CLOUDCONN_WORKSPACE", global = true)]
     pub workspace: Option<String>,
-    /// `table` for people, `json` (proto3 JSON, camelCase) for scripts
-    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table, global = true)]
-    pub output: OutputFormat,
+    /// table (aligned, with a header), plain (tab-separated, no header) or json (proto3 JSON);
+    /// default: table on a terminal, plain in a pipe or a file
+    #[arg(long, short = 'o', value_enum, env = "CLOUDCONN_OUTPUT", global = true)]
+    pub output: Option<OutputChoice>,
 }
 
+/// What `-o` accepts. The commands see an [`OutputFormat`]; the table
+/// layout is the output module's (`output::set_layout`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub enum OutputChoice {
     Table,
+    Plain,
+    Json,
+}
+
+/// What a command prints: text (tables and key/value views, laid out as
+/// `-o` or the terminal says) or proto3 JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
     Json,
 }
 
@@ -77,7 +89,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum CredentialsCommand {
-    /// Issue credentials for one scope of an ACTIVE connection, e.g.
+    /// Issue credentials for one scope of an ACTIVE connection: `export NAME='value'` lines
+    /// (whatever the layout), or proto3 JSON with -o json, e.g.
     /// `eval "$(cloudconn credentials issue prod_aws --scope storage --consumer billing-api/prd)"`
     Issue {
         tag: String,
@@ -90,12 +103,13 @@ pub enum CredentialsCommand {
         /// Lifetime to ask for (e.g. 15m, 1h); the server caps it
         #[arg(long, value_parser = parse_duration)]
         ttl: Option<Duration>,
-        /// `env`: `export NAME='value'` lines for a shell; `json`: proto3 JSON
-        #[arg(long, value_enum, default_value_t = CredentialsFormat::Env)]
-        format: CredentialsFormat,
+        /// Deprecated (use -o json; export lines are the default): warns, then does as asked
+        #[arg(long, value_enum, hide = true)]
+        format: Option<CredentialsFormat>,
     },
 }
 
+/// The values of the deprecated `credentials issue --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CredentialsFormat {
     Env,

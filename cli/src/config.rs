@@ -92,12 +92,7 @@ mod tests {
 
     #[test]
     fn an_explicit_address_needs_an_explicit_workspace() {
-        let global = Global {
-            addr: Some("http://x:1".into()),
-            token: None,
-            workspace: None,
-            output: crate::args::OutputFormat::Table,
-        };
+        let global = Global { addr: Some("http://x:1".into()), token: None, workspace: None, output: None };
         assert!(matches!(Config::resolve(&global), Err(Failure::Usage(_))));
     }
 }

@@ -14,12 +14,12 @@ mod exit;
 mod output;
 mod secrets;
 
-use std::process::ExitCode;
+use std::{io::IsTerminal, process::ExitCode};
 
 use clap::{CommandFactory, Parser};
 
 use crate::{
-    args::{Cli, Command},
+    args::{Cli, Command, CredentialsFormat, OutputChoice, OutputFormat},
     exit::Failure,
 };
 
@@ -45,16 +45,43 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    let format = output_format(cli.global.output);
     let config = config::Config::resolve(&cli.global)?;
     let mut client = client::Client::connect(&config).await?;
-    let format = cli.global.output;
     match cli.command {
         Command::Providers => commands::providers(&mut client, format).await,
         Command::Connections(command) => commands::connections(&mut client, command, format).await,
         Command::Setup { tag, out } => commands::setup::run(&mut client, tag, out.as_deref(), format).await,
-        Command::Credentials(args::CredentialsCommand::Issue { tag, scope, consumer, ttl, format }) => {
+        Command::Credentials(args::CredentialsCommand::Issue { tag, scope, consumer, ttl, format: deprecated }) => {
+            let format = match deprecated {
+                None => format,
+                Some(old) => {
+                    // Hidden and deprecated: -o is the one output flag.
+                    let (instead, format) = match old {
+                        CredentialsFormat::Json => ("use -o json", OutputFormat::Json),
+                        CredentialsFormat::Env => ("leave it out (export lines are the default)", OutputFormat::Text),
+                    };
+                    eprintln!("warning: --format is deprecated and will be removed: {instead}");
+                    format
+                }
+            };
             commands::credentials::issue(&mut client, tag, scope, consumer, ttl, format).await
         }
         Command::Completions { .. } => Ok(()),
     }
+}
+
+/// `-o json` → JSON. Otherwise text, laid out as asked (`-o table`,
+/// `-o plain`) or, by default, aligned for a terminal and plain for a pipe
+/// or a file.
+fn output_format(choice: Option<OutputChoice>) -> OutputFormat {
+    let layout = match choice {
+        Some(OutputChoice::Json) => return OutputFormat::Json,
+        Some(OutputChoice::Table) => output::Layout::Aligned,
+        Some(OutputChoice::Plain) => output::Layout::Plain,
+        None if std::io::stdout().is_terminal() => output::Layout::Aligned,
+        None => output::Layout::Plain,
+    };
+    output::set_layout(layout);
+    OutputFormat::Text
 }

@@ -1,6 +1,14 @@
 //! What the CLI prints: tables and key/value views for people, proto3 JSON
 //! (the contract's own descriptor, camelCase, enum names) for scripts, and
 //! the seed's lower-case words for providers, statuses and states.
+//!
+//! Tables and key/value views have two layouts ([`Layout`]): aligned, with
+//! a header, on a terminal (or with `-o table`); plain when stdout is a
+//! pipe or a file (or with `-o plain`): one tab-separated line per row, no
+//! header, so `cut -f1` and `awk -F'\t'` need no skipping or splitting on
+//! blanks (as `gh` does).
+
+use std::sync::OnceLock;
 
 use cloudconn_proto::v1 as pb;
 use comfy_table::{Table, presets::NOTHING};
@@ -72,47 +80,86 @@ fn to_json<M: prost::Message>(message: &M, full_name: &str, pretty: bool) -> Res
     text.map_err(|e| Failure::Other(format!("JSON: {e}")))
 }
 
-fn table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table.load_preset(NOTHING).set_header(header.iter().map(|h| h.to_uppercase()));
-    table
+/// How tables and key/value views are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Columns aligned with blanks, tables with an upper-case header.
+    Aligned,
+    /// `cell<TAB>cell` rows without a header, `key<TAB>value` lines.
+    Plain,
 }
 
-fn print_table(table: &Table) {
-    // comfy-table pads every line to the column widths; trailing blanks
-    // only get in the way of `grep`/`awk`.
-    // The preset pads every cell by one blank on each side: drop the
-    // outer ones so the first column starts at the margin.
-    for line in table.to_string().lines() {
-        let line = line.strip_prefix(' ').unwrap_or(line);
-        out!("{}", line.trim_end());
+static LAYOUT: OnceLock<Layout> = OnceLock::new();
+
+/// Chosen once, in `main`, before anything prints.
+pub fn set_layout(layout: Layout) {
+    let _ = LAYOUT.set(layout);
+}
+
+pub fn layout() -> Layout {
+    LAYOUT.get().copied().unwrap_or(Layout::Aligned)
+}
+
+fn print_lines(lines: Vec<String>) {
+    for line in lines {
+        out!("{line}");
+    }
+}
+
+/// A cell of a plain line: a tab or a line break inside it would read as
+/// a new column or row, so each becomes a blank.
+fn plain_cell(cell: &str) -> String {
+    cell.replace(['\t', '\n', '\r'], " ")
+}
+
+fn render_table(layout: Layout, header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+    match layout {
+        Layout::Plain => {
+            rows.iter().map(|row| row.iter().map(|c| plain_cell(c)).collect::<Vec<_>>().join("\t")).collect()
+        }
+        Layout::Aligned => {
+            let mut table = Table::new();
+            table.load_preset(NOTHING).set_header(header.iter().map(|h| h.to_uppercase()));
+            for row in rows {
+                table.add_row(row);
+            }
+            // comfy-table pads every line to the column widths; trailing
+            // blanks only get in the way of `grep`/`awk`. The preset pads
+            // every cell by one blank on each side: drop the outer ones so
+            // the first column starts at the margin.
+            table.to_string().lines().map(|line| line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned()).collect()
+        }
     }
 }
 
 pub fn providers_table(providers: &[pb::ProviderSpec]) {
-    let mut t = table(&["provider", "name", "scopes", "fields (* secret)"]);
-    for p in providers {
-        let fields: Vec<String> =
-            p.fields.iter().map(|f| if f.secret { format!("{}*", f.name) } else { f.name.clone() }).collect();
-        t.add_row([provider_word(p.provider()), p.display_name.clone(), p.scopes.join(","), fields.join(" ")]);
-    }
-    print_table(&t);
+    let rows: Vec<Vec<String>> = providers
+        .iter()
+        .map(|p| {
+            let fields: Vec<String> =
+                p.fields.iter().map(|f| if f.secret { format!("{}*", f.name) } else { f.name.clone() }).collect();
+            vec![provider_word(p.provider()), p.display_name.clone(), p.scopes.join(","), fields.join(" ")]
+        })
+        .collect();
+    print_lines(render_table(layout(), &["provider", "name", "scopes", "fields (* secret)"], &rows));
 }
 
 pub fn connections_table(connections: &[pb::Connection]) {
-    let mut t = table(&["tag", "provider", "status", "scopes", "revision", "display name"]);
-    for c in connections {
-        let revision = c.credentials.as_ref().map_or_else(|| "-".to_owned(), revision);
-        t.add_row([
-            c.tag.clone(),
-            provider_word(c.provider()),
-            status_word(c.status()),
-            c.scopes.join(","),
-            revision,
-            c.display_name.clone(),
-        ]);
-    }
-    print_table(&t);
+    let rows: Vec<Vec<String>> = connections
+        .iter()
+        .map(|c| {
+            vec![
+                c.tag.clone(),
+                provider_word(c.provider()),
+                status_word(c.status()),
+                c.scopes.join(","),
+                c.credentials.as_ref().map_or_else(|| "-".to_owned(), revision),
+                c.display_name.clone(),
+            ]
+        })
+        .collect();
+    let header = ["tag", "provider", "status", "scopes", "revision", "display name"];
+    print_lines(render_table(layout(), &header, &rows));
 }
 
 /// `2 (active 1)`: the latest saved revision, and the one in use.
@@ -153,7 +200,11 @@ pub fn connection_view(c: &pb::Connection) {
     rows.push(("updated", time(c.update_time.as_ref())));
     print_rows(&rows);
     if let Some(v) = &c.last_validation {
-        out!("");
+        // A blank line between the two on a terminal; plain output stays
+        // `key<TAB>value` lines only.
+        if layout() == Layout::Aligned {
+            out!("");
+        }
         validation_view(v);
     }
 }
@@ -195,17 +246,29 @@ pub fn validation_view(v: &pb::Validation) {
     print_rows(&rows);
 }
 
-/// `time  type  tag  status` for one watched event.
+/// `time  type  tag  status` for one watched event (tab-separated when plain).
 pub fn event_line(e: &pb::ConnectionEvent) {
     let kind = e.r#type.strip_prefix("cloudconn.connection.").and_then(|t| t.strip_suffix(".v1")).unwrap_or(&e.r#type);
     let (tag, status) = e.connection.as_ref().map(|c| (c.tag.clone(), status_word(c.status()))).unwrap_or_default();
-    out!("{}  {kind:<20} {tag:<24} {status}", time(e.time.as_ref()));
+    let time = time(e.time.as_ref());
+    match layout() {
+        Layout::Aligned => out!("{time}  {kind:<20} {tag:<24} {status}"),
+        Layout::Plain => out!("{time}\t{kind}\t{}\t{status}", plain_cell(&tag)),
+    }
 }
 
-fn print_rows(rows: &[(&str, String)]) {
+/// Key/value lines: `key  value` with the keys padded to one width, or
+/// `key<TAB>value`. Rows with an empty value are left out.
+pub fn print_rows(rows: &[(&str, String)]) {
+    print_lines(render_rows(layout(), rows));
+}
+
+fn render_rows(layout: Layout, rows: &[(&str, String)]) -> Vec<String> {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    for (key, value) in rows.iter().filter(|(_, v)| !v.is_empty()) {
-        out!("{key:<width$}  {value}");
+    let shown = rows.iter().filter(|(_, v)| !v.is_empty());
+    match layout {
+        Layout::Aligned => shown.map(|(key, value)| format!("{key:<width$}  {value}")).collect(),
+        Layout::Plain => shown.map(|(key, value)| format!("{key}\t{}", plain_cell(value))).collect(),
     }
 }
 
@@ -231,6 +294,28 @@ mod tests {
         assert_eq!(provider_word(pb::Provider::Neo4jAura), "neo4j_aura");
         assert_eq!(status_word(pb::ConnectionStatus::Active), "active");
         assert_eq!(state_word(pb::ValidationState::Succeeded), "succeeded");
+    }
+
+    #[test]
+    fn plain_tables_are_tab_separated_rows_without_a_header() {
+        let rows = vec![
+            vec!["prod_aws".to_owned(), "aws".to_owned(), "Production AWS".to_owned()],
+            vec!["b".to_owned(), "gcp".to_owned(), "tab\there\nand a line".to_owned()],
+        ];
+        assert_eq!(
+            render_table(Layout::Plain, &["tag", "provider", "display name"], &rows),
+            ["prod_aws\taws\tProduction AWS", "b\tgcp\ttab here and a line"]
+        );
+        let aligned = render_table(Layout::Aligned, &["tag", "provider", "display name"], &rows[..1]);
+        assert_eq!(aligned[0].split_whitespace().collect::<Vec<_>>(), ["TAG", "PROVIDER", "DISPLAY", "NAME"]);
+        assert!(aligned[1].starts_with("prod_aws ") && !aligned[1].ends_with(' '), "{aligned:?}");
+    }
+
+    #[test]
+    fn plain_views_are_key_tab_value_lines() {
+        let rows = [("tag", "prod_aws".to_owned()), ("description", String::new()), ("display name", "A B".into())];
+        assert_eq!(render_rows(Layout::Plain, &rows), ["tag\tprod_aws", "display name\tA B"]);
+        assert_eq!(render_rows(Layout::Aligned, &rows), ["tag           prod_aws", "display name  A B"]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-// The Activity tab: the connection's audit trail, newest first, following
-// changes made elsewhere live, with "Load more" for older pages.
+// The Activity tab: the connection's consumers (who was issued credentials,
+// when), and its audit trail, newest first, following changes made
+// elsewhere live, with "Load more" for older pages.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { CloudConn } from "@cloudconn/sdk";
@@ -46,6 +47,49 @@ describe("Workbench activity", () => {
     assert.equal(await rows(page).count(), 25);
     assert.deepEqual((await trail(page)).slice(-2), ["Credentials saved by dev", "Created by dev"]);
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), "That is the whole trail: 25 events.");
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test("the consumers: none yet, then each component issued credentials, most recent first", async () => {
+    const ws = "consumers";
+    const tag = "used_aws";
+    const sdk = new CloudConn({ address: API, token: TOKEN, workspace: ws });
+    await sdk.cloud.connections.create({ provider: "aws", name: tag, scopes: ["storage"] });
+    await sdk.cloud.connections.complete(tag, { role_arn: ROLE });
+    assert.equal((await sdk.cloud.connections.validate(tag)).state, "succeeded");
+    const { page, context, errors } = await open(ws);
+    await page.locator(`.conn-row a[data-tag="${tag}"]`).click();
+    await page.getByRole("tab", { name: "Activity" }).click();
+    await page.getByRole("heading", { name: "Consumers", level: 2 }).waitFor();
+    assert.equal(await page.getByTestId("no-consumers").textContent({ timeout: T }), "No component has issued credentials yet.");
+    await axe(page, "Activity tab without consumers");
+
+    // Issuing sends no watch event: Refresh (or coming back to the page) fetches them.
+    await sdk.cloud.credentials.issue(tag, { scope: "storage", consumer: "billing-api/prd" });
+    await page.getByRole("button", { name: "Refresh the consumers" }).click();
+    const table = page.getByTestId("consumers");
+    await table.waitFor({ timeout: T });
+    const when = /^just now \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$/;
+    const cells = () => table.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    const first = await cells();
+    assert.equal(first.length, 1);
+    assert.equal(first[0][0], "billing-api/prd");
+    assert.match(first[0][1], when);
+    assert.match((await page.getByTestId("last-used").textContent()) ?? "", /^Last used just now \(.+ UTC\)$/);
+    assert.equal(await page.getByTestId("no-consumers").count(), 0);
+
+    // a second component, after a reload: the most recent on top; the trail shows each issue
+    await sdk.cloud.credentials.issue(tag, { scope: "storage", consumer: "reports/stg" });
+    await page.reload();
+    await table.waitFor({ timeout: T });
+    assert.deepEqual((await cells()).map((r) => r[0]), ["reports/stg", "billing-api/prd"]);
+    await page.getByTestId("activity").waitFor({ timeout: T });
+    assert.deepEqual((await trail(page)).slice(0, 2), ["Credentials issued by dev", "Credentials issued by dev"]);
+    const details = (await rows(page).first().textContent()) ?? "";
+    assert.ok(details.includes("consumer reports/stg") && details.includes("scope storage"), details);
+    await page.screenshot({ path: `${SHOTS}consumers.png` });
+    await axe(page, "Activity tab with consumers");
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -1,14 +1,16 @@
 // The setup kit on the Setup tab: steps with their Markdown rendered, each
 // file in a <pre> with a Copy button that really fills the clipboard (and
-// still does through the fallback when the Clipboard API is missing), the
-// external id with its own button; and a server that cannot make the kit
-// shows a notice, not an error.
+// still does through the fallback when the Clipboard API is missing) and a
+// Download button that saves it under its name, the external id with its
+// own button; and a server that cannot make the kit shows a notice, not an
+// error.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { SHOTS, T, addConnection, axe, open } from "./helpers.mjs";
 
 describe("Workbench setup kit", () => {
-  test("AWS: the kit's steps, files and Copy buttons; the external id prominent", async () => {
+  test("AWS: the kit's steps, files, Copy and Download buttons; the external id prominent", async () => {
     const { page, context, errors } = await open("kit", { permissions: ["clipboard-read", "clipboard-write"] });
     await addConnection(page, { tag: "kit_aws", scopes: ["storage", "database"] });
     await page.getByRole("tab", { name: "Setup", selected: true }).waitFor();
@@ -44,6 +46,13 @@ describe("Workbench setup kit", () => {
     assert.equal(JSON.parse(copied).Statement[0].Condition.StringEquals["sts:ExternalId"], extid);
     await page.getByRole("button", { name: "Copy permissions-policy.json" }).click();
     assert.match(await page.evaluate(() => navigator.clipboard.readText()), /rds:DescribeDBInstances/);
+    // each file downloads too, under its own name, with the same content
+    for (const name of ["trust-policy.json", "create-role.sh"]) {
+      const pre = kit.locator(".artifact").filter({ has: page.locator(".artifact-name", { hasText: name }) }).locator("pre");
+      const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: `Download ${name}` }).click()]);
+      assert.equal(download.suggestedFilename(), name);
+      assert.equal(await readFile(await download.path(), "utf8"), await pre.textContent());
+    }
     // the external id's own button
     await page.getByRole("button", { name: "Copy the external ID" }).click();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), extid);

@@ -18,7 +18,7 @@ const PAGE_SIZE: i32 = 200;
 pub fn print_connection(connection: &pb::Connection, format: OutputFormat) -> Result<(), Failure> {
     match format {
         OutputFormat::Json => output::print_json(connection, "cloudconn.v1.Connection"),
-        OutputFormat::Table => {
+        OutputFormat::Text => {
             output::connection_view(connection);
             Ok(())
         }
@@ -59,11 +59,11 @@ pub async fn list(
             &pb::ListConnectionsResponse { connections: all, next_page_token: String::new() },
             "cloudconn.v1.ListConnectionsResponse",
         ),
-        OutputFormat::Table if all.is_empty() => {
+        OutputFormat::Text if all.is_empty() => {
             eprintln!("no connections in workspace {}", client.workspace);
             Ok(())
         }
-        OutputFormat::Table => {
+        OutputFormat::Text => {
             output::connections_table(&all);
             Ok(())
         }
@@ -127,7 +127,7 @@ pub async fn delete(client: &mut Client, tag: String, yes: bool, format: OutputF
     let response = client.grpc.delete_connection(request).await?.into_inner();
     match format {
         OutputFormat::Json => output::print_json(&response, "cloudconn.v1.DeleteConnectionResponse"),
-        OutputFormat::Table => {
+        OutputFormat::Text => {
             output::out!("deleted {tag}");
             Ok(())
         }

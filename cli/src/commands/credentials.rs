@@ -1,17 +1,19 @@
 //! `cloudconn credentials issue <tag> --scope S --consumer C [--ttl 15m]
-//! [--format env|json]`: short-lived credentials for one scope (the run
-//! step; the token needs `connections:use`).
+//! [-o json]`: short-lived credentials for one scope (the run step; the
+//! token needs `connections:use`).
 //!
-//! `env` (the default) prints `export NAME='value'` lines for a shell or a
+//! By default it prints `export NAME='value'` lines for a shell or a
 //! process manager — `eval "$(cloudconn credentials issue …)"` — with the
-//! names each provider's own tools read. `json` prints the proto3 JSON.
-//! Either way the secret goes to stdout only, never to stderr or a file.
+//! names each provider's own tools read, on a terminal and in a pipe alike
+//! (`-o table` and `-o plain` too: there is no table of credentials).
+//! `-o json` prints the proto3 JSON. Either way the secret goes to stdout
+//! only, never to stderr or a file.
 
 use std::time::Duration;
 
 use cloudconn_proto::v1::{self as pb, issued_credentials::Credentials};
 
-use crate::{args::CredentialsFormat, client::Client, exit::Failure, output};
+use crate::{args::OutputFormat, client::Client, exit::Failure, output};
 
 pub async fn issue(
     client: &mut Client,
@@ -19,14 +21,14 @@ pub async fn issue(
     scope: String,
     consumer: String,
     ttl: Option<Duration>,
-    format: CredentialsFormat,
+    format: OutputFormat,
 ) -> Result<(), Failure> {
     let ttl = ttl.map(|t| prost_types::Duration { seconds: t.as_secs() as i64, nanos: 0 });
     let request = pb::IssueCredentialsRequest { workspace: client.workspace.clone(), tag, scope, consumer, ttl };
     let issued = client.grpc.issue_credentials(request).await?.into_inner();
     match format {
-        CredentialsFormat::Json => output::print_json(&issued, "cloudconn.v1.IssuedCredentials"),
-        CredentialsFormat::Env => {
+        OutputFormat::Json => output::print_json(&issued, "cloudconn.v1.IssuedCredentials"),
+        OutputFormat::Text => {
             for (name, value) in variables(&issued) {
                 output::out!("export {name}={}", shell_quote(&value));
             }

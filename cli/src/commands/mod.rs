@@ -22,7 +22,7 @@ pub async fn providers(client: &mut Client, format: OutputFormat) -> Result<(), 
     let response = client.grpc.list_providers(pb::ListProvidersRequest {}).await?.into_inner();
     match format {
         OutputFormat::Json => output::print_json(&response, "cloudconn.v1.ListProvidersResponse"),
-        OutputFormat::Table => {
+        OutputFormat::Text => {
             output::providers_table(&response.providers);
             Ok(())
         }

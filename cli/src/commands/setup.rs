@@ -19,7 +19,7 @@ pub async fn run(client: &mut Client, tag: String, out: Option<&Path>, format: O
     }
     match format {
         OutputFormat::Json => output::print_json(&kit, "cloudconn.v1.SetupInstructions"),
-        OutputFormat::Table => {
+        OutputFormat::Text => {
             output::out!("{}", readme(&kit, true));
             Ok(())
         }

@@ -26,7 +26,7 @@ pub async fn run(client: &mut Client, tag: &str, wait: Option<Duration>, format:
     match wait {
         None => {
             print(&started, format)?;
-            if format == OutputFormat::Table {
+            if format == OutputFormat::Text {
                 eprintln!("validation queued; `cloudconn connections validate {tag}` waits for its outcome");
             }
             Ok(())
@@ -125,12 +125,22 @@ pub fn finish(tag: &str, outcome: &Outcome, timeout: Duration, format: OutputFor
 fn print(response: &pb::ValidateConnectionResponse, format: OutputFormat) -> Result<(), Failure> {
     match format {
         OutputFormat::Json => output::print_json(response, "cloudconn.v1.ValidateConnectionResponse"),
-        OutputFormat::Table => {
+        OutputFormat::Text => {
             if let Some(v) = &response.validation {
                 output::validation_view(v);
             }
             if let Some(c) = &response.connection {
-                output::out!("connection {} is {}", c.tag, output::status_word(c.status()));
+                match output::layout() {
+                    output::Layout::Aligned => {
+                        output::out!("connection {} is {}", c.tag, output::status_word(c.status()));
+                    }
+                    output::Layout::Plain => {
+                        output::print_rows(&[
+                            ("connection", c.tag.clone()),
+                            ("status", output::status_word(c.status())),
+                        ]);
+                    }
+                }
             }
             Ok(())
         }

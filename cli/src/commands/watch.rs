@@ -9,7 +9,7 @@ use crate::{args::OutputFormat, client::Client, exit::Failure, output};
 pub async fn run(client: &mut Client, tag: Option<String>, format: OutputFormat) -> Result<(), Failure> {
     let request = pb::WatchConnectionsRequest { workspace: client.workspace.clone(), tag: tag.unwrap_or_default() };
     let mut events = client.grpc.watch_connections(request).await?.into_inner();
-    if format == OutputFormat::Table && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+    if format == OutputFormat::Text && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         eprintln!("watching workspace {} (Ctrl-C stops)", client.workspace);
     }
     while let Some(event) = events.next().await {
@@ -17,7 +17,7 @@ pub async fn run(client: &mut Client, tag: Option<String>, format: OutputFormat)
         match format {
             // One JSON object per line (NDJSON), so `jq` can follow along.
             OutputFormat::Json => output::print_json_line(&event, "cloudconn.v1.ConnectionEvent")?,
-            OutputFormat::Table => output::event_line(&event),
+            OutputFormat::Text => output::event_line(&event),
         }
     }
     Ok(())

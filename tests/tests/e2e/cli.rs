@@ -87,6 +87,7 @@ impl Cli {
             .env_remove("CLOUDCONN_ADDR")
             .env_remove("CLOUDCONN_TOKEN")
             .env_remove("CLOUDCONN_WORKSPACE")
+            .env_remove("CLOUDCONN_OUTPUT")
             .env("CLOUDCONN_DEV_DATA_DIR", &self.dev_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -98,12 +99,18 @@ impl Cli {
     }
 
     async fn run(&self, args: &[&str]) -> Run {
-        self.run_with_stdin(args, None).await
+        self.run_with(args, None, &[]).await
     }
 
-    /// Runs with `stdin` piped in (or /dev/null: never a terminal here).
     async fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        self.run_with(args, stdin, &[]).await
+    }
+
+    /// Runs with `stdin` piped in (or /dev/null: never a terminal here) and
+    /// extra variables. Stdout is a pipe: plain output unless `-o` says.
+    async fn run_with(&self, args: &[&str], stdin: Option<&str>, vars: &[(&str, &str)]) -> Run {
         let mut command = self.command(args);
+        command.envs(vars.iter().copied());
         command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         let mut child = command.spawn().expect("spawn cloudconn");
         if let Some(text) = stdin {
@@ -132,15 +139,21 @@ impl Cli {
     }
 }
 
-/// The table row of `tag` in `list` output, split into its columns.
+/// The row of `tag` in plain `list` output (what a pipe gets: no header,
+/// tab-separated), split into its columns.
 fn row<'a>(table: &'a str, tag: &str) -> Vec<&'a str> {
-    let line = table.lines().find(|l| l.split_whitespace().next() == Some(tag));
-    line.unwrap_or_else(|| panic!("no row for {tag} in\n{table}")).split_whitespace().collect()
+    let line = table.lines().find(|l| l.split('\t').next() == Some(tag));
+    line.unwrap_or_else(|| panic!("no row for {tag} in\n{table}")).split('\t').collect()
 }
 
-/// Whether a line of `text` has exactly these words (key/value views pad
-/// their keys to one width).
-fn has_line(text: &str, words: &[&str]) -> bool {
+/// Whether plain output has the line `key<TAB>value`.
+fn has_line(text: &str, [key, value]: [&str; 2]) -> bool {
+    text.lines().any(|l| l.split_once('\t') == Some((key, value)))
+}
+
+/// Whether a line of `text` has exactly these words (aligned output pads
+/// its columns with blanks).
+fn has_words(text: &str, words: &[&str]) -> bool {
     text.lines().any(|l| l.split_whitespace().eq(words.iter().copied()))
 }
 
@@ -162,20 +175,41 @@ async fn the_aws_flow_from_create_to_delete() {
     let validated = cli.run(&["connections", "validate", "prod_aws", "--timeout", "60s"]).await.ok();
     assert!(validated.stdout.contains("succeeded (revision 1"), "{}", validated.stdout);
     assert!(validated.stdout.contains("storage: granted") && validated.stdout.contains("Sandbox result"));
-    assert!(validated.stdout.contains("connection prod_aws is active"), "{}", validated.stdout);
+    assert!(
+        has_line(&validated.stdout, ["connection", "prod_aws"]) && has_line(&validated.stdout, ["status", "active"]),
+        "{}",
+        validated.stdout
+    );
     assert!(!validated.stderr.contains('\u{1b}'), "no spinner or colour off a terminal: {:?}", validated.stderr);
 
+    // In a pipe: one tab-separated line per connection and no header, for
+    // `cut -f1` and `awk -F'\t'`.
     let listed = cli.run(&["connections", "list"]).await.ok();
-    assert_eq!(
-        listed.stdout.lines().next().map(|l| l.split_whitespace().collect::<Vec<_>>()),
-        Some(vec!["TAG", "PROVIDER", "STATUS", "SCOPES", "REVISION", "DISPLAY", "NAME"])
-    );
+    assert_eq!(listed.stdout.lines().count(), 1, "no header: {}", listed.stdout);
     assert_eq!(row(&listed.stdout, "prod_aws")[..5], ["prod_aws", "aws", "active", "storage,database", "1"]);
+    assert_eq!(row(&listed.stdout, "prod_aws").len(), 6, "{:?}", listed.stdout);
     let filtered = cli.run(&["connections", "list", "--status", "pending"]).await.ok();
     assert!(!filtered.stdout.contains("prod_aws"), "{}", filtered.stdout);
+    // -o table (or CLOUDCONN_OUTPUT=table) keeps the aligned table, header
+    // included, in a pipe too; -o plain gives the pipe's layout anywhere.
+    for table in [
+        cli.run(&["connections", "list", "-o", "table"]).await.ok(),
+        cli.run_with(&["connections", "list"], None, &[("CLOUDCONN_OUTPUT", "table")]).await.ok(),
+    ] {
+        assert_eq!(
+            table.stdout.lines().next().map(|l| l.split_whitespace().collect::<Vec<_>>()),
+            Some(vec!["TAG", "PROVIDER", "STATUS", "SCOPES", "REVISION", "DISPLAY", "NAME"])
+        );
+        assert!(!table.stdout.contains('\t') && table.stdout.lines().nth(1).unwrap().starts_with("prod_aws  "));
+    }
+    let plain = cli.run_with(&["connections", "list", "-o", "plain"], None, &[("CLOUDCONN_OUTPUT", "table")]).await;
+    assert_eq!(plain.ok().stdout, listed.stdout, "the flag wins over the variable");
 
     let got = cli.run(&["connections", "get", "prod_aws"]).await.ok();
-    assert!(has_line(&got.stdout, &["status", "active"]), "{}", got.stdout);
+    assert!(has_line(&got.stdout, ["status", "active"]) && has_line(&got.stdout, ["scopes", "storage, database"]));
+    assert!(!got.stdout.contains("\n\n"), "plain: key<TAB>value lines only: {}", got.stdout);
+    let got = cli.run(&["connections", "get", "prod_aws", "-o", "table"]).await.ok();
+    assert!(has_words(&got.stdout, &["status", "active"]) && !got.stdout.contains('\t'), "{}", got.stdout);
 
     // The run step: credentials for a shell, then as JSON (a cache hit).
     let issue = ["credentials", "issue", "prod_aws", "--scope", "storage", "--consumer", "billing-api/prd"];
@@ -189,9 +223,17 @@ async fn the_aws_flow_from_create_to_delete() {
         env.stdout
     );
     assert!(env.stdout.lines().all(|l| l.starts_with("export ") && l.ends_with('\'')), "quoted: {}", env.stdout);
-    let json = cli.run(&[&issue[..], &["--format", "json"]].concat()).await.ok().json();
+    let table = cli.run(&[&issue[..], &["-o", "table"]].concat()).await.ok();
+    assert_eq!(table.stdout, env.stdout, "export lines whatever the layout (the same credentials, from the cache)");
+    let json = cli.run(&[&issue[..], &["-o", "json"]].concat()).await.ok().json();
     assert!(json["aws"]["assumedRoleArn"].as_str().unwrap().ends_with("/cc-billing-api-prd"), "{json}");
     assert!(env.stdout.contains(json["aws"]["accessKeyId"].as_str().unwrap()), "the same credentials, from the cache");
+    // The old --format still works, hidden, with a warning on stderr.
+    let old = cli.run(&[&issue[..], &["--format", "json"]].concat()).await.ok();
+    assert_eq!(old.json()["aws"]["accessKeyId"], json["aws"]["accessKeyId"]);
+    assert!(old.stderr.contains("warning: --format is deprecated") && old.stderr.contains("-o json"), "{}", old.stderr);
+    let help = cli.run(&["credentials", "issue", "--help"]).await.ok();
+    assert!(!help.stdout.contains("--format"), "hidden: {}", help.stdout);
 
     let updated = cli
         .run(&["connections", "update", "prod_aws", "--display-name", "Production AWS", "--scope", "storage"])
@@ -199,7 +241,7 @@ async fn the_aws_flow_from_create_to_delete() {
         .ok();
     assert!(updated.stdout.contains("Production AWS"), "{}", updated.stdout);
     let listed = cli.run(&["connections", "list"]).await.ok();
-    assert_eq!(row(&listed.stdout, "prod_aws")[3..], ["storage", "1", "Production", "AWS"]);
+    assert_eq!(row(&listed.stdout, "prod_aws")[3..], ["storage", "1", "Production AWS"]);
 
     // Without --yes and without a terminal to ask on: refused, nothing deleted.
     let refused = cli.run(&["connections", "delete", "prod_aws"]).await.fails(2);
@@ -251,7 +293,7 @@ async fn secrets_come_from_stdin_or_a_file_never_from_the_command_line() {
         &client,
     ];
     let saved = cli.run_with_stdin(&args, Some(&secret)).await.ok();
-    assert!(has_line(&saved.stdout, &["secrets", "set", "client_secret"]), "{}", saved.stdout);
+    assert!(has_line(&saved.stdout, ["secrets set", "client_secret"]), "{}", saved.stdout);
     cli.run(&["connections", "validate", "az"]).await.ok();
     // A rotation of a non-secret field keeps the stored secret (blank).
     let rotated = cli.run(&["connections", "complete", "az", "--field", &client, "--validate"]).await.ok();
@@ -272,7 +314,7 @@ async fn secrets_come_from_stdin_or_a_file_never_from_the_command_line() {
         .run(&["connections", "complete", "gcp_main", "--from-file", gcp_file.to_str().expect("path"), "--validate"])
         .await
         .ok();
-    assert!(gcp.stdout.contains("succeeded") && gcp.stdout.contains("connection gcp_main is active"), "{}", gcp.stdout);
+    assert!(gcp.stdout.contains("succeeded") && has_line(&gcp.stdout, ["connection", "gcp_main"]), "{}", gcp.stdout);
 
     let atlas_file = dir.join("atlas.json");
     let atlas = serde_json::json!({
@@ -448,7 +490,7 @@ async fn right_after_dev_starts_the_cli_needs_no_configuration() {
     let app = TestApp::builder().with_provider_sandbox().spawn().await;
     let cli = Cli::dev_defaults(&app);
     let created = cli.run(&["connections", "create", "prod_aws", "--provider", "aws", "--scope", "storage"]).await.ok();
-    assert!(has_line(&created.stdout, &["workspace", "default"]), "{}", created.stdout);
+    assert!(has_line(&created.stdout, ["workspace", "default"]), "{}", created.stdout);
     let role = format!("role_arn={SEED_ROLE}");
     cli.run(&["connections", "complete", "prod_aws", "--field", &role, "--validate"]).await.ok();
     let listed = cli.run(&["connections", "list"]).await.ok();

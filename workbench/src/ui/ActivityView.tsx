@@ -16,6 +16,7 @@ const ACTIONS: Record<string, string> = {
   ValidateConnection: "Validation requested",
   UpdateConnection: "Settings changed",
   DeleteConnection: "Removed",
+  IssueCredentials: "Credentials issued",
 };
 
 /** `{ revision: 2, fields: ["role_arn"] }` → "revision 2; fields role_arn". */

@@ -1,13 +1,14 @@
 // A connection: header (display name, tag, status, Re-validate, Remove), a
 // Setup tab while pending or failed, Settings (and Credentials once active),
-// the last validation, the audit trail (Activity). Kept live by the store's
-// watch().
+// the last validation, the consumers and the audit trail (Activity). Kept
+// live by the store's watch().
 import { useEffect, useRef, useState } from "preact/hooks";
 import { showError, type ShownError } from "../errors";
 import { navigate, type Tab } from "../route";
 import type { Store } from "../store";
 import { ActivityView } from "./ActivityView";
 import { Header } from "./ConnectionHeader";
+import { ConsumersView } from "./ConsumersView";
 import { Settings } from "./SettingsTab";
 import { Setup } from "./SetupTab";
 import { ValidationView } from "./ValidationView";
@@ -83,7 +84,12 @@ export function ConnectionPage({ store, tag, tab }: { store: Store; tag: string;
         {current === "setup" && spec && <Setup store={store} conn={conn} spec={spec} />}
         {current === "settings" && <Settings store={store} conn={conn} spec={spec} />}
         {current === "validation" && <ValidationView v={conn.lastValidation} />}
-        {current === "activity" && <ActivityView store={store} conn={conn} />}
+        {current === "activity" && (
+          <>
+            <ConsumersView store={store} conn={conn} />
+            <ActivityView store={store} conn={conn} />
+          </>
+        )}
       </div>
     </section>
   );

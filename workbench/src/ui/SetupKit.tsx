@@ -1,16 +1,17 @@
 // The setup kit (docs/setup-kit.md) on the Setup tab: what the customer grants at
-// the provider, step by step, each file in a <pre> with its Copy button. It
-// is generated for the connection's scopes and external id, so it is fetched
-// again when those change. A deployment that cannot make the kit (AWS needs
-// CLOUDCONN_AWS_PLATFORM_PRINCIPAL) answers FAILED_PRECONDITION /
-// SETUP_NOT_CONFIGURED: that is a plain notice with the scopes' permissions
-// from the catalogue, not an error.
+// the provider, step by step, each file in a <pre> with its Copy and
+// Download buttons. It is generated for the connection's scopes and external
+// id, so it is fetched again when those change. A deployment that cannot
+// make the kit (AWS needs CLOUDCONN_AWS_PLATFORM_PRINCIPAL) answers
+// FAILED_PRECONDITION / SETUP_NOT_CONFIGURED: that is a plain notice with
+// the scopes' permissions from the catalogue, not an error.
 import type { Connection, ProviderSpec, SetupInstructions } from "@cloudconn/sdk/browser";
 import { useEffect, useState } from "preact/hooks";
 import { showError, type ShownError } from "../errors";
 import { Markdown } from "../markdown";
 import type { Store } from "../store";
 import { CopyButton } from "./CopyButton";
+import { DownloadButton } from "./DownloadButton";
 
 export function SetupKit({ store, conn, spec }: { store: Store; conn: Connection; spec: ProviderSpec }) {
   const [kit, setKit] = useState<SetupInstructions | null>(null);
@@ -70,7 +71,10 @@ export function SetupKit({ store, conn, spec }: { store: Store; conn: Connection
                         <code class="artifact-name" id={`${id}-name`}>
                           {a.name}
                         </code>
-                        <CopyButton text={a.content} what={a.name} target={id} />
+                        <span class="artifact-actions">
+                          <CopyButton text={a.content} what={a.name} target={id} />
+                          <DownloadButton text={a.content} name={a.name} type={a.mediaType} />
+                        </span>
                       </div>
                       <pre id={id} tabIndex={0} aria-labelledby={`${id}-name`} data-media-type={a.mediaType}>
                         {a.content}
