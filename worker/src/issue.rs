@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     mint::{MintRequest, Minters, RevokeRequest},
-    probe::ProbeFailure,
+    probe::outcome::probe_error,
 };
 
 /// Turns a request into its reply: no queue plumbing, so `--dev` runs the
@@ -115,16 +115,6 @@ impl IssueRunner {
 
 fn failed(error: ProbeError) -> IssueReply {
     IssueReply::Failed { version: ISSUE_VERSION, error }
-}
-
-fn probe_error(f: ProbeFailure) -> ProbeError {
-    ProbeError {
-        code: f.code.as_str().to_owned(),
-        message: f.message,
-        hint: f.hint,
-        retryable: f.retryable,
-        missing_permissions: f.missing_permissions,
-    }
 }
 
 fn now_unix_ms() -> u64 {

@@ -31,17 +31,20 @@ pub fn from_report(report: ProbeReport) -> Outcome {
     }
 }
 
-pub fn from_failure(failure: ProbeFailure) -> Outcome {
-    Outcome::Failed {
-        error: ProbeError {
-            code: failure.code.as_str().to_owned(),
-            message: failure.message,
-            hint: failure.hint,
-            retryable: failure.retryable,
-            missing_permissions: failure.missing_permissions,
-        },
-        scope_checks: failure.scope_checks,
-        warnings: Vec::new(),
+pub fn from_failure(mut failure: ProbeFailure) -> Outcome {
+    let scope_checks = std::mem::take(&mut failure.scope_checks);
+    Outcome::Failed { error: probe_error(failure), scope_checks, warnings: Vec::new() }
+}
+
+/// The error a failure reports, on the results queue and in an issue
+/// reply alike (its scope checks, if any, are not part of it).
+pub fn probe_error(failure: ProbeFailure) -> ProbeError {
+    ProbeError {
+        code: failure.code.as_str().to_owned(),
+        message: failure.message,
+        hint: failure.hint,
+        retryable: failure.retryable,
+        missing_permissions: failure.missing_permissions,
     }
 }
 
