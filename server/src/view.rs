@@ -2,8 +2,6 @@
 //! Used by the RPC responses and by the events (same shape, docs/api.md).
 //! Rows hold no secret values, so nothing here can leak one.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use cloudconn_proto::v1 as pb;
 use prost_types::Timestamp;
@@ -50,15 +48,10 @@ pub fn timestamp(t: DateTime<Utc>) -> Timestamp {
     Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0) }
 }
 
-fn json<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
-    serde_json::from_str(text).unwrap_or_default()
-}
-
 /// The API view of a connection.
 pub fn connection(record: &ConnectionRecord) -> pb::Connection {
     let row = &record.row;
     let provider = Provider::from_db(&row.provider);
-    let fields: HashMap<String, String> = json(&row.credential_fields);
     pb::Connection {
         workspace: row.workspace.clone(),
         tag: row.tag.clone(),
@@ -66,12 +59,12 @@ pub fn connection(record: &ConnectionRecord) -> pb::Connection {
         provider: provider.map_or(pb::Provider::Unspecified, provider_to_proto).into(),
         display_name: row.display_name.clone(),
         description: row.description.clone(),
-        scopes: json(&row.scopes),
+        scopes: row.scopes(),
         status: status_to_proto(ConnectionStatus::from_db(&row.status)).into(),
         external_id: row.external_id.clone().unwrap_or_default(),
         credentials: Some(pb::CredentialsView {
-            fields,
-            secret_fields_set: json(&row.secret_fields_set),
+            fields: row.credential_fields().into_iter().collect(),
+            secret_fields_set: row.secret_fields_set(),
             revision: row.revision,
             active_revision: row.active_revision,
             update_time: row.credentials_update_time.map(timestamp),
@@ -86,13 +79,7 @@ pub fn connection(record: &ConnectionRecord) -> pb::Connection {
     }
 }
 
-// The `error` and `scope_checks` JSON columns hold the worker's message
-// types as received, so one shape serves the queue and the database.
-use cloudconn_infra::amqp::messages::{ProbeError as StoredValidationError, ScopeCheck as StoredScopeCheck};
-
 pub fn validation(v: &validations::Model) -> pb::Validation {
-    let error: Option<StoredValidationError> = v.error.as_deref().and_then(|e| serde_json::from_str(e).ok());
-    let checks: Vec<StoredScopeCheck> = json(&v.scope_checks);
     pb::Validation {
         id: v.id.to_string(),
         state: validation_state_to_proto(ValidationState::from_db(&v.state)).into(),
@@ -101,19 +88,20 @@ pub fn validation(v: &validations::Model) -> pb::Validation {
         create_time: Some(timestamp(v.create_time)),
         start_time: v.start_time.map(timestamp),
         end_time: v.end_time.map(timestamp),
-        error: error.map(|e| pb::ValidationError {
+        error: v.error().map(|e| pb::ValidationError {
             code: e.code,
             message: e.message,
             hint: e.hint,
             retryable: e.retryable,
             missing_permissions: e.missing_permissions,
         }),
-        scope_checks: checks
+        scope_checks: v
+            .scope_checks()
             .into_iter()
             .map(|c| pb::ScopeCheck { scope: c.scope, granted: c.granted, missing_permissions: c.missing_permissions })
             .collect(),
-        identity: json(&v.identity),
-        warnings: json(&v.warnings),
+        identity: v.identity().into_iter().collect(),
+        warnings: v.warnings(),
     }
 }
 

@@ -131,7 +131,7 @@ impl Issuer {
                 ),
             });
         }
-        let scopes: Vec<String> = serde_json::from_str(&row.scopes).unwrap_or_default();
+        let scopes = row.scopes();
         // Entries of other revisions and of removed scopes go now (before
         // the scope check: a scope removed and added back mints anew).
         self.cache.retain_connection(row.id, row.active_revision, &scopes);

@@ -33,6 +33,7 @@ use crate::{
     store::{
         self, audit,
         connections::{ConnectionRecord, load_record},
+        entities::connections as connection_rows,
         outbox, validations,
     },
 };
@@ -87,8 +88,9 @@ impl Lifecycle {
         let now = store::now();
         let mut active = row.into_active_model();
         active.revision = Set(i64::try_from(revision).unwrap_or(i64::MAX));
-        active.credential_fields = Set(serde_json::to_string(&view.fields).unwrap_or_else(|_| "{}".into()));
-        active.secret_fields_set = Set(serde_json::to_string(&view.secret_fields_set).unwrap_or_else(|_| "[]".into()));
+        let (credential_fields, secret_fields_set) = connection_rows::credentials_text(&view);
+        active.credential_fields = Set(credential_fields);
+        active.secret_fields_set = Set(secret_fields_set);
         active.credentials_update_time = Set(Some(now));
         active.version = Set(active.version.as_ref() + 1);
         active.update_time = Set(now);

@@ -9,6 +9,7 @@ use cloudconn_infra::telemetry::propagation::current_traceparent;
 use crate::{
     auth::Actor,
     domain::{
+        credentials::CredentialsView,
         names::{Tag, Workspace},
         provider::Provider,
         status::ConnectionStatus,
@@ -18,7 +19,7 @@ use crate::{
     store::{
         self, audit,
         connections::{self, ConnectionRecord},
-        entities::connections::ActiveModel,
+        entities::connections::{self as connection_rows, ActiveModel},
         outbox,
     },
 };
@@ -64,6 +65,8 @@ impl Lifecycle {
         let now = store::now();
         let display_name =
             if cmd.display_name.is_empty() { cmd.tag.as_str().to_owned() } else { cmd.display_name.clone() };
+        // No revision yet: nothing saved.
+        let (credential_fields, secret_fields_set) = connection_rows::credentials_text(&CredentialsView::default());
         let row = ActiveModel {
             id: Set(new_uid()),
             workspace: Set(cmd.workspace.as_str().to_owned()),
@@ -71,13 +74,13 @@ impl Lifecycle {
             provider: Set(cmd.provider.as_str().to_owned()),
             display_name: Set(display_name),
             description: Set(cmd.description.clone()),
-            scopes: Set(serde_json::to_string(&cmd.scopes).unwrap_or_else(|_| "[]".into())),
+            scopes: Set(connection_rows::scopes_text(&cmd.scopes)),
             status: Set(ConnectionStatus::Pending.as_str().to_owned()),
             external_id: Set(cmd.provider.uses_external_id().then(new_external_id)),
             revision: Set(0),
             active_revision: Set(0),
-            credential_fields: Set("{}".into()),
-            secret_fields_set: Set("[]".into()),
+            credential_fields: Set(credential_fields),
+            secret_fields_set: Set(secret_fields_set),
             credentials_update_time: Set(None),
             last_validation_id: Set(None),
             version: Set(1),

@@ -118,11 +118,6 @@ async fn detached<T: Send + 'static>(
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("lifecycle task")))?
 }
 
-/// Parses a JSON column written by this crate.
-fn json_column<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
-    serde_json::from_str(text).unwrap_or_default()
-}
-
 /// New external ids: 32 URL-safe characters from the OS-seeded CSPRNG.
 fn new_external_id() -> String {
     crate::domain::token::random_token()

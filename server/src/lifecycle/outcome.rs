@@ -22,6 +22,7 @@ use crate::{
     store::{
         self,
         connections::{self, ConnectionRecord},
+        entities::validations as validation_rows,
         outbox, validations,
     },
 };
@@ -99,18 +100,18 @@ impl Lifecycle {
         let event = match &result.outcome {
             Outcome::Succeeded { identity, scope_checks, warnings } => {
                 v.state = Set(ValidationState::Succeeded.as_str().to_owned());
-                v.identity = Set(serde_json::to_string(identity).unwrap_or_else(|_| "{}".into()));
-                v.scope_checks = Set(serde_json::to_string(scope_checks).unwrap_or_else(|_| "[]".into()));
-                v.warnings = Set(serde_json::to_string(warnings).unwrap_or_else(|_| "[]".into()));
+                v.identity = Set(validation_rows::identity_text(identity));
+                v.scope_checks = Set(validation_rows::scope_checks_text(scope_checks));
+                v.warnings = Set(validation_rows::warnings_text(warnings));
                 c.active_revision = Set(validation.revision);
                 c.status = Set(ConnectionStatus::Active.as_str().to_owned());
                 EventKind::Activated
             }
             Outcome::Failed { error, scope_checks, warnings } => {
                 v.state = Set(ValidationState::Failed.as_str().to_owned());
-                v.error = Set(Some(serde_json::to_string(error).unwrap_or_else(|_| "{}".into())));
-                v.scope_checks = Set(serde_json::to_string(scope_checks).unwrap_or_else(|_| "[]".into()));
-                v.warnings = Set(serde_json::to_string(warnings).unwrap_or_else(|_| "[]".into()));
+                v.error = Set(Some(validation_rows::error_text(error)));
+                v.scope_checks = Set(validation_rows::scope_checks_text(scope_checks));
+                v.warnings = Set(validation_rows::warnings_text(warnings));
                 if row.active_revision == 0 {
                     c.status = Set(ConnectionStatus::Failed.as_str().to_owned());
                 } else if row.active_revision == validation.revision && !error.retryable {

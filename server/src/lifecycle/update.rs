@@ -2,7 +2,7 @@
 
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 
-use super::{Lifecycle, json_column, lock_for_change};
+use super::{Lifecycle, lock_for_change};
 use cloudconn_infra::telemetry::propagation::current_traceparent;
 
 use crate::{
@@ -17,6 +17,7 @@ use crate::{
     store::{
         self, audit,
         connections::{ConnectionRecord, load_record},
+        entities::connections,
         outbox,
     },
 };
@@ -63,8 +64,8 @@ impl Lifecycle {
             }
         }
         if let Some(scopes) = cmd.scopes {
-            if scopes != json_column::<Vec<String>>(&row.scopes) {
-                active.scopes = Set(serde_json::to_string(&scopes).unwrap_or_else(|_| "[]".into()));
+            if scopes != row.scopes() {
+                active.scopes = Set(connections::scopes_text(&scopes));
                 changed.push("scopes");
             }
         }

@@ -11,7 +11,7 @@ use cloudconn_infra::{amqp::messages::ValidationJob, telemetry::propagation::cur
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set, TransactionTrait};
 use uuid::Uuid;
 
-use super::{Lifecycle, detached, json_column, lock_for_change};
+use super::{Lifecycle, detached, lock_for_change};
 use crate::{
     auth::Actor,
     domain::{
@@ -219,7 +219,7 @@ pub fn job_for(row: &connections::Model, validation: &validation_rows::Model) ->
         tag: row.tag.clone(),
         provider: row.provider.clone(),
         revision: u64::try_from(validation.revision).unwrap_or(0),
-        scopes: json_column(&row.scopes),
+        scopes: row.scopes(),
         external_id: row.external_id.clone(),
         nonce: validation.nonce.clone().unwrap_or_default(),
     }

@@ -109,9 +109,9 @@ pub fn kit(target: &Target<'_>, config: &SetupConfig) -> Result<Kit, SetupError>
 pub fn instructions(row: &connections::Model, config: &SetupConfig) -> Result<pb::SetupInstructions, AppError> {
     let provider = Provider::from_db(&row.provider)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown provider {:?} in the row", row.provider)))?;
-    let scopes: Vec<String> = serde_json::from_str(&row.scopes).unwrap_or_default();
+    let scopes = row.scopes();
     let saved: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&row.credential_fields).unwrap_or_default();
+        row.credential_fields().into_iter().map(|(name, value)| (name, value.into())).collect();
     let target = Target {
         workspace: &row.workspace,
         tag: &row.tag,

@@ -3,7 +3,7 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::entities::validations::{Column, Entity, Model};
+use super::entities::validations::{self as rows, Column, Entity, Model};
 use crate::domain::status::ValidationState;
 
 pub async fn find(db: &impl ConnectionTrait, workspace: &str, id: Uuid) -> Result<Option<Model>, sea_orm::DbErr> {
@@ -46,9 +46,9 @@ pub async fn insert_queued(
         start_time: Set(None),
         end_time: Set(None),
         error: Set(None),
-        scope_checks: Set("[]".into()),
-        identity: Set("{}".into()),
-        warnings: Set("[]".into()),
+        scope_checks: Set(rows::scope_checks_text(&[])),
+        identity: Set(rows::identity_text(&Default::default())),
+        warnings: Set(rows::warnings_text(&[])),
         nonce: Set(Some(crate::domain::token::random_token())),
     }
     .insert(txn)

@@ -1,6 +1,11 @@
 //! `connections`: one row per connection; unique (workspace, tag).
 
+use std::collections::BTreeMap;
+
 use sea_orm::entity::prelude::*;
+
+use super::json_text;
+use crate::domain::credentials::CredentialsView;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "connections")]
@@ -58,3 +63,94 @@ impl Related<super::validations::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The typed JSON-text columns.
+impl Model {
+    /// The `scopes` column: the scope names the connection grants.
+    pub fn scopes(&self) -> Vec<String> {
+        json_text::read(&self.scopes)
+    }
+
+    /// The `credential_fields` column: the latest revision's non-secret
+    /// field values.
+    pub fn credential_fields(&self) -> BTreeMap<String, String> {
+        json_text::read(&self.credential_fields)
+    }
+
+    /// The `secret_fields_set` column: the latest revision's secret field
+    /// names that are set.
+    pub fn secret_fields_set(&self) -> Vec<String> {
+        json_text::read(&self.secret_fields_set)
+    }
+}
+
+/// The `scopes` column's text.
+pub fn scopes_text(scopes: &[String]) -> String {
+    json_text::write(scopes, "[]")
+}
+
+/// The `credential_fields` and `secret_fields_set` columns' texts.
+pub fn credentials_text(view: &CredentialsView) -> (String, String) {
+    (json_text::write(&view.fields, "{}"), json_text::write(&view.secret_fields_set, "[]"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(scopes: &str, fields: &str, secrets: &str) -> Model {
+        let now = chrono::Utc::now();
+        Model {
+            id: Uuid::nil(),
+            workspace: "acme".into(),
+            tag: "prod".into(),
+            provider: "aws".into(),
+            display_name: "prod".into(),
+            description: String::new(),
+            scopes: scopes.into(),
+            status: "pending".into(),
+            external_id: None,
+            revision: 0,
+            active_revision: 0,
+            credential_fields: fields.into(),
+            secret_fields_set: secrets.into(),
+            credentials_update_time: None,
+            last_validation_id: None,
+            version: 1,
+            request_id: None,
+            request_fingerprint: None,
+            create_time: now,
+            update_time: now,
+        }
+    }
+
+    #[test]
+    fn empty_columns_are_written_as_before() {
+        assert_eq!(scopes_text(&[]), "[]");
+        assert_eq!(credentials_text(&CredentialsView::default()), ("{}".to_owned(), "[]".to_owned()));
+    }
+
+    #[test]
+    fn columns_read_back_what_was_written() {
+        let scopes = vec!["storage".to_owned(), "database".to_owned()];
+        let view = CredentialsView {
+            fields: BTreeMap::from([("region".to_owned(), "eu-west-1".to_owned())]),
+            secret_fields_set: vec!["secret_access_key".into()],
+        };
+        let (fields, secrets) = credentials_text(&view);
+        assert_eq!(scopes_text(&scopes), r#"["storage","database"]"#);
+        assert_eq!(fields, r#"{"region":"eu-west-1"}"#);
+        let row = row(&scopes_text(&scopes), &fields, &secrets);
+        assert_eq!(row.scopes(), scopes);
+        assert_eq!(row.credential_fields(), view.fields);
+        assert_eq!(row.secret_fields_set(), view.secret_fields_set);
+    }
+
+    #[test]
+    fn unreadable_columns_read_as_empty() {
+        let row = row("not json", "[]", "{}");
+        assert!(row.scopes().is_empty());
+        assert!(row.credential_fields().is_empty());
+        assert!(row.secret_fields_set().is_empty());
+    }
+}
