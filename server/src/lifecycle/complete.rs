@@ -15,7 +15,7 @@
 //! not readable.
 
 use cloudconn_infra::secrets::{SecretFields, SecretPath, SecretStoreError};
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
+use sea_orm::TransactionTrait;
 
 use super::{Lifecycle, detached, lock_for_change, secret_path};
 use cloudconn_infra::telemetry::propagation::current_traceparent;
@@ -33,7 +33,6 @@ use crate::{
     store::{
         self, audit,
         connections::{ConnectionRecord, load_record},
-        entities::connections as connection_rows,
         outbox, validations,
     },
 };
@@ -85,16 +84,8 @@ impl Lifecycle {
         let revision = self.write_revision(&path, &merged, stored).await?;
         drop(merged);
 
-        let now = store::now();
-        let mut active = row.into_active_model();
-        active.revision = Set(i64::try_from(revision).unwrap_or(i64::MAX));
-        let (credential_fields, secret_fields_set) = connection_rows::credentials_text(&view);
-        active.credential_fields = Set(credential_fields);
-        active.secret_fields_set = Set(secret_fields_set);
-        active.credentials_update_time = Set(Some(now));
-        active.version = Set(active.version.as_ref() + 1);
-        active.update_time = Set(now);
-        let saved = active.update(&txn).await?;
+        let revision_column = i64::try_from(revision).unwrap_or(i64::MAX);
+        let saved = store::connections::save_revision(&txn, row, revision_column, &view).await?;
         let mut out = outbox::Pending::default();
         audit::record(
             &txn,

@@ -11,7 +11,7 @@ use cloudconn_infra::{
     amqp::messages::{Outcome, ValidationResult},
     telemetry::propagation::current_traceparent,
 };
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
+use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::Lifecycle;
@@ -22,7 +22,6 @@ use crate::{
     store::{
         self,
         connections::{self, ConnectionRecord},
-        entities::validations as validation_rows,
         outbox, validations,
     },
 };
@@ -81,51 +80,40 @@ impl Lifecycle {
             return Ok(());
         }
         let now = store::now();
-        let mut v = validation.clone().into_active_model();
-        v.attempts = Set(i32::try_from(result.attempts).unwrap_or(i32::MAX));
-        v.start_time = Set(parse_time(&result.start_time).or(Some(now)));
-        v.end_time = Set(Some(now));
+        let run = validations::Run {
+            attempts: i32::try_from(result.attempts).unwrap_or(i32::MAX),
+            start_time: parse_time(&result.start_time).or(Some(now)),
+            end_time: now,
+        };
 
         if validation.revision != row.revision {
             // A newer revision was saved while this one was being probed.
-            v.state = Set(ValidationState::Superseded.as_str().to_owned());
-            v.update(&txn).await?;
+            validations::supersede(&txn, validation.clone(), run).await?;
             txn.commit().await?;
             self.metrics.validation(&row.provider, "superseded", seconds_since(validation.create_time));
             let _ = self.validation_done.send(id);
             return Ok(());
         }
 
-        let mut c = row.clone().into_active_model();
-        let event = match &result.outcome {
-            Outcome::Succeeded { identity, scope_checks, warnings } => {
-                v.state = Set(ValidationState::Succeeded.as_str().to_owned());
-                v.identity = Set(validation_rows::identity_text(identity));
-                v.scope_checks = Set(validation_rows::scope_checks_text(scope_checks));
-                v.warnings = Set(validation_rows::warnings_text(warnings));
-                c.active_revision = Set(validation.revision);
-                c.status = Set(ConnectionStatus::Active.as_str().to_owned());
-                EventKind::Activated
+        // What the outcome does to the connection: (active revision, status).
+        let (event, active_revision, status) = match &result.outcome {
+            Outcome::Succeeded { .. } => {
+                (EventKind::Activated, Some(validation.revision), Some(ConnectionStatus::Active))
             }
-            Outcome::Failed { error, scope_checks, warnings } => {
-                v.state = Set(ValidationState::Failed.as_str().to_owned());
-                v.error = Set(Some(validation_rows::error_text(error)));
-                v.scope_checks = Set(validation_rows::scope_checks_text(scope_checks));
-                v.warnings = Set(validation_rows::warnings_text(warnings));
-                if row.active_revision == 0 {
-                    c.status = Set(ConnectionStatus::Failed.as_str().to_owned());
+            Outcome::Failed { error, .. } => {
+                let (active_revision, status) = if row.active_revision == 0 {
+                    (None, Some(ConnectionStatus::Failed))
                 } else if row.active_revision == validation.revision && !error.retryable {
                     // The active credentials were revoked at the provider.
-                    c.active_revision = Set(0);
-                    c.status = Set(ConnectionStatus::Failed.as_str().to_owned());
-                }
-                EventKind::ValidationFailed
+                    (Some(0), Some(ConnectionStatus::Failed))
+                } else {
+                    (None, None)
+                };
+                (EventKind::ValidationFailed, active_revision, status)
             }
         };
-        let saved_validation = v.update(&txn).await?;
-        c.version = Set(row.version + 1);
-        c.update_time = Set(now);
-        let saved = c.update(&txn).await?;
+        let saved_validation = validations::finish(&txn, validation.clone(), run, &result.outcome).await?;
+        let saved = connections::record_outcome(&txn, row.clone(), active_revision, status, now).await?;
         let record = ConnectionRecord { row: saved, last_validation: Some(saved_validation) };
         let mut out = outbox::Pending::default();
         events::record_event(&mut out, event, &record, &current_traceparent());

@@ -1,6 +1,6 @@
 //! UpdateConnection: display name, description and scopes (AIP-134).
 
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
+use sea_orm::TransactionTrait;
 
 use super::{Lifecycle, lock_for_change};
 use cloudconn_infra::telemetry::propagation::current_traceparent;
@@ -15,9 +15,8 @@ use crate::{
     error::AppError,
     outbox::events::{self, EventKind},
     store::{
-        self, audit,
-        connections::{ConnectionRecord, load_record},
-        entities::connections,
+        audit,
+        connections::{self, ConnectionRecord, load_record},
         outbox,
     },
 };
@@ -49,23 +48,23 @@ impl Lifecycle {
         }
 
         let mut changed = Vec::new();
-        let mut active = row.clone().into_active_model();
+        let mut details = connections::Details::default();
         if let Some(name) = cmd.display_name {
             let name = if name.is_empty() { row.tag.clone() } else { name };
             if name != row.display_name {
-                active.display_name = Set(name);
+                details.display_name = Some(name);
                 changed.push("display_name");
             }
         }
         if let Some(description) = cmd.description {
             if description != row.description {
-                active.description = Set(description);
+                details.description = Some(description);
                 changed.push("description");
             }
         }
         if let Some(scopes) = cmd.scopes {
             if scopes != row.scopes() {
-                active.scopes = Set(connections::scopes_text(&scopes));
+                details.scopes = Some(scopes);
                 changed.push("scopes");
             }
         }
@@ -74,9 +73,7 @@ impl Lifecycle {
             drop(txn);
             return self.record(row).await;
         }
-        active.version = Set(row.version + 1);
-        active.update_time = Set(store::now());
-        let saved = active.update(&txn).await?;
+        let saved = connections::update_details(&txn, row, details).await?;
         let mut out = outbox::Pending::default();
         audit::record(
             &txn,

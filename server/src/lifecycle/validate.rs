@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use cloudconn_infra::{amqp::messages::ValidationJob, telemetry::propagation::current_traceparent};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set, TransactionTrait};
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use super::{Lifecycle, detached, lock_for_change};
@@ -197,11 +197,7 @@ pub(super) async fn start_validation(
 ) -> Result<(validation_rows::Model, connections::Model), AppError> {
     validations::supersede_older(txn, row.id, row.revision).await?;
     let validation = validations::insert_queued(txn, &row.workspace, row.id, row.revision).await?;
-    let mut active = row.clone().into_active_model();
-    active.last_validation_id = Set(Some(validation.id));
-    active.version = Set(row.version + 1);
-    active.update_time = Set(store::now());
-    let saved = active.update(txn).await?;
+    let saved = store::connections::point_at_validation(txn, row, validation.id).await?;
 
     events::record_job(out, &job_for(&saved, &validation), traceparent)?;
     let record = ConnectionRecord { row: saved.clone(), last_validation: Some(validation.clone()) };

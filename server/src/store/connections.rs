@@ -2,9 +2,12 @@
 //! from [`in_workspace`], so no code path can read across workspaces.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Select, Set,
 };
 use uuid::Uuid;
+
+use crate::domain::{credentials::CredentialsView, status::ConnectionStatus};
 
 use super::entities::{
     connections::{self, ActiveModel, Column, Entity, Model},
@@ -83,9 +86,92 @@ pub async fn insert(txn: &impl ConnectionTrait, row: ActiveModel) -> Result<Mode
     row.insert(txn).await
 }
 
-/// Saves changed columns; the caller has bumped `version`.
-pub async fn update(txn: &impl ConnectionTrait, row: ActiveModel) -> Result<Model, sea_orm::DbErr> {
-    row.update(txn).await
+/// Saves the columns `change` sets on `row`, bumping its `version` (the
+/// etag) and setting its `update_time` to `now`: every change does both.
+async fn update(
+    txn: &impl ConnectionTrait,
+    row: Model,
+    now: chrono::DateTime<chrono::Utc>,
+    change: impl FnOnce(&mut ActiveModel),
+) -> Result<Model, sea_orm::DbErr> {
+    let version = row.version + 1;
+    let mut active = row.into_active_model();
+    change(&mut active);
+    active.version = Set(version);
+    active.update_time = Set(now);
+    active.update(txn).await
+}
+
+/// Records a newly saved credential revision and what it shows
+/// (CompleteConnection).
+pub async fn save_revision(
+    txn: &impl ConnectionTrait,
+    row: Model,
+    revision: i64,
+    view: &CredentialsView,
+) -> Result<Model, sea_orm::DbErr> {
+    let now = super::now();
+    let (credential_fields, secret_fields_set) = connections::credentials_text(view);
+    update(txn, row, now, |active| {
+        active.revision = Set(revision);
+        active.credential_fields = Set(credential_fields);
+        active.secret_fields_set = Set(secret_fields_set);
+        active.credentials_update_time = Set(Some(now));
+    })
+    .await
+}
+
+/// What an UpdateConnection changes: `Some` columns are set.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Saves changed display name, description and scopes (UpdateConnection).
+pub async fn update_details(txn: &impl ConnectionTrait, row: Model, details: Details) -> Result<Model, sea_orm::DbErr> {
+    update(txn, row, super::now(), |active| {
+        if let Some(name) = details.display_name {
+            active.display_name = Set(name);
+        }
+        if let Some(description) = details.description {
+            active.description = Set(description);
+        }
+        if let Some(scopes) = details.scopes {
+            active.scopes = Set(connections::scopes_text(&scopes));
+        }
+    })
+    .await
+}
+
+/// Points the row at its newest validation (a validation was requested).
+pub async fn point_at_validation(
+    txn: &impl ConnectionTrait,
+    row: Model,
+    validation: Uuid,
+) -> Result<Model, sea_orm::DbErr> {
+    update(txn, row, super::now(), |active| active.last_validation_id = Set(Some(validation))).await
+}
+
+/// Records what a validation's outcome did to the connection: the
+/// `active_revision` and `status` given change (a result was recorded).
+pub async fn record_outcome(
+    txn: &impl ConnectionTrait,
+    row: Model,
+    active_revision: Option<i64>,
+    status: Option<ConnectionStatus>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Model, sea_orm::DbErr> {
+    update(txn, row, now, |active| {
+        if let Some(revision) = active_revision {
+            active.active_revision = Set(revision);
+        }
+        if let Some(status) = status {
+            active.status = Set(status.as_str().to_owned());
+        }
+    })
+    .await
 }
 
 pub async fn delete(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), sea_orm::DbErr> {

@@ -5,6 +5,64 @@ use uuid::Uuid;
 
 use super::entities::validations::{self as rows, Column, Entity, Model};
 use crate::domain::status::ValidationState;
+use cloudconn_infra::amqp::messages::Outcome;
+
+/// How a run of a validation went, whatever its outcome.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub attempts: i32,
+    pub start_time: Option<chrono::DateTime<chrono::Utc>>,
+    pub end_time: chrono::DateTime<chrono::Utc>,
+}
+
+/// Saves the columns `change` sets on `validation`, with the run's.
+async fn end(
+    txn: &impl ConnectionTrait,
+    validation: Model,
+    run: Run,
+    change: impl FnOnce(&mut rows::ActiveModel),
+) -> Result<Model, sea_orm::DbErr> {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let mut active = validation.into_active_model();
+    active.attempts = Set(run.attempts);
+    active.start_time = Set(run.start_time);
+    active.end_time = Set(Some(run.end_time));
+    change(&mut active);
+    active.update(txn).await
+}
+
+/// Ends a validation as SUPERSEDED: its result came for a revision that a
+/// newer one replaced while it was probed.
+pub async fn supersede(txn: &impl ConnectionTrait, validation: Model, run: Run) -> Result<Model, sea_orm::DbErr> {
+    use sea_orm::Set;
+    end(txn, validation, run, |active| active.state = Set(ValidationState::Superseded.as_str().to_owned())).await
+}
+
+/// Ends a validation with the worker's outcome: SUCCEEDED with the identity
+/// found, or FAILED with why; both with the scope checks and warnings.
+pub async fn finish(
+    txn: &impl ConnectionTrait,
+    validation: Model,
+    run: Run,
+    outcome: &Outcome,
+) -> Result<Model, sea_orm::DbErr> {
+    use sea_orm::Set;
+    end(txn, validation, run, |active| match outcome {
+        Outcome::Succeeded { identity, scope_checks, warnings } => {
+            active.state = Set(ValidationState::Succeeded.as_str().to_owned());
+            active.identity = Set(rows::identity_text(identity));
+            active.scope_checks = Set(rows::scope_checks_text(scope_checks));
+            active.warnings = Set(rows::warnings_text(warnings));
+        }
+        Outcome::Failed { error, scope_checks, warnings } => {
+            active.state = Set(ValidationState::Failed.as_str().to_owned());
+            active.error = Set(Some(rows::error_text(error)));
+            active.scope_checks = Set(rows::scope_checks_text(scope_checks));
+            active.warnings = Set(rows::warnings_text(warnings));
+        }
+    })
+    .await
+}
 
 pub async fn find(db: &impl ConnectionTrait, workspace: &str, id: Uuid) -> Result<Option<Model>, sea_orm::DbErr> {
     Entity::find_by_id(id).filter(Column::Workspace.eq(workspace)).one(db).await
