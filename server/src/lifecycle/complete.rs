@@ -87,8 +87,7 @@ impl Lifecycle {
         let revision_column = i64::try_from(revision).unwrap_or(i64::MAX);
         let saved = store::connections::save_revision(&txn, row, revision_column, &view).await?;
         let mut out = outbox::Pending::default();
-        audit::record(
-            &txn,
+        let audit = audit::prepare(
             &mut out,
             audit::AuditEntry {
                 workspace: &saved.workspace,
@@ -99,8 +98,7 @@ impl Lifecycle {
                 request_id: None,
                 details: serde_json::json!({ "revision": revision, "fields": changed_fields }),
             },
-        )
-        .await?;
+        );
         // Unfinished validations of older revisions are overtaken.
         validations::supersede_older(&txn, saved.id, saved.revision).await?;
         let traceparent = current_traceparent();
@@ -114,8 +112,7 @@ impl Lifecycle {
         } else {
             record
         };
-        outbox::commit(txn, out).await?;
-        self.outbox_written();
+        self.finish(txn, out, audit).await?;
         Ok(record)
     }
 

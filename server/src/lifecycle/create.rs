@@ -120,8 +120,7 @@ impl Lifecycle {
             Err(err) => return Err(err.into()),
         };
         let mut out = outbox::Pending::default();
-        audit::record(
-            &txn,
+        let audit = audit::prepare(
             &mut out,
             audit::AuditEntry {
                 workspace: &inserted.workspace,
@@ -132,12 +131,10 @@ impl Lifecycle {
                 request_id: cmd.request_id.as_deref(),
                 details: serde_json::json!({ "provider": inserted.provider, "scopes": cmd.scopes }),
             },
-        )
-        .await?;
+        );
         let record = ConnectionRecord { row: inserted, last_validation: None };
         events::record_event(&mut out, EventKind::Created, &record, &current_traceparent());
-        outbox::commit(txn, out).await?;
-        self.outbox_written();
+        self.finish(txn, out, audit).await?;
         Ok(record)
     }
 }

@@ -60,8 +60,7 @@ impl Lifecycle {
         // failed may still have left a version behind.
         purges::enqueue(&txn, &row.workspace, row.id, crate::store::now() + INLINE_GRACE).await?;
         let mut out = outbox::Pending::default();
-        audit::record(
-            &txn,
+        let audit = audit::prepare(
             &mut out,
             audit::AuditEntry {
                 workspace: &row.workspace,
@@ -72,11 +71,9 @@ impl Lifecycle {
                 request_id: None,
                 details: serde_json::json!({ "revision": row.revision }),
             },
-        )
-        .await?;
+        );
         events::record_event(&mut out, EventKind::Deleted, &before, &current_traceparent());
-        outbox::commit(txn, out).await?;
-        self.outbox_written();
+        self.finish(txn, out, audit).await?;
 
         // Before the purge: the worker signs in with these credentials.
         if let Some(revoker) = &self.revoker {

@@ -17,7 +17,7 @@ mod validate;
 use std::{future::Future, sync::Arc};
 
 use cloudconn_infra::secrets::{SecretPath, SecretStore};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -31,7 +31,10 @@ pub use query::{AuditQuery, ListPage, ListQuery};
 pub use update::UpdateCommand;
 pub use validate::{MAX_WAIT, ValidateCommand, job_for};
 
-use crate::{error::AppError, store::entities::connections};
+use crate::{
+    error::AppError,
+    store::{audit, entities::connections, outbox},
+};
 
 /// The lifecycle operations over shared handles. Cheap to clone.
 #[derive(Clone)]
@@ -80,9 +83,25 @@ impl Lifecycle {
 }
 
 impl Lifecycle {
-    /// Call after committing a transaction that wrote outbox rows.
-    fn outbox_written(&self) {
+    /// Commits a change with its outbox rows, then wakes the relay so it
+    /// publishes them at once instead of at its next poll.
+    async fn commit(&self, txn: DatabaseTransaction, out: outbox::Pending) -> Result<(), AppError> {
+        outbox::commit(txn, out).await?;
         self.outbox_wake.notify_one();
+        Ok(())
+    }
+
+    /// The end of every change a caller asked for: its audit row (whose
+    /// event [`audit::prepare`] put among `out`), the commit of the change
+    /// with its outbox rows, and a wake-up for the relay to publish them.
+    async fn finish(
+        &self,
+        txn: DatabaseTransaction,
+        out: outbox::Pending,
+        audit: audit::Prepared,
+    ) -> Result<(), AppError> {
+        audit.insert(&txn).await?;
+        self.commit(txn, out).await
     }
 }
 

@@ -117,8 +117,7 @@ impl Lifecycle {
         let record = ConnectionRecord { row: saved, last_validation: Some(saved_validation) };
         let mut out = outbox::Pending::default();
         events::record_event(&mut out, event, &record, &current_traceparent());
-        outbox::commit(txn, out).await?;
-        self.outbox_written();
+        self.commit(txn, out).await?;
         // A rotation: what was minted from the revision it replaces goes.
         if event == EventKind::Activated && row.active_revision > 0 && row.active_revision != validation.revision {
             if let Some(revoker) = self.revoker.clone() {

@@ -75,8 +75,7 @@ impl Lifecycle {
         }
         let saved = connections::update_details(&txn, row, details).await?;
         let mut out = outbox::Pending::default();
-        audit::record(
-            &txn,
+        let audit = audit::prepare(
             &mut out,
             audit::AuditEntry {
                 workspace: &saved.workspace,
@@ -87,12 +86,10 @@ impl Lifecycle {
                 request_id: None,
                 details: serde_json::json!({ "changed": changed }),
             },
-        )
-        .await?;
+        );
         let record = load_record(&txn, saved).await?;
         events::record_event(&mut out, EventKind::Updated, &record, &current_traceparent());
-        outbox::commit(txn, out).await?;
-        self.outbox_written();
+        self.finish(txn, out, audit).await?;
         Ok(record)
     }
 }

@@ -115,8 +115,7 @@ impl Lifecycle {
         }
         let mut out = outbox::Pending::default();
         let (validation, saved) = start_validation(&txn, &mut out, row, &current_traceparent()).await?;
-        audit::record(
-            &txn,
+        let audit = audit::prepare(
             &mut out,
             audit::AuditEntry {
                 workspace: &saved.workspace,
@@ -127,10 +126,8 @@ impl Lifecycle {
                 request_id: None,
                 details: serde_json::json!({ "revision": validation.revision, "validation": validation.id }),
             },
-        )
-        .await?;
-        outbox::commit(txn, out).await?;
-        self.outbox_written();
+        );
+        self.finish(txn, out, audit).await?;
         let record = ConnectionRecord { row: saved, last_validation: Some(validation.clone()) };
         Ok((validation, record))
     }

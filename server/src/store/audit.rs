@@ -16,17 +16,25 @@ pub struct AuditEntry<'a> {
     pub details: serde_json::Value,
 }
 
-/// Writes the audit row and adds its `audit` event to the change's outbox
-/// rows (so the row and the event commit together).
-pub async fn record(
-    txn: &impl ConnectionTrait,
-    out: &mut super::outbox::Pending,
-    entry: AuditEntry<'_>,
-) -> Result<(), sea_orm::DbErr> {
-    prepare(out, entry).insert(txn).await.map(|_| ())
+/// An audit row whose `audit` event is already among the change's outbox
+/// rows (so the row and the event commit together), to be inserted in the
+/// change's transaction before it commits.
+#[must_use = "the audit row is written only by `insert`"]
+pub struct Prepared(ActiveModel);
+
+impl Prepared {
+    pub async fn insert(self, txn: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+        self.0.insert(txn).await.map(|_| ())
+    }
 }
 
-/// [`record`] for many entries in one statement (the run step records a
+/// Adds the `audit` event of `entry` to the change's outbox rows, at this
+/// point of their order, and returns its row for [`Prepared::insert`].
+pub fn prepare(out: &mut super::outbox::Pending, entry: AuditEntry<'_>) -> Prepared {
+    Prepared(row(out, entry))
+}
+
+/// [`prepare`] and insert many entries in one statement (the run step records a
 /// batch of issues per transaction; a row each would be a round trip each).
 pub async fn record_many<'a>(
     txn: &impl ConnectionTrait,
@@ -34,7 +42,7 @@ pub async fn record_many<'a>(
     entries: impl IntoIterator<Item = AuditEntry<'a>>,
 ) -> Result<(), sea_orm::DbErr> {
     use sea_orm::EntityTrait;
-    let rows: Vec<ActiveModel> = entries.into_iter().map(|entry| prepare(out, entry)).collect();
+    let rows: Vec<ActiveModel> = entries.into_iter().map(|entry| row(out, entry)).collect();
     if rows.is_empty() {
         return Ok(());
     }
@@ -42,7 +50,7 @@ pub async fn record_many<'a>(
 }
 
 /// The audit row for `entry`, its event pushed onto `out`.
-fn prepare(out: &mut super::outbox::Pending, entry: AuditEntry<'_>) -> ActiveModel {
+fn row(out: &mut super::outbox::Pending, entry: AuditEntry<'_>) -> ActiveModel {
     let id = Uuid::new_v4();
     let time = super::now();
     let event = serde_json::json!({
