@@ -96,7 +96,7 @@ pub fn set_layout(layout: Layout) {
     let _ = LAYOUT.set(layout);
 }
 
-pub fn layout() -> Layout {
+fn layout() -> Layout {
     LAYOUT.get().copied().unwrap_or(Layout::Aligned)
 }
 
@@ -246,6 +246,15 @@ pub fn validation_view(v: &pb::Validation) {
     print_rows(&rows);
 }
 
+/// Where a validation left its connection: a sentence on a terminal,
+/// `connection` and `status` lines when plain.
+pub fn connection_status(c: &pb::Connection) {
+    match layout() {
+        Layout::Aligned => out!("connection {} is {}", c.tag, status_word(c.status())),
+        Layout::Plain => print_rows(&[("connection", c.tag.clone()), ("status", status_word(c.status()))]),
+    }
+}
+
 /// `time  type  tag  status` for one watched event (tab-separated when plain).
 pub fn event_line(e: &pb::ConnectionEvent) {
     let kind = e.r#type.strip_prefix("cloudconn.connection.").and_then(|t| t.strip_suffix(".v1")).unwrap_or(&e.r#type);
@@ -259,7 +268,7 @@ pub fn event_line(e: &pb::ConnectionEvent) {
 
 /// Key/value lines: `key  value` with the keys padded to one width, or
 /// `key<TAB>value`. Rows with an empty value are left out.
-pub fn print_rows(rows: &[(&str, String)]) {
+fn print_rows(rows: &[(&str, String)]) {
     print_lines(render_rows(layout(), rows));
 }
 

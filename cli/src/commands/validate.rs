@@ -130,17 +130,7 @@ fn print(response: &pb::ValidateConnectionResponse, format: OutputFormat) -> Res
                 output::validation_view(v);
             }
             if let Some(c) = &response.connection {
-                match output::layout() {
-                    output::Layout::Aligned => {
-                        output::out!("connection {} is {}", c.tag, output::status_word(c.status()));
-                    }
-                    output::Layout::Plain => {
-                        output::print_rows(&[
-                            ("connection", c.tag.clone()),
-                            ("status", output::status_word(c.status())),
-                        ]);
-                    }
-                }
+                output::connection_status(c);
             }
             Ok(())
         }
