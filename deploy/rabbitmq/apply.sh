@@ -10,12 +10,17 @@
 #
 # It creates, in the vhost CLOUDCONN_RABBITMQ_VHOST (default `cloudconn`,
 # created if missing):
-# - user `cloudconn-server`: declares the topology, publishes jobs and events,
-#   consumes results and its own live event queues (`amq.gen-*`);
-# - user `cloudconn-worker`: declares the topology (the code declares all of
-#   it from every process), consumes `<p>.validate` and publishes results
-#   through the default exchange; it can neither publish to `<p>.jobs` or
-#   `<p>.events` nor consume `<p>.results`, `<p>.validate.dead` or any event;
+# - user `cloudconn-server`: declares the topology, publishes jobs, events and
+#   issue requests, consumes results, its issue reply queues and its live
+#   event queues (`amq.gen-*`);
+# - user `cloudconn-worker`: consumes `<p>.validate` and `<p>.issue`, and
+#   publishes only to the `<p>.replies` exchange (results and issue replies).
+#   It declares nothing (the server does) and may not use the default
+#   exchange, so it can put no message in any queue but `<p>.results` and
+#   the servers' reply queues: no jobs, no issue requests, no events. It
+#   cannot consume `<p>.results`, `<p>.validate.dead` or any event. (What it
+#   can still do, answer an issue request, needs the worker's signing key
+#   as well: docs/security.md.)
 # - user `cloudconn-keda`: no permissions at all; enough for KEDA's passive
 #   queue declare (queue length) and nothing else;
 # - policy `<p>-results` on `<p>.results`: a byte cap (new results are refused
@@ -77,33 +82,35 @@ esac
 
 # Regexes over resource names (RabbitMQ anchors nothing: we do).
 p=${prefix//./\\.}
-topology="$p\\.(jobs|dead|events|validate|validate\\.dead|results|issue)"
+topology="$p\\.(jobs|dead|events|replies|validate|validate\\.dead|results|issue)"
 
 # Why each grant (docs/architecture.md, infra/src/amqp/topology.rs):
-#   configure: exchange.declare / queue.declare of the topology. Both
-#              processes run Topology::declare on every (re)connect, so both
-#              need all seven names; the server's live event queues are
-#              server-named (`amq.gen-*`).
+#   configure: exchange.declare / queue.declare of the topology. The server
+#              runs Topology::declare on every (re)connect, so it needs all
+#              eight names; its live event queues and issue reply queues are
+#              server-named (`amq.gen-*`). The worker declares nothing.
 #   write:     basic.publish to an exchange (the default one is `amq.default`);
 #              queue.bind needs write on the queue it binds.
 #   read:      basic.consume/get on a queue; queue.bind needs read on the
 #              exchange it binds from.
 #   The run step (docs/run.md): the server publishes issue requests to
-#   `<p>.issue` through the default exchange and reads the replies on the
-#   direct reply-to pseudo-queue (which needs no grant); the worker reads
-#   `<p>.issue` and replies through the default exchange.
+#   `<p>.issue` through the default exchange and binds a reply queue of its
+#   own (`amq.gen-*`) to `<p>.replies`; the worker reads `<p>.issue` and
+#   answers through `<p>.replies`, as it sends results (bound to
+#   `<p>.results` by the server, hence the server's write on it).
 #   Declaring `<p>.validate`, which names a dead-letter exchange in its
 #   arguments, needs read on `<p>.validate` and write on `<p>.dead` as well
 #   (RabbitMQ checks that whoever sets a DLX could move the messages
-#   there). Since the server declares it too, the server can also read
-#   jobs; the worker can write to `<p>.dead` (which routes only to
-#   `<p>.validate.dead`).
+#   there), so the server can also read jobs.
+#   Why the worker declares nothing: declaring `<p>.validate` would need
+#   write on it and on `<p>.dead`, and with those a worker could bind the
+#   job queue to an exchange it may publish to, and so inject jobs.
 server_configure="^($topology|amq\\.gen-.*)\$"
-server_write="^($p\\.(jobs|events|dead|validate|validate\\.dead)|amq\\.gen-.*|amq\\.default)\$"
-server_read="^($p\\.(jobs|dead|events|results|validate)|amq\\.gen-.*)\$"
-worker_configure="^$topology\$"
-worker_write="^($p\\.(dead|validate|validate\\.dead)|amq\\.default)\$"
-worker_read="^$p\\.(jobs|dead|validate|issue)\$"
+server_write="^($p\\.(jobs|events|dead|validate|validate\\.dead|results)|amq\\.gen-.*|amq\\.default)\$"
+server_read="^($p\\.(jobs|dead|events|replies|results|validate)|amq\\.gen-.*)\$"
+worker_configure='^$'
+worker_write="^$p\\.replies\$"
+worker_read="^$p\\.(validate|issue)\$"
 
 rmq() { "${ctl[@]}" -q "$@"; }
 

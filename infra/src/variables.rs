@@ -55,6 +55,18 @@ pub const VARIABLES: &[Variable] = &[
     var("CLOUDCONN_AMQP_PREFIX", "cloudconn", Both, "prefix of every exchange and queue"),
     var("CLOUDCONN_AMQP_CA_CERT", "", Both, "PEM CA bundle that may sign the broker's certificate (amqps://)"),
     var(
+        "CLOUDCONN_AMQP_SIGNING_KEY_FILE",
+        "",
+        Both,
+        "this process's Ed25519 key (PKCS#8 PEM) signing issue requests (server) or replies (worker)",
+    ),
+    var(
+        "CLOUDCONN_AMQP_PEER_KEYS_FILE",
+        "",
+        Both,
+        "the other side's Ed25519 public keys (SPKI PEM, one or more): the workers' or the server's",
+    ),
+    var(
         "CLOUDCONN_ALLOW_INSECURE_TRANSPORT",
         "false",
         Both,
@@ -124,7 +136,12 @@ pub const VARIABLES: &[Variable] = &[
         Server,
         "credentials one workspace may have minted per minute per replica (cache hits are free)",
     ),
-    var("CLOUDCONN_ISSUE_MAX_TTL_MS", "3600000", Server, "longest lifetime IssueCredentials grants"),
+    var(
+        "CLOUDCONN_ISSUE_MAX_TTL_MS",
+        "3600000",
+        Both,
+        "longest lifetime IssueCredentials grants (a worker caps it too)",
+    ),
     var("CLOUDCONN_ISSUE_TIMEOUT_MS", "10000", Server, "how long IssueCredentials waits for a worker's answer"),
     var("CLOUDCONN_ISSUE_CACHE_ENTRIES", "10000", Server, "issued credentials one replica keeps in memory"),
     var("CLOUDCONN_WORKER_CONCURRENCY", "32", Worker, "jobs in flight (also the channel prefetch)"),

@@ -274,6 +274,7 @@ impl ServerConfig {
         let mut config: Self = source.section()?;
         config.vault = source.vault()?;
         config.amqp = source.section()?;
+        config.amqp.read_keys()?;
         config.transport = source.section()?;
         config.endpoints = source.section()?;
         config.auth = source.section()?;
@@ -435,6 +436,7 @@ mod tests {
     /// Every documented variable the server reads loads into its field.
     #[test]
     fn loads_every_documented_variable() {
+        let (signing, peers) = key_files();
         let env = [
             ("CLOUDCONN_LISTEN", "0.0.0.0:6000"),
             ("CLOUDCONN_DATABASE_URL", "postgres://u:p@db/cc"),
@@ -461,6 +463,8 @@ mod tests {
             ("CLOUDCONN_TLS_CLIENT_CA", "/etc/cc/ca.crt"),
             ("CLOUDCONN_AMQP_URL", "amqps://guest:guest@mq:5671/%2f"),
             ("CLOUDCONN_AMQP_PREFIX", "ccx"),
+            ("CLOUDCONN_AMQP_SIGNING_KEY_FILE", signing.as_str()),
+            ("CLOUDCONN_AMQP_PEER_KEYS_FILE", peers.as_str()),
             ("CLOUDCONN_OUTBOX_RETENTION_MS", "5000"),
             ("CLOUDCONN_WATCH_IDLE_MS", "750"),
         ];
@@ -494,10 +498,23 @@ mod tests {
         assert!(c.tls().unwrap_err().to_string().contains("CLOUDCONN_TLS_CERT"), "missing files are named");
         assert_eq!(c.amqp.amqp_url.as_ref().unwrap().expose_secret(), "amqps://guest:guest@mq:5671/%2f");
         assert_eq!(c.amqp.topology().events_exchange(), "ccx.events");
+        assert!(c.amqp.keys.is_some(), "the key files are read");
         c.validate(Mode::Production).unwrap();
         // The URL carries a password: it must not show in Debug output.
         assert!(!format!("{c:?}").contains("u:p@"));
         assert!(!format!("{c:?}").contains("guest:guest"));
+    }
+
+    /// A signing key and a peer key file, as `openssl` would write them.
+    fn key_files() -> (String, String) {
+        use cloudconn_infra::amqp::signing::MessageSigner;
+        let dir = std::env::temp_dir().join(format!("cc-config-keys-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (own, peer) = (MessageSigner::generate(), MessageSigner::generate());
+        let (signing, peers) = (dir.join("signing.pem"), dir.join("peers.pem"));
+        std::fs::write(&signing, own.to_pem()).unwrap();
+        std::fs::write(&peers, peer.public_pem()).unwrap();
+        (signing.display().to_string(), peers.display().to_string())
     }
 
     #[test]
@@ -505,16 +522,22 @@ mod tests {
         let c = ServerConfig::from_source(&Source::load(None, Vec::new()).unwrap()).unwrap();
         assert!(c.validate(Mode::Production).unwrap_err().to_string().contains("CLOUDCONN_DATABASE_URL"));
         // Production refuses to run without authentication unless told to.
+        let (signing, peers) = key_files();
         let env = [
             ("CLOUDCONN_DATABASE_URL", "postgres://db/cc"),
             ("CLOUDCONN_VAULT_ADDR", "https://vault:8200"),
             ("CLOUDCONN_VAULT_TOKEN", "t"),
             ("CLOUDCONN_AMQP_URL", "amqps://mq:5671/%2f"),
         ];
+        let keys = [("CLOUDCONN_AMQP_SIGNING_KEY_FILE", signing.as_str()), ("CLOUDCONN_AMQP_PEER_KEYS_FILE", &peers)];
         let load = |extra: &[(&str, &str)]| {
             let vars = env.iter().chain(extra).map(|(k, v)| (k.to_string(), v.to_string()));
             ServerConfig::from_source(&Source::load(None, vars).unwrap()).unwrap()
         };
+        // The run step's messages are signed: production needs the keys.
+        let without_keys = load(&[("CLOUDCONN_AUTH_DISABLED", "true")]).validate(Mode::Production).unwrap_err();
+        assert!(without_keys.to_string().contains("CLOUDCONN_AMQP_SIGNING_KEY_FILE"), "{without_keys}");
+        let load = |extra: &[(&str, &str)]| load(&[&keys[..], extra].concat());
         assert!(load(&[]).validate(Mode::Production).unwrap_err().to_string().contains("CLOUDCONN_AUTH_DISABLED"));
         load(&[("CLOUDCONN_AUTH_DISABLED", "true")]).validate(Mode::Production).unwrap();
         assert!(load(&[("CLOUDCONN_AUTH_HS256_SECRET", "short")]).validate(Mode::Production).is_err());

@@ -64,6 +64,11 @@ pub struct WorkerConfig {
     /// has succeeded for this long, default 300000 (5 min).
     #[serde(default = "default_vault_liveness_ms")]
     pub vault_liveness_ms: u64,
+    /// `CLOUDCONN_ISSUE_MAX_TTL_MS`: the longest lifetime this worker mints
+    /// credentials for, whatever a request asks (the server has the same
+    /// cap; this one holds even for a request signed with a stolen key).
+    #[serde(default = "default_issue_max_ttl_ms")]
+    pub issue_max_ttl_ms: u64,
 }
 
 fn default_concurrency() -> usize {
@@ -87,6 +92,9 @@ fn default_vault_denied_requeue_ms() -> u64 {
 fn default_vault_liveness_ms() -> u64 {
     300_000
 }
+fn default_issue_max_ttl_ms() -> u64 {
+    3_600_000
+}
 
 impl WorkerConfig {
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
@@ -97,6 +105,7 @@ impl WorkerConfig {
         let mut config: Self = source.section()?;
         config.endpoints = source.section()?;
         config.amqp = source.section()?;
+        config.amqp.read_keys()?;
         config.vault = source.vault()?;
         config.timeouts = source.section()?;
         config.transport = source.section()?;
@@ -122,6 +131,10 @@ impl WorkerConfig {
 
     pub fn vault_denied_requeue(&self) -> Duration {
         Duration::from_millis(self.vault_denied_requeue_ms.max(1))
+    }
+
+    pub fn issue_max_ttl(&self) -> Duration {
+        Duration::from_millis(self.issue_max_ttl_ms.max(1))
     }
 
     pub fn vault_liveness(&self) -> Duration {

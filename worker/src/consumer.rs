@@ -16,6 +16,7 @@ use cloudconn_infra::{
         consumer::Handler,
         messages::{MESSAGE_VERSION, Outcome, ValidationJob, ValidationResult},
         publisher::{Outgoing, Publisher},
+        topology::RESULTS_KEY,
         trace_context,
     },
     secrets::{SecretPath, SecretStore, SecretStoreError},
@@ -113,8 +114,9 @@ impl JobHandler {
         };
         let succeeded = matches!(result.outcome, Outcome::Succeeded { .. });
         let message = Outgoing {
-            exchange: String::new(),
-            routing_key: self.results.topology().results_queue(),
+            // Not the default exchange: the worker's login may not write there.
+            exchange: self.results.topology().replies_exchange(),
+            routing_key: RESULTS_KEY.into(),
             payload: serde_json::to_vec(&result).unwrap_or_default(),
             message_id: format!("{}-result", job.validation_id),
             content_type: "application/json",

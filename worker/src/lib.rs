@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     config::WorkerConfig,
     consumer::{JobHandler, JobRunner},
-    issue::{IssueHandler, IssueRunner},
+    issue::{IssueHandler, IssueRunner, guard::RequestGuard},
     metrics::WorkerMetrics,
     mint::Minters,
     probe::Probes,
@@ -72,7 +72,11 @@ impl Worker {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let url = self.config.amqp.amqp_url.clone().ok_or_else(|| anyhow::anyhow!("CLOUDCONN_AMQP_URL is required"))?;
         self.config.amqp.install_trust()?;
-        let topology = self.config.amqp.topology();
+        let keys = self.config.amqp.keys.clone().ok_or_else(|| {
+            anyhow::anyhow!("CLOUDCONN_AMQP_SIGNING_KEY_FILE and CLOUDCONN_AMQP_PEER_KEYS_FILE are required")
+        })?;
+        // The server declares; see `Topology::used_only`.
+        let topology = self.config.amqp.topology().used_only();
         let timeout = self.config.timeouts.dependency_timeout();
         let settings = ConsumerSettings {
             url: url.clone(),
@@ -103,6 +107,7 @@ impl Worker {
         };
         let issue_handler = IssueHandler {
             runner: IssueRunner { secrets: self.secrets.clone(), minters: self.minters },
+            guard: RequestGuard::new(keys, self.config.issue_max_ttl()),
             replies: Publisher::new(url.clone(), "cloudconn-worker replies", topology.clone(), timeout),
             metrics: Some(self.metrics.clone()),
         };

@@ -12,8 +12,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::messages::ProbeError;
 
-/// Format version of the issue messages.
-pub const ISSUE_VERSION: u32 = 1;
+/// Format version of the issue messages (2: signed, replies through `<p>.replies`).
+pub const ISSUE_VERSION: u32 = 2;
 
 /// "Mint credentials for this scope from this revision, before `deadline`."
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ pub mod consumer;
 pub mod issue;
 pub mod messages;
 pub mod publisher;
+pub mod signing;
 pub mod topology;
 pub mod trace_context;
 

@@ -92,15 +92,17 @@ impl Publisher {
         result
     }
 
-    /// Sends a reply to a request's `reply_to` (direct reply-to) with its
-    /// `correlation_id`, and waits for the broker's confirm. Transient and
-    /// not mandatory: a requester that has gone away (its deadline passed)
-    /// simply never sees it.
+    /// Sends a signed reply to a request's `reply_to` (a server's reply
+    /// queue, through the replies exchange) with its `correlation_id`, and
+    /// waits for the broker's confirm. Transient and not mandatory: a
+    /// requester that has gone away (its deadline passed, its queue with
+    /// it) simply never sees it.
     pub async fn publish_reply(
         &self,
         reply_to: &str,
         correlation_id: &str,
         payload: &[u8],
+        signature: String,
     ) -> Result<(), PublishError> {
         let mut used = None;
         let result = tokio::time::timeout(self.timeout * 2, async {
@@ -111,10 +113,11 @@ impl Publisher {
                 let properties = BasicProperties::default()
                     .with_correlation_id(correlation_id.to_owned().into())
                     .with_content_type("application/json".into())
-                    .with_delivery_mode(1);
+                    .with_delivery_mode(1)
+                    .with_headers(super::signing::signature_headers(signature));
                 live.channel
                     .basic_publish(
-                        "".into(),
+                        self.topology.replies_exchange().into(),
                         reply_to.to_owned().into(),
                         BasicPublishOptions::default(),
                         payload,

@@ -7,11 +7,23 @@
 //!                                        | dead-letter after the limit
 //!                                        v
 //!                     <p>.dead (direct) --"validate"--> <p>.validate.dead
-//! worker --default exchange--> <p>.results (quorum) --> server
+//! worker --"results"--> <p>.replies (direct) --> <p>.results (quorum) --> server
 //! server --<ws>.connection.<event>--> <p>.events (topic) --> subscribers
 //! server --default exchange--> <p>.issue (classic, bounded) --> worker
-//! worker --default exchange--> amq.rabbitmq.reply-to.… (direct reply-to) --> server
+//! worker --<reply queue>--> <p>.replies --> amq.gen-… (one per server channel) --> server
 //! ```
+//!
+//! The worker publishes only to `<p>.replies`, never to the default
+//! exchange: RabbitMQ cannot restrict the routing keys of the default
+//! exchange, so a login allowed to write there may put a message in *any*
+//! queue, the job and issue queues included. `<p>.replies` routes only to
+//! the results queue and the servers' reply queues.
+//!
+//! Only the server declares ([`Topology::declare`]); a worker's topology is
+//! [`Topology::used_only`]: declaring a queue needs grants on it (and on its
+//! dead-letter exchange) that would let the worker bind queues to
+//! exchanges it can write to, another way to inject jobs. A worker started
+//! first waits (its consumers retry) until a server has declared.
 
 use lapin::{
     Channel, ExchangeKind,
@@ -32,16 +44,30 @@ pub const LIVE_QUEUE_MAX_LENGTH: i32 = 10_000;
 pub const ISSUE_QUEUE_MAX_LENGTH: i32 = 10_000;
 /// The pseudo-queue of RabbitMQ's direct reply-to: replies go straight to
 /// the consumer on the requesting channel, with no queue to declare.
-pub const DIRECT_REPLY_TO: &str = "amq.rabbitmq.reply-to";
+/// Routing key of validation results on the replies exchange.
+pub const RESULTS_KEY: &str = "results";
+/// How a server's reply queues are named (server-named queues): a worker
+/// replies only to an address that looks like one.
+pub const REPLY_QUEUE_PREFIX: &str = "amq.gen-";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
     prefix: String,
+    /// Whether [`Topology::declare`] declares (the server) or leaves it to
+    /// the server (a worker).
+    declares: bool,
 }
 
 impl Topology {
     pub fn new(prefix: &str) -> Self {
-        Self { prefix: prefix.to_owned() }
+        Self { prefix: prefix.to_owned(), declares: true }
+    }
+
+    /// The same names, for a process that uses the topology but leaves
+    /// declaring it to the server (a worker; see the module docs).
+    pub fn used_only(mut self) -> Self {
+        self.declares = false;
+        self
     }
 
     pub fn jobs_exchange(&self) -> String {
@@ -65,23 +91,30 @@ impl Topology {
     pub fn issue_queue(&self) -> String {
         format!("{}.issue", self.prefix)
     }
+    pub fn replies_exchange(&self) -> String {
+        format!("{}.replies", self.prefix)
+    }
 
     /// Every queue, for tests that clean up a prefix.
     pub fn queues(&self) -> [String; 4] {
         [self.validate_queue(), self.dead_letter_queue(), self.results_queue(), self.issue_queue()]
     }
 
-    pub fn exchanges(&self) -> [String; 3] {
-        [self.jobs_exchange(), self.dead_exchange(), self.events_exchange()]
+    pub fn exchanges(&self) -> [String; 4] {
+        [self.jobs_exchange(), self.dead_exchange(), self.events_exchange(), self.replies_exchange()]
     }
 
-    /// Declares everything. Idempotent.
+    /// Declares everything (nothing for [`Topology::used_only`]). Idempotent.
     pub async fn declare(&self, channel: &Channel) -> lapin::Result<()> {
+        if !self.declares {
+            return Ok(());
+        }
         let durable = ExchangeDeclareOptions { durable: true, ..Default::default() };
         for (name, kind) in [
             (self.jobs_exchange(), ExchangeKind::Direct),
             (self.dead_exchange(), ExchangeKind::Direct),
             (self.events_exchange(), ExchangeKind::Topic),
+            (self.replies_exchange(), ExchangeKind::Direct),
         ] {
             channel.exchange_declare(name.into(), kind, durable, FieldTable::default()).await?;
         }
@@ -124,7 +157,26 @@ impl Topology {
                 FieldTable::default(),
             )
             .await?;
+        channel
+            .queue_bind(
+                self.results_queue().into(),
+                self.replies_exchange().into(),
+                RESULTS_KEY.into(),
+                bind,
+                FieldTable::default(),
+            )
+            .await?;
         Ok(())
+    }
+
+    /// Declares a server-named, exclusive, auto-deleted queue for issue
+    /// replies, bound to the replies exchange under its own name (the
+    /// requests' `reply_to`). It disappears with its connection, and with
+    /// it any late reply. Returns the queue name.
+    pub async fn reply_queue(&self, channel: &Channel) -> lapin::Result<String> {
+        // Replies are read as they come; a flood (of forged ones: anyone
+        // who may publish replies can aim at this queue) drops the oldest.
+        live_queue(channel, &self.replies_exchange(), None, ISSUE_QUEUE_MAX_LENGTH).await
     }
 }
 
@@ -135,27 +187,41 @@ impl Topology {
     pub async fn subscribe_events(&self, channel: &Channel, binding: &str) -> lapin::Result<String> {
         // Live and best-effort: a subscriber that falls behind loses the
         // oldest events rather than letting the broker's memory grow.
-        let mut arguments = FieldTable::default();
-        arguments.insert("x-max-length".into(), AMQPValue::LongInt(LIVE_QUEUE_MAX_LENGTH));
-        arguments.insert("x-overflow".into(), string("drop-head"));
-        let queue = channel
-            .queue_declare(
-                "".into(),
-                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
-                arguments,
-            )
-            .await?;
-        channel
-            .queue_bind(
-                queue.name().clone(),
-                self.events_exchange().into(),
-                binding.into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
-        Ok(queue.name().as_str().to_owned())
+        live_queue(channel, &self.events_exchange(), Some(binding), LIVE_QUEUE_MAX_LENGTH).await
     }
+}
+
+/// A server-named, exclusive, auto-deleted queue holding at most
+/// `max_length` messages (the oldest dropped first), bound to `exchange`
+/// with `binding`, or with its own name when `None`. Returns its name.
+async fn live_queue(
+    channel: &Channel,
+    exchange: &str,
+    binding: Option<&str>,
+    max_length: i32,
+) -> lapin::Result<String> {
+    let mut arguments = FieldTable::default();
+    arguments.insert("x-max-length".into(), AMQPValue::LongInt(max_length));
+    arguments.insert("x-overflow".into(), string("drop-head"));
+    let queue = channel
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
+            arguments,
+        )
+        .await?;
+    let name = queue.name().as_str().to_owned();
+    let binding = binding.unwrap_or(&name).to_owned();
+    channel
+        .queue_bind(
+            name.clone().into(),
+            exchange.into(),
+            binding.into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    Ok(name)
 }
 
 fn string(s: &str) -> AMQPValue {
@@ -182,6 +248,8 @@ mod tests {
         assert_eq!(t.results_queue(), "cc_test_1.results");
         assert_eq!(t.events_exchange(), "cc_test_1.events");
         assert_eq!(t.issue_queue(), "cc_test_1.issue");
+        assert_eq!(t.replies_exchange(), "cc_test_1.replies");
+        assert_eq!(t.clone().used_only().results_queue(), t.results_queue());
         assert!(t.queues().iter().chain(t.exchanges().iter()).all(|n| n.starts_with("cc_test_1.")));
     }
 }

@@ -4,6 +4,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{ConfigError, Findings, TransportConfig};
+use crate::amqp::signing::{MessageKeys, MessageSigner, PeerKeys};
 
 /// RabbitMQ: jobs, results and public events.
 #[derive(Debug, Clone, Deserialize)]
@@ -18,6 +19,19 @@ pub struct AmqpConfig {
     /// certificate for `amqps://`, trusted besides the public web roots.
     #[serde(default)]
     pub amqp_ca_cert: Option<std::path::PathBuf>,
+    /// `CLOUDCONN_AMQP_SIGNING_KEY_FILE`: this process's Ed25519 private key
+    /// (PKCS#8 PEM), signing what it sends on the run step: issue requests
+    /// (server) or replies (worker).
+    #[serde(default)]
+    pub amqp_signing_key_file: Option<std::path::PathBuf>,
+    /// `CLOUDCONN_AMQP_PEER_KEYS_FILE`: the other side's Ed25519 public keys
+    /// (SPKI PEM, one or more): the server's for a worker, the workers' for
+    /// a server.
+    #[serde(default)]
+    pub amqp_peer_keys_file: Option<std::path::PathBuf>,
+    /// What those two files hold, once [`AmqpConfig::read_keys`] has read them.
+    #[serde(skip)]
+    pub keys: Option<MessageKeys>,
 }
 
 fn default_amqp_prefix() -> String {
@@ -26,7 +40,14 @@ fn default_amqp_prefix() -> String {
 
 impl Default for AmqpConfig {
     fn default() -> Self {
-        Self { amqp_url: None, amqp_prefix: default_amqp_prefix(), amqp_ca_cert: None }
+        Self {
+            amqp_url: None,
+            amqp_prefix: default_amqp_prefix(),
+            amqp_ca_cert: None,
+            amqp_signing_key_file: None,
+            amqp_peer_keys_file: None,
+            keys: None,
+        }
     }
 }
 
@@ -40,7 +61,31 @@ impl AmqpConfig {
         if !ok {
             return Err(ConfigError::Invalid("CLOUDCONN_AMQP_PREFIX must be [A-Za-z0-9._-]+".into()));
         }
+        if self.keys.is_none() {
+            return Err(ConfigError::Invalid(
+                "CLOUDCONN_AMQP_SIGNING_KEY_FILE and CLOUDCONN_AMQP_PEER_KEYS_FILE are required: \
+                 issue requests and replies are signed (docs/security.md)"
+                    .into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// Reads the two key files, when set. Call once while loading.
+    pub fn read_keys(&mut self) -> Result<(), ConfigError> {
+        let invalid = |e: crate::amqp::signing::KeyError| ConfigError::Invalid(e.to_string());
+        match (&self.amqp_signing_key_file, &self.amqp_peer_keys_file) {
+            (None, None) => Ok(()),
+            (Some(signing), Some(peers)) => {
+                let signer = MessageSigner::from_file("CLOUDCONN_AMQP_SIGNING_KEY_FILE", signing).map_err(invalid)?;
+                let peers = PeerKeys::from_file("CLOUDCONN_AMQP_PEER_KEYS_FILE", peers).map_err(invalid)?;
+                self.keys = Some(MessageKeys { signer, peers });
+                Ok(())
+            }
+            _ => Err(ConfigError::Invalid(
+                "CLOUDCONN_AMQP_SIGNING_KEY_FILE and CLOUDCONN_AMQP_PEER_KEYS_FILE go together".into(),
+            )),
+        }
     }
 
     /// What production adds to [`AmqpConfig::validate`]: `amqps://` unless

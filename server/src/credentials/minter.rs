@@ -2,14 +2,19 @@
 //! code in process (`--dev`, [`InProcessMinter`]).
 //!
 //! # Request/reply over RabbitMQ
-//! Direct reply-to: the server consumes the pseudo-queue
-//! `amq.rabbitmq.reply-to` on a channel and publishes requests on that same
-//! channel with `reply_to` set; the broker routes each reply straight back
-//! to that channel. Nothing is declared per request and nothing outlives
-//! the channel — a reply whose requester has gone is dropped by the broker.
-//! We chose it over a reply queue per replica because that queue would
-//! need a name, a lifetime and cleanup, and over RPC through the database
-//! because a reply carries secrets that must never be stored.
+//! Each connection declares one server-named, exclusive reply queue bound
+//! to `<p>.replies` under its own name; requests name it as `reply_to`.
+//! It lives and dies with the connection, so a reply whose requester has
+//! gone is dropped by the broker. (RabbitMQ's direct reply-to would need
+//! no queue, but a worker answers it through the default exchange, and a
+//! login that may write there may write to any queue: see
+//! `cloudconn_infra::amqp::topology`.) Not RPC through the database: a
+//! reply carries secrets that must never be stored.
+//!
+//! Both directions are signed (`cloudconn_infra::amqp::signing`): the
+//! server signs each request with its key, and takes a reply only when a
+//! worker's key signed it for that request's correlation id. A broker
+//! login alone can neither have credentials minted nor substitute its own.
 //!
 //! Each request carries its deadline twice: as the message's `expiration`
 //! (the broker discards it unconsumed once passed) and in the body (a worker
@@ -27,7 +32,8 @@ use std::{
 use cloudconn_infra::amqp::{
     self as amqp, error_kind,
     issue::{IssueReply, IssueRequest},
-    topology::{DIRECT_REPLY_TO, Topology},
+    signing::{Context, MessageKeys, signature_headers, signature_of},
+    topology::Topology,
 };
 use cloudconn_worker::issue::IssueRunner;
 use futures_lite::StreamExt as _;
@@ -62,6 +68,7 @@ const MAX_IN_FLIGHT: usize = 4096;
 pub struct AmqpMinter {
     url: SecretString,
     topology: Topology,
+    keys: Arc<MessageKeys>,
     timeout: Duration,
     live: tokio::sync::Mutex<Option<Live>>,
     /// Callers waiting, by correlation id, with the generation of the
@@ -73,14 +80,17 @@ pub struct AmqpMinter {
 struct Live {
     connection: Connection,
     channel: Channel,
+    /// This connection's reply queue: the requests' `reply_to`.
+    reply_to: String,
     generation: u64,
 }
 
 impl AmqpMinter {
-    pub fn new(url: SecretString, topology: Topology, timeout: Duration) -> Self {
+    pub fn new(url: SecretString, topology: Topology, keys: MessageKeys, timeout: Duration) -> Self {
         Self {
             url,
             topology,
+            keys: Arc::new(keys),
             timeout,
             live: tokio::sync::Mutex::new(None),
             waiting: Arc::new(Mutex::new(HashMap::new())),
@@ -97,21 +107,24 @@ impl AmqpMinter {
     /// The lock is held only to pick the channel: concurrent requests wait
     /// for their confirms side by side.
     async fn send(&self, request: &IssueRequest, correlation: &str, expiration: Duration) -> Result<u64, String> {
-        let (channel, generation) = {
+        let (channel, reply_to, generation) = {
             let mut live = self.live.lock().await;
             if live.as_ref().is_none_or(|l| !l.connection.status().connected() || !l.channel.status().connected()) {
                 *live = Some(self.open().await?);
             }
             let Some(l) = live.as_ref() else { return Err("no connection".into()) };
-            (l.channel.clone(), l.generation)
+            (l.channel.clone(), l.reply_to.clone(), l.generation)
         };
+        let payload = serde_json::to_vec(request).map_err(|e| e.to_string())?;
+        let signature =
+            self.keys.signer.sign(Context::IssueRequest, &[reply_to.as_bytes(), correlation.as_bytes(), &payload]);
         let properties = BasicProperties::default()
-            .with_reply_to(DIRECT_REPLY_TO.into())
+            .with_reply_to(reply_to.into())
             .with_correlation_id(correlation.to_owned().into())
             .with_content_type("application/json".into())
             .with_expiration(expiration.as_millis().max(1).to_string().into())
-            .with_delivery_mode(1);
-        let payload = serde_json::to_vec(request).map_err(|e| e.to_string())?;
+            .with_delivery_mode(1)
+            .with_headers(signature_headers(signature));
         let published = async {
             let confirm = channel
                 .basic_publish(
@@ -159,10 +172,11 @@ impl AmqpMinter {
             amqp::connect(&self.url, "cloudconn-server issue", self.timeout).await.map_err(|e| e.to_string())?;
         let channel = connection.create_channel().await.map_err(|e| error_kind(&e))?;
         self.topology.declare(&channel).await.map_err(|e| error_kind(&e))?;
-        // Direct reply-to requires consuming before publishing, no-ack.
+        let reply_to = self.topology.reply_queue(&channel).await.map_err(|e| error_kind(&e))?;
+        // no-ack: a reply is useful once, to a caller waiting now.
         let mut replies = channel
             .basic_consume(
-                DIRECT_REPLY_TO.into(),
+                reply_to.clone().into(),
                 "cloudconn-server issue replies".into(),
                 BasicConsumeOptions { no_ack: true, ..Default::default() },
                 FieldTable::default(),
@@ -172,12 +186,22 @@ impl AmqpMinter {
         channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(|e| error_kind(&e))?;
         let generation = self.generations.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let waiting = self.waiting.clone();
+        let keys = self.keys.clone();
         tokio::spawn(async move {
             while let Some(Ok(delivery)) = replies.next().await {
                 let Some(correlation) = delivery.properties.correlation_id().as_ref().map(|c| c.as_str().to_owned())
                 else {
                     continue;
                 };
+                let signed = signature_of(delivery.properties.headers().as_ref()).is_some_and(|signature| {
+                    keys.peers.verify(Context::IssueReply, &[correlation.as_bytes(), &delivery.data], &signature)
+                });
+                if !signed {
+                    // Not a worker's answer to this request: whoever sent
+                    // it could read requests but holds no worker key.
+                    tracing::error!("an issue reply without a valid worker signature was dropped");
+                    continue;
+                }
                 let Ok(reply) = serde_json::from_slice::<IssueReply>(&delivery.data) else {
                     tracing::warn!("an undecodable issue reply was dropped");
                     continue;
@@ -192,7 +216,7 @@ impl AmqpMinter {
             // callers now rather than at their deadlines.
             waiting.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, (g, _)| *g != generation);
         });
-        Ok(Live { connection, channel, generation })
+        Ok(Live { connection, channel, reply_to, generation })
     }
 }
 

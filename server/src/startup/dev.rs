@@ -137,5 +137,6 @@ fn worker_config(config: &ServerConfig) -> WorkerConfig {
         transport: Default::default(),
         vault_denied_requeue_ms: 120_000,
         vault_liveness_ms: 300_000,
+        issue_max_ttl_ms: config.issue_max_ttl_ms,
     }
 }

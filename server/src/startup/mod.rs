@@ -145,10 +145,10 @@ fn minter(
     timeout: Duration,
     secrets: &Arc<dyn SecretStore>,
     minters: Minters,
-) -> Arc<dyn Minter> {
+) -> anyhow::Result<Arc<dyn Minter>> {
     match (mode, &config.amqp.amqp_url) {
         (Mode::Production, Some(url)) => production::minter(config, url, timeout),
-        _ => dev::minter(secrets.clone(), minters),
+        _ => Ok(dev::minter(secrets.clone(), minters)),
     }
 }
 
@@ -206,7 +206,7 @@ impl App {
         };
         let mut lifecycle =
             Lifecycle::new(db, secrets.store.clone(), metrics.clone(), crate::quota::Quotas::new(&config.quotas));
-        let minter = minter(config, mode, timeout, &secrets.store, minters);
+        let minter = minter(config, mode, timeout, &secrets.store, minters)?;
         lifecycle.revoker = Some(crate::credentials::revoke::Revoker::new(minter.clone(), config.issue().timeout));
         let (usage, usage_writer) =
             crate::credentials::usage::UsageLog::new(lifecycle.db.clone(), lifecycle.outbox_wake.clone());

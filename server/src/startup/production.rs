@@ -74,7 +74,10 @@ pub(super) fn messaging(config: &ServerConfig, timeout: Duration) -> anyhow::Res
     })
 }
 
-/// A worker, asked over RabbitMQ (direct reply-to).
-pub(super) fn minter(config: &ServerConfig, url: &SecretString, timeout: Duration) -> Arc<dyn Minter> {
-    Arc::new(AmqpMinter::new(url.clone(), config.amqp.topology(), timeout))
+/// A worker, asked over RabbitMQ with signed requests.
+pub(super) fn minter(config: &ServerConfig, url: &SecretString, timeout: Duration) -> anyhow::Result<Arc<dyn Minter>> {
+    let keys = config.amqp.keys.clone().ok_or_else(|| {
+        anyhow::anyhow!("CLOUDCONN_AMQP_SIGNING_KEY_FILE and CLOUDCONN_AMQP_PEER_KEYS_FILE are required")
+    })?;
+    Ok(Arc::new(AmqpMinter::new(url.clone(), config.amqp.topology(), keys, timeout)))
 }

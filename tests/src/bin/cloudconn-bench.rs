@@ -79,21 +79,40 @@ async fn main() -> anyhow::Result<()> {
         env
     };
 
+    // The run step's signing keys, as an operator would make them.
+    let key_dir = std::env::temp_dir().join(format!("{run}-keys"));
+    let keys = cloudconn_tests::harness::message_keys::KeyPairs::generate();
+    let (server_keys, worker_keys) = (keys.write_server_files(&key_dir), keys.write_worker_files(&key_dir));
+    let with_keys = |files: &cloudconn_tests::harness::message_keys::KeyFiles, extra: &[(&str, String)]| {
+        let mut all = vec![
+            ("CLOUDCONN_AMQP_SIGNING_KEY_FILE", files.signing_key.display().to_string()),
+            ("CLOUDCONN_AMQP_PEER_KEYS_FILE", files.peer_keys.display().to_string()),
+        ];
+        all.extend(extra.iter().cloned());
+        common(&all)
+    };
+
     let listen = format!("127.0.0.1:{}", free_port());
     // One workspace takes all the load here: lift its quotas.
-    let server_env = common(&[
-        ("CLOUDCONN_LISTEN", listen.clone()),
-        ("CLOUDCONN_RATE_VALIDATE_PER_MINUTE", "100000000".into()),
-        ("CLOUDCONN_RATE_COMPLETE_PER_MINUTE", "100000000".into()),
-        ("CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE", "100000000".into()),
-        ("CLOUDCONN_RATE_ISSUE_PER_MINUTE", "100000000".into()),
-    ]);
+    let server_env = with_keys(
+        &server_keys,
+        &[
+            ("CLOUDCONN_LISTEN", listen.clone()),
+            ("CLOUDCONN_RATE_VALIDATE_PER_MINUTE", "100000000".into()),
+            ("CLOUDCONN_RATE_COMPLETE_PER_MINUTE", "100000000".into()),
+            ("CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE", "100000000".into()),
+            ("CLOUDCONN_RATE_ISSUE_PER_MINUTE", "100000000".into()),
+        ],
+    );
     let mut server = Service::start("cloudconn-server", &server_env)?;
     wait_for_port(&mut server, &listen).await?;
     let instant = scenarios::aura_emulator(Duration::ZERO).await;
     let mut worker = Service::start(
         "cloudconn-worker",
-        &common(&[("CLOUDCONN_AURA_BASE", instant.url()), ("CLOUDCONN_WORKER_CONCURRENCY", "64".into())]),
+        &with_keys(
+            &worker_keys,
+            &[("CLOUDCONN_AURA_BASE", instant.url()), ("CLOUDCONN_WORKER_CONCURRENCY", "64".into())],
+        ),
     )?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     worker.check_alive()?;
@@ -155,14 +174,17 @@ async fn main() -> anyhow::Result<()> {
     let concurrency = sizes.fanout_concurrency.to_string();
     let mut wide = Service::start(
         "cloudconn-worker",
-        &common(&[
-            ("CLOUDCONN_AMQP_PREFIX", fan.clone()),
-            ("CLOUDCONN_VAULT_PREFIX", fan.clone()),
-            ("CLOUDCONN_AURA_BASE", slow.url()),
-            ("CLOUDCONN_WORKER_CONCURRENCY", concurrency.clone()),
-            ("CLOUDCONN_PROBE_CONCURRENCY_PER_PROVIDER", concurrency),
-            ("CLOUDCONN_PROBE_TIMEOUT_MS", "30000".into()),
-        ]),
+        &with_keys(
+            &worker_keys,
+            &[
+                ("CLOUDCONN_AMQP_PREFIX", fan.clone()),
+                ("CLOUDCONN_VAULT_PREFIX", fan.clone()),
+                ("CLOUDCONN_AURA_BASE", slow.url()),
+                ("CLOUDCONN_WORKER_CONCURRENCY", concurrency.clone()),
+                ("CLOUDCONN_PROBE_CONCURRENCY_PER_PROVIDER", concurrency),
+                ("CLOUDCONN_PROBE_TIMEOUT_MS", "30000".into()),
+            ],
+        ),
     )?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     wide.check_alive()?;
@@ -191,6 +213,7 @@ async fn main() -> anyhow::Result<()> {
     println!("figures written to {}", json.display());
     drop((server, wide));
     drop_database(&run).await;
+    let _ = std::fs::remove_dir_all(&key_dir);
     cloudconn_tests::harness::amqp::delete_topology(&cloudconn_infra::amqp::topology::Topology::new(&run)).await;
     Ok(())
 }

@@ -300,16 +300,19 @@ impl TestAppBuilder {
             Some(p) => env::amqp_url().replace("127.0.0.1:5672", &p.addr().to_string()),
             None => env::amqp_url(),
         };
+        let message_keys = super::message_keys::KeyPairs::generate();
         let amqp = match &self.amqp_identities {
             Some((prefix, server_url, _)) => AmqpConfig {
                 amqp_url: Some(SecretString::from(server_url.clone())),
                 amqp_prefix: prefix.clone(),
-                amqp_ca_cert: None,
+                keys: Some(message_keys.server_keys()),
+                ..AmqpConfig::default()
             },
             None => AmqpConfig {
                 amqp_url: Some(SecretString::from(amqp_url)),
                 amqp_prefix: format!("cc_test_{id}"),
-                amqp_ca_cert: None,
+                keys: Some(message_keys.server_keys()),
+                ..AmqpConfig::default()
             },
         };
         let topology = amqp.topology();
@@ -426,6 +429,7 @@ impl TestAppBuilder {
         if let Some((_, _, worker_url)) = &self.amqp_identities {
             worker_config.amqp.amqp_url = Some(SecretString::from(worker_url.clone()));
         }
+        worker_config.amqp.keys = Some(message_keys.worker_keys());
         worker_config.probe_timeout_ms = self.probe_timeout.as_millis() as u64;
         if let Some(endpoints) = &self.real_probes {
             worker_config.endpoints = endpoints.clone();
@@ -474,6 +478,7 @@ impl TestAppBuilder {
             amqp_proxy,
             pg_database,
             scratch,
+            message_keys,
             shutdown,
             server: Some(server),
             mode: self.mode,
@@ -547,6 +552,8 @@ pub struct TestApp {
     pub(crate) workers: Vec<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
     pg_database: Option<String>,
     pub(crate) scratch: PathBuf,
+    /// The run step's signing keys of this app's server and workers.
+    pub message_keys: super::message_keys::KeyPairs,
     shutdown: CancellationToken,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }

@@ -7,6 +7,7 @@ pub mod fixtures;
 pub mod inspect;
 pub mod jwks;
 pub mod logs;
+pub mod message_keys;
 pub mod moto;
 pub mod rabbitmq;
 pub mod raw_h2;

@@ -39,6 +39,7 @@ pub(crate) fn worker_config(server: &ServerConfig) -> WorkerConfig {
         transport: server.transport.clone(),
         vault_denied_requeue_ms: 120_000,
         vault_liveness_ms: 300_000,
+        issue_max_ttl_ms: server.issue_max_ttl_ms,
     }
 }
 
@@ -103,7 +104,10 @@ impl TestApp {
     /// so a test can kill -9 it.
     pub fn spawn_worker_process(&self, binary: &str, concurrency: usize) -> tokio::process::Child {
         let c = &self.worker_config;
+        let keys = self.message_keys.write_worker_files(&self.scratch.join("worker-keys"));
         tokio::process::Command::new(binary)
+            .env("CLOUDCONN_AMQP_SIGNING_KEY_FILE", &keys.signing_key)
+            .env("CLOUDCONN_AMQP_PEER_KEYS_FILE", &keys.peer_keys)
             .env(
                 "CLOUDCONN_AMQP_URL",
                 c.amqp.amqp_url.as_ref().map(|u| u.expose_secret().to_owned()).unwrap_or_default(),

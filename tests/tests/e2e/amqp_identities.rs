@@ -1,7 +1,9 @@
-//! `deploy/rabbitmq/apply.sh` against the real broker (review finding M2):
-//! the worker's RabbitMQ identity can start (declare the topology), take
-//! jobs and report results, and nothing else — it cannot publish jobs or
-//! events, nor read results, events or dead-lettered jobs; the server's
+//! `deploy/rabbitmq/apply.sh` against the real broker: the worker's
+//! RabbitMQ identity can take jobs and issue requests and send results and
+//! replies through `<p>.replies`, and nothing else — it declares nothing,
+//! cannot use the default exchange (so cannot put a job or an issue request
+//! in any queue), cannot publish jobs or events, nor read results, events
+//! or dead-lettered jobs, nor bind a queue anywhere; the server's
 //! identity can do everything the server does; KEDA's can only see queue
 //! lengths; the results queue is capped and dead-lettered by policy; and a
 //! validation succeeds end to end with the server and the worker each on
@@ -11,7 +13,7 @@ use std::time::Duration;
 
 use cloudconn_infra::amqp::{
     publisher::{Outgoing, Publisher},
-    topology::{Topology, VALIDATE_KEY},
+    topology::{RESULTS_KEY, Topology, VALIDATE_KEY},
 };
 use cloudconn_proto::v1 as pb;
 use cloudconn_tests::harness::{app::TestApp, fixtures, rabbitmq::Identities};
@@ -115,11 +117,13 @@ async fn each_identity_can_do_its_job_and_the_worker_nothing_more() {
     let sc = channel(&server).await;
     t.declare(&sc).await.expect("the server declares the topology");
 
-    // The worker starts: its consumer and its results publisher declare the
-    // whole topology too (Topology::declare), then it consumes jobs.
+    // The worker starts: it declares nothing (its topology is `used_only`)
+    // and could not (ACCESS_REFUSED); it consumes jobs and issue requests.
     let worker = connect(&ids.worker_url).await;
-    t.declare(&channel(&worker).await).await.expect("the worker declares the topology");
+    assert_refused("the worker declares the topology", t.declare(&channel(&worker).await).await);
+    t.clone().used_only().declare(&channel(&worker).await).await.expect("used_only declares nothing");
     let mut jobs = consume(&worker, &t.validate_queue()).await.expect("the worker consumes <p>.validate");
+    let _issues = consume(&worker, &t.issue_queue()).await.expect("the worker consumes <p>.issue");
 
     // The server publishes a job (through the product's publisher, as the
     // relay does) and an event; the worker gets the job.
@@ -143,12 +147,13 @@ async fn each_identity_can_do_its_job_and_the_worker_nothing_more() {
     assert!(publish(&sc, &t.events_exchange(), "acme.connection.created", b"event").await.expect("publish event"));
     assert_eq!(next_body(&mut events).await, b"event");
 
-    // The worker reports a result the way it does: default exchange,
-    // routing key <p>.results, mandatory, confirmed (worker/src/consumer.rs).
-    let results = Publisher::new(SecretString::from(ids.worker_url.clone()), "tests worker results", t.clone(), WAIT);
+    // The worker reports a result the way it does: the replies exchange,
+    // routing key `results`, mandatory, confirmed (worker/src/consumer.rs).
+    let results =
+        Publisher::new(SecretString::from(ids.worker_url.clone()), "tests worker results", t.clone().used_only(), WAIT);
     let result = Outgoing {
-        exchange: String::new(),
-        routing_key: t.results_queue(),
+        exchange: t.replies_exchange(),
+        routing_key: RESULTS_KEY.into(),
         payload: br#"{"result":1}"#.to_vec(),
         message_id: "job-1-result".into(),
         content_type: "application/json",
@@ -159,9 +164,29 @@ async fn each_identity_can_do_its_job_and_the_worker_nothing_more() {
     let mut server_results = consume(&server, &t.results_queue()).await.expect("the server consumes <p>.results");
     assert_eq!(next_body(&mut server_results).await, br#"{"result":1}"#);
 
-    // What the worker must not do.
+    // What the worker must not do. The default exchange routes to any
+    // queue by name, so it is refused whatever the key.
     assert_publish_refused(&worker, &t.events_exchange(), "acme.connection.activated").await;
     assert_publish_refused(&worker, &t.jobs_exchange(), VALIDATE_KEY).await;
+    assert_publish_refused(&worker, "", &t.validate_queue()).await;
+    assert_publish_refused(&worker, "", &t.issue_queue()).await;
+    assert_publish_refused(&worker, "", &t.results_queue()).await;
+    assert_publish_refused(&worker, &t.dead_exchange(), VALIDATE_KEY).await;
+    // Nor route the replies exchange to the job or issue queue.
+    for queue in [t.validate_queue(), t.issue_queue()] {
+        let wc = worker.create_channel().await.expect("channel");
+        assert_refused(
+            &format!("worker binds {queue} to <p>.replies"),
+            wc.queue_bind(
+                queue.clone().into(),
+                t.replies_exchange().into(),
+                "x".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await,
+        );
+    }
     assert_refused("worker consumes <p>.results", consume(&worker, &t.results_queue()).await);
     assert_refused("worker consumes <p>.validate.dead", consume(&worker, &t.dead_letter_queue()).await);
     let wc = worker.create_channel().await.expect("channel");
@@ -205,7 +230,7 @@ async fn each_identity_can_do_its_job_and_the_worker_nothing_more() {
     let big = vec![b'x'; 8_000];
     let mut refused = false;
     for _ in 0..10 {
-        if !publish(&wp, "", &t.results_queue(), &big).await.expect("publish result") {
+        if !publish(&wp, &t.replies_exchange(), RESULTS_KEY, &big).await.expect("publish result") {
             refused = true;
             break;
         }
@@ -218,16 +243,41 @@ async fn each_identity_can_do_its_job_and_the_worker_nothing_more() {
 }
 
 /// The whole pipeline as deployed: the server on the server identity, the
-/// worker on the worker identity.
+/// worker on the worker identity; a validation, then credentials issued
+/// (signed request, signed reply).
 #[tokio::test]
-async fn a_validation_succeeds_with_the_server_and_worker_identities() {
+async fn a_validation_and_an_issue_succeed_with_the_server_and_worker_identities() {
     let ids = Identities::apply(&[]);
-    let app = TestApp::builder().with_amqp_identities(&ids.prefix, &ids.server_url, &ids.worker_url).spawn().await;
+    let mint = cloudconn_tests::harness::scripted_mint::ScriptedMint::new("issued-through-identities");
+    let app = TestApp::builder()
+        .with_amqp_identities(&ids.prefix, &ids.server_url, &ids.worker_url)
+        .with_minters(mint.everywhere())
+        .spawn()
+        .await;
     create(&app, "acme", "azure_main", pb::Provider::Azure).await;
     complete(&app, "acme", "azure_main", fixtures::azure("good-secret")).await.expect("save credentials");
     let done = validate(&app, "azure_main", Duration::from_secs(15)).await.expect("validate");
     let validation = done.validation.expect("validation");
     assert_eq!(validation.state(), pb::ValidationState::Succeeded, "{validation:?}");
     assert_eq!(done.connection.expect("connection").status(), pb::ConnectionStatus::Active);
+    let token = app.token(&cloudconn_tests::harness::auth::TokenSpec {
+        workspaces: &["acme"],
+        scope: "connections:use",
+        ..Default::default()
+    });
+    let issued = app
+        .client_with(cloudconn_tests::harness::auth::Bearer::new(&token))
+        .issue_credentials(pb::IssueCredentialsRequest {
+            workspace: "acme".into(),
+            tag: "azure_main".into(),
+            scope: "storage".into(),
+            consumer: "etl".into(),
+            ttl: None,
+        })
+        .await
+        .expect("issue through the identities")
+        .into_inner();
+    assert!(format!("{issued:?}").contains("issued-through-identities"));
+    assert_eq!(mint.calls(), 1);
     app.finish().await;
 }

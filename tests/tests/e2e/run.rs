@@ -299,26 +299,23 @@ async fn without_workers_the_call_is_unavailable_within_its_deadline_and_never_m
     let expired_before = expired_count(&app).await;
     let amqp = cloudconn_tests::harness::amqp::connect().await;
     let channel = amqp.create_channel().await.unwrap();
-    // Direct reply-to: the broker takes `reply_to` only from a channel
-    // consuming its pseudo-queue.
-    let _replies = channel
-        .basic_consume(
-            "amq.rabbitmq.reply-to".into(),
-            "late".into(),
-            lapin::options::BasicConsumeOptions { no_ack: true, ..Default::default() },
-            Default::default(),
-        )
-        .await
-        .unwrap();
+    // Sent as the server sends: to a reply queue, signed with its key.
+    let reply_to = app.topology.reply_queue(&channel).await.unwrap();
+    let body = serde_json::to_vec(&late).unwrap();
+    let signature = app
+        .message_keys
+        .server
+        .sign(cloudconn_infra::amqp::signing::Context::IssueRequest, &[reply_to.as_bytes(), b"late", &body]);
     channel
         .basic_publish(
             "".into(),
             app.topology.issue_queue().into(),
             Default::default(),
-            &serde_json::to_vec(&late).unwrap(),
+            &body,
             lapin::BasicProperties::default()
-                .with_reply_to("amq.rabbitmq.reply-to".into())
-                .with_correlation_id("late".into()),
+                .with_reply_to(reply_to.into())
+                .with_correlation_id("late".into())
+                .with_headers(cloudconn_infra::amqp::signing::signature_headers(signature)),
         )
         .await
         .unwrap();

@@ -29,7 +29,16 @@ use crate::helpers::*;
 /// A valid production environment, all TLS, with `extra` added (a later
 /// entry of the same name wins).
 fn env(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    // The run step's signing keys (any valid pair serves either process).
+    static KEYS: std::sync::OnceLock<cloudconn_tests::harness::message_keys::KeyFiles> = std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("cc-transport-keys-{}", uuid::Uuid::new_v4().simple()));
+        cloudconn_tests::harness::message_keys::KeyPairs::generate().write_server_files(&dir)
+    });
+    let (signing, peers) = (keys.signing_key.display().to_string(), keys.peer_keys.display().to_string());
     let base = [
+        ("CLOUDCONN_AMQP_SIGNING_KEY_FILE", signing.as_str()),
+        ("CLOUDCONN_AMQP_PEER_KEYS_FILE", peers.as_str()),
         ("CLOUDCONN_DATABASE_URL", "postgres://u:pw@db.internal/cc"),
         ("CLOUDCONN_VAULT_ADDR", "https://vault.internal:8200"),
         ("CLOUDCONN_VAULT_TOKEN", "t"),

@@ -1,10 +1,13 @@
 //! The run step in the worker (docs/run.md), queue → worker → requester:
 //! one issue request per delivery, answered on its `reply_to`.
 //!
-//! decode → drop it if its deadline has passed (nobody waits; the provider
-//! is never called for it) → read the ACTIVE revision from Vault → mint →
-//! reply → ack. Unlike validation jobs nothing is retried or redelivered
+//! check it came from a server ([`guard`]: signed, current, not replayed;
+//! nothing else is acted on) → drop it if its deadline has passed (nobody
+//! waits; the provider is never called for it) → read the ACTIVE revision
+//! from Vault → mint → sign and send the reply → ack. Unlike validation jobs nothing is retried or redelivered
 //! here: the requester waits a few seconds at most, and asks again.
+
+pub mod guard;
 
 use std::{sync::Arc, time::Duration};
 
@@ -15,6 +18,7 @@ use cloudconn_infra::{
         issue::{ISSUE_VERSION, IssueAction, IssueReply, IssueRequest},
         messages::ProbeError,
         publisher::Publisher,
+        signing::Context,
     },
     secrets::{SecretPath, SecretStore, SecretStoreError},
 };
@@ -24,6 +28,7 @@ use lapin::{
 };
 use tokio_util::sync::CancellationToken;
 
+use self::guard::{Admitted, RequestGuard};
 use crate::{
     mint::{MintRequest, Minters, RevokeRequest},
     probe::outcome::probe_error,
@@ -121,9 +126,10 @@ fn now_unix_ms() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or_default()
 }
 
-/// The AMQP side: decode, run, reply, ack.
+/// The AMQP side: check, run, sign and reply, ack.
 pub struct IssueHandler {
     pub runner: IssueRunner,
+    pub guard: RequestGuard,
     pub replies: Publisher,
     pub metrics: Option<Arc<crate::metrics::WorkerMetrics>>,
 }
@@ -140,17 +146,15 @@ impl Handler for IssueHandler {
 
 impl IssueHandler {
     async fn handle_request(&self, delivery: &Delivery) -> &'static str {
-        let properties = &delivery.properties;
-        let reply_to = properties.reply_to().as_ref().map(|s| s.as_str().to_owned());
-        let correlation = properties.correlation_id().as_ref().map(|s| s.as_str().to_owned());
-        let request = serde_json::from_slice::<IssueRequest>(&delivery.data)
-            .ok()
-            .filter(|r| r.version == ISSUE_VERSION && r.is_well_formed());
-        let (Some(request), Some(reply_to), Some(correlation)) = (request, reply_to, correlation) else {
-            // Not from a server: nothing to answer, nothing to keep.
-            tracing::error!("undecodable or malformed issue request; dropping it");
-            let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
-            return "malformed";
+        let Admitted { request, reply_to, correlation } = match self.guard.admit(delivery, now_unix_ms()) {
+            Ok(admitted) => admitted,
+            Err(refusal) => {
+                // Not (or no longer) from a server: nothing to answer,
+                // nothing to keep. The log names the check, never the body.
+                tracing::error!(refusal = refusal.label(), "issue request refused; dropping it");
+                let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+                return refusal.label();
+            }
         };
         let span = tracing::info_span!("issue request", provider = %request.provider, scope = %request.scope, revision = request.revision);
         let reply = tracing::Instrument::instrument(self.runner.run(&request), span).await;
@@ -162,7 +166,10 @@ impl IssueHandler {
         };
         if let Some(reply) = reply {
             let payload = serde_json::to_vec(&reply).unwrap_or_default();
-            if let Err(e) = self.replies.publish_reply(&reply_to, &correlation, &payload).await {
+            // Bound to the request by its correlation id: the server takes
+            // a reply only with a worker's signature over both.
+            let signature = self.guard.keys().signer.sign(Context::IssueReply, &[correlation.as_bytes(), &payload]);
+            if let Err(e) = self.replies.publish_reply(&reply_to, &correlation, &payload, signature).await {
                 // The requester times out and asks again; the credentials
                 // minted expire on their own (Atlas users are removed with
                 // the connection's next rotation or delete).
