@@ -274,6 +274,10 @@ mod tests {
 
     #[test]
     fn loads_every_documented_variable() {
+        // The openssl-made test keys beside the signing code.
+        let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/src/amqp/testdata");
+        let signing = keys.join("openssl-ed25519-key.pem").display().to_string();
+        let peers = keys.join("openssl-ed25519-public.pem").display().to_string();
         let env = [
             ("CLOUDCONN_WORKER_CONCURRENCY", "7"),
             ("CLOUDCONN_PROBE_TIMEOUT_MS", "1500"),
@@ -283,6 +287,9 @@ mod tests {
             ("CLOUDCONN_METRICS_LISTEN", "0.0.0.0:9091"),
             ("CLOUDCONN_AMQP_URL", "amqp://127.0.0.1:5672/%2f"),
             ("CLOUDCONN_AMQP_PREFIX", "w"),
+            ("CLOUDCONN_AMQP_SIGNING_KEY_FILE", signing.as_str()),
+            ("CLOUDCONN_AMQP_PEER_KEYS_FILE", peers.as_str()),
+            ("CLOUDCONN_ISSUE_MAX_TTL_MS", "1800000"),
             ("CLOUDCONN_VAULT_ADDR", "http://127.0.0.1:8200"),
             ("CLOUDCONN_VAULT_TOKEN", "t"),
             ("CLOUDCONN_AWS_ENDPOINT", "http://127.0.0.1:5000"),
@@ -308,6 +315,8 @@ mod tests {
         assert_eq!(c.retry_backoff(1), Duration::from_millis(10));
         assert_eq!(c.retry_backoff(3), Duration::from_millis(40));
         assert_eq!(c.amqp.amqp_prefix, "w");
+        assert!(c.amqp.keys.is_some(), "the key files are read");
+        assert_eq!(c.issue_max_ttl(), Duration::from_secs(1800));
         assert_eq!(c.vault_denied_requeue(), Duration::from_millis(1500));
         assert_eq!(c.vault_liveness(), Duration::from_millis(2500));
         assert!(c.transport.allow_insecure_transport);
