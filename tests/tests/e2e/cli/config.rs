@@ -16,8 +16,7 @@ use tokio::{io::AsyncReadExt, net::TcpListener};
 
 use super::harness::{Cli, Run};
 
-/// A TCP listener that answers nothing and keeps what each connection sent
-/// in its first half second.
+/// A TCP listener that answers nothing and keeps what each connection sent.
 struct Recorder {
     addr: SocketAddr,
     received: Arc<Mutex<Vec<Vec<u8>>>>,
@@ -34,11 +33,14 @@ impl Recorder {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let keep = keep.clone();
                 tokio::spawn(async move {
+                    // Until the client pauses for 300 ms (its first bytes
+                    // may take longer on a loaded machine).
                     let mut bytes = Vec::new();
                     let mut buf = [0u8; 16_384];
-                    let until = tokio::time::Instant::now() + Duration::from_millis(500);
-                    while let Ok(Ok(n @ 1..)) = tokio::time::timeout_at(until, socket.read(&mut buf)).await {
+                    let mut wait = Duration::from_secs(5);
+                    while let Ok(Ok(n @ 1..)) = tokio::time::timeout(wait, socket.read(&mut buf)).await {
                         bytes.extend_from_slice(&buf[..n]);
+                        wait = Duration::from_millis(300);
                     }
                     keep.lock().expect("lock").push(bytes);
                 });
