@@ -12,10 +12,13 @@ use crate::exit::EXIT_CODES;
 const ABOUT: &str = "Links a workspace to cloud providers: the cloudconn.v1 ConnectionService from a shell.";
 
 const AFTER_HELP: &str = "\
-Configuration: --addr/CLOUDCONN_ADDR, --token/CLOUDCONN_TOKEN, --workspace/CLOUDCONN_WORKSPACE.
-With no address, the CLI uses the dev server of this directory: <CLOUDCONN_DEV_DATA_DIR or
-.cloudconn-dev>/client.json (written by `cloudconn-server --dev`), its token, and the workspace
-`default` unless one is given. https:// addresses use TLS with the system's trust store.
+Configuration: --addr/CLOUDCONN_ADDR, the token in CLOUDCONN_TOKEN or --token-file/CLOUDCONN_TOKEN_FILE
+(never on the command line), --workspace/CLOUDCONN_WORKSPACE. TLS (the system's trust store) unless
+the address is http://… or a loopback host:port (127.0.0.0/8, [::1], localhost).
+With neither an address nor a token, the CLI uses the dev server of this directory:
+<CLOUDCONN_DEV_DATA_DIR or .cloudconn-dev>/client.json (written by `cloudconn-server --dev`; used only
+when it is yours, mode 600, and names a loopback address), its token, and the workspace `default`
+unless one is given. A token given explicitly needs an address given explicitly.
 
 Secrets never go on the command line: --field refuses secret fields; give them with
 --from-file FILE (or - for stdin) or type them at the hidden prompt.";
@@ -31,12 +34,22 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Server address, e.g. http://127.0.0.1:50051 or https://cloudconn.example.com
+    /// Server address: https://host[:port] (TLS), http://host:port (plaintext), or host:port (TLS,
+    /// plaintext only for a loopback host)
     #[arg(long, env = "CLOUDCONN_ADDR", global = true)]
     pub addr: Option<String>,
-    /// Bearer token (prefer the variable: flags show in `ps`)
-    #[arg(long, env = "CLOUDCONN_TOKEN", global = true, hide_env_values = true)]
+    /// A file holding the bearer token (or set CLOUDCONN_TOKEN); wins over CLOUDCONN_TOKEN
+    #[arg(long, env = "CLOUDCONN_TOKEN_FILE", global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Refused, without repeating the value: a token on the command line
+    /// shows in `ps` and shell history. Kept (hidden) so that old scripts
+    /// get a message that says what to do instead of clap's "unexpected
+    /// argument", which would echo `--token=<value>`.
+    #[arg(long, global = true, hide = true, value_name = "TOKEN")]
     pub token: Option<String>,
+    /// `CLOUDCONN_TOKEN`: from the environment only, never a flag.
+    #[arg(skip = std::env::var("CLOUDCONN_TOKEN").ok())]
+    pub token_variable: Option<String>,
     /// Workspace every call is scoped to
     #[arg(long, env = "CLOUDCONN_WORKSPACE", global = true)]
     pub workspace: Option<String>,

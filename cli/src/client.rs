@@ -1,6 +1,7 @@
 //! The gRPC client: one channel to the configured address (TLS for
-//! `https://`), the bearer token on every call, and the workspace that
-//! every request is scoped to.
+//! `https://`, which a bare non-loopback `host:port` became in `config`),
+//! the bearer token on every call, and the workspace that every request is
+//! scoped to.
 
 use cloudconn_proto::v1::connection_service_client::ConnectionServiceClient;
 use tonic::{
@@ -45,6 +46,13 @@ impl Client {
             ),
             None => None,
         };
+        if let (Some(_), Some(host)) = (&config.token, crate::config::plaintext_off_machine(&config.address)) {
+            // Asked for in so many words (http://), so allowed, but said.
+            eprintln!(
+                "warning: the token goes to {host} without TLS (http://): anyone on the way can read it and use it; \
+                 use https://"
+            );
+        }
         let mut endpoint = Endpoint::from_shared(config.address.clone())
             .map_err(|_| Failure::usage(format!("{:?} is not a server address (http://host:port)", config.address)))?;
         if config.address.starts_with("https://") {

@@ -31,7 +31,7 @@ pub const VARIABLES: &[Variable] = &[
         "CLOUDCONN_DATABASE_URL",
         "",
         Server,
-        "postgres://… or sqlite://…?mode=rwc (required; --dev: a SQLite file in the data dir)",
+        "postgres://… or sqlite://…?mode=rwc (required; --dev: its own SQLite file, and refuses this one unless --dev-database)",
     ),
     var("CLOUDCONN_DATABASE_URL_FILE", "", Server, "file holding CLOUDCONN_DATABASE_URL"),
     var("CLOUDCONN_DATABASE_POOL_SIZE", "16", Server, "database connections"),

@@ -3,7 +3,7 @@
 // inputs take the seed's snake_case keys; results are plain structs with the
 // seed's lower-case words ("aws", "active"); every failure is an *Error.
 //
-//	client, err := cloudconn.New(ctx, cloudconn.Config{Address: "127.0.0.1:50051", Token: token, Workspace: "acme"})
+//	client, err := cloudconn.New(ctx, cloudconn.Config{Address: "127.0.0.1:50051", Token: token, Workspace: "acme"}) // loopback: plaintext
 //	defer client.Close()
 //	client.Cloud.Connections.Create(ctx, cloudconn.CreateInput{Provider: cloudconn.AWS, Name: "prod_aws", Scopes: []string{"storage"}})
 //	client.Cloud.Connections.Complete(ctx, "prod_aws", cloudconn.Credentials{"role_arn": "arn:aws:iam::123456789012:role/DuctapeAccess"})
@@ -13,6 +13,7 @@ package cloudconn
 import (
 	"context"
 	"crypto/tls"
+	"net"
 	"strings"
 	"time"
 
@@ -26,9 +27,11 @@ import (
 
 // Config is what every call needs, given once.
 type Config struct {
-	// The server's gRPC address: "host:port" or "http://host:port" for
-	// plaintext (e.g. a --dev server), "https://host:port" for TLS with the
-	// system's roots.
+	// The server's gRPC address: "https://host[:port]" for TLS with the
+	// system's roots, "http://host:port" for plaintext, or "host:port":
+	// plaintext only when the host is loopback (127.0.0.0/8, ::1, localhost;
+	// as written, never resolved, e.g. a --dev server), TLS otherwise. Other
+	// gRPC targets ("dns:///host:port") get TLS.
 	Address string
 	// Sent as "authorization: Bearer <token>" on every call.
 	Token string
@@ -72,13 +75,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, invalidArgument(f.name, "must be a non-empty string")
 		}
 	}
-	target, transport := cfg.Address, grpc.WithTransportCredentials(insecure.NewCredentials())
-	switch {
-	case strings.HasPrefix(target, "https://"):
-		target, transport = strings.TrimPrefix(target, "https://"), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12}))
-	case strings.HasPrefix(target, "http://"):
-		target = strings.TrimPrefix(target, "http://")
-	}
+	target, transport := transportFor(cfg.Address)
 	bearer := "Bearer " + cfg.Token
 	unary := func(ctx context.Context, method string, req, reply interface{}, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		return invoker(metadata.AppendToOutgoingContext(ctx, "authorization", bearer), method, req, reply, cc, opts...)
@@ -101,6 +98,42 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		conn:  conn,
 		call:  c,
 	}, nil
+}
+
+// transportFor is the dial target and transport security an address means.
+// A bare "host:port" is plaintext only on loopback: the bearer token is added
+// by an interceptor, which gRPC's "no credentials over plaintext" check never
+// sees, so "cloudconn.example.com:443" must not mean plaintext.
+func transportFor(address string) (string, grpc.DialOption) {
+	tlsCreds := grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12}))
+	plaintext := grpc.WithTransportCredentials(insecure.NewCredentials())
+	switch {
+	case strings.HasPrefix(address, "https://"):
+		return strings.TrimPrefix(address, "https://"), tlsCreds
+	case strings.HasPrefix(address, "http://"):
+		return strings.TrimPrefix(address, "http://"), plaintext
+	case strings.Contains(address, "://"):
+		return address, tlsCreds
+	}
+	host := address
+	if h, _, err := net.SplitHostPort(address); err == nil {
+		host = h
+	}
+	if isLoopbackHost(host) {
+		return address, plaintext
+	}
+	return address, tlsCreds
+}
+
+// isLoopbackHost: 127.0.0.0/8, ::1 or localhost, as written (a name's answer
+// can change, the literal cannot).
+func isLoopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Close ends the client's connection to the server.

@@ -7,6 +7,8 @@ use cloudconn_infra::config::{AmqpConfig, ConfigError, Findings, Source, Timeout
 use secrecy::SecretString;
 use serde::Deserialize;
 
+mod database;
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServerConfig {
     /// `CLOUDCONN_LISTEN`: gRPC address, default `127.0.0.1:50051`.
@@ -67,6 +69,11 @@ pub struct ServerConfig {
     /// variable: production refuses the sandbox.
     #[serde(skip)]
     pub providers: Option<Providers>,
+    /// `--dev-database`: lets `--dev` use the configured database
+    /// (`CLOUDCONN_DATABASE_URL`) instead of its own SQLite file. A flag, not
+    /// a variable, so an inherited environment cannot turn it on.
+    #[serde(skip)]
+    pub dev_database: bool,
     /// The `CLOUDCONN_DEPENDENCY_TIMEOUT_MS` section.
     #[serde(skip)]
     pub timeouts: TimeoutConfig,
@@ -326,6 +333,9 @@ impl ServerConfig {
                     "CLOUDCONN_DATABASE_URL is required (or run with --dev to try cloudconn without outside services)",
                 );
             }
+            if self.dev_database {
+                found.problem("--dev-database goes with --dev only: production always uses CLOUDCONN_DATABASE_URL");
+            }
             found.check(self.vault.validate());
             self.vault.validate_transport(&self.transport, &mut found);
             found.check(self.amqp.validate());
@@ -351,6 +361,8 @@ impl ServerConfig {
                 );
             }
             found.finish()?;
+        } else {
+            self.check_dev_database()?;
         }
         Ok(())
     }
@@ -359,17 +371,6 @@ impl ServerConfig {
         self.listen
             .parse()
             .map_err(|_| ConfigError::Invalid(format!("CLOUDCONN_LISTEN must be host:port, got {:?}", self.listen)))
-    }
-
-    /// The database to use: the configured one, or in dev mode the SQLite
-    /// file in the data directory.
-    pub fn database_url(&self, mode: Mode) -> Option<SecretString> {
-        self.database_url.clone().or_else(|| {
-            (mode == Mode::Dev).then(|| {
-                let file = self.dev_data_dir.join("cloudconn.db");
-                SecretString::from(format!("sqlite://{}?mode=rwc", file.display()))
-            })
-        })
     }
 
     pub fn outbox_poll(&self) -> Duration {

@@ -10,11 +10,16 @@ use cloudconn_server::{
     startup::App,
 };
 
-const USAGE: &str = "usage: cloudconn-server [--dev] [--providers sandbox|real] [--config FILE] [--help] [--version]
+const USAGE: &str =
+    "usage: cloudconn-server [--dev [--dev-database]] [--providers sandbox|real] [--config FILE] [--help] [--version]
 
   --dev          one process, no outside services: SQLite, encrypted file
                  secret store in CLOUDCONN_DEV_DATA_DIR (default .cloudconn-dev).
-                 For trying cloudconn, never for production.
+                 For trying cloudconn, never for production. Refuses to start
+                 when CLOUDCONN_DATABASE_URL is set, unless --dev-database.
+  --dev-database with --dev: use CLOUDCONN_DATABASE_URL instead of the dev
+                 SQLite file (the dev server then validates, relays and marks
+                 connections active in that database).
   --providers P  what --dev validations reach: sandbox (default: in-process
                  stand-ins for the five providers, steered by the credential
                  values in docs/providers.md) or real (the clouds, at the
@@ -31,10 +36,12 @@ async fn run() -> anyhow::Result<()> {
     let mut mode = Mode::Production;
     let mut file = None;
     let mut providers = None;
+    let mut dev_database = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--dev" => mode = Mode::Dev,
+            "--dev-database" => dev_database = true,
             "--config" => file = Some(PathBuf::from(args.next().context(USAGE)?)),
             "--providers" => {
                 let value = args.next().context(USAGE)?;
@@ -58,13 +65,15 @@ async fn run() -> anyhow::Result<()> {
 
     let mut config = ServerConfig::load(file.as_deref())?;
     config.providers = providers;
+    config.dev_database = dev_database;
     let listener = tokio::net::TcpListener::bind(config.listen_addr()?)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let app = App::build(&config, mode, listener).await?;
     if mode == Mode::Dev {
-        tracing::warn!("dev mode: local SQLite and file secret store; never use it for real credentials");
+        tracing::warn!("dev mode: file secret store, sandbox by default; never use it for real credentials");
         println!("cloudconn dev server listening on {} (data in {})", app.local_addr(), config.dev_data_dir.display());
+        println!("database: {}", config.database_in_use(mode));
         match config.providers(mode) {
             Providers::Sandbox => println!(
                 "validations reach the provider sandbox, not the real clouds (--providers real to reach them); \
@@ -73,7 +82,10 @@ async fn run() -> anyhow::Result<()> {
             Providers::Real => println!("validations reach the real providers (--providers real)"),
         }
         if let Some(token) = &app.dev_token {
-            println!("dev token (every workspace, every scope; send as `authorization: Bearer <token>`):\n{token}");
+            println!(
+                "dev token (every workspace; connections:read, connections:write and connections:use, so it also \
+                 mints cloud credentials; send as `authorization: Bearer <token>`):\n{token}"
+            );
             if config.workbench {
                 // In the fragment: the browser never sends it to a server.
                 let addr = app.local_addr();

@@ -3,27 +3,39 @@
 import { CloudConn } from "@cloudconn/sdk/browser";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { useRoute } from "./route";
-import { apiAddress, forgetToken, loadWorkspace, saveToken, saveWorkspace, takeToken, tokenInfo, WORKSPACE_PATTERN, WRITE_SCOPE, type TokenInfo } from "./session";
+import { apiAddress, arrive, forgetToken, loadWorkspace, saveToken, saveWorkspace, takeLinkToken, tokenInfo, WORKSPACE_PATTERN, WRITE_SCOPE, type Session, type TokenInfo } from "./session";
 import { Store, useStore } from "./store";
 import { AddConnection } from "./ui/AddConnection";
 import { ConnectionPage } from "./ui/ConnectionPage";
 import { Sidebar } from "./ui/Sidebar";
+import { SwitchToken } from "./ui/SwitchToken";
 
 /** The performance mark set once the first screen is usable. */
 export const INTERACTIVE_MARK = "cloudconn:interactive";
 
 export function App() {
-  const [token, setToken] = useState(() => takeToken());
+  const [session, setSession] = useState<Session>(() => arrive(takeLinkToken()));
   const [workspace, setWorkspace] = useState(loadWorkspace);
+  // A link followed in this tab while the page is open changes only the hash.
+  useEffect(() => {
+    const onHash = () => {
+      const fromLink = takeLinkToken();
+      if (fromLink) setSession(arrive(fromLink));
+    };
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+  const use = (t: string | null) => {
+    if (t) saveToken(t);
+    else forgetToken();
+    setSession({ token: t, offered: null });
+  };
+  const { token, offered } = session;
+  if (offered) {
+    return <SwitchToken current={token ? tokenInfo(token) : null} offered={tokenInfo(offered)} onSwitch={() => use(offered)} onKeep={() => setSession({ token, offered: null })} />;
+  }
   if (!token) {
-    return (
-      <TokenForm
-        onToken={(t) => {
-          saveToken(t);
-          setToken(t);
-        }}
-      />
-    );
+    return <TokenForm onToken={use} />;
   }
   return (
     <Workbench
@@ -34,10 +46,7 @@ export function App() {
         saveWorkspace(ws);
         setWorkspace(ws);
       }}
-      onSignOut={() => {
-        forgetToken();
-        setToken(null);
-      }}
+      onSignOut={() => use(null)}
     />
   );
 }

@@ -4,9 +4,13 @@
 //   gRPC port). Dev override: `?api=http://127.0.0.1:50051` (the page served
 //   from elsewhere, e.g. Vite or the tests' static server; that origin must be
 //   in the server's CLOUDCONN_CORS_ORIGINS).
-// - Token: `#token=<jwt>` is moved into sessionStorage and the fragment is
-//   cleared (history.replaceState), so it is never kept in the address bar or
-//   history; without one the page asks for it.
+// - Token: `#token=<jwt>` is taken out of the address (history.replaceState),
+//   so it is not kept in the address bar or this entry of the history. It is
+//   used without asking only when the tab holds no token yet; a link whose
+//   token differs from the tab's is only offered: the page shows who that
+//   token is (subject, workspaces, scopes; never the token) and asks, so a
+//   crafted link cannot silently sign the tab in as someone else (login
+//   CSRF). Without any token the page asks for one.
 // - Workspace: a header field, remembered in sessionStorage (default "default").
 
 const TOKEN_KEY = "cloudconn.token";
@@ -30,19 +34,31 @@ export function apiAddress(loc: Pick<Location, "search" | "origin" | "hostname">
   return loc.origin;
 }
 
-/** Takes `#token=` out of the address (into sessionStorage) and returns the token, if any. */
-export function takeToken(): string | null {
-  const hash = window.location.hash.replace(/^#/, "");
-  const params = new URLSearchParams(hash);
+/** Takes a link's `#token=` out of the address and returns it, if there is one. */
+export function takeLinkToken(): string | null {
+  const params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
   const fromHash = params.get("token");
-  if (fromHash) {
-    sessionStorage.setItem(TOKEN_KEY, fromHash);
-    params.delete("token");
-    const rest = params.toString();
-    const url = window.location.pathname + window.location.search + (rest ? `#${rest}` : "");
-    history.replaceState(null, "", url);
+  if (!fromHash) return null;
+  params.delete("token");
+  const rest = params.toString();
+  history.replaceState(null, "", window.location.pathname + window.location.search + (rest ? `#${rest}` : ""));
+  return fromHash;
+}
+
+/** The tab's token, and a link's token waiting for the user's yes (never stored before it). */
+export interface Session {
+  token: string | null;
+  offered: string | null;
+}
+
+/** What a link's token (if any) does to the tab's session: taken when the tab has none, else only offered. */
+export function arrive(fromLink: string | null): Session {
+  const stored = sessionStorage.getItem(TOKEN_KEY);
+  if (fromLink && !stored) {
+    sessionStorage.setItem(TOKEN_KEY, fromLink);
+    return { token: fromLink, offered: null };
   }
-  return sessionStorage.getItem(TOKEN_KEY);
+  return { token: stored, offered: fromLink && fromLink !== stored ? fromLink : null };
 }
 
 export function saveToken(token: string): void {

@@ -14,7 +14,11 @@ import type { ProviderSpec } from "./types.js";
 export type TransportKind = "grpc" | "grpc-web";
 
 export interface CloudConnOptions {
-  /** The server's gRPC address, e.g. "http://127.0.0.1:50051" (no scheme: http). */
+  /**
+   * The server's address: "https://host[:port]" (TLS, Node's trusted roots or the browser's),
+   * "http://host:port" (plaintext), or "host:port": plaintext only when the host is loopback
+   * (127.0.0.0/8, ::1, localhost; as written, never resolved), TLS otherwise.
+   */
   address: string;
   /** Sent as `authorization: Bearer <token>` on every call. */
   token: string;
@@ -52,7 +56,7 @@ export class CloudConnBase {
         throw invalidArgument(key, "must be a non-empty string");
       }
     }
-    const baseUrl = /^[a-z]+:\/\//i.test(options.address) ? options.address : `http://${options.address}`;
+    const baseUrl = baseUrlFor(options.address);
     const bearer = `Bearer ${options.token}`;
     const auth: Interceptor = (next) => (req) => {
       req.header.set("authorization", bearer);
@@ -80,4 +84,29 @@ export class CloudConnBase {
       throw toCloudConnError(err);
     }
   }
+}
+
+/** 127.0.0.0/8, ::1 or localhost, as written: a name's answer can change, the literal cannot. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return bare === "localhost" || bare === "::1" || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/**
+ * The URL the transport dials. A scheme given is kept; a bare "host:port" is
+ * plaintext only on loopback, because the bearer token is added to every
+ * request by an interceptor, which no transport check stops from going out
+ * in clear: "cloudconn.example.com:443" must not mean that.
+ */
+export function baseUrlFor(address: string): string {
+  if (/^https?:\/\//i.test(address)) return address;
+  const wrong = () => invalidArgument("address", "must be https://host[:port], http://host:port or host:port");
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address)) throw wrong();
+  let host: string;
+  try {
+    host = new URL(`http://${address}`).hostname;
+  } catch {
+    throw wrong();
+  }
+  return `${isLoopbackHost(host) ? "http" : "https"}://${address}`;
 }

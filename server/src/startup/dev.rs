@@ -112,7 +112,7 @@ pub(super) fn listening(config: &ServerConfig, local_addr: SocketAddr, token: Op
     if !local_addr.ip().is_loopback() {
         // The dev token printed at start can do anything, in any workspace.
         tracing::warn!(address = %local_addr, "--dev is listening beyond this machine: anyone who can reach it and \
-             sees the dev token can change every workspace; use 127.0.0.1");
+             sees the dev token can read and change every workspace and mint its cloud credentials; use 127.0.0.1");
     }
     Ok(())
 }

@@ -371,6 +371,8 @@ impl TestAppBuilder {
             amqp,
             endpoints: Default::default(),
             providers: self.provider_sandbox.then_some(cloudconn_server::config::Providers::Sandbox),
+            // The tests' --dev runs on their own fresh database, on purpose.
+            dev_database: self.mode == Mode::Dev,
             timeouts: TimeoutConfig { dependency_timeout_ms: self.dependency_timeout.as_millis() as u64 },
             dev_data_dir: scratch.join("dev"),
             purge_interval_ms: 200,

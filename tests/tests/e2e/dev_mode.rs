@@ -152,3 +152,73 @@ async fn dev_mode_tells_local_clients_where_it_is_in_a_private_file() {
     }
     app.finish().await;
 }
+
+/// `cloudconn-server --dev` as a user starts it, in a shell that carries a
+/// `CLOUDCONN_DATABASE_URL` (review N11): refused, naming the variable and
+/// `--dev-database`, with the database untouched; with `--dev-database` it
+/// runs on that database and says so; without the variable it names its
+/// own SQLite file.
+#[tokio::test]
+async fn dev_refuses_an_inherited_database_url_unless_told_and_says_which_database_it_uses() {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let dir = std::env::temp_dir().join(format!("cc-dev-db-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shared = dir.join("shared.db");
+    let url = format!("sqlite://{}?mode=rwc", shared.display());
+    let server = |args: &[&str], database: Option<&str>| {
+        let mut command = tokio::process::Command::new(built_binary("cloudconn-server"));
+        command
+            .args(args)
+            .env("CLOUDCONN_DEV_DATA_DIR", dir.join("dev"))
+            .env("CLOUDCONN_LISTEN", "127.0.0.1:0")
+            .env_remove("CLOUDCONN_DATABASE_URL")
+            .env_remove("CLOUDCONN_DATABASE_URL_FILE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(url) = database {
+            command.env("CLOUDCONN_DATABASE_URL", url);
+        }
+        command
+    };
+    // The line of the banner that names the database, once the server is up.
+    async fn database_line(mut command: tokio::process::Command) -> String {
+        let mut child = command.spawn().expect("spawn cloudconn-server");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let line = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("read stdout") {
+                if let Some(rest) = line.strip_prefix("database: ") {
+                    return rest.to_owned();
+                }
+            }
+            panic!("the server ended without naming its database");
+        })
+        .await
+        .expect("the banner within 60 s");
+        child.kill().await.ok();
+        line
+    }
+
+    let refused = tokio::time::timeout(std::time::Duration::from_secs(30), server(&["--dev"], Some(&url)).output())
+        .await
+        .expect("--dev must refuse the inherited database at once, not serve on it")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "--dev with an inherited database must not start: {stderr}");
+    assert!(stderr.contains("CLOUDCONN_DATABASE_URL") && stderr.contains("--dev-database"), "{stderr}");
+    assert!(!shared.exists(), "the configured database was touched");
+
+    let used = database_line(server(&["--dev", "--dev-database"], Some(&url))).await;
+    assert_eq!(used, format!("SQLite file {} (CLOUDCONN_DATABASE_URL, --dev-database)", shared.display()));
+    assert!(shared.exists(), "--dev-database runs on the configured database");
+
+    let own = database_line(server(&["--dev"], None)).await;
+    assert_eq!(own, format!("the dev SQLite file {}", dir.join("dev/cloudconn.db").display()));
+
+    let production = server(&["--dev-database"], Some(&url)).output().await.unwrap();
+    assert!(String::from_utf8_lossy(&production.stderr).contains("--dev-database goes with --dev only"));
+    std::fs::remove_dir_all(&dir).ok();
+}

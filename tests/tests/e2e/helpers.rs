@@ -141,3 +141,18 @@ pub async fn complete_and_validate(
 ) -> pb::Connection {
     save(app, workspace, tag, credentials, true).await.expect("complete and validate")
 }
+
+/// A binary of another package of the workspace (`cloudconn`,
+/// `cloudconn-server`), as `cargo build --workspace --bins` leaves it in
+/// `target/<profile>/`, beside this test binary's `deps/` folder (so
+/// `CARGO_TARGET_DIR` is respected). A test cannot name another package's
+/// binary through Cargo.
+pub fn built_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.ancestors()
+        .skip(1)
+        .take(2)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("no {name} binary near {}: build it: cargo build --workspace --bins", exe.display()))
+}

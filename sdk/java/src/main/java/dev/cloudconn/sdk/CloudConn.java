@@ -30,15 +30,49 @@ public final class CloudConn implements AutoCloseable {
     }
     String target = b.address.replaceFirst("^https?://", "").replaceFirst("/$", "");
     ManagedChannelBuilder<?> cb = ManagedChannelBuilder.forTarget(target);
-    if (b.address.startsWith("https://")) {
-      cb.useTransportSecurity();
-    } else {
+    if (plaintext(b.address)) {
       cb.usePlaintext();
+    } else {
+      cb.useTransportSecurity();
     }
     Metadata auth = new Metadata();
     auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + b.token);
     channel = cb.intercept(MetadataUtils.newAttachHeadersInterceptor(auth)).build();
     cloudService = new CloudService(channel, b.workspace, b.timeout);
+  }
+
+  /**
+   * Whether {@code address} means plaintext: {@code http://} as written, or a bare host:port whose
+   * host is loopback. The bearer token rides on an interceptor, which no gRPC check stops from
+   * going out in clear, so "cloudconn.example.com:443" must mean TLS. Other gRPC targets
+   * ("dns:///host:port") get TLS.
+   */
+  static boolean plaintext(String address) {
+    if (address.startsWith("http://")) {
+      return true;
+    }
+    if (address.contains("://")) {
+      return false;
+    }
+    return isLoopbackHost(hostOf(address.replaceFirst("/$", "")));
+  }
+
+  /** "host" of "host:port" or "[v6]:port" (the authority alone when it has no port). */
+  static String hostOf(String authority) {
+    if (authority.startsWith("[")) {
+      int end = authority.indexOf(']');
+      return end > 0 ? authority.substring(1, end) : authority;
+    }
+    int colon = authority.lastIndexOf(':');
+    return colon >= 0 && authority.indexOf(':') == colon ? authority.substring(0, colon) : authority;
+  }
+
+  /** 127.0.0.0/8, ::1 or localhost, as written: a name's answer can change, the literal cannot. */
+  static boolean isLoopbackHost(String host) {
+    return host.equalsIgnoreCase("localhost")
+        || host.matches("127(\\.\\d{1,3}){3}")
+        || host.equals("::1")
+        || host.equals("0:0:0:0:0:0:0:1");
   }
 
   public static Builder builder() {
@@ -74,8 +108,9 @@ public final class CloudConn implements AutoCloseable {
     private Builder() {}
 
     /**
-     * The server's gRPC address: "host:port" or "http://host:port" for plaintext (e.g. a --dev
-     * server), "https://host:port" for TLS with the JDK's trusted roots.
+     * The server's gRPC address: "https://host[:port]" for TLS with the JDK's trusted roots,
+     * "http://host:port" for plaintext, or "host:port": plaintext only when the host is loopback
+     * (127.0.0.0/8, ::1, localhost; as written, never resolved, e.g. a --dev server), TLS otherwise.
      */
     public Builder address(String address) {
       this.address = address;
