@@ -7,7 +7,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use cloudconn_proto::v1::{self as pb, MongoDbAtlasCredentials, complete_connection_request::Credentials};
 use cloudconn_tests::{
-    emulators::{self, Emulator, mongodb_atlas},
+    emulators::{self, Emulator, Fault, mongodb_atlas},
     harness::{
         app::{TestApp, TestAppBuilder},
         auth::{Bearer, Client, TokenSpec},
@@ -200,5 +200,32 @@ async fn atlas_refusing_a_user_for_its_limit_is_quota_exceeded() {
     let refused = caller.clone().issue_credentials(issue("c1")).await.unwrap_err();
     assert_code(&refused, Code::ResourceExhausted, "QUOTA_EXCEEDED");
     assert!(refused.message().contains("is at its limit of database users"), "{}", refused.message());
+    app.finish().await;
+}
+
+/// A mint in flight when the connection is deleted creates its user after
+/// the delete's revoke listed the users (Atlas answers its create late).
+/// The revoke waits for that mint and runs again, so the delete leaves
+/// nothing at Atlas.
+#[tokio::test]
+async fn a_mint_in_flight_during_a_delete_leaves_no_user_behind() {
+    let state = atlas_state();
+    let atlas = emulators::serve(mongodb_atlas::router(state.clone())).await;
+    // Long enough for the worker to wait for the late answer.
+    let builder = TestApp::builder().with_probe_timeout(emulators::LATE * 3);
+    let (app, caller) = active_atlas(builder, &atlas).await;
+    let users = || state.database_users(fixtures::ATLAS_PROJECT);
+    caller.clone().issue_credentials(issue("etl/prd")).await.unwrap();
+    let create = mongodb_atlas::MINT_CALLS[0];
+    atlas.faults.on(create, Fault::Late, 1);
+    let mut late = caller.clone();
+    let minting = tokio::spawn(async move { late.issue_credentials(issue("reports")).await });
+    until("the late create reached Atlas", || !atlas.faults.seen(create).is_empty()).await;
+    assert_eq!(users().len(), 1, "the late user is not there yet");
+
+    delete(&app, "acme", "prod_atlas").await.unwrap();
+    // Atlas has answered the create by now.
+    minting.await.unwrap().expect("the late mint succeeded");
+    assert!(users().is_empty(), "the delete left users at Atlas: {:?}", users());
     app.finish().await;
 }
