@@ -119,8 +119,21 @@ struct DatabaseUser {
     username: String,
     #[serde(rename = "databaseName", default)]
     database_name: String,
+    /// As sent: one odd date must not make the whole list unreadable.
     #[serde(rename = "deleteAfterDate", default)]
-    delete_after: Option<DateTime<Utc>>,
+    delete_after: Option<String>,
+}
+
+impl DatabaseUser {
+    /// Where this user stands as one of a key's users. A date we cannot
+    /// read is taken as far off: such a user is rotated only when nothing
+    /// else is free.
+    fn state(&self, now: DateTime<Utc>) -> SlotState {
+        match self.delete_after.as_deref().map(DateTime::parse_from_rfc3339) {
+            Some(Err(_)) => SlotState::Live(DateTime::<Utc>::MAX_UTC),
+            date => SlotState::of(date.and_then(Result::ok).map(|at| at.to_utc()), now),
+        }
+    }
 }
 
 /// What an answer other than success means.
@@ -201,7 +214,7 @@ impl Mint for AtlasMinter {
         let mut states: Vec<SlotState> = names
             .iter()
             .map(|name| match users.iter().find(|u| &u.username == name) {
-                Some(user) => SlotState::of(user.delete_after, now),
+                Some(user) => user.state(now),
                 None => SlotState::Absent,
             })
             .collect();
@@ -309,6 +322,21 @@ mod tests {
         assert_eq!(at(900), "2026-01-01T00:15:00.000Z");
         assert_eq!(at(0), "2026-01-01T00:01:00.000Z");
         assert_eq!(at(30 * 86_400), "2026-01-07T00:00:00.000Z");
+    }
+
+    #[test]
+    fn a_users_date_is_read_leniently() {
+        let now = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+        let user = |date: Option<&str>| DatabaseUser {
+            username: "cc-x".into(),
+            database_name: "admin".into(),
+            delete_after: date.map(str::to_owned),
+        };
+        let later = DateTime::parse_from_rfc3339("2026-01-01T00:10:00.000Z").unwrap().to_utc();
+        assert_eq!(user(Some("2026-01-01T00:10:00.000Z")).state(now), SlotState::Live(later));
+        assert_eq!(user(Some("2025-12-31T23:00:00Z")).state(now), SlotState::Expired);
+        assert_eq!(user(None).state(now), SlotState::Expired);
+        assert_eq!(user(Some("next tuesday")).state(now), SlotState::Live(DateTime::<Utc>::MAX_UTC));
     }
 
     #[test]
