@@ -73,7 +73,7 @@ pub enum Fault {
 }
 
 /// How late [`Fault::Late`] answers.
-pub const LATE: std::time::Duration = std::time::Duration::from_millis(1500);
+pub const LATE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// For `times` in [`Faults::on`]: every call, for the rest of the test.
 pub const ALWAYS: u32 = u32::MAX;

@@ -203,29 +203,56 @@ async fn atlas_refusing_a_user_for_its_limit_is_quota_exceeded() {
     app.finish().await;
 }
 
-/// A mint in flight when the connection is deleted creates its user after
-/// the delete's revoke listed the users (Atlas answers its create late).
-/// The revoke waits for that mint and runs again, so the delete leaves
-/// nothing at Atlas.
-#[tokio::test]
-async fn a_mint_in_flight_during_a_delete_leaves_no_user_behind() {
+/// An IssueCredentials call under way.
+type Minting = tokio::task::JoinHandle<Result<tonic::Response<pb::IssuedCredentials>, tonic::Status>>;
+
+/// An ACTIVE Atlas connection with one consumer's user, and a second
+/// consumer's mint in flight: Atlas answers its create [`emulators::LATE`]
+/// late, so the user appears after whatever revoke starts meanwhile.
+async fn mint_in_flight() -> (TestApp, Emulator, Arc<mongodb_atlas::Atlas>, Minting) {
     let state = atlas_state();
     let atlas = emulators::serve(mongodb_atlas::router(state.clone())).await;
     // Long enough for the worker to wait for the late answer.
-    let builder = TestApp::builder().with_probe_timeout(emulators::LATE * 3);
+    let builder = TestApp::builder().with_probe_timeout(emulators::LATE * 2);
     let (app, caller) = active_atlas(builder, &atlas).await;
-    let users = || state.database_users(fixtures::ATLAS_PROJECT);
     caller.clone().issue_credentials(issue("etl/prd")).await.unwrap();
     let create = mongodb_atlas::MINT_CALLS[0];
     atlas.faults.on(create, Fault::Late, 1);
     let mut late = caller.clone();
     let minting = tokio::spawn(async move { late.issue_credentials(issue("reports")).await });
     until("the late create reached Atlas", || !atlas.faults.seen(create).is_empty()).await;
-    assert_eq!(users().len(), 1, "the late user is not there yet");
+    assert_eq!(state.database_users(fixtures::ATLAS_PROJECT).len(), 1, "the late user is not there yet");
+    (app, atlas, state, minting)
+}
 
+/// A mint in flight when the connection is deleted creates its user after
+/// the delete's revoke listed the users. The revoke waits for that mint and
+/// runs again, so the delete leaves nothing at Atlas.
+#[tokio::test]
+async fn a_mint_in_flight_during_a_delete_leaves_no_user_behind() {
+    let (app, _atlas, state, minting) = mint_in_flight().await;
+    let users = || state.database_users(fixtures::ATLAS_PROJECT);
     delete(&app, "acme", "prod_atlas").await.unwrap();
     // Atlas has answered the create by now.
     minting.await.unwrap().expect("the late mint succeeded");
     assert!(users().is_empty(), "the delete left users at Atlas: {:?}", users());
+    app.finish().await;
+}
+
+/// The same during a rotation: the in-flight mint of revision 1 creates its
+/// user after the rotation's revoke listed the users; the revoke runs
+/// again, and no revision 1 user is left.
+#[tokio::test]
+async fn a_mint_in_flight_during_a_rotation_leaves_no_user_of_the_old_revision() {
+    let (app, _atlas, state, minting) = mint_in_flight().await;
+    let old = |name: &str| name.contains("-r1-");
+    complete(&app, "acme", "prod_atlas", atlas_key()).await.unwrap();
+    validate(&app, "prod_atlas", WAIT).await.unwrap();
+    let issued = minting.await.unwrap().expect("the late mint succeeded").into_inner();
+    assert!(old(&username(issued)), "minted from revision 1");
+    until("revision 1's users removed", || {
+        state.database_users(fixtures::ATLAS_PROJECT).iter().all(|u| !old(&u.username))
+    })
+    .await;
     app.finish().await;
 }
