@@ -66,7 +66,14 @@ pub enum Fault {
     Unavailable,
     /// No answer for 120 s: past any probe timeout.
     Silence,
+    /// The protocol's own answer, [`LATE`] after the request came: what
+    /// the request does at the provider happens then, so a test can let
+    /// other calls overtake it.
+    Late,
 }
+
+/// How late [`Fault::Late`] answers.
+pub const LATE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// For `times` in [`Faults::on`]: every call, for the rest of the test.
 pub const ALWAYS: u32 = u32::MAX;

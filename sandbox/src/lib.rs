@@ -26,7 +26,7 @@ pub mod neo4j_aura;
 mod requests;
 pub mod sandbox;
 
-pub use faults::{ALWAYS, Call, Fault, Faults, OVERSIZE_PADDING, Seen};
+pub use faults::{ALWAYS, Call, Fault, Faults, LATE, OVERSIZE_PADDING, Seen};
 pub use requests::Requests;
 
 use std::{
@@ -103,6 +103,7 @@ async fn inject(State(front): State<Front>, request: Request, next: Next) -> Res
             tokio::time::sleep(Duration::from_secs(120)).await;
             return StatusCode::GATEWAY_TIMEOUT.into_response();
         }
+        Some(Fault::Late) => tokio::time::sleep(faults::LATE).await,
         None => {}
     }
     let response = next.run(request).await;

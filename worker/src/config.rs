@@ -33,6 +33,19 @@ pub struct WorkerConfig {
     /// (default) or `warn`.
     #[serde(default)]
     pub aws_external_id_check: ExternalIdCheck,
+    /// `CLOUDCONN_ATLAS_PROJECT_USER_CAP`: minting creates no new Atlas
+    /// database user in a project that already has this many users (all of
+    /// them, the customer's own included: Atlas's limit of 100 counts them
+    /// all), default 90. Raise it only where Atlas raised the project's limit.
+    #[serde(default = "default_atlas_project_user_cap")]
+    pub atlas_project_user_cap: usize,
+    /// `CLOUDCONN_ATLAS_USERS_PER_CONSUMER`: temporary Atlas users each
+    /// (connection, revision, scope, consumer) takes turns with, 1–8,
+    /// default 2 (blue/green: a refresh never changes the password of the
+    /// user whose credentials are still out). Two per server replica that
+    /// issues for the same consumer keeps that promise across replicas.
+    #[serde(default = "default_atlas_users_per_consumer")]
+    pub atlas_users_per_consumer: usize,
     /// Provider endpoints (`CLOUDCONN_AWS_ENDPOINT`, `CLOUDCONN_GCP_*`, …).
     #[serde(skip)]
     pub endpoints: Endpoints,
@@ -86,6 +99,12 @@ fn default_probe_attempts() -> u32 {
 fn default_retry_base_ms() -> u64 {
     1_000
 }
+fn default_atlas_project_user_cap() -> usize {
+    crate::mint::mongodb_atlas::DEFAULT_PROJECT_USER_CAP
+}
+fn default_atlas_users_per_consumer() -> usize {
+    crate::mint::mongodb_atlas::DEFAULT_USERS_PER_CONSUMER
+}
 fn default_vault_denied_requeue_ms() -> u64 {
     120_000
 }
@@ -120,6 +139,15 @@ impl WorkerConfig {
         }
         if self.probe_attempts == 0 {
             found.problem("CLOUDCONN_PROBE_ATTEMPTS must be at least 1");
+        }
+        if self.atlas_project_user_cap == 0 {
+            found.problem("CLOUDCONN_ATLAS_PROJECT_USER_CAP must be at least 1");
+        }
+        if !(1..=crate::mint::mongodb_atlas::MAX_USERS_PER_CONSUMER).contains(&self.atlas_users_per_consumer) {
+            found.problem(format!(
+                "CLOUDCONN_ATLAS_USERS_PER_CONSUMER must be 1 to {}",
+                crate::mint::mongodb_atlas::MAX_USERS_PER_CONSUMER
+            ));
         }
         found.check(self.endpoints.validate());
         found.check(self.amqp.validate());
@@ -303,6 +331,8 @@ mod tests {
             ("CLOUDCONN_VAULT_LIVENESS_MS", "2500"),
             ("CLOUDCONN_ALLOW_INSECURE_TRANSPORT", "true"),
             ("CLOUDCONN_AWS_EXTERNAL_ID_CHECK", "warn"),
+            ("CLOUDCONN_ATLAS_PROJECT_USER_CAP", "40"),
+            ("CLOUDCONN_ATLAS_USERS_PER_CONSUMER", "4"),
         ];
         let source = Source::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
         let c = WorkerConfig::from_source(&source).unwrap();
@@ -311,6 +341,7 @@ mod tests {
         assert_eq!(c.probe_timeout(), Duration::from_millis(1500));
         assert_eq!(c.probe_attempts, 4);
         assert_eq!(c.probe_concurrency_per_provider, 5);
+        assert_eq!((c.atlas_project_user_cap, c.atlas_users_per_consumer), (40, 4));
         assert_eq!(c.metrics_listen.as_deref(), Some("0.0.0.0:9091"));
         assert_eq!(c.retry_backoff(1), Duration::from_millis(10));
         assert_eq!(c.retry_backoff(3), Duration::from_millis(40));

@@ -36,7 +36,7 @@ pub struct ValidationJob {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeError {
     /// INVALID_CREDENTIALS, ACCESS_DENIED, RESOURCE_NOT_FOUND, EXTERNAL_ID_MISMATCH, EXTERNAL_ID_NOT_ENFORCED,
-    /// MALFORMED_CREDENTIALS, PROVIDER_UNAVAILABLE, TIMEOUT.
+    /// MALFORMED_CREDENTIALS, PROVIDER_UNAVAILABLE, TIMEOUT; issue replies also QUOTA_EXCEEDED.
     pub code: String,
     pub message: String,
     pub hint: String,

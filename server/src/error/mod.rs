@@ -106,6 +106,9 @@ const PROVIDER_CODES: &[&str] = &[
     "TIMEOUT",
     "REVISION_GONE",
     "SECRET_STORE_UNAVAILABLE",
+    // Issuing only: what minting makes at the provider is at its cap
+    // (Atlas database users per project).
+    "QUOTA_EXCEEDED",
 ];
 
 impl From<cloudconn_infra::amqp::messages::ProbeError> for ProviderFailure {
@@ -153,6 +156,8 @@ impl AppError {
             Self::NotFound => Code::NotFound,
             Self::FailedPrecondition { .. } => Code::FailedPrecondition,
             Self::Provider(failure) if failure.retryable => Code::Unavailable,
+            // A cap, like the workspace's own: the same code and reason.
+            Self::Provider(failure) if failure.reason == "QUOTA_EXCEEDED" => Code::ResourceExhausted,
             Self::Provider(_) => Code::FailedPrecondition,
             Self::WorkersUnavailable(_) => Code::Unavailable,
             Self::EtagMismatch | Self::Aborted { .. } => Code::Aborted,

@@ -30,9 +30,11 @@ use crate::{
 };
 
 /// How long the retrier leaves a fresh purge to the request that queued it:
-/// longer than the inline revoke may wait for a worker
-/// (`CLOUDCONN_ISSUE_TIMEOUT_MS`, at most 120 s) plus the inline destroy.
-const INLINE_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(3);
+/// longer than the inline revoke may take plus the inline destroy. The
+/// revoke waits for a worker (`CLOUDCONN_ISSUE_TIMEOUT_MS`, at most 120 s),
+/// and when mints were in flight, for them to answer and for a worker once
+/// more: three timeouts, at most 6 minutes.
+const INLINE_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(8);
 
 #[derive(Debug, Clone)]
 pub struct DeleteCommand {
@@ -76,6 +78,7 @@ impl Lifecycle {
         self.finish(txn, out, audit).await?;
 
         // Before the purge: the worker signs in with these credentials.
+        // Mints of this replica in flight are waited for and revoked after.
         if let Some(revoker) = &self.revoker {
             revoker.revoke(&row, row.active_revision, None).await;
         }

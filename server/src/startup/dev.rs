@@ -129,6 +129,8 @@ fn worker_config(config: &ServerConfig) -> WorkerConfig {
         // `--dev` talks to real AWS (or what CLOUDCONN_AWS_ENDPOINT names):
         // an unenforced external id fails, as in production.
         aws_external_id_check: ExternalIdCheck::Fail,
+        atlas_project_user_cap: cloudconn_worker::mint::mongodb_atlas::DEFAULT_PROJECT_USER_CAP,
+        atlas_users_per_consumer: cloudconn_worker::mint::mongodb_atlas::DEFAULT_USERS_PER_CONSUMER,
         endpoints: config.endpoints.clone(),
         aws_platform_key: None,
         amqp: Default::default(),

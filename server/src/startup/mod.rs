@@ -207,7 +207,9 @@ impl App {
         let mut lifecycle =
             Lifecycle::new(db, secrets.store.clone(), metrics.clone(), crate::quota::Quotas::new(&config.quotas));
         let minter = minter(config, mode, timeout, &secrets.store, minters)?;
-        lifecycle.revoker = Some(crate::credentials::revoke::Revoker::new(minter.clone(), config.issue().timeout));
+        // The revoker sees the issuer's mints, to revoke again after those in flight.
+        let (revoker, minter) = crate::credentials::revoke::Revoker::watching(minter, config.issue().timeout);
+        lifecycle.revoker = Some(revoker);
         let (usage, usage_writer) =
             crate::credentials::usage::UsageLog::new(lifecycle.db.clone(), lifecycle.outbox_wake.clone());
         let issuer = crate::credentials::Issuer::new(

@@ -65,6 +65,7 @@ pub struct TestAppBuilder {
     approle: bool,
     validation_deadline: Duration,
     issue_timeout: Duration,
+    issue_cache_entries: usize,
     dependency_timeout: Duration,
     outbox_retention: Duration,
     watch_idle: Duration,
@@ -208,6 +209,13 @@ impl TestAppBuilder {
     /// How long IssueCredentials waits for a worker.
     pub fn with_issue_timeout(mut self, timeout: Duration) -> Self {
         self.issue_timeout = timeout;
+        self
+    }
+
+    /// `CLOUDCONN_ISSUE_CACHE_ENTRIES` (default 10,000): a small cache
+    /// makes repeat issues mint again.
+    pub fn with_issue_cache_entries(mut self, entries: usize) -> Self {
+        self.issue_cache_entries = entries;
         self
     }
 
@@ -383,7 +391,7 @@ impl TestAppBuilder {
             workbench: self.workbench,
             issue_max_ttl_ms: 3_600_000,
             issue_timeout_ms: self.issue_timeout.as_millis() as u64,
-            issue_cache_entries: 10_000,
+            issue_cache_entries: self.issue_cache_entries,
             metrics_listen: Some("127.0.0.1:0".into()),
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
@@ -585,6 +593,7 @@ impl TestApp {
             approle: false,
             validation_deadline: Duration::from_secs(120),
             issue_timeout: Duration::from_secs(10),
+            issue_cache_entries: 10_000,
             dependency_timeout: Duration::from_secs(2),
             // Tests count published rows: keep them for the test's life.
             outbox_retention: Duration::from_secs(3600),

@@ -30,6 +30,8 @@ pub(crate) fn worker_config(server: &ServerConfig) -> WorkerConfig {
         // check would fail every AWS validation there. The IAM-enforcing
         // moto (`with_aws_platform_key`) turns it back to `fail`.
         aws_external_id_check: ExternalIdCheck::Warn,
+        atlas_project_user_cap: cloudconn_worker::mint::mongodb_atlas::DEFAULT_PROJECT_USER_CAP,
+        atlas_users_per_consumer: cloudconn_worker::mint::mongodb_atlas::DEFAULT_USERS_PER_CONSUMER,
         endpoints: Default::default(),
         aws_platform_key: None,
         amqp: server.amqp.clone(),

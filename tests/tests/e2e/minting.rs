@@ -456,6 +456,40 @@ async fn atlas_users_exist_until_their_expiry_and_revoke_removes_the_connections
     assert!(failure.hint.contains("Project Database Access Admin"), "{}", failure.hint);
 }
 
+/// Atlas: one consumer's mints take turns between two users (blue/green),
+/// so a refresh never changes the password handed out just before it; two
+/// mints of one consumer at once (two server replicas) get one user each.
+#[tokio::test]
+async fn atlas_mints_of_one_consumer_take_turns_between_two_users() {
+    let stack = stack().await;
+    let minters = Minters::production(&stack.config);
+    let key = atlas_key("goodkey1", "atlas-private-1");
+    let users = || stack.atlas_state.database_users(fixtures::ATLAS_PROJECT);
+    let holds =
+        |(name, password): &(String, String)| users().iter().any(|u| &u.username == name && u.password_is(password));
+    let mut etl = request("mongodb_atlas", "database");
+    let mut minted = Vec::new();
+    for i in 0..4 {
+        // A minute longer each: dates to tell the older user by, though
+        // the mints come within one second.
+        etl.ttl = Duration::from_secs(900 + 60 * i);
+        minted.push(database_user(&mint(&minters, &etl, &key).await));
+    }
+    let names: Vec<&str> = minted.iter().map(|(name, _)| name.as_str()).collect();
+    assert_ne!(names[0], names[1], "the second mint leaves the first user alone");
+    assert_eq!((names[2], names[3]), (names[0], names[1]), "then they take turns");
+    assert_eq!(users().len(), 2);
+    assert!(holds(&minted[2]) && holds(&minted[3]), "the last two passwords both work");
+
+    let mut reports = etl.clone();
+    reports.consumer = "reports".into();
+    let (a, b) = tokio::join!(mint(&minters, &reports, &key), mint(&minters, &reports, &key));
+    let (a, b) = (database_user(&a), database_user(&b));
+    assert_ne!(a.0, b.0, "one user each");
+    assert!(holds(&a) && holds(&b), "neither changed the other's password");
+    assert_eq!(users().len(), 4);
+}
+
 /// Aura: the client-credentials token is accepted by the Aura API.
 #[tokio::test]
 async fn aura_token_is_accepted_by_its_api() {

@@ -141,7 +141,12 @@ impl Minters {
             ),
             (
                 "mongodb_atlas",
-                Arc::new(mongodb_atlas::AtlasMinter { base: endpoints.atlas_base.clone(), client: client.clone() }),
+                Arc::new(mongodb_atlas::AtlasMinter {
+                    base: endpoints.atlas_base.clone(),
+                    client: client.clone(),
+                    project_user_cap: config.atlas_project_user_cap,
+                    users_per_consumer: config.atlas_users_per_consumer,
+                }),
             ),
             ("neo4j_aura", Arc::new(neo4j_aura::AuraMinter::new(endpoints.aura_base.clone(), client))),
         ];

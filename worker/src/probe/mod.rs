@@ -39,6 +39,9 @@ pub enum ErrorCode {
     MalformedCredentials,
     ProviderUnavailable,
     Timeout,
+    /// Issuing only: the provider-side objects minting makes are at their
+    /// cap (Atlas database users per project).
+    QuotaExceeded,
 }
 
 impl ErrorCode {
@@ -52,6 +55,7 @@ impl ErrorCode {
             Self::MalformedCredentials => "MALFORMED_CREDENTIALS",
             Self::ProviderUnavailable => "PROVIDER_UNAVAILABLE",
             Self::Timeout => "TIMEOUT",
+            Self::QuotaExceeded => "QUOTA_EXCEEDED",
         }
     }
 }

@@ -130,21 +130,29 @@ impl<'a> Session<'a> {
     }
 }
 
-async fn error_code(response: Response) -> String {
+/// The `errorCode` of an error answer (empty if it has none).
+pub(crate) async fn error_code(response: Response) -> String {
     http::json::<AtlasError>(PROVIDER, response, "error").await.unwrap_or_default().error_code
 }
 
 /// What a 401, 403 or 404 from the project's API means; `None` for any
 /// other status. `role` is the project role the call needs, for the hint.
 pub(crate) async fn refusal(response: Response, project: &str, role: &str) -> Option<ProbeFailure> {
-    match response.status() {
+    let status = response.status();
+    let code = if status == StatusCode::FORBIDDEN { error_code(response).await } else { String::new() };
+    refused(status, &code, project, role)
+}
+
+/// [`refusal`] once the answer's `errorCode` has been read (minting reads
+/// it first: some of its refusals are not about the key).
+pub(crate) fn refused(status: StatusCode, code: &str, project: &str, role: &str) -> Option<ProbeFailure> {
+    match status {
         StatusCode::UNAUTHORIZED => Some(ProbeFailure::new(
             ErrorCode::InvalidCredentials,
             "Atlas rejected the API key",
             "Check the public and private key of the programmatic API key; the private key is shown only once, when the key is created.",
         )),
         StatusCode::FORBIDDEN => {
-            let code = error_code(response).await;
             if code.contains("ACCESS_LIST") || code.contains("WHITELIST") {
                 return Some(ProbeFailure::new(
                     ErrorCode::AccessDenied,

@@ -5,8 +5,11 @@
 //!
 //! Database users (minting's temporary users): create (`POST
 //! …/databaseUsers`, with Atlas's checks of `deleteAfterDate`: in the
-//! future, within a week), list (paged), delete. A user whose
-//! `deleteAfterDate` has passed is gone, as at Atlas. Managing users needs
+//! future, within a week), update (`PATCH …/databaseUsers/{db}/{name}`:
+//! a new password, roles or date), list (paged), delete. A user whose
+//! `deleteAfterDate` has passed is gone, as at Atlas. A project holds at
+//! most [`USERS_PER_PROJECT`] users: one more is refused with Atlas's own
+//! answer (403 `GROUP_USERS_LIMIT_EXCEEDED`). Managing users needs
 //! a key with a project role beyond read-only (see
 //! [`Atlas::with_read_only_key`]). Tests see the users with
 //! [`Atlas::database_users`]; passwords are kept only as digests.
@@ -25,8 +28,7 @@ use std::{
 
 use axum::{
     Json, Router,
-    body::Bytes,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderMap, Method, StatusCode, Uri, header},
     response::{IntoResponse, Response},
     routing::get,
@@ -35,7 +37,10 @@ use chrono::{DateTime, Utc};
 use md5::{Digest, Md5};
 use serde_json::json;
 
+use self::users::{create_user, delete_user, get_user, list_users, update_user};
 use crate::{Call, Issued, magic::Magic};
+
+mod users;
 
 pub const ACCEPT: &str = "application/vnd.atlas.2023-01-01+json";
 const REALM: &str = "MMS Public API";
@@ -122,6 +127,19 @@ impl Atlas {
         self
     }
 
+    /// Adds a user of the customer's own (no `deleteAfterDate`), as if
+    /// made in the Atlas UI.
+    pub fn add_own_user(&self, project: &str, username: &str) {
+        let user = DatabaseUser {
+            username: username.to_owned(),
+            database_name: "admin".into(),
+            roles: vec!["read@admin".into()],
+            delete_after: None,
+            password_md5: md5_hex(&crate::random_token()),
+        };
+        self.with_users(project, |users| users.push(user));
+    }
+
     /// The database users of `project` now (those past their
     /// `deleteAfterDate` are gone).
     pub fn database_users(&self, project: &str) -> Vec<DatabaseUser> {
@@ -179,7 +197,10 @@ pub fn router(atlas: impl Into<Arc<Atlas>>) -> Router {
         .route("/api/atlas/v2/groups/{id}", get(group))
         .route("/api/atlas/v2/groups/{id}/clusters", get(clusters))
         .route("/api/atlas/v2/groups/{id}/databaseUsers", get(list_users).post(create_user))
-        .route("/api/atlas/v2/groups/{id}/databaseUsers/{database}/{username}", get(get_user).delete(delete_user))
+        .route(
+            "/api/atlas/v2/groups/{id}/databaseUsers/{database}/{username}",
+            get(get_user).patch(update_user).delete(delete_user),
+        )
         .with_state(atlas.into())
 }
 
@@ -193,9 +214,9 @@ pub const CALLS: [Call; 2] = [
     Call { name: "atlas clusters", matches: |_, path| path.ends_with("/clusters") },
 ];
 
-/// The calls minting makes (create) and revoking (list, delete), digest
-/// challenges included.
-pub const MINT_CALLS: [Call; 3] = [
+/// The calls minting makes (list, then create or update) and revoking
+/// (list, delete), digest challenges included.
+pub const MINT_CALLS: [Call; 4] = [
     Call {
         name: "atlas create database user",
         matches: |method, path| *method == Method::POST && path.ends_with("/databaseUsers"),
@@ -207,6 +228,10 @@ pub const MINT_CALLS: [Call; 3] = [
     Call {
         name: "atlas delete database user",
         matches: |method, path| *method == Method::DELETE && path.contains("/databaseUsers/"),
+    },
+    Call {
+        name: "atlas update database user",
+        matches: |method, path| *method == Method::PATCH && path.contains("/databaseUsers/"),
     },
 ];
 
@@ -348,132 +373,4 @@ async fn clusters(State(atlas): State<Arc<Atlas>>, Path(id): Path<String>, reque
         Ok(_) => error(StatusCode::FORBIDDEN, "USER_UNAUTHORIZED"),
         Err(response) => response,
     }
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NewUser {
-    username: String,
-    password: String,
-    database_name: String,
-    #[serde(default)]
-    roles: Vec<NewRole>,
-    #[serde(default)]
-    delete_after_date: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NewRole {
-    role_name: String,
-    database_name: String,
-}
-
-fn invalid(detail: &str) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({ "error": 400, "errorCode": "INVALID_ATTRIBUTE", "detail": detail, "reason": "Bad Request" })),
-    )
-        .into_response()
-}
-
-async fn create_user(
-    State(atlas): State<Arc<Atlas>>,
-    Path(id): Path<String>,
-    request: Signed,
-    body: Bytes,
-) -> Response {
-    atlas.manage_users(&request, &id, |users| match new_user(&body) {
-        Ok(user) if users.iter().any(|u| u.username == user.username && u.database_name == user.database_name) => {
-            (StatusCode::CONFLICT, Json(json!({ "error": 409, "errorCode": "USER_ALREADY_EXISTS" }))).into_response()
-        }
-        // The limit is Atlas's; this error code is the emulator's own.
-        Ok(_) if users.len() >= USERS_PER_PROJECT => (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": 400, "errorCode": "DATABASE_USER_LIMIT_EXCEEDED", "reason": "Bad Request" })),
-        )
-            .into_response(),
-        Ok(user) => {
-            let answer = user.json(&id);
-            users.push(user);
-            (StatusCode::CREATED, Json(answer)).into_response()
-        }
-        Err(response) => response,
-    })
-}
-
-/// The user a create request's body describes, with Atlas's checks.
-fn new_user(body: &[u8]) -> Result<DatabaseUser, Response> {
-    let Ok(new) = serde_json::from_slice::<NewUser>(body) else { return Err(invalid("Invalid JSON body.")) };
-    if new.username.is_empty() || new.database_name != "admin" || new.roles.is_empty() {
-        return Err(invalid("A user needs a username, databaseName admin and at least one role."));
-    }
-    if !(8..=256).contains(&new.password.len()) {
-        return Err(invalid("The password must be 8 to 256 characters."));
-    }
-    let delete_after = match new.delete_after_date.as_deref().map(DateTime::parse_from_rfc3339) {
-        None => None,
-        Some(Ok(at)) => {
-            let (at, now) = (at.to_utc(), Utc::now());
-            if at <= now || at > now + chrono::Duration::days(7) {
-                return Err(invalid("deleteAfterDate must be in the future and within one week."));
-            }
-            Some(at)
-        }
-        Some(Err(_)) => return Err(invalid("deleteAfterDate is not an ISO 8601 date.")),
-    };
-    Ok(DatabaseUser {
-        username: new.username,
-        database_name: new.database_name,
-        roles: new.roles.iter().map(|r| format!("{}@{}", r.role_name, r.database_name)).collect(),
-        delete_after,
-        password_md5: md5_hex(&new.password),
-    })
-}
-
-async fn list_users(
-    State(atlas): State<Arc<Atlas>>,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    request: Signed,
-) -> Response {
-    if let Err(response) = atlas.check(&request, &id) {
-        return response;
-    }
-    let number = |k: &str, default: usize| query.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(default);
-    let (page, per_page) = (number("pageNum", 1).max(1), number("itemsPerPage", 100).clamp(1, 500));
-    let users = atlas.database_users(&id);
-    let results: Vec<_> = users.iter().skip((page - 1) * per_page).take(per_page).map(|u| u.json(&id)).collect();
-    Json(json!({ "results": results, "totalCount": users.len(), "links": [] })).into_response()
-}
-
-async fn get_user(
-    State(atlas): State<Arc<Atlas>>,
-    Path((id, database, username)): Path<(String, String, String)>,
-    request: Signed,
-) -> Response {
-    if let Err(response) = atlas.check(&request, &id) {
-        return response;
-    }
-    let users = atlas.database_users(&id);
-    match users.iter().find(|u| u.username == username && u.database_name == database) {
-        Some(user) => Json(user.json(&id)).into_response(),
-        None => error(StatusCode::NOT_FOUND, "USER_NOT_FOUND"),
-    }
-}
-
-async fn delete_user(
-    State(atlas): State<Arc<Atlas>>,
-    Path((id, database, username)): Path<(String, String, String)>,
-    request: Signed,
-) -> Response {
-    atlas.manage_users(&request, &id, |users| {
-        let before = users.len();
-        users.retain(|u| !(u.username == username && u.database_name == database));
-        if users.len() == before {
-            error(StatusCode::NOT_FOUND, "USER_NOT_FOUND")
-        } else {
-            StatusCode::NO_CONTENT.into_response()
-        }
-    })
 }
