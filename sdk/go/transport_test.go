@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,26 +15,35 @@ import (
 
 // Which transport an address means, seen from the wire: a listener that
 // answers nothing records what each connection sends first. A bare
-// host:port off this machine must open with a TLS ClientHello, never an
-// HTTP/2 request carrying the token; loopback and http:// stay plaintext.
+// host:port whose host is not loopback as written must open with a TLS
+// ClientHello, never an HTTP/2 request carrying the token; loopback and
+// http:// stay plaintext.
 
 const canary = "REAL-TOKEN-CANARY-go"
 
-// nonLoopbackIP is this machine's first non-loopback IPv4 address: local,
-// yet not loopback.
-func nonLoopbackIP(t *testing.T) string {
+// loopbackAlias is a name for this machine that the SDK cannot tell is
+// loopback (it reads the host as written and never resolves it) but that
+// resolves to loopback only, and the address to listen on: a listener there
+// stands for "a server elsewhere" while every byte stays on this machine.
+// Debian's /etc/hosts maps the hostname to 127.0.1.1. Without such a name
+// the test fails rather than fall back to an address off loopback, which
+// tests must not send to.
+func loopbackAlias(t *testing.T) (name, ip string) {
 	t.Helper()
-	addrs, err := net.InterfaceAddrs()
+	name, err := os.Hostname()
 	if err != nil {
 		t.Fatal(err)
 	}
+	addrs, _ := net.LookupIP(name)
+	ok := len(addrs) > 0 && !strings.EqualFold(name, "localhost") && net.ParseIP(name) == nil
 	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
-			return n.IP.String()
-		}
+		ok = ok && a.IsLoopback()
 	}
-	t.Fatal("this test needs a non-loopback IPv4 address on this machine")
-	return ""
+	if !ok {
+		t.Fatalf("this test needs the hostname to be a name other than localhost that resolves to loopback only, "+
+			"as Debian's /etc/hosts line `127.0.1.1 %s` makes it; %q resolves to %v", name, name, addrs)
+	}
+	return name, addrs[0].String()
 }
 
 // firstBytes listens on host, makes one call to address(port) (it fails:
@@ -98,8 +108,8 @@ func firstBytes(t *testing.T, host string, address func(port string) string) [][
 }
 
 func TestBareAddressOffThisMachineGetsTLS(t *testing.T) {
-	ip := nonLoopbackIP(t)
-	seen := firstBytes(t, ip, func(port string) string { return net.JoinHostPort(ip, port) })
+	name, ip := loopbackAlias(t)
+	seen := firstBytes(t, ip, func(port string) string { return net.JoinHostPort(name, port) })
 	if len(seen) == 0 {
 		t.Fatal("the client never connected")
 	}
@@ -114,14 +124,14 @@ func TestBareAddressOffThisMachineGetsTLS(t *testing.T) {
 }
 
 func TestLoopbackAndExplicitHTTPArePlaintext(t *testing.T) {
-	ip := nonLoopbackIP(t)
+	name, ip := loopbackAlias(t)
 	for _, tc := range []struct {
 		host    string
 		address func(port string) string
 	}{
 		{"127.0.0.1", func(port string) string { return "127.0.0.1:" + port }},
 		{"127.0.0.1", func(port string) string { return "localhost:" + port }},
-		{ip, func(port string) string { return "http://" + net.JoinHostPort(ip, port) }},
+		{ip, func(port string) string { return "http://" + net.JoinHostPort(name, port) }},
 	} {
 		seen := firstBytes(t, tc.host, tc.address)
 		if len(seen) == 0 || !strings.HasPrefix(string(seen[0]), "PRI * HTTP/2.0") {

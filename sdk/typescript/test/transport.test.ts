@@ -1,25 +1,41 @@
 // Which transport an address means, seen from the wire: a listener that
 // answers nothing records what each connection sends first. A bare
-// host:port off this machine must open with a TLS ClientHello (never an
-// HTTP request carrying the token); loopback and http:// stay plaintext.
+// host:port whose host is not loopback as written must open with a TLS
+// ClientHello (never an HTTP request carrying the token); loopback and
+// http:// stay plaintext.
 
 import assert from "node:assert/strict";
-import { createServer, type AddressInfo, type Server } from "node:net";
-import { networkInterfaces } from "node:os";
+import { lookup } from "node:dns/promises";
+import { createServer, isIP, type AddressInfo, type Server } from "node:net";
+import { hostname } from "node:os";
 import { test } from "node:test";
 import { CloudConn } from "@cloudconn/sdk";
 import type { TransportKind } from "@cloudconn/sdk";
 
 const CANARY = `REAL-TOKEN-CANARY-${process.pid}-${Date.now()}`;
 
-/** This machine's first non-loopback IPv4 address: local, yet not loopback. */
-function nonLoopbackIp(): string {
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const a of addresses ?? []) {
-      if (a.family === "IPv4" && !a.internal) return a.address;
-    }
-  }
-  throw new Error("this test needs a non-loopback IPv4 address on this machine");
+/**
+ * A name for this machine that the SDK cannot tell is loopback (it reads the
+ * host as written and never resolves it) but that resolves to loopback only,
+ * and the address to listen on: a listener there stands for "a server
+ * elsewhere" while every byte stays on this machine. Debian's /etc/hosts maps
+ * the hostname to 127.0.1.1. Without such a name the test fails rather than
+ * fall back to an address off loopback, which tests must not send to.
+ */
+async function loopbackAlias(): Promise<{ name: string; ip: string }> {
+  const name = hostname();
+  const resolved = await lookup(name, { all: true }).catch(() => []);
+  const ok =
+    resolved.length > 0 &&
+    name.toLowerCase() !== "localhost" &&
+    isIP(name) === 0 &&
+    resolved.every((a) => (a.family === 4 ? a.address.startsWith("127.") : a.address === "::1"));
+  assert.ok(
+    ok,
+    "this test needs the hostname to be a name other than localhost that resolves to loopback only, as " +
+      `Debian's /etc/hosts line \`127.0.1.1 ${name}\` makes it; ${name} resolves to ${JSON.stringify(resolved)}`,
+  );
+  return { name, ip: resolved[0]!.address };
 }
 
 /**
@@ -64,9 +80,9 @@ async function firstBytes(host: string, address: (port: number) => string, trans
 }
 
 for (const transport of ["grpc", "grpc-web"] as const) {
-  test(`[${transport}] a bare host:port off this machine gets TLS, never the token in clear`, async () => {
-    const ip = nonLoopbackIp();
-    const seen = await firstBytes(ip, (port) => `${ip}:${port}`, transport);
+  test(`[${transport}] a bare host:port of another machine gets TLS, never the token in clear`, async () => {
+    const { name, ip } = await loopbackAlias();
+    const seen = await firstBytes(ip, (port) => `${name}:${port}`, transport);
     assert.ok(seen.length > 0, "the client connected");
     for (const bytes of seen) {
       assert.deepEqual([...bytes.subarray(0, 2)], [0x16, 0x03], `a TLS handshake first, not ${JSON.stringify(bytes.subarray(0, 16).toString())}`);
@@ -75,10 +91,10 @@ for (const transport of ["grpc", "grpc-web"] as const) {
   });
 
   test(`[${transport}] loopback host:port and http:// are plaintext`, async () => {
-    const ip = nonLoopbackIp();
+    const { name, ip } = await loopbackAlias();
     for (const [host, address] of [
       ["127.0.0.1", (port: number) => `127.0.0.1:${port}`],
-      [ip, (port: number) => `http://${ip}:${port}`],
+      [ip, (port: number) => `http://${name}:${port}`],
     ] as const) {
       const seen = await firstBytes(host, address, transport);
       const first = seen[0]?.toString("latin1") ?? "";

@@ -2,7 +2,8 @@
 //! byte they are sent: a token the user gave never goes to the address of a
 //! `.cloudconn-dev/client.json` found in the working directory; that file is
 //! used only when it is the user's, private and local; a bare `host:port`
-//! off this machine gets TLS; the token never comes from argv.
+//! gets TLS unless its host is loopback as written; the token never comes
+//! from argv.
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -67,15 +68,26 @@ impl Drop for Recorder {
     }
 }
 
-/// This machine's address on its default route: not loopback, yet local,
-/// so a listener there stands for "a server elsewhere". Connecting a UDP
-/// socket sends nothing; it only picks the source address.
-fn non_loopback_ip() -> IpAddr {
-    let socket = std::net::UdpSocket::bind("0.0.0.0:0").expect("udp socket");
-    socket.connect("203.0.113.1:9").expect("a default route (this test needs a non-loopback IPv4 address)");
-    let ip = socket.local_addr().expect("local address").ip();
-    assert!(!ip.is_loopback() && !ip.is_unspecified(), "no non-loopback address here: {ip}");
-    ip
+/// A name for this machine that the CLI cannot tell is loopback (it reads
+/// the host as written and never resolves it) but that resolves to loopback
+/// only: a listener on its address stands for "a server elsewhere" while
+/// every byte stays on this machine. Debian's /etc/hosts maps the hostname
+/// to 127.0.1.1. Without such a name this test fails rather than fall back
+/// to an address off loopback, which tests must not send to.
+fn loopback_alias() -> (String, IpAddr) {
+    use std::net::ToSocketAddrs;
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("this machine's hostname").trim().to_owned();
+    let resolved: Vec<IpAddr> =
+        (name.as_str(), 0).to_socket_addrs().map(|a| a.map(|a| a.ip()).collect()).unwrap_or_default();
+    assert!(
+        !name.eq_ignore_ascii_case("localhost")
+            && name.parse::<IpAddr>().is_err()
+            && !resolved.is_empty()
+            && resolved.iter().all(IpAddr::is_loopback),
+        "this test needs the hostname to be a name other than localhost that resolves to loopback only, as \
+         Debian's /etc/hosts line `127.0.1.1 {name}` makes it; {name:?} resolves to {resolved:?}"
+    );
+    (name, resolved[0])
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -162,9 +174,10 @@ async fn a_dev_file_is_used_only_when_it_is_mine_private_and_local() {
     local.assert_untouched("a dev file that is not private to this user was used").await;
     std::fs::remove_dir_all(&cwd).ok();
 
-    // A private file naming an address off this machine.
-    let remote = Recorder::on(non_loopback_ip()).await;
-    let (cwd, _) = dev_dir_with(&format!("http://{}", remote.addr), 0o600);
+    // A private file naming another machine (a name the CLI does not resolve).
+    let (name, ip) = loopback_alias();
+    let remote = Recorder::on(ip).await;
+    let (cwd, _) = dev_dir_with(&format!("http://{name}:{}", remote.addr.port()), 0o600);
     let away = run_in(&cwd, &["providers"], &[], None).await.fails(2);
     assert!(away.stderr.contains("not on this machine"), "{}", away.stderr);
     remote.assert_untouched("a dev file naming another machine was used").await;
@@ -185,10 +198,12 @@ async fn a_bare_address_gets_tls_unless_it_is_loopback() {
         }
     };
 
-    // host:port off this machine: a TLS ClientHello (a handshake record,
-    // 0x16, TLS 1.x), never an HTTP/2 preface with the token.
-    let remote = Recorder::on(non_loopback_ip()).await;
-    let tls = run(remote.addr.to_string()).await;
+    // host:port of another machine (a name the CLI does not resolve): a TLS
+    // ClientHello (a handshake record, 0x16, TLS 1.x), never an HTTP/2
+    // preface with the token.
+    let (name, ip) = loopback_alias();
+    let remote = Recorder::on(ip).await;
+    let tls = run(format!("{name}:{}", remote.addr.port())).await;
     assert_ne!(tls.code, 0, "nothing answers TLS there");
     let seen = remote.connections().await;
     assert!(!seen.is_empty(), "the CLI connected: {}", tls.stderr);
@@ -199,10 +214,10 @@ async fn a_bare_address_gets_tls_unless_it_is_loopback() {
     assert!(!tls.stderr.contains("without TLS"), "{}", tls.stderr);
 
     // http:// is plaintext as asked, with a warning naming the host.
-    let remote = Recorder::on(non_loopback_ip()).await;
-    let plain = run(format!("http://{}", remote.addr)).await;
+    let remote = Recorder::on(ip).await;
+    let plain = run(format!("http://{name}:{}", remote.addr.port())).await;
     assert!(remote.connections().await.iter().any(|c| c.starts_with(b"PRI * HTTP/2.0")));
-    let warning = format!("warning: the token goes to {} without TLS", remote.addr.ip());
+    let warning = format!("warning: the token goes to {name} without TLS");
     assert!(plain.stderr.contains(&warning), "{}", plain.stderr);
 
     // host:port on loopback: plaintext, no warning (a --dev server).
