@@ -90,3 +90,26 @@ pub async fn wait_for_port(service: &mut Service, addr: &str) -> anyhow::Result<
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
 }
+
+/// Creates the database `name` (ours: letters and hex, never input) next to
+/// the test stack's, and returns its URL.
+pub async fn fresh_database(name: &str) -> anyhow::Result<String> {
+    let admin = crate::harness::env::admin_database_url();
+    let pool = super::baselines::pg_pool(&admin, 1).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await?;
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin);
+    Ok(format!("{base}/{name}"))
+}
+
+pub async fn drop_database(name: &str) {
+    if let Ok(pool) = super::baselines::pg_pool(&crate::harness::env::admin_database_url(), 1).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&pool)
+            .await;
+    }
+}
+
+/// Open file descriptors of `pid` now.
+pub fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
+}

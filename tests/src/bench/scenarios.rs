@@ -146,7 +146,9 @@ pub fn tag(i: usize) -> String {
     format!("c_{i}")
 }
 
-fn aura(secret: &str) -> Credentials {
+/// The credentials the Aura emulator of [`aura_emulator`] accepts (with
+/// `bench-secret`).
+pub fn aura(secret: &str) -> Credentials {
     Credentials::Neo4jAura(Neo4jAuraCredentials {
         aura_client_id: "bench-client".into(),
         aura_client_secret: secret.into(),

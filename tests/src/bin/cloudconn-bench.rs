@@ -16,7 +16,7 @@ use cloudconn_proto::v1::connection_service_client::ConnectionServiceClient;
 use cloudconn_tests::{
     bench::{
         cpu::Shares,
-        processes::{Service, free_port, wait_for_port},
+        processes::{Service, drop_database, free_port, fresh_database, wait_for_port},
         report::{self, Entry},
         scenarios::{self, Bearer, Deployment, Sizes},
     },
@@ -222,21 +222,4 @@ async fn main() -> anyhow::Result<()> {
 /// person) watching the run knows which scenario the load belongs to.
 fn progress(scenario: &str) {
     eprintln!("cloudconn-bench: {scenario}");
-}
-
-async fn fresh_database(name: &str) -> anyhow::Result<String> {
-    let admin = env::admin_database_url();
-    let pool = cloudconn_tests::bench::baselines::pg_pool(&admin, 1).await?;
-    // `name` is ours (letters and hex), never input.
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await?;
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin);
-    Ok(format!("{base}/{name}"))
-}
-
-async fn drop_database(name: &str) {
-    if let Ok(pool) = cloudconn_tests::bench::baselines::pg_pool(&env::admin_database_url(), 1).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-            .execute(&pool)
-            .await;
-    }
 }
