@@ -299,9 +299,18 @@ impl Shares {
             )));
         }
         held.total += 1;
-        *held.subjects.entry(subject.to_owned()).or_default() += 1;
-        *held.tenants.entry(tenant.to_owned()).or_default() += 1;
+        count(&mut held.subjects, subject);
+        count(&mut held.tenants, tenant);
         Ok(Share { subject: subject.to_owned(), tenant: tenant.to_owned(), held: self.held.clone() })
+    }
+}
+
+/// One more for `key`; the key is copied only when it is new (every call
+/// passes here).
+fn count(counts: &mut HashMap<String, usize>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => drop(counts.insert(key.to_owned(), 1)),
     }
 }
 
