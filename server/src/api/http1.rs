@@ -3,14 +3,14 @@
 //! Nothing is read for a caller before its token is verified and its call
 //! has a slot. Reading first, as this server once did so that a refusal
 //! would reach Node intact, let anonymous connections make it hold 1 MiB
-//! each (security review N2: 400 connections, +420 MB). Two layers replace
-//! that:
+//! each (security review N2; 400 connections took the peak up by 272 MiB
+//! in `tests/tests/e2e/http1_bodies.rs`). Two layers replace that:
 //!
 //! - [`EarlyAnswers`] (outermost, for every HTTP/1.x request): a call
 //!   answered before its body was read — a bad token, no slot, no budget —
 //!   is otherwise closed by hyper *without* saying so, and a client still
-//!   sending its body (Node's `http` sends the headers first) gets EPIPE
-//!   instead of the answer. So the rest of a short body (at most
+//!   sending its body (Node's `http` sends the headers first) may get
+//!   EPIPE or a reset instead of the answer. So the rest of a short body (at most
 //!   [`DRAIN_LIMIT`]) is read and dropped, which leaves the connection
 //!   usable, and any longer one gets `Connection: close` on its answer.
 //! - [`BodyBudget`] (behind the token check and the slot): the
