@@ -130,6 +130,14 @@ pub const VARIABLES: &[Variable] = &[
     ),
     var("CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE", "1000", Server, "connections one workspace may hold"),
     var("CLOUDCONN_MAX_WAITERS", "512", Server, "callers that may block in a wait on one replica"),
+    var("CLOUDCONN_MAX_API_CALLS", "2048", Server, "ConnectionService calls in progress on one replica"),
+    var("CLOUDCONN_MAX_CALLS_PER_SUBJECT", "256", Server, "of those, one token subject's"),
+    var(
+        "CLOUDCONN_MAX_CALLS_PER_WORKSPACE",
+        "512",
+        Server,
+        "of those, one workspace's (the tokens for one set of workspaces, or all * tokens)",
+    ),
     var(
         "CLOUDCONN_RATE_ISSUE_PER_MINUTE",
         "600",

@@ -3,7 +3,7 @@
 //! validation is a job, a Vault read and calls to the customer's cloud),
 //! how many connections it may hold, and how many callers may `wait` on
 //! one replica at once; and [`Shares`], a pool of slots with a cap per
-//! caller (calls in progress, watch streams).
+//! caller and per tenant (calls in progress, watch streams).
 //!
 //! Rates are GCRA buckets keyed by workspace (`governor`): a workspace may
 //! spend its whole minute's allowance at once, then one call per period.
@@ -51,6 +51,18 @@ pub struct QuotaConfig {
     /// with the validation as it is.
     #[serde(default = "default_max_waiters")]
     pub max_waiters: usize,
+    /// `CLOUDCONN_MAX_API_CALLS`: ConnectionService calls in progress on
+    /// one replica, every caller together, default 2048.
+    #[serde(default = "default_max_api_calls")]
+    pub max_api_calls: usize,
+    /// `CLOUDCONN_MAX_CALLS_PER_SUBJECT`: of those, one token subject's,
+    /// default 256.
+    #[serde(default = "default_max_calls_per_subject")]
+    pub max_calls_per_subject: usize,
+    /// `CLOUDCONN_MAX_CALLS_PER_WORKSPACE`: of those, one tenant's (the
+    /// tokens for one set of workspaces, or every `*` token), default 512.
+    #[serde(default = "default_max_calls_per_workspace")]
+    pub max_calls_per_workspace: usize,
 }
 
 fn default_rate() -> u32 {
@@ -65,6 +77,15 @@ fn default_max_connections() -> u64 {
 fn default_max_waiters() -> usize {
     512
 }
+fn default_max_api_calls() -> usize {
+    2048
+}
+fn default_max_calls_per_subject() -> usize {
+    256
+}
+fn default_max_calls_per_workspace() -> usize {
+    512
+}
 
 impl Default for QuotaConfig {
     fn default() -> Self {
@@ -74,6 +95,9 @@ impl Default for QuotaConfig {
             rate_issue_per_minute: default_issue_rate(),
             max_connections_per_workspace: default_max_connections(),
             max_waiters: default_max_waiters(),
+            max_api_calls: default_max_api_calls(),
+            max_calls_per_subject: default_max_calls_per_subject(),
+            max_calls_per_workspace: default_max_calls_per_workspace(),
         }
     }
 }
@@ -86,6 +110,9 @@ impl QuotaConfig {
             (self.rate_complete_per_minute == 0, "CLOUDCONN_RATE_COMPLETE_PER_MINUTE"),
             (self.rate_issue_per_minute == 0, "CLOUDCONN_RATE_ISSUE_PER_MINUTE"),
             (self.max_connections_per_workspace == 0, "CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE"),
+            (self.max_api_calls == 0, "CLOUDCONN_MAX_API_CALLS"),
+            (self.max_calls_per_subject == 0, "CLOUDCONN_MAX_CALLS_PER_SUBJECT"),
+            (self.max_calls_per_workspace == 0, "CLOUDCONN_MAX_CALLS_PER_WORKSPACE"),
         ];
         match checks.iter().find(|(bad, _)| *bad) {
             Some((_, name)) => Err(Invalid(format!("{name} must be at least 1"))),
@@ -116,6 +143,8 @@ pub struct Quotas {
     issue: Arc<Limiter>,
     pub max_connections_per_workspace: u64,
     waiters: Arc<Semaphore>,
+    /// How ConnectionService calls in progress are shared (`api::admission`).
+    pub api_calls: Caps,
 }
 
 impl Quotas {
@@ -127,6 +156,7 @@ impl Quotas {
             issue: Arc::new(RateLimiter::hashmap(per_minute(config.rate_issue_per_minute))),
             max_connections_per_workspace: config.max_connections_per_workspace,
             waiters: Arc::new(Semaphore::new(config.max_waiters)),
+            api_calls: Caps::new(config.max_api_calls, config.max_calls_per_subject, config.max_calls_per_workspace),
         }
     }
 
@@ -163,57 +193,168 @@ impl Quotas {
     }
 }
 
-/// A pool of slots, every caller together, with a cap per key (a token
-/// subject): one key cannot take them all.
+/// How a [`Shares`] pool is divided.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    /// Slots in the pool, every caller together.
+    pub total: usize,
+    /// Slots one token subject may hold.
+    pub per_subject: usize,
+    /// Slots one tenant (a token's workspaces, see `Caller::tenant`) may
+    /// hold, all its subjects together.
+    pub per_tenant: usize,
+    /// The last this many free slots go only to tenants holding fewer than
+    /// `light` slots: however many subjects and tenants a caller controls,
+    /// it cannot take the pool's last slots from a tenant that barely uses it.
+    pub reserve: usize,
+    pub light: usize,
+}
+
+impl Caps {
+    /// `total` slots, `per_subject` for one subject, `per_tenant` for one
+    /// tenant; the last quarter is held back for tenants holding fewer than
+    /// a sixteenth of their share.
+    pub fn new(total: usize, per_subject: usize, per_tenant: usize) -> Self {
+        Self { total, per_subject, per_tenant, reserve: total / 4, light: (per_tenant / 16).max(1) }
+    }
+}
+
+/// A pool of slots, every caller together, with a cap per token subject
+/// and per tenant and a reserve: one caller, or one tenant's many callers,
+/// cannot take them all.
 #[derive(Clone)]
 pub struct Shares {
-    slots: Arc<Semaphore>,
-    per_key: Arc<Mutex<HashMap<String, usize>>>,
-    max_per_key: usize,
+    caps: Caps,
+    held: Arc<Mutex<Held>>,
     /// What a slot is, for the refusal's message ("watch streams").
     what: &'static str,
 }
 
+/// Slots taken, in all and per key; a key leaves its map at zero, so the
+/// maps hold only callers with slots.
+#[derive(Default)]
+struct Held {
+    total: usize,
+    subjects: HashMap<String, usize>,
+    tenants: HashMap<String, usize>,
+}
+
 /// One slot of a [`Shares`] pool, given back when dropped.
 pub struct Share {
-    _slot: OwnedSemaphorePermit,
-    key: String,
-    per_key: Arc<Mutex<HashMap<String, usize>>>,
+    subject: String,
+    tenant: String,
+    held: Arc<Mutex<Held>>,
 }
 
 impl Drop for Share {
     fn drop(&mut self) {
-        let mut per_key = self.per_key.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = per_key.get_mut(&self.key) {
-            *n -= 1;
-            if *n == 0 {
-                per_key.remove(&self.key);
-            }
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.total -= 1;
+        release(&mut held.subjects, &self.subject);
+        release(&mut held.tenants, &self.tenant);
+    }
+}
+
+fn release(counts: &mut HashMap<String, usize>, key: &str) {
+    if let Some(n) = counts.get_mut(key) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(key);
         }
     }
 }
 
 impl Shares {
-    pub fn new(total: usize, max_per_key: usize, what: &'static str) -> Self {
-        Self { slots: Arc::new(Semaphore::new(total)), per_key: Arc::default(), max_per_key, what }
+    pub fn new(caps: Caps, what: &'static str) -> Self {
+        Self { caps, held: Arc::default(), what }
     }
 
-    /// A slot for `key`; UNAVAILABLE when the pool is empty, RESOURCE_EXHAUSTED
-    /// when this key holds its share already.
-    pub fn take(&self, key: &str) -> Result<Share, AppError> {
-        let slot = self.slots.clone().try_acquire_owned().map_err(|_| AppError::ServerBusy)?;
-        let mut per_key = self.per_key.lock().unwrap_or_else(|e| e.into_inner());
-        let n = per_key.entry(key.to_owned()).or_default();
-        if *n >= self.max_per_key {
-            return Err(AppError::RateLimited {
-                retry_after: Duration::from_secs(1),
-                message: format!(
-                    "this caller already has {} {} open; close some and retry",
-                    self.max_per_key, self.what
-                ),
-            });
+    /// A slot for `subject` of `tenant`: UNAVAILABLE when the pool is
+    /// empty, or down to its reserve and this tenant is not light;
+    /// RESOURCE_EXHAUSTED when the subject or the tenant holds its share.
+    /// Each refusal names the limit it hit.
+    pub fn take(&self, subject: &str, tenant: &str) -> Result<Share, AppError> {
+        let Caps { total, per_subject, per_tenant, reserve, light } = self.caps;
+        let what = self.what;
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.total >= total {
+            return Err(AppError::ServerBusy(format!("all {total} {what} of this server are taken")));
         }
-        *n += 1;
-        Ok(Share { _slot: slot, key: key.to_owned(), per_key: self.per_key.clone() })
+        let by_subject = held.subjects.get(subject).copied().unwrap_or(0);
+        if by_subject >= per_subject {
+            return Err(refused(format!(
+                "this token's subject already has {per_subject} {what}, its limit; close some and retry"
+            )));
+        }
+        let by_tenant = held.tenants.get(tenant).copied().unwrap_or(0);
+        if by_tenant >= per_tenant {
+            return Err(refused(format!(
+                "the tokens for workspaces {} together have {per_tenant} {what}, their limit; close some and retry",
+                bounded(tenant)
+            )));
+        }
+        if total - held.total <= reserve && by_tenant >= light {
+            return Err(AppError::ServerBusy(format!(
+                "the last {reserve} {what} of this server are kept for workspaces with fewer than {light}"
+            )));
+        }
+        held.total += 1;
+        count(&mut held.subjects, subject);
+        count(&mut held.tenants, tenant);
+        Ok(Share { subject: subject.to_owned(), tenant: tenant.to_owned(), held: self.held.clone() })
+    }
+}
+
+/// One more for `key`; the key is copied only when it is new (every call
+/// passes here).
+fn count(counts: &mut HashMap<String, usize>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => drop(counts.insert(key.to_owned(), 1)),
+    }
+}
+
+fn refused(message: String) -> AppError {
+    AppError::RateLimited { retry_after: Duration::from_secs(1), message }
+}
+
+/// At most 100 characters of a tenant key (a token may name many workspaces).
+fn bounded(text: &str) -> String {
+    match text.char_indices().nth(100) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(shares: &Shares, subject: &str, tenant: &str) -> String {
+        match shares.take(subject, tenant) {
+            Err(e) => format!("{}: {e}", e.reason()),
+            Ok(_) => panic!("{subject}/{tenant} was admitted"),
+        }
+    }
+
+    #[test]
+    fn subjects_tenants_and_the_reserve_each_bound_the_pool() {
+        // 16 slots, 4 per subject, 8 per tenant, the last 4 for tenants
+        // holding none.
+        let shares = Shares::new(Caps::new(16, 4, 8), "calls");
+        let mut held: Vec<Share> = (0..4).map(|_| shares.take("a1", "acme").unwrap()).collect();
+        assert!(refusal(&shares, "a1", "acme").contains("subject already has 4 calls"));
+        held.extend((0..4).map(|_| shares.take("a2", "acme").unwrap()));
+        assert!(refusal(&shares, "a3", "acme").contains("workspaces acme together have 8 calls"));
+        held.extend((0..4).map(|_| shares.take("g1", "globex").unwrap()));
+        // 12 taken, 4 left: only for tenants holding nothing.
+        assert!(refusal(&shares, "g2", "globex").starts_with("SERVER_BUSY: the server is busy: the last 4 calls"));
+        held.extend((0..4).map(|i| shares.take(&format!("s{i}"), &format!("t{i}")).unwrap()));
+        assert!(refusal(&shares, "x", "initech").starts_with("SERVER_BUSY: the server is busy: all 16 calls"));
+        // Slots come back when their shares are dropped.
+        held.truncate(0);
+        assert_eq!(shares.held.lock().unwrap().total, 0);
+        assert!(shares.held.lock().unwrap().tenants.is_empty());
+        drop(shares.take("a1", "acme").unwrap());
     }
 }

@@ -3,17 +3,24 @@
 //! A unary call's request body is read inside the handler's future, so a
 //! caller that sends HEADERS and never the body holds whatever that future
 //! holds — before this module, one of the server's 2,048 slots, forever
-//! (security review H2). Three rules keep that bounded:
+//! (security review H2). Four rules keep that bounded:
 //!
 //! - **Bodies arrive in time.** [`BodyDeadlineLayer`] ends a request whose
-//!   body is not complete [`BODY_DEADLINE`] after its headers.
+//!   body has not started [`FIRST_BODY_DEADLINE`] after its headers, or is
+//!   not complete after [`BODY_DEADLINE`]. Every RPC here sends its one
+//!   request message at once (none streams from the client; a server
+//!   stream like WatchConnections is unaffected once its request is in).
 //! - **Shed, don't queue.** A call that finds no free slot is answered at
 //!   once (UNAVAILABLE, with RetryInfo) instead of waiting without bound.
 //! - **Separate pools.** Health checks and reflection, which need no token,
 //!   have their own small pool ([`PublicCalls`]); ConnectionService calls take a
 //!   slot only after the token is verified ([`ApiCalls`] sits inside the
-//!   auth interceptor), from a global pool and from their subject's share
-//!   of it, so neither anonymous traffic nor one tenant can starve others.
+//!   auth interceptor), so anonymous traffic cannot starve them.
+//! - **Shares.** Of the API pool, one token subject and one tenant (the
+//!   token's workspaces, every subject together) each hold a bounded
+//!   share, and the last quarter is kept for tenants that hold little
+//!   (`quota::Shares`): a tenant with many tokens still cannot take the
+//!   slots everyone else needs.
 
 use std::{
     pin::Pin,
@@ -32,21 +39,23 @@ use super::methods::CONNECTION_SERVICE;
 use crate::{
     auth::Caller,
     error::AppError,
-    quota::{Share, Shares},
+    quota::{Caps, Share, Shares},
 };
 
-/// How long after its headers a request's body must be complete.
+/// How long after its headers a request's body must start: a client
+/// sends its one message with the headers, so only a caller holding a
+/// slot on purpose waits longer.
+pub const FIRST_BODY_DEADLINE: Duration = Duration::from_secs(3);
+/// How long after its headers a request's body must be complete (a 1 MiB
+/// message on a slow link).
 pub const BODY_DEADLINE: Duration = Duration::from_secs(10);
-/// ConnectionService calls in progress, every caller together.
-pub const MAX_API_CALLS: usize = 2048;
-/// ConnectionService calls in progress for one token subject.
-pub const MAX_CALLS_PER_SUBJECT: usize = 256;
 /// Health checks and reflection calls in progress, every caller together.
 pub const MAX_PUBLIC_CALLS: usize = 64;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// Ends every request whose body is not complete within [`BODY_DEADLINE`].
+/// Ends every request whose body has not started within
+/// [`FIRST_BODY_DEADLINE`] or is not complete within [`BODY_DEADLINE`].
 #[derive(Clone, Copy)]
 pub struct BodyDeadlineLayer;
 
@@ -58,15 +67,25 @@ impl<S> tower::Layer<S> for BodyDeadlineLayer {
 }
 
 fn with_body_deadline(request: Request<Body>) -> Request<Body> {
+    let headers_at = tokio::time::Instant::now();
     request.map(|body| {
-        Body::new(DeadlineBody { inner: body, deadline: Box::pin(tokio::time::sleep(BODY_DEADLINE)), done: false })
+        Body::new(DeadlineBody {
+            inner: body,
+            headers_at,
+            deadline: Box::pin(tokio::time::sleep_until(headers_at + FIRST_BODY_DEADLINE)),
+            started: false,
+            done: false,
+        })
     })
 }
 
 /// A request body that fails once its deadline passes before its end.
 struct DeadlineBody {
     inner: Body,
+    headers_at: tokio::time::Instant,
+    /// [`FIRST_BODY_DEADLINE`] until the first frame, then [`BODY_DEADLINE`].
     deadline: Pin<Box<tokio::time::Sleep>>,
+    started: bool,
     done: bool,
 }
 
@@ -79,14 +98,20 @@ impl http_body::Body for DeadlineBody {
         if !this.done {
             if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
                 this.done = frame.is_none() || this.inner.is_end_stream();
+                if !this.started {
+                    this.started = true;
+                    this.deadline.as_mut().reset(this.headers_at + BODY_DEADLINE);
+                }
                 return Poll::Ready(frame);
             }
             if this.deadline.as_mut().poll(cx).is_ready() {
                 this.done = true;
-                return Poll::Ready(Some(Err(Status::deadline_exceeded(format!(
-                    "the request body did not arrive within {} s of its headers",
-                    BODY_DEADLINE.as_secs()
-                )))));
+                let message = if this.started {
+                    format!("the request body did not arrive within {} s of its headers", BODY_DEADLINE.as_secs())
+                } else {
+                    format!("the request body did not start within {} s of its headers", FIRST_BODY_DEADLINE.as_secs())
+                };
+                return Poll::Ready(Some(Err(Status::deadline_exceeded(message))));
             }
             return Poll::Pending;
         }
@@ -183,18 +208,20 @@ impl Admit for PublicCalls {
         if request.uri().path().starts_with(CONNECTION_SERVICE) {
             return Ok(None);
         }
-        self.0.clone().try_acquire_owned().map(Some).map_err(|_| AppError::ServerBusy)
+        self.0.clone().try_acquire_owned().map(Some).map_err(|_| {
+            AppError::ServerBusy(format!("all {MAX_PUBLIC_CALLS} health and reflection calls in progress are taken"))
+        })
     }
 }
 
-/// Authenticated ConnectionService calls: [`MAX_API_CALLS`] at once, at
-/// most [`MAX_CALLS_PER_SUBJECT`] of them one token subject's.
+/// Authenticated ConnectionService calls, shared out by [`Caps`]
+/// (`CLOUDCONN_MAX_API_CALLS`, `…_PER_SUBJECT`, `…_PER_WORKSPACE`).
 #[derive(Clone)]
 pub struct ApiCalls(Shares);
 
 impl ApiCalls {
-    pub fn layer() -> GateLayer<Self> {
-        GateLayer(Self(Shares::new(MAX_API_CALLS, MAX_CALLS_PER_SUBJECT, "calls in progress")))
+    pub fn layer(caps: Caps) -> GateLayer<Self> {
+        GateLayer(Self(Shares::new(caps, "ConnectionService calls in progress")))
     }
 }
 
@@ -202,7 +229,9 @@ impl Admit for ApiCalls {
     type Ticket = Share;
     fn admit(&self, request: &Request<Body>) -> Result<Share, AppError> {
         // The interceptor in front of this service has verified the token.
-        let subject = request.extensions().get::<Caller>().map(|c| c.subject.as_str()).unwrap_or_default();
-        self.0.take(subject)
+        match request.extensions().get::<Caller>() {
+            Some(caller) => self.0.take(&caller.subject, &caller.tenant()),
+            None => self.0.take("", ""),
+        }
     }
 }

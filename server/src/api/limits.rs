@@ -1,6 +1,7 @@
 //! Limits that keep one caller from exhausting the server.
 //!
-//! - Request messages over 1 MiB are refused ([`MAX_MESSAGE_BYTES`]).
+//! - Request messages over 1 MiB are refused ([`MAX_MESSAGE_BYTES`]; 4 KiB
+//!   for health and reflection, which need no token).
 //!   tonic reports those as OUT_OF_RANGE; gRPC's own convention, and our
 //!   contract (docs/api.md), is RESOURCE_EXHAUSTED, so [`message_too_large`]
 //!   rewrites that one status on the way out.
@@ -30,7 +31,9 @@ pub fn message_too_large<B>(mut response: Response<B>) -> Response<B> {
         headers.insert("grpc-status", HeaderValue::from_static("8"));
         headers.insert(
             "grpc-message",
-            HeaderValue::from_static("request%20message%20larger%20than%20the%201%20MiB%20limit"),
+            HeaderValue::from_static(
+                "request%20message%20larger%20than%20this%20method%20accepts%20(ConnectionService:%201%20MiB;%20health%20and%20reflection:%204%20KiB)",
+            ),
         );
     }
     response

@@ -7,9 +7,12 @@
 //! - [`methods`]: the paths served, so caller-chosen paths never become labels.
 //! - [`metrics`]: every call counted and timed, by method.
 //! - [`web`]: gRPC-Web for browsers, with CORS for the configured origins.
+//! - [`http1`]: HTTP/1.1 bodies: nothing read before admission, a budget
+//!   for those being read, early answers that close cleanly.
 
 pub mod admission;
 pub mod convert;
+pub mod http1;
 pub mod limits;
 pub mod methods;
 pub mod metrics;

@@ -107,6 +107,22 @@ impl Caller {
         self.authorize_any(access)
     }
 
+    /// Whose share of the server's call slots this caller's calls count
+    /// against: the token's workspaces, sorted and joined with `,`, or `*`
+    /// for a token valid in every workspace (every such token shares that
+    /// one share). A token naming several workspaces is a tenant of its own.
+    pub fn tenant(&self) -> String {
+        match &self.workspaces {
+            None => "*".to_owned(),
+            Some(set) if set.len() == 1 => set.iter().next().cloned().unwrap_or_default(),
+            Some(set) => {
+                let mut names: Vec<&str> = set.iter().map(String::as_str).collect();
+                names.sort_unstable();
+                names.join(",")
+            }
+        }
+    }
+
     /// For calls not about one workspace (ListProviders).
     pub fn authorize_any(&self, access: Access) -> Result<(), AppError> {
         match access {
@@ -178,6 +194,13 @@ mod tests {
             Denied::Workspace(named) => assert_eq!(named.chars().count(), 101),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_callers_tenant_is_its_set_of_workspaces() {
+        assert_eq!(caller(Some(&["acme"]), true, false).tenant(), "acme");
+        assert_eq!(caller(Some(&["globex", "acme"]), true, false).tenant(), "acme,globex");
+        assert_eq!(caller(None, true, false).tenant(), "*");
     }
 
     const SECRET: &str = "unit-test-secret-that-is-long-enough-0123456789";

@@ -55,9 +55,10 @@ pub enum AppError {
     PermissionDenied(Denied),
     #[error("{dependency} is unavailable; nothing was changed, retry later")]
     Unavailable { dependency: &'static str },
-    /// Every slot for calls is taken: shed at once rather than queued.
-    #[error("the server is busy; nothing was changed, retry with back-off")]
-    ServerBusy,
+    /// Every slot for calls is taken, or every byte for request bodies:
+    /// shed at once rather than queued. The text names the limit.
+    #[error("the server is busy: {0}; nothing was changed, retry with back-off")]
+    ServerBusy(String),
     /// A workspace holds as much of something as it may (connections).
     #[error("{message}")]
     QuotaExceeded { message: String },
@@ -140,7 +141,7 @@ impl AppError {
             Self::WorkersUnavailable(_) => "WORKERS_UNAVAILABLE",
             Self::EtagMismatch => "ETAG_MISMATCH",
             Self::Unavailable { .. } => "DEPENDENCY_UNAVAILABLE",
-            Self::ServerBusy => "SERVER_BUSY",
+            Self::ServerBusy(_) => "SERVER_BUSY",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
             Self::Unauthenticated(_) | Self::SigningKeysStale => "UNAUTHENTICATED",
@@ -161,7 +162,7 @@ impl AppError {
             Self::Provider(_) => Code::FailedPrecondition,
             Self::WorkersUnavailable(_) => Code::Unavailable,
             Self::EtagMismatch | Self::Aborted { .. } => Code::Aborted,
-            Self::Unavailable { .. } | Self::ServerBusy => Code::Unavailable,
+            Self::Unavailable { .. } | Self::ServerBusy(_) => Code::Unavailable,
             Self::RateLimited { .. } | Self::QuotaExceeded { .. } => Code::ResourceExhausted,
             Self::Unauthenticated(_) | Self::SigningKeysStale => Code::Unauthenticated,
             Self::PermissionDenied(_) => Code::PermissionDenied,
@@ -197,7 +198,7 @@ impl From<AppError> for Status {
             AppError::PermissionDenied(denied) => {
                 metadata.insert("missing".to_owned(), denied.missing().to_owned());
             }
-            AppError::ServerBusy | AppError::WorkersUnavailable(_) => {
+            AppError::ServerBusy(_) | AppError::WorkersUnavailable(_) => {
                 details.set_retry_info(Some(std::time::Duration::from_secs(1)));
             }
             AppError::Provider(failure) => {
@@ -340,7 +341,7 @@ mod tests {
                 Code::PermissionDenied,
                 "PERMISSION_DENIED",
             ),
-            (AppError::ServerBusy, Code::Unavailable, "SERVER_BUSY"),
+            (AppError::ServerBusy("m".into()), Code::Unavailable, "SERVER_BUSY"),
             (
                 AppError::RateLimited { retry_after: std::time::Duration::from_secs(2), message: "m".into() },
                 Code::ResourceExhausted,

@@ -89,7 +89,7 @@ impl App {
             self.setup.clone(),
             self.issuer.clone(),
         );
-        let routes = server::routes(health_service, api, self.auth.clone())?;
+        let routes = server::routes(health_service, api, self.auth.clone(), self.lifecycle.quotas.api_calls)?;
 
         let stop_serving = {
             let shutdown = shutdown.clone();

@@ -15,9 +15,14 @@ use tower::Layer as _;
 
 use super::SHUTDOWN_GRACE;
 use crate::{
-    api::{admission, service::Api},
+    api::{
+        admission,
+        http1::{BodyBudget, EarlyAnswers},
+        service::Api,
+    },
     auth::Authenticator,
     ops::metrics::Metrics,
+    quota::Caps,
 };
 
 /// HTTP/2 streams one connection may have open.
@@ -34,6 +39,8 @@ const MAX_CONNECTION_AGE: Duration = Duration::from_secs(30 * 60);
 const MAX_CONNECTION_AGE_GRACE: Duration = Duration::from_secs(6 * 60);
 /// A TLS client must finish its handshake within this.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request message health checks and reflection decode.
+const MAX_PUBLIC_MESSAGE_BYTES: usize = 4 * 1024;
 
 /// Where and how the server listens.
 pub(super) struct Listening {
@@ -49,7 +56,12 @@ pub(super) struct Listening {
 
 /// What is served: health and reflection, which need no token, and the API
 /// behind the token check.
-pub(super) fn routes(health: HealthServer<impl Health>, api: Api, auth: Authenticator) -> anyhow::Result<Routes> {
+pub(super) fn routes(
+    health: HealthServer<impl Health>,
+    api: Api,
+    auth: Authenticator,
+    api_calls: Caps,
+) -> anyhow::Result<Routes> {
     // Both reflection versions: grpcurl before 1.9 and many GUI clients
     // still speak only v1alpha.
     let reflection = || {
@@ -59,15 +71,21 @@ pub(super) fn routes(health: HealthServer<impl Health>, api: Api, auth: Authenti
             // google.rpc.ErrorInfo / BadRequest, so clients can decode error details.
             .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
     };
-    let reflection_v1 = reflection().build_v1()?;
-    let reflection_v1alpha = reflection().build_v1alpha()?;
-    let api = crate::auth::Authenticated::new(
-        // Inside the token check: only verified callers take a slot.
-        admission::ApiCalls::layer()
-            .layer(ConnectionServiceServer::new(api).max_decoding_message_size(crate::api::limits::MAX_MESSAGE_BYTES)),
-        // Health and reflection are mounted without it: they need no token.
-        auth,
-    );
+    // Anyone may call these: their requests are a few names, and the
+    // server holds no more of one than that.
+    let reflection_v1 = reflection().build_v1()?.max_decoding_message_size(MAX_PUBLIC_MESSAGE_BYTES);
+    let reflection_v1alpha = reflection().build_v1alpha()?.max_decoding_message_size(MAX_PUBLIC_MESSAGE_BYTES);
+    let health = health.max_decoding_message_size(MAX_PUBLIC_MESSAGE_BYTES);
+    let api =
+        crate::auth::Authenticated::new(
+            // Inside the token check: only verified callers take a slot, and
+            // only then is an HTTP/1.1 body read, within the budget.
+            admission::ApiCalls::layer(api_calls).layer(BodyBudget::layer().layer(
+                ConnectionServiceServer::new(api).max_decoding_message_size(crate::api::limits::MAX_MESSAGE_BYTES),
+            )),
+            // Health and reflection are mounted without it: they need no token.
+            auth,
+        );
     Ok(Routes::new(health).add_service(reflection_v1).add_service(reflection_v1alpha).add_service(api))
 }
 
@@ -102,7 +120,7 @@ pub(super) async fn serve(
         .layer(tower::util::option_layer(listening.workbench.then_some(crate::workbench::WorkbenchLayer)))
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(admission::BodyDeadlineLayer)
-        .layer(crate::api::web::ReadBodyFirstLayer)
+        .layer(EarlyAnswers::layer())
         .layer(admission::PublicCalls::layer())
         .layer(tower::util::MapResponseLayer::new(crate::api::limits::message_too_large))
         .layer(crate::api::metrics::RpcMetricsLayer(listening.metrics))

@@ -29,7 +29,7 @@ use crate::{
     domain::names::Workspace,
     error::AppError,
     outbox::cloudevents::Fanout,
-    quota::{Share, Shares},
+    quota::{Caps, Share, Shares},
 };
 
 /// Events buffered per watcher before it counts as lagging.
@@ -92,7 +92,7 @@ impl Hub {
     /// call returns reaches the watcher; or after `within` if the broker is
     /// unreachable (events follow once it is back).
     pub async fn join(&self, subject: &str, within: Duration) -> Result<Joined, AppError> {
-        let share = self.streams.take(subject)?;
+        let share = self.streams.take(subject, "")?;
         // Subscribe first, count second: the feed may go live at any moment
         // after the count rises, and what it receives must find us.
         let feed = self.events.subscribe();
@@ -104,8 +104,17 @@ impl Hub {
     }
 }
 
+/// Per subject only: every watcher counts as one tenant, whose share is
+/// the whole pool.
 fn streams() -> Shares {
-    Shares::new(MAX_STREAMS, MAX_STREAMS_PER_SUBJECT, "watch streams")
+    let caps = Caps {
+        total: MAX_STREAMS,
+        per_subject: MAX_STREAMS_PER_SUBJECT,
+        per_tenant: MAX_STREAMS,
+        reserve: 0,
+        light: 0,
+    };
+    Shares::new(caps, "watch streams")
 }
 
 /// A joined watcher: its events, counted (for the feed) and holding its

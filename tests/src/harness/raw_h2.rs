@@ -19,7 +19,8 @@ pub struct OpenCall {
     _body: h2::SendStream<Bytes>,
 }
 
-/// The outcome of a call: the `grpc-status` (headers or trailers) and message.
+/// The outcome of a call: the `grpc-status` (headers or trailers) and message
+/// (percent-decoded).
 #[derive(Debug)]
 pub struct Answer {
     pub grpc_status: Option<i32>,
@@ -53,6 +54,15 @@ impl RawH2 {
         let mut send = self.send.clone().ready().await.expect("stream available");
         let (response, body) = send.send_request(Self::request(path, token), false).expect("send headers");
         OpenCall { response, _body: body }
+    }
+
+    /// Sends HEADERS and the first bytes of the body (a frame header
+    /// announcing a 64-byte message), never the rest: the body has started,
+    /// so the call is held until the whole-body deadline.
+    pub async fn open_with_partial_body(&mut self, path: &str, token: Option<&str>) -> OpenCall {
+        let mut call = self.open_without_body(path, token).await;
+        call._body.send_data(Bytes::from_static(&[0, 0, 0, 0, 64]), false).expect("send a frame header");
+        call
     }
 
     /// A whole unary call with `message` (protobuf bytes) as its one frame.
@@ -89,7 +99,8 @@ pub async fn answer(response: ResponseFuture) -> Answer {
 
 fn grpc(headers: &http::HeaderMap) -> (Option<i32>, String) {
     let status = headers.get("grpc-status").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    let message = headers.get("grpc-message").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let message = headers.get("grpc-message").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let message = percent_encoding::percent_decode_str(message).decode_utf8_lossy().into_owned();
     (status, message)
 }
 

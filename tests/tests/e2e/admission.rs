@@ -1,11 +1,15 @@
 //! What hostile callers can make the server hold or say (security review
-//! H1–H3): caller-chosen paths never become metric labels, body-less calls
-//! cannot freeze the API, and one request cannot make a huge error.
+//! H1–H3, N6): caller-chosen paths never become metric labels, body-less
+//! calls cannot freeze the API (not even from many subjects of one
+//! tenant), and one request cannot make a huge error.
 
 use std::time::Duration;
 
 use cloudconn_proto::v1 as pb;
-use cloudconn_server::api::admission::BODY_DEADLINE;
+use cloudconn_server::{
+    api::admission::{BODY_DEADLINE, FIRST_BODY_DEADLINE},
+    quota::QuotaConfig,
+};
 use cloudconn_tests::harness::{
     app::TestApp,
     auth::{Bearer, TokenSpec},
@@ -64,7 +68,7 @@ async fn calls_without_a_body_cannot_freeze_the_api() {
     )
     .await
     .expect("a health check is answered, not queued");
-    if opened.elapsed() < BODY_DEADLINE {
+    if opened.elapsed() < FIRST_BODY_DEADLINE {
         assert_eq!(health.unwrap_err().code(), Code::Unavailable, "the public pool is full: shed");
     }
 
@@ -83,7 +87,7 @@ async fn calls_without_a_body_cannot_freeze_the_api() {
     let refused = tokio::time::timeout(Duration::from_secs(8), own.list_providers(pb::ListProvidersRequest {}))
         .await
         .expect("the attacker's next call is answered, not queued");
-    if opened.elapsed() < BODY_DEADLINE {
+    if opened.elapsed() < FIRST_BODY_DEADLINE {
         assert_code(&refused.unwrap_err(), Code::ResourceExhausted, "RATE_LIMITED");
     }
 
@@ -110,6 +114,76 @@ async fn calls_without_a_body_cannot_freeze_the_api() {
         assert!(tokio::time::Instant::now() < deadline, "slots did not come back");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    app.finish().await;
+}
+
+const LIST_PROVIDERS: &str = "/cloudconn.v1.ConnectionService/ListProviders";
+
+/// A call that must be refused at once: its code and message.
+async fn refused(raw: &mut RawH2, token: &str) -> (i32, String) {
+    let call = raw.open_with_partial_body(LIST_PROVIDERS, Some(token)).await;
+    let answer = tokio::time::timeout(Duration::from_secs(5), raw_h2::answer(call.response))
+        .await
+        .expect("a refusal is answered at once, not held");
+    (answer.grpc_status.expect("a grpc-status"), answer.grpc_message)
+}
+
+#[tokio::test]
+async fn many_subjects_of_one_tenant_cannot_take_the_api_from_the_others() {
+    // The review's recipe (8 subjects × 256 body-less calls filled the
+    // 2,048 slots), scaled down: 16 slots, 4 per subject, 8 per tenant, so
+    // the last 4 are kept for tenants holding none.
+    let quotas =
+        QuotaConfig { max_api_calls: 16, max_calls_per_subject: 4, max_calls_per_workspace: 8, ..Default::default() };
+    let app = TestApp::builder().without_worker().with_quotas(quotas).spawn().await;
+    let token = |sub: &str, workspaces: &[&str]| {
+        app.token(&TokenSpec { sub, workspaces, scope: "connections:read", ..Default::default() })
+    };
+    let mut raw = RawH2::connect(app.addr).await;
+    // Calls whose body started and stopped: each holds its slot until the
+    // whole-body deadline (10 s), long enough for the checks below on a
+    // slow machine.
+    let mut held = Vec::new();
+    let acme: Vec<String> = (1..=3).map(|i| token(&format!("acme-{i}"), &["acme"])).collect();
+    for caller in &acme[..2] {
+        for _ in 0..4 {
+            held.push(raw.open_with_partial_body(LIST_PROVIDERS, Some(caller)).await);
+        }
+    }
+    let (code, message) = refused(&mut raw, &acme[0]).await;
+    assert_eq!(code, Code::ResourceExhausted as i32, "{message}");
+    assert!(message.contains("this token's subject already has 4 ConnectionService calls in progress"), "{message}");
+    // A third subject of the same workspace: the workspace's share is full.
+    let (code, message) = refused(&mut raw, &acme[2]).await;
+    assert_eq!(code, Code::ResourceExhausted as i32, "{message}");
+    assert!(message.contains("workspaces acme together have 8"), "{message}");
+
+    // Platform (`*`) tokens count as one more tenant: they take 4 more,
+    // then the pool is down to the slots kept for light tenants.
+    let stars: Vec<String> = (1..=2).map(|i| token(&format!("platform-{i}"), &["*"])).collect();
+    for _ in 0..4 {
+        held.push(raw.open_with_partial_body(LIST_PROVIDERS, Some(&stars[0])).await);
+    }
+    let (code, message) = refused(&mut raw, &stars[1]).await;
+    assert_eq!(code, Code::Unavailable as i32, "{message}");
+    assert!(message.contains("the last 4 ConnectionService calls in progress of this server are kept"), "{message}");
+
+    // Another workspace's caller is answered, with a real call.
+    let mut bystander = app.client_with(Bearer::new(&token("globex-app", &["globex"])));
+    let served = tokio::time::timeout(Duration::from_secs(5), bystander.list_providers(pb::ListProvidersRequest {}))
+        .await
+        .expect("answered at once");
+    assert!(served.is_ok(), "{served:?}");
+
+    // A call that never sends its body gives its slot back after the
+    // first-body deadline, well before the whole-body one.
+    let opened = tokio::time::Instant::now();
+    let call = raw.open_without_body(LIST_PROVIDERS, Some(&token("globex-app", &["globex"]))).await;
+    let ended = tokio::time::timeout(Duration::from_secs(30), raw_h2::answer(call.response)).await.expect("ended");
+    assert_eq!(ended.grpc_status, Some(Code::DeadlineExceeded as i32), "{ended:?}");
+    assert!(ended.grpc_message.contains("did not start within 3 s"), "{ended:?}");
+    assert!(opened.elapsed() < BODY_DEADLINE, "held {:?}", opened.elapsed());
+    drop(held);
     app.finish().await;
 }
 

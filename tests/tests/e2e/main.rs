@@ -14,6 +14,7 @@ mod dev_mode;
 mod events;
 mod grpc_web;
 mod helpers;
+mod http1_bodies;
 mod issue_signing;
 mod lifecycle;
 mod listing;
