@@ -137,7 +137,8 @@ async fn main() -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(minutes * 60);
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Mutex::new(Tally::default()));
-    let validations = Arc::new(Mutex::new(Vec::<String>::new()));
+    // (validation id, tag) of every validation the callers were told queued.
+    let validations = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
     eprintln!("soak: {minutes} min, {CALLERS} callers, a fault every {FAULT_EVERY:?}; samples every {SAMPLE_EVERY:?}");
 
     let mut tasks = Vec::new();
@@ -165,6 +166,60 @@ async fn main() -> anyhow::Result<()> {
             worker.lock().unwrap().as_ref().map(|w| (w.rss_mb(), open_fds(w.pid()))).unwrap_or_default();
         let sample = (started.elapsed().as_secs(), server.rss_mb(), open_fds(server.pid()), w_rss, w_fds);
         let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_time IS NULL")
+            .fetch_one(&inspect)
+            .await
+            .unwrap_or(-1);
+        eprintln!(
+            "soak: t={:>5}s server {:>6.1} MB {:>4} fds | worker {:>6.1} MB {:>4} fds | outbox unsent {unsent}",
+            sample.0, sample.1, sample.2, sample.3, sample.4
+        );
+        series.push(sample);
+    }
+    stop.store(true, Ordering::SeqCst);
+    for task in tasks {
+        task.await??;
+    }
+    watcher.await?;
+    faults.await??;
+
+    // Let what was in flight finish, then look.
+    let settle = Instant::now() + Duration::from_secs(180);
+    let stuck = loop {
+        let stuck: i64 = sqlx::query_scalar("SELECT count(*) FROM validations WHERE state IN ('queued', 'running')")
+            .fetch_one(&inspect)
+            .await?;
+        if stuck == 0 || Instant::now() > settle {
+            break stuck;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    // Lost: a validation the caller was told is queued that is not in the
+    // table, unless the history pruning removed it (finished, and older than
+    // the newest VALIDATIONS_KEPT of its connection).
+    let requested = validations.lock().unwrap().clone();
+    let known: std::collections::HashSet<String> =
+        sqlx::query_scalar("SELECT id::text FROM validations").fetch_all(&inspect).await?.into_iter().collect();
+    let history: std::collections::HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT c.tag, count(v.id) FROM connections c LEFT JOIN validations v ON v.connection_id = c.id GROUP BY c.tag",
+    )
+    .fetch_all(&inspect)
+    .await?
+    .into_iter()
+    .collect();
+    let kept = cloudconn_server::outbox::prune::VALIDATIONS_KEPT as i64;
+    let lost = requested
+        .iter()
+        .filter(|(id, tag)| !known.contains(id) && history.get(tag).copied().unwrap_or(0) < kept)
+        .count();
+    // Activated twice: two `activated` events naming the same validation
+    // (a result applied twice, say after a redelivery).
+    let doubled: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT payload::json->'data'->'lastValidation'->>'id' \
+         FROM outbox WHERE routing_key LIKE '%.connection.activated' GROUP BY 1 HAVING count(*) > 1) d",
+    )
+    .fetch_one(&inspect)
+    .await?;
+    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_time IS NULL")
             .fetch_one(&inspect)
             .await
             .unwrap_or(-1);
@@ -246,7 +301,7 @@ async fn load(
     mut client: Client,
     stop: Arc<AtomicBool>,
     tally: Arc<Mutex<Tally>>,
-    validations: Arc<Mutex<Vec<String>>>,
+    validations: Arc<Mutex<Vec<(String, String)>>>,
 ) -> anyhow::Result<()> {
     let mut mine: Vec<String> = Vec::new();
     let mut i = 0usize;
@@ -289,13 +344,13 @@ async fn load(
                 let done = client
                     .validate_connection(pb::ValidateConnectionRequest {
                         workspace: WORKSPACE.into(),
-                        tag,
+                        tag: tag.clone(),
                         wait: Some(prost_types::Duration { seconds: 0, nanos: 0 }),
                     })
                     .await
                     .map(|r| {
                         if let Some(v) = r.into_inner().validation {
-                            validations.lock().unwrap().push(v.id);
+                            validations.lock().unwrap().push((v.id, tag));
                         }
                     });
                 // Not yet completed: FAILED_PRECONDITION is the answer.
