@@ -64,6 +64,13 @@ impl Sizes {
         }
     }
 
+    /// For the run step alone (`--issue-only`): the full IssueCredentials
+    /// sizes and callers, the scenarios before it only as large as they must
+    /// be to leave 400 ACTIVE connections behind.
+    pub fn issue_only() -> Self {
+        Self { connections: 400, gets: 400, completes: 400, ..Self::full() }
+    }
+
     /// Enough to prove every scenario runs, in seconds.
     pub fn tiny() -> Self {
         Self {
