@@ -127,6 +127,11 @@ pub struct ServerConfig {
     /// default 10000.
     #[serde(default = "default_issue_cache_entries")]
     pub issue_cache_entries: usize,
+    /// `CLOUDCONN_ISSUE_CACHE_ENTRIES_PER_WORKSPACE`: of those, the most one
+    /// workspace may hold, default 1000; a workspace at its share evicts its
+    /// own least recently used entry, never another workspace's.
+    #[serde(default = "default_issue_cache_entries_per_workspace")]
+    pub issue_cache_entries_per_workspace: usize,
     /// The per-workspace quotas (`CLOUDCONN_RATE_*`, `CLOUDCONN_MAX_*`).
     #[serde(skip)]
     pub quotas: crate::quota::QuotaConfig,
@@ -140,6 +145,9 @@ fn default_issue_timeout_ms() -> u64 {
 }
 fn default_issue_cache_entries() -> usize {
     10_000
+}
+fn default_issue_cache_entries_per_workspace() -> usize {
+    1_000
 }
 fn default_listen() -> String {
     "127.0.0.1:50051".into()
@@ -407,6 +415,7 @@ impl ServerConfig {
             max_ttl: Duration::from_millis(self.issue_max_ttl_ms.max(900_000)),
             timeout: Duration::from_millis(self.issue_timeout_ms.clamp(100, 120_000)),
             cache_entries: self.issue_cache_entries.max(1),
+            cache_entries_per_workspace: self.issue_cache_entries_per_workspace.max(1),
         }
     }
 

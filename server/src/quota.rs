@@ -1,6 +1,7 @@
-//! Per-workspace quotas on what costs the most (security review M7): how
-//! often a workspace may save credentials and request validations (each
-//! validation is a job, a Vault read and calls to the customer's cloud),
+//! Per-workspace quotas on what costs the most: how often a workspace may
+//! save credentials and request validations (each validation is a job, a
+//! Vault read and calls to the customer's cloud), ask for run-time
+//! credentials and have them minted,
 //! how many connections it may hold, and how many callers may `wait` on
 //! one replica at once; and [`Shares`], a pool of slots with a cap per
 //! caller (calls in progress, watch streams).
@@ -39,10 +40,15 @@ pub struct QuotaConfig {
     #[serde(default = "default_rate")]
     pub rate_complete_per_minute: u32,
     /// `CLOUDCONN_RATE_ISSUE_PER_MINUTE`: credentials one workspace may have
-    /// minted per minute per replica (IssueCredentials cache hits are free),
+    /// minted per minute per replica (IssueCredentials cache misses),
     /// default 600.
     #[serde(default = "default_issue_rate")]
     pub rate_issue_per_minute: u32,
+    /// `CLOUDCONN_RATE_ISSUE_CALLS_PER_MINUTE`: IssueCredentials calls one
+    /// workspace may make per minute per replica, cache hits included
+    /// (each still reads the connection row), default 6000.
+    #[serde(default = "default_issue_calls_rate")]
+    pub rate_issue_calls_per_minute: u32,
     /// `CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE`: default 1000.
     #[serde(default = "default_max_connections")]
     pub max_connections_per_workspace: u64,
@@ -59,6 +65,9 @@ fn default_rate() -> u32 {
 fn default_issue_rate() -> u32 {
     600
 }
+fn default_issue_calls_rate() -> u32 {
+    6000
+}
 fn default_max_connections() -> u64 {
     1000
 }
@@ -72,6 +81,7 @@ impl Default for QuotaConfig {
             rate_validate_per_minute: default_rate(),
             rate_complete_per_minute: default_rate(),
             rate_issue_per_minute: default_issue_rate(),
+            rate_issue_calls_per_minute: default_issue_calls_rate(),
             max_connections_per_workspace: default_max_connections(),
             max_waiters: default_max_waiters(),
         }
@@ -85,6 +95,7 @@ impl QuotaConfig {
             (self.rate_validate_per_minute == 0, "CLOUDCONN_RATE_VALIDATE_PER_MINUTE"),
             (self.rate_complete_per_minute == 0, "CLOUDCONN_RATE_COMPLETE_PER_MINUTE"),
             (self.rate_issue_per_minute == 0, "CLOUDCONN_RATE_ISSUE_PER_MINUTE"),
+            (self.rate_issue_calls_per_minute == 0, "CLOUDCONN_RATE_ISSUE_CALLS_PER_MINUTE"),
             (self.max_connections_per_workspace == 0, "CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE"),
         ];
         match checks.iter().find(|(bad, _)| *bad) {
@@ -101,6 +112,9 @@ pub enum Action {
     Complete,
     /// A credential minted (a cache miss of IssueCredentials).
     Issue,
+    /// An IssueCredentials call, hit or miss: hits cost no provider call
+    /// but still a read of the connection row, and are metered too.
+    IssueCall,
 }
 
 type Limiter = RateLimiter<String, HashMapStateStore<String>, DefaultClock>;
@@ -114,6 +128,7 @@ pub struct Quotas {
     validate: Arc<Limiter>,
     complete: Arc<Limiter>,
     issue: Arc<Limiter>,
+    issue_calls: Arc<Limiter>,
     pub max_connections_per_workspace: u64,
     waiters: Arc<Semaphore>,
 }
@@ -125,6 +140,7 @@ impl Quotas {
             validate: Arc::new(RateLimiter::hashmap(per_minute(config.rate_validate_per_minute))),
             complete: Arc::new(RateLimiter::hashmap(per_minute(config.rate_complete_per_minute))),
             issue: Arc::new(RateLimiter::hashmap(per_minute(config.rate_issue_per_minute))),
+            issue_calls: Arc::new(RateLimiter::hashmap(per_minute(config.rate_issue_calls_per_minute))),
             max_connections_per_workspace: config.max_connections_per_workspace,
             waiters: Arc::new(Semaphore::new(config.max_waiters)),
         }
@@ -135,7 +151,8 @@ impl Quotas {
         let (limiter, what) = match action {
             Action::Validate => (&self.validate, "validations"),
             Action::Complete => (&self.complete, "credential saves"),
-            Action::Issue => (&self.issue, "credentials issued"),
+            Action::Issue => (&self.issue, "credentials minted"),
+            Action::IssueCall => (&self.issue_calls, "IssueCredentials calls"),
         };
         if limiter.len() > TRACKED_WORKSPACES {
             // A forgotten workspace starts again with a full allowance,

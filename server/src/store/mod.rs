@@ -7,6 +7,7 @@ pub mod audit;
 pub mod connections;
 pub mod consumers;
 pub mod entities;
+pub mod hits;
 pub mod migrations;
 pub mod outbox;
 pub mod purges;

@@ -72,6 +72,10 @@ pub struct TestAppBuilder {
     database: Option<String>,
     quotas: QuotaConfig,
     amqp_identities: Option<(String, String, String)>,
+    /// `CLOUDCONN_ISSUE_CACHE_ENTRIES` and `…_PER_WORKSPACE`.
+    issue_cache_entries: (usize, usize),
+    /// `CLOUDCONN_AUTH_DISABLED`, and `…_ALLOW_ISSUE`.
+    auth_disabled: Option<bool>,
 }
 
 impl TestAppBuilder {
@@ -248,6 +252,19 @@ impl TestAppBuilder {
     }
 
     /// Puts a chaos proxy between the server and RabbitMQ.
+    /// The issue cache's bounds: in all, and for one workspace.
+    pub fn with_issue_cache(mut self, entries: usize, per_workspace: usize) -> Self {
+        self.issue_cache_entries = (entries, per_workspace);
+        self
+    }
+
+    /// Serves without authentication (`CLOUDCONN_AUTH_DISABLED=true`);
+    /// `allow_issue` is `CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE`.
+    pub fn with_auth_disabled(mut self, allow_issue: bool) -> Self {
+        self.auth_disabled = Some(allow_issue);
+        self
+    }
+
     pub fn with_amqp_proxy(mut self) -> Self {
         self.amqp_proxy = true;
         self
@@ -315,11 +332,14 @@ impl TestAppBuilder {
         let topology = amqp.topology();
 
         let auth_secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-        let auth = match self.mode {
+        let auth = match (self.mode, self.auth_disabled) {
+            (_, Some(allow_issue)) => {
+                AuthConfig { auth_disabled: true, auth_disabled_allow_issue: allow_issue, ..AuthConfig::default() }
+            }
             // --dev generates its own key and token.
-            Mode::Dev => AuthConfig::default(),
+            (Mode::Dev, None) => AuthConfig::default(),
             // Production requires an audience (and an issuer with a JWKS).
-            Mode::Production => match &self.jwks {
+            (Mode::Production, None) => match &self.jwks {
                 Some(source) => AuthConfig {
                     auth_jwks: Some(source.clone()),
                     auth_issuer: Some(super::auth::ISSUER.into()),
@@ -378,7 +398,8 @@ impl TestAppBuilder {
             workbench: self.workbench,
             issue_max_ttl_ms: 3_600_000,
             issue_timeout_ms: self.issue_timeout.as_millis() as u64,
-            issue_cache_entries: 10_000,
+            issue_cache_entries: self.issue_cache_entries.0,
+            issue_cache_entries_per_workspace: self.issue_cache_entries.1,
             metrics_listen: Some("127.0.0.1:0".into()),
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
@@ -590,6 +611,8 @@ impl TestApp {
                 ..QuotaConfig::default()
             },
             amqp_identities: None,
+            issue_cache_entries: (10_000, 1_000),
+            auth_disabled: None,
         }
     }
 
