@@ -69,6 +69,12 @@ pub const VARIABLES: &[Variable] = &[
         "published outbox rows are deleted this long after they were sent",
     ),
     var(
+        "CLOUDCONN_AUDIT_RETENTION_MS",
+        "34560000000",
+        Server,
+        "audit rows are deleted this long after they were written",
+    ),
+    var(
         "CLOUDCONN_VALIDATION_DEADLINE_MS",
         "600000",
         Server,

@@ -91,6 +91,11 @@ pub struct ServerConfig {
     /// investigate what was published). Unsent rows are never deleted.
     #[serde(default = "default_outbox_retention_ms")]
     pub outbox_retention_ms: u64,
+    /// `CLOUDCONN_AUDIT_RETENTION_MS`: audit rows are deleted this long
+    /// after they were written, default 34560000000 (400 days: a year's
+    /// audits and some room).
+    #[serde(default = "default_audit_retention_ms")]
+    pub audit_retention_ms: u64,
     /// `CLOUDCONN_WATCH_IDLE_MS`: how long a replica keeps its subscription
     /// to the events exchange after its last WatchConnections stream ended,
     /// default 30000 (it subscribes only while someone watches).
@@ -175,6 +180,9 @@ fn default_outbox_poll_ms() -> u64 {
 }
 fn default_outbox_retention_ms() -> u64 {
     7 * 24 * 3_600_000
+}
+fn default_audit_retention_ms() -> u64 {
+    400 * 24 * 3_600_000
 }
 fn default_watch_idle_ms() -> u64 {
     30_000
@@ -425,6 +433,10 @@ impl ServerConfig {
 
     pub fn outbox_retention(&self) -> Duration {
         Duration::from_millis(self.outbox_retention_ms.max(1))
+    }
+
+    pub fn audit_retention(&self) -> Duration {
+        Duration::from_millis(self.audit_retention_ms.max(1))
     }
 
     pub fn purge_interval(&self) -> Duration {

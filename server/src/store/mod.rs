@@ -90,3 +90,21 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     let micros = now.timestamp_micros();
     chrono::DateTime::from_timestamp_micros(micros).unwrap_or(now)
 }
+
+/// Deletes at most `batch` rows of `E` whose `time` is before `cutoff`,
+/// found by `id`; returns how many. Bounded, so one pass after a long pause
+/// does not hold a huge delete (retention of the outbox and the audit).
+pub(crate) async fn delete_before<E>(
+    db: &impl ConnectionTrait,
+    id: E::Column,
+    time: E::Column,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    batch: u64,
+) -> Result<u64, DbErr>
+where
+    E: sea_orm::EntityTrait + Default,
+{
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Query};
+    let oldest = Query::select().column(id).from(E::default()).and_where(time.lt(cutoff)).limit(batch).to_owned();
+    E::delete_many().filter(id.in_subquery(oldest)).exec(db).await.map(|r| r.rows_affected)
+}

@@ -67,6 +67,7 @@ pub struct TestAppBuilder {
     issue_timeout: Duration,
     dependency_timeout: Duration,
     outbox_retention: Duration,
+    audit_retention: Duration,
     watch_idle: Duration,
     /// An existing PostgreSQL database to use (and leave) instead of a new one.
     database: Option<String>,
@@ -221,6 +222,12 @@ impl TestAppBuilder {
     }
 
     /// Published outbox rows are deleted this long after they were sent.
+    /// `CLOUDCONN_AUDIT_RETENTION_MS`.
+    pub fn with_audit_retention(mut self, retention: Duration) -> Self {
+        self.audit_retention = retention;
+        self
+    }
+
     pub fn with_outbox_retention(mut self, retention: Duration) -> Self {
         self.outbox_retention = retention;
         self
@@ -404,6 +411,7 @@ impl TestAppBuilder {
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
             outbox_retention_ms: self.outbox_retention.as_millis() as u64,
+            audit_retention_ms: self.audit_retention.as_millis() as u64,
             watch_idle_ms: self.watch_idle.as_millis() as u64,
             quotas: self.quotas.clone(),
         };
@@ -600,6 +608,7 @@ impl TestApp {
             dependency_timeout: Duration::from_secs(2),
             // Tests count published rows: keep them for the test's life.
             outbox_retention: Duration::from_secs(3600),
+            audit_retention: Duration::from_secs(3600),
             watch_idle: Duration::from_secs(30),
             database: None,
             // Tests validate and save many times a second in one workspace;

@@ -4,6 +4,9 @@
 //! a second, one row per (connection, consumer, subject, scope, revision)
 //! upserted with the count added. Rows past the consumers' 30-day window are
 //! pruned with them.
+//!
+//! And `audit_time`: audit rows are now deleted past a retention, by time
+//! across workspaces (the existing index leads with the workspace).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -47,12 +50,20 @@ impl MigrationTrait for Migration {
                 .col(IssueHits::LastUsedTime)
                 .to_owned(),
         )
-        .await
+        .await?;
+        m.create_index(Index::create().name("audit_time").table(Audit::Table).col(Audit::Time).to_owned()).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(Index::drop().name("audit_time").table(Audit::Table).to_owned()).await?;
         m.drop_table(Table::drop().table(IssueHits::Table).to_owned()).await
     }
+}
+
+#[derive(DeriveIden)]
+enum Audit {
+    Table,
+    Time,
 }
 
 #[derive(DeriveIden)]
