@@ -95,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
         ("CLOUDCONN_RATE_COMPLETE_PER_MINUTE", "100000000".into()),
         ("CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE", "100000000".into()),
         ("CLOUDCONN_RATE_ISSUE_PER_MINUTE", "100000000".into()),
+        ("CLOUDCONN_RATE_ISSUE_CALLS_PER_MINUTE", "100000000".into()),
     ]);
     let mut server = Service::start("cloudconn-server", &server_env)?;
     wait_for_port(&mut server, &listen).await?;
