@@ -57,7 +57,7 @@ pub async fn add(txn: &impl ConnectionTrait, counts: &HashMap<HitKey, HitCount>)
                 Column::Revision,
             ])
             .value(Column::Hits, added)
-            .update_column(Column::LastUsedTime)
+            .value(Column::LastUsedTime, super::later_of::<Entity>(Column::LastUsedTime))
             .to_owned(),
         )
         .exec_without_returning(txn)

@@ -108,3 +108,17 @@ where
     let oldest = Query::select().column(id).from(E::default()).and_where(time.lt(cutoff)).limit(batch).to_owned();
     E::delete_many().filter(id.in_subquery(oldest)).exec(db).await.map(|r| r.rows_affected)
 }
+
+/// In an upsert's `ON CONFLICT … DO UPDATE`: the later of the stored value
+/// of the time column `column` and the one being inserted (`excluded`, as
+/// PostgreSQL and SQLite both name it), so writes that land out of order
+/// (a flush of hit counts after a newer first receipt) never move it back.
+pub(crate) fn later_of<E>(column: E::Column) -> sea_orm::sea_query::Expr
+where
+    E: sea_orm::EntityTrait + Default,
+{
+    use sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait};
+    let stored = Expr::col((E::default(), column));
+    let new = Expr::col((Alias::new("excluded"), column));
+    CaseStatement::new().case(new.clone().gt(stored.clone()), new).finally(stored).into()
+}

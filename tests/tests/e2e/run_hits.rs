@@ -255,3 +255,34 @@ async fn without_authentication_nobody_issues_unless_a_second_switch_says_so() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_late_flush_of_counts_never_moves_last_used_time_back() {
+    for sqlite in [false, true] {
+        late_flush_on(sqlite).await;
+    }
+}
+
+/// On PostgreSQL or SQLite: the upserts' SQL differs.
+async fn late_flush_on(sqlite: bool) {
+    let mint = ScriptedMint::new("tok");
+    let builder = TestApp::builder().with_minters(mint.everywhere());
+    let app = if sqlite { builder.sqlite() } else { builder }.spawn().await;
+    active(&app, "acme", "prod_gcp").await;
+    let mut first = component(&app, "billing-api", "acme");
+    first.issue_credentials(request("acme", "prod_gcp", "app")).await.unwrap();
+    // A repeat, counted (flushed within the second with its own, earlier
+    // time), then another subject's first receipt of the same consumer,
+    // recorded at once with a later time.
+    first.issue_credentials(request("acme", "prod_gcp", "app")).await.unwrap();
+    component(&app, "other-service", "acme").issue_credentials(request("acme", "prod_gcp", "app")).await.unwrap();
+    let newest = get(&app, "acme", "prod_gcp").await.unwrap().consumers[0].last_used_time.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while app.issue_hits().await.is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the hit was not flushed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = get(&app, "acme", "prod_gcp").await.unwrap().consumers[0].last_used_time.unwrap();
+    assert_eq!(after, newest, "the flush kept the later time (sqlite: {sqlite})");
+    app.finish().await;
+}
