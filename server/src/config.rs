@@ -538,6 +538,18 @@ mod tests {
         };
         assert!(load(&[]).validate(Mode::Production).unwrap_err().to_string().contains("CLOUDCONN_AUTH_DISABLED"));
         load(&[("CLOUDCONN_AUTH_DISABLED", "true")]).validate(Mode::Production).unwrap();
+        load(&[("CLOUDCONN_AUTH_DISABLED", "true"), ("CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE", "true")])
+            .validate(Mode::Production)
+            .unwrap();
+        let alone = load(&[
+            ("CLOUDCONN_AUTH_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE", "true"),
+        ]);
+        let refused = alone.validate(Mode::Production).unwrap_err().to_string();
+        assert!(
+            refused.contains("CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE=true needs CLOUDCONN_AUTH_DISABLED=true"),
+            "{refused}"
+        );
         assert!(load(&[("CLOUDCONN_AUTH_HS256_SECRET", "short")]).validate(Mode::Production).is_err());
         c.validate(Mode::Dev).unwrap();
         assert!(c.database_url(Mode::Dev).unwrap().expose_secret().starts_with("sqlite://"));
