@@ -81,6 +81,12 @@ pub const VARIABLES: &[Variable] = &[
         "published outbox rows are deleted this long after they were sent",
     ),
     var(
+        "CLOUDCONN_AUDIT_RETENTION_MS",
+        "34560000000",
+        Server,
+        "audit rows are deleted this long after they were written",
+    ),
+    var(
         "CLOUDCONN_VALIDATION_DEADLINE_MS",
         "600000",
         Server,
@@ -111,6 +117,12 @@ pub const VARIABLES: &[Variable] = &[
     var("CLOUDCONN_AUTH_ISSUER", "", Server, "required iss (production, with a JWKS)"),
     var("CLOUDCONN_AUTH_AUDIENCE", "", Server, "required aud (production)"),
     var("CLOUDCONN_AUTH_DISABLED", "false", Server, "true: serve without authentication (trusted networks only)"),
+    var(
+        "CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE",
+        "false",
+        Server,
+        "true: with authentication disabled, every caller may also issue cloud credentials",
+    ),
     var("CLOUDCONN_TLS_CERT", "", Server, "PEM certificate chain for the gRPC listener (TLS only when set)"),
     var("CLOUDCONN_TLS_KEY", "", Server, "PEM private key for the gRPC listener"),
     var("CLOUDCONN_TLS_CLIENT_CA", "", Server, "PEM CA bundle: clients must present a certificate it signed"),
@@ -142,7 +154,13 @@ pub const VARIABLES: &[Variable] = &[
         "CLOUDCONN_RATE_ISSUE_PER_MINUTE",
         "600",
         Server,
-        "credentials one workspace may have minted per minute per replica (cache hits are free)",
+        "credentials one workspace may have minted per minute per replica (cache misses)",
+    ),
+    var(
+        "CLOUDCONN_RATE_ISSUE_CALLS_PER_MINUTE",
+        "6000",
+        Server,
+        "IssueCredentials calls one workspace may make per minute per replica (cache hits included)",
     ),
     var(
         "CLOUDCONN_ISSUE_MAX_TTL_MS",
@@ -152,6 +170,12 @@ pub const VARIABLES: &[Variable] = &[
     ),
     var("CLOUDCONN_ISSUE_TIMEOUT_MS", "10000", Server, "how long IssueCredentials waits for a worker's answer"),
     var("CLOUDCONN_ISSUE_CACHE_ENTRIES", "10000", Server, "issued credentials one replica keeps in memory"),
+    var(
+        "CLOUDCONN_ISSUE_CACHE_ENTRIES_PER_WORKSPACE",
+        "1000",
+        Server,
+        "of those, the most one workspace may hold (it evicts its own least recently used)",
+    ),
     var("CLOUDCONN_WORKER_CONCURRENCY", "32", Worker, "jobs in flight (also the channel prefetch)"),
     var("CLOUDCONN_PROBE_TIMEOUT_MS", "20000", Worker, "bound on one probe attempt"),
     var("CLOUDCONN_PROBE_ATTEMPTS", "3", Worker, "attempts for transient failures"),

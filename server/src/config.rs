@@ -98,6 +98,11 @@ pub struct ServerConfig {
     /// investigate what was published). Unsent rows are never deleted.
     #[serde(default = "default_outbox_retention_ms")]
     pub outbox_retention_ms: u64,
+    /// `CLOUDCONN_AUDIT_RETENTION_MS`: audit rows are deleted this long
+    /// after they were written, default 34560000000 (400 days: a year's
+    /// audits and some room).
+    #[serde(default = "default_audit_retention_ms")]
+    pub audit_retention_ms: u64,
     /// `CLOUDCONN_WATCH_IDLE_MS`: how long a replica keeps its subscription
     /// to the events exchange after its last WatchConnections stream ended,
     /// default 30000 (it subscribes only while someone watches).
@@ -134,6 +139,11 @@ pub struct ServerConfig {
     /// default 10000.
     #[serde(default = "default_issue_cache_entries")]
     pub issue_cache_entries: usize,
+    /// `CLOUDCONN_ISSUE_CACHE_ENTRIES_PER_WORKSPACE`: of those, the most one
+    /// workspace may hold, default 1000; a workspace at its share evicts its
+    /// own least recently used entry, never another workspace's.
+    #[serde(default = "default_issue_cache_entries_per_workspace")]
+    pub issue_cache_entries_per_workspace: usize,
     /// The per-workspace quotas (`CLOUDCONN_RATE_*`, `CLOUDCONN_MAX_*`).
     #[serde(skip)]
     pub quotas: crate::quota::QuotaConfig,
@@ -147,6 +157,9 @@ fn default_issue_timeout_ms() -> u64 {
 }
 fn default_issue_cache_entries() -> usize {
     10_000
+}
+fn default_issue_cache_entries_per_workspace() -> usize {
+    1_000
 }
 fn default_listen() -> String {
     "127.0.0.1:50051".into()
@@ -174,6 +187,9 @@ fn default_outbox_poll_ms() -> u64 {
 }
 fn default_outbox_retention_ms() -> u64 {
     7 * 24 * 3_600_000
+}
+fn default_audit_retention_ms() -> u64 {
+    400 * 24 * 3_600_000
 }
 fn default_watch_idle_ms() -> u64 {
     30_000
@@ -409,6 +425,7 @@ impl ServerConfig {
             max_ttl: Duration::from_millis(self.issue_max_ttl_ms.max(900_000)),
             timeout: Duration::from_millis(self.issue_timeout_ms.clamp(100, 120_000)),
             cache_entries: self.issue_cache_entries.max(1),
+            cache_entries_per_workspace: self.issue_cache_entries_per_workspace.max(1),
         }
     }
 
@@ -418,6 +435,10 @@ impl ServerConfig {
 
     pub fn outbox_retention(&self) -> Duration {
         Duration::from_millis(self.outbox_retention_ms.max(1))
+    }
+
+    pub fn audit_retention(&self) -> Duration {
+        Duration::from_millis(self.audit_retention_ms.max(1))
     }
 
     pub fn purge_interval(&self) -> Duration {
@@ -541,6 +562,18 @@ mod tests {
         let load = |extra: &[(&str, &str)]| load(&[&keys[..], extra].concat());
         assert!(load(&[]).validate(Mode::Production).unwrap_err().to_string().contains("CLOUDCONN_AUTH_DISABLED"));
         load(&[("CLOUDCONN_AUTH_DISABLED", "true")]).validate(Mode::Production).unwrap();
+        load(&[("CLOUDCONN_AUTH_DISABLED", "true"), ("CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE", "true")])
+            .validate(Mode::Production)
+            .unwrap();
+        let alone = load(&[
+            ("CLOUDCONN_AUTH_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE", "true"),
+        ]);
+        let refused = alone.validate(Mode::Production).unwrap_err().to_string();
+        assert!(
+            refused.contains("CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE=true needs CLOUDCONN_AUTH_DISABLED=true"),
+            "{refused}"
+        );
         assert!(load(&[("CLOUDCONN_AUTH_HS256_SECRET", "short")]).validate(Mode::Production).is_err());
         c.validate(Mode::Dev).unwrap();
         assert!(c.database_url(Mode::Dev).unwrap().expose_secret().starts_with("sqlite://"));

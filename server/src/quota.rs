@@ -1,6 +1,7 @@
-//! Per-workspace quotas on what costs the most (security review M7): how
-//! often a workspace may save credentials and request validations (each
-//! validation is a job, a Vault read and calls to the customer's cloud),
+//! Per-workspace quotas on what costs the most: how often a workspace may
+//! save credentials and request validations (each validation is a job, a
+//! Vault read and calls to the customer's cloud), ask for run-time
+//! credentials and have them minted,
 //! how many connections it may hold, and how many callers may `wait` on
 //! one replica at once; and [`Shares`], a pool of slots with a cap per
 //! caller and per tenant (calls in progress, watch streams).
@@ -39,10 +40,15 @@ pub struct QuotaConfig {
     #[serde(default = "default_rate")]
     pub rate_complete_per_minute: u32,
     /// `CLOUDCONN_RATE_ISSUE_PER_MINUTE`: credentials one workspace may have
-    /// minted per minute per replica (IssueCredentials cache hits are free),
+    /// minted per minute per replica (IssueCredentials cache misses),
     /// default 600.
     #[serde(default = "default_issue_rate")]
     pub rate_issue_per_minute: u32,
+    /// `CLOUDCONN_RATE_ISSUE_CALLS_PER_MINUTE`: IssueCredentials calls one
+    /// workspace may make per minute per replica, cache hits included
+    /// (each still reads the connection row), default 6000.
+    #[serde(default = "default_issue_calls_rate")]
+    pub rate_issue_calls_per_minute: u32,
     /// `CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE`: default 1000.
     #[serde(default = "default_max_connections")]
     pub max_connections_per_workspace: u64,
@@ -71,6 +77,9 @@ fn default_rate() -> u32 {
 fn default_issue_rate() -> u32 {
     600
 }
+fn default_issue_calls_rate() -> u32 {
+    6000
+}
 fn default_max_connections() -> u64 {
     1000
 }
@@ -93,6 +102,7 @@ impl Default for QuotaConfig {
             rate_validate_per_minute: default_rate(),
             rate_complete_per_minute: default_rate(),
             rate_issue_per_minute: default_issue_rate(),
+            rate_issue_calls_per_minute: default_issue_calls_rate(),
             max_connections_per_workspace: default_max_connections(),
             max_waiters: default_max_waiters(),
             max_api_calls: default_max_api_calls(),
@@ -109,6 +119,7 @@ impl QuotaConfig {
             (self.rate_validate_per_minute == 0, "CLOUDCONN_RATE_VALIDATE_PER_MINUTE"),
             (self.rate_complete_per_minute == 0, "CLOUDCONN_RATE_COMPLETE_PER_MINUTE"),
             (self.rate_issue_per_minute == 0, "CLOUDCONN_RATE_ISSUE_PER_MINUTE"),
+            (self.rate_issue_calls_per_minute == 0, "CLOUDCONN_RATE_ISSUE_CALLS_PER_MINUTE"),
             (self.max_connections_per_workspace == 0, "CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE"),
             (self.max_api_calls == 0, "CLOUDCONN_MAX_API_CALLS"),
             (self.max_calls_per_subject == 0, "CLOUDCONN_MAX_CALLS_PER_SUBJECT"),
@@ -128,6 +139,9 @@ pub enum Action {
     Complete,
     /// A credential minted (a cache miss of IssueCredentials).
     Issue,
+    /// An IssueCredentials call, hit or miss: hits cost no provider call
+    /// but still a read of the connection row, and are metered too.
+    IssueCall,
 }
 
 type Limiter = RateLimiter<String, HashMapStateStore<String>, DefaultClock>;
@@ -141,6 +155,7 @@ pub struct Quotas {
     validate: Arc<Limiter>,
     complete: Arc<Limiter>,
     issue: Arc<Limiter>,
+    issue_calls: Arc<Limiter>,
     pub max_connections_per_workspace: u64,
     waiters: Arc<Semaphore>,
     /// How ConnectionService calls in progress are shared (`api::admission`).
@@ -154,6 +169,7 @@ impl Quotas {
             validate: Arc::new(RateLimiter::hashmap(per_minute(config.rate_validate_per_minute))),
             complete: Arc::new(RateLimiter::hashmap(per_minute(config.rate_complete_per_minute))),
             issue: Arc::new(RateLimiter::hashmap(per_minute(config.rate_issue_per_minute))),
+            issue_calls: Arc::new(RateLimiter::hashmap(per_minute(config.rate_issue_calls_per_minute))),
             max_connections_per_workspace: config.max_connections_per_workspace,
             waiters: Arc::new(Semaphore::new(config.max_waiters)),
             api_calls: Caps::new(config.max_api_calls, config.max_calls_per_subject, config.max_calls_per_workspace),
@@ -165,7 +181,8 @@ impl Quotas {
         let (limiter, what) = match action {
             Action::Validate => (&self.validate, "validations"),
             Action::Complete => (&self.complete, "credential saves"),
-            Action::Issue => (&self.issue, "credentials issued"),
+            Action::Issue => (&self.issue, "credentials minted"),
+            Action::IssueCall => (&self.issue_calls, "IssueCredentials calls"),
         };
         if limiter.len() > TRACKED_WORKSPACES {
             // A forgotten workspace starts again with a full allowance,

@@ -23,6 +23,14 @@ pub struct AuthConfig {
     /// for a trusted network; logged loudly.
     #[serde(default)]
     pub auth_disabled: bool,
+    /// `CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE`: `true` lets the unauthenticated
+    /// caller of a server with authentication disabled issue cloud
+    /// credentials too (IssueCredentials). Without it, disabling
+    /// authentication opens the management API only: anyone who can reach
+    /// the port must not be able to mint credentials for every connection
+    /// by forgetting one switch.
+    #[serde(default)]
+    pub auth_disabled_allow_issue: bool,
 }
 
 impl AuthConfig {
@@ -45,6 +53,12 @@ impl AuthConfig {
                 found.problem("CLOUDCONN_AUTH_HS256_SECRET must be at least 32 bytes")
             }
             _ => {}
+        }
+        if self.auth_disabled_allow_issue && !self.auth_disabled {
+            found.problem(
+                "CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE=true needs CLOUDCONN_AUTH_DISABLED=true: with authentication on, \
+                 the token's connections:use scope decides who may issue",
+            );
         }
         if self.auth_disabled && self.auth_hs256_secret.is_none() && self.auth_jwks.is_none() {
             return;

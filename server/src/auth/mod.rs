@@ -85,15 +85,17 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The caller when authentication is explicitly disabled.
-    pub fn unauthenticated() -> Self {
+    /// The caller when authentication is explicitly disabled: it may read
+    /// and change everything, and issue credentials only if `may_issue`
+    /// (a second switch: cloud access is not a side effect of the first).
+    pub fn unauthenticated(may_issue: bool) -> Self {
         Self {
             subject: "anonymous".into(),
             expires: None,
             workspaces: None,
             can_read: true,
             can_write: true,
-            can_use: true,
+            can_use: may_issue,
         }
     }
 

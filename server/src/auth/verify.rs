@@ -44,7 +44,11 @@ pub(super) enum Keys {
 
 #[derive(Clone)]
 pub struct Authenticator {
+    /// `None`: authentication is disabled, every caller is anonymous.
     pub(super) inner: Option<Arc<(Keys, Validation)>>,
+    /// With authentication disabled: whether the anonymous caller may
+    /// issue credentials (`CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE`).
+    pub(super) anonymous_may_issue: bool,
 }
 
 pub(super) fn validation(config: &AuthConfig, algorithms: &[Algorithm]) -> Validation {
@@ -82,7 +86,8 @@ impl Authenticator {
     ) -> anyhow::Result<Self> {
         if let Some(secret) = &config.auth_hs256_secret {
             let keys = Keys::Hs256(DecodingKey::from_secret(secret.expose_secret().as_bytes()));
-            return Ok(Self { inner: Some(Arc::new((keys, validation(config, &[Algorithm::HS256])))) });
+            let inner = Some(Arc::new((keys, validation(config, &[Algorithm::HS256]))));
+            return Ok(Self { inner, anonymous_may_issue: false });
         }
         if let Some(source) = &config.auth_jwks {
             let source = if source.contains("://") {
@@ -105,17 +110,26 @@ impl Authenticator {
             });
             tokio::spawn(jwks.clone().refresh(refresh, shutdown));
             let v = validation(config, &[Algorithm::RS256, Algorithm::ES256]);
-            return Ok(Self { inner: Some(Arc::new((Keys::Jwks(jwks), v))) });
+            return Ok(Self { inner: Some(Arc::new((Keys::Jwks(jwks), v))), anonymous_may_issue: false });
         }
-        tracing::warn!(
-            "AUTHENTICATION IS DISABLED (CLOUDCONN_AUTH_DISABLED=true): every caller may read and change every workspace"
-        );
-        Ok(Self { inner: None })
+        if config.auth_disabled_allow_issue {
+            tracing::warn!(
+                "AUTHENTICATION IS DISABLED (CLOUDCONN_AUTH_DISABLED=true): every caller may read and change every \
+                 workspace, AND ISSUE CLOUD CREDENTIALS for every connection (CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE=true)"
+            );
+        } else {
+            tracing::warn!(
+                "AUTHENTICATION IS DISABLED (CLOUDCONN_AUTH_DISABLED=true): every caller may read and change every \
+                 workspace; IssueCredentials is refused (CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE=true would let every \
+                 caller issue cloud credentials)"
+            );
+        }
+        Ok(Self { inner: None, anonymous_may_issue: config.auth_disabled_allow_issue })
     }
 
     /// Verifies a bearer token; a refusal says which check failed.
     pub async fn verify(&self, token: &str) -> Result<Caller, AppError> {
-        let Some(inner) = &self.inner else { return Ok(Caller::unauthenticated()) };
+        let Some(inner) = &self.inner else { return Ok(Caller::unauthenticated(self.anonymous_may_issue)) };
         let (keys, validation) = &**inner;
         // A header that does not parse is no JWT, whoever signed it.
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::NotAJwt)?;
@@ -163,7 +177,7 @@ impl Authenticator {
     /// The caller a request's `authorization` metadata makes.
     pub(super) async fn caller(&self, headers: &http::HeaderMap) -> Result<Caller, AppError> {
         if self.inner.is_none() {
-            return Ok(Caller::unauthenticated());
+            return Ok(Caller::unauthenticated(self.anonymous_may_issue));
         }
         let value = headers.get("authorization").ok_or(AuthFailure::NoCredentials)?;
         let token = value

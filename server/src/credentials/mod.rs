@@ -3,18 +3,24 @@
 //! A component with `connections:use` asks for credentials for one scope of
 //! an ACTIVE connection. The server never calls a provider: it checks the
 //! request against the connection row, then either serves credentials it
-//! minted earlier ([`cache`]) or asks a worker to mint them ([`minter`]:
-//! request/reply over RabbitMQ, in process in `--dev`), and records the use
-//! ([`usage`]: audit row, event, `Connection.consumers`) before answering.
+//! minted earlier for the same token subject ([`cache`]) or asks a worker
+//! to mint them ([`minter`]: request/reply over RabbitMQ, in process in
+//! `--dev`). A mint is the subject's first receipt of that credential: it is
+//! audited (row, event, `Connection.consumers`) before anyone is answered.
+//! A hit is a repeat: counted in memory, flushed within a second ([`usage`]).
 //!
-//! - [`cache`]: per (connection, active revision, scope, consumer), single
-//!   flight, bounded; served while a third of the lifetime remains.
+//! - [`cache`]: per (connection, active revision, scope, consumer, subject),
+//!   single flight, a bounded share per workspace; served while a third of
+//!   the lifetime remains.
+//! - [`hits`]: repeat hits counted between flushes.
 //! - [`minter`]: the [`minter::Minter`] trait and its RabbitMQ implementation.
 //! - [`revoke`]: removing Atlas's temporary users on rotation and delete.
-//! - [`usage`]: group-committed audit rows and consumer records.
+//! - [`usage`]: group-committed audit rows of first receipts, and the hit
+//!   counts' flush.
 //! - [`view`]: the reply as `IssuedCredentials`.
 
 pub mod cache;
+pub mod hits;
 pub mod minter;
 pub mod revoke;
 pub mod usage;
@@ -30,11 +36,11 @@ use crate::{
     auth::Actor,
     domain::{
         names::{Tag, Workspace},
-        status::ConnectionStatus,
+        status::{ConnectionStatus, ValidationState},
     },
     error::AppError,
     quota::{Action, Quotas},
-    store::{connections, consumers},
+    store::{connections, consumers, entities, hits::HitKey, validations},
 };
 
 use self::{
@@ -55,6 +61,8 @@ pub struct IssueSettings {
     /// How long to wait for a worker; also the request's deadline.
     pub timeout: Duration,
     pub cache_entries: usize,
+    /// The most entries one workspace may hold in the cache.
+    pub cache_entries_per_workspace: usize,
 }
 
 /// A validated IssueCredentials request.
@@ -110,7 +118,8 @@ impl Issuer {
         quotas: Quotas,
         settings: IssueSettings,
     ) -> Self {
-        Self { db, minter, cache: Arc::new(Cache::new(settings.cache_entries)), usage, quotas, settings }
+        let cache = Arc::new(Cache::new(settings.cache_entries, settings.cache_entries_per_workspace));
+        Self { db, minter, cache, usage, quotas, settings }
     }
 
     pub fn cache(&self) -> &Arc<Cache> {
@@ -118,8 +127,12 @@ impl Issuer {
     }
 
     pub async fn issue(&self, actor: &Actor, cmd: IssueCommand) -> Result<IssueOutcome, AppError> {
-        let row =
-            connections::find(&self.db, cmd.workspace.as_str(), cmd.tag.as_str()).await?.ok_or(AppError::NotFound)?;
+        // Metered first, hits included: a refused call costs no read.
+        self.quotas.spend(Action::IssueCall, &cmd.workspace)?;
+        let (row, last_validation) =
+            connections::find_with_last_validation(&self.db, cmd.workspace.as_str(), cmd.tag.as_str())
+                .await?
+                .ok_or(AppError::NotFound)?;
         let status = ConnectionStatus::from_db(&row.status);
         if status != Some(ConnectionStatus::Active) || row.active_revision <= 0 {
             return Err(AppError::FailedPrecondition {
@@ -132,9 +145,11 @@ impl Issuer {
             });
         }
         let scopes = row.scopes();
-        // Entries of other revisions and of removed scopes go now (before
-        // the scope check: a scope removed and added back mints anew).
-        self.cache.retain_connection(row.id, row.active_revision, &scopes);
+        let validated = self.validated_scopes(&row, last_validation).await?;
+        let issuable: Vec<String> = scopes.iter().filter(|s| validated.contains(s)).cloned().collect();
+        // Entries of other revisions and of scopes no longer issuable go now
+        // (before the checks: a scope removed and added back mints anew).
+        self.cache.retain_connection(row.id, row.active_revision, &issuable);
         if !scopes.contains(&cmd.scope) {
             return Err(AppError::FailedPrecondition {
                 reason: "SCOPE_NOT_GRANTED",
@@ -146,35 +161,94 @@ impl Issuer {
                 ),
             });
         }
+        // A scope added to an ACTIVE connection (UpdateConnection) is not
+        // issuable until a validation showed the customer granted it.
+        if !issuable.contains(&cmd.scope) {
+            return Err(AppError::FailedPrecondition {
+                reason: "SCOPE_NOT_VALIDATED",
+                message: format!(
+                    "scope {} of connection {} was not shown as granted by its last successful validation of \
+                     revision {}; validate the connection (ValidateConnection) and issue again",
+                    cmd.scope, row.tag, row.active_revision
+                ),
+            });
+        }
         let key = Key {
+            workspace: row.workspace.clone(),
             connection: row.id,
             revision: row.active_revision,
             scope: cmd.scope.clone(),
             consumer: cmd.consumer.clone(),
+            subject: actor.subject.clone(),
         };
         let ttl = if cmd.ttl.is_zero() { DEFAULT_TTL } else { cmd.ttl }.clamp(MIN_TTL, self.settings.max_ttl);
-        let (issued, minted) = self.cache.get_or_mint(key, || self.mint(&row, &cmd, ttl)).await?;
+        let (issued, minted) = self.cache.get_or_mint(&key, || self.first_receipt(&row, &cmd, actor, ttl)).await?;
+        if !minted {
+            // This subject's own entry: it received these credentials
+            // already (audited then); a repeat is only counted.
+            self.usage.count_hit(HitKey {
+                connection_id: key.connection,
+                consumer: key.consumer,
+                subject: key.subject,
+                scope: key.scope,
+                revision: key.revision,
+            });
+        }
+        Ok(IssueOutcome { provider: row.provider, revision: row.active_revision, issued })
+    }
+
+    /// The scopes the connection's last successful validation of its active
+    /// revision showed as granted (usually the last validation, joined with
+    /// the row; otherwise one more read).
+    async fn validated_scopes(
+        &self,
+        row: &entities::connections::Model,
+        last: Option<entities::validations::Model>,
+    ) -> Result<Vec<String>, AppError> {
+        let succeeded = |v: &entities::validations::Model| {
+            v.revision == row.active_revision && v.state == ValidationState::Succeeded.as_str()
+        };
+        let validation = match last.filter(succeeded) {
+            Some(v) => Some(v),
+            None => validations::last_succeeded(&self.db, row.id, row.active_revision).await?,
+        };
+        Ok(validation
+            .map(|v| v.scope_checks().into_iter().filter(|c| c.granted).map(|c| c.scope).collect())
+            .unwrap_or_default())
+    }
+
+    /// A mint for this subject, audited before the flight answers anyone:
+    /// the waiters of the flight are the same subject, and none of them
+    /// gets the credentials before the audit row is committed.
+    async fn first_receipt(
+        &self,
+        row: &entities::connections::Model,
+        cmd: &IssueCommand,
+        actor: &Actor,
+        ttl: Duration,
+    ) -> Result<Issued, cache::MintError> {
+        let issued = self.mint(row, cmd, ttl).await?;
         self.usage
             .record(Usage {
                 workspace: row.workspace.clone(),
                 tag: row.tag.clone(),
                 connection_id: row.id,
                 actor: actor.subject.clone(),
-                consumer: cmd.consumer,
-                scope: cmd.scope,
+                consumer: cmd.consumer.clone(),
+                scope: cmd.scope.clone(),
                 revision: row.active_revision,
                 expire_time: issued.expire_time,
-                cached: !minted,
             })
-            .await?;
-        Ok(IssueOutcome { provider: row.provider, revision: row.active_revision, issued })
+            .await
+            .map_err(cache::MintError::from_app)?;
+        Ok(issued)
     }
 
     /// Asks a worker (cache miss). Counted against the workspace's issue
     /// rate; a consumer new to the connection is refused beyond the bound.
     async fn mint(
         &self,
-        row: &crate::store::entities::connections::Model,
+        row: &entities::connections::Model,
         cmd: &IssueCommand,
         ttl: Duration,
     ) -> Result<Issued, cache::MintError> {

@@ -1,13 +1,18 @@
-//! Recording every issue (cache hits included): an audit row and its event,
-//! and the consumer's `last_used_time` on the connection — before the caller
-//! gets the credentials, so nothing is handed out unrecorded.
+//! Recording issues (docs/run.md).
 //!
-//! Group commit: callers queue their record and wait; one writer takes
-//! whatever is queued (up to [`BATCH`]) and writes it in one transaction.
-//! Under load many callers share a commit instead of each paying for one,
-//! and alone a caller waits for just its own. The queue is bounded: when
-//! the database falls behind, callers wait for room for a while, then are
-//! told UNAVAILABLE.
+//! - **First receipts** (a credential minted for a token subject: the cache
+//!   is keyed by subject, so nobody else is ever served it) get an audit
+//!   row and its event, and the consumer's `last_used_time` on the
+//!   connection, committed before the credentials leave ([`UsageLog::record`]).
+//!   Group commit: callers queue their record and wait; one writer takes
+//!   whatever is queued (up to [`BATCH`]) and writes it in one transaction.
+//!   Under load many callers share a commit instead of each paying for one,
+//!   and alone a caller waits for just its own. The queue is bounded: when
+//!   the database falls behind, callers wait for room for a while, then are
+//!   told UNAVAILABLE.
+//! - **Repeat hits** are counted in memory ([`UsageLog::count_hit`],
+//!   [`super::hits`]) and the same writer flushes the counts at least every
+//!   [`super::hits::FLUSH_EVERY`]: no row, event or wait per hit.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -17,9 +22,14 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::hits::{FLUSH_EVERY, HitCounts};
 use crate::{
     error::AppError,
-    store::{audit, consumers, outbox},
+    store::{
+        audit, consumers,
+        hits::{self, HitCount, HitKey},
+        outbox,
+    },
 };
 
 /// Records one transaction holds at most.
@@ -31,7 +41,7 @@ const QUEUE_WAIT: Duration = Duration::from_secs(2);
 /// How often rows past the 30-day window are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// One issue, as recorded. Never the credentials.
+/// One first receipt, as audited. Never the credentials.
 #[derive(Debug, Clone)]
 pub struct Usage {
     pub workspace: String,
@@ -42,8 +52,6 @@ pub struct Usage {
     pub scope: String,
     pub revision: i64,
     pub expire_time: DateTime<Utc>,
-    /// Served from the cache (no provider call).
-    pub cached: bool,
 }
 
 type Done = oneshot::Sender<Result<(), &'static str>>;
@@ -51,10 +59,12 @@ type Done = oneshot::Sender<Result<(), &'static str>>;
 #[derive(Clone)]
 pub struct UsageLog {
     queue: mpsc::Sender<(Usage, Done)>,
+    hits: Arc<HitCounts>,
 }
 
 pub struct UsageWriter {
     queue: mpsc::Receiver<(Usage, Done)>,
+    hits: Arc<HitCounts>,
     db: DatabaseConnection,
     /// The outbox relay's wake-up, poked after each commit.
     wake: Arc<Notify>,
@@ -63,7 +73,13 @@ pub struct UsageWriter {
 impl UsageLog {
     pub fn new(db: DatabaseConnection, wake: Arc<Notify>) -> (Self, UsageWriter) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        (Self { queue: tx }, UsageWriter { queue: rx, db, wake })
+        let hits = Arc::new(HitCounts::default());
+        (Self { queue: tx, hits: hits.clone() }, UsageWriter { queue: rx, hits, db, wake })
+    }
+
+    /// Counts a repeat hit (flushed within [`FLUSH_EVERY`]); never waits.
+    pub fn count_hit(&self, key: HitKey) {
+        self.hits.count(key);
     }
 
     /// Records `usage`; returns once it is committed.
@@ -85,25 +101,61 @@ impl UsageLog {
 impl UsageWriter {
     pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut prune = tokio::time::interval(PRUNE_EVERY);
+        let mut flush = tokio::time::interval(FLUSH_EVERY);
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let hits = self.hits.clone();
         loop {
             let first = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = prune.tick() => {
-                    if let Err(e) = consumers::prune(&self.db).await {
-                        tracing::warn!(error = %e, "pruning old consumer records failed");
-                    }
+                    self.prune().await;
+                    continue;
+                }
+                _ = flush.tick() => {
+                    self.flush_hits().await;
+                    continue;
+                }
+                _ = hits.full.notified() => {
+                    self.flush_hits().await;
                     continue;
                 }
                 next = self.queue.recv() => match next { Some(next) => next, None => break },
             };
             self.write_batch(first).await;
         }
-        // Callers already queued are answered: written if the database lets us.
+        // Callers already queued are answered: written if the database lets
+        // us; and the last counts go with them.
         self.queue.close();
         while let Some(next) = self.queue.recv().await {
             self.write_batch(next).await;
         }
+        self.flush_hits().await;
         Ok(())
+    }
+
+    async fn prune(&self) {
+        if let Err(e) = consumers::prune(&self.db).await {
+            tracing::warn!(error = %e, "pruning old consumer records failed");
+        }
+        if let Err(e) = hits::prune(&self.db).await {
+            tracing::warn!(error = %e, "pruning old hit counts failed");
+        }
+    }
+
+    /// Writes the counts of the hits since the last flush; on failure they
+    /// are kept for the next one.
+    async fn flush_hits(&self) {
+        let (counts, dropped) = self.hits.take();
+        if dropped > 0 {
+            tracing::warn!(dropped, "credential hits went uncounted: too many keys waited for a flush");
+        }
+        if counts.is_empty() {
+            return;
+        }
+        if let Err(e) = write_hits(&self.db, &counts).await {
+            tracing::warn!(error = %e, keys = counts.len(), "recording credential hit counts failed; kept for the next flush");
+            self.hits.restore(counts);
+        }
     }
 
     async fn write_batch(&mut self, first: (Usage, Done)) {
@@ -144,7 +196,9 @@ async fn write<'a>(db: &DatabaseConnection, batch: impl Iterator<Item = &'a Usag
                 "scope": usage.scope,
                 "revision": usage.revision,
                 "expire_time": usage.expire_time.to_rfc3339_opts(SecondsFormat::Secs, true),
-                "cached": usage.cached,
+                // Kept for readers of older rows: a first receipt is never
+                // served from another subject's entry.
+                "cached": false,
             }),
         });
         uses.insert((usage.connection_id, usage.consumer.clone()), now);
@@ -154,4 +208,17 @@ async fn write<'a>(db: &DatabaseConnection, batch: impl Iterator<Item = &'a Usag
     audit::record_many(&txn, &mut out, entries).await?;
     consumers::touch(&txn, &uses).await?;
     outbox::commit(txn, out).await
+}
+
+/// One flush: the hit counts, and each consumer's latest use.
+async fn write_hits(db: &DatabaseConnection, counts: &HashMap<HitKey, HitCount>) -> Result<(), sea_orm::DbErr> {
+    let mut uses: HashMap<(Uuid, String), DateTime<Utc>> = HashMap::new();
+    for (key, count) in counts {
+        let last = uses.entry((key.connection_id, key.consumer.clone())).or_insert(count.last);
+        *last = (*last).max(count.last);
+    }
+    let txn = db.begin().await?;
+    consumers::touch(&txn, &uses).await?;
+    hits::add(&txn, counts).await?;
+    txn.commit().await
 }

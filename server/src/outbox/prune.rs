@@ -1,6 +1,8 @@
 //! Retention: deletes published outbox rows once they are older than the
-//! retention, and validations beyond the newest [`VALIDATIONS_KEPT`] of
-//! each connection.
+//! retention, validations beyond the newest [`VALIDATIONS_KEPT`] of each
+//! connection, and audit rows older than the audit retention (the trail is
+//! kept long, but not forever: its rows come from every change and every
+//! first receipt of credentials).
 //!
 //! The relay marks rows sent rather than deleting them, so an operator can
 //! still see what was published (and when) while investigating; without
@@ -13,7 +15,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
-use crate::store::{outbox, validations};
+use crate::store::{audit, outbox, validations};
 
 /// Rows one statement deletes at most.
 const BATCH: u64 = 1000;
@@ -24,6 +26,7 @@ pub const VALIDATIONS_KEPT: u64 = 20;
 pub struct Pruner {
     pub db: DatabaseConnection,
     pub retention: Duration,
+    pub audit_retention: Duration,
 }
 
 impl Pruner {
@@ -39,10 +42,13 @@ impl Pruner {
         let cutoff = chrono::Utc::now() - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::MAX);
         let sent = in_batches(|| outbox::prune(&self.db, cutoff, BATCH)).await?;
         let history = in_batches(|| validations::prune_history(&self.db, VALIDATIONS_KEPT, BATCH)).await?;
-        if sent + history > 0 {
-            tracing::debug!(sent, history, "published outbox rows and old validations pruned");
+        let audit_cutoff =
+            chrono::Utc::now() - chrono::Duration::from_std(self.audit_retention).unwrap_or(chrono::Duration::MAX);
+        let audited = in_batches(|| audit::prune(&self.db, audit_cutoff, BATCH)).await?;
+        if sent + history + audited > 0 {
+            tracing::debug!(sent, history, audited, "published outbox rows, old validations and audit rows pruned");
         }
-        Ok(sent + history)
+        Ok(sent + history + audited)
     }
 }
 

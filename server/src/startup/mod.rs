@@ -87,6 +87,7 @@ pub struct App {
     cors: Option<tower_http::cors::CorsLayer>,
     purge_interval: Duration,
     outbox_retention: Duration,
+    audit_retention: Duration,
     outbox_poll: Duration,
     validation_deadline: Duration,
 }
@@ -256,6 +257,7 @@ impl App {
             event_feed: messaging.event_feed,
             purge_interval: config.purge_interval(),
             outbox_retention: config.outbox_retention(),
+            audit_retention: config.audit_retention(),
             cors: crate::api::web::cors(&config.cors_origins()?),
             setup: config.setup(mode),
             workbench: config.workbench,

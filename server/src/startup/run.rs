@@ -34,7 +34,11 @@ impl App {
             batch: 100,
         };
         spawn_loop(&tasks, "secret purge", purge.run(loops.clone()));
-        let pruner = crate::outbox::prune::Pruner { db: self.lifecycle.db.clone(), retention: self.outbox_retention };
+        let pruner = crate::outbox::prune::Pruner {
+            db: self.lifecycle.db.clone(),
+            retention: self.outbox_retention,
+            audit_retention: self.audit_retention,
+        };
         spawn_loop(&tasks, "outbox pruning", pruner.run(loops.clone()));
         if let Some(vault) = self.vault.clone() {
             spawn_loop(&tasks, "vault token renewal", vault.run_renewal(loops.clone()));

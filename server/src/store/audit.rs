@@ -106,6 +106,16 @@ fn snake(action: &str) -> String {
     out
 }
 
+/// Deletes at most `batch` audit rows written before `cutoff`; returns how many.
+pub async fn prune(
+    db: &impl ConnectionTrait,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    batch: u64,
+) -> Result<u64, sea_orm::DbErr> {
+    use super::entities::audit::{Column, Entity};
+    super::delete_before::<Entity>(db, Column::Id, Column::Time, cutoff, batch).await
+}
+
 /// One page of a workspace's (or one tag's) audit trail, newest first,
 /// after the `(time, id)` cursor of the previous page.
 pub async fn list(

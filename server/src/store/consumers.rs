@@ -33,7 +33,7 @@ pub async fn touch(
     Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([Column::ConnectionId, Column::Consumer])
-                .update_column(Column::LastUsedTime)
+                .value(Column::LastUsedTime, super::later_of::<Entity>(Column::LastUsedTime))
                 .to_owned(),
         )
         .exec_without_returning(txn)

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod connections;
 pub mod consumers;
 pub mod entities;
+pub mod hits;
 pub mod migrations;
 pub mod outbox;
 pub mod purges;
@@ -88,4 +89,36 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     let now = chrono::Utc::now();
     let micros = now.timestamp_micros();
     chrono::DateTime::from_timestamp_micros(micros).unwrap_or(now)
+}
+
+/// Deletes at most `batch` rows of `E` whose `time` is before `cutoff`,
+/// found by `id`; returns how many. Bounded, so one pass after a long pause
+/// does not hold a huge delete (retention of the outbox and the audit).
+pub(crate) async fn delete_before<E>(
+    db: &impl ConnectionTrait,
+    id: E::Column,
+    time: E::Column,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    batch: u64,
+) -> Result<u64, DbErr>
+where
+    E: sea_orm::EntityTrait + Default,
+{
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Query};
+    let oldest = Query::select().column(id).from(E::default()).and_where(time.lt(cutoff)).limit(batch).to_owned();
+    E::delete_many().filter(id.in_subquery(oldest)).exec(db).await.map(|r| r.rows_affected)
+}
+
+/// In an upsert's `ON CONFLICT … DO UPDATE`: the later of the stored value
+/// of the time column `column` and the one being inserted (`excluded`, as
+/// PostgreSQL and SQLite both name it), so writes that land out of order
+/// (a flush of hit counts after a newer first receipt) never move it back.
+pub(crate) fn later_of<E>(column: E::Column) -> sea_orm::sea_query::Expr
+where
+    E: sea_orm::EntityTrait + Default,
+{
+    use sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait};
+    let stored = Expr::col((E::default(), column));
+    let new = Expr::col((Alias::new("excluded"), column));
+    CaseStatement::new().case(new.clone().gt(stored.clone()), new).finally(stored).into()
 }

@@ -132,9 +132,7 @@ pub async fn prune(
     cutoff: chrono::DateTime<chrono::Utc>,
     batch: u64,
 ) -> Result<u64, sea_orm::DbErr> {
-    let oldest =
-        Query::select().column(Column::Id).from(Entity).and_where(Column::SentTime.lt(cutoff)).limit(batch).to_owned();
-    Entity::delete_many().filter(Column::Id.in_subquery(oldest)).exec(db).await.map(|r| r.rows_affected)
+    super::delete_before::<Entity>(db, Column::Id, Column::SentTime, cutoff, batch).await
 }
 
 /// Rows not yet published.

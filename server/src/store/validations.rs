@@ -80,6 +80,24 @@ pub async fn find_many(
     Entity::find().filter(Column::Workspace.eq(workspace)).filter(Column::Id.is_in(ids)).all(db).await
 }
 
+/// The newest SUCCEEDED validation of `revision` of a connection: what the
+/// run step issues from when the connection's last validation is another
+/// (one under way after a scope change, or a failed one of a newer revision).
+pub async fn last_succeeded(
+    db: &impl ConnectionTrait,
+    connection_id: Uuid,
+    revision: i64,
+) -> Result<Option<Model>, sea_orm::DbErr> {
+    use sea_orm::QueryOrder;
+    Entity::find()
+        .filter(Column::ConnectionId.eq(connection_id))
+        .filter(Column::Revision.eq(revision))
+        .filter(Column::State.eq(ValidationState::Succeeded.as_str()))
+        .order_by_desc(Column::CreateTime)
+        .one(db)
+        .await
+}
+
 /// Removes a deleted connection's validation history.
 pub async fn delete_for_connection(db: &impl ConnectionTrait, connection_id: Uuid) -> Result<(), sea_orm::DbErr> {
     Entity::delete_many().filter(Column::ConnectionId.eq(connection_id)).exec(db).await.map(|_| ())

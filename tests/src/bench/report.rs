@@ -32,6 +32,18 @@ pub struct Entry {
     pub cpu_ms_per_op_by_process: Option<Shares>,
     /// The same for the baseline's run.
     pub baseline_cpu_ms_per_op_by_process: Option<Shares>,
+    /// What the service's own database did per operation, where measured:
+    /// counted by PostgreSQL, so the same however busy the machine is.
+    pub database_per_op: Option<DatabasePerOp>,
+}
+
+/// Transactions and rows written in the service's database per operation
+/// (PostgreSQL's `pg_stat_database`; a statement outside a transaction
+/// counts as one).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct DatabasePerOp {
+    pub transactions: f64,
+    pub rows_written: f64,
 }
 
 impl Entry {
@@ -52,7 +64,13 @@ impl Entry {
             cpu_ms_per_op: None,
             cpu_ms_per_op_by_process: None,
             baseline_cpu_ms_per_op_by_process: None,
+            database_per_op: None,
         }
+    }
+
+    pub fn database_opt(mut self, per_op: Option<DatabasePerOp>) -> Self {
+        self.database_per_op = per_op;
+        self
     }
 
     /// A memory reading rather than a load run.
@@ -73,6 +91,7 @@ impl Entry {
             cpu_ms_per_op: None,
             cpu_ms_per_op_by_process: None,
             baseline_cpu_ms_per_op_by_process: None,
+            database_per_op: None,
         }
     }
 
@@ -152,6 +171,12 @@ pub fn table(entries: &[Entry]) -> String {
         }
         if let Some(cpu) = &e.baseline_cpu_ms_per_op_by_process {
             out += &format!("{:<34} baseline CPU ms/op: {}\n", "", cpu.describe());
+        }
+        if let Some(db) = &e.database_per_op {
+            out += &format!(
+                "{:<34} database per op: {:.3} transactions, {:.3} rows written\n",
+                "", db.transactions, db.rows_written
+            );
         }
     }
     out

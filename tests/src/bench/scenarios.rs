@@ -45,6 +45,9 @@ pub struct Sizes {
     /// IssueCredentials cache hits, and misses (each a mint by the worker).
     pub issue_hits: usize,
     pub issue_misses: usize,
+    /// Count the run step's transactions and rows in PostgreSQL (each
+    /// count waits 11 s for the statistics: not for `--tiny`).
+    pub database_counts: bool,
 }
 
 impl Sizes {
@@ -61,7 +64,15 @@ impl Sizes {
             fanout_latency: Duration::from_millis(500),
             issue_hits: 20_000,
             issue_misses: 2_000,
+            database_counts: true,
         }
+    }
+
+    /// For the run step alone (`--issue-only`): the full IssueCredentials
+    /// sizes and callers, the scenarios before it only as large as they must
+    /// be to leave 400 ACTIVE connections behind.
+    pub fn issue_only() -> Self {
+        Self { connections: 400, gets: 400, completes: 400, ..Self::full() }
     }
 
     /// Enough to prove every scenario runs, in seconds.
@@ -78,6 +89,7 @@ impl Sizes {
             fanout_latency: Duration::from_millis(50),
             issue_hits: 40,
             issue_misses: 20,
+            database_counts: false,
         }
     }
 }
@@ -126,6 +138,25 @@ impl Deployment {
     {
         let clients = self.clients.clone();
         self.measure(closed_loop(callers, total, move |i| op(clients[i % clients.len()].clone(), i))).await
+    }
+
+    /// Transactions committed and rows written so far in the service's
+    /// database. PostgreSQL publishes a backend's counts when it goes idle,
+    /// up to 10 s late: this waits that long first, so the counts of what
+    /// ran before are all in.
+    pub async fn database_counts(&self, s: &Sizes) -> anyhow::Result<Option<(i64, i64)>> {
+        if !s.database_counts {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_secs(11)).await;
+        sqlx::query("SELECT pg_stat_clear_snapshot()").execute(&self.inspect).await?;
+        let row: (i64, i64) = sqlx::query_as(
+            "SELECT xact_commit, tup_inserted + tup_updated + tup_deleted FROM pg_stat_database \
+             WHERE datname = current_database()",
+        )
+        .fetch_one(&self.inspect)
+        .await?;
+        Ok(Some(row))
     }
 
     async fn drained(&self) -> anyhow::Result<()> {

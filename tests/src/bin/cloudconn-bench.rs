@@ -2,7 +2,10 @@
 //! rates of its own backends, measured in the same run (see docs/benchmarks.md).
 //! Prints figures and writes them as JSON; asserts nothing.
 //!
-//!   cloudconn-bench [--tiny] [--validate-callers N] [--json FILE]
+//!   cloudconn-bench [--tiny | --issue-only] [--validate-callers N] [--json FILE]
+//!
+//! `--issue-only` measures the run step (IssueCredentials) at full size,
+//! with the scenarios before it shrunk to what it needs, and no fan-out.
 //!
 //! Needs the test stack (`deploy/stack.sh up`) and the `cloudconn-server`
 //! and `cloudconn-worker` binaries built next to it (`deploy/bench.sh` does
@@ -37,6 +40,7 @@ const CHANNELS: usize = 8;
 async fn main() -> anyhow::Result<()> {
     let mut sizes = Sizes::full();
     let mut tiny = false;
+    let mut issue_only = false;
     let mut json = std::path::PathBuf::from("target/bench/results.json");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -45,12 +49,16 @@ async fn main() -> anyhow::Result<()> {
                 sizes = Sizes::tiny();
                 tiny = true;
             }
+            "--issue-only" => {
+                sizes = Sizes::issue_only();
+                issue_only = true;
+            }
             "--json" => json = args.next().context("--json needs a file")?.into(),
             "--validate-callers" => {
                 sizes.validate_callers = args.next().context("--validate-callers needs a number")?.parse()?
             }
             other => anyhow::bail!(
-                "unknown argument {other:?}; usage: cloudconn-bench [--tiny] [--validate-callers N] [--json FILE]"
+                "unknown argument {other:?}; usage: cloudconn-bench [--tiny | --issue-only] [--validate-callers N] [--json FILE]"
             ),
         }
     }
@@ -102,6 +110,7 @@ async fn main() -> anyhow::Result<()> {
             ("CLOUDCONN_RATE_COMPLETE_PER_MINUTE", "100000000".into()),
             ("CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE", "100000000".into()),
             ("CLOUDCONN_RATE_ISSUE_PER_MINUTE", "100000000".into()),
+            ("CLOUDCONN_RATE_ISSUE_CALLS_PER_MINUTE", "100000000".into()),
         ],
     );
     let mut server = Service::start("cloudconn-server", &server_env)?;
@@ -164,6 +173,12 @@ async fn main() -> anyhow::Result<()> {
     entries.push(cloudconn_tests::bench::issue::hits(&deployment, &sizes).await?);
     entries.push(cloudconn_tests::bench::issue::misses(&deployment, &sizes).await?);
 
+    if issue_only {
+        progress("done");
+        println!("{}", report::table(&entries));
+        return finish(&json, &entries, server, worker, &run).await;
+    }
+
     // The fan-out gets a worker of its own, wide, on prefixes of its own
     // (no server consumes its results), against a slow provider: each probe
     // makes three calls, each answered a third of the latency late.
@@ -206,15 +221,27 @@ async fn main() -> anyhow::Result<()> {
             if tiny { " of tiny sizes" } else { "" }
         );
     }
+    finish(&json, &entries, server, wide, &run).await
+}
+
+/// Writes the figures, stops the processes and deletes the run's database
+/// and RabbitMQ topology.
+async fn finish(
+    json: &std::path::Path,
+    entries: &[Entry],
+    server: Service,
+    worker: Service,
+    run: &str,
+) -> anyhow::Result<()> {
     if let Some(dir) = json.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&json, serde_json::to_string_pretty(&entries)?)?;
+    std::fs::write(json, serde_json::to_string_pretty(entries)?)?;
     println!("figures written to {}", json.display());
-    drop((server, wide));
-    drop_database(&run).await;
-    let _ = std::fs::remove_dir_all(&key_dir);
-    cloudconn_tests::harness::amqp::delete_topology(&cloudconn_infra::amqp::topology::Topology::new(&run)).await;
+    drop((server, worker));
+    drop_database(run).await;
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("{run}-keys")));
+    cloudconn_tests::harness::amqp::delete_topology(&cloudconn_infra::amqp::topology::Topology::new(run)).await;
     Ok(())
 }
 

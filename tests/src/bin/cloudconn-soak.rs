@@ -219,51 +219,6 @@ async fn main() -> anyhow::Result<()> {
     )
     .fetch_one(&inspect)
     .await?;
-    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_time IS NULL")
-            .fetch_one(&inspect)
-            .await
-            .unwrap_or(-1);
-        eprintln!(
-            "soak: t={:>5}s server {:>6.1} MB {:>4} fds | worker {:>6.1} MB {:>4} fds | outbox unsent {unsent}",
-            sample.0, sample.1, sample.2, sample.3, sample.4
-        );
-        series.push(sample);
-    }
-    stop.store(true, Ordering::SeqCst);
-    for task in tasks {
-        task.await??;
-    }
-    watcher.await?;
-    faults.await??;
-
-    // Let what was in flight finish, then look.
-    let settle = Instant::now() + Duration::from_secs(180);
-    let stuck = loop {
-        let stuck: i64 = sqlx::query_scalar("SELECT count(*) FROM validations WHERE state IN ('queued', 'running')")
-            .fetch_one(&inspect)
-            .await?;
-        if stuck == 0 || Instant::now() > settle {
-            break stuck;
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    };
-    let requested = validations.lock().unwrap().clone();
-    let known: Vec<String> = sqlx::query_scalar("SELECT id::text FROM validations").fetch_all(&inspect).await?;
-    let lost = requested.iter().filter(|id| !known.contains(id)).count();
-    // Activated more often than validations succeeded: for each (connection,
-    // revision), `activated` events beyond the succeeded validations of it
-    // (a result applied twice, say after a redelivery).
-    let doubled: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM ( \
-           SELECT payload::json->'data'->>'uid' AS uid, \
-                  payload::json->'data'->'credentials'->>'activeRevision' AS rev, count(*) AS n \
-           FROM outbox WHERE routing_key LIKE '%.connection.activated' GROUP BY 1, 2) e \
-         LEFT JOIN (SELECT connection_id::text AS uid, revision::text AS rev, count(*) AS m \
-           FROM validations WHERE state = 'succeeded' GROUP BY 1, 2) v USING (uid, rev) \
-         WHERE e.n > coalesce(v.m, 0)",
-    )
-    .fetch_one(&inspect)
-    .await?;
     let unsent: i64 =
         sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_time IS NULL").fetch_one(&inspect).await?;
 

@@ -65,14 +65,18 @@ pub struct TestAppBuilder {
     approle: bool,
     validation_deadline: Duration,
     issue_timeout: Duration,
-    issue_cache_entries: usize,
     dependency_timeout: Duration,
     outbox_retention: Duration,
+    audit_retention: Duration,
     watch_idle: Duration,
     /// An existing PostgreSQL database to use (and leave) instead of a new one.
     database: Option<String>,
     quotas: QuotaConfig,
     amqp_identities: Option<(String, String, String)>,
+    /// `CLOUDCONN_ISSUE_CACHE_ENTRIES` and `…_PER_WORKSPACE`.
+    issue_cache_entries: (usize, usize),
+    /// `CLOUDCONN_AUTH_DISABLED`, and `…_ALLOW_ISSUE`.
+    auth_disabled: Option<bool>,
 }
 
 impl TestAppBuilder {
@@ -215,7 +219,7 @@ impl TestAppBuilder {
     /// `CLOUDCONN_ISSUE_CACHE_ENTRIES` (default 10,000): a small cache
     /// makes repeat issues mint again.
     pub fn with_issue_cache_entries(mut self, entries: usize) -> Self {
-        self.issue_cache_entries = entries;
+        self.issue_cache_entries.0 = entries;
         self
     }
 
@@ -225,6 +229,12 @@ impl TestAppBuilder {
     }
 
     /// Published outbox rows are deleted this long after they were sent.
+    /// `CLOUDCONN_AUDIT_RETENTION_MS`.
+    pub fn with_audit_retention(mut self, retention: Duration) -> Self {
+        self.audit_retention = retention;
+        self
+    }
+
     pub fn with_outbox_retention(mut self, retention: Duration) -> Self {
         self.outbox_retention = retention;
         self
@@ -256,6 +266,19 @@ impl TestAppBuilder {
     }
 
     /// Puts a chaos proxy between the server and RabbitMQ.
+    /// The issue cache's bounds: in all, and for one workspace.
+    pub fn with_issue_cache(mut self, entries: usize, per_workspace: usize) -> Self {
+        self.issue_cache_entries = (entries, per_workspace);
+        self
+    }
+
+    /// Serves without authentication (`CLOUDCONN_AUTH_DISABLED=true`);
+    /// `allow_issue` is `CLOUDCONN_AUTH_DISABLED_ALLOW_ISSUE`.
+    pub fn with_auth_disabled(mut self, allow_issue: bool) -> Self {
+        self.auth_disabled = Some(allow_issue);
+        self
+    }
+
     pub fn with_amqp_proxy(mut self) -> Self {
         self.amqp_proxy = true;
         self
@@ -326,11 +349,14 @@ impl TestAppBuilder {
         let topology = amqp.topology();
 
         let auth_secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-        let auth = match self.mode {
+        let auth = match (self.mode, self.auth_disabled) {
+            (_, Some(allow_issue)) => {
+                AuthConfig { auth_disabled: true, auth_disabled_allow_issue: allow_issue, ..AuthConfig::default() }
+            }
             // --dev generates its own key and token.
-            Mode::Dev => AuthConfig::default(),
+            (Mode::Dev, None) => AuthConfig::default(),
             // Production requires an audience (and an issuer with a JWKS).
-            Mode::Production => match &self.jwks {
+            (Mode::Production, None) => match &self.jwks {
                 Some(source) => AuthConfig {
                     auth_jwks: Some(source.clone()),
                     auth_issuer: Some(super::auth::ISSUER.into()),
@@ -391,11 +417,13 @@ impl TestAppBuilder {
             workbench: self.workbench,
             issue_max_ttl_ms: 3_600_000,
             issue_timeout_ms: self.issue_timeout.as_millis() as u64,
-            issue_cache_entries: self.issue_cache_entries,
+            issue_cache_entries: self.issue_cache_entries.0,
+            issue_cache_entries_per_workspace: self.issue_cache_entries.1,
             metrics_listen: Some("127.0.0.1:0".into()),
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
             outbox_retention_ms: self.outbox_retention.as_millis() as u64,
+            audit_retention_ms: self.audit_retention.as_millis() as u64,
             watch_idle_ms: self.watch_idle.as_millis() as u64,
             quotas: self.quotas.clone(),
         };
@@ -593,10 +621,10 @@ impl TestApp {
             approle: false,
             validation_deadline: Duration::from_secs(120),
             issue_timeout: Duration::from_secs(10),
-            issue_cache_entries: 10_000,
             dependency_timeout: Duration::from_secs(2),
             // Tests count published rows: keep them for the test's life.
             outbox_retention: Duration::from_secs(3600),
+            audit_retention: Duration::from_secs(3600),
             watch_idle: Duration::from_secs(30),
             database: None,
             // Tests validate and save many times a second in one workspace;
@@ -608,6 +636,8 @@ impl TestApp {
                 ..QuotaConfig::default()
             },
             amqp_identities: None,
+            issue_cache_entries: (10_000, 1_000),
+            auth_disabled: None,
         }
     }
 

@@ -17,7 +17,16 @@ impl TestApp {
 
     /// Every row of every table, as text, for canary searches.
     pub async fn dump_database(&self) -> String {
-        let tables = ["connections", "validations", "outbox", "audit", "secret_purges", "seaql_migrations"];
+        let tables = [
+            "connections",
+            "validations",
+            "outbox",
+            "audit",
+            "secret_purges",
+            "connection_consumers",
+            "issue_hits",
+            "seaql_migrations",
+        ];
         let backend = self.db.get_database_backend();
         let mut out = String::new();
         for table in tables {
@@ -111,11 +120,30 @@ impl TestApp {
         self.outbox_rows("sent_time IS NOT NULL").await
     }
 
+    /// Outbox rows (sent or not) of IssueCredentials audit events.
+    pub async fn issue_events(&self) -> i64 {
+        self.outbox_rows("routing_key LIKE '%.audit.issue_credentials'").await
+    }
+
     async fn outbox_rows(&self, condition: &str) -> i64 {
         let backend = self.db.get_database_backend();
         let sql = format!("SELECT COUNT(*) AS n FROM outbox WHERE {condition}");
         let row =
             self.db.query_one_raw(Statement::from_string(backend, sql)).await.expect("count outbox").expect("a row");
         row.try_get::<i64>("", "n").expect("count")
+    }
+
+    /// The repeat hits counted so far: (consumer, subject, scope, hits) per
+    /// row of `issue_hits`, sorted.
+    pub async fn issue_hits(&self) -> Vec<(String, String, String, i64)> {
+        let backend = self.db.get_database_backend();
+        let sql = "SELECT consumer, subject, scope, hits FROM issue_hits ORDER BY consumer, subject, scope";
+        let rows = self.db.query_all_raw(Statement::from_string(backend, sql)).await.expect("read issue_hits");
+        rows.iter()
+            .map(|r| {
+                let text = |c: &str| r.try_get::<String>("", c).expect("a text column");
+                (text("consumer"), text("subject"), text("scope"), r.try_get::<i64>("", "hits").expect("hits"))
+            })
+            .collect()
     }
 }

@@ -25,6 +25,7 @@ mod probes;
 mod publisher;
 mod quotas;
 mod run;
+mod run_hits;
 mod run_providers;
 mod sandbox;
 mod security;

@@ -1,6 +1,6 @@
 //! Per-workspace quotas (security review M7): rates on the expensive calls,
 //! a cap on connections, a bound on waiting callers, and validation history
-//! that does not grow forever.
+//! and audit rows that do not grow forever.
 
 use std::time::Duration;
 
@@ -122,6 +122,30 @@ async fn a_connection_keeps_its_recent_validations_only() {
     }
     let seen = get(&app, "acme", "busy").await.unwrap();
     assert_eq!(seen.last_validation.unwrap().state(), pb::ValidationState::Succeeded, "the latest is kept");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn audit_rows_are_deleted_past_their_retention() {
+    let app = TestApp::builder()
+        .with_outbox_retention(Duration::from_millis(400))
+        .with_audit_retention(Duration::from_secs(2))
+        .spawn()
+        .await;
+    let trail = || async {
+        let request = pb::ListAuditEventsRequest { workspace: "acme".into(), page_size: 100, ..Default::default() };
+        let page = app.client.clone().list_audit_events(request).await.unwrap().into_inner();
+        page.audit_events.into_iter().map(|e| e.tag).collect::<Vec<_>>()
+    };
+    create(&app, "acme", "old", pb::Provider::Gcp).await;
+    assert_eq!(trail().await, ["old"]);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !trail().await.is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the audit row outlived its retention");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    create(&app, "acme", "new", pb::Provider::Gcp).await;
+    assert_eq!(trail().await, ["new"], "rows within the retention stay");
     app.finish().await;
 }
 

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod connection_consumers;
 pub mod connections;
+pub mod issue_hits;
 mod json_text;
 pub mod outbox;
 pub mod secret_purges;

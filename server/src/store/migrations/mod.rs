@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_initial;
 mod m0002_hardening;
 mod m0003_consumers;
+mod m0004_issue_hits;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(m0002_hardening::Migration),
             Box::new(m0003_consumers::Migration),
+            Box::new(m0004_issue_hits::Migration),
         ]
     }
 }
