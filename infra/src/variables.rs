@@ -197,6 +197,18 @@ pub const VARIABLES: &[Variable] = &[
     var("CLOUDCONN_AWS_ENDPOINT", "", Both, "one endpoint for STS and the AWS scope checks (default: AWS's own)"),
     var("CLOUDCONN_ATLAS_BASE", "https://cloud.mongodb.com", Both, "MongoDB Atlas Administration API base"),
     var("CLOUDCONN_AURA_BASE", "https://api.neo4j.io", Both, "Neo4j Aura API base"),
+    var(
+        "CLOUDCONN_ATLAS_PROJECT_USER_CAP",
+        "90",
+        Worker,
+        "database users an Atlas project may hold before new consumers are refused (QUOTA_EXCEEDED)",
+    ),
+    var(
+        "CLOUDCONN_ATLAS_USERS_PER_CONSUMER",
+        "2",
+        Worker,
+        "Atlas database users one consumer's mints take turns between (1-8)",
+    ),
     var("CLOUDCONN_AZURE_AUTHORITY", "https://login.microsoftonline.com", Both, "Entra ID authority host"),
     var("CLOUDCONN_AZURE_ARM_BASE", "https://management.azure.com", Both, "Azure Resource Manager base"),
     var(

@@ -4,7 +4,7 @@
 #![no_main]
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use cloudconn_server::auth::{config::AuthConfig, verify::Authenticator};
+use cloudconn_server::auth::{AuthConfig, Authenticator};
 use libfuzzer_sys::fuzz_target;
 
 const SECRET: &str = "fuzz-secret-0123456789abcdef0123456789";
