@@ -88,6 +88,32 @@ async fn listen(topology: &Topology, queue: Option<String>) -> (lapin::Connectio
     (connection, channel, queue, consumer)
 }
 
+/// Publishes a message to `exchange` / `routing_key`, with a reply
+/// address when it is a request, and a signature when given.
+async fn publish(
+    channel: &Channel,
+    (exchange, routing_key): (String, &str),
+    reply_to: Option<&str>,
+    correlation: &str,
+    body: &[u8],
+    signature: Option<String>,
+) {
+    let mut properties = BasicProperties::default().with_correlation_id(correlation.into());
+    if let Some(reply_to) = reply_to {
+        properties = properties.with_reply_to(reply_to.into());
+    }
+    if let Some(signature) = signature {
+        properties = properties.with_headers(signature_headers(signature));
+    }
+    channel
+        .basic_publish(exchange.into(), routing_key.into(), Default::default(), body, properties)
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+}
+
+/// Sends a request the way the server does: to `<p>.issue`.
 async fn send(
     channel: &Channel,
     topology: &Topology,
@@ -96,17 +122,8 @@ async fn send(
     body: &[u8],
     signature: Option<String>,
 ) {
-    let mut properties =
-        BasicProperties::default().with_reply_to(reply_to.into()).with_correlation_id(correlation.into());
-    if let Some(signature) = signature {
-        properties = properties.with_headers(signature_headers(signature));
-    }
-    channel
-        .basic_publish("".into(), topology.issue_queue().into(), Default::default(), body, properties)
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    let issue = topology.issue_queue();
+    publish(channel, (String::new(), &issue), Some(reply_to), correlation, body, signature).await;
 }
 
 /// What a party that may read `<p>.issue` sees: the server's requests.
@@ -146,16 +163,7 @@ async fn reply(
     body: &[u8],
     signature: Option<String>,
 ) {
-    let mut properties = BasicProperties::default().with_correlation_id(correlation.into());
-    if let Some(signature) = signature {
-        properties = properties.with_headers(signature_headers(signature));
-    }
-    channel
-        .basic_publish(topology.replies_exchange().into(), reply_to.into(), Default::default(), body, properties)
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    publish(channel, (topology.replies_exchange(), reply_to), None, correlation, body, signature).await;
 }
 
 async fn next(consumer: &mut Consumer, within: Duration) -> Option<Delivery> {
