@@ -7,7 +7,8 @@
 //! - [`config`]: `WorkerConfig` (concurrency, probe timeout and retries).
 //! - [`consumer`]: step 3, queue → worker: one job per delivery, acked last.
 //! - [`issue`]: the run step: issue requests → minted credentials, replied
-//!   to the requesting server (direct reply-to).
+//!   to the requesting server's reply queue, signed ([`issue::guard`] checks
+//!   the request first).
 //! - [`mint`]: one minter per provider (short-lived credentials per scope).
 //! - [`metrics`]: Prometheus series and `/metrics`, `/healthz`, `/readyz`.
 //! - [`probe`]: the probe interface and registry; `probe::outcome` maps

@@ -1,6 +1,7 @@
 //! The run step's messages (docs/run.md): the server asks a worker to mint
-//! short-lived credentials over RabbitMQ request/reply (direct reply-to),
-//! and the worker answers on the reply queue.
+//! short-lived credentials over RabbitMQ request/reply, and the worker
+//! answers on the requesting server's reply queue (both signed:
+//! [`super::signing`]).
 //!
 //! Unlike the validation messages, a reply carries secret values — the
 //! credentials the component asked for. They cross the broker once, on the

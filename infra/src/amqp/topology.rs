@@ -42,8 +42,6 @@ pub const LIVE_QUEUE_MAX_LENGTH: i32 = 10_000;
 /// Issue requests waiting for a worker before the broker refuses new ones
 /// (the server's publish is then nacked and the caller told UNAVAILABLE).
 pub const ISSUE_QUEUE_MAX_LENGTH: i32 = 10_000;
-/// The pseudo-queue of RabbitMQ's direct reply-to: replies go straight to
-/// the consumer on the requesting channel, with no queue to declare.
 /// Routing key of validation results on the replies exchange.
 pub const RESULTS_KEY: &str = "results";
 /// How a server's reply queues are named (server-named queues): a worker
