@@ -53,6 +53,7 @@ sdk_server_start
 # The provider tests find the --dev server's sandbox stand-ins among the
 # ports its process listens on (sandbox_test.go).
 export CLOUDCONN_TEST_SERVER_PID="$server_pid"
+sdk_moto_start
 echo "== go test"
 status=0
 "$sdk_tmp/sdk.test" -test.v "$@" >"$sdk_tmp/test.out" 2>&1 || status=$?
