@@ -2,6 +2,7 @@ package cloudconn_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -213,4 +214,19 @@ func must3[A, B any](a A, b B, err error) func(*testing.T) (A, B) {
 		}
 		return a, b
 	}
+}
+
+// A caller whose context ends stops waiting, with the client's error for
+// it; the refresh goes on for the others.
+func TestCallerContextEndsOnlyItsWait(t *testing.T) {
+	ctx := testContext(t)
+	_, _, count, h := refreshSetup(t, "refresh-context", 300*time.Millisecond)
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	_, _, err := h.Get(short)
+	wantFailure(t, err, expected{Code: cloudconn.CodeDeadlineExceeded, Reason: "DEADLINE_EXCEEDED"})
+	equal(t, "errors.Is(err, context.DeadlineExceeded)", errors.Is(err, context.DeadlineExceeded), true)
+	got, _ := must3(h.Get(ctx))(t)
+	equal(t, "the same refresh's credential", got.AWS.SessionToken, count.last.Load().AWS.SessionToken)
+	wantCalls(t, "one refresh for both", count, 1)
 }

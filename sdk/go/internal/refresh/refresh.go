@@ -105,18 +105,19 @@ func (h *Holder) Get(ctx context.Context) (cloudconn.IssuedCredentials, time.Tim
 	case <-r.done:
 		return r.creds, r.refreshAt, r.err
 	case <-ctx.Done():
-		return cloudconn.IssuedCredentials{}, time.Time{}, &cloudconn.Error{
-			Code: cloudconn.Code(codeOfContext(ctx.Err())), Reason: codeOfContext(ctx.Err()),
-			Message: "waiting for credentials: " + ctx.Err().Error(), Metadata: map[string]string{},
-		}
+		return cloudconn.IssuedCredentials{}, time.Time{}, contextError(ctx.Err())
 	}
 }
 
-func codeOfContext(err error) string {
+// contextError is the client's error for a call its context ended, which
+// errors.As reads as an *Error and errors.Is as the context's error.
+func contextError(err error) error {
+	code := cloudconn.CodeCancelled
 	if errors.Is(err, context.DeadlineExceeded) {
-		return string(cloudconn.CodeDeadlineExceeded)
+		code = cloudconn.CodeDeadlineExceeded
 	}
-	return string(cloudconn.CodeCancelled)
+	ce := &cloudconn.Error{Code: code, Reason: string(code), Message: "waiting for credentials", Metadata: map[string]string{}}
+	return fmt.Errorf("%w: %w", ce, err)
 }
 
 func (h *Holder) valid(c cloudconn.IssuedCredentials, now time.Time) bool {
