@@ -80,10 +80,11 @@ func (h *Holder) String() string { return "refresh.Holder{…}" }
 func (h *Holder) GoString() string { return h.String() }
 
 // Get is the held credential while before its refresh point, else a new
-// one, and the credential's refresh point. A transient failure (UNAVAILABLE, DEADLINE_EXCEEDED,
-// RESOURCE_EXHAUSTED) keeps the held credential served while it is valid
-// beyond Skew, to be retried on the next call; any other failure drops it
-// and is returned. Never returns a credential within Skew of its expiry.
+// one, with its refresh point. A transient failure (UNAVAILABLE,
+// DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) keeps the held credential served
+// while it is valid beyond Skew, to be retried on the next call; any other
+// failure drops it and is returned. Never returns a credential within Skew
+// of its expiry.
 func (h *Holder) Get(ctx context.Context) (cloudconn.IssuedCredentials, time.Time, error) {
 	h.mu.Lock()
 	now := h.now()
