@@ -53,6 +53,7 @@ sandbox_endpoints() {
 #    ../scenario) and install.
 sdk_server_start
 sandbox_endpoints
+sdk_moto_start
 echo "== mvn install (generate, compile, JUnit 5 tests, install)"
 mvn -B -ntp install "$@"
 

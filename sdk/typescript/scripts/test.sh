@@ -34,6 +34,7 @@ npx tsc -p tsconfig.test.json
 
 # 4. The server.
 CLOUDCONN_CORS_ORIGINS="http://localhost:5173" sdk_server_start
+sdk_moto_start
 export CLOUDCONN_TEST_CORS_ORIGIN="http://localhost:5173"
 
 # 5. The tests.
