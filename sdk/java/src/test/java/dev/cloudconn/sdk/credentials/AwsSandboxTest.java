@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cloudconn.sdk.CloudConn;
+import dev.cloudconn.sdk.CloudConnException;
 import dev.cloudconn.sdk.IssueInput;
 import dev.cloudconn.sdk.IssuedCredentials;
 import java.net.URI;
@@ -53,6 +54,13 @@ class AwsSandboxTest {
       try (S3Client s3 = s3(sandbox, provider.region(), forged)) {
         S3Exception e = assertThrows(S3Exception.class, s3::listBuckets);
         assertEquals(403, e.statusCode(), "a forged session token");
+      }
+
+      // A refusal reaches the S3 call's caller as the CloudConnException, with its reason.
+      cc.cloudService().deleteConnection("prod_aws");
+      try (S3Client s3 = s3(sandbox, "us-east-1", CloudCredentials.aws(cc, "prod_aws", options))) {
+        CloudConnException e = assertThrows(CloudConnException.class, s3::listBuckets);
+        assertEquals("CONNECTION_NOT_FOUND", e.reason());
       }
     }
   }

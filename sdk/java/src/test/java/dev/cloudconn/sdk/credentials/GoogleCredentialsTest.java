@@ -9,6 +9,7 @@ import com.google.api.client.http.HttpRequestFactory;
 import com.google.api.client.http.HttpResponse;
 import com.google.api.client.http.HttpResponseException;
 import com.google.api.client.http.javanet.NetHttpTransport;
+import com.google.auth.RequestMetadataCallback;
 import com.google.auth.http.HttpCredentialsAdapter;
 import com.google.gson.JsonObject;
 import dev.cloudconn.sdk.CloudConn;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -76,9 +78,31 @@ class GoogleCredentialsTest {
       credentials.getRequestMetadata(null);
       assertEquals(2, calls.get(), "past it, a request makes Google's credentials refresh");
 
-      // Past the refresh point of the second token (it was received at 76 %, so 93–94 %).
+      // The asynchronous path (gRPC-based Google clients) refreshes on the executor it is given.
+      clock.set(received.plus(lifetime.multipliedBy(95).dividedBy(100)));
+      CompletableFuture<Map<String, List<String>>> async = new CompletableFuture<>();
+      AtomicInteger ranOnExecutor = new AtomicInteger();
+      credentials.getRequestMetadata(null, r -> {
+        ranOnExecutor.incrementAndGet();
+        r.run();
+      }, new RequestMetadataCallback() {
+        @Override
+        public void onSuccess(Map<String, List<String>> metadata) {
+          async.complete(metadata);
+        }
+
+        @Override
+        public void onFailure(Throwable e) {
+          async.completeExceptionally(e);
+        }
+      });
+      assertTrue(async.join().get("Authorization").get(0).startsWith("Bearer "), "a bearer header");
+      assertEquals(3, calls.get(), "the asynchronous path refreshed too");
+      assertEquals(1, ranOnExecutor.get(), "on the executor");
+
+      // Past the refresh point of the third token (received at 95 %, so 98.5–98.75 %), 36 s before expiry for 1 h.
       cc.cloudService().deleteConnection("prod_gcp");
-      clock.set(received.plus(lifetime.multipliedBy(97).dividedBy(100)));
+      clock.set(received.plus(lifetime.multipliedBy(99).dividedBy(100)));
       IOException e = assertThrows(IOException.class, () -> credentials.getRequestMetadata(null));
       CloudConnException cause = (CloudConnException) e.getCause();
       assertEquals("CONNECTION_NOT_FOUND", cause.reason(), String.valueOf(e));
