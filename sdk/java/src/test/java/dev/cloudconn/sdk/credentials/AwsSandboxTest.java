@@ -9,6 +9,8 @@ import dev.cloudconn.sdk.CloudConnException;
 import dev.cloudconn.sdk.IssueInput;
 import dev.cloudconn.sdk.IssuedCredentials;
 import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -55,6 +57,13 @@ class AwsSandboxTest {
         S3Exception e = assertThrows(S3Exception.class, s3::listBuckets);
         assertEquals(403, e.statusCode(), "a forged session token");
       }
+
+      // The lifetime asked for is the session's.
+      Instant asked = Instant.now();
+      Instant expires = CloudCredentials.aws(cc, "prod_aws", CredentialOptions.of("storage", "ttl-test").withTtl(Duration.ofMinutes(30)))
+          .resolveCredentials().expirationTime().orElseThrow();
+      assertTrue(expires.isAfter(asked.plus(Duration.ofMinutes(29))) && expires.isBefore(asked.plus(Duration.ofMinutes(31))),
+          "30 minutes: " + expires);
 
       // A refusal reaches the S3 call's caller as the CloudConnException, with its reason.
       cc.cloudService().deleteConnection("prod_aws");
