@@ -82,11 +82,23 @@ public final class CloudConnException extends RuntimeException {
     return retryDelay;
   }
 
-  /** A caller's mistake found before any request is sent. */
-  static CloudConnException invalidArgument(String field, String description) {
+  /**
+   * A caller's mistake found before any request is sent: INVALID_ARGUMENT with one field violation.
+   * Public for the SDK's own packages (the credential providers); applications need not call it.
+   */
+  public static CloudConnException invalidArgument(String field, String description) {
     return new CloudConnException("INVALID_ARGUMENT", "INVALID_ARGUMENT",
         "invalid fields: " + field + "; " + field + ": " + description,
         List.of(new FieldViolation(field, description)), Map.of(), "", null, null);
+  }
+
+  /**
+   * A failure the SDK finds itself, with no call behind it (no cause, no details): e.g. the
+   * credential providers' FAILED_PRECONDITION / CREDENTIALS_EXPIRED. Public for the SDK's own
+   * packages; applications need not call it.
+   */
+  public static CloudConnException of(String code, String reason, String message) {
+    return new CloudConnException(code, reason, message, List.of(), Map.of(), "", null, null);
   }
 
   /**
