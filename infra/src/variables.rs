@@ -176,6 +176,12 @@ pub const VARIABLES: &[Variable] = &[
         Server,
         "of those, the most one workspace may hold (it evicts its own least recently used)",
     ),
+    var(
+        "CLOUDCONN_ISSUE_ROW_MAX_AGE_MS",
+        "1000",
+        Server,
+        "how old a replica's copy of a connection row may be when a repeat hit is answered from it (0: read it every call)",
+    ),
     var("CLOUDCONN_WORKER_CONCURRENCY", "32", Worker, "jobs in flight (also the channel prefetch)"),
     var("CLOUDCONN_PROBE_TIMEOUT_MS", "20000", Worker, "bound on one probe attempt"),
     var("CLOUDCONN_PROBE_ATTEMPTS", "3", Worker, "attempts for transient failures"),

@@ -144,6 +144,11 @@ pub struct ServerConfig {
     /// own least recently used entry, never another workspace's.
     #[serde(default = "default_issue_cache_entries_per_workspace")]
     pub issue_cache_entries_per_workspace: usize,
+    /// `CLOUDCONN_ISSUE_ROW_MAX_AGE_MS`: how old this replica's copy of a
+    /// connection row may be when a repeat hit is answered from it, default
+    /// 1000; 0 reads the row on every call.
+    #[serde(default = "default_issue_row_max_age_ms")]
+    pub issue_row_max_age_ms: u64,
     /// The per-workspace quotas (`CLOUDCONN_RATE_*`, `CLOUDCONN_MAX_*`).
     #[serde(skip)]
     pub quotas: crate::quota::QuotaConfig,
@@ -159,6 +164,9 @@ fn default_issue_cache_entries() -> usize {
     10_000
 }
 fn default_issue_cache_entries_per_workspace() -> usize {
+    1_000
+}
+fn default_issue_row_max_age_ms() -> u64 {
     1_000
 }
 fn default_listen() -> String {
@@ -426,6 +434,9 @@ impl ServerConfig {
             timeout: Duration::from_millis(self.issue_timeout_ms.clamp(100, 120_000)),
             cache_entries: self.issue_cache_entries.max(1),
             cache_entries_per_workspace: self.issue_cache_entries_per_workspace.max(1),
+            // A minute at most: beyond, another replica's delete would go
+            // unnoticed by repeats for longer than anyone would expect.
+            row_max_age: Duration::from_millis(self.issue_row_max_age_ms.min(60_000)),
         }
     }
 

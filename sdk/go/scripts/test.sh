@@ -50,6 +50,7 @@ go test -c -race -o "$sdk_tmp/sdk.test" .
 
 # 3. The server; 4. the tests (the binary runs in sdk/go: it reads ../scenario).
 sdk_server_start
+sdk_moto_start
 echo "== go test"
 status=0
 "$sdk_tmp/sdk.test" -test.v "$@" >"$sdk_tmp/test.out" 2>&1 || status=$?

@@ -33,6 +33,7 @@ node "$repo/sdk/scripts/check-parity.mjs"
 # 2. The server; 3. generate, build, test (in sdk/java: the tests read
 #    ../scenario) and install.
 sdk_server_start
+sdk_moto_start
 echo "== mvn install (generate, compile, JUnit 5 tests, install)"
 mvn -B -ntp install "$@"
 

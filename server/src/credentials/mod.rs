@@ -15,6 +15,8 @@
 //! - [`hits`]: repeat hits counted between flushes.
 //! - [`minter`]: the [`minter::Minter`] trait and its RabbitMQ implementation.
 //! - [`revoke`]: removing Atlas's temporary users on rotation and delete.
+//! - [`rows`]: this replica's copy of what a repeat needs from the row, so
+//!   a repeat reads nothing from the database.
 //! - [`usage`]: group-committed audit rows of first receipts, and the hit
 //!   counts' flush.
 //! - [`view`]: the reply as `IssuedCredentials`.
@@ -23,6 +25,7 @@ pub mod cache;
 pub mod hits;
 pub mod minter;
 pub mod revoke;
+pub mod rows;
 pub mod usage;
 pub mod view;
 
@@ -46,6 +49,7 @@ use crate::{
 use self::{
     cache::{Cache, Key},
     minter::{Minter, NoAnswer},
+    rows::{RowCopies, RowCopy},
     usage::{Usage, UsageLog},
 };
 
@@ -63,6 +67,9 @@ pub struct IssueSettings {
     pub cache_entries: usize,
     /// The most entries one workspace may hold in the cache.
     pub cache_entries_per_workspace: usize,
+    /// How old this replica's copy of a connection row may be when a
+    /// repeat is answered from it ([`rows`]); zero reads the row every call.
+    pub row_max_age: Duration,
 }
 
 /// A validated IssueCredentials request.
@@ -105,21 +112,31 @@ pub struct Issuer {
     db: DatabaseConnection,
     minter: Arc<dyn Minter>,
     cache: Arc<Cache>,
+    rows: Arc<RowCopies>,
     usage: UsageLog,
     quotas: Quotas,
     settings: IssueSettings,
 }
 
 impl Issuer {
+    /// `rows` is shared with the lifecycle, which forgets a copy when its
+    /// connection changes on this replica ([`Issuer::row_copies`]).
     pub fn new(
         db: DatabaseConnection,
         minter: Arc<dyn Minter>,
         usage: UsageLog,
         quotas: Quotas,
         settings: IssueSettings,
+        rows: Arc<RowCopies>,
     ) -> Self {
         let cache = Arc::new(Cache::new(settings.cache_entries, settings.cache_entries_per_workspace));
-        Self { db, minter, cache, usage, quotas, settings }
+        Self { db, minter, cache, rows, usage, quotas, settings }
+    }
+
+    /// The copies of connection rows a repeat is answered from, sized by
+    /// `settings` like the cache they serve.
+    pub fn row_copies(settings: &IssueSettings) -> Arc<RowCopies> {
+        Arc::new(RowCopies::new(settings.row_max_age, settings.cache_entries, settings.cache_entries_per_workspace))
     }
 
     pub fn cache(&self) -> &Arc<Cache> {
@@ -129,10 +146,15 @@ impl Issuer {
     pub async fn issue(&self, actor: &Actor, cmd: IssueCommand) -> Result<IssueOutcome, AppError> {
         // Metered first, hits included: a refused call costs no read.
         self.quotas.spend(Action::IssueCall, &cmd.workspace)?;
-        let (row, last_validation) =
-            connections::find_with_last_validation(&self.db, cmd.workspace.as_str(), cmd.tag.as_str())
-                .await?
-                .ok_or(AppError::NotFound)?;
+        if let Some(outcome) = self.repeat(actor, &cmd) {
+            return Ok(outcome);
+        }
+        // The long way: the row as it is now. Whatever the copy said goes
+        // (a refusal below must stop this replica's repeats too); a new copy
+        // is kept once the row passed every check.
+        let found = connections::find_with_last_validation(&self.db, cmd.workspace.as_str(), cmd.tag.as_str()).await?;
+        self.rows.forget(cmd.workspace.as_str(), cmd.tag.as_str());
+        let (row, last_validation) = found.ok_or(AppError::NotFound)?;
         let status = ConnectionStatus::from_db(&row.status);
         if status != Some(ConnectionStatus::Active) || row.active_revision <= 0 {
             return Err(AppError::FailedPrecondition {
@@ -173,6 +195,11 @@ impl Issuer {
                 ),
             });
         }
+        self.rows.put(
+            cmd.workspace.as_str(),
+            cmd.tag.as_str(),
+            RowCopy::new(row.id, row.provider.clone(), row.active_revision, issuable),
+        );
         let key = Key {
             workspace: row.workspace.clone(),
             connection: row.id,
@@ -186,15 +213,41 @@ impl Issuer {
         if !minted {
             // This subject's own entry: it received these credentials
             // already (audited then); a repeat is only counted.
-            self.usage.count_hit(HitKey {
-                connection_id: key.connection,
-                consumer: key.consumer,
-                subject: key.subject,
-                scope: key.scope,
-                revision: key.revision,
-            });
+            self.count_hit(key);
         }
         Ok(IssueOutcome { provider: row.provider, revision: row.active_revision, issued })
+    }
+
+    /// A repeat answered without the database: this replica's copy of the
+    /// row says the scope is issuable, and the subject's own fresh entry is
+    /// in the cache. Anything else (no copy, an aged one, a miss, a flight
+    /// still minting) goes the long way, which reads the row.
+    fn repeat(&self, actor: &Actor, cmd: &IssueCommand) -> Option<IssueOutcome> {
+        let row = self.rows.get(cmd.workspace.as_str(), cmd.tag.as_str())?;
+        if !row.issuable.contains(&cmd.scope) {
+            return None;
+        }
+        let key = Key {
+            workspace: cmd.workspace.as_str().to_owned(),
+            connection: row.connection,
+            revision: row.revision,
+            scope: cmd.scope.clone(),
+            consumer: cmd.consumer.clone(),
+            subject: actor.subject.clone(),
+        };
+        let issued = self.cache.peek(&key)?;
+        self.count_hit(key);
+        Some(IssueOutcome { provider: row.provider.clone(), revision: row.revision, issued })
+    }
+
+    fn count_hit(&self, key: Key) {
+        self.usage.count_hit(HitKey {
+            connection_id: key.connection,
+            consumer: key.consumer,
+            subject: key.subject,
+            scope: key.scope,
+            revision: key.revision,
+        });
     }
 
     /// The scopes the connection's last successful validation of its active

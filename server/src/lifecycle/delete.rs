@@ -76,6 +76,7 @@ impl Lifecycle {
         );
         events::record_event(&mut out, EventKind::Deleted, &before, &current_traceparent());
         self.finish(txn, out, audit).await?;
+        self.changed(&row.workspace, &row.tag);
 
         // Before the purge: the worker signs in with these credentials.
         // Mints of this replica in flight are waited for and revoked after.

@@ -55,6 +55,9 @@ pub struct Lifecycle {
     /// Removes what the run step left at a provider (Atlas users) after a
     /// delete or a rotation; set once the minter exists.
     pub revoker: Option<crate::credentials::revoke::Revoker>,
+    /// The run step's copies of connection rows, dropped here when a change
+    /// to a connection commits, so this replica's repeats see it at once.
+    pub issue_rows: Option<Arc<crate::credentials::rows::RowCopies>>,
 }
 
 /// Finished ids a slow waiter may fall behind by before it re-reads the
@@ -78,6 +81,7 @@ impl Lifecycle {
             metrics,
             quotas,
             revoker: None,
+            issue_rows: None,
         }
     }
 }
@@ -89,6 +93,14 @@ impl Lifecycle {
         outbox::commit(txn, out).await?;
         self.outbox_wake.notify_one();
         Ok(())
+    }
+
+    /// After a change to what the connection may issue (status, active
+    /// revision, scopes, existence) committed.
+    fn changed(&self, workspace: &str, tag: &str) {
+        if let Some(rows) = &self.issue_rows {
+            rows.forget(workspace, tag);
+        }
     }
 
     /// The end of every change a caller asked for: its audit row (whose

@@ -118,6 +118,7 @@ impl Lifecycle {
         let mut out = outbox::Pending::default();
         events::record_event(&mut out, event, &record, &current_traceparent());
         self.commit(txn, out).await?;
+        self.changed(&row.workspace, &row.tag);
         // A rotation: what was minted from the revision it replaces goes
         // (and again once mints of it still in flight here have answered).
         if event == EventKind::Activated && row.active_revision > 0 && row.active_revision != validation.revision {

@@ -90,6 +90,7 @@ impl Lifecycle {
         let record = load_record(&txn, saved).await?;
         events::record_event(&mut out, EventKind::Updated, &record, &current_traceparent());
         self.finish(txn, out, audit).await?;
+        self.changed(&record.row.workspace, &record.row.tag);
         Ok(record)
     }
 }

@@ -211,6 +211,8 @@ impl App {
         // The revoker sees the issuer's mints, to revoke again after those in flight.
         let (revoker, minter) = crate::credentials::revoke::Revoker::watching(minter, config.issue().timeout);
         lifecycle.revoker = Some(revoker);
+        let issue_rows = crate::credentials::Issuer::row_copies(&config.issue());
+        lifecycle.issue_rows = Some(issue_rows.clone());
         let (usage, usage_writer) =
             crate::credentials::usage::UsageLog::new(lifecycle.db.clone(), lifecycle.outbox_wake.clone());
         let issuer = crate::credentials::Issuer::new(
@@ -219,6 +221,7 @@ impl App {
             usage,
             lifecycle.quotas.clone(),
             config.issue(),
+            issue_rows,
         );
         let dev_pipeline =
             messaging.jobs.map(|jobs| dev::pipeline(config, jobs, secrets.store.clone(), probes, &lifecycle));

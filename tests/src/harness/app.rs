@@ -75,6 +75,8 @@ pub struct TestAppBuilder {
     amqp_identities: Option<(String, String, String)>,
     /// `CLOUDCONN_ISSUE_CACHE_ENTRIES` and `…_PER_WORKSPACE`.
     issue_cache_entries: (usize, usize),
+    /// `CLOUDCONN_ISSUE_ROW_MAX_AGE_MS`.
+    issue_row_max_age: Duration,
     /// `CLOUDCONN_AUTH_DISABLED`, and `…_ALLOW_ISSUE`.
     auth_disabled: Option<bool>,
 }
@@ -265,7 +267,13 @@ impl TestAppBuilder {
         self
     }
 
-    /// Puts a chaos proxy between the server and RabbitMQ.
+    /// How old a replica's copy of a connection row may be when a repeat is
+    /// answered from it (default 1 s, production's).
+    pub fn with_issue_row_max_age(mut self, max_age: Duration) -> Self {
+        self.issue_row_max_age = max_age;
+        self
+    }
+
     /// The issue cache's bounds: in all, and for one workspace.
     pub fn with_issue_cache(mut self, entries: usize, per_workspace: usize) -> Self {
         self.issue_cache_entries = (entries, per_workspace);
@@ -419,6 +427,7 @@ impl TestAppBuilder {
             issue_timeout_ms: self.issue_timeout.as_millis() as u64,
             issue_cache_entries: self.issue_cache_entries.0,
             issue_cache_entries_per_workspace: self.issue_cache_entries.1,
+            issue_row_max_age_ms: self.issue_row_max_age.as_millis() as u64,
             metrics_listen: Some("127.0.0.1:0".into()),
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
@@ -637,6 +646,7 @@ impl TestApp {
             },
             amqp_identities: None,
             issue_cache_entries: (10_000, 1_000),
+            issue_row_max_age: Duration::from_secs(1),
             auth_disabled: None,
         }
     }

@@ -28,3 +28,27 @@ pub fn amqp_url() -> String {
 pub fn aws_endpoint() -> String {
     var("CLOUDCONN_TEST_AWS_ENDPOINT", "http://127.0.0.1:5055")
 }
+
+/// A PostgreSQL database of its own for apps that share one, as replicas do
+/// ([`crate::harness::app::TestAppBuilder::on_database`]); dropped by
+/// [`SharedDatabase::drop_now`].
+pub struct SharedDatabase {
+    pub name: String,
+    admin: sea_orm::DatabaseConnection,
+}
+
+impl SharedDatabase {
+    pub async fn create() -> Self {
+        use sea_orm::ConnectionTrait;
+        let name = format!("cc_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(admin_database_url()).await.expect("the test PostgreSQL");
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("CREATE DATABASE");
+        Self { name, admin }
+    }
+
+    /// Drops it, whoever is still connected.
+    pub async fn drop_now(self) {
+        use sea_orm::ConnectionTrait;
+        let _ = self.admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await;
+    }
+}

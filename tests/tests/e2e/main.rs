@@ -27,6 +27,7 @@ mod quotas;
 mod run;
 mod run_hits;
 mod run_providers;
+mod run_rows;
 mod sandbox;
 mod security;
 mod service;

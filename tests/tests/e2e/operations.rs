@@ -181,13 +181,10 @@ async fn calls_recover_after_the_database_drops_every_connection() {
 
 #[tokio::test]
 async fn three_replicas_started_together_on_a_new_database_all_serve() {
-    use sea_orm::{ConnectionTrait, Database};
-    let name = format!("cc_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(cloudconn_tests::harness::env::admin_database_url()).await.unwrap();
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let database = cloudconn_tests::harness::env::SharedDatabase::create().await;
 
     // A first install with three replicas: each migrates as it starts.
-    let replica = || TestApp::builder().without_worker().on_database(&name).spawn();
+    let replica = || TestApp::builder().without_worker().on_database(&database.name).spawn();
     let (a, b, c) = tokio::join!(replica(), replica(), replica());
     create(&a, "acme", "prod_aws", pb::Provider::Aws).await;
     for app in [&a, &b, &c] {
@@ -199,7 +196,7 @@ async fn three_replicas_started_together_on_a_new_database_all_serve() {
     for app in [a, b, c] {
         app.finish().await;
     }
-    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+    database.drop_now().await;
 }
 
 /// Like the broker, Vault may be down when a server starts: it serves what

@@ -21,7 +21,7 @@ use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn request(workspace: &str, tag: &str, consumer: &str) -> pb::IssueCredentialsRequest {
+pub(crate) fn request(workspace: &str, tag: &str, consumer: &str) -> pb::IssueCredentialsRequest {
     pb::IssueCredentialsRequest {
         workspace: workspace.into(),
         tag: tag.into(),
@@ -32,14 +32,14 @@ fn request(workspace: &str, tag: &str, consumer: &str) -> pb::IssueCredentialsRe
 }
 
 /// A client whose token (subject `sub`) may issue credentials in `workspace`.
-fn component(app: &TestApp, sub: &str, workspace: &str) -> Client {
+pub(crate) fn component(app: &TestApp, sub: &str, workspace: &str) -> Client {
     let token =
         app.token(&TokenSpec { sub, workspaces: &[workspace], scope: "connections:use", ..TokenSpec::default() });
     app.client_with(Bearer::new(&token))
 }
 
 /// An ACTIVE GCP connection `tag` in `workspace` (storage and database).
-async fn active(app: &TestApp, workspace: &str, tag: &str) {
+pub(crate) async fn active(app: &TestApp, workspace: &str, tag: &str) {
     create(app, workspace, tag, pb::Provider::Gcp).await;
     complete(app, workspace, tag, fixtures::credentials(pb::Provider::Gcp, "run")).await.unwrap();
     let done = app

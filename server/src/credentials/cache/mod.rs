@@ -12,11 +12,12 @@
 //!   concurrent first calls are one provider call. A failure is shared with
 //!   the waiters of that flight and then forgotten, so the next call tries
 //!   again rather than being served a cached refusal.
-//! - **Invalidation.** Every call has just read the connection row, so it
-//!   knows the active revision and the issuable scopes: entries of another
-//!   revision or of a scope no longer issuable are dropped then
-//!   ([`Cache::retain_connection`]). Another replica's rotation is seen the
-//!   same way, with no broadcast. A deleted connection's entries go with
+//! - **Invalidation.** Every call that reads the connection row knows the
+//!   active revision and the issuable scopes: entries of another revision
+//!   or of a scope no longer issuable are dropped then
+//!   ([`Cache::retain_connection`]). A repeat answered from this replica's
+//!   copy of the row ([`super::rows`]) names the revision and scopes that
+//!   copy holds, so it is bound by the same rules, as of the copy. A deleted connection's entries go with
 //!   [`Cache::forget`] (and anyway can never be reached: a new connection
 //!   has a new uid).
 //! - **Bounded, fairly.** At most `per_workspace` entries per workspace and
@@ -170,6 +171,27 @@ impl Cache {
             }
         }
         Err(AppError::Internal(anyhow::anyhow!("freshly minted credentials were already stale")))
+    }
+
+    /// The key's credentials if they are held and fresh, without minting or
+    /// waiting on a flight: what a repeat is answered with. `None` sends the
+    /// caller the long way ([`Cache::get_or_mint`]).
+    pub fn peek(&self, key: &Key) -> Option<Arc<Issued>> {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        state.clock += 1;
+        let slot = state
+            .connections
+            .get_mut(&key.connection)
+            .filter(|e| e.revision == key.revision)?
+            .flights
+            .get_mut(&key.id())?;
+        let issued = slot.flight.get()?.as_ref().ok()?.clone();
+        if !issued.fresh(Utc::now()) {
+            return None;
+        }
+        slot.used = state.clock;
+        Some(issued)
     }
 
     /// Drops the connection's entries of other revisions and of scopes not
