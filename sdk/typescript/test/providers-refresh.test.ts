@@ -34,14 +34,20 @@ function counting(issue: () => Promise<IssuedCredentials>) {
   return c;
 }
 
+/** An ACTIVE AWS connection, and a holder on it whose clock and calls the test controls. */
+async function setup() {
+  const cloud = await activeConnection("aws", "prod_aws", ["storage"]);
+  const clock = testClock();
+  const issue = counting(() => cloud.credentials.issue("prod_aws", INPUT));
+  const holder = new CredentialRefresher(issue.issue, "prod_aws/storage", { now: clock.now });
+  return { cloud, clock, issue, holder };
+}
+
 const unavailable = () => new CloudConnError({ code: "UNAVAILABLE", reason: "WORKERS_UNAVAILABLE", message: "no worker answered" });
 
 describe("credential refresh (injected clock, real server)", () => {
   test("no call before the refresh point; one new credential past it, for many concurrent callers", async () => {
-    const cloud = await activeConnection("aws", "prod_aws", ["storage"]);
-    const clock = testClock();
-    const issue = counting(() => cloud.credentials.issue("prod_aws", INPUT));
-    const holder = new CredentialRefresher(issue.issue, "prod_aws/storage", { now: clock.now });
+    const { clock, issue, holder } = await setup();
 
     const first = await holder.get();
     assert.equal(issue.calls, 1);
@@ -74,10 +80,7 @@ describe("credential refresh (injected clock, real server)", () => {
   });
 
   test("never an expired credential; an outage keeps the held one only while it is valid", async () => {
-    const cloud = await activeConnection("aws", "prod_aws", ["storage"]);
-    const clock = testClock();
-    const issue = counting(() => cloud.credentials.issue("prod_aws", INPUT));
-    const holder = new CredentialRefresher(issue.issue, "prod_aws/storage", { now: clock.now });
+    const { clock, issue, holder } = await setup();
     const first = await holder.get();
 
     // Past the refresh point, the server unavailable: the held one, still valid, is served.
@@ -107,10 +110,7 @@ describe("credential refresh (injected clock, real server)", () => {
   });
 
   test("any other error drops the held credential; a deleted connection surfaces as CONNECTION_NOT_FOUND", async () => {
-    const cloud = await activeConnection("aws", "prod_aws", ["storage"]);
-    const clock = testClock();
-    const issue = counting(() => cloud.credentials.issue("prod_aws", INPUT));
-    const holder = new CredentialRefresher(issue.issue, "prod_aws/storage", { now: clock.now });
+    const { cloud, clock, issue, holder } = await setup();
     const first = await holder.get();
 
     issue.fail = new CloudConnError({ code: "PERMISSION_DENIED", reason: "PERMISSION_DENIED", message: "no connections:use" });
