@@ -58,6 +58,12 @@ export interface IssueCredentialsInput {
   ttl_seconds?: number;
 }
 
+/** Input of `credentials.atlas(tag, input)`: `issue`'s, and the cluster to connect to. */
+export interface AtlasProviderInput extends IssueCredentialsInput {
+  /** The cluster's host, e.g. "cluster0.abcde.mongodb.net" (an SRV name), or "host:port". */
+  host: string;
+}
+
 /** An OAuth bearer token (GCP, Azure, Neo4j Aura). */
 export interface AccessToken {
   accessToken: string;
