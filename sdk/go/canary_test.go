@@ -86,7 +86,7 @@ func TestProvidersKeepSecretsOutOfOutput(t *testing.T) {
 			t.Errorf("the %s shows in the output", what)
 		}
 	}
-	for _, word := range []string{"aws.Provider", "azure.Credential", "gcp.TokenSource", "atlas.ConnectionStrings", "aura.Tokens", "SCOPE_MISMATCH", "WRONG_PROVIDER"} {
+	for _, word := range []string{"aws.Provider", "azure.Credential", "gcp.TokenSource", "atlas.ConnectionStrings", "aura.Tokens", "AUDIENCE_MISMATCH", "WRONG_PROVIDER"} {
 		if !strings.Contains(printed, word) {
 			t.Errorf("the output names %s:\n%s", word, printed)
 		}

@@ -129,14 +129,14 @@ func TestAzureCredentialThroughARM(t *testing.T) {
 	// A functions connection gives no storage token: refused, naming both,
 	// directly and through azcore's pipeline, before any request is sent.
 	_, err = cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"https://storage.azure.com/.default"}})
-	mismatch := wantFailure(t, err, expected{Code: cloudconn.CodeInvalidArgument, Reason: "SCOPE_MISMATCH"})
+	mismatch := wantFailure(t, err, expected{Code: cloudconn.CodeInvalidArgument, Reason: "AUDIENCE_MISMATCH"})
 	for _, word := range []string{"https://storage.azure.com/.default", "https://management.azure.com/.default"} {
 		if !strings.Contains(mismatch.Message, word) {
 			t.Fatalf("the refusal names %s: %s", word, mismatch.Message)
 		}
 	}
 	_, err = get(armClient("https://storage.azure.com"))
-	wantFailure(t, err, expected{Code: cloudconn.CodeInvalidArgument, Reason: "SCOPE_MISMATCH"})
+	wantFailure(t, err, expected{Code: cloudconn.CodeInvalidArgument, Reason: "AUDIENCE_MISMATCH"})
 }
 
 func TestGCPTokenSourceListsBuckets(t *testing.T) {

@@ -157,11 +157,11 @@ func TestNeverServesAnExpiredCredential(t *testing.T) {
 	// refused too rather than served.
 	clock.Set(first.ExpireTime.Add(-refresh.Skew))
 	_, _, err := h.Get(ctx)
-	wantFailure(t, err, expected{Code: cloudconn.CodeUnavailable, Reason: "CREDENTIALS_EXPIRING"})
+	wantFailure(t, err, expected{Code: cloudconn.CodeFailedPrecondition, Reason: "CREDENTIALS_EXPIRED"})
 	wantCalls(t, "at expiry less the skew", count, 2)
 	clock.Set(first.ExpireTime.Add(time.Hour))
 	_, _, err = h.Get(ctx)
-	wantFailure(t, err, expected{Code: cloudconn.CodeUnavailable, Reason: "CREDENTIALS_EXPIRING"})
+	wantFailure(t, err, expected{Code: cloudconn.CodeFailedPrecondition, Reason: "CREDENTIALS_EXPIRED"})
 	wantCalls(t, "long after expiry", count, 3)
 }
 

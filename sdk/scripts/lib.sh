@@ -10,7 +10,9 @@
 #                         port with data in sdk_tmp and exports
 #                         CLOUDCONN_TEST_ADDRESS and CLOUDCONN_TEST_TOKEN; the
 #                         server is ${CLOUDCONN_SERVER_BIN:-<repo>/target/debug/cloudconn-server};
-#                         extra CLOUDCONN_* variables go in front of the call
+#                         extra CLOUDCONN_* variables go in front of the call;
+#                         also exports CLOUDCONN_TEST_SANDBOX_<PROVIDER> (the
+#                         provider sandbox's URLs, from client.json)
 #   sdk_moto_start        starts a private moto that enforces IAM and a second
 #                         `--dev --providers real` server whose AWS is that moto,
 #                         makes one ACTIVE AWS connection there, and exports
@@ -72,6 +74,14 @@ sdk_server_start() {
   source "$repo/deploy/dev-server.sh"
   dev_server_start "$server" "$sdk_tmp" "$port"
   export CLOUDCONN_TEST_ADDRESS="$dev_address" CLOUDCONN_TEST_TOKEN="$dev_token"
+  # Where the provider sandbox listens (client.json's "sandbox"), for the
+  # cloud SDKs the credential providers' tests drive:
+  # CLOUDCONN_TEST_SANDBOX_AWS, _GCP, _AZURE, _MONGODB_ATLAS, _NEO4J_AURA.
+  local name url
+  while read -r name url; do
+    export "CLOUDCONN_TEST_SANDBOX_$name=$url"
+  done < <(node -e 'const f=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
+    for (const [k, v] of Object.entries(f.sandbox ?? {})) console.log(k.toUpperCase(), v)' "$sdk_tmp/client.json")
 }
 
 # Why a second server and a private moto: the credential providers' S3 test

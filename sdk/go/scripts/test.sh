@@ -50,9 +50,6 @@ go test -c -race -o "$sdk_tmp/sdk.test" .
 
 # 3. The server; 4. the tests (the binary runs in sdk/go: it reads ../scenario).
 sdk_server_start
-# The provider tests find the --dev server's sandbox stand-ins among the
-# ports its process listens on (sandbox_test.go).
-export CLOUDCONN_TEST_SERVER_PID="$server_pid"
 sdk_moto_start
 echo "== go test"
 status=0

@@ -30,29 +30,9 @@ echo "== $(javac -version 2>&1); $(mvn -v 2>/dev/null | head -n 1 | sed 's/\x1b\
 echo "== SDK parity table (docs/sdks.md)"
 node "$repo/sdk/scripts/check-parity.mjs"
 
-# The --dev server's provider sandbox listens on loopback ports it does not publish; the
-# credential providers' tests send the official cloud SDKs there. Find the server's listening
-# ports and tell the stand-ins apart by how each answers a request without credentials.
-sandbox_endpoints() {
-  local port url
-  for port in $(ss -ltnpH | grep "pid=$server_pid," | awk '{print $4}' | sed 's/.*://'); do
-    url="http://127.0.0.1:$port"
-    [ "$url" = "$CLOUDCONN_TEST_ADDRESS" ] && continue
-    if curl -s -m 5 "$url/" | grep -q MissingAuthenticationToken; then
-      export CLOUDCONN_TEST_SANDBOX_AWS="$url"
-    elif curl -s -m 5 "$url/tokeninfo" | grep -q invalid_token; then
-      export CLOUDCONN_TEST_SANDBOX_GCP="$url"
-    elif curl -s -m 5 -d grant_type=none "$url/tenant/oauth2/v2.0/token" | grep -q AADSTS70003; then
-      export CLOUDCONN_TEST_SANDBOX_AZURE="$url"
-    fi
-  done
-  echo "== provider sandbox: aws ${CLOUDCONN_TEST_SANDBOX_AWS:-?}, gcp ${CLOUDCONN_TEST_SANDBOX_GCP:-?}, azure ${CLOUDCONN_TEST_SANDBOX_AZURE:-?}"
-}
-
 # 2. The server; 3. generate, build, test (in sdk/java: the tests read
 #    ../scenario) and install.
 sdk_server_start
-sandbox_endpoints
 sdk_moto_start
 echo "== mvn install (generate, compile, JUnit 5 tests, install)"
 mvn -B -ntp install "$@"

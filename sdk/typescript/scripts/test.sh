@@ -34,9 +34,6 @@ npx tsc -p tsconfig.test.json
 
 # 4. The server.
 CLOUDCONN_CORS_ORIGINS="http://localhost:5173" sdk_server_start
-# The credential providers' tests call the provider sandbox the server runs
-# on loopback ports of its own, which they find from this process's sockets.
-export CLOUDCONN_TEST_SERVER_PID="$server_pid"
 sdk_moto_start
 export CLOUDCONN_TEST_CORS_ORIGIN="http://localhost:5173"
 

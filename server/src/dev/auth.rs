@@ -44,11 +44,22 @@ pub fn dev_auth(dir: &Path) -> anyhow::Result<(AuthConfig, String)> {
 pub const CLIENT_FILE: &str = "client.json";
 
 /// Writes [`CLIENT_FILE`]: `{"address": "http://127.0.0.1:<port>", "token":
-/// "<dev token>"}`, private to this user like the key it derives from.
-pub fn write_client_file(dir: &Path, addr: std::net::SocketAddr, token: &str) -> anyhow::Result<()> {
+/// "<dev token>"}`, private to this user like the key it derives from; with
+/// the provider sandbox, also `"sandbox": {"aws": "<url>", …}`, where a
+/// component's own cloud SDK can send the credentials it was issued.
+pub fn write_client_file(
+    dir: &Path,
+    addr: std::net::SocketAddr,
+    token: &str,
+    sandbox: Option<serde_json::Value>,
+) -> anyhow::Result<()> {
     let host = if addr.ip().is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { addr.ip() };
     let address = format!("http://{}", std::net::SocketAddr::new(host, addr.port()));
-    let body = serde_json::json!({ "address": address, "token": token }).to_string();
+    let mut body = serde_json::json!({ "address": address, "token": token });
+    if let Some(sandbox) = sandbox {
+        body["sandbox"] = sandbox;
+    }
+    let body = body.to_string();
     let path = dir.join(CLIENT_FILE);
     // A new file each start: the port may differ, and the mode is set only
     // on creation.

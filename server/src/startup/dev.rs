@@ -102,11 +102,17 @@ pub(super) fn auth(config: &ServerConfig) -> anyhow::Result<(AuthConfig, String)
     crate::dev::auth::dev_auth(&config.dev_data_dir)
 }
 
-/// Once the address is known: the client file the CLI reads, and a warning
-/// when the dev server can be reached from beyond this machine.
-pub(super) fn listening(config: &ServerConfig, local_addr: SocketAddr, token: Option<&str>) -> anyhow::Result<()> {
+/// Once the address is known: the client file the CLI reads (with the
+/// sandbox's endpoints when it runs), and a warning when the dev server can
+/// be reached from beyond this machine.
+pub(super) fn listening(
+    config: &ServerConfig,
+    local_addr: SocketAddr,
+    token: Option<&str>,
+    sandbox: Option<&Sandbox>,
+) -> anyhow::Result<()> {
     if let Some(token) = token {
-        crate::dev::auth::write_client_file(&config.dev_data_dir, local_addr, token)
+        crate::dev::auth::write_client_file(&config.dev_data_dir, local_addr, token, sandbox.map(endpoints))
             .context("writing the dev client file")?;
     }
     if !local_addr.ip().is_loopback() {
@@ -115,6 +121,19 @@ pub(super) fn listening(config: &ServerConfig, local_addr: SocketAddr, token: Op
              sees the dev token can read and change every workspace and mint its cloud credentials; use 127.0.0.1");
     }
     Ok(())
+}
+
+/// Where each stand-in listens, by provider word: a component trying the
+/// run step in `--dev` points its cloud SDK's endpoint there (AWS's S3 and
+/// STS, Google's storage JSON API and `/tokeninfo`, Azure's ARM).
+fn endpoints(sandbox: &Sandbox) -> serde_json::Value {
+    serde_json::json!({
+        "aws": sandbox.aws.url(),
+        "gcp": sandbox.gcp.url(),
+        "azure": sandbox.azure.url(),
+        "mongodb_atlas": sandbox.atlas.url(),
+        "neo4j_aura": sandbox.aura.url(),
+    })
 }
 
 /// The `--dev` in-process worker: the worker's defaults, the server's timeouts.

@@ -174,11 +174,7 @@ impl App {
         let (worker, sandbox) = dev::worker(config, mode).await;
         let probes = Probes::production(&worker);
         let minters = Minters::production(&worker);
-        let mut app = Self::build_with_probes(config, mode, listener, probes, minters).await?;
-        if let Some(pipeline) = app.dev_pipeline.as_mut() {
-            pipeline.sandbox = sandbox;
-        }
-        Ok(app)
+        Self::build_inner(config, mode, listener, probes, minters, sandbox).await
     }
 
     /// As [`App::build`], with the probes and minters the `--dev` in-process
@@ -190,6 +186,17 @@ impl App {
         listener: TcpListener,
         probes: Probes,
         minters: Minters,
+    ) -> anyhow::Result<Self> {
+        Self::build_inner(config, mode, listener, probes, minters, None).await
+    }
+
+    async fn build_inner(
+        config: &ServerConfig,
+        mode: Mode,
+        listener: TcpListener,
+        probes: Probes,
+        minters: Minters,
+        sandbox: Option<cloudconn_sandbox::sandbox::Sandbox>,
     ) -> anyhow::Result<Self> {
         config.validate(mode)?;
         cloudconn_infra::tls::install_crypto_provider();
@@ -223,7 +230,7 @@ impl App {
             config.issue(),
             issue_rows,
         );
-        let dev_pipeline =
+        let mut dev_pipeline =
             messaging.jobs.map(|jobs| dev::pipeline(config, jobs, secrets.store.clone(), probes, &lifecycle));
 
         let (auth_config, dev_token) = auth(config, mode)?;
@@ -234,7 +241,11 @@ impl App {
 
         let local_addr = listener.local_addr()?;
         if mode == Mode::Dev {
-            dev::listening(config, local_addr, dev_token.as_deref())?;
+            dev::listening(config, local_addr, dev_token.as_deref(), sandbox.as_ref())?;
+        }
+        // The sandbox runs as long as the pipeline that validates against it.
+        if let Some(pipeline) = dev_pipeline.as_mut() {
+            pipeline.sandbox = sandbox;
         }
         Ok(Self {
             listener,

@@ -17,6 +17,9 @@ pub struct Entry {
     /// What the scenario is compared with, and its rate in this run.
     pub baseline: Option<String>,
     pub baseline_ops_per_sec: Option<f64>,
+    /// The baseline run's p50 and p99 latency, where it was measured in
+    /// this run: what a latency target can be held against.
+    pub baseline_p50_p99_ms: Option<(f64, f64)>,
     /// `ops_per_sec / baseline_ops_per_sec`.
     pub ratio: Option<f64>,
     /// The target this ratio (or rate) is held to, in words.
@@ -58,6 +61,7 @@ impl Entry {
             p999_ms: run.ms(0.999),
             baseline: None,
             baseline_ops_per_sec: None,
+            baseline_p50_p99_ms: None,
             ratio: None,
             target: None,
             rss_mb: None,
@@ -85,6 +89,7 @@ impl Entry {
             p999_ms: 0.0,
             baseline: None,
             baseline_ops_per_sec: None,
+            baseline_p50_p99_ms: None,
             ratio: None,
             target: Some(target.to_owned()),
             rss_mb: Some(rss_mb),
@@ -105,6 +110,7 @@ impl Entry {
     /// [`Self::against`] a measured baseline run and what it cost.
     pub fn against_run(mut self, baseline: &str, run: &Run, cpu: Shares) -> Self {
         self.baseline_cpu_ms_per_op_by_process = Some(cpu);
+        self.baseline_p50_p99_ms = Some((run.ms(0.5), run.ms(0.99)));
         self.against(baseline, run.ops_per_sec())
     }
 
@@ -163,8 +169,12 @@ pub fn table(entries: &[Entry]) -> String {
             opt(e.cpu_ms_per_op, 3),
             e.target.as_deref().unwrap_or(""),
         );
-        if let Some(b) = &e.baseline {
-            out += &format!("{:<34} (baseline: {b})\n", "");
+        match (&e.baseline, e.baseline_p50_p99_ms) {
+            (Some(b), Some((p50, p99))) => {
+                out += &format!("{:<34} (baseline: {b}; its p50 {p50:.2} ms, p99 {p99:.2} ms)\n", "")
+            }
+            (Some(b), None) => out += &format!("{:<34} (baseline: {b})\n", ""),
+            _ => {}
         }
         if let Some(cpu) = &e.cpu_ms_per_op_by_process {
             out += &format!("{:<34} CPU ms/op: {}\n", "", cpu.describe());

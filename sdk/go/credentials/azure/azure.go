@@ -56,7 +56,7 @@ func New(client *cloudconn.Client, tag string, input cloudconn.IssueInput) (*Cre
 // GetToken returns the connection scope's token when options.Scopes is
 // exactly its resource ("<audience>/.default"; a trailing slash on the
 // audience is the same resource, as Entra ID reads it). Anything else is
-// INVALID_ARGUMENT / SCOPE_MISMATCH naming the scopes asked and the one it
+// INVALID_ARGUMENT / AUDIENCE_MISMATCH naming the scopes asked and the one it
 // can give. ExpiresOn is the token's real expiry, RefreshOn its refresh point.
 func (c *Credential) GetToken(ctx context.Context, options policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	issued, refreshAt, err := c.h.Get(ctx)
@@ -69,7 +69,7 @@ func (c *Credential) GetToken(ctx context.Context, options policy.TokenRequestOp
 	audience := issued.Azure.Audience
 	if len(options.Scopes) != 1 || resource(options.Scopes[0]) != strings.TrimSuffix(audience, "/") {
 		return azcore.AccessToken{}, &cloudconn.Error{
-			Code: cloudconn.CodeInvalidArgument, Reason: "SCOPE_MISMATCH", Metadata: map[string]string{},
+			Code: cloudconn.CodeInvalidArgument, Reason: "AUDIENCE_MISMATCH", Metadata: map[string]string{},
 			FieldViolations: []cloudconn.FieldViolation{{Field: "scopes", Description: "must be " + audience + "/.default"}},
 			Message: fmt.Sprintf("asked for a token for %q, but connection %q scope %q gives tokens for %s only (%s/.default)",
 				strings.Join(options.Scopes, " "), issued.Tag, issued.Scope, audience, audience),

@@ -137,7 +137,7 @@ func (h *Holder) run(ctx context.Context, r *refresh) {
 		// Served as is, it would be refused within seconds.
 		h.held = nil
 		r.err = &cloudconn.Error{
-			Code: cloudconn.CodeUnavailable, Reason: "CREDENTIALS_EXPIRING", Metadata: map[string]string{},
+			Code: cloudconn.CodeFailedPrecondition, Reason: "CREDENTIALS_EXPIRED", Metadata: map[string]string{},
 			Message: fmt.Sprintf("the credentials issued for %q expire at %s, within %s of now (%s)",
 				creds.Tag, creds.ExpireTime.UTC().Format(time.RFC3339), Skew, now.UTC().Format(time.RFC3339)),
 		}

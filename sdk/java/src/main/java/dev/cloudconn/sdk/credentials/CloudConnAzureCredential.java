@@ -49,7 +49,7 @@ public final class CloudConnAzureCredential implements TokenCredential {
     boolean ok = !scopes.isEmpty() && scopes.stream().allMatch(s -> trimSlash(s.endsWith("/.default")
         ? s.substring(0, s.length() - "/.default".length()) : s).equals(resource));
     if (!ok) {
-      throw CloudConnException.invalidArgument("scopes", description + " gives tokens for " + audience
+      throw CloudConnException.of("INVALID_ARGUMENT", "AUDIENCE_MISMATCH", description + " gives tokens for " + audience
           + " (ask for " + audience + "/.default), not " + scopes
           + ": use a connection scope whose audience is the resource you call");
     }

@@ -146,7 +146,7 @@ final class CredentialHolder {
   /** Checks what IssueCredentials answered and places its refresh point. */
   private Held accept(IssuedCredentials c) {
     if (!provider.equals(c.provider())) {
-      throw CloudConnException.of("FAILED_PRECONDITION", "PROVIDER_MISMATCH",
+      throw CloudConnException.of("FAILED_PRECONDITION", "WRONG_PROVIDER",
           "connection " + c.tag() + " is a " + c.provider() + " connection, so it cannot give " + description);
     }
     Instant received = clock.instant();

@@ -104,7 +104,7 @@ class AzureCredentialTest {
       CloudConnException e = assertThrows(CloudConnException.class,
           () -> credential.getTokenSync(new TokenRequestContext().addScopes(ARM)));
       assertEquals("INVALID_ARGUMENT", e.code());
-      assertEquals("scopes", e.fieldViolations().get(0).field());
+      assertEquals("AUDIENCE_MISMATCH", e.reason());
       assertTrue(e.getMessage().contains("https://storage.azure.com") && e.getMessage().contains(ARM), e.getMessage());
       // Through the pipeline, the request is not sent.
       String url = sandbox + "/subscriptions/" + SUBSCRIPTION + "?api-version=2022-12-01";

@@ -183,7 +183,7 @@ class RefreshTest {
       Fixture.active(cc, "aws", TAG, List.of("storage"));
       CloudConnException e = assertThrows(CloudConnException.class,
           () -> CloudCredentials.aura(cc, TAG, CredentialOptions.of("storage", "x")).get());
-      assertEquals("PROVIDER_MISMATCH", e.reason());
+      assertEquals("WRONG_PROVIDER", e.reason());
       assertTrue(e.getMessage().contains("aws connection") && e.getMessage().contains("aura"), e.getMessage());
     }
   }
