@@ -5,6 +5,8 @@
 //! - `validations_total{provider,outcome}` (outcomes the server recorded)
 //! - `outbox_unsent`, `outbox_oldest_unsent_age_seconds`, `outbox_parked`
 //!   (read at scrape time; parked rows are not counted as unsent)
+//! - `db_statements_total{kind}` (`select`, `insert`, `update`, `delete`,
+//!   `other`: statements sent, transaction brackets not counted)
 //!
 //! `/healthz` answers 200 while the process runs (liveness); `/readyz` 200
 //! only while every dependency is reachable (readiness, see `health`).
@@ -69,6 +71,7 @@ impl Metrics {
             Box::new(outbox_unsent.clone()),
             Box::new(outbox_age.clone()),
             Box::new(outbox_parked.clone()),
+            Box::new(crate::store::statements::STATEMENTS.vec.clone()),
         ] {
             registry.register(c).expect("register");
         }

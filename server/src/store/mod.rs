@@ -11,6 +11,7 @@ pub mod hits;
 pub mod migrations;
 pub mod outbox;
 pub mod purges;
+pub mod statements;
 pub mod validations;
 
 use std::time::Duration;
@@ -47,7 +48,9 @@ pub async fn connect(url: &SecretString, pool_size: u32, timeout: Duration) -> R
         // Statement logging would print SQL at `info`; parameters are not
         // logged by sqlx, but the noise buries what matters.
         .sqlx_logging(false);
-    Database::connect(options).await
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(|info| statements::STATEMENTS.count(&info.statement.sql));
+    Ok(db)
 }
 
 /// The advisory lock key replicas take around migrating: any constant that

@@ -20,7 +20,7 @@ fn request(tag: String, consumer: String) -> pb::IssueCredentialsRequest {
 pub async fn hits(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
     d.clients[0].clone().issue_credentials(request(tag(0), "bench-hot".into())).await?;
     let before = d.database_counts(s).await?;
-    let (run, cpu) = d
+    let (run, cpu, statements) = d
         .calls(s.callers, s.issue_hits, |mut client, _| async move {
             client.issue_credentials(request(tag(0), "bench-hot".into())).await?;
             Ok(())
@@ -30,6 +30,7 @@ pub async fn hits(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
     let (floor, floor_cpu) = grpc_floor_run(d, s.callers, s.issue_hits).await?;
     Ok(Entry::new("IssueCredentials, cache hit", &run)
         .cpu(cpu)
+        .statements(statements)
         .database_opt(database)
         .against_run(GRPC_FLOOR, &floor, floor_cpu)
         .target(">= 0.5x, p99 <= 5 ms"))
@@ -40,7 +41,7 @@ pub async fn hits(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
 pub async fn misses(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
     let active = s.validations.max(1);
     let before = d.database_counts(s).await?;
-    let (run, cpu) = d
+    let (run, cpu, statements) = d
         .calls(s.callers, s.issue_misses, move |mut client, i| async move {
             client.issue_credentials(request(tag(i % active), format!("bench-{}", i / active))).await?;
             Ok(())
@@ -51,6 +52,7 @@ pub async fn misses(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
         d.measure(baselines::amqp_round_trips(&d.amqp_url, &d.prefix, s.callers, s.issue_misses.max(200))).await?;
     Ok(Entry::new("IssueCredentials, miss (worker mints)", &run)
         .cpu(cpu)
+        .statements(statements)
         .database_opt(database)
         .against_run("RabbitMQ request/reply, confirms (lapin)", &raw, raw_cpu)
         .target(">= 0.3x"))

@@ -38,6 +38,9 @@ pub struct Entry {
     /// What the service's own database did per operation, where measured:
     /// counted by PostgreSQL, so the same however busy the machine is.
     pub database_per_op: Option<DatabasePerOp>,
+    /// Statements the server sent to the database per operation (its
+    /// `cloudconn_db_statements_total`; transaction brackets not counted).
+    pub statements_per_op: Option<f64>,
 }
 
 /// Transactions and rows written in the service's database per operation
@@ -69,6 +72,7 @@ impl Entry {
             cpu_ms_per_op_by_process: None,
             baseline_cpu_ms_per_op_by_process: None,
             database_per_op: None,
+            statements_per_op: None,
         }
     }
 
@@ -97,6 +101,7 @@ impl Entry {
             cpu_ms_per_op_by_process: None,
             baseline_cpu_ms_per_op_by_process: None,
             database_per_op: None,
+            statements_per_op: None,
         }
     }
 
@@ -123,6 +128,11 @@ impl Entry {
     pub fn cpu(mut self, per_op: Shares) -> Self {
         self.cpu_ms_per_op = Some(per_op.cloudconn);
         self.cpu_ms_per_op_by_process = Some(per_op);
+        self
+    }
+
+    pub fn statements(mut self, per_op: f64) -> Self {
+        self.statements_per_op = Some(per_op);
         self
     }
 
@@ -181,6 +191,9 @@ pub fn table(entries: &[Entry]) -> String {
         }
         if let Some(cpu) = &e.baseline_cpu_ms_per_op_by_process {
             out += &format!("{:<34} baseline CPU ms/op: {}\n", "", cpu.describe());
+        }
+        if let Some(statements) = e.statements_per_op {
+            out += &format!("{:<34} statements per op (server → PostgreSQL): {statements:.2}\n", "");
         }
         if let Some(db) = &e.database_per_op {
             out += &format!(

@@ -111,6 +111,9 @@ pub struct Deployment {
     pub pids: Vec<u32>,
     /// The service's database, to see when its outbox is drained.
     pub inspect: sqlx::PgPool,
+    /// The server's metrics endpoint (`…/metrics`), for the statements it
+    /// sent to the database.
+    pub metrics_url: String,
 }
 
 impl Deployment {
@@ -130,14 +133,30 @@ impl Deployment {
     }
 
     /// `total` closed-loop calls from `callers`, call `i` over client
-    /// connection `i % len`, measured.
-    pub async fn calls<F, Fut>(&self, callers: usize, total: usize, op: F) -> anyhow::Result<(Run, Shares)>
+    /// connection `i % len`, measured, with the statements the server sent
+    /// to the database per call (background work during the run included:
+    /// the relay's and the flushes', a few per second).
+    pub async fn calls<F, Fut>(&self, callers: usize, total: usize, op: F) -> anyhow::Result<(Run, Shares, f64)>
     where
         F: Fn(Client, usize) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send,
     {
         let clients = self.clients.clone();
-        self.measure(closed_loop(callers, total, move |i| op(clients[i % clients.len()].clone(), i))).await
+        let before = self.statements().await?;
+        let (run, cpu) =
+            self.measure(closed_loop(callers, total, move |i| op(clients[i % clients.len()].clone(), i))).await?;
+        let statements = (self.statements().await? - before) as f64 / run.ops.max(1) as f64;
+        Ok((run, cpu, statements))
+    }
+
+    /// The server's `cloudconn_db_statements_total`, every kind.
+    async fn statements(&self) -> anyhow::Result<u64> {
+        let text = reqwest::get(&self.metrics_url).await?.error_for_status()?.text().await?;
+        Ok(text
+            .lines()
+            .filter(|l| l.starts_with("cloudconn_db_statements_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum())
     }
 
     /// Transactions committed and rows written so far in the service's
@@ -201,7 +220,7 @@ pub async fn aura_emulator(latency: Duration) -> Emulator {
 }
 
 pub async fn create(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
-    let (run, cpu) = d
+    let (run, cpu, statements) = d
         .calls(s.callers, s.connections, |mut client, i| async move {
             client
                 .create_connection(pb::CreateConnectionRequest {
@@ -219,13 +238,14 @@ pub async fn create(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
     let (raw, raw_cpu) = d.measure(baselines::pg_insert(pool, s.callers, s.connections.min(5_000))).await?;
     Ok(Entry::new("CreateConnection", &run)
         .cpu(cpu)
+        .statements(statements)
         .against_run("PostgreSQL INSERT transaction (sqlx)", &raw, raw_cpu)
         .target(">= 0.6x"))
 }
 
 pub async fn get(d: &Deployment, s: &Sizes) -> anyhow::Result<Vec<Entry>> {
     let connections = s.connections;
-    let (run, cpu) = d
+    let (run, cpu, statements) = d
         .calls(s.callers, s.gets, move |mut client, i| async move {
             // A spread of rows, not one hot row.
             let tag = tag(i.wrapping_mul(7919) % connections);
@@ -241,6 +261,7 @@ pub async fn get(d: &Deployment, s: &Sizes) -> anyhow::Result<Vec<Entry>> {
     Ok(vec![
         Entry::new(&format!("GetConnection ({} rows)", s.connections), &run)
             .cpu(cpu)
+            .statements(statements)
             .against_run(baseline, &raw, raw_cpu)
             .target(">= 0.6x, p99 <= 10 ms"),
         floor.against_run(baseline, &raw, raw_cpu).target("(diagnostic: the best Get could do)"),
@@ -274,7 +295,7 @@ pub async fn grpc_floor_run(d: &Deployment, callers: usize, total: usize) -> any
 }
 
 pub async fn complete(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
-    let (run, cpu) = d
+    let (run, cpu, statements) = d
         .calls(s.callers, s.completes, |mut client, i| async move {
             client
                 .complete_connection(pb::CompleteConnectionRequest {
@@ -298,13 +319,14 @@ pub async fn complete(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
         .await?;
     Ok(Entry::new("CompleteConnection", &run)
         .cpu(cpu)
+        .statements(statements)
         .against_run("Vault KV v2 CAS write (vaultrs)", &raw, raw_cpu)
         .target(">= 0.6x"))
 }
 
 /// Validations with `wait`, each of a connection not validated before.
 pub async fn validate(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
-    let (run, cpu) = d
+    let (run, cpu, statements) = d
         .calls(s.validate_callers, s.validations, |mut client, i| async move {
             let done = client
                 .validate_connection(pb::ValidateConnectionRequest {
@@ -324,6 +346,7 @@ pub async fn validate(d: &Deployment, s: &Sizes) -> anyhow::Result<Entry> {
         .await?;
     Ok(Entry::new("ValidateConnection (wait, e2e)", &run)
         .cpu(cpu)
+        .statements(statements)
         .against_run("RabbitMQ request/reply, confirms (lapin)", &raw, raw_cpu)
         .target(">= 0.3x, p50 <= 15 ms"))
 }

@@ -101,11 +101,13 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let listen = format!("127.0.0.1:{}", free_port());
+    let metrics_listen = format!("127.0.0.1:{}", free_port());
     // One workspace takes all the load here: lift its quotas.
     let server_env = with_keys(
         &server_keys,
         &[
             ("CLOUDCONN_LISTEN", listen.clone()),
+            ("CLOUDCONN_METRICS_LISTEN", metrics_listen.clone()),
             ("CLOUDCONN_RATE_VALIDATE_PER_MINUTE", "100000000".into()),
             ("CLOUDCONN_RATE_COMPLETE_PER_MINUTE", "100000000".into()),
             ("CLOUDCONN_MAX_CONNECTIONS_PER_WORKSPACE", "100000000".into()),
@@ -158,6 +160,7 @@ async fn main() -> anyhow::Result<()> {
         vault_mount: "secret".into(),
         pids: vec![server.pid(), worker.pid()],
         inspect: cloudconn_tests::bench::baselines::pg_pool(&database_url, 1).await?,
+        metrics_url: format!("http://{metrics_listen}/metrics"),
     };
 
     progress("create");

@@ -69,9 +69,19 @@ async fn metrics_show_calls_validations_and_the_outbox() {
         "cloudconn_rpc_duration_seconds_bucket",
         "cloudconn_outbox_unsent ",
         "cloudconn_outbox_oldest_unsent_age_seconds ",
+        r#"cloudconn_db_statements_total{kind="insert"}"#,
     ] {
         assert!(body.contains(series), "missing {series} in:\n{body}");
     }
+    // A Get reads: the statements it sends are counted as selects.
+    let selects = async || {
+        let (_, body) = http(&app, "/metrics").await;
+        let line = body.lines().find(|l| l.starts_with(r#"cloudconn_db_statements_total{kind="select"}"#)).unwrap();
+        line.rsplit(' ').next().unwrap().parse::<u64>().unwrap()
+    };
+    let before = selects().await;
+    get(&app, "acme", "azure_main").await.unwrap();
+    assert!(selects().await > before, "a Get's reads are counted");
     app.finish().await;
 }
 
