@@ -2,10 +2,16 @@
 //! rates of its own backends, measured in the same run (see docs/benchmarks.md).
 //! Prints figures and writes them as JSON; asserts nothing.
 //!
-//!   cloudconn-bench [--tiny | --issue-only] [--validate-callers N] [--json FILE]
+//!   cloudconn-bench [--tiny | --issue-only | --fanout-only] [--fanout-latency-ms MS]
+//!                   [--fanout-jobs N] [--validate-callers N] [--json FILE]
 //!
 //! `--issue-only` measures the run step (IssueCredentials) at full size,
 //! with the scenarios before it shrunk to what it needs, and no fan-out.
+//! `--fanout-only` runs the worker fan-out alone; `--fanout-latency-ms`
+//! sets each probe's provider latency (default 500 ms: CPU-bound on two
+//! cores; 2,000 ms with 1,000 in flight is a bound of 500/s the CPU can
+//! carry; give it `--fanout-jobs` of several times the 1,000 in flight, so
+//! the ramp up and the last wave's tail do not dominate).
 //!
 //! Needs the test stack (`deploy/stack.sh up`) and the `cloudconn-server`
 //! and `cloudconn-worker` binaries built next to it (`deploy/bench.sh` does
@@ -41,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
     let mut sizes = Sizes::full();
     let mut tiny = false;
     let mut issue_only = false;
+    let mut fanout_only = false;
     let mut json = std::path::PathBuf::from("target/bench/results.json");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -53,12 +60,19 @@ async fn main() -> anyhow::Result<()> {
                 sizes = Sizes::issue_only();
                 issue_only = true;
             }
+            "--fanout-only" => fanout_only = true,
+            "--fanout-jobs" => sizes.fanout = args.next().context("--fanout-jobs needs a number")?.parse()?,
+            "--fanout-latency-ms" => {
+                let ms: u64 = args.next().context("--fanout-latency-ms needs a number")?.parse()?;
+                sizes.fanout_latency = Duration::from_millis(ms);
+            }
             "--json" => json = args.next().context("--json needs a file")?.into(),
             "--validate-callers" => {
                 sizes.validate_callers = args.next().context("--validate-callers needs a number")?.parse()?
             }
             other => anyhow::bail!(
-                "unknown argument {other:?}; usage: cloudconn-bench [--tiny | --issue-only] [--validate-callers N] [--json FILE]"
+                "unknown argument {other:?}; usage: cloudconn-bench [--tiny | --issue-only | --fanout-only] \
+                 [--fanout-latency-ms MS] [--fanout-jobs N] [--validate-callers N] [--json FILE]"
             ),
         }
     }
@@ -163,18 +177,21 @@ async fn main() -> anyhow::Result<()> {
         metrics_url: format!("http://{metrics_listen}/metrics"),
     };
 
-    progress("create");
-    entries.push(scenarios::create(&deployment, &sizes).await?);
-    entries.push(Entry::memory(&format!("server RSS, {} connections", sizes.connections), server.rss_mb(), "<= 60 MB"));
-    progress("get");
-    entries.extend(scenarios::get(&deployment, &sizes).await?);
-    progress("complete");
-    entries.push(scenarios::complete(&deployment, &sizes).await?);
-    progress("validate");
-    entries.push(scenarios::validate(&deployment, &sizes).await?);
-    progress("issue");
-    entries.push(cloudconn_tests::bench::issue::hits(&deployment, &sizes).await?);
-    entries.push(cloudconn_tests::bench::issue::misses(&deployment, &sizes).await?);
+    if !fanout_only {
+        progress("create");
+        entries.push(scenarios::create(&deployment, &sizes).await?);
+        let rss = Entry::memory(&format!("server RSS, {} connections", sizes.connections), server.rss_mb(), "<= 60 MB");
+        entries.push(rss);
+        progress("get");
+        entries.extend(scenarios::get(&deployment, &sizes).await?);
+        progress("complete");
+        entries.push(scenarios::complete(&deployment, &sizes).await?);
+        progress("validate");
+        entries.push(scenarios::validate(&deployment, &sizes).await?);
+        progress("issue");
+        entries.push(cloudconn_tests::bench::issue::hits(&deployment, &sizes).await?);
+        entries.push(cloudconn_tests::bench::issue::misses(&deployment, &sizes).await?);
+    }
 
     if issue_only {
         progress("done");
