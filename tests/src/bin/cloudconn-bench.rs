@@ -2,11 +2,12 @@
 //! rates of its own backends, measured in the same run (see docs/benchmarks.md).
 //! Prints figures and writes them as JSON; asserts nothing.
 //!
-//!   cloudconn-bench [--tiny | --issue-only | --fanout-only] [--fanout-latency-ms MS]
+//!   cloudconn-bench [--tiny | --issue-only | --get-only | --fanout-only] [--fanout-latency-ms MS]
 //!                   [--fanout-jobs N] [--validate-callers N] [--json FILE]
 //!
 //! `--issue-only` measures the run step (IssueCredentials) at full size,
 //! with the scenarios before it shrunk to what it needs, and no fan-out.
+//! `--get-only` stops after Get (and its creates, and the gRPC floor).
 //! `--fanout-only` runs the worker fan-out alone; `--fanout-latency-ms`
 //! sets each probe's provider latency (default 500 ms: CPU-bound on two
 //! cores; 2,000 ms with 1,000 in flight is a bound of 500/s the CPU can
@@ -48,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
     let mut tiny = false;
     let mut issue_only = false;
     let mut fanout_only = false;
+    let mut get_only = false;
     let mut json = std::path::PathBuf::from("target/bench/results.json");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -61,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
                 issue_only = true;
             }
             "--fanout-only" => fanout_only = true,
+            "--get-only" => get_only = true,
             "--fanout-jobs" => sizes.fanout = args.next().context("--fanout-jobs needs a number")?.parse()?,
             "--fanout-latency-ms" => {
                 let ms: u64 = args.next().context("--fanout-latency-ms needs a number")?.parse()?;
@@ -71,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
                 sizes.validate_callers = args.next().context("--validate-callers needs a number")?.parse()?
             }
             other => anyhow::bail!(
-                "unknown argument {other:?}; usage: cloudconn-bench [--tiny | --issue-only | --fanout-only] \
+                "unknown argument {other:?}; usage: cloudconn-bench [--tiny | --issue-only | --get-only | --fanout-only] \
                  [--fanout-latency-ms MS] [--fanout-jobs N] [--validate-callers N] [--json FILE]"
             ),
         }
@@ -184,6 +187,11 @@ async fn main() -> anyhow::Result<()> {
         entries.push(rss);
         progress("get");
         entries.extend(scenarios::get(&deployment, &sizes).await?);
+        if get_only {
+            progress("done");
+            println!("{}", report::table(&entries));
+            return finish(&json, &entries, server, worker, &run).await;
+        }
         progress("complete");
         entries.push(scenarios::complete(&deployment, &sizes).await?);
         progress("validate");
