@@ -12,6 +12,8 @@ pub mod fanout;
 pub mod issue;
 pub mod processes;
 pub mod report;
+pub mod scale;
+pub mod scale_data;
 pub mod scenarios;
 
 use std::{
