@@ -21,7 +21,7 @@ use super::{
     processes::{Service, drop_database, free_port, fresh_database, wait_for_port},
     report::{self, Entry},
     scale_data::{self, BIG_WORKSPACE, Plan, address, big_rows, big_tag},
-    scenarios::Deployment,
+    scenarios::{self, Deployment},
 };
 use crate::harness::{
     auth::{AUDIENCE, TokenSpec, mint},
@@ -59,6 +59,9 @@ pub struct Measured {
     /// `/proc/loadavg`'s 1-minute figure before and after the runs.
     pub load_average: (f64, f64),
     pub get: Entry,
+    /// The health check at the same callers: no database, so whatever it
+    /// does across sizes is the machine's drift, not the data's.
+    pub grpc_floor: Entry,
     pub list_first_page: Entry,
     pub list_deep_page: Entry,
     pub server_rss_mb: f64,
@@ -86,6 +89,7 @@ pub async fn run(scale: &Scale, json: &Path) -> anyhow::Result<()> {
             "{}",
             report::table(&[
                 measured.get.clone(),
+                measured.grpc_floor.clone(),
                 measured.list_first_page.clone(),
                 measured.list_deep_page.clone(),
                 Entry::memory("server RSS after the runs", measured.server_rss_mb, "-"),
@@ -100,6 +104,9 @@ pub async fn run(scale: &Scale, json: &Path) -> anyhow::Result<()> {
         }
         all.push(measured);
     }
+    // Smallest to largest, whatever order they ran in (running them in
+    // reverse tells the data's effect from the machine's drift).
+    all.sort_by_key(|m| m.connections);
     let growth = growth(&all);
     println!("{}", growth_table(&all, &growth));
     if let Some(dir) = json.parent() {
@@ -139,6 +146,8 @@ async fn one_size(scale: &Scale, n: usize, run: &str) -> anyhow::Result<Measured
 
     let load_before = load_average();
     let get = get(&d, scale, n).await?;
+    let (floor, floor_cpu) = scenarios::grpc_floor_run(&d, scale.callers, scale.gets).await?;
+    let grpc_floor = Entry::new(scenarios::GRPC_FLOOR, &floor).cpu(floor_cpu);
     let list_first_page = list(&d, scale, n, false).await?;
     let list_deep_page = list(&d, scale, n, true).await?;
     let server_rss_mb = server.rss_mb();
@@ -151,6 +160,7 @@ async fn one_size(scale: &Scale, n: usize, run: &str) -> anyhow::Result<Measured
         load_seconds,
         load_average: (load_before, load_after),
         get,
+        grpc_floor,
         list_first_page,
         list_deep_page,
         server_rss_mb,
@@ -290,7 +300,7 @@ const FLAT: f64 = 1.3;
 
 fn growth(all: &[Measured]) -> Vec<Growth> {
     type Figure = (&'static str, bool, fn(&Measured) -> f64);
-    let figures: [Figure; 16] = [
+    let figures: [Figure; 19] = [
         ("Get p50 ms", false, |m| m.get.p50_ms),
         ("Get p99 ms", false, |m| m.get.p99_ms),
         ("Get ops/s", true, |m| m.get.ops_per_sec),
@@ -298,6 +308,11 @@ fn growth(all: &[Measured]) -> Vec<Growth> {
         ("Get CPU ms/op, PostgreSQL", false, |m| m.get.cpu_ms_per_op_by_process.map(|c| c.postgres).unwrap_or(0.0)),
         ("Get CPU ms/op, all processes", false, |m| m.get.cpu_ms_per_op_by_process.map(|c| c.total()).unwrap_or(0.0)),
         ("Get / raw SELECT (ratio)", true, |m| m.get.ratio.unwrap_or(0.0)),
+        ("Get CPU ms/op, bench (gRPC client)", false, |m| {
+            m.get.cpu_ms_per_op_by_process.map(|c| c.bench).unwrap_or(0.0)
+        }),
+        ("gRPC floor p50 ms (control)", false, |m| m.grpc_floor.p50_ms),
+        ("gRPC floor CPU ms/op, all (control)", false, |m| cpu_total(&m.grpc_floor)),
         ("raw PK SELECT p50 ms", false, |m| m.get.baseline_p50_p99_ms.map(|p| p.0).unwrap_or(0.0)),
         ("raw PK SELECT p99 ms", false, |m| m.get.baseline_p50_p99_ms.map(|p| p.1).unwrap_or(0.0)),
         ("raw PK SELECT ops/s", true, |m| m.get.baseline_ops_per_sec.unwrap_or(0.0)),

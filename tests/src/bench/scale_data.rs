@@ -192,7 +192,9 @@ pub struct Plan {
 pub async fn plans(pool: &PgPool, n: usize) -> anyhow::Result<Vec<Plan>> {
     let rec = Recorder::default();
     let big = big_rows(n);
-    let deep = big_tag(big.saturating_sub(60).max(big / 2));
+    // Three quarters in: the middle of the second half the deep pages are
+    // measured in.
+    let deep = big_tag(big * 3 / 4);
     let page: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(
         "SELECT id, last_validation_id FROM connections WHERE workspace = $1 AND tag > $2 ORDER BY tag LIMIT 50",
     )
