@@ -37,16 +37,26 @@ pub struct Scale {
     pub callers: usize,
     pub gets: usize,
     pub lists: usize,
+    /// How long PostgreSQL is given to publish its buffer counts before
+    /// and after Get (a backend reports them once idle, up to 10 s late);
+    /// zero skips the count.
+    pub settle: Duration,
 }
 
 impl Scale {
     pub fn full() -> Self {
-        Self { sizes: vec![10_000, 100_000, 1_000_000], callers: 64, gets: 20_000, lists: 4_000 }
+        Self {
+            sizes: vec![10_000, 100_000, 1_000_000],
+            callers: 64,
+            gets: 20_000,
+            lists: 4_000,
+            settle: Duration::from_secs(11),
+        }
     }
 
     /// Proves the mode runs end to end, in seconds.
     pub fn tiny() -> Self {
-        Self { sizes: vec![1_000, 2_000], callers: 4, gets: 200, lists: 100 }
+        Self { sizes: vec![1_000, 2_000], callers: 4, gets: 200, lists: 100, settle: Duration::ZERO }
     }
 }
 
@@ -59,6 +69,11 @@ pub struct Measured {
     /// `/proc/loadavg`'s 1-minute figure before and after the runs.
     pub load_average: (f64, f64),
     pub get: Entry,
+    /// Per Get: table and index blocks PostgreSQL had to bring into its
+    /// shared buffers (from the OS's cache or the disk), and blocks it
+    /// found there; and the same per raw SELECT.
+    pub get_blocks_read_hit: Option<(f64, f64)>,
+    pub select_blocks_read_hit: Option<(f64, f64)>,
     /// The health check at the same callers: no database, so whatever it
     /// does across sizes is the machine's drift, not the data's.
     pub grpc_floor: Entry,
@@ -145,7 +160,7 @@ async fn one_size(scale: &Scale, n: usize, run: &str) -> anyhow::Result<Measured
     loaded_as_the_server_sees_it(&d, n).await?;
 
     let load_before = load_average();
-    let get = get(&d, scale, n).await?;
+    let (get, get_blocks, select_blocks) = get(&d, scale, n).await?;
     let (floor, floor_cpu) = scenarios::grpc_floor_run(&d, scale.callers, scale.gets).await?;
     let grpc_floor = Entry::new(scenarios::GRPC_FLOOR, &floor).cpu(floor_cpu);
     let list_first_page = list(&d, scale, n, false).await?;
@@ -160,6 +175,8 @@ async fn one_size(scale: &Scale, n: usize, run: &str) -> anyhow::Result<Measured
         load_seconds,
         load_average: (load_before, load_after),
         get,
+        get_blocks_read_hit: get_blocks,
+        select_blocks_read_hit: select_blocks,
         grpc_floor,
         list_first_page,
         list_deep_page,
@@ -219,7 +236,15 @@ fn pick(stream: u64, i: usize, n: usize) -> usize {
     ((z ^ (z >> 31)) % n as u64) as usize
 }
 
-async fn get(d: &Deployment, s: &Scale, n: usize) -> anyhow::Result<Entry> {
+/// Blocks read and hit per operation between two counts.
+type Blocks = Option<(f64, f64)>;
+
+async fn get(d: &Deployment, s: &Scale, n: usize) -> anyhow::Result<(Entry, Blocks, Blocks)> {
+    let per_op = |after: (i64, i64), before: (i64, i64)| {
+        let per = |a: i64, b: i64| (a - b) as f64 / s.gets as f64;
+        (!s.settle.is_zero()).then(|| (per(after.0, before.0), per(after.1, before.1)))
+    };
+    let before = scale_data::buffer_blocks(&d.inspect, s.settle).await?;
     let (run, cpu) = d
         .calls(s.callers, s.gets, move |mut client, i| async move {
             let (workspace, tag) = address(pick(1, i, n), n);
@@ -234,11 +259,14 @@ async fn get(d: &Deployment, s: &Scale, n: usize) -> anyhow::Result<Entry> {
             .fetch_all(&d.inspect)
             .await?;
     let pool = baselines::pg_pool(&d.database_url, d.pool_size).await?;
+    let between = scale_data::buffer_blocks(&d.inspect, s.settle).await?;
     let (raw, raw_cpu) = d.measure(baselines::pg_select(pool, Arc::new(ids), s.callers, s.gets)).await?;
-    Ok(Entry::new(&format!("GetConnection, {n} rows"), &run)
+    let after = scale_data::buffer_blocks(&d.inspect, s.settle).await?;
+    let entry = Entry::new(&format!("GetConnection, {n} rows"), &run)
         .cpu(cpu)
         .against_run("PostgreSQL primary-key SELECT (sqlx)", &raw, raw_cpu)
-        .target("flat: <= 1.3x from the smallest size"))
+        .target("flat: <= 1.3x from the smallest size");
+    Ok((entry, per_op(between, before), per_op(after, between)))
 }
 
 /// The big workspace's first page, or pages starting at random rows of
@@ -300,7 +328,7 @@ const FLAT: f64 = 1.3;
 
 fn growth(all: &[Measured]) -> Vec<Growth> {
     type Figure = (&'static str, bool, fn(&Measured) -> f64);
-    let figures: [Figure; 19] = [
+    let figures: [Figure; 21] = [
         ("Get p50 ms", false, |m| m.get.p50_ms),
         ("Get p99 ms", false, |m| m.get.p99_ms),
         ("Get ops/s", true, |m| m.get.ops_per_sec),
@@ -311,6 +339,8 @@ fn growth(all: &[Measured]) -> Vec<Growth> {
         ("Get CPU ms/op, bench (gRPC client)", false, |m| {
             m.get.cpu_ms_per_op_by_process.map(|c| c.bench).unwrap_or(0.0)
         }),
+        ("Get: blocks read into shared buffers", false, |m| m.get_blocks_read_hit.map(|b| b.0).unwrap_or(0.0)),
+        ("raw SELECT: blocks read", false, |m| m.select_blocks_read_hit.map(|b| b.0).unwrap_or(0.0)),
         ("gRPC floor p50 ms (control)", false, |m| m.grpc_floor.p50_ms),
         ("gRPC floor CPU ms/op, all (control)", false, |m| cpu_total(&m.grpc_floor)),
         ("raw PK SELECT p50 ms", false, |m| m.get.baseline_p50_p99_ms.map(|p| p.0).unwrap_or(0.0)),

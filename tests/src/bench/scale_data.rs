@@ -227,3 +227,21 @@ pub async fn plans(pool: &PgPool, n: usize) -> anyhow::Result<Vec<Plan>> {
     }
     Ok(plans)
 }
+
+/// Blocks of the service's tables and indexes PostgreSQL read into its
+/// shared buffers, and found there, so far (`pg_statio_user_tables`),
+/// after waiting `settle` for the backends to publish their counts.
+pub async fn buffer_blocks(pool: &PgPool, settle: std::time::Duration) -> anyhow::Result<(i64, i64)> {
+    if settle.is_zero() {
+        return Ok((0, 0));
+    }
+    tokio::time::sleep(settle).await;
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SELECT pg_stat_clear_snapshot()").execute(&mut *conn).await?;
+    Ok(sqlx::query_as(
+        "SELECT coalesce(sum(heap_blks_read + coalesce(idx_blks_read, 0)), 0)::int8, \
+                coalesce(sum(heap_blks_hit + coalesce(idx_blks_hit, 0)), 0)::int8 FROM pg_statio_user_tables",
+    )
+    .fetch_one(&mut *conn)
+    .await?)
+}
