@@ -100,6 +100,11 @@ pub async fn run(scale: &Scale, json: &Path) -> anyhow::Result<()> {
             "{} connections (big workspace {} rows), loaded in {:.1} s",
             n, measured.big_workspace_rows, measured.load_seconds
         );
+        for (what, blocks) in [("Get", measured.get_blocks_read_hit), ("raw SELECT", measured.select_blocks_read_hit)] {
+            if let Some((read, hit)) = blocks {
+                println!("per {what}: {read:.2} blocks read into PostgreSQL's shared buffers, {hit:.2} found there");
+            }
+        }
         println!(
             "{}",
             report::table(&[
@@ -151,8 +156,11 @@ async fn one_size(scale: &Scale, n: usize, run: &str) -> anyhow::Result<Measured
     let mut server = Service::start("cloudconn-server", &server_env(run, &database_url, &secret, &listen))?;
     wait_for_port(&mut server, &listen).await?;
     // VACUUM as well as ANALYZE: autovacuum would otherwise start on the
-    // freshly inserted tables in the middle of a measurement.
+    // freshly inserted tables in the middle of a measurement; and the
+    // checkpointer's writing out of the load would too (its CPU counts as
+    // PostgreSQL's).
     sqlx::raw_sql("VACUUM ANALYZE").execute(&pool).await?;
+    sqlx::raw_sql("CHECKPOINT").execute(&pool).await?;
 
     let token = mint(&secret, &TokenSpec { workspaces: &["*"], scope: "connections:read", ..TokenSpec::default() });
     let d =

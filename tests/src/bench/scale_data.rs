@@ -186,9 +186,9 @@ pub struct Plan {
 }
 
 /// The plans of Get's and List's statements (a row of the big workspace,
-/// and a deep page of it), with the values inlined: `EXPLAIN` of a bound
-/// statement shows the plan for those values, which for these equality and
-/// range lookups on unique indexes is the plan a prepared one gets too.
+/// and a deep page of it), with the values inlined: the plan for those
+/// values. The server sends them as prepared statements, which PostgreSQL
+/// may give a generic plan after five runs; that plan is not shown.
 pub async fn plans(pool: &PgPool, n: usize) -> anyhow::Result<Vec<Plan>> {
     let rec = Recorder::default();
     let big = big_rows(n);
