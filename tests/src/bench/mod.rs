@@ -14,6 +14,7 @@ pub mod processes;
 pub mod report;
 pub mod scale;
 pub mod scale_data;
+pub mod scale_growth;
 pub mod scenarios;
 
 use std::{

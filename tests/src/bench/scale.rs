@@ -21,6 +21,7 @@ use super::{
     processes::{Service, drop_database, free_port, fresh_database, wait_for_port},
     report::{self, Entry},
     scale_data::{self, BIG_WORKSPACE, Plan, address, big_rows, big_tag},
+    scale_growth::{growth, growth_table},
     scenarios::{self, Deployment},
 };
 use crate::harness::{
@@ -74,6 +75,8 @@ pub struct Measured {
     /// found there; and the same per raw SELECT.
     pub get_blocks_read_hit: Option<(f64, f64)>,
     pub select_blocks_read_hit: Option<(f64, f64)>,
+    /// The same per List call: the first page, and a deep page.
+    pub list_blocks_read_hit: [Option<(f64, f64)>; 2],
     /// The health check at the same callers: no database, so whatever it
     /// does across sizes is the machine's drift, not the data's.
     pub grpc_floor: Entry,
@@ -100,7 +103,13 @@ pub async fn run(scale: &Scale, json: &Path) -> anyhow::Result<()> {
             "{} connections (big workspace {} rows), loaded in {:.1} s",
             n, measured.big_workspace_rows, measured.load_seconds
         );
-        for (what, blocks) in [("Get", measured.get_blocks_read_hit), ("raw SELECT", measured.select_blocks_read_hit)] {
+        let counted = [
+            ("Get", measured.get_blocks_read_hit),
+            ("raw SELECT", measured.select_blocks_read_hit),
+            ("List first page", measured.list_blocks_read_hit[0]),
+            ("List deep page", measured.list_blocks_read_hit[1]),
+        ];
+        for (what, blocks) in counted {
             if let Some((read, hit)) = blocks {
                 println!("per {what}: {read:.2} blocks read into PostgreSQL's shared buffers, {hit:.2} found there");
             }
@@ -171,8 +180,13 @@ async fn one_size(scale: &Scale, n: usize, run: &str) -> anyhow::Result<Measured
     let (get, get_blocks, select_blocks) = get(&d, scale, n).await?;
     let (floor, floor_cpu) = scenarios::grpc_floor_run(&d, scale.callers, scale.gets).await?;
     let grpc_floor = Entry::new(scenarios::GRPC_FLOOR, &floor).cpu(floor_cpu);
+    let before = scale_data::buffer_blocks(&pool, scale.settle).await?;
     let list_first_page = list(&d, scale, n, false).await?;
+    let between = scale_data::buffer_blocks(&pool, scale.settle).await?;
     let list_deep_page = list(&d, scale, n, true).await?;
+    let after = scale_data::buffer_blocks(&pool, scale.settle).await?;
+    let list_blocks_read_hit =
+        [blocks_per_op(scale, between, before, scale.lists), blocks_per_op(scale, after, between, scale.lists)];
     let server_rss_mb = server.rss_mb();
     server.check_alive()?;
     let load_after = load_average();
@@ -185,6 +199,7 @@ async fn one_size(scale: &Scale, n: usize, run: &str) -> anyhow::Result<Measured
         get,
         get_blocks_read_hit: get_blocks,
         select_blocks_read_hit: select_blocks,
+        list_blocks_read_hit,
         grpc_floor,
         list_first_page,
         list_deep_page,
@@ -247,11 +262,13 @@ fn pick(stream: u64, i: usize, n: usize) -> usize {
 /// Blocks read and hit per operation between two counts.
 type Blocks = Option<(f64, f64)>;
 
+fn blocks_per_op(s: &Scale, after: (i64, i64), before: (i64, i64), ops: usize) -> Blocks {
+    let per = |a: i64, b: i64| (a - b) as f64 / ops as f64;
+    (!s.settle.is_zero()).then(|| (per(after.0, before.0), per(after.1, before.1)))
+}
+
 async fn get(d: &Deployment, s: &Scale, n: usize) -> anyhow::Result<(Entry, Blocks, Blocks)> {
-    let per_op = |after: (i64, i64), before: (i64, i64)| {
-        let per = |a: i64, b: i64| (a - b) as f64 / s.gets as f64;
-        (!s.settle.is_zero()).then(|| (per(after.0, before.0), per(after.1, before.1)))
-    };
+    let per_op = |after, before| blocks_per_op(s, after, before, s.gets);
     let before = scale_data::buffer_blocks(&d.inspect, s.settle).await?;
     let (run, cpu) = d
         .calls(s.callers, s.gets, move |mut client, i| async move {
@@ -317,81 +334,4 @@ fn clip(text: &str, max: usize) -> String {
 
 fn load_average() -> f64 {
     std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0.0)
-}
-
-/// One figure at every size, and how much it grew from the smallest to
-/// the largest: largest ÷ smallest for a cost (latency, CPU, memory),
-/// smallest ÷ largest for a rate, so above 1 is always "got worse".
-#[derive(Debug, serde::Serialize)]
-pub struct Growth {
-    pub figure: String,
-    pub values: Vec<f64>,
-    pub growth: f64,
-    pub flat: bool,
-}
-
-/// The target: a request may cost at most this much more at the largest
-/// size than at the smallest.
-const FLAT: f64 = 1.3;
-
-fn growth(all: &[Measured]) -> Vec<Growth> {
-    type Figure = (&'static str, bool, fn(&Measured) -> f64);
-    let figures: [Figure; 21] = [
-        ("Get p50 ms", false, |m| m.get.p50_ms),
-        ("Get p99 ms", false, |m| m.get.p99_ms),
-        ("Get ops/s", true, |m| m.get.ops_per_sec),
-        ("Get CPU ms/op, cloudconn", false, |m| m.get.cpu_ms_per_op.unwrap_or(0.0)),
-        ("Get CPU ms/op, PostgreSQL", false, |m| m.get.cpu_ms_per_op_by_process.map(|c| c.postgres).unwrap_or(0.0)),
-        ("Get CPU ms/op, all processes", false, |m| m.get.cpu_ms_per_op_by_process.map(|c| c.total()).unwrap_or(0.0)),
-        ("Get / raw SELECT (ratio)", true, |m| m.get.ratio.unwrap_or(0.0)),
-        ("Get CPU ms/op, bench (gRPC client)", false, |m| {
-            m.get.cpu_ms_per_op_by_process.map(|c| c.bench).unwrap_or(0.0)
-        }),
-        ("Get: blocks read into shared buffers", false, |m| m.get_blocks_read_hit.map(|b| b.0).unwrap_or(0.0)),
-        ("raw SELECT: blocks read", false, |m| m.select_blocks_read_hit.map(|b| b.0).unwrap_or(0.0)),
-        ("gRPC floor p50 ms (control)", false, |m| m.grpc_floor.p50_ms),
-        ("gRPC floor CPU ms/op, all (control)", false, |m| cpu_total(&m.grpc_floor)),
-        ("raw PK SELECT p50 ms", false, |m| m.get.baseline_p50_p99_ms.map(|p| p.0).unwrap_or(0.0)),
-        ("raw PK SELECT p99 ms", false, |m| m.get.baseline_p50_p99_ms.map(|p| p.1).unwrap_or(0.0)),
-        ("raw PK SELECT ops/s", true, |m| m.get.baseline_ops_per_sec.unwrap_or(0.0)),
-        ("List first page p50 ms", false, |m| m.list_first_page.p50_ms),
-        ("List first page p99 ms", false, |m| m.list_first_page.p99_ms),
-        ("List first page CPU ms/op, all", false, |m| cpu_total(&m.list_first_page)),
-        ("List deep page p50 ms", false, |m| m.list_deep_page.p50_ms),
-        ("List deep page p99 ms", false, |m| m.list_deep_page.p99_ms),
-        ("List deep page CPU ms/op, all", false, |m| cpu_total(&m.list_deep_page)),
-    ];
-    let mut rows: Vec<Growth> = figures
-        .iter()
-        .map(|(figure, rate, read)| {
-            let values: Vec<f64> = all.iter().map(read).collect();
-            let (first, last) = (values.first().copied().unwrap_or(0.0), values.last().copied().unwrap_or(0.0));
-            let growth = if *rate { first / last } else { last / first };
-            Growth { figure: (*figure).to_owned(), values, growth, flat: growth <= FLAT }
-        })
-        .collect();
-    let rss: Vec<f64> = all.iter().map(|m| m.server_rss_mb).collect();
-    let growth = rss.last().copied().unwrap_or(0.0) / rss.first().copied().unwrap_or(1.0);
-    rows.push(Growth { figure: "server RSS MB after the runs".into(), values: rss, growth, flat: growth <= FLAT });
-    rows
-}
-
-fn cpu_total(e: &Entry) -> f64 {
-    e.cpu_ms_per_op_by_process.map(|c| c.total()).unwrap_or(0.0)
-}
-
-fn growth_table(all: &[Measured], rows: &[Growth]) -> String {
-    let mut out = format!("growth, target flat: <= {FLAT}x from the smallest size to the largest\n{:<34}", "figure");
-    for m in all {
-        out += &format!(" {:>10}", m.connections);
-    }
-    out += &format!(" {:>7}  flat\n", "growth");
-    for row in rows {
-        out += &format!("{:<34}", row.figure);
-        for v in &row.values {
-            out += &format!(" {v:>10.3}");
-        }
-        out += &format!(" {:>6.2}x  {}\n", row.growth, if row.flat { "yes" } else { "NO" });
-    }
-    out
 }
