@@ -12,6 +12,9 @@ pub mod fanout;
 pub mod issue;
 pub mod processes;
 pub mod report;
+pub mod scale;
+pub mod scale_data;
+pub mod scale_growth;
 pub mod scenarios;
 
 use std::{

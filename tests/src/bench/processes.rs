@@ -113,3 +113,51 @@ pub async fn drop_database(name: &str) {
 pub fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
 }
+
+/// Client connections the callers share (callers are many services, not
+/// one multiplexed connection).
+pub const CHANNELS: usize = 8;
+
+impl super::scenarios::Deployment {
+    /// [`CHANNELS`] client connections to the server listening on `listen`,
+    /// each call carrying `token`; `pids` are the cloudconn processes whose
+    /// CPU counts as the service's.
+    pub async fn connect(
+        listen: &str,
+        token: &str,
+        database_url: &str,
+        pool_size: u32,
+        prefix: &str,
+        pids: Vec<u32>,
+        inspect: sqlx::PgPool,
+    ) -> anyhow::Result<Self> {
+        use cloudconn_proto::v1::connection_service_client::ConnectionServiceClient;
+        use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
+
+        use crate::harness::env;
+        let bearer = super::scenarios::Bearer(format!("Bearer {token}").parse()?);
+        let (mut clients, mut channels) = (Vec::new(), Vec::new());
+        for _ in 0..CHANNELS {
+            let channel = tonic::transport::Channel::from_shared(format!("http://{listen}"))?.connect().await?;
+            clients.push(ConnectionServiceClient::with_interceptor(channel.clone(), bearer.clone()));
+            channels.push(channel);
+        }
+        Ok(Self {
+            clients: std::sync::Arc::new(clients),
+            channels: std::sync::Arc::new(channels),
+            database_url: database_url.to_owned(),
+            pool_size,
+            amqp_url: env::amqp_url(),
+            prefix: prefix.to_owned(),
+            vault: std::sync::Arc::new(VaultClient::new(
+                VaultClientSettingsBuilder::default().address(env::vault_addr()).token(env::vault_token()).build()?,
+            )?),
+            vault_mount: "secret".into(),
+            pids,
+            inspect,
+            // Set by a caller whose server has a metrics endpoint; without
+            // one, statements are not counted.
+            metrics_url: String::new(),
+        })
+    }
+}

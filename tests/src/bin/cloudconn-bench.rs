@@ -4,6 +4,7 @@
 //!
 //!   cloudconn-bench [--tiny | --issue-only | --get-only | --fanout-only] [--fanout-latency-ms MS]
 //!                   [--fanout-jobs N] [--validate-callers N] [--json FILE]
+//!   cloudconn-bench --scale [--tiny] [--scale-sizes 10000,100000,1000000] [--json FILE]
 //!
 //! `--issue-only` measures the run step (IssueCredentials) at full size,
 //! with the scenarios before it shrunk to what it needs, and no fan-out.
@@ -13,35 +14,31 @@
 //! cores; 2,000 ms with 1,000 in flight is a bound of 500/s the CPU can
 //! carry; give it `--fanout-jobs` of several times the 1,000 in flight, so
 //! the ramp up and the last wave's tail do not dominate).
+//! `--scale` measures instead how Get's and List's cost grows with the
+//! number of connections (bench/scale.rs; docs/benchmarks.md, "Scale").
 //!
 //! Needs the test stack (`deploy/stack.sh up`) and the `cloudconn-server`
 //! and `cloudconn-worker` binaries built next to it (`deploy/bench.sh` does
 //! both). Each run uses a fresh database and fresh Vault and RabbitMQ
 //! prefixes, and deletes them at the end.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use anyhow::Context;
-use cloudconn_proto::v1::connection_service_client::ConnectionServiceClient;
 use cloudconn_tests::{
     bench::{
         cpu::Shares,
         processes::{Service, drop_database, free_port, fresh_database, wait_for_port},
         report::{self, Entry},
-        scenarios::{self, Bearer, Deployment, Sizes},
+        scenarios::{self, Deployment, Sizes},
     },
     harness::{
         auth::{TokenSpec, mint},
         env,
     },
 };
-use tonic::transport::Channel;
-use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 
 const POOL_SIZE: u32 = 16;
-/// Client connections the callers share (callers are many services, not
-/// one multiplexed connection).
-const CHANNELS: usize = 8;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -50,6 +47,8 @@ async fn main() -> anyhow::Result<()> {
     let mut issue_only = false;
     let mut fanout_only = false;
     let mut get_only = false;
+    let mut scale: Option<cloudconn_tests::bench::scale::Scale> = None;
+    let mut scale_sizes: Option<Vec<usize>> = None;
     let mut json = std::path::PathBuf::from("target/bench/results.json");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -69,17 +68,32 @@ async fn main() -> anyhow::Result<()> {
                 let ms: u64 = args.next().context("--fanout-latency-ms needs a number")?.parse()?;
                 sizes.fanout_latency = Duration::from_millis(ms);
             }
+            "--scale" => scale = Some(cloudconn_tests::bench::scale::Scale::full()),
+            "--scale-sizes" => {
+                let list = args.next().context("--scale-sizes needs sizes, e.g. 10000,100000")?;
+                scale_sizes = Some(list.split(',').map(str::parse).collect::<Result<_, _>>()?)
+            }
             "--json" => json = args.next().context("--json needs a file")?.into(),
             "--validate-callers" => {
                 sizes.validate_callers = args.next().context("--validate-callers needs a number")?.parse()?
             }
             other => anyhow::bail!(
                 "unknown argument {other:?}; usage: cloudconn-bench [--tiny | --issue-only | --get-only | --fanout-only] \
-                 [--fanout-latency-ms MS] [--fanout-jobs N] [--validate-callers N] [--json FILE]"
+                 [--fanout-latency-ms MS] [--fanout-jobs N] [--validate-callers N] [--json FILE] \
+                 | --scale [--tiny] [--scale-sizes N,N,…] [--json FILE]"
             ),
         }
     }
     cloudconn_infra::tls::install_crypto_provider();
+    if let Some(mut scale) = scale {
+        if tiny {
+            scale = cloudconn_tests::bench::scale::Scale::tiny();
+        }
+        scale.sizes = scale_sizes.unwrap_or(scale.sizes);
+        // Not over the main run's figures.
+        let json = if json.ends_with("results.json") { json.with_file_name("scale.json") } else { json };
+        return cloudconn_tests::bench::scale::run(&scale, &json).await;
+    }
 
     let run = format!("bench{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let database_url = fresh_database(&run).await?;
@@ -157,28 +171,10 @@ async fn main() -> anyhow::Result<()> {
             ..TokenSpec::default()
         },
     );
-    let bearer = Bearer(format!("Bearer {token}").parse()?);
-    let (mut clients, mut channels) = (Vec::new(), Vec::new());
-    for _ in 0..CHANNELS {
-        let channel = Channel::from_shared(format!("http://{listen}"))?.connect().await?;
-        clients.push(ConnectionServiceClient::with_interceptor(channel.clone(), bearer.clone()));
-        channels.push(channel);
-    }
-    let deployment = Deployment {
-        clients: Arc::new(clients),
-        channels: Arc::new(channels),
-        database_url: database_url.clone(),
-        pool_size: POOL_SIZE,
-        amqp_url: env::amqp_url(),
-        prefix: run.clone(),
-        vault: Arc::new(VaultClient::new(
-            VaultClientSettingsBuilder::default().address(env::vault_addr()).token(env::vault_token()).build()?,
-        )?),
-        vault_mount: "secret".into(),
-        pids: vec![server.pid(), worker.pid()],
-        inspect: cloudconn_tests::bench::baselines::pg_pool(&database_url, 1).await?,
-        metrics_url: format!("http://{metrics_listen}/metrics"),
-    };
+    let inspect = cloudconn_tests::bench::baselines::pg_pool(&database_url, 1).await?;
+    let pids = vec![server.pid(), worker.pid()];
+    let deployment = Deployment::connect(&listen, &token, &database_url, POOL_SIZE, &run, pids, inspect).await?;
+    let deployment = Deployment { metrics_url: format!("http://{metrics_listen}/metrics"), ..deployment };
 
     if !fanout_only {
         progress("create");
