@@ -152,8 +152,9 @@ impl Issuer {
         // The long way: the row as it is now. Whatever the copy said goes
         // (a refusal below must stop this replica's repeats too); a new copy
         // is kept once the row passed every check.
+        let changes = self.rows.changes();
         let found = connections::find_with_last_validation(&self.db, cmd.workspace.as_str(), cmd.tag.as_str()).await?;
-        self.rows.forget(cmd.workspace.as_str(), cmd.tag.as_str());
+        self.rows.discard(cmd.workspace.as_str(), cmd.tag.as_str());
         let (row, last_validation) = found.ok_or(AppError::NotFound)?;
         let status = ConnectionStatus::from_db(&row.status);
         if status != Some(ConnectionStatus::Active) || row.active_revision <= 0 {
@@ -199,6 +200,7 @@ impl Issuer {
             cmd.workspace.as_str(),
             cmd.tag.as_str(),
             RowCopy::new(row.id, row.provider.clone(), row.active_revision, issuable),
+            changes,
         );
         let key = Key {
             workspace: row.workspace.clone(),

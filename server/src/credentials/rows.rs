@@ -26,7 +26,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -57,12 +60,28 @@ pub struct RowCopies {
     capacity: usize,
     per_workspace: usize,
     state: Mutex<HashMap<String, HashMap<String, Arc<RowCopy>>>>,
+    /// Bumped by every [`RowCopies::forget`]. A caller reads it before it
+    /// reads the row and hands it to [`RowCopies::put`], which keeps nothing
+    /// if a change committed meanwhile: otherwise a row read just before a
+    /// change could be put back just after the change dropped its copy.
+    changes: AtomicU64,
 }
 
 impl RowCopies {
     pub fn new(max_age: Duration, capacity: usize, per_workspace: usize) -> Self {
         let capacity = capacity.max(1);
-        Self { max_age, capacity, per_workspace: per_workspace.clamp(1, capacity), state: Mutex::default() }
+        Self {
+            max_age,
+            capacity,
+            per_workspace: per_workspace.clamp(1, capacity),
+            state: Mutex::default(),
+            changes: AtomicU64::new(0),
+        }
+    }
+
+    /// What to hand [`RowCopies::put`]: read before the row is.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 
     /// The copy of `workspace`/`tag`, if one younger than `max_age` is held.
@@ -75,13 +94,19 @@ impl RowCopies {
         (copy.read_at.elapsed() < self.max_age).then(|| copy.clone())
     }
 
-    /// Keeps `copy` for `workspace`/`tag`, if there is room (aged copies
-    /// make room first).
-    pub fn put(&self, workspace: &str, tag: &str, copy: RowCopy) {
+    /// Keeps `copy` for `workspace`/`tag`, if no change committed on this
+    /// replica since `changes` was read and there is room (aged copies make
+    /// room first).
+    pub fn put(&self, workspace: &str, tag: &str, copy: RowCopy, changes: u64) {
         if self.max_age.is_zero() {
             return;
         }
         let mut state = self.lock();
+        // Under the lock: a forget after this check waits for the insert,
+        // then removes it.
+        if self.changes() != changes {
+            return;
+        }
         let held = |state: &HashMap<String, HashMap<String, Arc<RowCopy>>>| -> (usize, usize) {
             let own = state.get(workspace).map_or(0, |tags| tags.len() - usize::from(tags.contains_key(tag)));
             (own, state.values().map(HashMap::len).sum::<usize>())
@@ -104,6 +129,17 @@ impl RowCopies {
     /// Drops the copy of `workspace`/`tag`: the connection just changed here.
     pub fn forget(&self, workspace: &str, tag: &str) {
         let mut state = self.lock();
+        self.changes.fetch_add(1, Ordering::AcqRel);
+        Self::remove(&mut state, workspace, tag);
+    }
+
+    /// Drops the copy of `workspace`/`tag` because a fresher read of the
+    /// row superseded it (not a change: copies being put stay welcome).
+    pub fn discard(&self, workspace: &str, tag: &str) {
+        Self::remove(&mut self.lock(), workspace, tag);
+    }
+
+    fn remove(state: &mut HashMap<String, HashMap<String, Arc<RowCopy>>>, workspace: &str, tag: &str) {
         if let Some(tags) = state.get_mut(workspace) {
             tags.remove(tag);
             if tags.is_empty() {
@@ -128,35 +164,47 @@ mod tests {
     #[test]
     fn a_copy_is_served_until_it_ages_out_or_is_forgotten() {
         let rows = RowCopies::new(Duration::from_millis(50), 10, 10);
-        rows.put("w", "t", copy());
+        rows.put("w", "t", copy(), rows.changes());
         assert!(rows.get("w", "t").is_some());
         assert!(rows.get("w", "other").is_none());
         rows.forget("w", "t");
         assert!(rows.get("w", "t").is_none());
-        rows.put("w", "t", copy());
+        rows.put("w", "t", copy(), rows.changes());
         std::thread::sleep(Duration::from_millis(60));
         assert!(rows.get("w", "t").is_none(), "an aged copy must be read again");
     }
 
     #[test]
+    fn a_row_read_before_a_change_is_not_put_back_after_it() {
+        let rows = RowCopies::new(Duration::from_secs(60), 10, 10);
+        let before = rows.changes();
+        rows.forget("w", "t");
+        rows.put("w", "t", copy(), before);
+        assert!(rows.get("w", "t").is_none(), "the change committed after the read");
+        rows.discard("w", "t");
+        rows.put("w", "t", copy(), rows.changes());
+        assert!(rows.get("w", "t").is_some(), "a discard is not a change");
+    }
+
+    #[test]
     fn max_age_zero_keeps_nothing() {
         let rows = RowCopies::new(Duration::ZERO, 10, 10);
-        rows.put("w", "t", copy());
+        rows.put("w", "t", copy(), rows.changes());
         assert!(rows.get("w", "t").is_none());
     }
 
     #[test]
     fn a_workspace_at_its_share_keeps_no_more_and_others_still_get_room() {
         let rows = RowCopies::new(Duration::from_secs(60), 3, 2);
-        rows.put("a", "1", copy());
-        rows.put("a", "2", copy());
-        rows.put("a", "3", copy());
+        rows.put("a", "1", copy(), rows.changes());
+        rows.put("a", "2", copy(), rows.changes());
+        rows.put("a", "3", copy(), rows.changes());
         assert!(rows.get("a", "3").is_none(), "beyond its share");
-        rows.put("a", "1", copy());
+        rows.put("a", "1", copy(), rows.changes());
         assert!(rows.get("a", "1").is_some(), "replacing its own copy needs no room");
-        rows.put("b", "1", copy());
+        rows.put("b", "1", copy(), rows.changes());
         assert!(rows.get("b", "1").is_some());
-        rows.put("c", "1", copy());
+        rows.put("c", "1", copy(), rows.changes());
         assert!(rows.get("c", "1").is_none(), "the whole map is full");
     }
 }
