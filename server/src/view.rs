@@ -48,6 +48,19 @@ pub fn timestamp(t: DateTime<Utc>) -> Timestamp {
     Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0) }
 }
 
+/// A connection as a response shows it: with the recent consumers its
+/// read brought along (events leave them out; see [`connection`]).
+pub fn shown(record: &ConnectionRecord) -> pb::Connection {
+    let mut connection = connection(record);
+    connection.last_used_time = record.consumers.first().map(|c| timestamp(c.last_used_time));
+    connection.consumers = record
+        .consumers
+        .iter()
+        .map(|c| pb::Consumer { consumer: c.consumer.clone(), last_used_time: Some(timestamp(c.last_used_time)) })
+        .collect();
+    connection
+}
+
 /// The API view of a connection.
 pub fn connection(record: &ConnectionRecord) -> pb::Connection {
     let row = &record.row;
@@ -73,7 +86,7 @@ pub fn connection(record: &ConnectionRecord) -> pb::Connection {
         etag: crate::domain::etag::etag(row.id, row.version),
         create_time: Some(timestamp(row.create_time)),
         update_time: Some(timestamp(row.update_time)),
-        // Filled in by the run step (IssueCredentials), which records them.
+        // Recorded by the run step (IssueCredentials); see [`shown`].
         consumers: Vec::new(),
         last_used_time: None,
     }

@@ -44,23 +44,6 @@ impl Api {
     ) -> Self {
         Self { lifecycle, watchers, shutdown, setup: std::sync::Arc::new(setup), issuer }
     }
-
-    /// The API view of a connection with its recent consumers (one query).
-    async fn connection(&self, record: &crate::store::connections::ConnectionRecord) -> Result<pb::Connection, Status> {
-        let mut connection = crate::view::connection(record);
-        let consumers = crate::store::consumers::recent(&self.lifecycle.db, record.row.id)
-            .await
-            .map_err(crate::error::AppError::from)?;
-        connection.last_used_time = consumers.first().map(|c| crate::view::timestamp(c.last_used_time));
-        connection.consumers = consumers
-            .into_iter()
-            .map(|c| pb::Consumer {
-                consumer: c.consumer,
-                last_used_time: Some(crate::view::timestamp(c.last_used_time)),
-            })
-            .collect();
-        Ok(connection)
-    }
 }
 
 /// The authenticated caller, allowed `access` in `workspace` — checked
@@ -100,7 +83,7 @@ impl ConnectionService for Api {
             self.lifecycle.quotas.spend(Action::Validate, &cmd.workspace)?;
         }
         let record = self.lifecycle.complete(&actor, cmd).await?;
-        Ok(Response::new(self.connection(&record).await?))
+        Ok(Response::new(crate::view::shown(&record)))
     }
 
     #[tracing::instrument(skip_all, name = "ValidateConnection")]
@@ -114,7 +97,7 @@ impl ConnectionService for Api {
         let (validation, record) = self.lifecycle.validate(&actor, cmd).await?;
         Ok(Response::new(pb::ValidateConnectionResponse {
             validation: Some(crate::view::validation(&validation)),
-            connection: Some(self.connection(&record).await?),
+            connection: Some(crate::view::shown(&record)),
         }))
     }
 
@@ -127,7 +110,7 @@ impl ConnectionService for Api {
         let req = request.into_inner();
         let (workspace, tag) = convert::address(&req.workspace, &req.tag)?;
         let record = self.lifecycle.get(&workspace, &tag).await?;
-        Ok(Response::new(self.connection(&record).await?))
+        Ok(Response::new(crate::view::shown(&record)))
     }
 
     #[tracing::instrument(skip_all, name = "GetSetupInstructions")]
@@ -180,7 +163,7 @@ impl ConnectionService for Api {
         let actor = allow(&request, &request.get_ref().workspace, Access::Write)?;
         let cmd = convert::update_command(request.into_inner())?;
         let record = self.lifecycle.update(&actor, cmd).await?;
-        Ok(Response::new(self.connection(&record).await?))
+        Ok(Response::new(crate::view::shown(&record)))
     }
 
     #[tracing::instrument(skip_all, name = "DeleteConnection")]

@@ -30,11 +30,7 @@ use crate::{
     },
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{
-        self, audit,
-        connections::{ConnectionRecord, load_record},
-        outbox, validations,
-    },
+    store::{self, audit, connections::ConnectionRecord, outbox, validations},
 };
 
 /// A complete request whose field formats have been checked.
@@ -55,7 +51,8 @@ impl Lifecycle {
 
     async fn complete_detached(&self, actor: Actor, cmd: CompleteCommand) -> Result<ConnectionRecord, AppError> {
         let txn = self.db.begin().await?;
-        let row = lock_for_change(&txn, &cmd.workspace, &cmd.tag, &cmd.etag).await?;
+        let mut record = lock_for_change(&txn, &cmd.workspace, &cmd.tag, &cmd.etag, true).await?;
+        let row = record.row.clone();
         let provider = Provider::from_db(&row.provider)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown provider in row {}", row.id)))?;
         if provider != cmd.submitted.provider {
@@ -85,33 +82,29 @@ impl Lifecycle {
         drop(merged);
 
         let revision_column = i64::try_from(revision).unwrap_or(i64::MAX);
-        let saved = store::connections::save_revision(&txn, row, revision_column, &view).await?;
+        record.row = store::connections::save_revision(&txn, row, revision_column, &view).await?;
         let mut out = outbox::Pending::default();
         let audit = audit::prepare(
             &mut out,
             audit::AuditEntry {
-                workspace: &saved.workspace,
+                workspace: &record.row.workspace,
                 actor: &actor.subject,
                 action: "CompleteConnection",
-                tag: &saved.tag,
-                connection_id: Some(saved.id),
+                tag: &record.row.tag,
+                connection_id: Some(record.row.id),
                 request_id: None,
                 details: serde_json::json!({ "revision": revision, "fields": changed_fields }),
             },
         );
-        // Unfinished validations of older revisions are overtaken.
-        validations::supersede_older(&txn, saved.id, saved.revision).await?;
+        // An unfinished validation of an older revision is overtaken.
+        validations::supersede_last(&txn, &mut record).await?;
         let traceparent = current_traceparent();
-        let record = load_record(&txn, saved).await?;
         events::record_event(&mut out, EventKind::CredentialsSaved, &record, &traceparent);
-        let record = if cmd.validate {
+        if cmd.validate {
             // "Save and validate" in one transaction: the job cannot be lost
             // between the two.
-            let (_, row) = super::validate::start_validation(&txn, &mut out, record.row, &traceparent).await?;
-            load_record(&txn, row).await?
-        } else {
-            record
-        };
+            super::validate::start_validation(&txn, &mut out, &mut record, &traceparent).await?;
+        }
         self.finish(txn, out, audit).await?;
         Ok(record)
     }

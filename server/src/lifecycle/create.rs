@@ -56,12 +56,6 @@ impl CreateCommand {
 impl Lifecycle {
     pub async fn create(&self, actor: &Actor, cmd: CreateCommand) -> Result<ConnectionRecord, AppError> {
         let fingerprint = cmd.fingerprint();
-        if let Some(request_id) = &cmd.request_id {
-            if let Some(row) = connections::find_by_request_id(&self.db, cmd.workspace.as_str(), request_id).await? {
-                return self.record(check_replay(row, &fingerprint)?).await;
-            }
-        }
-
         let now = store::now();
         let display_name =
             if cmd.display_name.is_empty() { cmd.tag.as_str().to_owned() } else { cmd.display_name.clone() };
@@ -90,30 +84,31 @@ impl Lifecycle {
             update_time: Set(now),
         };
 
+        // No lookup of `request_id` first: a retry's insert hits the unique
+        // index (or the full workspace) and is answered from the row then,
+        // so the common first call is one statement shorter.
         let txn = self.db.begin().await?;
-        // A soft cap: two creates racing at the limit may both pass; what
-        // matters is that one workspace cannot grow the table without bound.
-        let held = connections::count_in(&txn, cmd.workspace.as_str()).await?;
-        if held >= self.quotas.max_connections_per_workspace {
-            return Err(AppError::QuotaExceeded {
-                message: format!(
-                    "workspace {} already has {held} connections, its limit; delete unused ones first",
-                    cmd.workspace.as_str()
-                ),
-            });
-        }
-        let inserted = match connections::insert(&txn, row).await {
-            Ok(row) => row,
+        let limit = self.quotas.max_connections_per_workspace;
+        let inserted = match connections::insert_within(&txn, row, limit).await {
+            Ok(Some(row)) => row,
+            Ok(None) => {
+                drop(txn);
+                if let Some(replay) = self.replay(&cmd, &fingerprint).await? {
+                    return Ok(replay);
+                }
+                let held = connections::count_in(&self.db, cmd.workspace.as_str()).await?;
+                return Err(AppError::QuotaExceeded {
+                    message: format!(
+                        "workspace {} already has {held} connections, its limit; delete unused ones first",
+                        cmd.workspace.as_str()
+                    ),
+                });
+            }
             Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
                 drop(txn);
-                // Two retries of one request can race past the lookup above;
-                // the loser finds the winner's row here.
-                if let Some(request_id) = &cmd.request_id {
-                    if let Some(row) =
-                        connections::find_by_request_id(&self.db, cmd.workspace.as_str(), request_id).await?
-                    {
-                        return self.record(check_replay(row, &fingerprint)?).await;
-                    }
+                // A retry (or two retries racing) finds the first call's row.
+                if let Some(replay) = self.replay(&cmd, &fingerprint).await? {
+                    return Ok(replay);
                 }
                 return Err(AppError::TagAlreadyExists);
             }
@@ -132,10 +127,22 @@ impl Lifecycle {
                 details: serde_json::json!({ "provider": inserted.provider, "scopes": cmd.scopes }),
             },
         );
-        let record = ConnectionRecord { row: inserted, last_validation: None };
+        let record = ConnectionRecord::new(inserted, None);
         events::record_event(&mut out, EventKind::Created, &record, &current_traceparent());
         self.finish(txn, out, audit).await?;
         Ok(record)
+    }
+}
+
+impl Lifecycle {
+    /// The connection an earlier call with this `request_id` created, if
+    /// there is one and the request is the same.
+    async fn replay(&self, cmd: &CreateCommand, fingerprint: &str) -> Result<Option<ConnectionRecord>, AppError> {
+        let Some(request_id) = &cmd.request_id else { return Ok(None) };
+        match connections::find_by_request_id(&self.db, cmd.workspace.as_str(), request_id).await? {
+            Some(row) => Ok(Some(self.record(check_replay(row, fingerprint)?).await?)),
+            None => Ok(None),
+        }
     }
 }
 

@@ -22,11 +22,7 @@ use crate::{
     domain::names::{Tag, Workspace},
     error::AppError,
     outbox::events::{self, EventKind},
-    store::{
-        audit,
-        connections::{self, load_record},
-        outbox, purges, validations,
-    },
+    store::{audit, connections, outbox, purges, validations},
 };
 
 /// How long the retrier leaves a fresh purge to the request that queued it:
@@ -53,9 +49,9 @@ impl Lifecycle {
 
     async fn delete_detached(&self, actor: Actor, cmd: DeleteCommand) -> Result<uuid::Uuid, AppError> {
         let txn = self.db.begin().await?;
-        let row = lock_for_change(&txn, &cmd.workspace, &cmd.tag, &cmd.etag).await?;
         // The event carries the connection as it was.
-        let before = load_record(&txn, row.clone()).await?;
+        let before = lock_for_change(&txn, &cmd.workspace, &cmd.tag, &cmd.etag, false).await?;
+        let row = before.row.clone();
         connections::delete(&txn, row.id).await?;
         validations::delete_for_connection(&txn, row.id).await?;
         // Queued even when no revision was saved: a completion whose commit

@@ -122,21 +122,25 @@ pub fn secret_path(row: &connections::Model) -> SecretPath {
     SecretPath { workspace: row.workspace.clone(), uid: row.id.to_string() }
 }
 
-/// Reads and locks the connection a change is about, checking the caller's
-/// etag precondition: the first step of every read-modify-write.
+/// Reads and locks the connection a change is about, with its last
+/// validation (and the recent consumers, for a response that shows them),
+/// checking the caller's etag precondition: the first step of every
+/// read-modify-write, in one statement.
 async fn lock_for_change(
     txn: &sea_orm::DatabaseTransaction,
     workspace: &crate::domain::names::Workspace,
     tag: &crate::domain::names::Tag,
     precondition: &str,
-) -> Result<connections::Model, AppError> {
-    let row = crate::store::connections::find_for_update(txn, workspace.as_str(), tag.as_str())
+    consumers: bool,
+) -> Result<crate::store::connections::ConnectionRecord, AppError> {
+    let with = crate::store::connections::Read { lock: true, consumers };
+    let record = crate::store::connections::read(txn, workspace.as_str(), tag.as_str(), with)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !crate::domain::etag::matches(precondition, row.id, row.version) {
+    if !crate::domain::etag::matches(precondition, record.row.id, record.row.version) {
         return Err(AppError::EtagMismatch);
     }
-    Ok(row)
+    Ok(record)
 }
 
 /// Runs `work` to completion even if the caller's future is dropped, in

@@ -114,7 +114,7 @@ impl Lifecycle {
         };
         let saved_validation = validations::finish(&txn, validation.clone(), run, &result.outcome).await?;
         let saved = connections::record_outcome(&txn, row.clone(), active_revision, status, now).await?;
-        let record = ConnectionRecord { row: saved, last_validation: Some(saved_validation) };
+        let record = ConnectionRecord::new(saved, Some(saved_validation));
         let mut out = outbox::Pending::default();
         events::record_event(&mut out, event, &record, &current_traceparent());
         self.commit(txn, out).await?;

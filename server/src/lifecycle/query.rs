@@ -30,11 +30,10 @@ pub struct ListPage {
 }
 
 impl Lifecycle {
+    /// GetConnection: one statement, the consumers included.
     pub async fn get(&self, workspace: &Workspace, tag: &Tag) -> Result<ConnectionRecord, AppError> {
-        let (row, last_validation) = connections::find_with_last_validation(&self.db, workspace.as_str(), tag.as_str())
-            .await?
-            .ok_or(AppError::NotFound)?;
-        Ok(ConnectionRecord { row, last_validation })
+        let with = connections::Read { lock: false, consumers: true };
+        connections::read(&self.db, workspace.as_str(), tag.as_str(), with).await?.ok_or(AppError::NotFound)
     }
 
     /// Attaches the last validation to a row.
@@ -67,7 +66,7 @@ impl Lifecycle {
             .into_iter()
             .map(|row| {
                 let last_validation = row.last_validation_id.and_then(|id| by_id.remove(&id));
-                ConnectionRecord { row, last_validation }
+                ConnectionRecord::new(row, last_validation)
             })
             .collect();
         Ok(ListPage { records, next_after_tag })

@@ -16,7 +16,7 @@ use crate::{
     outbox::events::{self, EventKind},
     store::{
         audit,
-        connections::{self, ConnectionRecord, load_record},
+        connections::{self, ConnectionRecord},
         outbox,
     },
 };
@@ -36,7 +36,8 @@ pub struct UpdateCommand {
 impl Lifecycle {
     pub async fn update(&self, actor: &Actor, cmd: UpdateCommand) -> Result<ConnectionRecord, AppError> {
         let txn = self.db.begin().await?;
-        let row = lock_for_change(&txn, &cmd.workspace, &cmd.tag, &cmd.etag).await?;
+        let mut record = lock_for_change(&txn, &cmd.workspace, &cmd.tag, &cmd.etag, true).await?;
+        let row = record.row.clone();
         if let Some(scopes) = &cmd.scopes {
             let provider = Provider::from_db(&row.provider)
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown provider in row {}", row.id)))?;
@@ -71,7 +72,7 @@ impl Lifecycle {
         // Nothing to change: no new etag and no audit row for a no-op.
         if changed.is_empty() {
             drop(txn);
-            return self.record(row).await;
+            return Ok(record);
         }
         let saved = connections::update_details(&txn, row, details).await?;
         let mut out = outbox::Pending::default();
@@ -87,7 +88,9 @@ impl Lifecycle {
                 details: serde_json::json!({ "changed": changed }),
             },
         );
-        let record = load_record(&txn, saved).await?;
+        // The last validation read with the lock still holds: only a change
+        // of this connection, which waits for the lock, could replace it.
+        record.row = saved;
         events::record_event(&mut out, EventKind::Updated, &record, &current_traceparent());
         self.finish(txn, out, audit).await?;
         self.changed(&record.row.workspace, &record.row.tag);

@@ -21,10 +21,7 @@ use crate::{
     error::AppError,
     outbox::events::{self, EventKind},
     store::{
-        self, audit,
-        connections::{ConnectionRecord, load_record},
-        entities::connections,
-        entities::validations as validation_rows,
+        self, audit, connections::ConnectionRecord, entities::connections, entities::validations as validation_rows,
         outbox, validations,
     },
 };
@@ -77,15 +74,14 @@ impl Lifecycle {
         // validation has replaced ours since, ours was superseded or had
         // finished, and a terminal validation never changes: reading it on
         // its own cannot contradict the row.
-        let (row, last_validation) =
-            store::connections::find_with_last_validation(&self.db, cmd.workspace.as_str(), cmd.tag.as_str())
-                .await?
-                .ok_or(AppError::NotFound)?;
-        let validation = match &last_validation {
+        let with = store::connections::Read { lock: false, consumers: true };
+        let record = store::connections::read(&self.db, cmd.workspace.as_str(), cmd.tag.as_str(), with)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let validation = match &record.last_validation {
             Some(last) if last.id == id => last.clone(),
             _ => validations::find(&self.db, cmd.workspace.as_str(), id).await?.ok_or(AppError::NotFound)?,
         };
-        let record = ConnectionRecord { row, last_validation };
         Ok((validation, record))
     }
 
@@ -96,25 +92,23 @@ impl Lifecycle {
         tag: Tag,
     ) -> Result<(validation_rows::Model, ConnectionRecord), AppError> {
         let txn = self.db.begin().await?;
-        let row = lock_for_change(&txn, &workspace, &tag, "").await?;
-        if row.revision == 0 {
+        let mut record = lock_for_change(&txn, &workspace, &tag, "", true).await?;
+        if record.row.revision == 0 {
             return Err(AppError::FailedPrecondition {
                 reason: "NO_CREDENTIALS",
                 message: "the connection has no saved credentials; save them with CompleteConnection first".into(),
             });
         }
         // A validation of this revision already under way answers the call.
-        if let Some(id) = row.last_validation_id {
-            if let Some(v) = validations::find(&txn, &row.workspace, id).await? {
-                let running = ValidationState::from_db(&v.state).is_some_and(|s| !s.is_terminal());
-                if running && v.revision == row.revision {
-                    let record = load_record(&txn, row).await?;
-                    return Ok((v, record));
-                }
-            }
+        if let Some(v) = &record.last_validation
+            && validations::is_unfinished(v)
+            && v.revision == record.row.revision
+        {
+            return Ok((v.clone(), record));
         }
         let mut out = outbox::Pending::default();
-        let (validation, saved) = start_validation(&txn, &mut out, row, &current_traceparent()).await?;
+        let validation = start_validation(&txn, &mut out, &mut record, &current_traceparent()).await?;
+        let saved = &record.row;
         let audit = audit::prepare(
             &mut out,
             audit::AuditEntry {
@@ -128,7 +122,6 @@ impl Lifecycle {
             },
         );
         self.finish(txn, out, audit).await?;
-        let record = ConnectionRecord { row: saved, last_validation: Some(validation.clone()) };
         Ok((validation, record))
     }
 
@@ -183,23 +176,25 @@ async fn finished_here(finished: &mut tokio::sync::broadcast::Receiver<Uuid>, id
     }
 }
 
-/// In the caller's transaction: supersede older unfinished validations,
-/// record a QUEUED validation of the latest revision, point the connection
-/// at it, and write the job and the `validation_requested` event.
+/// In the caller's transaction: supersede an unfinished validation of an
+/// older revision, record a QUEUED validation of the latest revision, point
+/// the connection at it, and write the job and the `validation_requested`
+/// event. `record` becomes the connection as committed.
 pub(super) async fn start_validation(
     txn: &DatabaseTransaction,
     out: &mut outbox::Pending,
-    row: connections::Model,
+    record: &mut ConnectionRecord,
     traceparent: &str,
-) -> Result<(validation_rows::Model, connections::Model), AppError> {
-    validations::supersede_older(txn, row.id, row.revision).await?;
+) -> Result<validation_rows::Model, AppError> {
+    validations::supersede_last(txn, record).await?;
+    let row = &record.row;
     let validation = validations::insert_queued(txn, &row.workspace, row.id, row.revision).await?;
-    let saved = store::connections::point_at_validation(txn, row, validation.id).await?;
+    record.row = store::connections::point_at_validation(txn, row.clone(), validation.id).await?;
+    record.last_validation = Some(validation.clone());
 
-    events::record_job(out, &job_for(&saved, &validation), traceparent)?;
-    let record = ConnectionRecord { row: saved.clone(), last_validation: Some(validation.clone()) };
-    events::record_event(out, EventKind::ValidationRequested, &record, traceparent);
-    Ok((validation, saved))
+    events::record_job(out, &job_for(&record.row, &validation), traceparent)?;
+    events::record_event(out, EventKind::ValidationRequested, record, traceparent);
+    Ok(validation)
 }
 
 /// The job message for a validation of a connection.

@@ -19,6 +19,63 @@ use super::entities::{
 pub struct ConnectionRecord {
     pub row: Model,
     pub last_validation: Option<validations::Model>,
+    /// Its consumers of the last 30 days, most recent first, when the read
+    /// asked for them ([`Read::consumers`]); empty otherwise. Events never
+    /// carry them.
+    pub consumers: Vec<super::entities::connection_consumers::Model>,
+}
+
+impl ConnectionRecord {
+    /// A record without consumers (a new connection has none; events and
+    /// listings show none).
+    pub fn new(row: Model, last_validation: Option<validations::Model>) -> Self {
+        Self { row, last_validation, consumers: Vec::new() }
+    }
+}
+
+/// What [`read`] brings along with the row.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Read {
+    /// Lock the connection row until the transaction ends (PostgreSQL
+    /// `FOR UPDATE OF connections`; the validation is not locked).
+    pub lock: bool,
+    /// The recent consumers, for a response that shows them.
+    pub consumers: bool,
+}
+
+/// The row, its last validation and (if asked) its recent consumers in one
+/// statement: one snapshot, so the three agree, and one round trip — the
+/// whole of GetConnection, and the first step of every change.
+pub async fn read(
+    db: &impl ConnectionTrait,
+    workspace: &str,
+    tag: &str,
+    with: Read,
+) -> Result<Option<ConnectionRecord>, sea_orm::DbErr> {
+    use sea_orm::{FromQueryResult, IdenStatic, QueryTrait, SelectA, SelectB, sea_query::LockType};
+    let backend = db.get_database_backend();
+    let mut select = in_workspace(workspace).filter(Column::Tag.eq(tag)).find_also_related(validations::Entity);
+    if with.consumers {
+        select = select.expr_as(super::consumers::recent_expr(backend), super::consumers::RECENT_COLUMN);
+    }
+    if with.lock && super::supports_row_locks(backend) {
+        // Only the connection: PostgreSQL refuses to lock the nullable side
+        // of an outer join, and a validation is changed only under its
+        // connection's lock anyway.
+        QuerySelect::query(&mut select).lock_with_tables(LockType::Update, [Entity]);
+    }
+    let Some(result) = db.query_one_raw(select.build(backend)).await? else {
+        return Ok(None);
+    };
+    let row = Model::from_query_result(&result, SelectA.as_str())?;
+    let last_validation = validations::Model::from_query_result_optional(&result, SelectB.as_str())?;
+    let consumers = if with.consumers {
+        let text: Option<String> = result.try_get("", super::consumers::RECENT_COLUMN)?;
+        super::consumers::parse_recent(row.id, text.as_deref())?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(ConnectionRecord { row, last_validation, consumers }))
 }
 
 /// A row with its last validation, read on `db` (a transaction, inside one).
@@ -27,7 +84,7 @@ pub async fn load_record(db: &impl ConnectionTrait, row: Model) -> Result<Connec
         Some(id) => super::validations::find(db, &row.workspace, id).await?,
         None => None,
     };
-    Ok(ConnectionRecord { row, last_validation })
+    Ok(ConnectionRecord::new(row, last_validation))
 }
 
 /// The connections of one workspace.
@@ -82,8 +139,49 @@ pub async fn count_in(db: &impl ConnectionTrait, workspace: &str) -> Result<u64,
     in_workspace(workspace).count(db).await
 }
 
-pub async fn insert(txn: &impl ConnectionTrait, row: ActiveModel) -> Result<Model, sea_orm::DbErr> {
-    row.insert(txn).await
+/// Inserts `row` unless its workspace already holds `limit` connections,
+/// in one statement: `INSERT … SELECT <values> WHERE (SELECT COUNT …) <
+/// limit RETURNING *`. `None`: the workspace is full. A soft cap: two
+/// inserts racing at the limit may both pass; what matters is that one
+/// workspace cannot grow the table without bound.
+pub async fn insert_within(
+    txn: &impl ConnectionTrait,
+    row: ActiveModel,
+    limit: u64,
+) -> Result<Option<Model>, sea_orm::DbErr> {
+    use sea_orm::{
+        ActiveValue, Iterable,
+        sea_query::{Expr, ExprTrait, Query, SubQueryStatement},
+    };
+    let workspace = match row.workspace.clone() {
+        ActiveValue::Set(w) | ActiveValue::Unchanged(w) => w,
+        ActiveValue::NotSet => return Err(sea_orm::DbErr::Custom("a new connection needs its workspace".into())),
+    };
+    let (mut columns, mut values) = (Vec::new(), Vec::new());
+    for column in Column::iter() {
+        if let ActiveValue::Set(value) | ActiveValue::Unchanged(value) = row.get(column) {
+            columns.push(column);
+            values.push(Expr::val(value));
+        }
+    }
+    let held = Query::select()
+        .expr(Expr::col(Column::Id).count())
+        .from(Entity)
+        .and_where(Column::Workspace.eq(workspace))
+        .to_owned();
+    let within = Query::select()
+        .exprs(values)
+        .and_where(Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(held))).lt(limit))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(Entity)
+        .columns(columns)
+        .select_from(within)
+        .map_err(|e| sea_orm::DbErr::Custom(format!("building the insert: {e}")))?
+        .returning_all()
+        .to_owned();
+    let backend = txn.get_database_backend();
+    Entity::find().from_raw_sql(backend.build(&insert)).one(txn).await
 }
 
 /// Saves the columns `change` sets on `row`, bumping its `version` (the

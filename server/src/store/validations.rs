@@ -131,23 +131,42 @@ pub async fn insert_queued(
     .await
 }
 
-/// Ends every unfinished validation of the connection for a revision other
-/// than `keep_revision` as SUPERSEDED: a newer revision overtook them.
-pub async fn supersede_older(
+/// Whether a validation is still under way (QUEUED or RUNNING).
+pub fn is_unfinished(validation: &Model) -> bool {
+    ValidationState::from_db(&validation.state).is_some_and(|s| !s.is_terminal())
+}
+
+/// Ends the connection's unfinished validation of an older revision as
+/// SUPERSEDED, in `record` as in the database: a newer revision overtook it.
+///
+/// Only a connection's last validation can be unfinished. A validation is
+/// only ever recorded as the new last one, and recording one first ends
+/// the unfinished last one unless it is of the same revision — in which
+/// case it answers the call and nothing is recorded. So when the last one
+/// is finished, or there is none, there is nothing to end and no statement
+/// is sent. The statement itself still ends every unfinished one of another
+/// revision: rows written before this rule held are ended too.
+pub async fn supersede_last(
     txn: &impl ConnectionTrait,
-    connection_id: Uuid,
-    keep_revision: i64,
+    record: &mut crate::store::connections::ConnectionRecord,
 ) -> Result<(), sea_orm::DbErr> {
     use sea_orm::sea_query::Expr;
+    let keep_revision = record.row.revision;
+    let Some(last) = record.last_validation.as_mut().filter(|v| is_unfinished(v) && v.revision != keep_revision) else {
+        return Ok(());
+    };
+    let now = super::now();
     Entity::update_many()
         .col_expr(Column::State, Expr::value(ValidationState::Superseded.as_str()))
-        .col_expr(Column::EndTime, Expr::value(super::now()))
-        .filter(Column::ConnectionId.eq(connection_id))
+        .col_expr(Column::EndTime, Expr::value(now))
+        .filter(Column::ConnectionId.eq(record.row.id))
         .filter(Column::Revision.ne(keep_revision))
         .filter(Column::State.is_in([ValidationState::Queued.as_str(), ValidationState::Running.as_str()]))
         .exec(txn)
-        .await
-        .map(|_| ())
+        .await?;
+    last.state = ValidationState::Superseded.as_str().to_owned();
+    last.end_time = Some(now);
+    Ok(())
 }
 
 /// Reads a validation by id alone (the result consumer knows no more).

@@ -65,7 +65,15 @@ async fn a_workspace_holds_at_most_its_quota_of_connections() {
     assert!(refused.message().contains("2 connections"), "{}", refused.message());
     create(&app, "globex", "three", pb::Provider::Aws).await;
     delete(&app, "acme", "one").await.unwrap();
-    app.client.clone().create_connection(third).await.expect("room again after a delete");
+    let retried = pb::CreateConnectionRequest { request_id: "create-three-1".into(), ..third };
+    let created = app.client.clone().create_connection(retried.clone()).await.expect("room again after a delete");
+    // The workspace is full again; a retry of the call that filled it is
+    // still answered with its connection, not refused.
+    let replayed = app.client.clone().create_connection(retried.clone()).await.expect("a retry at the limit");
+    assert_eq!(replayed.get_ref().uid, created.get_ref().uid);
+    let other = pb::CreateConnectionRequest { tag: "four".into(), ..retried };
+    let reused = app.client.clone().create_connection(other).await.unwrap_err();
+    assert_code(&reused, Code::FailedPrecondition, "REQUEST_ID_REUSED");
     app.finish().await;
 }
 

@@ -208,6 +208,25 @@ async fn the_cache_serves_mints_once_and_forgets_on_rotation_and_scope_removal()
     // repeats are counted instead (run_hits.rs).
     assert_eq!(issues.len(), 5, "first receipts only");
     assert!(issues.iter().all(|d| d["expire_time"].is_string() && d["scope"].is_string() && d["revision"].is_number()));
+
+    // Newest first, and every response that shows the connection shows
+    // them as Get does: a save, a validation, an update.
+    let times: Vec<_> = after.consumers.iter().map(|c| c.last_used_time.unwrap()).collect();
+    assert!(times.windows(2).all(|w| (w[0].seconds, w[0].nanos) >= (w[1].seconds, w[1].nanos)), "{times:?}");
+    assert_eq!(after.last_used_time.as_ref(), times.first());
+    let saved = complete(&app, "acme", "prod_gcp", fixtures::credentials(pb::Provider::Gcp, "again")).await.unwrap();
+    assert_eq!(saved.consumers, after.consumers, "CompleteConnection's answer");
+    let validated = validate(&app, "prod_gcp", WAIT).await.unwrap().connection.unwrap();
+    assert_eq!(validated.consumers, after.consumers, "ValidateConnection's answer");
+    let rename = pb::UpdateConnectionRequest {
+        workspace: "acme".into(),
+        tag: "prod_gcp".into(),
+        display_name: Some("GCP, production".into()),
+        update_mask: Some(prost_types::FieldMask { paths: vec!["display_name".into()] }),
+        ..Default::default()
+    };
+    let renamed = app.client.clone().update_connection(rename).await.unwrap().into_inner();
+    assert_eq!((renamed.display_name.as_str(), &renamed.consumers), ("GCP, production", &after.consumers));
     app.finish().await;
 }
 
