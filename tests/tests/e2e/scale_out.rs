@@ -175,7 +175,7 @@ async fn validations_are_spread_over_workers_and_replicas_and_all_recorded() {
             }
         }
     }
-    assert_eq!(elsewhere, 2, "C never waited on an outcome another replica recorded");
+    assert_eq!(elsewhere, 2, "fewer than 2 of C's waits got an outcome another replica recorded");
     eprintln!("probes per worker {probed:?}, outcomes recorded per replica {per_replica:?}");
     finish_all(replicas).await;
 }
