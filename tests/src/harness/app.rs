@@ -79,6 +79,23 @@ pub struct TestAppBuilder {
     issue_row_max_age: Duration,
     /// `CLOUDCONN_AUTH_DISABLED`, and `…_ALLOW_ISSUE`.
     auth_disabled: Option<bool>,
+    /// The deployment this app joins as another replica (see `joining`).
+    joined: Option<Deployment>,
+}
+
+/// What the replicas of one deployment share: the database, the RabbitMQ
+/// prefix (and logins), the Vault prefix, the run step's signing keys and
+/// the token secret. A [`TestApp`] started with
+/// [`TestAppBuilder::joining`] takes them from the app it joins.
+/// Not `Debug`: it holds the token secret.
+#[derive(Clone)]
+pub struct Deployment {
+    pub database: String,
+    pub amqp_prefix: String,
+    amqp_identities: Option<(String, String, String)>,
+    pub vault_prefix: String,
+    pub message_keys: super::message_keys::KeyPairs,
+    auth_secret: String,
 }
 
 impl TestAppBuilder {
@@ -292,6 +309,22 @@ impl TestAppBuilder {
         self
     }
 
+    /// Another replica of `first`'s deployment, as one more pod of the same
+    /// Deployment would be: the same PostgreSQL database, RabbitMQ prefix
+    /// (and logins, with `with_amqp_identities`), Vault prefix and
+    /// policies, message signing keys (every server and worker of the
+    /// deployment trusts every other's signatures) and token secret (a token
+    /// of one replica works on all). What is per process stays its own: the
+    /// listeners, the workers (`without_worker` for a replica without one),
+    /// the scripted probe and its count, the metrics, the tuning set on this
+    /// builder. `finish` on a joined app stops it and leaves the shared
+    /// database, queues and Vault prefix alone; `first` must be finished
+    /// last, since finishing it removes them.
+    pub fn joining(mut self, first: &TestApp) -> Self {
+        self.joined = Some(first.deployment());
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         logs::init();
         cloudconn_infra::tls::install_crypto_provider();
@@ -299,9 +332,16 @@ impl TestAppBuilder {
         let scratch = std::env::temp_dir().join(format!("cc_test_{id}"));
         std::fs::create_dir_all(&scratch).expect("scratch dir");
 
+        if self.joined.is_some() {
+            assert!(
+                self.backend == Backend::Postgres && self.mode == Mode::Production,
+                "only PostgreSQL production apps run as replicas"
+            );
+        }
+        let database = self.joined.as_ref().map(|d| d.database.clone()).or(self.database.clone());
         let (database_url, pg_database) = match self.backend {
-            Backend::Postgres if self.database.is_some() => {
-                (with_database(&env::admin_database_url(), self.database.as_deref().unwrap_or_default()), None)
+            Backend::Postgres if database.is_some() => {
+                (with_database(&env::admin_database_url(), database.as_deref().unwrap_or_default()), None)
             }
             Backend::Postgres => {
                 let name = format!("cc_test_{id}");
@@ -328,7 +368,7 @@ impl TestAppBuilder {
             Some(p) => format!("http://{}", p.addr()),
             None => env::vault_addr(),
         };
-        let vault_prefix = format!("cc_test_{id}");
+        let vault_prefix = self.joined.as_ref().map_or_else(|| format!("cc_test_{id}"), |d| d.vault_prefix.clone());
         let amqp_proxy = if self.amqp_proxy {
             let upstream: SocketAddr = "127.0.0.1:5672".parse().expect("addr");
             Some(ChaosProxy::start(upstream).await.expect("proxy"))
@@ -339,8 +379,12 @@ impl TestAppBuilder {
             Some(p) => env::amqp_url().replace("127.0.0.1:5672", &p.addr().to_string()),
             None => env::amqp_url(),
         };
-        let message_keys = super::message_keys::KeyPairs::generate();
-        let amqp = match &self.amqp_identities {
+        let message_keys =
+            self.joined.as_ref().map_or_else(super::message_keys::KeyPairs::generate, |d| d.message_keys.clone());
+        let amqp_identities =
+            self.amqp_identities.clone().or_else(|| self.joined.as_ref().and_then(|d| d.amqp_identities.clone()));
+        let amqp_prefix = self.joined.as_ref().map_or_else(|| format!("cc_test_{id}"), |d| d.amqp_prefix.clone());
+        let amqp = match &amqp_identities {
             Some((prefix, server_url, _)) => AmqpConfig {
                 amqp_url: Some(SecretString::from(server_url.clone())),
                 amqp_prefix: prefix.clone(),
@@ -349,14 +393,17 @@ impl TestAppBuilder {
             },
             None => AmqpConfig {
                 amqp_url: Some(SecretString::from(amqp_url)),
-                amqp_prefix: format!("cc_test_{id}"),
+                amqp_prefix,
                 keys: Some(message_keys.server_keys()),
                 ..AmqpConfig::default()
             },
         };
         let topology = amqp.topology();
 
-        let auth_secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let auth_secret = self.joined.as_ref().map_or_else(
+            || format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()),
+            |d| d.auth_secret.clone(),
+        );
         let auth = match (self.mode, self.auth_disabled) {
             (_, Some(allow_issue)) => {
                 AuthConfig { auth_disabled: true, auth_disabled_allow_issue: allow_issue, ..AuthConfig::default() }
@@ -473,7 +520,7 @@ impl TestAppBuilder {
         }
         worker_config.vault.vault_role_id = None;
         worker_config.vault.vault_secret_id = None;
-        if let Some((_, _, worker_url)) = &self.amqp_identities {
+        if let Some((_, _, worker_url)) = &amqp_identities {
             worker_config.amqp.amqp_url = Some(SecretString::from(worker_url.clone()));
         }
         worker_config.amqp.keys = Some(message_keys.worker_keys());
@@ -524,6 +571,9 @@ impl TestAppBuilder {
             vault_proxy,
             amqp_proxy,
             pg_database,
+            database,
+            amqp_identities,
+            joined: self.joined.is_some(),
             scratch,
             message_keys,
             shutdown,
@@ -597,7 +647,13 @@ pub struct TestApp {
     pub(crate) minters: Option<cloudconn_worker::mint::Minters>,
     pub(crate) aws_platform_key: Option<AccessKey>,
     pub(crate) workers: Vec<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
+    /// The database this app created (and drops in `finish`).
     pg_database: Option<String>,
+    /// The existing database it was told to use (`on_database`, `joining`).
+    database: Option<String>,
+    amqp_identities: Option<(String, String, String)>,
+    /// Joined another app's deployment: `finish` leaves what is shared.
+    joined: bool,
     pub(crate) scratch: PathBuf,
     /// The run step's signing keys of this app's server and workers.
     pub message_keys: super::message_keys::KeyPairs,
@@ -648,6 +704,20 @@ impl TestApp {
             issue_cache_entries: (10_000, 1_000),
             issue_row_max_age: Duration::from_secs(1),
             auth_disabled: None,
+            joined: None,
+        }
+    }
+
+    /// What another replica needs to join this app's deployment.
+    pub fn deployment(&self) -> Deployment {
+        let database = self.pg_database.clone().or_else(|| self.database.clone());
+        Deployment {
+            database: database.expect("only an app on PostgreSQL can be joined"),
+            amqp_prefix: self.worker_config.amqp.amqp_prefix.clone(),
+            amqp_identities: self.amqp_identities.clone(),
+            vault_prefix: self.vault_prefix.clone(),
+            message_keys: self.message_keys.clone(),
+            auth_secret: self.auth_secret.clone(),
         }
     }
 
@@ -673,7 +743,8 @@ impl TestApp {
 
     /// Checks the invariants every test must leave true (every outbox row
     /// published, nothing dead-lettered), stops the server, and drops the
-    /// database, the Vault prefix and the queues.
+    /// database, the Vault prefix and the queues — unless the app joined
+    /// another's deployment, which keeps them for the replicas still running.
     pub async fn finish(mut self) {
         if self.mode == Mode::Production {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -699,12 +770,14 @@ impl TestApp {
                 admin.close().await.ok();
             }
         }
-        if self.mode == Mode::Production {
-            destroy_prefix(&self.vault, &self.vault_prefix).await;
-            super::amqp::delete_topology(&self.topology).await;
+        if !self.joined {
+            if self.mode == Mode::Production {
+                destroy_prefix(&self.vault, &self.vault_prefix).await;
+                super::amqp::delete_topology(&self.topology).await;
+            }
+            let policies = [format!("{}-server", self.vault_prefix), format!("{}-worker", self.vault_prefix)];
+            super::vault::forget(&self.vault, &policies, Some(&self.vault_prefix)).await;
         }
-        let policies = [format!("{}-server", self.vault_prefix), format!("{}-worker", self.vault_prefix)];
-        super::vault::forget(&self.vault, &policies, Some(&self.vault_prefix)).await;
         let _ = std::fs::remove_dir_all(&self.scratch);
     }
 }

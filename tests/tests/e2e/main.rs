@@ -29,6 +29,7 @@ mod run_hits;
 mod run_providers;
 mod run_rows;
 mod sandbox;
+mod scale_out;
 mod security;
 mod service;
 mod setup_kit;
