@@ -169,7 +169,8 @@ mod tests {
     #[test]
     fn recent_consumers_read_back_newest_first_and_bad_text_is_an_error_not_a_panic() {
         let id = uuid::Uuid::new_v4();
-        let text = r#"[{"c":"old","t":"2026-12-01T10:00:00+00:00"},{"c":"new","t":"2026-12-07T22:00:00.123456+00:00"}]"#;
+        let text =
+            r#"[{"c":"old","t":"2026-12-01T10:00:00+00:00"},{"c":"new","t":"2026-12-07T22:00:00.123456+00:00"}]"#;
         let rows = parse_recent(id, Some(text)).unwrap();
         let names: Vec<&str> = rows.iter().map(|r| r.consumer.as_str()).collect();
         assert_eq!(names, ["new", "old"]);

@@ -1,4 +1,4 @@
-//! Several replicas of one deployment (issue 29), as a user of the public
+//! Several replicas of one deployment, as a user of the public
 //! API sees them: three servers on one PostgreSQL database, RabbitMQ prefix
 //! and Vault prefix, with one message-signing key pair and one token
 //! secret; A and B run a worker, C none. A is the first replica (it owns
