@@ -39,6 +39,10 @@ use cloudconn_tests::{
 };
 
 const POOL_SIZE: u32 = 16;
+/// The second fan-out of a full run: a provider slow enough that two cores
+/// keep 1,000 probes in flight (bound 500/s), for long enough to measure.
+const SLOW_FANOUT_JOBS: usize = 10_000;
+const SLOW_FANOUT_LATENCY: Duration = Duration::from_millis(2000);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -205,33 +209,47 @@ async fn main() -> anyhow::Result<()> {
 
     // The fan-out gets a worker of its own, wide, on prefixes of its own
     // (no server consumes its results), against a slow provider: each probe
-    // makes three calls, each answered a third of the latency late.
+    // makes three calls, each answered a third of the latency late. A full
+    // run does it twice: at 500 ms, where two cores cannot keep 1,000 probes
+    // in flight, and at 2 s, where they can and the bound is the target.
     drop(worker);
-    let slow = scenarios::aura_emulator(sizes.fanout_latency / 3).await;
-    let fan = format!("{run}f");
-    let jobs = cloudconn_tests::bench::fanout::prepare(&fan, sizes.fanout).await?;
-    let concurrency = sizes.fanout_concurrency.to_string();
-    let mut wide = Service::start(
-        "cloudconn-worker",
-        &with_keys(
-            &worker_keys,
-            &[
-                ("CLOUDCONN_AMQP_PREFIX", fan.clone()),
-                ("CLOUDCONN_VAULT_PREFIX", fan.clone()),
-                ("CLOUDCONN_AURA_BASE", slow.url()),
-                ("CLOUDCONN_WORKER_CONCURRENCY", concurrency.clone()),
-                ("CLOUDCONN_PROBE_CONCURRENCY_PER_PROVIDER", concurrency),
-                ("CLOUDCONN_PROBE_TIMEOUT_MS", "30000".into()),
-            ],
-        ),
-    )?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    wide.check_alive()?;
-    progress("fan-out");
-    let before = Shares::now(&[wide.pid()]);
-    let fanout = scenarios::fanout(&fan, &sizes, jobs).await?;
-    let cpu = Shares::now(&[wide.pid()]).per_op_since(&before, sizes.fanout);
-    entries.push(fanout.rss(wide.peak_rss_mb()).cpu(cpu));
+    let mut plans = vec![(sizes.fanout, sizes.fanout_latency)];
+    if !tiny && !fanout_only {
+        plans.push((SLOW_FANOUT_JOBS, SLOW_FANOUT_LATENCY));
+    }
+    let mut wide = None;
+    for (i, (jobs, latency)) in plans.into_iter().enumerate() {
+        // The previous wide worker stops before the next starts.
+        drop(wide.take());
+        let sizes = Sizes { fanout: jobs, fanout_latency: latency, ..sizes.clone() };
+        let slow = scenarios::aura_emulator(latency / 3).await;
+        let fan = format!("{run}f{i}");
+        let prepared = cloudconn_tests::bench::fanout::prepare(&fan, jobs).await?;
+        let concurrency = sizes.fanout_concurrency.to_string();
+        let mut worker = Service::start(
+            "cloudconn-worker",
+            &with_keys(
+                &worker_keys,
+                &[
+                    ("CLOUDCONN_AMQP_PREFIX", fan.clone()),
+                    ("CLOUDCONN_VAULT_PREFIX", fan.clone()),
+                    ("CLOUDCONN_AURA_BASE", slow.url()),
+                    ("CLOUDCONN_WORKER_CONCURRENCY", concurrency.clone()),
+                    ("CLOUDCONN_PROBE_CONCURRENCY_PER_PROVIDER", concurrency),
+                    ("CLOUDCONN_PROBE_TIMEOUT_MS", "30000".into()),
+                ],
+            ),
+        )?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        worker.check_alive()?;
+        progress(&format!("fan-out at {} ms per probe", latency.as_millis()));
+        let before = Shares::now(&[worker.pid()]);
+        let fanout = scenarios::fanout(&fan, &sizes, prepared).await?;
+        let cpu = Shares::now(&[worker.pid()]).per_op_since(&before, jobs);
+        entries.push(fanout.rss(worker.peak_rss_mb()).cpu(cpu));
+        wide = Some(worker);
+    }
+    let wide = wide.context("at least one fan-out ran")?;
     server.check_alive()?;
 
     progress("done");
