@@ -59,16 +59,13 @@ impl Lifecycle {
             return Ok(());
         };
         let txn = self.db.begin().await?;
-        let Some(row) = connections::find_by_validation_for_update(&txn, id).await? else {
-            return Ok(()); // the connection was deleted
-        };
-        // Read the validation only *under the connection's lock*: a
-        // redelivered result handled concurrently (a worker died after
-        // publishing, before acking) may have finished this validation while
-        // we waited for the lock, and a read from before it would decide on a
+        // The validation is read with the connection's lock (and its own),
+        // not before: a redelivered result handled concurrently (a worker
+        // died after publishing, before acking) may have finished it while
+        // we waited for the lock, and a read from before would decide on a
         // stale state and activate the connection twice.
-        let Some(validation) = validations::find_by_id(&txn, id).await? else {
-            return Ok(());
+        let Some((row, validation)) = connections::find_with_validation_for_update(&txn, id).await? else {
+            return Ok(()); // the connection, or the validation, was deleted
         };
         if ValidationState::from_db(&validation.state).is_none_or(ValidationState::is_terminal) {
             return Ok(()); // already recorded, or superseded

@@ -54,7 +54,8 @@ pub async fn read(
 ) -> Result<Option<ConnectionRecord>, sea_orm::DbErr> {
     use sea_orm::{FromQueryResult, IdenStatic, QueryTrait, SelectA, SelectB, sea_query::LockType};
     let backend = db.get_database_backend();
-    let mut select = in_workspace(workspace).filter(Column::Tag.eq(tag)).find_also_related(validations::Entity);
+    let mut select =
+        in_workspace(workspace).filter(Column::Tag.eq(tag)).find_also_related(validations::Entity).limit(1);
     if with.consumers {
         select = select.expr_as(super::consumers::recent_expr(backend), super::consumers::RECENT_COLUMN);
     }
@@ -305,25 +306,29 @@ pub async fn list(
     query.order_by_asc(connections::Column::Tag).limit(limit).all(db).await
 }
 
-/// Reads and, on PostgreSQL, locks the connection a validation belongs to
-/// (result consumer): one statement, the validation's row looked up inside
-/// it.
-pub async fn find_by_validation_for_update(
+/// The validation `id` and the connection it belongs to, both read and, on
+/// PostgreSQL, both locked, in one statement (the result consumer).
+///
+/// Locking the validation too is what makes reading it here safe: a
+/// redelivered result recorded concurrently finished it while we waited,
+/// and PostgreSQL hands a waiter the newest version of every row it locks
+/// (not only the connection's). The rows are locked in `FROM` order, the
+/// connection first, as every other path locks them, so this cannot
+/// deadlock with a save or a validation request.
+pub async fn find_with_validation_for_update(
     txn: &impl ConnectionTrait,
     validation: Uuid,
-) -> Result<Option<Model>, sea_orm::DbErr> {
-    use super::entities::validations;
-    use sea_orm::sea_query::Query;
-    let owner = Query::select()
-        .column(validations::Column::ConnectionId)
-        .from(validations::Entity)
-        .and_where(validations::Column::Id.eq(validation))
-        .to_owned();
-    let mut query = Entity::find().filter(Column::Id.in_subquery(owner));
+) -> Result<Option<(Model, validations::Model)>, sea_orm::DbErr> {
+    use sea_orm::JoinType;
+    let owner = Entity::belongs_to(validations::Entity).from(Column::Id).to(validations::Column::ConnectionId).into();
+    let mut query = Entity::find()
+        .select_also(validations::Entity)
+        .join(JoinType::InnerJoin, owner)
+        .filter(validations::Column::Id.eq(validation));
     if super::supports_row_locks(txn.get_database_backend()) {
         query = query.lock_exclusive();
     }
-    query.one(txn).await
+    Ok(query.one(txn).await?.and_then(|(row, validation)| Some((row, validation?))))
 }
 
 pub async fn find_by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, sea_orm::DbErr> {

@@ -4,8 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::OnConflict,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -41,24 +40,12 @@ pub async fn touch(
         .map(drop)
 }
 
-/// One connection's consumers of the last [`WINDOW`], most recent first,
-/// at most [`SHOWN`].
-pub async fn recent(db: &impl ConnectionTrait, connection_id: Uuid) -> Result<Vec<Model>, sea_orm::DbErr> {
-    Entity::find()
-        .filter(Column::ConnectionId.eq(connection_id))
-        .filter(Column::LastUsedTime.gt(Utc::now() - WINDOW))
-        .order_by_desc(Column::LastUsedTime)
-        .limit(SHOWN as u64)
-        .all(db)
-        .await
-}
-
 /// The column [`recent_expr`] adds to a connection's read.
 pub const RECENT_COLUMN: &str = "recent_consumers";
 
-/// [`recent`] as one scalar subquery of the connection's own read: the
-/// same consumers (the window, most recent first, at most [`SHOWN`]) as a
-/// JSON array of `{"c": consumer, "t": time}`, so GetConnection is one
+/// One connection's consumers of the last [`WINDOW`], most recent first,
+/// at most [`SHOWN`], as a scalar subquery of the connection's own read (a
+/// JSON array of `{"c": consumer, "t": time}`), so GetConnection is one
 /// statement. Consumer names are `[A-Za-z0-9_.@/-]` (the API checks them),
 /// but JSON would carry any name anyway. The two dialects spell JSON
 /// aggregation differently; NULL when there is none.

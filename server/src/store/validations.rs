@@ -169,11 +169,6 @@ pub async fn supersede_last(
     Ok(())
 }
 
-/// Reads a validation by id alone (the result consumer knows no more).
-pub async fn find_by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, sea_orm::DbErr> {
-    Entity::find_by_id(id).one(db).await
-}
-
 /// Up to `limit` validations still unfinished that were requested before
 /// `cutoff`, oldest first (the partial index `validations_unfinished`).
 pub async fn overdue(

@@ -203,11 +203,9 @@ pub async fn plans(pool: &PgPool, n: usize) -> anyhow::Result<Vec<Plan>> {
     .fetch_all(pool)
     .await?;
     let (ids, validation_ids): (Vec<Uuid>, Vec<Uuid>) = page.iter().map(|(id, v)| (*id, v.unwrap_or_default())).unzip();
-    let row = ids.first().copied().unwrap_or_default();
 
     let mut calls: Vec<(&str, Vec<Statement>)> = Vec::new();
-    connections::find_with_last_validation(&rec, BIG_WORKSPACE, &deep).await?;
-    consumers::recent(&rec, row).await?;
+    connections::read(&rec, BIG_WORKSPACE, &deep, connections::Read { lock: false, consumers: true }).await?;
     calls.push(("GetConnection", rec.take()));
     connections::list(&rec, BIG_WORKSPACE, &ListFilter::default(), None, 51).await?;
     calls.push(("ListConnections, the first page's rows", rec.take()));
