@@ -93,6 +93,18 @@ pub const VARIABLES: &[Variable] = &[
         "an unfinished validation ends FAILED / TIMEOUT after this long",
     ),
     var(
+        "CLOUDCONN_REVALIDATE_INTERVAL_MS",
+        "86400000",
+        Server,
+        "every ACTIVE connection is validated again this long (± 10 %) after its last outcome; 0: never",
+    ),
+    var(
+        "CLOUDCONN_REVALIDATE_RATE",
+        "10",
+        Server,
+        "scheduled validations one replica starts per provider per second at most",
+    ),
+    var(
         "CLOUDCONN_CORS_ORIGINS",
         "",
         Server,

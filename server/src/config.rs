@@ -89,6 +89,15 @@ pub struct ServerConfig {
     /// long after it was requested ends as FAILED / TIMEOUT, default 600000.
     #[serde(default = "default_validation_deadline_ms")]
     pub validation_deadline_ms: u64,
+    /// `CLOUDCONN_REVALIDATE_INTERVAL_MS`: every ACTIVE connection is
+    /// validated again this long (± 10 %) after its last outcome, default
+    /// 86400000 (24 h); 0 turns scheduled re-validation off.
+    #[serde(default = "default_revalidate_interval_ms")]
+    pub revalidate_interval_ms: u64,
+    /// `CLOUDCONN_REVALIDATE_RATE`: scheduled validations this replica
+    /// starts per provider per second at most, default 10.
+    #[serde(default = "default_revalidate_rate")]
+    pub revalidate_rate: u32,
     /// `CLOUDCONN_PURGE_INTERVAL_MS`: time between passes of the secret purge
     /// retrier, default 10000.
     #[serde(default = "default_purge_interval_ms")]
@@ -189,6 +198,12 @@ fn default_jwks_max_stale_ms() -> u64 {
 }
 fn default_validation_deadline_ms() -> u64 {
     600_000
+}
+fn default_revalidate_interval_ms() -> u64 {
+    86_400_000
+}
+fn default_revalidate_rate() -> u32 {
+    10
 }
 fn default_outbox_poll_ms() -> u64 {
     1_000
@@ -444,6 +459,16 @@ impl ServerConfig {
         Duration::from_millis(self.validation_deadline_ms.max(100))
     }
 
+    /// Scheduled re-validation: off at 0; otherwise at least a second
+    /// apart (a pass runs every second), and at least one a second.
+    pub fn revalidation(&self) -> crate::domain::schedule::Revalidation {
+        let interval = match self.revalidate_interval_ms {
+            0 => Duration::ZERO,
+            ms => Duration::from_millis(ms.max(1_000)),
+        };
+        crate::domain::schedule::Revalidation { interval, rate: self.revalidate_rate.max(1) }
+    }
+
     pub fn outbox_retention(&self) -> Duration {
         Duration::from_millis(self.outbox_retention_ms.max(1))
     }
@@ -483,6 +508,8 @@ mod tests {
             ("CLOUDCONN_PURGE_INTERVAL_MS", "250"),
             ("CLOUDCONN_OUTBOX_POLL_MS", "300"),
             ("CLOUDCONN_VALIDATION_DEADLINE_MS", "90000"),
+            ("CLOUDCONN_REVALIDATE_INTERVAL_MS", "3600000"),
+            ("CLOUDCONN_REVALIDATE_RATE", "25"),
             ("CLOUDCONN_AUTH_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
             ("CLOUDCONN_AUTH_ISSUER", "https://issuer.example"),
             ("CLOUDCONN_AUTH_AUDIENCE", "cloudconn"),
@@ -514,6 +541,8 @@ mod tests {
         assert_eq!(c.purge_interval(), Duration::from_millis(250));
         assert_eq!(c.outbox_poll(), Duration::from_millis(300));
         assert_eq!(c.validation_deadline(), Duration::from_secs(90));
+        assert_eq!(c.revalidation().interval, Duration::from_secs(3600));
+        assert_eq!(c.revalidation().rate, 25);
         assert_eq!(c.outbox_retention(), Duration::from_secs(5));
         assert_eq!(c.watch_idle(), Duration::from_millis(750));
         assert_eq!(c.auth.auth_hs256_secret.as_ref().unwrap().expose_secret(), "0123456789abcdef0123456789abcdef");

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod etag;
 pub mod names;
 pub mod provider;
+pub mod schedule;
 pub mod status;
 pub mod token;
 

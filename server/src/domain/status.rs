@@ -65,3 +65,25 @@ impl ValidationState {
         matches!(self, Self::Succeeded | Self::Failed | Self::Superseded)
     }
 }
+
+/// What started a validation (`validations.trigger`; not on the API yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// ValidateConnection.
+    Manual,
+    /// CompleteConnection with `validate`.
+    Complete,
+    /// The re-validation scheduler.
+    Scheduled,
+}
+
+impl Trigger {
+    /// The database spelling; stable, never renamed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Complete => "complete",
+            Self::Scheduled => "scheduled",
+        }
+    }
+}

@@ -103,7 +103,15 @@ impl Lifecycle {
         if cmd.validate {
             // "Save and validate" in one transaction: the job cannot be lost
             // between the two.
-            super::validate::start_validation(&txn, &mut out, &mut record, &traceparent).await?;
+            super::validate::start_validation(
+                &txn,
+                &mut out,
+                &mut record,
+                &traceparent,
+                crate::domain::status::Trigger::Complete,
+                None,
+            )
+            .await?;
         }
         self.finish(txn, out, audit).await?;
         Ok(record)

@@ -82,6 +82,8 @@ impl Lifecycle {
             request_fingerprint: Set(cmd.request_id.as_ref().map(|_| fingerprint.clone())),
             create_time: Set(now),
             update_time: Set(now),
+            next_validation_time: Set(None),
+            revalidation_failures: Set(0),
         };
 
         // No lookup of `request_id` first: a retry's insert hits the unique

@@ -11,6 +11,7 @@ mod create;
 mod delete;
 mod outcome;
 mod query;
+mod revalidate;
 mod update;
 mod validate;
 
@@ -28,6 +29,7 @@ pub use create::CreateCommand;
 pub use delete::DeleteCommand;
 pub use outcome::ResultFrom;
 pub use query::{AuditQuery, ListPage, ListQuery};
+pub use revalidate::Revalidator;
 pub use update::UpdateCommand;
 pub use validate::{MAX_WAIT, ValidateCommand, job_for};
 
@@ -58,6 +60,9 @@ pub struct Lifecycle {
     /// The run step's copies of connection rows, dropped here when a change
     /// to a connection commits, so this replica's repeats see it at once.
     pub issue_rows: Option<Arc<crate::credentials::rows::RowCopies>>,
+    /// Scheduled re-validation (`CLOUDCONN_REVALIDATE_*`): the outcomes
+    /// set when an ACTIVE connection is validated next.
+    pub revalidation: crate::domain::schedule::Revalidation,
 }
 
 /// Finished ids a slow waiter may fall behind by before it re-reads the
@@ -82,6 +87,7 @@ impl Lifecycle {
             quotas,
             revoker: None,
             issue_rows: None,
+            revalidation: crate::domain::schedule::Revalidation::OFF,
         }
     }
 }

@@ -109,8 +109,10 @@ impl Lifecycle {
                 (EventKind::ValidationFailed, active_revision, status)
             }
         };
+        let status_after = status.or_else(|| ConnectionStatus::from_db(&row.status));
+        let schedule = self.next_schedule(&row, status_after, &result.outcome, now);
         let saved_validation = validations::finish(&txn, validation.clone(), run, &result.outcome).await?;
-        let saved = connections::record_outcome(&txn, row.clone(), active_revision, status, now).await?;
+        let saved = connections::record_outcome(&txn, row.clone(), active_revision, status, schedule, now).await?;
         let record = ConnectionRecord::new(saved, Some(saved_validation));
         let mut out = outbox::Pending::default();
         events::record_event(&mut out, event, &record, &current_traceparent());
@@ -129,6 +131,41 @@ impl Lifecycle {
         let _ = self.validation_done.send(id);
         tracing::info!(validation = %id, outcome = event.as_str(), "validation result recorded");
         Ok(())
+    }
+}
+
+impl Lifecycle {
+    /// When the connection is validated next after this outcome
+    /// (docs/api.md#scheduled-re-validation): only an ACTIVE connection is
+    /// scheduled; a success (or a final failure of a revision not in use)
+    /// schedules one interval on; a retryable failure tries again sooner,
+    /// backing off with each failure in a row (counted on the row).
+    fn next_schedule(
+        &self,
+        row: &crate::store::entities::connections::Model,
+        status_after: Option<ConnectionStatus>,
+        outcome: &Outcome,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> connections::Schedule {
+        let plan = self.revalidation;
+        if !plan.is_on() || status_after != Some(ConnectionStatus::Active) {
+            return connections::Schedule { next: None, failures: 0 };
+        }
+        let at = |delay: std::time::Duration| Some(now + chrono::Duration::from_std(delay).unwrap_or_default());
+        let draw = crate::domain::schedule::draw();
+        match outcome {
+            Outcome::Failed { error, .. } if error.retryable => {
+                let failures = row.revalidation_failures.saturating_add(1).max(1);
+                let delay = plan.after_retryable_failure(u32::try_from(failures).unwrap_or(u32::MAX), draw);
+                connections::Schedule { next: at(delay), failures }
+            }
+            // A final failure that left the connection ACTIVE was of a
+            // revision not in use (a rotation): the one in use is as it was.
+            Outcome::Failed { .. } => {
+                connections::Schedule { next: at(plan.after_success(draw)), failures: row.revalidation_failures }
+            }
+            Outcome::Succeeded { .. } => connections::Schedule { next: at(plan.after_success(draw)), failures: 0 },
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use crate::{
     auth::Actor,
     domain::{
         names::{Tag, Workspace},
-        status::ValidationState,
+        status::{Trigger, ValidationState},
     },
     error::AppError,
     outbox::events::{self, EventKind},
@@ -107,7 +107,8 @@ impl Lifecycle {
             return Ok((v.clone(), record));
         }
         let mut out = outbox::Pending::default();
-        let validation = start_validation(&txn, &mut out, &mut record, &current_traceparent()).await?;
+        let validation =
+            start_validation(&txn, &mut out, &mut record, &current_traceparent(), Trigger::Manual, None).await?;
         let saved = &record.row;
         let audit = audit::prepare(
             &mut out,
@@ -180,16 +181,24 @@ async fn finished_here(finished: &mut tokio::sync::broadcast::Receiver<Uuid>, id
 /// older revision, record a QUEUED validation of the latest revision, point
 /// the connection at it, and write the job and the `validation_requested`
 /// event. `record` becomes the connection as committed.
+///
+/// A scheduled validation (`trigger` [`Trigger::Scheduled`]) also sets
+/// when the connection is due next, `next`, until its outcome sets it again.
 pub(super) async fn start_validation(
     txn: &DatabaseTransaction,
     out: &mut outbox::Pending,
     record: &mut ConnectionRecord,
     traceparent: &str,
+    trigger: Trigger,
+    next: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<validation_rows::Model, AppError> {
     validations::supersede_last(txn, record).await?;
     let row = &record.row;
-    let validation = validations::insert_queued(txn, &row.workspace, row.id, row.revision).await?;
-    record.row = store::connections::point_at_validation(txn, row.clone(), validation.id).await?;
+    let validation = validations::insert_queued(txn, &row.workspace, row.id, row.revision, trigger).await?;
+    record.row = match next {
+        Some(next) => store::connections::point_at_scheduled_validation(txn, row.clone(), validation.id, next).await?,
+        None => store::connections::point_at_validation(txn, row.clone(), validation.id).await?,
+    };
     record.last_validation = Some(validation.clone());
 
     events::record_job(out, &job_for(&record.row, &validation), traceparent)?;

@@ -3,6 +3,10 @@
 //! Series (all prefixed `cloudconn_`):
 //! - `rpc_requests_total{method,code}`, `rpc_duration_seconds{method}`
 //! - `validations_total{provider,outcome}` (outcomes the server recorded)
+//! - `revalidations_total{provider,action}`: due connections this replica's
+//!   scheduler `started` a validation of, or `postponed` (one was under way)
+//! - `revalidations_due` (read at scrape time): ACTIVE connections whose
+//!   scheduled validation is due or overdue, across replicas
 //! - `outbox_unsent`, `outbox_oldest_unsent_age_seconds`, `outbox_parked`
 //!   (read at scrape time; parked rows are not counted as unsent)
 //! - `db_statements_total{kind}` (`select`, `insert`, `update`, `delete`,
@@ -25,6 +29,8 @@ pub struct Metrics {
     rpc_duration: HistogramVec,
     validations: IntCounterVec,
     validation_duration: HistogramVec,
+    revalidations: IntCounterVec,
+    revalidations_due: IntGauge,
     outbox_unsent: IntGauge,
     outbox_age: IntGauge,
     outbox_parked: IntGauge,
@@ -58,6 +64,14 @@ impl Metrics {
             &["provider", "outcome"],
         )
         .expect("metric");
+        let revalidations = IntCounterVec::new(
+            Opts::new("revalidations_total", "due scheduled validations started, or postponed while one was under way"),
+            &["provider", "action"],
+        )
+        .expect("metric");
+        let revalidations_due =
+            IntGauge::new("revalidations_due", "ACTIVE connections whose scheduled validation is due or overdue")
+                .expect("metric");
         let outbox_unsent = IntGauge::new("outbox_unsent", "outbox rows not yet published").expect("metric");
         let outbox_age = IntGauge::new("outbox_oldest_unsent_age_seconds", "age of the oldest unpublished outbox row")
             .expect("metric");
@@ -68,6 +82,8 @@ impl Metrics {
             Box::new(rpc_duration.clone()),
             Box::new(validations.clone()),
             Box::new(validation_duration.clone()),
+            Box::new(revalidations.clone()),
+            Box::new(revalidations_due.clone()),
             Box::new(outbox_unsent.clone()),
             Box::new(outbox_age.clone()),
             Box::new(outbox_parked.clone()),
@@ -81,6 +97,8 @@ impl Metrics {
             rpc_duration,
             validations,
             validation_duration,
+            revalidations,
+            revalidations_due,
             outbox_unsent,
             outbox_age,
             outbox_parked,
@@ -91,6 +109,12 @@ impl Metrics {
     pub fn validation(&self, provider: &str, outcome: &str, seconds: f64) {
         self.validations.with_label_values(&[provider, outcome]).inc();
         self.validation_duration.with_label_values(&[provider, outcome]).observe(seconds);
+    }
+
+    /// One pass of the re-validation scheduler for `provider`.
+    pub fn revalidations(&self, provider: &str, started: u64, postponed: u64) {
+        self.revalidations.with_label_values(&[provider, "started"]).inc_by(started);
+        self.revalidations.with_label_values(&[provider, "postponed"]).inc_by(postponed);
     }
 
     /// One finished call (see `api::metrics`).
@@ -129,6 +153,9 @@ async fn scrape(State(e): State<Endpoint>) -> impl IntoResponse {
         e.metrics.outbox_unsent.set(row.try_get::<i64>("", "n").unwrap_or(0));
         let oldest = row.try_get::<Option<chrono::DateTime<chrono::Utc>>>("", "oldest").ok().flatten();
         e.metrics.outbox_age.set(oldest.map_or(0, |t| (chrono::Utc::now() - t).num_seconds().max(0)));
+    }
+    if let Ok(due) = crate::store::connections::due(&e.db, crate::store::now()).await {
+        e.metrics.revalidations_due.set(i64::try_from(due).unwrap_or(i64::MAX));
     }
     if let Ok(parked) = crate::store::outbox::parked(&e.db).await {
         e.metrics.outbox_parked.set(i64::try_from(parked).unwrap_or(i64::MAX));

@@ -214,6 +214,7 @@ impl App {
         };
         let mut lifecycle =
             Lifecycle::new(db, secrets.store.clone(), metrics.clone(), crate::quota::Quotas::new(&config.quotas));
+        lifecycle.revalidation = config.revalidation();
         let minter = minter(config, mode, timeout, &secrets.store, minters)?;
         // The revoker sees the issuer's mints, to revoke again after those in flight.
         let (revoker, minter) = crate::credentials::revoke::Revoker::watching(minter, config.issue().timeout);

@@ -10,6 +10,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use super::{App, SHUTDOWN_GRACE, server};
 use crate::{
     api::service::Api,
+    lifecycle::Revalidator,
     ops::health::{HealthMonitor, Readiness},
     outbox::relay::Relay,
     results::{consumer::ResultHandler, deadline::DeadlineSweeper},
@@ -45,6 +46,8 @@ impl App {
         }
         let sweeper = DeadlineSweeper { lifecycle: self.lifecycle.clone(), deadline: self.validation_deadline };
         spawn_loop(&tasks, "validation deadline", sweeper.run(loops.clone()));
+        let revalidator = Revalidator { lifecycle: self.lifecycle.clone() };
+        spawn_loop(&tasks, "scheduled re-validation", revalidator.run(loops.clone()));
         if let Some(feed) = self.event_feed {
             spawn_loop(&tasks, "watch event feed", feed.run(loops.clone()));
         }

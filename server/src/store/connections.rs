@@ -253,13 +253,39 @@ pub async fn point_at_validation(
     update(txn, row, super::now(), |active| active.last_validation_id = Set(Some(validation))).await
 }
 
+/// Points the row at the validation the scheduler started for it and sets
+/// when it is due next (until the outcome sets it again).
+pub async fn point_at_scheduled_validation(
+    txn: &impl ConnectionTrait,
+    row: Model,
+    validation: Uuid,
+    next: chrono::DateTime<chrono::Utc>,
+) -> Result<Model, sea_orm::DbErr> {
+    update(txn, row, super::now(), |active| {
+        active.last_validation_id = Set(Some(validation));
+        active.next_validation_time = Set(Some(next));
+    })
+    .await
+}
+
+/// When the connection is next validated, and the retryable failures in a
+/// row that led to it (see `domain::schedule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// `None`: not scheduled (not ACTIVE, or scheduling is off).
+    pub next: Option<chrono::DateTime<chrono::Utc>>,
+    pub failures: i32,
+}
+
 /// Records what a validation's outcome did to the connection: the
-/// `active_revision` and `status` given change (a result was recorded).
+/// `active_revision` and `status` given change (a result was recorded),
+/// and when it is validated next.
 pub async fn record_outcome(
     txn: &impl ConnectionTrait,
     row: Model,
     active_revision: Option<i64>,
     status: Option<ConnectionStatus>,
+    schedule: Schedule,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Model, sea_orm::DbErr> {
     update(txn, row, now, |active| {
@@ -269,8 +295,90 @@ pub async fn record_outcome(
         if let Some(status) = status {
             active.status = Set(status.as_str().to_owned());
         }
+        active.next_validation_time = Set(schedule.next);
+        active.revalidation_failures = Set(schedule.failures);
     })
     .await
+}
+
+/// Up to `limit` ACTIVE connections of `provider` due for a scheduled
+/// validation at `now`, most overdue first, locked until the transaction
+/// ends. `SKIP LOCKED` lets every replica's scheduler claim at once without
+/// waiting on, or taking, another's rows (the outbox relay's pattern); the
+/// claimer moves each row's time on before it commits, so a row is claimed
+/// once per due time. SQLite (single node) has no row locks; its writer lock
+/// suffices.
+pub async fn claim_due(
+    txn: &impl ConnectionTrait,
+    provider: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: u64,
+) -> Result<Vec<Model>, sea_orm::DbErr> {
+    use sea_orm::sea_query::{LockBehavior, LockType};
+    let mut query = Entity::find()
+        .filter(Column::NextValidationTime.lte(now))
+        .filter(Column::Provider.eq(provider))
+        .filter(Column::Status.eq(ConnectionStatus::Active.as_str()))
+        .order_by_asc(Column::NextValidationTime)
+        .limit(limit);
+    if super::supports_row_locks(txn.get_database_backend()) {
+        QuerySelect::query(&mut query).lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    query.all(txn).await
+}
+
+/// Moves a claimed connection's next validation to `next` without any
+/// other change (its etag stays): the scheduler found a validation under
+/// way, whose outcome will set the time again.
+pub async fn postpone(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    next: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::sea_query::Expr;
+    Entity::update_many()
+        .col_expr(Column::NextValidationTime, Expr::value(next))
+        .filter(Column::Id.eq(id))
+        .exec(txn)
+        .await
+        .map(|_| ())
+}
+
+/// Gives every ACTIVE connection without a time one, spread evenly over
+/// `spread` from `now` (scheduling was off when it became ACTIVE, or the
+/// row predates it); returns how many. Run once at the scheduler's start:
+/// it reads the whole table.
+pub async fn schedule_unscheduled(
+    db: &impl ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+    spread: std::time::Duration,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
+        let sql = "UPDATE connections SET next_validation_time = $1 + random() * $2 * interval '1 millisecond' \
+                   WHERE status = 'active' AND next_validation_time IS NULL";
+        let spread_ms = i64::try_from(spread.as_millis()).unwrap_or(i64::MAX) as f64;
+        let done = db.execute_raw(Statement::from_sql_and_values(backend, sql, [now.into(), spread_ms.into()])).await?;
+        return Ok(done.rows_affected());
+    }
+    let rows = Entity::find()
+        .filter(Column::Status.eq(ConnectionStatus::Active.as_str()))
+        .filter(Column::NextValidationTime.is_null())
+        .all(db)
+        .await?;
+    for row in &rows {
+        let at = now + chrono::Duration::from_std(spread.mul_f64(crate::domain::schedule::draw())).unwrap_or_default();
+        postpone(db, row.id, at).await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// ACTIVE connections whose scheduled validation is due at `now`
+/// (the partial index `connections_next_validation`).
+pub async fn due(db: &impl ConnectionTrait, now: chrono::DateTime<chrono::Utc>) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::PaginatorTrait;
+    Entity::find().filter(Column::NextValidationTime.lte(now)).count(db).await
 }
 
 pub async fn delete(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), sea_orm::DbErr> {

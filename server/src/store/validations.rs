@@ -103,12 +103,13 @@ pub async fn delete_for_connection(db: &impl ConnectionTrait, connection_id: Uui
     Entity::delete_many().filter(Column::ConnectionId.eq(connection_id)).exec(db).await.map(|_| ())
 }
 
-/// Records a new QUEUED validation of `revision`.
+/// Records a new QUEUED validation of `revision`, started by `trigger`.
 pub async fn insert_queued(
     txn: &impl ConnectionTrait,
     workspace: &str,
     connection_id: Uuid,
     revision: i64,
+    trigger: crate::domain::status::Trigger,
 ) -> Result<Model, sea_orm::DbErr> {
     use sea_orm::{ActiveModelTrait, Set};
     super::entities::validations::ActiveModel {
@@ -126,6 +127,7 @@ pub async fn insert_queued(
         identity: Set(rows::identity_text(&Default::default())),
         warnings: Set(rows::warnings_text(&[])),
         nonce: Set(Some(crate::domain::token::random_token())),
+        trigger: Set(trigger.as_str().to_owned()),
     }
     .insert(txn)
     .await

@@ -64,6 +64,8 @@ pub struct TestAppBuilder {
     mtls: bool,
     approle: bool,
     validation_deadline: Duration,
+    /// `CLOUDCONN_REVALIDATE_INTERVAL_MS` and `CLOUDCONN_REVALIDATE_RATE`.
+    revalidation: (Duration, u32),
     issue_timeout: Duration,
     dependency_timeout: Duration,
     outbox_retention: Duration,
@@ -239,6 +241,14 @@ impl TestAppBuilder {
     /// makes repeat issues mint again.
     pub fn with_issue_cache_entries(mut self, entries: usize) -> Self {
         self.issue_cache_entries.0 = entries;
+        self
+    }
+
+    /// Scheduled re-validation every `interval` (± 10 %; zero: off), at
+    /// most `rate` started per provider per second (default: production's,
+    /// 24 h and 10).
+    pub fn with_revalidation(mut self, interval: Duration, rate: u32) -> Self {
+        self.revalidation = (interval, rate);
         self
     }
 
@@ -478,6 +488,8 @@ impl TestAppBuilder {
             metrics_listen: Some("127.0.0.1:0".into()),
             health_interval_ms: 200,
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
+            revalidate_interval_ms: self.revalidation.0.as_millis() as u64,
+            revalidate_rate: self.revalidation.1,
             outbox_retention_ms: self.outbox_retention.as_millis() as u64,
             audit_retention_ms: self.audit_retention.as_millis() as u64,
             watch_idle_ms: self.watch_idle.as_millis() as u64,
@@ -685,6 +697,7 @@ impl TestApp {
             mtls: false,
             approle: false,
             validation_deadline: Duration::from_secs(120),
+            revalidation: (Duration::from_secs(86_400), 10),
             issue_timeout: Duration::from_secs(10),
             dependency_timeout: Duration::from_secs(2),
             // Tests count published rows: keep them for the test's life.

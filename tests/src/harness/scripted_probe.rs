@@ -8,6 +8,12 @@
 //! fires); `poison` → the probe panics; `failN` (N a digit) → transient
 //! failures on the first N calls; `delay` → answers after 300 ms;
 //! otherwise success with an identity.
+//!
+//! A test can also change the answer for credentials already saved, as a
+//! provider does when credentials are revoked or it has an outage:
+//! [`ScriptedProbe::set`] makes every probe of credentials containing a
+//! marker answer as another marker would (`bad`, `flaky`), and
+//! [`ScriptedProbe::calls_with`] counts the probes of such credentials.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -28,9 +34,30 @@ pub struct ScriptedProbe {
     pub calls: AtomicU32,
     /// Calls per distinct credential set, for `failN` markers.
     seen: Mutex<HashMap<String, u32>>,
+    /// Every call per distinct credential set.
+    probed: Mutex<HashMap<String, u32>>,
+    /// Markers whose credentials now answer as another marker's.
+    overrides: Mutex<Vec<(String, String)>>,
 }
 
 impl ScriptedProbe {
+    /// From now on, credentials containing `marker` are probed as if they
+    /// also contained `answer` (`bad`: revoked; `flaky`: an outage); an
+    /// empty `answer` undoes it.
+    pub fn set(&self, marker: &str, answer: &str) {
+        let mut overrides = self.overrides.lock().unwrap_or_else(|e| e.into_inner());
+        overrides.retain(|(m, _)| m != marker);
+        if !answer.is_empty() {
+            overrides.push((marker.to_owned(), answer.to_owned()));
+        }
+    }
+
+    /// Probe calls (retries included) of credentials containing `marker`.
+    pub fn calls_with(&self, marker: &str) -> u32 {
+        let probed = self.probed.lock().unwrap_or_else(|e| e.into_inner());
+        probed.iter().filter(|(all, _)| all.contains(marker)).map(|(_, n)| n).sum()
+    }
+
     /// Registers one scripted probe for every provider.
     pub fn everywhere() -> (Arc<Self>, Probes) {
         let probe = Arc::new(Self::default());
@@ -45,7 +72,13 @@ impl ScriptedProbe {
 impl Probe for ScriptedProbe {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        let all: String = credentials.values().map(|v| v.expose_secret().to_owned()).collect::<Vec<_>>().join(" ");
+        let mut all: String = credentials.values().map(|v| v.expose_secret().to_owned()).collect::<Vec<_>>().join(" ");
+        *self.probed.lock().unwrap_or_else(|e| e.into_inner()).entry(all.clone()).or_default() += 1;
+        for (marker, answer) in self.overrides.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            if all.contains(marker.as_str()) {
+                all = format!("{all} {answer}");
+            }
+        }
         // `failN`: a transient failure on the first N calls for these
         // credentials, then success (retries that eventually work).
         if let Some(n) = all.split("fail").nth(1).and_then(|rest| rest.chars().next()).and_then(|c| c.to_digit(10)) {

@@ -24,6 +24,7 @@ mod permissions;
 mod probes;
 mod publisher;
 mod quotas;
+mod revalidation;
 mod run;
 mod run_hits;
 mod run_providers;

@@ -42,6 +42,12 @@ pub struct Model {
     pub request_fingerprint: Option<String>,
     pub create_time: DateTimeUtc,
     pub update_time: DateTimeUtc,
+    /// When the scheduler next validates the connection: set while it is
+    /// ACTIVE (and scheduling is on), NULL otherwise.
+    pub next_validation_time: Option<DateTimeUtc>,
+    /// Retryable failures in a row since the last successful validation:
+    /// the next try's back-off doubles with each.
+    pub revalidation_failures: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -121,6 +127,8 @@ mod tests {
             request_fingerprint: None,
             create_time: now,
             update_time: now,
+            next_validation_time: None,
+            revalidation_failures: 0,
         }
     }
 

@@ -34,6 +34,9 @@ pub struct Model {
     pub warnings: String,
     /// Sent with the job; the result must carry it back. Never shown.
     pub nonce: Option<String>,
+    /// What started it: `manual`, `complete` or `scheduled`
+    /// (`domain::status::Trigger`).
+    pub trigger: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -105,6 +108,7 @@ mod tests {
             identity: identity.into(),
             warnings: warnings.into(),
             nonce: None,
+            trigger: "manual".into(),
         }
     }
 

@@ -7,6 +7,7 @@ mod m0001_initial;
 mod m0002_hardening;
 mod m0003_consumers;
 mod m0004_issue_hits;
+mod m0005_revalidation;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_hardening::Migration),
             Box::new(m0003_consumers::Migration),
             Box::new(m0004_issue_hits::Migration),
+            Box::new(m0005_revalidation::Migration),
         ]
     }
 }
