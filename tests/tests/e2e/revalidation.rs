@@ -8,7 +8,7 @@
 //!
 //! Bounds are loose: everything runs in one process on a loaded machine.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use cloudconn_proto::v1 as pb;
@@ -19,6 +19,7 @@ use tonic::Code;
 use crate::{
     helpers::*,
     run_hits::{component, request},
+    scale_out::until,
 };
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -64,15 +65,6 @@ async fn schedule_of(app: &TestApp, tag: &str) -> (Option<DateTime<Utc>>, i32) {
         .expect("read connection")
         .expect("connection exists");
     (row.try_get("", "next_validation_time").unwrap(), row.try_get("", "revalidation_failures").unwrap())
-}
-
-/// Polls `check` every 100 ms until it holds, or fails after `within`.
-async fn until(what: &str, within: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !check().await {
-        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Creates `tag` with credentials carrying `marker` and validates it: ACTIVE.

@@ -73,7 +73,7 @@ async fn recorded(app: &TestApp) -> u64 {
 }
 
 /// Polls `check` every 100 ms until it holds, or fails after `within`.
-async fn until(what: &str, within: Duration, mut check: impl AsyncFnMut() -> bool) {
+pub(crate) async fn until(what: &str, within: Duration, mut check: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + within;
     while !check().await {
         assert!(Instant::now() < deadline, "{what}: not within {within:?}");
