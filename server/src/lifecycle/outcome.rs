@@ -115,7 +115,13 @@ impl Lifecycle {
         let saved = connections::record_outcome(&txn, row.clone(), active_revision, status, schedule, now).await?;
         let record = ConnectionRecord::new(saved, Some(saved_validation));
         let mut out = outbox::Pending::default();
-        events::record_event(&mut out, event, &record, &current_traceparent());
+        let traceparent = current_traceparent();
+        events::record_event(&mut out, event, &record, &traceparent);
+        // Failed checks on the row (see `next_schedule`) and now a success:
+        // whoever watches for breakage learns it is over.
+        if event == EventKind::Activated && row.revalidation_failures > 0 {
+            events::record_event(&mut out, EventKind::Recovered, &record, &traceparent);
+        }
         self.commit(txn, out).await?;
         self.changed(&row.workspace, &row.tag);
         // A rotation: what was minted from the revision it replaces goes
@@ -149,7 +155,15 @@ impl Lifecycle {
     ) -> connections::Schedule {
         let plan = self.revalidation;
         if !plan.is_on() || status_after != Some(ConnectionStatus::Active) {
-            return connections::Schedule { next: None, failures: 0 };
+            // A connection that lost its working credentials (it was ACTIVE,
+            // or had failed checks already) keeps counting, so its next
+            // success publishes `recovered`; any other is simply unscheduled.
+            let was_working = ConnectionStatus::from_db(&row.status) == Some(ConnectionStatus::Active);
+            let lost = matches!(outcome, Outcome::Failed { .. })
+                && status_after == Some(ConnectionStatus::Failed)
+                && (was_working || row.revalidation_failures > 0);
+            let failures = if lost { row.revalidation_failures.saturating_add(1) } else { 0 };
+            return connections::Schedule { next: None, failures };
         }
         let at = |delay: std::time::Duration| Some(now + chrono::Duration::from_std(delay).unwrap_or_default());
         let draw = crate::domain::schedule::draw();

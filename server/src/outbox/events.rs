@@ -14,6 +14,9 @@ pub enum EventKind {
     ValidationRequested,
     Activated,
     ValidationFailed,
+    /// After `activated`: the connection had lost its working credentials,
+    /// or failed scheduled checks, and validates again.
+    Recovered,
     Updated,
     Deleted,
 }
@@ -27,6 +30,7 @@ impl EventKind {
             Self::ValidationRequested => "validation_requested",
             Self::Activated => "activated",
             Self::ValidationFailed => "validation_failed",
+            Self::Recovered => "recovered",
             Self::Updated => "updated",
             Self::Deleted => "deleted",
         }

@@ -122,12 +122,27 @@ async fn credentials_revoked_at_the_provider_fail_the_connection_on_their_own() 
     let refused = caller.issue_credentials(request("acme", "drifting", "billing")).await.unwrap_err();
     assert_code(&refused, Code::FailedPrecondition, "NOT_ACTIVE");
 
-    // A FAILED connection is not scheduled: nothing more is probed.
-    assert_eq!(schedule_of(&app, "drifting").await, (None, 0));
+    // A FAILED connection is not scheduled: nothing more is probed. It is
+    // remembered as having lost its credentials (one failure).
+    assert_eq!(schedule_of(&app, "drifting").await, (None, 1));
     let probed = app.probe.calls_with("sched-revoked");
     tokio::time::sleep(interval * 2).await;
     assert_eq!(app.probe.calls_with("sched-revoked"), probed, "a FAILED connection is left alone");
     assert_eq!(scheduled(&app, "drifting").await.len(), runs.len());
+
+    // The customer saves a new key: it validates, and the connection is
+    // announced as recovered, after `activated`; it is scheduled again.
+    let mut recovered = app.subscribe_events("acme.connection.recovered").await;
+    complete(&app, "acme", "drifting", fixtures::credentials(pb::Provider::Gcp, "sched-fixed")).await.unwrap();
+    let done = validate(&app, "drifting", WAIT).await.unwrap().connection.unwrap();
+    assert_eq!(done.status(), pb::ConnectionStatus::Active);
+    let event = recovered.take(1, WAIT).await.remove(0);
+    assert_eq!(event.body["type"], "cloudconn.connection.recovered.v1");
+    assert_eq!(event.body["data"]["status"], "CONNECTION_STATUS_ACTIVE");
+    assert_eq!(event.body["data"]["credentials"]["activeRevision"], "2");
+    let (next, failures) = schedule_of(&app, "drifting").await;
+    assert!(next.is_some() && failures == 0, "{next:?} {failures}");
+    caller.issue_credentials(request("acme", "drifting", "billing")).await.expect("issued again once ACTIVE");
     app.finish().await;
 }
 
@@ -158,7 +173,9 @@ async fn an_outage_leaves_the_connection_active_and_is_retried_sooner() {
     let (next, failures) = schedule_of(&app, "outage").await;
     assert!(next.is_some() && failures >= 2, "{next:?} {failures}");
 
-    // The provider is back: the next try succeeds and the interval resumes.
+    // The provider is back: the next try succeeds, the interval resumes,
+    // and the connection is announced as recovered.
+    let mut recovered = app.subscribe_events("acme.connection.recovered").await;
     app.probe.set("sched-outage", "");
     until("a scheduled validation succeeds", WAIT, async || {
         scheduled(&app, "outage").await.last().is_some_and(|v| v.state == "succeeded")
@@ -170,6 +187,10 @@ async fn an_outage_leaves_the_connection_active_and_is_retried_sooner() {
     let ahead = seconds(next.unwrap() - last.end_time.unwrap());
     assert!(ahead >= interval.as_secs_f64() * 0.85, "next in {ahead} s after a success (interval {interval:?})");
     assert_eq!(get(&app, "acme", "outage").await.unwrap().status(), pb::ConnectionStatus::Active);
+    let event = recovered.take(1, WAIT).await.remove(0);
+    assert_eq!(event.routing_key, "acme.connection.recovered");
+    assert_eq!(event.body["data"]["status"], "CONNECTION_STATUS_ACTIVE");
+    assert_eq!(event.body["data"]["lastValidation"]["state"], "VALIDATION_STATE_SUCCEEDED");
     app.finish().await;
 }
 
