@@ -16,6 +16,8 @@
 # - compose.yaml and the collector config parse, compose's services name an
 #   image or a build, publish ports on 127.0.0.1 only, carry no fixed HS256
 #   secret, and the worker has no root Vault token;
+# - the alert rules (prometheus/alerts.yaml) are complete and name only
+#   metrics the server or the worker exports;
 # - the shell scripts parse (bash -n).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -148,6 +150,26 @@ worker_env = compose["services"]["worker"].get("environment") or {}
 if "CLOUDCONN_VAULT_TOKEN" in worker_env or "CLOUDCONN_DATABASE_URL" in worker_env:
     fail("compose.yaml: the worker gets a Vault token or database URL in its environment (use its read-only token file)")
 yaml.safe_load(open("otel-collector.yaml"))
+
+# The alert rules: each complete, and every metric they name one the
+# server or the worker registers (a renamed metric would silence an alert).
+exported = set()
+for source, prefix in (("../server/src/ops/metrics.rs", "cloudconn_"), ("../server/src/store/statements.rs", "cloudconn_"),
+                       ("../worker/src/metrics.rs", "cloudconn_worker_")):
+    names = re.findall(r'(?:Opts|IntGauge)::new\(\s*"([a-z_]+)"', open(source).read())
+    exported |= {prefix + n for n in names}
+rules = yaml.safe_load(open("prometheus/alerts.yaml"))
+for group in rules["groups"]:
+    for rule in group["rules"]:
+        name = rule.get("alert", "?")
+        for key in ("alert", "expr"):
+            if not rule.get(key):
+                fail(f"prometheus/alerts.yaml: rule {name} has no {key}")
+        if not rule.get("labels", {}).get("severity") or not rule.get("annotations", {}).get("summary"):
+            fail(f"prometheus/alerts.yaml: rule {name} needs labels.severity and annotations.summary")
+        for metric in re.findall(r"cloudconn_[a-z_]+", rule.get("expr", "")):
+            if metric not in exported:
+                fail(f"prometheus/alerts.yaml: rule {name} names {metric}, which nothing exports")
 sys.exit(0 if ok else 1)
 PY
 echo "deploy/: manifests valid"

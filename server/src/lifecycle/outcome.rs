@@ -132,6 +132,11 @@ impl Lifecycle {
                 tokio::spawn(async move { revoker.revoke(&active, revision, Some(revision)).await });
             }
         }
+        if status == Some(ConnectionStatus::Failed)
+            && ConnectionStatus::from_db(&row.status) == Some(ConnectionStatus::Active)
+        {
+            self.metrics.broken(&row.provider);
+        }
         let outcome = if event == EventKind::Activated { "succeeded" } else { "failed" };
         self.metrics.validation(&row.provider, outcome, seconds_since(validation.create_time));
         let _ = self.validation_done.send(id);

@@ -31,6 +31,7 @@ pub struct Metrics {
     validation_duration: HistogramVec,
     revalidations: IntCounterVec,
     revalidations_due: IntGauge,
+    broken: IntCounterVec,
     outbox_unsent: IntGauge,
     outbox_age: IntGauge,
     outbox_parked: IntGauge,
@@ -72,6 +73,14 @@ impl Metrics {
         let revalidations_due =
             IntGauge::new("revalidations_due", "ACTIVE connections whose scheduled validation is due or overdue")
                 .expect("metric");
+        let broken = IntCounterVec::new(
+            Opts::new(
+                "connections_broken_total",
+                "ACTIVE connections that turned FAILED: their credentials stopped working",
+            ),
+            &["provider"],
+        )
+        .expect("metric");
         let outbox_unsent = IntGauge::new("outbox_unsent", "outbox rows not yet published").expect("metric");
         let outbox_age = IntGauge::new("outbox_oldest_unsent_age_seconds", "age of the oldest unpublished outbox row")
             .expect("metric");
@@ -84,6 +93,7 @@ impl Metrics {
             Box::new(validation_duration.clone()),
             Box::new(revalidations.clone()),
             Box::new(revalidations_due.clone()),
+            Box::new(broken.clone()),
             Box::new(outbox_unsent.clone()),
             Box::new(outbox_age.clone()),
             Box::new(outbox_parked.clone()),
@@ -99,6 +109,7 @@ impl Metrics {
             validation_duration,
             revalidations,
             revalidations_due,
+            broken,
             outbox_unsent,
             outbox_age,
             outbox_parked,
@@ -115,6 +126,12 @@ impl Metrics {
     pub fn revalidations(&self, provider: &str, started: u64, postponed: u64) {
         self.revalidations.with_label_values(&[provider, "started"]).inc_by(started);
         self.revalidations.with_label_values(&[provider, "postponed"]).inc_by(postponed);
+    }
+
+    /// An ACTIVE connection of `provider` turned FAILED (a validation of
+    /// the revision in use failed for good).
+    pub fn broken(&self, provider: &str) {
+        self.broken.with_label_values(&[provider]).inc();
     }
 
     /// One finished call (see `api::metrics`).

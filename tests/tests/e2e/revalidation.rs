@@ -121,6 +121,8 @@ async fn credentials_revoked_at_the_provider_fail_the_connection_on_their_own() 
 
     let refused = caller.issue_credentials(request("acme", "drifting", "billing")).await.unwrap_err();
     assert_code(&refused, Code::FailedPrecondition, "NOT_ACTIVE");
+    // What the alert on broken connections counts (deploy/prometheus).
+    assert_eq!(metric(&app, "cloudconn_connections_broken_total{").await, 1);
 
     // A FAILED connection is not scheduled: nothing more is probed. It is
     // remembered as having lost its credentials (one failure).
