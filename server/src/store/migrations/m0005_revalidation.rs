@@ -58,6 +58,14 @@ impl MigrationTrait for Migration {
              WHERE next_validation_time IS NOT NULL",
         )
         .await?;
+        // What each replica's scheduler looks for at start (ACTIVE rows not
+        // yet scheduled: normally none), so that look is not a scan of the
+        // whole table at every start.
+        db.execute_unprepared(
+            "CREATE INDEX connections_active_unscheduled ON connections (id) \
+             WHERE status = 'active' AND next_validation_time IS NULL",
+        )
+        .await?;
         match db.get_database_backend() {
             DbBackend::Postgres => {
                 db.execute_unprepared(&format!(
@@ -94,6 +102,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.get_connection().execute_unprepared("DROP INDEX connections_active_unscheduled").await?;
         m.get_connection().execute_unprepared("DROP INDEX connections_next_validation").await?;
         m.alter_table(Table::alter().table(Validations::Table).drop_column(Validations::Trigger).to_owned()).await?;
         for column in [Connections::NextValidationTime, Connections::RevalidationFailures] {
