@@ -55,7 +55,7 @@ const CONNECTIONS: &str = r#"
 INSERT INTO connections
   (id, workspace, tag, provider, display_name, description, scopes, status, external_id, revision,
    active_revision, credential_fields, secret_fields_set, credentials_update_time, last_validation_id,
-   version, request_id, request_fingerprint, create_time, update_time)
+   version, request_id, request_fingerprint, create_time, update_time, next_validation_time)
 SELECT md5('c' || i)::uuid, ws, 'c_' || lpad(i::text, 7, '0'), p,
        'c_' || lpad(i::text, 7, '0'),
        CASE WHEN i % 4 = 0 THEN '' ELSE 'Connection ' || i || ' of ' || ws END,
@@ -82,7 +82,10 @@ SELECT md5('c' || i)::uuid, ws, 'c_' || lpad(i::text, 7, '0'), p,
        4,
        CASE WHEN i % 2 = 0 THEN 'req-' || md5('r' || i) END,
        CASE WHEN i % 2 = 0 THEN md5('f' || i) || md5('g' || i) END,
-       created, created + interval '3 minutes'
+       created, created + interval '3 minutes',
+       -- Scheduled as an ACTIVE connection is: within the next day. None
+       -- is due during the run.
+       now() + interval '1 hour' + (i % 86400) * interval '1 second'
 FROM (
   SELECT i,
          CASE WHEN i % 10 = 0 AND i / 10 < $2 THEN 'big'
@@ -213,6 +216,9 @@ pub async fn plans(pool: &PgPool, n: usize) -> anyhow::Result<Vec<Plan>> {
     validations::find_many(&rec, BIG_WORKSPACE, validation_ids).await?;
     consumers::last_used(&rec, ids).await?;
     calls.push(("ListConnections, a deep page", rec.take()));
+    // What each replica's scheduler asks every second, per provider.
+    connections::claim_due(&rec, "aws", chrono::Utc::now(), 10).await?;
+    calls.push(("the scheduler: what is due", rec.take()));
 
     let mut plans = Vec::new();
     for (call, statements) in calls {
