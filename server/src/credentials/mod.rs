@@ -153,9 +153,9 @@ impl Issuer {
         // (a refusal below must stop this replica's repeats too); a new copy
         // is kept once the row passed every check.
         let changes = self.rows.changes();
-        let found = connections::find_with_last_validation(&self.db, cmd.workspace.as_str(), cmd.tag.as_str()).await?;
+        let found = connections::read(&self.db, cmd.workspace.as_str(), cmd.tag.as_str(), Default::default()).await?;
         self.rows.discard(cmd.workspace.as_str(), cmd.tag.as_str());
-        let (row, last_validation) = found.ok_or(AppError::NotFound)?;
+        let connections::ConnectionRecord { row, last_validation, .. } = found.ok_or(AppError::NotFound)?;
         let status = ConnectionStatus::from_db(&row.status);
         if status != Some(ConnectionStatus::Active) || row.active_revision <= 0 {
             return Err(AppError::FailedPrecondition {

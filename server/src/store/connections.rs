@@ -97,35 +97,6 @@ pub async fn find(db: &impl ConnectionTrait, workspace: &str, tag: &str) -> Resu
     in_workspace(workspace).filter(Column::Tag.eq(tag)).one(db).await
 }
 
-/// The row with its last validation joined: one query, so one snapshot
-/// (the two always agree) and one round trip.
-pub async fn find_with_last_validation(
-    db: &impl ConnectionTrait,
-    workspace: &str,
-    tag: &str,
-) -> Result<Option<(Model, Option<super::entities::validations::Model>)>, sea_orm::DbErr> {
-    in_workspace(workspace)
-        .filter(Column::Tag.eq(tag))
-        .find_also_related(super::entities::validations::Entity)
-        .one(db)
-        .await
-}
-
-/// Reads the row and, on PostgreSQL, locks it until the transaction ends, so
-/// read-modify-write changes (and the Vault write inside them) of one
-/// connection are serialised.
-pub async fn find_for_update(
-    txn: &impl ConnectionTrait,
-    workspace: &str,
-    tag: &str,
-) -> Result<Option<Model>, sea_orm::DbErr> {
-    let mut query = in_workspace(workspace).filter(Column::Tag.eq(tag));
-    if super::supports_row_locks(txn.get_database_backend()) {
-        query = query.lock_exclusive();
-    }
-    query.one(txn).await
-}
-
 pub async fn find_by_request_id(
     db: &impl ConnectionTrait,
     workspace: &str,
