@@ -9,7 +9,7 @@ use prost_types::Timestamp;
 use crate::{
     domain::{
         provider::Provider,
-        status::{ConnectionStatus, ValidationState},
+        status::{ConnectionStatus, Trigger, ValidationState},
     },
     store::{connections::ConnectionRecord, entities::validations},
 };
@@ -41,6 +41,15 @@ pub fn validation_state_to_proto(s: Option<ValidationState>) -> pb::ValidationSt
         Some(ValidationState::Succeeded) => pb::ValidationState::Succeeded,
         Some(ValidationState::Failed) => pb::ValidationState::Failed,
         Some(ValidationState::Superseded) => pb::ValidationState::Superseded,
+    }
+}
+
+pub fn trigger_to_proto(t: Option<Trigger>) -> pb::ValidationTrigger {
+    match t {
+        None => pb::ValidationTrigger::Unspecified,
+        Some(Trigger::Manual) => pb::ValidationTrigger::Manual,
+        Some(Trigger::Complete) => pb::ValidationTrigger::Complete,
+        Some(Trigger::Scheduled) => pb::ValidationTrigger::Scheduled,
     }
 }
 
@@ -89,6 +98,7 @@ pub fn connection(record: &ConnectionRecord) -> pb::Connection {
         // Recorded by the run step (IssueCredentials); see [`shown`].
         consumers: Vec::new(),
         last_used_time: None,
+        next_validation_time: row.next_validation_time.map(timestamp),
     }
 }
 
@@ -115,6 +125,7 @@ pub fn validation(v: &validations::Model) -> pb::Validation {
             .collect(),
         identity: v.identity().into_iter().collect(),
         warnings: v.warnings(),
+        trigger: trigger_to_proto(Trigger::from_db(&v.trigger)).into(),
     }
 }
 

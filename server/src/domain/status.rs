@@ -86,4 +86,8 @@ impl Trigger {
             Self::Scheduled => "scheduled",
         }
     }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        [Self::Manual, Self::Complete, Self::Scheduled].into_iter().find(|t| t.as_str() == s)
+    }
 }

@@ -33,8 +33,8 @@ struct Scheduled {
     error: Option<serde_json::Value>,
 }
 
-/// The scheduled validations of `tag` in `acme`, oldest first (the trigger
-/// is not on the API yet: read from the database).
+/// The scheduled validations of `tag` in `acme`, oldest first: all of
+/// them, where the API shows the last one only.
 async fn scheduled(app: &TestApp, tag: &str) -> Vec<Scheduled> {
     let sql = "SELECT v.create_time, v.end_time, v.state, v.error FROM validations v \
                JOIN connections c ON c.id = v.connection_id \
@@ -93,6 +93,10 @@ async fn credentials_revoked_at_the_provider_fail_the_connection_on_their_own() 
     activate(&app, "drifting", pb::Provider::Gcp, "sched-revoked").await;
     let (next, _) = schedule_of(&app, "drifting").await;
     assert!(next.is_some(), "an ACTIVE connection is scheduled");
+    // The schedule is on the API, and the first validation was the user's.
+    let shown = get(&app, "acme", "drifting").await.unwrap();
+    assert_eq!(shown.next_validation_time.map(|t| t.seconds), next.map(|t| t.timestamp()));
+    assert_eq!(shown.last_validation.unwrap().trigger(), pb::ValidationTrigger::Manual);
     let mut caller = component(&app, "billing-api", "acme");
     caller.issue_credentials(request("acme", "drifting", "billing")).await.expect("issued while ACTIVE");
     let mut events = app.subscribe_events("acme.connection.validation_failed").await;
@@ -108,6 +112,8 @@ async fn credentials_revoked_at_the_provider_fail_the_connection_on_their_own() 
     assert_eq!(connection.credentials.as_ref().unwrap().active_revision, 0, "the revoked revision is not in use");
     let last = connection.last_validation.clone().unwrap();
     assert_eq!(last.state(), pb::ValidationState::Failed);
+    assert_eq!(last.trigger(), pb::ValidationTrigger::Scheduled, "the failing validation was a scheduled one");
+    assert_eq!(connection.next_validation_time, None, "a FAILED connection is not scheduled");
     let error = last.error.clone().unwrap();
     assert_eq!(error.code, "INVALID_CREDENTIALS");
     assert!(!error.hint.is_empty() && !error.retryable, "{error:?}");
@@ -118,6 +124,7 @@ async fn credentials_revoked_at_the_provider_fail_the_connection_on_their_own() 
     assert_eq!(event.routing_key, "acme.connection.validation_failed");
     assert_eq!(event.body["data"]["status"], "CONNECTION_STATUS_FAILED");
     assert_eq!(event.body["data"]["lastValidation"]["id"], last.id);
+    assert_eq!(event.body["data"]["lastValidation"]["trigger"], "VALIDATION_TRIGGER_SCHEDULED");
 
     let refused = caller.issue_credentials(request("acme", "drifting", "billing")).await.unwrap_err();
     assert_code(&refused, Code::FailedPrecondition, "NOT_ACTIVE");

@@ -166,6 +166,7 @@ async fn complete_with_validate_saves_and_validates_in_one_call() {
     let saved = complete_and_validate(&app, "acme", "prod_aws", fixtures::credentials(pb::Provider::Aws, "")).await;
     let v = saved.last_validation.clone().unwrap();
     assert_eq!(v.revision, 1);
+    assert_eq!(v.trigger(), pb::ValidationTrigger::Complete);
     assert!(matches!(v.state(), pb::ValidationState::Queued | pb::ValidationState::Succeeded));
     // Validating again while it is under way returns the same validation.
     let again = validate(&app, "prod_aws", WAIT).await.unwrap();
@@ -175,6 +176,7 @@ async fn complete_with_validate_saves_and_validates_in_one_call() {
     let revalidated = validate(&app, "prod_aws", WAIT).await.unwrap();
     assert_ne!(revalidated.validation.as_ref().unwrap().id, v.id);
     assert_eq!(state(&revalidated), pb::ValidationState::Succeeded);
+    assert_eq!(revalidated.validation.unwrap().trigger(), pb::ValidationTrigger::Manual);
     app.finish().await;
 }
 
