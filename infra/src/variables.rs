@@ -105,6 +105,12 @@ pub const VARIABLES: &[Variable] = &[
         "scheduled validations one replica starts per provider per second at most",
     ),
     var(
+        "CLOUDCONN_EXPIRY_WARNING_MS",
+        "2592000000",
+        Server,
+        "a credential the provider says expires within this long gets a warning and one `expiring` event",
+    ),
+    var(
         "CLOUDCONN_CORS_ORIGINS",
         "",
         Server,
@@ -236,6 +242,13 @@ pub const VARIABLES: &[Variable] = &[
         "Google's token endpoint (also the JWT audience)",
     ),
     var("CLOUDCONN_GCP_API_BASE", "https://cloudresourcemanager.googleapis.com", Both, "Resource Manager base"),
+    var("CLOUDCONN_GCP_IAM_BASE", "https://iam.googleapis.com", Both, "IAM API base (a key's expiry)"),
+    var(
+        "CLOUDCONN_AZURE_GRAPH_BASE",
+        "https://graph.microsoft.com",
+        Both,
+        "Microsoft Graph base (a client secret's expiry)",
+    ),
     var("RUST_LOG", "warn,cloudconn_*=info", Both, "log filter (also decides which spans exist)"),
     var("OTEL_EXPORTER_OTLP_ENDPOINT", "", Both, "OTLP/gRPC collector for traces (unset: no export)"),
     var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", Both, "the same, for traces only"),

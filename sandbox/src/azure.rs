@@ -9,6 +9,10 @@
 //! The JWTs are signed with a key of the emulator's own (clients only read
 //! them); [`Azure::audience_of`] says what audience a token it issued has.
 //!
+//! Microsoft Graph's application list answers with an app's password
+//! credentials (their `hint` and `endDateTime`, as Graph gives them), to a
+//! Graph token of an app that holds `Application.Read.All`.
+//!
 //! In the sandbox ([`Azure::sandbox`]) every tenant and client id exists
 //! and the client secret steers ([`Magic`]): any other secret is accepted.
 
@@ -38,6 +42,13 @@ pub struct App {
     pub subscriptions: Vec<String>,
     /// Its effective permissions: (actions, notActions) per role assignment.
     pub permissions: Vec<(Vec<String>, Vec<String>)>,
+    /// It holds Graph's `Application.Read.All`: it may read its own
+    /// registration, the secret's end date included.
+    pub reads_applications: bool,
+    /// When `secret` ends (`None`: two years on, Entra ID's longest).
+    pub secret_end_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its client id (filled in when a token is issued).
+    pub client_id: String,
 }
 
 pub struct Azure {
@@ -92,9 +103,12 @@ impl Default for Azure {
 /// Resource Manager's audience.
 const ARM: &str = "https://management.azure.com";
 
+/// Microsoft Graph's audience.
+const GRAPH: &str = "https://graph.microsoft.com";
+
 /// The resources a token may be asked for (`<resource>/.default`).
-pub const RESOURCES: [&str; 4] =
-    [ARM, "https://storage.azure.com", "https://servicebus.azure.net", "https://database.windows.net"];
+pub const RESOURCES: [&str; 5] =
+    [ARM, "https://storage.azure.com", "https://servicebus.azure.net", "https://database.windows.net", GRAPH];
 
 /// The app a sandbox secret stands for.
 fn sandbox_app(tenant: &str, secret: &str) -> App {
@@ -110,6 +124,9 @@ fn sandbox_app(tenant: &str, secret: &str) -> App {
         } else {
             vec![(vec!["*".into()], Vec::new())]
         },
+        reads_applications: true,
+        secret_end_time: (magic == Magic::Expiring).then(crate::magic::expiring_date),
+        client_id: String::new(),
     }
 }
 
@@ -120,6 +137,7 @@ pub fn router(azure: impl Into<Arc<Azure>>) -> Router {
         .route("/{tenant}/oauth2/v2.0/token", post(token))
         .route("/subscriptions/{id}", get(subscription))
         .route("/subscriptions/{id}/providers/Microsoft.Authorization/permissions", get(permissions))
+        .route("/v1.0/applications", get(applications))
         .with_state(azure.into())
 }
 
@@ -135,6 +153,11 @@ pub const CALLS: [Call; 3] = [
         matches: |_, path| path.ends_with("/providers/Microsoft.Authorization/permissions"),
     },
 ];
+
+/// The call for the client secret's end date, after all of [`CALLS`] (and
+/// a second token request, for Graph). Best effort: whatever it answers,
+/// the validation's outcome is the same.
+pub const EXPIRY_CALL: Call = Call { name: "azure graph application", matches: |_, path| path == "/v1.0/applications" };
 
 /// The calls minting makes: the token request.
 pub const MINT_CALLS: [Call; 1] = [CALLS[0]];
@@ -180,7 +203,7 @@ async fn token(
     } else {
         azure.apps.get(&f("client_id")).filter(|a| a.tenant == tenant).cloned()
     };
-    let Some(app) = app else {
+    let Some(mut app) = app else {
         return aad_error(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
@@ -199,6 +222,7 @@ async fn token(
             "The provided client secret keys are expired.",
         );
     }
+    app.client_id = f("client_id");
     let now = chrono::Utc::now().timestamp();
     let claims = json!({
         "aud": audience,
@@ -222,18 +246,19 @@ async fn token(
 /// The app whose token the request carries: `Ok(None)` without a known
 /// token, `Err` with ARM's answer for a token of another audience.
 fn caller(azure: &Azure, headers: &HeaderMap) -> Result<Option<App>, Response> {
-    let Some(token) =
-        headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "))
-    else {
-        return Ok(None);
-    };
-    let Some((app, audience)) = azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned() else {
-        return Ok(None);
-    };
-    if audience != ARM {
-        return Err(arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationTokenAudience"));
+    match bearer(azure, headers) {
+        Some((_, audience)) if audience != ARM => {
+            Err(arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationTokenAudience"))
+        }
+        found => Ok(found.map(|(app, _)| app)),
     }
-    Ok(Some(app))
+}
+
+/// The app and audience of the token the request carries, if issued here.
+fn bearer(azure: &Azure, headers: &HeaderMap) -> Option<(App, String)> {
+    let token =
+        headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "))?;
+    azure.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned()
 }
 
 fn arm_error(status: StatusCode, code: &str) -> Response {
@@ -290,4 +315,55 @@ async fn permissions(
         }
         Err(response) => response,
     }
+}
+
+/// Graph's error shape.
+fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+}
+
+/// `GET /v1.0/applications?$filter=appId eq '…'`: the caller's own app
+/// registration, with its password credentials, if it may read them. Graph
+/// shows a secret only by its first three characters (`hint`); the app has
+/// a second secret, with another hint and an earlier end, as real apps in
+/// rotation do, so a reader that does not match hints picks the wrong one.
+async fn applications(
+    State(azure): State<Arc<Azure>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((app, audience)) = bearer(&azure, &headers) else {
+        return graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty.");
+    };
+    if audience != GRAPH {
+        return graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", "Invalid audience.");
+    }
+    if !app.reads_applications {
+        return graph_error(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        );
+    }
+    let filter = query.get("$filter").map(String::as_str).unwrap_or_default();
+    if filter != format!("appId eq '{}'", app.client_id) {
+        return Json(json!({ "value": [] })).into_response();
+    }
+    let now = chrono::Utc::now();
+    let end = app.secret_end_time.unwrap_or(now + chrono::Duration::days(730));
+    let hint: String = app.secret.chars().take(3).collect();
+    let other_hint = if hint == "~~~" { "~~}" } else { "~~~" };
+    let credential = |hint: &str, end: chrono::DateTime<chrono::Utc>| {
+        json!({
+            "customKeyIdentifier": null,
+            "displayName": "cloudconn",
+            "endDateTime": end.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "hint": hint,
+            "keyId": uuid::Uuid::new_v4().to_string(),
+            "secretText": null,
+            "startDateTime": (now - chrono::Duration::days(30)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        })
+    };
+    let credentials = [credential(&hint, end), credential(other_hint, now + chrono::Duration::days(3))];
+    Json(json!({ "value": [{ "appId": app.client_id, "passwordCredentials": credentials }] })).into_response()
 }

@@ -45,6 +45,9 @@ pub struct Account {
     /// Projects it can see, and the permissions it holds in each (`*`: every
     /// project, every permission, in the sandbox).
     pub projects: HashMap<String, Vec<String>>,
+    /// Its key's `validBeforeTime` (`None`: no expiry, which IAM says as
+    /// 9999-12-31). Read with `iam.serviceAccountKeys.get`.
+    pub key_valid_before: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Default)]
@@ -120,6 +123,7 @@ fn sandbox_account(magic: Magic) -> Account {
         public_key_pem: String::new(),
         key_disabled: false,
         projects: if magic == Magic::NotFound { HashMap::new() } else { HashMap::from([("*".into(), permissions)]) },
+        key_valid_before: (magic == Magic::Expiring).then(crate::magic::expiring_date),
     }
 }
 
@@ -144,6 +148,7 @@ pub fn router(gcp: Arc<Gcp>) -> Router {
         .route("/token", post(token))
         .route("/tokeninfo", get(tokeninfo))
         .route("/v1/projects/{rest}", get(project).post(test_permissions))
+        .route("/v1/projects/{project}/serviceAccounts/{email}/keys/{key}", get(key))
         .route("/storage/v1/b", get(buckets))
         .with_state(gcp)
 }
@@ -153,10 +158,20 @@ pub const CALLS: [Call; 3] = [
     Call { name: "gcp token", matches: |_, path| path == "/token" },
     Call {
         name: "gcp project",
-        matches: |method, path| *method == Method::GET && path.starts_with("/v1/projects/") && !path.contains(':'),
+        matches: |method, path| {
+            *method == Method::GET
+                && path.starts_with("/v1/projects/")
+                && !path.contains(':')
+                && !path.contains("/serviceAccounts/")
+        },
     },
     Call { name: "gcp testIamPermissions", matches: |_, path| path.ends_with(":testIamPermissions") },
 ];
+
+/// The call for the key's `validBeforeTime`, after all of [`CALLS`]. Best
+/// effort: whatever it answers, the validation's outcome is the same.
+pub const EXPIRY_CALL: Call =
+    Call { name: "gcp key", matches: |_, path| path.contains("/serviceAccounts/") && path.contains("/keys/") };
 
 /// The calls minting makes: the token request.
 pub const MINT_CALLS: [Call; 1] = [CALLS[0]];
@@ -255,6 +270,38 @@ fn authorize(gcp: &Gcp, headers: &HeaderMap, scopes: &[&str]) -> Result<Account,
 
 fn forbidden() -> Response {
     (StatusCode::FORBIDDEN, Json(json!({ "error": { "code": 403, "status": "PERMISSION_DENIED" } }))).into_response()
+}
+
+/// IAM's `projects.serviceAccounts.keys.get`: the key's validity, for a
+/// `cloud-platform` token of an account holding `iam.serviceAccountKeys.get`
+/// (in any project, here). Another account's key is answered 403, as IAM
+/// does without the permission on that account.
+async fn key(
+    State(gcp): State<Arc<Gcp>>,
+    Path((project, email, key)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = bearer(&gcp, &headers) else { return StatusCode::UNAUTHORIZED.into_response() };
+    if let Err(response) = authorize(&gcp, &headers, &["cloud-platform"]) {
+        return response;
+    }
+    let may_read = token.account.projects.values().flatten().any(|p| p == "*" || p == "iam.serviceAccountKeys.get");
+    if !may_read || email != token.email {
+        return forbidden();
+    }
+    let before = token
+        .account
+        .key_valid_before
+        .map_or_else(|| "9999-12-31T23:59:59Z".to_owned(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    Json(json!({
+        "name": format!("projects/{project}/serviceAccounts/{email}/keys/{key}"),
+        "validAfterTime": "2026-01-01T00:00:00Z",
+        "validBeforeTime": before,
+        "keyAlgorithm": "KEY_ALG_RSA_2048",
+        "keyOrigin": "GOOGLE_PROVIDED",
+        "keyType": "USER_MANAGED",
+    }))
+    .into_response()
 }
 
 /// Google's tokeninfo: what an access token carries.

@@ -37,16 +37,34 @@ pub enum Magic {
     Down,
     /// AWS only: the trust policy accepts any external id.
     OpenTrust,
+    /// Google Cloud and Azure: the key (or client secret) works and expires
+    /// in [`EXPIRING_IN_DAYS`] days, and the provider says so.
+    Expiring,
+}
+
+/// When a `sandbox-expiring` credential expires, from the sandbox's start.
+pub const EXPIRING_IN_DAYS: i64 = 14;
+
+/// When every `sandbox-expiring` credential expires: [`EXPIRING_IN_DAYS`]
+/// after this process first asked, to the second. One date for the whole
+/// run, as a real credential's is, so it is announced once.
+pub fn expiring_date() -> chrono::DateTime<chrono::Utc> {
+    static DATE: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> = std::sync::LazyLock::new(|| {
+        let at = chrono::Utc::now() + chrono::Duration::days(EXPIRING_IN_DAYS);
+        chrono::DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
+    });
+    *DATE
 }
 
 /// Each word and what it does, in the order docs/providers.md lists them.
-pub const WORDS: [(&str, Magic); 6] = [
+pub const WORDS: [(&str, Magic); 7] = [
     ("sandbox-wrong-secret", Magic::WrongSecret),
     ("sandbox-not-found", Magic::NotFound),
     ("sandbox-denied", Magic::Denied),
     ("sandbox-throttled", Magic::Throttled),
     ("sandbox-down", Magic::Down),
     ("sandbox-open-trust", Magic::OpenTrust),
+    ("sandbox-expiring", Magic::Expiring),
 ];
 
 impl Magic {

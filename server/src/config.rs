@@ -98,6 +98,11 @@ pub struct ServerConfig {
     /// starts per provider per second at most, default 10.
     #[serde(default = "default_revalidate_rate")]
     pub revalidate_rate: u32,
+    /// `CLOUDCONN_EXPIRY_WARNING_MS`: a credential the provider says expires
+    /// within this long gets a warning and one `expiring` event, default
+    /// 2592000000 (30 days); 0: no warnings.
+    #[serde(default = "default_expiry_warning_ms")]
+    pub expiry_warning_ms: u64,
     /// `CLOUDCONN_PURGE_INTERVAL_MS`: time between passes of the secret purge
     /// retrier, default 10000.
     #[serde(default = "default_purge_interval_ms")]
@@ -204,6 +209,9 @@ fn default_revalidate_interval_ms() -> u64 {
 }
 fn default_revalidate_rate() -> u32 {
     10
+}
+fn default_expiry_warning_ms() -> u64 {
+    2_592_000_000
 }
 fn default_outbox_poll_ms() -> u64 {
     1_000
@@ -469,6 +477,10 @@ impl ServerConfig {
         crate::domain::schedule::Revalidation { interval, rate: self.revalidate_rate.max(1) }
     }
 
+    pub fn expiry_warning(&self) -> Duration {
+        Duration::from_millis(self.expiry_warning_ms)
+    }
+
     pub fn outbox_retention(&self) -> Duration {
         Duration::from_millis(self.outbox_retention_ms.max(1))
     }
@@ -510,6 +522,7 @@ mod tests {
             ("CLOUDCONN_VALIDATION_DEADLINE_MS", "90000"),
             ("CLOUDCONN_REVALIDATE_INTERVAL_MS", "3600000"),
             ("CLOUDCONN_REVALIDATE_RATE", "25"),
+            ("CLOUDCONN_EXPIRY_WARNING_MS", "86400000"),
             ("CLOUDCONN_AUTH_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
             ("CLOUDCONN_AUTH_ISSUER", "https://issuer.example"),
             ("CLOUDCONN_AUTH_AUDIENCE", "cloudconn"),
@@ -543,6 +556,7 @@ mod tests {
         assert_eq!(c.validation_deadline(), Duration::from_secs(90));
         assert_eq!(c.revalidation().interval, Duration::from_secs(3600));
         assert_eq!(c.revalidation().rate, 25);
+        assert_eq!(c.expiry_warning(), Duration::from_secs(86_400));
         assert_eq!(c.outbox_retention(), Duration::from_secs(5));
         assert_eq!(c.watch_idle(), Duration::from_millis(750));
         assert_eq!(c.auth.auth_hs256_secret.as_ref().unwrap().expose_secret(), "0123456789abcdef0123456789abcdef");

@@ -227,12 +227,19 @@ pub struct Endpoints {
     /// `CLOUDCONN_GCP_API_BASE`: base of Cloud Resource Manager v1.
     #[serde(default = "default_gcp_api_base")]
     pub gcp_api_base: String,
+    /// `CLOUDCONN_GCP_IAM_BASE`: base of the IAM API (a key's expiry).
+    #[serde(default = "default_gcp_iam_base")]
+    pub gcp_iam_base: String,
     /// `CLOUDCONN_AZURE_AUTHORITY`: Entra ID authority host.
     #[serde(default = "default_azure_authority")]
     pub azure_authority: String,
     /// `CLOUDCONN_AZURE_ARM_BASE`: Azure Resource Manager base.
     #[serde(default = "default_azure_arm_base")]
     pub azure_arm_base: String,
+    /// `CLOUDCONN_AZURE_GRAPH_BASE`: Microsoft Graph base (a client
+    /// secret's expiry).
+    #[serde(default = "default_azure_graph_base")]
+    pub azure_graph_base: String,
     /// `CLOUDCONN_ATLAS_BASE`: Atlas Administration API base.
     #[serde(default = "default_atlas_base")]
     pub atlas_base: String,
@@ -246,6 +253,12 @@ fn default_gcp_token_url() -> String {
 }
 fn default_gcp_api_base() -> String {
     "https://cloudresourcemanager.googleapis.com".into()
+}
+fn default_gcp_iam_base() -> String {
+    "https://iam.googleapis.com".into()
+}
+fn default_azure_graph_base() -> String {
+    "https://graph.microsoft.com".into()
 }
 fn default_azure_authority() -> String {
     "https://login.microsoftonline.com".into()
@@ -268,6 +281,8 @@ impl Default for Endpoints {
             gcp_api_base: default_gcp_api_base(),
             azure_authority: default_azure_authority(),
             azure_arm_base: default_azure_arm_base(),
+            gcp_iam_base: default_gcp_iam_base(),
+            azure_graph_base: default_azure_graph_base(),
             atlas_base: default_atlas_base(),
             aura_base: default_aura_base(),
         }
@@ -282,6 +297,8 @@ impl Endpoints {
             ("CLOUDCONN_GCP_API_BASE", Some(self.gcp_api_base.as_str())),
             ("CLOUDCONN_AZURE_AUTHORITY", Some(self.azure_authority.as_str())),
             ("CLOUDCONN_AZURE_ARM_BASE", Some(self.azure_arm_base.as_str())),
+            ("CLOUDCONN_GCP_IAM_BASE", Some(self.gcp_iam_base.as_str())),
+            ("CLOUDCONN_AZURE_GRAPH_BASE", Some(self.azure_graph_base.as_str())),
             ("CLOUDCONN_ATLAS_BASE", Some(self.atlas_base.as_str())),
             ("CLOUDCONN_AURA_BASE", Some(self.aura_base.as_str())),
         ];
@@ -327,6 +344,8 @@ mod tests {
             ("CLOUDCONN_AZURE_ARM_BASE", "http://127.0.0.1:4"),
             ("CLOUDCONN_ATLAS_BASE", "http://127.0.0.1:5"),
             ("CLOUDCONN_AURA_BASE", "http://127.0.0.1:6"),
+            ("CLOUDCONN_GCP_IAM_BASE", "http://127.0.0.1:7"),
+            ("CLOUDCONN_AZURE_GRAPH_BASE", "http://127.0.0.1:8"),
             ("CLOUDCONN_VAULT_DENIED_REQUEUE_MS", "1500"),
             ("CLOUDCONN_VAULT_LIVENESS_MS", "2500"),
             ("CLOUDCONN_ALLOW_INSECURE_TRANSPORT", "true"),
@@ -365,6 +384,7 @@ mod tests {
                 "http://127.0.0.1:6"
             ]
         );
+        assert_eq!([&e.gcp_iam_base, &e.azure_graph_base], ["http://127.0.0.1:7", "http://127.0.0.1:8"]);
     }
 
     fn load(env: &[(&str, &str)]) -> Result<WorkerConfig, ConfigError> {

@@ -257,17 +257,19 @@ impl JobRunner {
                 0,
             ));
         };
-        let request = ProbeRequest {
+        let mut request = ProbeRequest {
             provider: job.provider.clone(),
             scopes: job.scopes.clone(),
             external_id: job.external_id.clone(),
             connection_id: job.connection_id.clone(),
+            deadline: None,
         };
         let max = self.config.probe_attempts.max(1);
         let mut all_timed_out = true;
         let mut last = ProbeFailure::transient("no attempt made");
         for attempt in 1..=max {
             let started = std::time::Instant::now();
+            request.deadline = Some(tokio::time::Instant::now() + self.config.probe_timeout());
             let attempt_result =
                 tokio::time::timeout(self.config.probe_timeout(), probe.probe(&request, credentials)).await;
             if let Some(m) = &self.metrics {

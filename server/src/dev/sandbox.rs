@@ -15,6 +15,8 @@ pub fn aim(worker: &mut WorkerConfig, sandbox: &Sandbox) {
         gcp_api_base: sandbox.gcp.url(),
         azure_authority: sandbox.azure.url(),
         azure_arm_base: sandbox.azure.url(),
+        azure_graph_base: sandbox.azure.url(),
+        gcp_iam_base: sandbox.gcp.url(),
         atlas_base: sandbox.atlas.url(),
         aura_base: sandbox.aura.url(),
     };

@@ -84,6 +84,7 @@ impl Lifecycle {
             update_time: Set(now),
             next_validation_time: Set(None),
             revalidation_failures: Set(0),
+            expiry_warned_time: Set(None),
         };
 
         // No lookup of `request_id` first: a retry's insert hits the unique

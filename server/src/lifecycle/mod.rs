@@ -63,6 +63,9 @@ pub struct Lifecycle {
     /// Scheduled re-validation (`CLOUDCONN_REVALIDATE_*`): the outcomes
     /// set when an ACTIVE connection is validated next.
     pub revalidation: crate::domain::schedule::Revalidation,
+    /// `CLOUDCONN_EXPIRY_WARNING_MS`: how near a credential's expiry must be
+    /// for a validation to warn and an `expiring` event to go out.
+    pub expiry_warning: std::time::Duration,
 }
 
 /// Finished ids a slow waiter may fall behind by before it re-reads the
@@ -88,6 +91,7 @@ impl Lifecycle {
             revoker: None,
             issue_rows: None,
             revalidation: crate::domain::schedule::Revalidation::OFF,
+            expiry_warning: std::time::Duration::ZERO,
         }
     }
 }

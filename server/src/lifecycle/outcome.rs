@@ -16,7 +16,10 @@ use uuid::Uuid;
 
 use super::Lifecycle;
 use crate::{
-    domain::status::{ConnectionStatus, ValidationState},
+    domain::{
+        expiry,
+        status::{ConnectionStatus, ValidationState},
+    },
     error::AppError,
     outbox::events::{self, EventKind},
     store::{
@@ -110,9 +113,23 @@ impl Lifecycle {
             }
         };
         let status_after = status.or_else(|| ConnectionStatus::from_db(&row.status));
-        let schedule = self.next_schedule(&row, status_after, &result.outcome, now);
-        let saved_validation = validations::finish(&txn, validation.clone(), run, &result.outcome).await?;
-        let saved = connections::record_outcome(&txn, row.clone(), active_revision, status, schedule, now).await?;
+        let mut schedule = self.next_schedule(&row, status_after, &result.outcome, now);
+        let expiry = self.expiry(&row, &result.outcome, now);
+        if let (Some(next), Some(expires)) = (schedule.next, expiry.expires) {
+            // The next check comes just after the credential stops working,
+            // not up to an interval later, so the status turns FAILED then.
+            if expires > now && expires < next {
+                schedule.next = Some(expires + chrono::Duration::minutes(1));
+            }
+        }
+        let mut outcome = std::borrow::Cow::Borrowed(&result.outcome);
+        if let (Some(warning), Outcome::Succeeded { warnings, .. }) = (&expiry.warning, outcome.to_mut()) {
+            warnings.push(warning.clone());
+        }
+        let saved_validation = validations::finish(&txn, validation.clone(), run, &outcome).await?;
+        let change =
+            connections::OutcomeChange { active_revision, status, schedule, announced_expiry: expiry.announce };
+        let saved = connections::record_outcome(&txn, row.clone(), change, now).await?;
         let record = ConnectionRecord::new(saved, Some(saved_validation));
         let mut out = outbox::Pending::default();
         let traceparent = current_traceparent();
@@ -121,6 +138,9 @@ impl Lifecycle {
         // whoever watches for breakage learns it is over.
         if event == EventKind::Activated && row.revalidation_failures > 0 {
             events::record_event(&mut out, EventKind::Recovered, &record, &traceparent);
+        }
+        if expiry.announce.is_some() {
+            events::record_event(&mut out, EventKind::Expiring, &record, &traceparent);
         }
         self.commit(txn, out).await?;
         self.changed(&row.workspace, &row.tag);
@@ -184,6 +204,41 @@ impl Lifecycle {
                 connections::Schedule { next: at(plan.after_success(draw)), failures: row.revalidation_failures }
             }
             Outcome::Succeeded { .. } => connections::Schedule { next: at(plan.after_success(draw)), failures: 0 },
+        }
+    }
+}
+
+/// What a validation's outcome says about its credential's expiry.
+#[derive(Debug, Default)]
+struct ExpiryFinding {
+    /// The date the provider gave, if it did.
+    expires: Option<chrono::DateTime<chrono::Utc>>,
+    /// The validation's warning, when the date is within the window.
+    warning: Option<String>,
+    /// The date to announce with an `expiring` event: within the window and
+    /// not announced before for this connection.
+    announce: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Lifecycle {
+    /// Expiry (docs/api.md#credential-expiry): only a success reports a
+    /// date, and only a revision that becomes active is announced.
+    fn expiry(
+        &self,
+        row: &crate::store::entities::connections::Model,
+        outcome: &Outcome,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> ExpiryFinding {
+        let Outcome::Succeeded { identity, .. } = outcome else { return ExpiryFinding::default() };
+        let Some(expires) = expiry::expire_time(identity) else { return ExpiryFinding::default() };
+        if !expiry::is_near(expires, now, self.expiry_warning) {
+            return ExpiryFinding { expires: Some(expires), ..Default::default() };
+        }
+        let provider = crate::domain::provider::Provider::from_db(&row.provider);
+        ExpiryFinding {
+            expires: Some(expires),
+            warning: Some(expiry::warning(provider, expires, now)),
+            announce: (row.expiry_warned_time != Some(expires)).then_some(expires),
         }
     }
 }

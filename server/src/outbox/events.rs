@@ -17,6 +17,9 @@ pub enum EventKind {
     /// After `activated`: the connection had lost its working credentials,
     /// or failed scheduled checks, and validates again.
     Recovered,
+    /// After a validation found that the credential expires within
+    /// `CLOUDCONN_EXPIRY_WARNING_MS`; once per expiry date.
+    Expiring,
     Updated,
     Deleted,
 }
@@ -31,6 +34,7 @@ impl EventKind {
             Self::Activated => "activated",
             Self::ValidationFailed => "validation_failed",
             Self::Recovered => "recovered",
+            Self::Expiring => "expiring",
             Self::Updated => "updated",
             Self::Deleted => "deleted",
         }

@@ -215,6 +215,7 @@ impl App {
         let mut lifecycle =
             Lifecycle::new(db, secrets.store.clone(), metrics.clone(), crate::quota::Quotas::new(&config.quotas));
         lifecycle.revalidation = config.revalidation();
+        lifecycle.expiry_warning = config.expiry_warning();
         let minter = minter(config, mode, timeout, &secrets.store, minters)?;
         // The revoker sees the issuer's mints, to revoke again after those in flight.
         let (revoker, minter) = crate::credentials::revoke::Revoker::watching(minter, config.issue().timeout);

@@ -248,26 +248,36 @@ pub struct Schedule {
     pub failures: i32,
 }
 
-/// Records what a validation's outcome did to the connection: the
-/// `active_revision` and `status` given change (a result was recorded),
-/// and when it is validated next.
+/// What a validation's outcome changes on its connection.
+pub struct OutcomeChange {
+    /// Set when it changes (a success, or the loss of the active revision).
+    pub active_revision: Option<i64>,
+    pub status: Option<ConnectionStatus>,
+    pub schedule: Schedule,
+    /// The credential expiry date an `expiring` event announces with this
+    /// change, remembered so each date is announced once.
+    pub announced_expiry: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Records what a validation's outcome did to the connection.
 pub async fn record_outcome(
     txn: &impl ConnectionTrait,
     row: Model,
-    active_revision: Option<i64>,
-    status: Option<ConnectionStatus>,
-    schedule: Schedule,
+    change: OutcomeChange,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Model, sea_orm::DbErr> {
     update(txn, row, now, |active| {
-        if let Some(revision) = active_revision {
+        if let Some(revision) = change.active_revision {
             active.active_revision = Set(revision);
         }
-        if let Some(status) = status {
+        if let Some(status) = change.status {
             active.status = Set(status.as_str().to_owned());
         }
-        active.next_validation_time = Set(schedule.next);
-        active.revalidation_failures = Set(schedule.failures);
+        active.next_validation_time = Set(change.schedule.next);
+        active.revalidation_failures = Set(change.schedule.failures);
+        if let Some(time) = change.announced_expiry {
+            active.expiry_warned_time = Set(Some(time));
+        }
     })
     .await
 }

@@ -490,6 +490,7 @@ impl TestAppBuilder {
             validation_deadline_ms: self.validation_deadline.as_millis() as u64,
             revalidate_interval_ms: self.revalidation.0.as_millis() as u64,
             revalidate_rate: self.revalidation.1,
+            expiry_warning_ms: 2_592_000_000,
             outbox_retention_ms: self.outbox_retention.as_millis() as u64,
             audit_retention_ms: self.audit_retention.as_millis() as u64,
             watch_idle_ms: self.watch_idle.as_millis() as u64,

@@ -12,6 +12,7 @@ mod credential_formats;
 mod credentials;
 mod dev_mode;
 mod events;
+mod expiry;
 mod grpc_web;
 mod helpers;
 mod http1_bodies;

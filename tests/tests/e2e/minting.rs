@@ -235,6 +235,7 @@ async fn stack() -> Stack {
                 public_key_pem: GCP_PUBLIC_KEY.into(),
                 key_disabled: false,
                 projects: HashMap::from([(GCP_PROJECT.to_owned(), vec!["storage.buckets.list".to_owned()])]),
+                ..Default::default()
             },
         )]),
         HashMap::from([(GCP_PROJECT.to_owned(), ("123456789012".to_owned(), "Acme Prod".to_owned()))]),
@@ -251,6 +252,7 @@ async fn stack() -> Stack {
                 secret_expired: false,
                 subscriptions: vec![fixtures::SUBSCRIPTION.into()],
                 permissions: vec![(vec!["*/read".into()], vec![])],
+                ..Default::default()
             },
         )]),
         vec![fixtures::TENANT.to_owned()],
@@ -285,8 +287,10 @@ async fn stack() -> Stack {
     let config = worker(Endpoints {
         gcp_token_url: format!("{}/token", gcp.url()),
         gcp_api_base: gcp.url(),
+        gcp_iam_base: gcp.url(),
         azure_authority: azure.url(),
         azure_arm_base: azure.url(),
+        azure_graph_base: azure.url(),
         atlas_base: atlas.url(),
         aura_base: aura.url(),
         ..Default::default()

@@ -47,6 +47,7 @@ fn sa(permissions: &[&str], key_disabled: bool) -> gcp::Account {
         public_key_pem: GCP_PUBLIC_KEY.into(),
         key_disabled,
         projects: HashMap::from([(GCP_PROJECT.to_owned(), permissions.iter().map(|p| p.to_string()).collect())]),
+        ..Default::default()
     }
 }
 
@@ -71,6 +72,16 @@ const AZ_NO_STORAGE: &str = "11111111-0000-0000-0000-000000000002";
 const AZ_NO_ROLE: &str = "11111111-0000-0000-0000-000000000003";
 /// A custom role whose one storage action has 40 stars (security review M5).
 const AZ_STARS: &str = "11111111-0000-0000-0000-000000000004";
+/// An app that may read its own registration in Graph (`Application.Read.All`).
+const AZ_READER: &str = "11111111-0000-0000-0000-000000000005";
+/// A service account that may read its key (`iam.serviceAccountKeys.get`).
+const SA_READER: &str = "reader@acme-prod-123.iam.gserviceaccount.com";
+/// When the readers' secret and key expire.
+const READER_EXPIRES: &str = "2099-01-02T03:04:05Z";
+
+fn reader_expires() -> chrono::DateTime<chrono::Utc> {
+    READER_EXPIRES.parse().unwrap()
+}
 
 /// Atlas and Aura emulators with a few keys each, and the endpoints to reach them.
 async fn emulators() -> Stack {
@@ -103,6 +114,7 @@ async fn emulators() -> Stack {
         secret_expired: secret.contains("expired"),
         subscriptions: subscriptions.iter().map(|s| s.to_string()).collect(),
         permissions,
+        ..Default::default()
     };
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let azure = azure::Azure::new(
@@ -121,6 +133,14 @@ async fn emulators() -> Stack {
                 ),
             ),
             (AZ_NO_ROLE.to_owned(), app("az-norole", &[], vec![])),
+            (
+                AZ_READER.to_owned(),
+                azure::App {
+                    reads_applications: true,
+                    secret_end_time: Some(reader_expires()),
+                    ..app("az-reader", &[fixtures::SUBSCRIPTION], vec![(strings(&["*/read"]), vec![])])
+                },
+            ),
             (
                 AZ_STARS.to_owned(),
                 app(
@@ -148,6 +168,13 @@ async fn emulators() -> Stack {
             (SA_GOOD.to_owned(), sa(&["storage.buckets.list", "cloudsql.instances.list"], false)),
             (SA_DISABLED.to_owned(), sa(&["storage.buckets.list"], true)),
             (SA_NO_PERMS.to_owned(), sa(&[], false)),
+            (
+                SA_READER.to_owned(),
+                gcp::Account {
+                    key_valid_before: Some(reader_expires()),
+                    ..sa(&["storage.buckets.list", "cloudsql.instances.list", "iam.serviceAccountKeys.get"], false)
+                },
+            ),
         ]),
         HashMap::from([(GCP_PROJECT.to_owned(), ("123456789012".to_owned(), "Acme Prod".to_owned()))]),
     ));
@@ -161,8 +188,10 @@ async fn emulators() -> Stack {
         aura_base: aura.url(),
         azure_authority: azure.url(),
         azure_arm_base: azure.url(),
+        azure_graph_base: azure.url(),
         gcp_token_url: format!("{}/token", gcp_emulator.url()),
         gcp_api_base: gcp_emulator.url(),
+        gcp_iam_base: gcp_emulator.url(),
         ..Endpoints::default()
     };
     Stack { endpoints, atlas, aura, azure, gcp: gcp_emulator, trap: Trap::start().await }
@@ -314,6 +343,14 @@ async fn azure_probe_maps_entra_and_arm_answers() {
     assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
     assert_eq!(conn.status(), pb::ConnectionStatus::Active);
     assert_eq!(v.identity["subscription_name"], "Acme Production");
+    // It may not read its registration in Graph: no date, and no harm.
+    assert_eq!(v.identity.get("credential_expire_time"), None, "{v:?}");
+    assert_eq!(stack.azure.requests.count(azure::EXPIRY_CALL), 1, "the end date was asked for");
+    // One that may: its secret's end date, matched by the secret's hint
+    // (the app's other secret ends sooner).
+    let (v, _) = run(&app, "az_reader", p, azure_creds(t, s, AZ_READER, "az-reader")).await;
+    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
+    assert_eq!(v.identity["credential_expire_time"], READER_EXPIRES);
 
     let hint = |v: &pb::Validation| v.error.as_ref().map(|e| e.hint.clone()).unwrap_or_default();
     let (v, _) = run(&app, "az_wrong_secret", p, azure_creds(t, s, c, "az-wrong")).await;
@@ -404,6 +441,12 @@ async fn gcp_probe_signs_a_jwt_and_checks_project_and_permissions() {
     assert_eq!(conn.status(), pb::ConnectionStatus::Active);
     assert_eq!(v.identity["project_number"], "123456789012");
     assert_eq!(v.identity["project_name"], "Acme Prod");
+    // No iam.serviceAccountKeys.get: no date, and no harm.
+    assert_eq!(v.identity.get("credential_expire_time"), None, "{v:?}");
+    assert_eq!(stack.gcp.requests.count(gcp::EXPIRY_CALL), 1, "the key's validity was asked for");
+    let (v, _) = run(&app, "gcp_reader", p, gcp_creds(&stack.trap, GCP_PROJECT, SA_READER, GCP_KEY)).await;
+    assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
+    assert_eq!(v.identity["credential_expire_time"], READER_EXPIRES);
 
     // Signed with a key that is not the account's: the signature check fails.
     let (v, _) = run(&app, "gcp_impostor", p, gcp_creds(&stack.trap, GCP_PROJECT, SA_GOOD, GCP_OTHER_KEY)).await;
@@ -608,13 +651,6 @@ async fn run_job(
     fault: Fault,
     times: u32,
 ) -> (Outcome, u32, Option<Duration>) {
-    let emulator = match provider {
-        "neo4j_aura" => &stack.aura,
-        "mongodb_atlas" => &stack.atlas,
-        "azure" => &stack.azure,
-        _ => &stack.gcp,
-    };
-    emulator.faults.on(call, fault, times);
     let (credentials, scopes) = match provider {
         "neo4j_aura" => (aura("aura-good", "aura-secret-1"), vec!["database"]),
         "mongodb_atlas" => (atlas("goodkey1", "atlas-private-1", PROJECT), vec!["database"]),
@@ -624,6 +660,26 @@ async fn run_job(
         ),
         _ => (gcp_creds(&stack.trap, GCP_PROJECT, SA_GOOD, GCP_KEY), vec!["storage", "database"]),
     };
+    run_job_with(stack, provider, call, fault, times, credentials, scopes).await
+}
+
+/// [`run_job`] with these credentials.
+async fn run_job_with(
+    stack: &Stack,
+    provider: &str,
+    call: Call,
+    fault: Fault,
+    times: u32,
+    credentials: Credentials,
+    scopes: Vec<&str>,
+) -> (Outcome, u32, Option<Duration>) {
+    let emulator = match provider {
+        "neo4j_aura" => &stack.aura,
+        "mongodb_atlas" => &stack.atlas,
+        "azure" => &stack.azure,
+        _ => &stack.gcp,
+    };
+    emulator.faults.on(call, fault, times);
     let mut config: WorkerConfig = serde_json::from_value(serde_json::json!({})).expect("default worker config");
     let timeout = if fault == Fault::Silence { SILENT_PROBE_TIMEOUT } else { ANSWERED_PROBE_TIMEOUT };
     config.probe_timeout_ms = timeout.as_millis() as u64;
@@ -710,4 +766,36 @@ async fn every_call_of_every_http_probe_retries_throttling_and_reports_outages()
     failures.sort();
     assert_eq!(ran, 11 * 3, "every call of the four probes, three faults each");
     assert!(failures.is_empty(), "{} of {ran} cases wrong:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The expiry lookups are extra: a throttled, failing or silent Graph or
+/// IAM leaves the validation SUCCEEDED on its first attempt (no retry of
+/// the probe), without a date, within the lookup's bound.
+#[tokio::test]
+async fn a_failing_expiry_lookup_changes_nothing_but_the_missing_date() {
+    let mut cases = tokio::task::JoinSet::new();
+    for provider in ["azure", "gcp"] {
+        for fault in [Fault::Throttle, Fault::Unavailable, Fault::Silence] {
+            cases.spawn(async move {
+                let stack = emulators().await;
+                let (call, credentials) = match provider {
+                    "azure" => (
+                        azure::EXPIRY_CALL,
+                        azure_creds(fixtures::TENANT, fixtures::SUBSCRIPTION, AZ_READER, "az-reader"),
+                    ),
+                    _ => (gcp::EXPIRY_CALL, gcp_creds(&stack.trap, GCP_PROJECT, SA_READER, GCP_KEY)),
+                };
+                let started = std::time::Instant::now();
+                let ran = run_job_with(&stack, provider, call, fault, ALWAYS, credentials, vec!["storage"]).await;
+                (provider, fault, ran, started.elapsed())
+            });
+        }
+    }
+    while let Some(case) = cases.join_next().await {
+        let (provider, fault, (outcome, attempts, _), took) = case.expect("case task");
+        let Outcome::Succeeded { identity, .. } = &outcome else { panic!("{provider} {fault:?}: {outcome:?}") };
+        assert_eq!(attempts, 1, "{provider} {fault:?}: not retried");
+        assert_eq!(identity.get("credential_expire_time"), None, "{provider} {fault:?}");
+        assert!(took < Duration::from_secs(20), "{provider} {fault:?}: took {took:?}");
+    }
 }

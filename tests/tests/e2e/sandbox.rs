@@ -17,7 +17,7 @@ const SEED_ROLE: &str = "arn:aws:iam::123456789012:role/DuctapeAccess";
 
 /// Credentials for `provider` whose steering value is `word` (the role
 /// name, the service account's name, or the secret).
-fn steered(provider: pb::Provider, word: &str) -> Credentials {
+pub(crate) fn steered(provider: pb::Provider, word: &str) -> Credentials {
     use pb::{AwsCredentials, GcpCredentials};
     let mut credentials = fixtures::credentials(provider, "sandbox");
     match &mut credentials {

@@ -71,6 +71,7 @@ async fn a_service_account_with_the_gcp_kits_role_validates_and_each_permission_
         public_key_pem: GCP_PUBLIC_KEY.into(),
         key_disabled: false,
         projects: HashMap::from([(GCP_PROJECT.to_owned(), held)]),
+        ..Default::default()
     };
     let google = Arc::new(gcp::Gcp::new(
         HashMap::from([
@@ -84,6 +85,7 @@ async fn a_service_account_with_the_gcp_kits_role_validates_and_each_permission_
     let endpoints = Endpoints {
         gcp_token_url: format!("{}/token", emulator.url()),
         gcp_api_base: emulator.url(),
+        gcp_iam_base: emulator.url(),
         ..Endpoints::default()
     };
     let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
@@ -118,6 +120,7 @@ async fn an_app_with_the_azure_kits_role_validates_and_each_action_matters() {
         secret_expired: false,
         subscriptions: vec![fixtures::SUBSCRIPTION.into()],
         permissions: vec![(actions, Vec::new())],
+        ..Default::default()
     };
     let entra = azure::Azure::new(
         HashMap::from([
@@ -128,8 +131,12 @@ async fn an_app_with_the_azure_kits_role_validates_and_each_action_matters() {
         HashMap::from([(fixtures::SUBSCRIPTION.to_owned(), ("Acme Production".to_owned(), "Enabled".to_owned()))]),
     );
     let emulator = emulators::serve(azure::router(entra)).await;
-    let endpoints =
-        Endpoints { azure_authority: emulator.url(), azure_arm_base: emulator.url(), ..Endpoints::default() };
+    let endpoints = Endpoints {
+        azure_authority: emulator.url(),
+        azure_arm_base: emulator.url(),
+        azure_graph_base: emulator.url(),
+        ..Endpoints::default()
+    };
     let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
     let credentials = |client: &str| {
         Credentials::Azure(AzureCredentials {

@@ -8,7 +8,7 @@ use tonic::Streaming;
 
 use crate::helpers::*;
 
-async fn watch(app: &TestApp, workspace: &str, tag: &str) -> Streaming<pb::ConnectionEvent> {
+pub(crate) async fn watch(app: &TestApp, workspace: &str, tag: &str) -> Streaming<pb::ConnectionEvent> {
     app.client
         .clone()
         .watch_connections(pb::WatchConnectionsRequest { workspace: workspace.into(), tag: tag.into() })
@@ -17,13 +17,13 @@ async fn watch(app: &TestApp, workspace: &str, tag: &str) -> Streaming<pb::Conne
         .into_inner()
 }
 
-async fn next(stream: &mut Streaming<pb::ConnectionEvent>, within: Duration) -> Option<pb::ConnectionEvent> {
+pub(crate) async fn next(stream: &mut Streaming<pb::ConnectionEvent>, within: Duration) -> Option<pb::ConnectionEvent> {
     tokio::time::timeout(within, stream.message()).await.ok().map(|m| m.expect("stream ok").expect("stream open"))
 }
 
 /// The server's feed binds to the events exchange shortly after start;
 /// make sure it is live before the part of the test that counts events.
-async fn warm_up(app: &TestApp, stream: &mut Streaming<pb::ConnectionEvent>) {
+pub(crate) async fn warm_up(app: &TestApp, stream: &mut Streaming<pb::ConnectionEvent>) {
     for i in 0..50 {
         create(app, "acme", &format!("warmup_{i}"), pb::Provider::Gcp).await;
         if next(stream, Duration::from_millis(200)).await.is_some() {

@@ -8,6 +8,8 @@
 //! 3. `GET /subscriptions/{id}/providers/Microsoft.Authorization/permissions`:
 //!    the principal's effective actions, evaluated per scope with Azure's
 //!    wildcard rules (each entry grants its `actions` minus its `notActions`).
+//! 4. When all that passed, the client secret's end date from Microsoft
+//!    Graph, if the principal may read it (`expiry.rs`; never a failure).
 
 use oauth2::AuthType;
 use reqwest::{Client, StatusCode};
@@ -15,17 +17,19 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use super::{
-    ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http,
+    ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, expiry, http,
     oauth::{self, TokenError},
 };
 use cloudconn_infra::{amqp::messages::ScopeCheck, permissions, secrets::SecretFields};
 
 const PROVIDER: &str = "Azure";
 const ARM_SCOPE: &str = "https://management.azure.com/.default";
+const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
 pub struct AzureProbe {
     pub authority: String,
     pub arm_base: String,
+    pub graph_base: String,
     pub client: Client,
 }
 
@@ -200,17 +204,19 @@ impl Probe for AzureProbe {
         let tenant_segment = http::path_segment("tenant_id", &tenant)?;
         let subscription_segment = http::path_segment("subscription_id", &subscription)?;
         let token_url = http::url(PROVIDER, &self.authority, &[tenant_segment, "oauth2", "v2.0", "token"])?;
-        let token = match oauth::client_credentials(
-            &self.client,
-            PROVIDER,
-            token_url.as_str(),
-            &field("client_id"),
-            &field("client_secret"),
-            Some(ARM_SCOPE),
-            AuthType::RequestBody,
-        )
-        .await
-        {
+        let (client_id, secret) = (field("client_id"), field("client_secret"));
+        let token_for = |scope| {
+            oauth::client_credentials(
+                &self.client,
+                PROVIDER,
+                token_url.as_str(),
+                &client_id,
+                &secret,
+                Some(scope),
+                AuthType::RequestBody,
+            )
+        };
+        let token = match token_for(ARM_SCOPE).await {
             Ok(issued) => issued.access_token,
             Err(TokenError::Rejected { description, .. }) => return Err(token_refusal(&description)),
             Err(TokenError::Failed(failure)) => return Err(failure),
@@ -261,6 +267,12 @@ impl Probe for AzureProbe {
         report.identity.insert("subscription_id".into(), subscription);
         report.identity.insert("subscription_name".into(), sub.display_name);
         report.identity.insert("tenant_id".into(), tenant);
+        let secret_expiry = expiry::bounded(request.deadline, async {
+            let graph = token_for(GRAPH_SCOPE).await.ok()?.access_token;
+            expiry::azure_client_secret(&self.client, &self.graph_base, graph.expose_secret(), &client_id, &secret)
+                .await
+        });
+        expiry::record(&mut report, secret_expiry.await);
         Ok(report)
     }
 }

@@ -9,23 +9,29 @@
 //!    be visible to the account; record its number and name.
 //! 4. One `projects:testIamPermissions` call with the permissions the
 //!    requested scopes need; the answer lists those granted.
+//! 5. When all that passed, the key's `validBeforeTime` from the IAM API,
+//!    if the account may read it (`expiry.rs`; never a failure).
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Client, StatusCode};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, http, oauth::IssuedToken};
+use super::{ErrorCode, Probe, ProbeFailure, ProbeReport, ProbeRequest, expiry, http, oauth::IssuedToken};
 use cloudconn_infra::{amqp::messages::ScopeCheck, permissions, secrets::SecretFields};
 
 const PROVIDER: &str = "Google Cloud";
-/// Read-only is all a probe needs.
-const OAUTH_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform.read-only";
+/// The probe only reads, but IAM's key read (step 5) accepts no narrower
+/// scope than `cloud-platform`; a second token just for it would double the
+/// signing and the token calls. The token stays in this probe, for GETs and
+/// `testIamPermissions`, and what it can do is the account's IAM roles.
+const OAUTH_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 pub struct GcpProbe {
     pub token_url: String,
     pub api_base: String,
+    pub iam_base: String,
     pub client: Client,
 }
 
@@ -218,6 +224,8 @@ impl Probe for GcpProbe {
         report.identity.insert("project_id".into(), project);
         report.identity.insert("project_number".into(), found.project_number);
         report.identity.insert("project_name".into(), found.name);
+        let key_expiry = expiry::gcp_key(&self.client, &self.iam_base, token, &key.client_email, &key.private_key_id);
+        expiry::record(&mut report, expiry::bounded(request.deadline, key_expiry).await);
         report.identity.insert("client_email".into(), key.client_email);
         Ok(report)
     }

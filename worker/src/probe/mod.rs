@@ -6,6 +6,7 @@
 
 pub mod aws;
 pub mod azure;
+pub mod expiry;
 pub mod gcp;
 pub mod http;
 pub mod mongodb_atlas;
@@ -111,6 +112,9 @@ pub struct ProbeRequest {
     pub external_id: Option<String>,
     /// The connection's uid, for session names and the like.
     pub connection_id: String,
+    /// When this attempt's time is up (the worker's probe timeout); the
+    /// extras after the checks (`expiry.rs`) stay within it.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 #[async_trait::async_trait]
@@ -170,6 +174,7 @@ impl Probes {
                 Arc::new(gcp::GcpProbe {
                     token_url: endpoints.gcp_token_url.clone(),
                     api_base: endpoints.gcp_api_base.clone(),
+                    iam_base: endpoints.gcp_iam_base.clone(),
                     client: client.clone(),
                 }),
             )
@@ -178,6 +183,7 @@ impl Probes {
                 Arc::new(azure::AzureProbe {
                     authority: endpoints.azure_authority.clone(),
                     arm_base: endpoints.azure_arm_base.clone(),
+                    graph_base: endpoints.azure_graph_base.clone(),
                     client: client.clone(),
                 }),
             )
@@ -251,6 +257,7 @@ mod tests {
                 Arc::new(azure::AzureProbe {
                     authority: endpoints.azure_authority.clone(),
                     arm_base: endpoints.azure_arm_base.clone(),
+                    graph_base: endpoints.azure_graph_base.clone(),
                     client: client.clone(),
                 }),
                 "tenant_id",
@@ -265,6 +272,7 @@ mod tests {
                 Arc::new(gcp::GcpProbe {
                     token_url: endpoints.gcp_token_url.clone(),
                     api_base: endpoints.gcp_api_base.clone(),
+                    iam_base: endpoints.gcp_iam_base.clone(),
                     client: client.clone(),
                 }),
                 "project_id",
@@ -276,6 +284,7 @@ mod tests {
             scopes: vec!["database".into()],
             external_id: None,
             connection_id: "c".into(),
+            deadline: None,
         };
         for (probe, field, values) in cases {
             let credentials: SecretFields =

@@ -48,6 +48,8 @@ pub struct Model {
     /// Retryable failures in a row since the last successful validation:
     /// the next try's back-off doubles with each.
     pub revalidation_failures: i32,
+    /// The credential expiry time the last `expiring` event announced.
+    pub expiry_warned_time: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -129,6 +131,7 @@ mod tests {
             update_time: now,
             next_validation_time: None,
             revalidation_failures: 0,
+            expiry_warned_time: None,
         }
     }
 

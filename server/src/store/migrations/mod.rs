@@ -8,6 +8,7 @@ mod m0002_hardening;
 mod m0003_consumers;
 mod m0004_issue_hits;
 mod m0005_revalidation;
+mod m0006_expiry;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_consumers::Migration),
             Box::new(m0004_issue_hits::Migration),
             Box::new(m0005_revalidation::Migration),
+            Box::new(m0006_expiry::Migration),
         ]
     }
 }
