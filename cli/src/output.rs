@@ -16,6 +16,9 @@ use prost_reflect::{DescriptorPool, DynamicMessage};
 
 use crate::exit::Failure;
 
+mod when;
+use when::{expiry, time, upcoming, utc};
+
 /// `println!` that survives a closed pipe: `cloudconn connections list | head`
 /// ends the process quietly (as SIGPIPE ends a C tool) instead of panicking.
 macro_rules! out {
@@ -48,6 +51,11 @@ pub fn status_word(status: pb::ConnectionStatus) -> String {
 /// `VALIDATION_STATE_SUCCEEDED` → `succeeded`.
 pub fn state_word(state: pb::ValidationState) -> String {
     word(state.as_str_name(), "VALIDATION_STATE_")
+}
+
+/// `VALIDATION_TRIGGER_SCHEDULED` → `scheduled`.
+pub fn trigger_word(trigger: pb::ValidationTrigger) -> String {
+    word(trigger.as_str_name(), "VALIDATION_TRIGGER_")
 }
 
 fn word(name: &str, prefix: &str) -> String {
@@ -198,6 +206,7 @@ pub fn connection_view(c: &pb::Connection) {
     rows.push(("etag", c.etag.clone()));
     rows.push(("created", time(c.create_time.as_ref())));
     rows.push(("updated", time(c.update_time.as_ref())));
+    rows.push(("next validation", next_validation(c)));
     print_rows(&rows);
     if let Some(v) = &c.last_validation {
         // A blank line between the two on a terminal; plain output stays
@@ -215,6 +224,10 @@ pub fn validation_view(v: &pb::Validation) {
     let attempts = if v.attempts == 1 { "1 attempt".to_owned() } else { format!("{} attempts", v.attempts) };
     let mut rows: Vec<(&str, String)> =
         vec![("validation", format!("{} (revision {}, {attempts})", state_word(v.state()), v.revision))];
+    // Unspecified: a validation recorded before triggers were.
+    if v.trigger() != pb::ValidationTrigger::Unspecified {
+        rows.push(("trigger", trigger_word(v.trigger())));
+    }
     if let Some(e) = &v.error {
         rows.push(("error", e.code.clone()));
         rows.push(("message", e.message.clone()));
@@ -235,7 +248,11 @@ pub fn validation_view(v: &pb::Validation) {
         rows.push(("scope", format!("{}: {verdict}", check.scope)));
     }
     for (key, value) in sorted(&v.identity) {
-        rows.push(("identity", format!("{key} = {value}")));
+        if key == CREDENTIAL_EXPIRE_TIME {
+            rows.push(("credential expires", expiry(value, chrono::Utc::now())));
+        } else {
+            rows.push(("identity", format!("{key} = {value}")));
+        }
     }
     for warning in &v.warnings {
         rows.push(("warning", warning.clone()));
@@ -249,9 +266,15 @@ pub fn validation_view(v: &pb::Validation) {
 /// Where a validation left its connection: a sentence on a terminal,
 /// `connection` and `status` lines when plain.
 pub fn connection_status(c: &pb::Connection) {
+    let next = next_validation(c);
     match layout() {
-        Layout::Aligned => out!("connection {} is {}", c.tag, status_word(c.status())),
-        Layout::Plain => print_rows(&[("connection", c.tag.clone()), ("status", status_word(c.status()))]),
+        Layout::Aligned if next.is_empty() => out!("connection {} is {}", c.tag, status_word(c.status())),
+        Layout::Aligned => {
+            out!("connection {} is {}; next scheduled validation {next}", c.tag, status_word(c.status()))
+        }
+        Layout::Plain => {
+            print_rows(&[("connection", c.tag.clone()), ("status", status_word(c.status())), ("next validation", next)])
+        }
     }
 }
 
@@ -287,10 +310,13 @@ fn sorted(map: &std::collections::HashMap<String, String>) -> Vec<(&String, &Str
     entries
 }
 
-fn time(ts: Option<&prost_types::Timestamp>) -> String {
-    ts.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
-        .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
-        .unwrap_or_default()
+/// The identity key under which a provider's answer says when the
+/// credential stops working (an RFC 3339 time).
+const CREDENTIAL_EXPIRE_TIME: &str = "credential_expire_time";
+
+/// When the schedule validates `c` again; empty when it is not scheduled.
+fn next_validation(c: &pb::Connection) -> String {
+    c.next_validation_time.as_ref().and_then(utc).map(|at| upcoming(at, chrono::Utc::now())).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -303,6 +329,7 @@ mod tests {
         assert_eq!(provider_word(pb::Provider::Neo4jAura), "neo4j_aura");
         assert_eq!(status_word(pb::ConnectionStatus::Active), "active");
         assert_eq!(state_word(pb::ValidationState::Succeeded), "succeeded");
+        assert_eq!(trigger_word(pb::ValidationTrigger::Scheduled), "scheduled");
     }
 
     #[test]

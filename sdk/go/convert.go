@@ -86,10 +86,11 @@ func connection(c *pb.Connection) Connection {
 			ActiveRevision:  v.GetActiveRevision(),
 			UpdateTime:      timeOf(v.GetUpdateTime()),
 		},
-		Etag:         c.GetEtag(),
-		CreateTime:   timeOf(c.GetCreateTime()),
-		UpdateTime:   timeOf(c.GetUpdateTime()),
-		LastUsedTime: timeOf(c.GetLastUsedTime()),
+		Etag:               c.GetEtag(),
+		CreateTime:         timeOf(c.GetCreateTime()),
+		UpdateTime:         timeOf(c.GetUpdateTime()),
+		LastUsedTime:       timeOf(c.GetLastUsedTime()),
+		NextValidationTime: timeOf(c.GetNextValidationTime()),
 	}
 	if c.GetLastValidation() != nil {
 		lv := validation(c.GetLastValidation())
@@ -112,6 +113,7 @@ func validation(v *pb.Validation) Validation {
 		EndTime:    timeOf(v.GetEndTime()),
 		Identity:   strMap(v.GetIdentity()),
 		Warnings:   strs(v.GetWarnings()),
+		Trigger:    ValidationTrigger(word(v.GetTrigger(), "VALIDATION_TRIGGER_")),
 	}
 	if e := v.GetError(); e != nil {
 		out.Error = &ValidationError{

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -161,5 +162,32 @@ func equalJSON(t *testing.T, what string, got, want interface{}) {
 	w, _ := json.Marshal(want)
 	if string(g) != string(w) {
 		t.Fatalf("%s: got %s, want %s", what, g, w)
+	}
+}
+
+// scheduledAfter asserts a successful validation scheduled its connection
+// one re-validation interval (± 10 %) after the outcome, or not at all when
+// the server's schedule is off. scripts/test.sh passes its environment to
+// the server, whose default interval is a day.
+func scheduledAfter(t *testing.T, v cloudconn.ValidationResult) {
+	t.Helper()
+	interval := 24 * time.Hour
+	if ms := os.Getenv("CLOUDCONN_REVALIDATE_INTERVAL_MS"); ms != "" {
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if err != nil {
+			t.Fatalf("CLOUDCONN_REVALIDATE_INTERVAL_MS=%q: %v", ms, err)
+		}
+		interval = time.Duration(n) * time.Millisecond
+	}
+	next := v.Connection.NextValidationTime
+	if interval == 0 {
+		if !next.IsZero() {
+			t.Fatalf("re-validation is off, yet the next validation is %v", next)
+		}
+		return
+	}
+	after, slack := next.Sub(v.EndTime), 5*time.Second
+	if next.IsZero() || v.EndTime.IsZero() || after < interval*9/10-slack || after > interval*11/10+slack {
+		t.Fatalf("next validation %v is not an interval (%v ± 10 %%) after the outcome at %v", next, interval, v.EndTime)
 	}
 }

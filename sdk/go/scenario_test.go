@@ -28,6 +28,7 @@ func TestScenarioFlow(t *testing.T) {
 			results = append(results, created)
 			equal(t, "provider", created.Provider, step.Provider)
 			equal(t, "status", created.Status, cloudconn.Pending)
+			equal(t, "a pending connection is not scheduled", created.NextValidationTime, time.Time{})
 
 			completed := must(conns.Complete(ctx, tag, step.Complete))(t)
 			results = append(results, completed)
@@ -39,6 +40,8 @@ func TestScenarioFlow(t *testing.T) {
 			results = append(results, v)
 			equal(t, "validation", v.State, cloudconn.Succeeded)
 			equal(t, "status after validate", v.Connection.Status, cloudconn.Active)
+			equal(t, "trigger", v.Trigger, cloudconn.TriggerManual)
+			scheduledAfter(t, v)
 
 			fetched := must(conns.Fetch(ctx, tag))(t)
 			results = append(results, fetched)
@@ -58,6 +61,10 @@ func TestScenarioFlow(t *testing.T) {
 			again := must(conns.Complete(ctx, tag, step.CompleteBlank, cloudconn.AndValidate()))(t)
 			results = append(results, again)
 			equal(t, "revision", again.Credentials.Revision, 2)
+			if again.LastValidation == nil {
+				t.Fatal("Complete with AndValidate queued no validation")
+			}
+			equal(t, "trigger of the validation Complete queued", again.LastValidation.Trigger, cloudconn.TriggerComplete)
 			v2 := must(conns.Validate(ctx, tag))(t)
 			results = append(results, v2)
 			equal(t, "validation of blank keeps", v2.State, cloudconn.Succeeded)

@@ -37,6 +37,20 @@ const (
 	Superseded       ValidationState = "superseded"
 )
 
+// ValidationTrigger is what started a validation.
+type ValidationTrigger string
+
+// The validation triggers (prefixed: Complete is already a method name
+// users read next to them).
+const (
+	// Validate (ValidateConnection).
+	TriggerManual ValidationTrigger = "manual"
+	// Complete with AndValidate().
+	TriggerComplete ValidationTrigger = "complete"
+	// The server's re-validation schedule.
+	TriggerScheduled ValidationTrigger = "scheduled"
+)
+
 // Unspecified is how an enum value this SDK does not know reads.
 const Unspecified = "unspecified"
 
@@ -64,6 +78,9 @@ type Connection struct {
 	// Who was issued credentials in the last 30 days, most recent first.
 	Consumers    []Consumer
 	LastUsedTime time.Time
+	// When the server's schedule validates it again; zero unless the
+	// connection is active and the server's re-validation is on.
+	NextValidationTime time.Time
 }
 
 // Consumer is one component that was issued credentials.
@@ -99,8 +116,10 @@ type Validation struct {
 	ScopeChecks []ScopeCheck
 	// Provider identity found: account_id, arn, project_number, …
 	Identity map[string]string
-	// Non-fatal findings (and, against --dev, the sandbox notice).
+	// Non-fatal findings (and, against --dev, the sandbox notice), e.g. a
+	// credential that expires soon.
 	Warnings []string
+	Trigger  ValidationTrigger
 }
 
 // ValidationError says why a validation failed.

@@ -12,12 +12,22 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ["minute", 60],
 ];
 
+/** `seconds` from now in the largest unit it reaches; undefined under a minute. */
+function inUnits(seconds: number): string | undefined {
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return RELATIVE.format(Math.round(seconds / size), unit);
+  }
+  return undefined;
+}
+
 /** "just now" (under a minute, or ahead of this clock), "5 minutes ago", "yesterday", "3 weeks ago". */
 export function ago(d: Date | undefined, now = Date.now()): string {
   if (!d) return "—";
-  const seconds = Math.min(0, Math.round((d.getTime() - now) / 1000));
-  for (const [unit, size] of UNITS) {
-    if (-seconds >= size) return RELATIVE.format(Math.round(seconds / size), unit);
-  }
-  return "just now";
+  return inUnits(Math.min(0, Math.round((d.getTime() - now) / 1000))) ?? "just now";
+}
+
+/** "in 23 hours", "tomorrow", "in 5 minutes"; "now" under a minute away or already past (it is due). */
+export function ahead(d: Date | undefined, now = Date.now()): string {
+  if (!d) return "—";
+  return inUnits(Math.max(0, Math.round((d.getTime() - now) / 1000))) ?? "now";
 }

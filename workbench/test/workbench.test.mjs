@@ -6,6 +6,27 @@ import assert from "node:assert/strict";
 import { CloudConn } from "@cloudconn/sdk";
 import { API, PAGE, ROLE, SHOTS, T, TOKEN, addConnection as add, axe, browser, open as openTab } from "./helpers.mjs";
 
+/**
+ * The header's "next check": a relative time, the exact UTC time on hover,
+ * one re-validation interval (± 10 %) from now. The server gets this
+ * environment from scripts/test.sh; its default interval is a day.
+ */
+async function assertNextCheck(page) {
+  const interval = Number(process.env.CLOUDCONN_REVALIDATE_INTERVAL_MS ?? 86_400_000);
+  const next = page.getByTestId("next-check").locator("time");
+  if (interval === 0) {
+    assert.equal(await next.count(), 0, "re-validation is off: no next check");
+    return;
+  }
+  await next.waitFor({ timeout: T });
+  assert.match((await page.locator(".conn-header .meta").textContent()) ?? "", /next check (in \d+ \w+|tomorrow|now)/);
+  const exact = (await next.getAttribute("title")) ?? "";
+  assert.match(exact, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/, "the exact time on hover");
+  const ahead = Date.parse(exact.replace(" UTC", "Z").replace(" ", "T")) - Date.now();
+  const slack = 60_000;
+  assert.ok(ahead >= interval * 0.9 - slack && ahead <= interval * 1.1 + slack, `next check ${exact} is an interval (${interval} ms ± 10 %) away`);
+}
+
 const open = (workspace, viewport, colorScheme) => openTab(workspace, { viewport, colorScheme });
 // These tests check what happens right after Create (field errors), so they do not wait for the page.
 const addConnection = (page, options) => add(page, { ...options, wait: false });
@@ -59,6 +80,9 @@ describe("Workbench", () => {
     await page.getByTestId("validation-state").getByText("succeeded").waitFor();
     await page.getByRole("rowheader", { name: "storage" }).waitFor();
     await page.getByText("123456789012").first().waitFor();
+    // what started it, and when the server's schedule checks it again
+    await page.getByTestId("validation-trigger").getByText("manual").waitFor();
+    await assertNextCheck(page);
     await page.screenshot({ path: `${SHOTS}connection.png` });
     await axe(page, "Validation tab");
 
@@ -136,6 +160,8 @@ describe("Workbench", () => {
     await page.getByText("ACCESS_DENIED").first().waitFor();
     const hint = page.locator(".vhint").first();
     await hint.waitFor();
+    await page.getByTestId("validation-trigger").getByText("on save").waitFor();
+    assert.equal(await page.getByTestId("next-check").count(), 0, "a failed connection is not scheduled");
     assert.ok(((await hint.textContent()) ?? "").length > "How to fix: ".length + 10, "a hint is shown");
     // the secret-free form was cleared and keeps the saved value as its default
     assert.match(await page.getByLabel("role_arn").inputValue(), /sandbox-denied/);

@@ -21,6 +21,7 @@ import type {
   Unspecified,
   Validation,
   ValidationStateName,
+  ValidationTriggerName,
 } from "./types.js";
 
 const PROVIDERS: Record<ProviderName, pb.Provider> = {
@@ -43,6 +44,12 @@ const VALIDATION_STATES: Record<ValidationStateName, pb.ValidationState> = {
   succeeded: pb.ValidationState.SUCCEEDED,
   failed: pb.ValidationState.FAILED,
   superseded: pb.ValidationState.SUPERSEDED,
+};
+
+const VALIDATION_TRIGGERS: Record<ValidationTriggerName, pb.ValidationTrigger> = {
+  manual: pb.ValidationTrigger.MANUAL,
+  complete: pb.ValidationTrigger.COMPLETE,
+  scheduled: pb.ValidationTrigger.SCHEDULED,
 };
 
 function wordOf<W extends string>(table: Record<W, number>, value: number): W | Unspecified {
@@ -104,6 +111,7 @@ export function validation(v: pb.Validation): Validation {
     })),
     identity: { ...v.identity },
     warnings: [...v.warnings],
+    trigger: wordOf(VALIDATION_TRIGGERS, v.trigger),
   };
 }
 
@@ -125,6 +133,7 @@ export function connection(c: pb.Connection): Connection {
     updateTime: date(c.updateTime),
     consumers: c.consumers.map((u) => ({ consumer: u.consumer, lastUsedTime: date(u.lastUsedTime) })),
     lastUsedTime: date(c.lastUsedTime),
+    nextValidationTime: date(c.nextValidationTime),
   };
 }
 

@@ -11,6 +11,13 @@ export type ConnectionStatusName = "pending" | "active" | "failed";
 export type ValidationStateName = "queued" | "running" | "succeeded" | "failed" | "superseded";
 
 /**
+ * What started a validation: `validate()` ("manual"), `complete()` with
+ * `{ validate: true }` ("complete"), or the server's re-validation schedule
+ * ("scheduled").
+ */
+export type ValidationTriggerName = "manual" | "complete" | "scheduled";
+
+/**
  * An enum value this SDK does not know (a newer server, or an unset field)
  * reads as "unspecified".
  */
@@ -40,6 +47,11 @@ export interface Connection {
   consumers: Consumer[];
   /** The last time credentials were issued for it. */
   lastUsedTime?: Date;
+  /**
+   * When the server's schedule validates it again. Absent unless the
+   * connection is active and the server's re-validation is on.
+   */
+  nextValidationTime?: Date;
 }
 
 /** A component that was issued credentials for a connection. */
@@ -122,8 +134,13 @@ export interface Validation {
   scopeChecks: ScopeCheck[];
   /** Provider identity found: account_id, arn, project_number, … */
   identity: Record<string, string>;
-  /** Non-fatal findings (and, against `--dev`, the sandbox notice). */
+  /**
+   * Non-fatal findings (and, against `--dev`, the sandbox notice), e.g. a
+   * credential that expires soon.
+   */
   warnings: string[];
+  /** What started it. */
+  trigger: ValidationTriggerName | Unspecified;
 }
 
 /** Why a validation failed. */

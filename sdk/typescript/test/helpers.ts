@@ -1,10 +1,11 @@
 // Shared by the tests: the server scripts/test.sh started, clients over each
 // transport, and well-formed credentials for each provider.
 
+import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { CloudConn } from "@cloudconn/sdk";
 import { CloudConn as BrowserCloudConn } from "@cloudconn/sdk/browser";
-import type { CredentialsInput, ProviderName } from "@cloudconn/sdk";
+import type { CredentialsInput, ProviderName, ValidationResult } from "@cloudconn/sdk";
 
 function env(name: string): string {
   const v = process.env[name];
@@ -123,4 +124,29 @@ export async function within<T>(ms: number, what: string, p: Promise<T>): Promis
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The re-validation interval the server runs with: scripts/test.sh passes
+ * its environment on, and the server's default is a day.
+ */
+const REVALIDATE_INTERVAL_MS = Number(process.env.CLOUDCONN_REVALIDATE_INTERVAL_MS ?? 86_400_000);
+
+/**
+ * After a successful validation the connection is scheduled one interval
+ * (± 10 %) after the outcome, or not at all when the schedule is off.
+ */
+export function assertScheduledAfter(v: ValidationResult): void {
+  const next = v.connection.nextValidationTime;
+  if (REVALIDATE_INTERVAL_MS === 0) {
+    assert.equal(next, undefined, "re-validation is off: nothing is scheduled");
+    return;
+  }
+  assert.ok(next instanceof Date && v.endTime instanceof Date, `scheduled after the outcome: ${String(next)}`);
+  const after = next.getTime() - v.endTime.getTime();
+  const slack = 5_000;
+  assert.ok(
+    after >= REVALIDATE_INTERVAL_MS * 0.9 - slack && after <= REVALIDATE_INTERVAL_MS * 1.1 + slack,
+    `next validation ${next.toISOString()} is not an interval (${REVALIDATE_INTERVAL_MS} ms ± 10 %) after ${v.endTime.toISOString()}`,
+  );
 }

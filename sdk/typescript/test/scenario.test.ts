@@ -15,7 +15,7 @@ import type {
   ProviderName,
   UpdateConnectionInput,
 } from "@cloudconn/sdk";
-import { PATHS, client, freshWorkspace, within } from "./helpers.js";
+import { PATHS, assertScheduledAfter, client, freshWorkspace, within } from "./helpers.js";
 
 interface Expected {
   code: GrpcCodeName;
@@ -71,6 +71,7 @@ for (const path of PATHS) {
         results.push(created);
         assert.equal(created.provider, step.provider);
         assert.equal(created.status, "pending");
+        assert.equal(created.nextValidationTime, undefined, "a pending connection is not scheduled");
 
         const completed = await connections.complete(tag, step.complete);
         results.push(completed);
@@ -82,6 +83,8 @@ for (const path of PATHS) {
         results.push(v);
         assert.equal(v.state, "succeeded", JSON.stringify(v.error));
         assert.equal(v.connection.status, "active");
+        assert.equal(v.trigger, "manual");
+        assertScheduledAfter(v);
 
         const fetched = await connections.fetch(tag);
         results.push(fetched);
@@ -103,6 +106,7 @@ for (const path of PATHS) {
         const again = await connections.complete(tag, step.complete_blank, { validate: true });
         results.push(again);
         assert.equal(again.credentials.revision, 2);
+        assert.equal(again.lastValidation?.trigger, "complete", "the validation complete() queued");
         const v2 = await connections.validate(tag);
         results.push(v2);
         assert.equal(v2.state, "succeeded", JSON.stringify(v2.error));

@@ -1,5 +1,5 @@
 // The connection page's header: display name, tag, provider, live status,
-// Re-validate (returns at once; the outcome arrives through watch()) and
+// when the re-validation schedule checks it next, Re-validate (returns at once; the outcome arrives through watch()) and
 // Remove (a dialog: type the tag to confirm).
 import type { Connection } from "@cloudconn/sdk/browser";
 import { useRef, useState } from "preact/hooks";
@@ -7,6 +7,7 @@ import { showError, type ShownError } from "../errors";
 import { navigate } from "../route";
 import type { Store } from "../store";
 import { described, Field } from "./Field";
+import { NextCheck } from "./NextCheck";
 import { StatusBadge } from "./StatusBadge";
 
 export function Header({ store, conn }: { store: Store; conn: Connection }) {
@@ -34,6 +35,12 @@ export function Header({ store, conn }: { store: Store; conn: Connection }) {
         <h1 id="conn-heading">{conn.displayName || conn.tag}</h1>
         <p class="meta">
           <code class="tag">{conn.tag}</code> · {conn.provider} · <StatusBadge status={conn.status} />
+          {conn.nextValidationTime && (
+            <>
+              {" · "}
+              <NextCheck at={conn.nextValidationTime} />
+            </>
+          )}
           {running && (
             <span class="running" role="status">
               {" "}

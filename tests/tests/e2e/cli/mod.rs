@@ -6,6 +6,7 @@
 
 mod config;
 mod harness;
+mod schedule;
 
 use std::{process::Stdio, time::Duration};
 

@@ -197,6 +197,63 @@ func (ValidationState) EnumDescriptor() ([]byte, []int) {
 	return file_cloudconn_v1_connection_proto_rawDescGZIP(), []int{2}
 }
 
+// What started a validation.
+type ValidationTrigger int32
+
+const (
+	ValidationTrigger_VALIDATION_TRIGGER_UNSPECIFIED ValidationTrigger = 0
+	// ValidateConnection.
+	ValidationTrigger_VALIDATION_TRIGGER_MANUAL ValidationTrigger = 1
+	// CompleteConnection with `validate`.
+	ValidationTrigger_VALIDATION_TRIGGER_COMPLETE ValidationTrigger = 2
+	// The re-validation schedule: every ACTIVE connection is checked again
+	// once an interval (CLOUDCONN_REVALIDATE_INTERVAL_MS).
+	ValidationTrigger_VALIDATION_TRIGGER_SCHEDULED ValidationTrigger = 3
+)
+
+// Enum value maps for ValidationTrigger.
+var (
+	ValidationTrigger_name = map[int32]string{
+		0: "VALIDATION_TRIGGER_UNSPECIFIED",
+		1: "VALIDATION_TRIGGER_MANUAL",
+		2: "VALIDATION_TRIGGER_COMPLETE",
+		3: "VALIDATION_TRIGGER_SCHEDULED",
+	}
+	ValidationTrigger_value = map[string]int32{
+		"VALIDATION_TRIGGER_UNSPECIFIED": 0,
+		"VALIDATION_TRIGGER_MANUAL":      1,
+		"VALIDATION_TRIGGER_COMPLETE":    2,
+		"VALIDATION_TRIGGER_SCHEDULED":   3,
+	}
+)
+
+func (x ValidationTrigger) Enum() *ValidationTrigger {
+	p := new(ValidationTrigger)
+	*p = x
+	return p
+}
+
+func (x ValidationTrigger) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ValidationTrigger) Descriptor() protoreflect.EnumDescriptor {
+	return file_cloudconn_v1_connection_proto_enumTypes[3].Descriptor()
+}
+
+func (ValidationTrigger) Type() protoreflect.EnumType {
+	return &file_cloudconn_v1_connection_proto_enumTypes[3]
+}
+
+func (x ValidationTrigger) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ValidationTrigger.Descriptor instead.
+func (ValidationTrigger) EnumDescriptor() ([]byte, []int) {
+	return file_cloudconn_v1_connection_proto_rawDescGZIP(), []int{3}
+}
+
 // A workspace's link to one cloud provider account.
 type Connection struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -231,9 +288,12 @@ type Connection struct {
 	// answers fill it.
 	Consumers []*Consumer `protobuf:"bytes,15,rep,name=consumers,proto3" json:"consumers,omitempty"`
 	// The last time credentials were issued for it (cache hits included).
-	LastUsedTime  *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=last_used_time,json=lastUsedTime,proto3" json:"last_used_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LastUsedTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=last_used_time,json=lastUsedTime,proto3" json:"last_used_time,omitempty"`
+	// When the schedule validates it again. Set while the connection is
+	// ACTIVE and re-validation is on; unset otherwise.
+	NextValidationTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=next_validation_time,json=nextValidationTime,proto3" json:"next_validation_time,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Connection) Reset() {
@@ -374,6 +434,13 @@ func (x *Connection) GetConsumers() []*Consumer {
 func (x *Connection) GetLastUsedTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.LastUsedTime
+	}
+	return nil
+}
+
+func (x *Connection) GetNextValidationTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextValidationTime
 	}
 	return nil
 }
@@ -530,8 +597,11 @@ type Validation struct {
 	ScopeChecks []*ScopeCheck `protobuf:"bytes,9,rep,name=scope_checks,json=scopeChecks,proto3" json:"scope_checks,omitempty"`
 	// Provider identity found: account_id, arn, project_number, subscription_name, …
 	Identity map[string]string `protobuf:"bytes,10,rep,name=identity,proto3" json:"identity,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// Non-fatal findings, e.g. the external id is not enforced by the trust policy.
-	Warnings      []string `protobuf:"bytes,11,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// Non-fatal findings, e.g. the external id is not enforced by the trust
+	// policy, or the credential expires within the warning window.
+	Warnings []string `protobuf:"bytes,11,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// What started it.
+	Trigger       ValidationTrigger `protobuf:"varint,12,opt,name=trigger,proto3,enum=cloudconn.v1.ValidationTrigger" json:"trigger,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -641,6 +711,13 @@ func (x *Validation) GetWarnings() []string {
 		return x.Warnings
 	}
 	return nil
+}
+
+func (x *Validation) GetTrigger() ValidationTrigger {
+	if x != nil {
+		return x.Trigger
+	}
+	return ValidationTrigger_VALIDATION_TRIGGER_UNSPECIFIED
 }
 
 // Why a validation failed, and what to fix.
@@ -1195,7 +1272,7 @@ var File_cloudconn_v1_connection_proto protoreflect.FileDescriptor
 
 const file_cloudconn_v1_connection_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcloudconn/v1/connection.proto\x12\fcloudconn.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x05\n" +
+	"\x1dcloudconn/v1/connection.proto\x12\fcloudconn.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x90\x06\n" +
 	"\n" +
 	"Connection\x12\x1c\n" +
 	"\tworkspace\x18\x01 \x01(\tR\tworkspace\x12\x10\n" +
@@ -1217,7 +1294,8 @@ const file_cloudconn_v1_connection_proto_rawDesc = "" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x124\n" +
 	"\tconsumers\x18\x0f \x03(\v2\x16.cloudconn.v1.ConsumerR\tconsumers\x12@\n" +
-	"\x0elast_used_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\flastUsedTime\"h\n" +
+	"\x0elast_used_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\flastUsedTime\x12L\n" +
+	"\x14next_validation_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\x12nextValidationTime\"h\n" +
 	"\bConsumer\x12\x1a\n" +
 	"\bconsumer\x18\x01 \x01(\tR\bconsumer\x12@\n" +
 	"\x0elast_used_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\flastUsedTime\"\xbd\x02\n" +
@@ -1230,7 +1308,7 @@ const file_cloudconn_v1_connection_proto_rawDesc = "" +
 	"updateTime\x1a9\n" +
 	"\vFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc7\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x82\x05\n" +
 	"\n" +
 	"Validation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x123\n" +
@@ -1246,7 +1324,8 @@ const file_cloudconn_v1_connection_proto_rawDesc = "" +
 	"\fscope_checks\x18\t \x03(\v2\x18.cloudconn.v1.ScopeCheckR\vscopeChecks\x12B\n" +
 	"\bidentity\x18\n" +
 	" \x03(\v2&.cloudconn.v1.Validation.IdentityEntryR\bidentity\x12\x1a\n" +
-	"\bwarnings\x18\v \x03(\tR\bwarnings\x1a;\n" +
+	"\bwarnings\x18\v \x03(\tR\bwarnings\x129\n" +
+	"\atrigger\x18\f \x01(\x0e2\x1f.cloudconn.v1.ValidationTriggerR\atrigger\x1a;\n" +
 	"\rIdentityEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa2\x01\n" +
@@ -1314,7 +1393,12 @@ const file_cloudconn_v1_connection_proto_rawDesc = "" +
 	"\x18VALIDATION_STATE_RUNNING\x10\x02\x12\x1e\n" +
 	"\x1aVALIDATION_STATE_SUCCEEDED\x10\x03\x12\x1b\n" +
 	"\x17VALIDATION_STATE_FAILED\x10\x04\x12\x1f\n" +
-	"\x1bVALIDATION_STATE_SUPERSEDED\x10\x05Bi\n" +
+	"\x1bVALIDATION_STATE_SUPERSEDED\x10\x05*\x99\x01\n" +
+	"\x11ValidationTrigger\x12\"\n" +
+	"\x1eVALIDATION_TRIGGER_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19VALIDATION_TRIGGER_MANUAL\x10\x01\x12\x1f\n" +
+	"\x1bVALIDATION_TRIGGER_COMPLETE\x10\x02\x12 \n" +
+	"\x1cVALIDATION_TRIGGER_SCHEDULED\x10\x03Bi\n" +
 	"\x10dev.cloudconn.v1B\x0fConnectionProtoP\x01ZBgithub.com/cloudconn/cloudconn/sdk/go/gen/cloudconn/v1;cloudconnv1b\x06proto3"
 
 var (
@@ -1329,57 +1413,60 @@ func file_cloudconn_v1_connection_proto_rawDescGZIP() []byte {
 	return file_cloudconn_v1_connection_proto_rawDescData
 }
 
-var file_cloudconn_v1_connection_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_cloudconn_v1_connection_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_cloudconn_v1_connection_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_cloudconn_v1_connection_proto_goTypes = []any{
 	(Provider)(0),                 // 0: cloudconn.v1.Provider
 	(ConnectionStatus)(0),         // 1: cloudconn.v1.ConnectionStatus
 	(ValidationState)(0),          // 2: cloudconn.v1.ValidationState
-	(*Connection)(nil),            // 3: cloudconn.v1.Connection
-	(*Consumer)(nil),              // 4: cloudconn.v1.Consumer
-	(*CredentialsView)(nil),       // 5: cloudconn.v1.CredentialsView
-	(*Validation)(nil),            // 6: cloudconn.v1.Validation
-	(*ValidationError)(nil),       // 7: cloudconn.v1.ValidationError
-	(*ScopeCheck)(nil),            // 8: cloudconn.v1.ScopeCheck
-	(*ConnectionEvent)(nil),       // 9: cloudconn.v1.ConnectionEvent
-	(*ProviderSpec)(nil),          // 10: cloudconn.v1.ProviderSpec
-	(*ScopeSpec)(nil),             // 11: cloudconn.v1.ScopeSpec
-	(*FieldSpec)(nil),             // 12: cloudconn.v1.FieldSpec
-	(*AuditEvent)(nil),            // 13: cloudconn.v1.AuditEvent
-	nil,                           // 14: cloudconn.v1.CredentialsView.FieldsEntry
-	nil,                           // 15: cloudconn.v1.Validation.IdentityEntry
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(ValidationTrigger)(0),        // 3: cloudconn.v1.ValidationTrigger
+	(*Connection)(nil),            // 4: cloudconn.v1.Connection
+	(*Consumer)(nil),              // 5: cloudconn.v1.Consumer
+	(*CredentialsView)(nil),       // 6: cloudconn.v1.CredentialsView
+	(*Validation)(nil),            // 7: cloudconn.v1.Validation
+	(*ValidationError)(nil),       // 8: cloudconn.v1.ValidationError
+	(*ScopeCheck)(nil),            // 9: cloudconn.v1.ScopeCheck
+	(*ConnectionEvent)(nil),       // 10: cloudconn.v1.ConnectionEvent
+	(*ProviderSpec)(nil),          // 11: cloudconn.v1.ProviderSpec
+	(*ScopeSpec)(nil),             // 12: cloudconn.v1.ScopeSpec
+	(*FieldSpec)(nil),             // 13: cloudconn.v1.FieldSpec
+	(*AuditEvent)(nil),            // 14: cloudconn.v1.AuditEvent
+	nil,                           // 15: cloudconn.v1.CredentialsView.FieldsEntry
+	nil,                           // 16: cloudconn.v1.Validation.IdentityEntry
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
 }
 var file_cloudconn_v1_connection_proto_depIdxs = []int32{
 	0,  // 0: cloudconn.v1.Connection.provider:type_name -> cloudconn.v1.Provider
 	1,  // 1: cloudconn.v1.Connection.status:type_name -> cloudconn.v1.ConnectionStatus
-	5,  // 2: cloudconn.v1.Connection.credentials:type_name -> cloudconn.v1.CredentialsView
-	6,  // 3: cloudconn.v1.Connection.last_validation:type_name -> cloudconn.v1.Validation
-	16, // 4: cloudconn.v1.Connection.create_time:type_name -> google.protobuf.Timestamp
-	16, // 5: cloudconn.v1.Connection.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 6: cloudconn.v1.Connection.consumers:type_name -> cloudconn.v1.Consumer
-	16, // 7: cloudconn.v1.Connection.last_used_time:type_name -> google.protobuf.Timestamp
-	16, // 8: cloudconn.v1.Consumer.last_used_time:type_name -> google.protobuf.Timestamp
-	14, // 9: cloudconn.v1.CredentialsView.fields:type_name -> cloudconn.v1.CredentialsView.FieldsEntry
-	16, // 10: cloudconn.v1.CredentialsView.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 11: cloudconn.v1.Validation.state:type_name -> cloudconn.v1.ValidationState
-	16, // 12: cloudconn.v1.Validation.create_time:type_name -> google.protobuf.Timestamp
-	16, // 13: cloudconn.v1.Validation.start_time:type_name -> google.protobuf.Timestamp
-	16, // 14: cloudconn.v1.Validation.end_time:type_name -> google.protobuf.Timestamp
-	7,  // 15: cloudconn.v1.Validation.error:type_name -> cloudconn.v1.ValidationError
-	8,  // 16: cloudconn.v1.Validation.scope_checks:type_name -> cloudconn.v1.ScopeCheck
-	15, // 17: cloudconn.v1.Validation.identity:type_name -> cloudconn.v1.Validation.IdentityEntry
-	16, // 18: cloudconn.v1.ConnectionEvent.time:type_name -> google.protobuf.Timestamp
-	3,  // 19: cloudconn.v1.ConnectionEvent.connection:type_name -> cloudconn.v1.Connection
-	0,  // 20: cloudconn.v1.ProviderSpec.provider:type_name -> cloudconn.v1.Provider
-	12, // 21: cloudconn.v1.ProviderSpec.fields:type_name -> cloudconn.v1.FieldSpec
-	11, // 22: cloudconn.v1.ProviderSpec.scope_specs:type_name -> cloudconn.v1.ScopeSpec
-	16, // 23: cloudconn.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	6,  // 2: cloudconn.v1.Connection.credentials:type_name -> cloudconn.v1.CredentialsView
+	7,  // 3: cloudconn.v1.Connection.last_validation:type_name -> cloudconn.v1.Validation
+	17, // 4: cloudconn.v1.Connection.create_time:type_name -> google.protobuf.Timestamp
+	17, // 5: cloudconn.v1.Connection.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 6: cloudconn.v1.Connection.consumers:type_name -> cloudconn.v1.Consumer
+	17, // 7: cloudconn.v1.Connection.last_used_time:type_name -> google.protobuf.Timestamp
+	17, // 8: cloudconn.v1.Connection.next_validation_time:type_name -> google.protobuf.Timestamp
+	17, // 9: cloudconn.v1.Consumer.last_used_time:type_name -> google.protobuf.Timestamp
+	15, // 10: cloudconn.v1.CredentialsView.fields:type_name -> cloudconn.v1.CredentialsView.FieldsEntry
+	17, // 11: cloudconn.v1.CredentialsView.update_time:type_name -> google.protobuf.Timestamp
+	2,  // 12: cloudconn.v1.Validation.state:type_name -> cloudconn.v1.ValidationState
+	17, // 13: cloudconn.v1.Validation.create_time:type_name -> google.protobuf.Timestamp
+	17, // 14: cloudconn.v1.Validation.start_time:type_name -> google.protobuf.Timestamp
+	17, // 15: cloudconn.v1.Validation.end_time:type_name -> google.protobuf.Timestamp
+	8,  // 16: cloudconn.v1.Validation.error:type_name -> cloudconn.v1.ValidationError
+	9,  // 17: cloudconn.v1.Validation.scope_checks:type_name -> cloudconn.v1.ScopeCheck
+	16, // 18: cloudconn.v1.Validation.identity:type_name -> cloudconn.v1.Validation.IdentityEntry
+	3,  // 19: cloudconn.v1.Validation.trigger:type_name -> cloudconn.v1.ValidationTrigger
+	17, // 20: cloudconn.v1.ConnectionEvent.time:type_name -> google.protobuf.Timestamp
+	4,  // 21: cloudconn.v1.ConnectionEvent.connection:type_name -> cloudconn.v1.Connection
+	0,  // 22: cloudconn.v1.ProviderSpec.provider:type_name -> cloudconn.v1.Provider
+	13, // 23: cloudconn.v1.ProviderSpec.fields:type_name -> cloudconn.v1.FieldSpec
+	12, // 24: cloudconn.v1.ProviderSpec.scope_specs:type_name -> cloudconn.v1.ScopeSpec
+	17, // 25: cloudconn.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_cloudconn_v1_connection_proto_init() }
@@ -1392,7 +1479,7 @@ func file_cloudconn_v1_connection_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cloudconn_v1_connection_proto_rawDesc), len(file_cloudconn_v1_connection_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      4,
 			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,

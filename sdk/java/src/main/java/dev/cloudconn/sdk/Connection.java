@@ -3,6 +3,7 @@ package dev.cloudconn.sdk;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A workspace's link to one cloud provider account; never holds a secret value. {@code provider}
@@ -14,6 +15,8 @@ import java.util.Map;
  * @param lastValidation the most recent validation, null before the first
  * @param etag changes on every change; pass it to make a change conditional
  * @param consumers who was issued credentials in the last 30 days, most recent first
+ * @param nextValidationTime when the server's schedule validates it again; empty unless it is
+ *     "active" and the server's re-validation is on
  */
 public record Connection(
     String workspace,
@@ -31,7 +34,8 @@ public record Connection(
     Instant createTime,
     Instant updateTime,
     List<Consumer> consumers,
-    Instant lastUsedTime) {
+    Instant lastUsedTime,
+    Optional<Instant> nextValidationTime) {
 
   /**
    * What the server knows about the saved credentials, without secret values.

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
@@ -63,7 +64,8 @@ final class Convert {
         c.getConsumersList().stream()
             .map(u -> new Connection.Consumer(u.getConsumer(), time(u.hasLastUsedTime(), u.getLastUsedTime())))
             .toList(),
-        time(c.hasLastUsedTime(), c.getLastUsedTime()));
+        time(c.hasLastUsedTime(), c.getLastUsedTime()),
+        Optional.ofNullable(time(c.hasNextValidationTime(), c.getNextValidationTime())));
   }
 
   static Validation validation(dev.cloudconn.v1.Validation v) {
@@ -79,7 +81,8 @@ final class Convert {
         v.getScopeChecksList().stream()
             .map(s -> new Validation.ScopeCheck(s.getScope(), s.getGranted(), List.copyOf(s.getMissingPermissionsList())))
             .toList(),
-        new TreeMap<>(v.getIdentityMap()), List.copyOf(v.getWarningsList()));
+        new TreeMap<>(v.getIdentityMap()), List.copyOf(v.getWarningsList()),
+        word(v.getTrigger(), "VALIDATION_TRIGGER_"));
   }
 
   static ConnectionEvent event(dev.cloudconn.v1.ConnectionEvent e) {

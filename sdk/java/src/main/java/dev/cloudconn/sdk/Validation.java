@@ -6,11 +6,15 @@ import java.util.Map;
 
 /**
  * One validation run of one credential revision. {@code state} is "queued", "running",
- * "succeeded", "failed" or "superseded"; times are null when not reached.
+ * "succeeded", "failed" or "superseded"; times are null when not reached. {@code trigger} is what
+ * started it: "manual" (validateConnection), "complete" (completeConnection with validate) or
+ * "scheduled" (the server's re-validation schedule); "unspecified" for a value this SDK does not
+ * know.
  *
  * @param error set when the state is "failed": why, and what to change
  * @param identity provider identity found: account_id, arn, project_number, …
- * @param warnings non-fatal findings (and, against --dev, the sandbox notice)
+ * @param warnings non-fatal findings (and, against --dev, the sandbox notice), e.g. a credential
+ *     that expires soon
  */
 public record Validation(
     String id,
@@ -23,7 +27,8 @@ public record Validation(
     Error error,
     List<ScopeCheck> scopeChecks,
     Map<String, String> identity,
-    List<String> warnings) {
+    List<String> warnings,
+    String trigger) {
 
   /**
    * Why a validation failed.

@@ -9,6 +9,8 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -66,6 +68,28 @@ final class Check {
         .token(token)
         .workspace(workspace.substring(0, Math.min(63, workspace.length())))
         .build();
+  }
+
+  /**
+   * Asserts a successful validation scheduled its connection one re-validation interval (± 10 %)
+   * after the outcome, or not at all when the server's schedule is off. scripts/test.sh passes its
+   * environment to the server, whose default interval is a day.
+   */
+  static void scheduledAfter(ValidationResult v) {
+    String ms = System.getenv("CLOUDCONN_REVALIDATE_INTERVAL_MS");
+    Duration interval = ms == null || ms.isEmpty() ? Duration.ofDays(1) : Duration.ofMillis(Long.parseLong(ms));
+    var next = v.connection().nextValidationTime();
+    if (interval.isZero()) {
+      truth("re-validation is off, yet the next validation is " + next, next.isEmpty());
+      return;
+    }
+    Instant end = v.validation().endTime();
+    truth("scheduled after the outcome: " + next + ", ended " + end, next.isPresent() && end != null);
+    Duration after = Duration.between(end, next.get());
+    Duration slack = Duration.ofSeconds(5);
+    truth("next validation " + next.get() + " is not an interval (" + interval + " ± 10 %) after " + end,
+        after.compareTo(interval.multipliedBy(9).dividedBy(10).minus(slack)) >= 0
+            && after.compareTo(interval.multipliedBy(11).dividedBy(10).plus(slack)) <= 0);
   }
 
   /** sdk/scenario/scenario.json (the tests run in sdk/java). */

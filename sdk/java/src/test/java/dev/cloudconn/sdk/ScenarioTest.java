@@ -4,6 +4,7 @@ import static dev.cloudconn.sdk.Check.create;
 import static dev.cloudconn.sdk.Check.credentials;
 import static dev.cloudconn.sdk.Check.equal;
 import static dev.cloudconn.sdk.Check.failure;
+import static dev.cloudconn.sdk.Check.scheduledAfter;
 import static dev.cloudconn.sdk.Check.strings;
 import static dev.cloudconn.sdk.Check.truth;
 import static dev.cloudconn.sdk.Check.update;
@@ -49,6 +50,7 @@ class ScenarioTest {
       results.add(created);
       equal("provider", created.provider(), provider);
       equal("status", created.status(), "pending");
+      truth("a pending connection is not scheduled: " + created, created.nextValidationTime().isEmpty());
 
       Connection completed = s.completeConnection(tag, credentials(f.getAsJsonObject("complete")));
       results.add(completed);
@@ -60,6 +62,8 @@ class ScenarioTest {
       results.add(v);
       equal("validation", v.validation().state(), "succeeded");
       equal("status after validate", v.connection().status(), "active");
+      equal("trigger", v.validation().trigger(), "manual");
+      scheduledAfter(v);
 
       Connection fetched = s.fetchConnection(tag);
       results.add(fetched);
@@ -79,6 +83,8 @@ class ScenarioTest {
       Connection again = s.completeConnection(tag, credentials(f.getAsJsonObject("complete_blank")), CompleteOptions.none().withValidate());
       results.add(again);
       equal("revision", again.credentials().revision(), 2L);
+      truth("completeConnection with validate queued a validation", again.lastValidation() != null);
+      equal("trigger of the validation completeConnection queued", again.lastValidation().trigger(), "complete");
       ValidationResult v2 = s.validateConnection(tag);
       results.add(v2);
       equal("validation of blank keeps", v2.validation().state(), "succeeded");
