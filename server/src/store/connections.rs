@@ -355,11 +355,41 @@ pub async fn schedule_unscheduled(
     Ok(rows.len() as u64)
 }
 
-/// ACTIVE connections whose scheduled validation is due at `now`
-/// (the partial index `connections_next_validation`).
-pub async fn due(db: &impl ConnectionTrait, now: chrono::DateTime<chrono::Utc>) -> Result<u64, sea_orm::DbErr> {
-    use sea_orm::PaginatorTrait;
-    Entity::find().filter(Column::NextValidationTime.lte(now)).count(db).await
+/// ACTIVE connections whose scheduled validation is due at `now`, and the
+/// most overdue one's time (the partial index `connections_next_validation`
+/// answers both).
+pub async fn due(
+    db: &impl ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(u64, Option<chrono::DateTime<chrono::Utc>>), sea_orm::DbErr> {
+    #[derive(sea_orm::FromQueryResult)]
+    struct Due {
+        n: i64,
+        oldest: Option<chrono::DateTime<chrono::Utc>>,
+    }
+    let due = Entity::find()
+        .select_only()
+        .column_as(Column::Id.count(), "n")
+        .column_as(Column::NextValidationTime.min(), "oldest")
+        .filter(Column::NextValidationTime.lte(now))
+        .into_model::<Due>()
+        .one(db)
+        .await?;
+    Ok(due.map_or((0, None), |d| (u64::try_from(d.n).unwrap_or(0), d.oldest)))
+}
+
+/// Connections by (provider, status): one grouped count over the table.
+pub async fn census(db: &impl ConnectionTrait) -> Result<Vec<(String, String, i64)>, sea_orm::DbErr> {
+    Entity::find()
+        .select_only()
+        .column(Column::Provider)
+        .column(Column::Status)
+        .column_as(Column::Id.count(), "n")
+        .group_by(Column::Provider)
+        .group_by(Column::Status)
+        .into_tuple::<(String, String, i64)>()
+        .all(db)
+        .await
 }
 
 pub async fn delete(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), sea_orm::DbErr> {

@@ -130,6 +130,10 @@ async fn credentials_revoked_at_the_provider_fail_the_connection_on_their_own() 
     assert_code(&refused, Code::FailedPrecondition, "NOT_ACTIVE");
     // What the alert on broken connections counts (deploy/prometheus).
     assert_eq!(metric(&app, "cloudconn_connections_broken_total{").await, 1);
+    // The census of connections by provider and status (counted at the
+    // first scrape, above).
+    assert_eq!(metric(&app, r#"cloudconn_connections{provider="gcp",status="failed"}"#).await, 1);
+    assert_eq!(metric(&app, r#"cloudconn_connections{provider="gcp",status="active"}"#).await, 0);
 
     // A FAILED connection is not scheduled: nothing more is probed. It is
     // remembered as having lost its credentials (one failure).
