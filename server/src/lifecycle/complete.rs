@@ -97,7 +97,8 @@ impl Lifecycle {
             },
         );
         // An unfinished validation of an older revision is overtaken.
-        validations::supersede_last(&txn, &mut record).await?;
+        let latest = record.row.revision;
+        validations::supersede_last(&txn, &mut record, latest).await?;
         let traceparent = current_traceparent();
         events::record_event(&mut out, EventKind::CredentialsSaved, &record, &traceparent);
         if cmd.validate {
@@ -109,6 +110,7 @@ impl Lifecycle {
                 &mut record,
                 &traceparent,
                 crate::domain::status::Trigger::Complete,
+                latest,
                 None,
             )
             .await?;

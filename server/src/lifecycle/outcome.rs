@@ -86,7 +86,10 @@ impl Lifecycle {
             end_time: now,
         };
 
-        if validation.revision != row.revision {
+        // A scheduled validation checks the revision in use, which may be
+        // older than the latest (a rotation waiting beside it): that is not
+        // being overtaken.
+        if validation.revision != row.revision && validation.revision != row.active_revision {
             // A newer revision was saved while this one was being probed.
             validations::supersede(&txn, validation.clone(), run).await?;
             txn.commit().await?;

@@ -7,8 +7,9 @@
 //! so any number of replicas share it: each pass claims the due rows with
 //! `FOR UPDATE SKIP LOCKED` and moves their time on in the same
 //! transaction, so a due connection is started once, by one replica. A
-//! scheduled validation is an ordinary one (outbox → worker → results),
-//! recorded with `trigger = scheduled`; its outcome sets the next time.
+//! scheduled validation is an ordinary one (outbox → worker → results) of
+//! the revision in use, recorded with `trigger = scheduled`; its outcome
+//! sets the next time.
 
 use std::time::Duration;
 
@@ -80,7 +81,13 @@ impl Revalidator {
             // A validation under way (a user's, or a new revision's) takes
             // precedence: no second one; its outcome sets the time again.
             let busy = record.last_validation.as_ref().is_some_and(validations::is_unfinished);
-            if busy || record.row.revision == 0 {
+            // The revision in use is what components get credentials from, so
+            // it is what a scheduled validation checks, also when a later
+            // revision (a rotation that failed, or was saved without being
+            // validated) waits beside it. A row claimed as due is ACTIVE, so
+            // it has one; the check is for a row changed since.
+            let in_use = record.row.active_revision;
+            if busy || in_use == 0 {
                 connections::postpone(&txn, record.row.id, next).await?;
                 postponed += 1;
                 continue;
@@ -94,6 +101,7 @@ impl Revalidator {
                 &mut record,
                 &traceparent,
                 Trigger::Scheduled,
+                in_use,
                 Some(next),
             )
             .await?;

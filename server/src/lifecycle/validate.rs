@@ -107,8 +107,10 @@ impl Lifecycle {
             return Ok((v.clone(), record));
         }
         let mut out = outbox::Pending::default();
+        let latest = record.row.revision;
+        let traceparent = current_traceparent();
         let validation =
-            start_validation(&txn, &mut out, &mut record, &current_traceparent(), Trigger::Manual, None).await?;
+            start_validation(&txn, &mut out, &mut record, &traceparent, Trigger::Manual, latest, None).await?;
         let saved = &record.row;
         let audit = audit::prepare(
             &mut out,
@@ -177,24 +179,26 @@ async fn finished_here(finished: &mut tokio::sync::broadcast::Receiver<Uuid>, id
     }
 }
 
-/// In the caller's transaction: supersede an unfinished validation of an
-/// older revision, record a QUEUED validation of the latest revision, point
-/// the connection at it, and write the job and the `validation_requested`
+/// In the caller's transaction: supersede an unfinished validation of
+/// another revision, record a QUEUED validation of `revision`, point the
+/// connection at it, and write the job and the `validation_requested`
 /// event. `record` becomes the connection as committed.
 ///
-/// A scheduled validation (`trigger` [`Trigger::Scheduled`]) also sets
-/// when the connection is due next, `next`, until its outcome sets it again.
+/// A user's validation is of the latest revision; a scheduled one
+/// ([`Trigger::Scheduled`]) of the revision in use, and it also sets when
+/// the connection is due next, `next`, until its outcome sets it again.
 pub(super) async fn start_validation(
     txn: &DatabaseTransaction,
     out: &mut outbox::Pending,
     record: &mut ConnectionRecord,
     traceparent: &str,
     trigger: Trigger,
+    revision: i64,
     next: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<validation_rows::Model, AppError> {
-    validations::supersede_last(txn, record).await?;
+    validations::supersede_last(txn, record, revision).await?;
     let row = &record.row;
-    let validation = validations::insert_queued(txn, &row.workspace, row.id, row.revision, trigger).await?;
+    let validation = validations::insert_queued(txn, &row.workspace, row.id, revision, trigger).await?;
     record.row = match next {
         Some(next) => store::connections::point_at_scheduled_validation(txn, row.clone(), validation.id, next).await?,
         None => store::connections::point_at_validation(txn, row.clone(), validation.id).await?,

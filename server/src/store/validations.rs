@@ -138,8 +138,9 @@ pub fn is_unfinished(validation: &Model) -> bool {
     ValidationState::from_db(&validation.state).is_some_and(|s| !s.is_terminal())
 }
 
-/// Ends the connection's unfinished validation of an older revision as
-/// SUPERSEDED, in `record` as in the database: a newer revision overtook it.
+/// Ends the connection's unfinished validation of a revision other than
+/// `keep_revision` as SUPERSEDED, in `record` as in the database: a newer
+/// revision, or a validation of another, overtook it.
 ///
 /// Only a connection's last validation can be unfinished. A validation is
 /// only ever recorded as the new last one, and recording one first ends
@@ -151,9 +152,9 @@ pub fn is_unfinished(validation: &Model) -> bool {
 pub async fn supersede_last(
     txn: &impl ConnectionTrait,
     record: &mut crate::store::connections::ConnectionRecord,
+    keep_revision: i64,
 ) -> Result<(), sea_orm::DbErr> {
     use sea_orm::sea_query::Expr;
-    let keep_revision = record.row.revision;
     let Some(last) = record.last_validation.as_mut().filter(|v| is_unfinished(v) && v.revision != keep_revision) else {
         return Ok(());
     };

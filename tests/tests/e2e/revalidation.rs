@@ -290,3 +290,81 @@ async fn a_validation_under_way_is_not_duplicated_by_the_scheduler() {
     assert_eq!(app.probe.calls_with("sched-busy"), probed + 1);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn after_a_failed_rotation_the_schedule_checks_the_revision_in_use() {
+    let interval = Duration::from_secs(2);
+    let app = TestApp::builder().with_revalidation(interval, 10).spawn().await;
+    activate(&app, "rotating", pb::Provider::Gcp, "sched-inuse").await;
+    // A rotation the provider refuses: revision 2 fails, revision 1 stays in use.
+    app.probe.set("sched-rotation", "bad");
+    complete(&app, "acme", "rotating", fixtures::credentials(pb::Provider::Gcp, "sched-rotation")).await.unwrap();
+    let failed = validate(&app, "rotating", WAIT).await.unwrap();
+    assert_eq!(failed.validation.unwrap().state(), pb::ValidationState::Failed);
+    let connection = failed.connection.unwrap();
+    assert_eq!(connection.status(), pb::ConnectionStatus::Active);
+    let credentials = connection.credentials.unwrap();
+    assert_eq!((credentials.revision, credentials.active_revision), (2, 1));
+    let rotation_probes = app.probe.calls_with("sched-rotation");
+
+    // The schedule validates what components use: revision 1, not the rotation.
+    until("a scheduled validation of the revision in use", interval * 2 + WAIT, async || {
+        let last = get(&app, "acme", "rotating").await.unwrap().last_validation.unwrap();
+        last.trigger() == pb::ValidationTrigger::Scheduled && last.state() == pb::ValidationState::Succeeded
+    })
+    .await;
+    let shown = get(&app, "acme", "rotating").await.unwrap();
+    assert_eq!(shown.last_validation.as_ref().unwrap().revision, 1);
+    assert_eq!(shown.status(), pb::ConnectionStatus::Active);
+    assert_eq!(shown.credentials.as_ref().unwrap().active_revision, 1);
+    assert_eq!(app.probe.calls_with("sched-rotation"), rotation_probes, "the failed rotation is not retried");
+
+    // Revision 1 is revoked at the provider: the connection fails on its own.
+    app.probe.set("sched-inuse", "bad");
+    until("the connection fails on its own", interval * 2 + WAIT, async || {
+        get(&app, "acme", "rotating").await.unwrap().status() == pb::ConnectionStatus::Failed
+    })
+    .await;
+    let shown = get(&app, "acme", "rotating").await.unwrap();
+    let last = shown.last_validation.unwrap();
+    assert_eq!((last.revision, last.trigger()), (1, pb::ValidationTrigger::Scheduled));
+    assert_eq!(last.error.unwrap().code, "INVALID_CREDENTIALS");
+    assert_eq!(shown.credentials.unwrap().active_revision, 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_replica_starts_at_most_its_rate_per_provider_per_second() {
+    // A long interval, so each connection is due once in this test; the
+    // rate, not the schedule, decides when each starts.
+    let interval = Duration::from_secs(3600);
+    let app = TestApp::builder().with_revalidation(interval, 2).spawn().await;
+    let tags: Vec<String> = (0..8).map(|n| format!("rated_{n}")).collect();
+    for (n, tag) in tags.iter().enumerate() {
+        activate(&app, tag, pb::Provider::Aws, &format!("sched-rated-{n}")).await;
+    }
+    // All due at once.
+    let sql = "UPDATE connections SET next_validation_time = now() - interval '1 second' WHERE workspace = 'acme'";
+    app.db.execute_unprepared(sql).await.unwrap();
+    until("every due connection is validated", WAIT, async || {
+        let mut all = true;
+        for tag in &tags {
+            all &= !scheduled(&app, tag).await.is_empty();
+        }
+        all
+    })
+    .await;
+    let mut starts = Vec::new();
+    for tag in &tags {
+        starts.push(scheduled(&app, tag).await[0].create_time);
+    }
+    starts.sort();
+    // 8 due at a rate of 2 a second: four passes, a second apart at least
+    // (the third start comes no sooner than a pass after the first).
+    for window in starts.windows(3) {
+        let spread = seconds(window[2] - window[0]);
+        assert!(spread >= 0.9, "three starts within {spread} s at a rate of 2 a second: {starts:?}");
+    }
+    assert!(seconds(starts[7] - starts[0]) >= 2.7, "{starts:?}");
+    app.finish().await;
+}
