@@ -57,6 +57,10 @@ impl Revalidator {
     /// One pass: for each provider, starts up to the rate's due validations.
     /// Returns how many were started.
     pub async fn pass(&self) -> anyhow::Result<usize> {
+        // Nothing due, the usual case: one read, no transaction per provider.
+        if !connections::any_due(&self.lifecycle.db, store::now()).await? {
+            return Ok(0);
+        }
         let mut started = 0;
         for provider in Provider::ALL {
             started += self.pass_for(provider.as_str()).await? as usize;
@@ -75,9 +79,8 @@ impl Revalidator {
         }
         let mut out = outbox::Pending::default();
         let (mut started, mut postponed) = (0u64, 0u64);
-        for row in due {
+        for mut record in due {
             let next = now + chrono::Duration::from_std(plan.after_success(schedule::draw())).unwrap_or_default();
-            let mut record = connections::load_record(&txn, row).await?;
             // A validation under way (a user's, or a new revision's) takes
             // precedence: no second one; its outcome sets the time again.
             let busy = record.last_validation.as_ref().is_some_and(validations::is_unfinished);

@@ -294,18 +294,39 @@ pub async fn claim_due(
     provider: &str,
     now: chrono::DateTime<chrono::Utc>,
     limit: u64,
-) -> Result<Vec<Model>, sea_orm::DbErr> {
+) -> Result<Vec<ConnectionRecord>, sea_orm::DbErr> {
     use sea_orm::sea_query::{LockBehavior, LockType};
+    // With each row its last validation (is one under way?), in the same
+    // statement: one round trip per pass, not one per claimed row.
     let mut query = Entity::find()
         .filter(Column::NextValidationTime.lte(now))
         .filter(Column::Provider.eq(provider))
         .filter(Column::Status.eq(ConnectionStatus::Active.as_str()))
         .order_by_asc(Column::NextValidationTime)
-        .limit(limit);
+        .limit(limit)
+        .find_also_related(validations::Entity);
     if super::supports_row_locks(txn.get_database_backend()) {
-        QuerySelect::query(&mut query).lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        // Only the connections, as `read` does: the nullable side of an
+        // outer join cannot be locked, and a validation changes only under
+        // its connection's lock.
+        QuerySelect::query(&mut query).lock_with_tables_behavior(LockType::Update, [Entity], LockBehavior::SkipLocked);
     }
-    query.all(txn).await
+    let rows = query.all(txn).await?;
+    Ok(rows.into_iter().map(|(row, last)| ConnectionRecord::new(row, last)).collect())
+}
+
+/// Whether any connection is due at `now`: one probe of the partial index,
+/// so an idle scheduler's pass costs one statement and no transaction.
+pub async fn any_due(db: &impl ConnectionTrait, now: chrono::DateTime<chrono::Utc>) -> Result<bool, sea_orm::DbErr> {
+    let first = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::NextValidationTime.lte(now))
+        .limit(1)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?;
+    Ok(first.is_some())
 }
 
 /// Moves a claimed connection's next validation to `next` without any
