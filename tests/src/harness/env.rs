@@ -46,6 +46,13 @@ impl SharedDatabase {
         Self { name, admin }
     }
 
+    /// Its connection string (the admin role's, on this database).
+    pub fn url(&self) -> String {
+        let admin = admin_database_url();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+        format!("{base}/{}", self.name)
+    }
+
     /// Drops it, whoever is still connected.
     pub async fn drop_now(self) {
         use sea_orm::ConnectionTrait;
