@@ -63,6 +63,8 @@ pub struct Azure {
     signing_key: String,
     /// Apps are made up from the secret presented ([`sandbox_app`]).
     sandbox: bool,
+    /// Client ids whose secret was deleted since ([`Azure::revoke_secret`]).
+    revoked: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Azure {
@@ -78,6 +80,12 @@ impl Azure {
     /// secret says how the app behaves.
     pub fn sandbox() -> Self {
         Self { sandbox: true, ..Self::default() }
+    }
+
+    /// The customer deletes app `client_id`'s client secret: from now on the
+    /// token endpoint refuses it, as Entra ID refuses a deleted secret.
+    pub fn revoke_secret(&self, client_id: &str) {
+        self.revoked.lock().unwrap_or_else(|e| e.into_inner()).insert(client_id.to_owned());
     }
 
     /// The audience (`aud`) of a token this emulator issued; `None` for one
@@ -96,6 +104,7 @@ impl Default for Azure {
             tokens: Mutex::default(),
             signing_key: crate::random_token(),
             sandbox: false,
+            revoked: Mutex::default(),
         }
     }
 }
@@ -211,7 +220,8 @@ async fn token(
             "Application with identifier was not found in the directory.",
         );
     };
-    if app.secret != f("client_secret") {
+    let revoked = azure.revoked.lock().unwrap_or_else(|e| e.into_inner()).contains(&f("client_id"));
+    if app.secret != f("client_secret") || revoked {
         return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, "Invalid client secret provided.");
     }
     if app.secret_expired {

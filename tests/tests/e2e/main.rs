@@ -26,6 +26,7 @@ mod probes;
 mod publisher;
 mod quotas;
 mod revalidation;
+mod revalidation_providers;
 mod revalidation_start;
 mod run;
 mod run_hits;
