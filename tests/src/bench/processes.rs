@@ -161,3 +161,53 @@ impl super::scenarios::Deployment {
         })
     }
 }
+
+/// What every process of one benchmark deployment is told: where the stack
+/// is, the run's own prefixes, the token secret and its message keys. Each
+/// binary adds its own (listen addresses, quotas, endpoints) with [`with`].
+///
+/// [`with`]: DeploymentEnv::with
+pub struct DeploymentEnv<'a> {
+    pub database_url: &'a str,
+    pub amqp_url: String,
+    pub vault_addr: String,
+    /// The run's broker and Vault prefix.
+    pub run: &'a str,
+    /// The HS256 secret tokens are signed with.
+    pub secret: &'a str,
+}
+
+impl DeploymentEnv<'_> {
+    /// The stack's own addresses (no proxy in between).
+    pub fn direct<'a>(database_url: &'a str, run: &'a str, secret: &'a str) -> DeploymentEnv<'a> {
+        DeploymentEnv {
+            database_url,
+            amqp_url: crate::harness::env::amqp_url(),
+            vault_addr: crate::harness::env::vault_addr(),
+            run,
+            secret,
+        }
+    }
+
+    /// The variables of a process holding `keys`, then `extra`.
+    pub fn with(
+        &self,
+        keys: &crate::harness::message_keys::KeyFiles,
+        extra: &[(&str, String)],
+    ) -> Vec<(String, String)> {
+        let common = [
+            ("CLOUDCONN_DATABASE_URL", self.database_url.to_owned()),
+            ("CLOUDCONN_AMQP_URL", self.amqp_url.clone()),
+            ("CLOUDCONN_AMQP_PREFIX", self.run.to_owned()),
+            ("CLOUDCONN_AMQP_SIGNING_KEY_FILE", keys.signing_key.display().to_string()),
+            ("CLOUDCONN_AMQP_PEER_KEYS_FILE", keys.peer_keys.display().to_string()),
+            ("CLOUDCONN_VAULT_ADDR", self.vault_addr.clone()),
+            ("CLOUDCONN_VAULT_TOKEN", crate::harness::env::vault_token()),
+            ("CLOUDCONN_VAULT_PREFIX", self.run.to_owned()),
+            ("CLOUDCONN_AUTH_HS256_SECRET", self.secret.to_owned()),
+            // Production requires an audience; `mint` puts this one in.
+            ("CLOUDCONN_AUTH_AUDIENCE", crate::harness::auth::AUDIENCE.to_owned()),
+        ];
+        common.into_iter().chain(extra.iter().cloned()).map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+}

@@ -18,16 +18,13 @@ use secrecy::SecretString;
 
 use super::{
     baselines,
-    processes::{Service, drop_database, free_port, fresh_database, wait_for_port},
+    processes::{DeploymentEnv, Service, drop_database, free_port, fresh_database, wait_for_port},
     report::{self, Entry},
     scale_data::{self, BIG_WORKSPACE, Plan, address, big_rows, big_tag},
     scale_growth::{growth, growth_table},
     scenarios::{self, Deployment},
 };
-use crate::harness::{
-    auth::{AUDIENCE, TokenSpec, mint},
-    env,
-};
+use crate::harness::auth::{TokenSpec, mint};
 
 const POOL_SIZE: u32 = 16;
 
@@ -213,27 +210,15 @@ async fn one_size(scale: &Scale, n: usize, run: &str) -> anyhow::Result<Measured
 fn server_env(run: &str, database_url: &str, secret: &str, listen: &str) -> Vec<(String, String)> {
     let key_dir = std::env::temp_dir().join(format!("{run}-keys"));
     let keys = crate::harness::message_keys::KeyPairs::generate().write_server_files(&key_dir);
-    [
-        ("CLOUDCONN_DATABASE_URL", database_url.to_owned()),
+    let extra = [
         ("CLOUDCONN_DATABASE_POOL_SIZE", POOL_SIZE.to_string()),
-        ("CLOUDCONN_AMQP_URL", env::amqp_url()),
-        ("CLOUDCONN_AMQP_PREFIX", run.to_owned()),
-        ("CLOUDCONN_VAULT_ADDR", env::vault_addr()),
-        ("CLOUDCONN_VAULT_TOKEN", env::vault_token()),
-        ("CLOUDCONN_VAULT_PREFIX", run.to_owned()),
-        ("CLOUDCONN_AUTH_HS256_SECRET", secret.to_owned()),
-        ("CLOUDCONN_AUTH_AUDIENCE", AUDIENCE.to_owned()),
-        ("CLOUDCONN_AMQP_SIGNING_KEY_FILE", keys.signing_key.display().to_string()),
-        ("CLOUDCONN_AMQP_PEER_KEYS_FILE", keys.peer_keys.display().to_string()),
         ("CLOUDCONN_LISTEN", listen.to_owned()),
         // The reads are measured alone: no scheduled validation is due
         // within the run anyway (see the load); the scheduler's own
         // query is explained with the others.
         ("CLOUDCONN_REVALIDATE_INTERVAL_MS", "0".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    ];
+    DeploymentEnv::direct(database_url, run, secret).with(&keys, &extra)
 }
 
 /// The loaded rows read back through the API as ACTIVE with a succeeded

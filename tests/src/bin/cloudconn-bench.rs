@@ -28,14 +28,11 @@ use anyhow::Context;
 use cloudconn_tests::{
     bench::{
         cpu::Shares,
-        processes::{Service, drop_database, free_port, fresh_database, wait_for_port},
+        processes::{DeploymentEnv, Service, drop_database, free_port, fresh_database, wait_for_port},
         report::{self, Entry},
         scenarios::{self, Deployment, Sizes},
     },
-    harness::{
-        auth::{TokenSpec, mint},
-        env,
-    },
+    harness::auth::{TokenSpec, mint},
 };
 
 const POOL_SIZE: u32 = 16;
@@ -102,37 +99,17 @@ async fn main() -> anyhow::Result<()> {
     let run = format!("bench{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let database_url = fresh_database(&run).await?;
     let secret = uuid::Uuid::new_v4().simple().to_string().repeat(2);
-    let common = |extra: &[(&str, String)]| {
-        let mut env: Vec<(String, String)> = [
-            ("CLOUDCONN_DATABASE_URL", database_url.clone()),
-            ("CLOUDCONN_DATABASE_POOL_SIZE", POOL_SIZE.to_string()),
-            ("CLOUDCONN_AMQP_URL", env::amqp_url()),
-            ("CLOUDCONN_AMQP_PREFIX", run.clone()),
-            ("CLOUDCONN_VAULT_ADDR", env::vault_addr()),
-            ("CLOUDCONN_VAULT_TOKEN", env::vault_token()),
-            ("CLOUDCONN_VAULT_PREFIX", run.clone()),
-            ("CLOUDCONN_AUTH_HS256_SECRET", secret.clone()),
-            // Production requires an audience; `mint` puts this one in.
-            ("CLOUDCONN_AUTH_AUDIENCE", cloudconn_tests::harness::auth::AUDIENCE.to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
-        env
-    };
+    let deployment = DeploymentEnv::direct(&database_url, &run, &secret);
+    let pool = ("CLOUDCONN_DATABASE_POOL_SIZE", POOL_SIZE.to_string());
 
     // The run step's signing keys, as an operator would make them.
     let key_dir = std::env::temp_dir().join(format!("{run}-keys"));
     let keys = cloudconn_tests::harness::message_keys::KeyPairs::generate();
     let (server_keys, worker_keys) = (keys.write_server_files(&key_dir), keys.write_worker_files(&key_dir));
     let with_keys = |files: &cloudconn_tests::harness::message_keys::KeyFiles, extra: &[(&str, String)]| {
-        let mut all = vec![
-            ("CLOUDCONN_AMQP_SIGNING_KEY_FILE", files.signing_key.display().to_string()),
-            ("CLOUDCONN_AMQP_PEER_KEYS_FILE", files.peer_keys.display().to_string()),
-        ];
+        let mut all = vec![pool.clone()];
         all.extend(extra.iter().cloned());
-        common(&all)
+        deployment.with(files, &all)
     };
 
     let listen = format!("127.0.0.1:{}", free_port());

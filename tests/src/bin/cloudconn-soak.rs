@@ -30,7 +30,7 @@ use anyhow::Context;
 use cloudconn_proto::v1::{self as pb, connection_service_client::ConnectionServiceClient};
 use cloudconn_tests::{
     bench::{
-        processes::{Service, drop_database, free_port, fresh_database, open_fds, wait_for_port},
+        processes::{DeploymentEnv, Service, drop_database, free_port, fresh_database, open_fds, wait_for_port},
         scenarios::{Bearer, Client, aura, aura_emulator},
     },
     harness::{
@@ -98,26 +98,18 @@ async fn main() -> anyhow::Result<()> {
     let vault = Arc::new(ChaosProxy::start(authority(&env::vault_addr()).parse()?).await?);
     let amqp_url = env::amqp_url().replace("127.0.0.1:5672", &broker.addr().to_string());
     let vault_url = env::vault_addr().replace(&authority(&env::vault_addr()), &vault.addr().to_string());
-    let env = |files: &KeyFiles| -> Vec<(String, String)> {
-        [
-            ("CLOUDCONN_DATABASE_URL", database_url.clone()),
-            ("CLOUDCONN_AMQP_URL", amqp_url.clone()),
-            ("CLOUDCONN_AMQP_PREFIX", run.clone()),
-            ("CLOUDCONN_AMQP_SIGNING_KEY_FILE", files.signing_key.display().to_string()),
-            ("CLOUDCONN_AMQP_PEER_KEYS_FILE", files.peer_keys.display().to_string()),
-            ("CLOUDCONN_VAULT_ADDR", vault_url.clone()),
-            ("CLOUDCONN_VAULT_TOKEN", env::vault_token()),
-            ("CLOUDCONN_VAULT_PREFIX", run.clone()),
-            ("CLOUDCONN_AUTH_HS256_SECRET", secret.clone()),
-            ("CLOUDCONN_AUTH_AUDIENCE", cloudconn_tests::harness::auth::AUDIENCE.to_owned()),
-            ("CLOUDCONN_LISTEN", listen.clone()),
-            ("CLOUDCONN_AURA_BASE", aura_api.url()),
-            ("CLOUDCONN_RATE_VALIDATE_PER_MINUTE", "100000".into()),
-            ("CLOUDCONN_RATE_COMPLETE_PER_MINUTE", "100000".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+    let deployment =
+        DeploymentEnv { database_url: &database_url, amqp_url, vault_addr: vault_url, run: &run, secret: &secret };
+    let env = |files: &KeyFiles| {
+        deployment.with(
+            files,
+            &[
+                ("CLOUDCONN_LISTEN", listen.clone()),
+                ("CLOUDCONN_AURA_BASE", aura_api.url()),
+                ("CLOUDCONN_RATE_VALIDATE_PER_MINUTE", "100000".into()),
+                ("CLOUDCONN_RATE_COMPLETE_PER_MINUTE", "100000".into()),
+            ],
+        )
     };
     let mut server = Service::start("cloudconn-server", &env(&server_keys))?;
     wait_for_port(&mut server, &listen).await?;
