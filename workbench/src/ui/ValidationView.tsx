@@ -60,9 +60,14 @@ export function ValidationView({ v }: { v?: Validation }) {
       {expires && <Expiry value={expires} />}
       {/* Above the tables: an expiry warning must not be missed below a long scope list. */}
       {v.warnings.length > 0 && (
-        <ul class="warnings">
+        // Boxed and labelled like the other notices: plain coloured text was
+        // easy to read past, and an expiry warning says what to do before a date.
+        <ul class="notice warnings" aria-label="Warnings" data-testid="validation-warnings">
           {v.warnings.map((w) => (
-            <li>{w}</li>
+            <li>
+              <strong>Warning: </strong>
+              {w}
+            </li>
           ))}
         </ul>
       )}
@@ -103,6 +108,19 @@ export function ValidationView({ v }: { v?: Validation }) {
   );
 }
 
+/**
+ * How far off an expiry is: whole days up to ~3 months ("in 13 days" until 14
+ * full days are left), as the server's expiry warning counts them, so the
+ * notice and the warning under it name the same number (the general format
+ * would say "in 2 weeks"); further off, or under a day, the general format
+ * ("in 2 years", "in 5 hours").
+ */
+function left(at: Date, now = Date.now()): string {
+  const days = Math.floor((at.getTime() - now) / 86_400_000);
+  if (days < 1 || days > 90) return ahead(at, now);
+  return `in ${days} day${days === 1 ? "" : "s"}`;
+}
+
 /** "Credential expires 2027-01-05 00:00:00 UTC (in 28 days)"; a value that is not a time is shown as it came. */
 function Expiry({ value }: { value: string }) {
   const at = new Date(value);
@@ -111,7 +129,7 @@ function Expiry({ value }: { value: string }) {
   return (
     <p class={`notice expiry${past ? " expired" : ""}`} data-testid="credential-expiry">
       Credential {past ? "expired" : "expires"} <time dateTime={at.toISOString()}>{time(at)}</time>
-      {past ? "" : ` (${ahead(at)})`}
+      {past ? "" : ` (${left(at)})`}
     </p>
   );
 }

@@ -5,6 +5,7 @@
 //! does).
 
 mod config;
+mod expiry;
 mod harness;
 mod schedule;
 
