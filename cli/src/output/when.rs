@@ -41,7 +41,9 @@ fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
         0..90 => format!("{n} s"),
         90..5_400 => format!("{} min", (n + 30) / 60),
         5_400..172_800 => format!("{} h", (n + 1_800) / 3_600),
-        _ => format!("{} days", (n + 43_200) / 86_400),
+        // Whole days, rounded down, as the server's expiry warning counts
+        // them: the two lines side by side say the same number.
+        _ => format!("{} days", n / 86_400),
     };
     if seconds >= 0 { format!("in {amount}") } else { format!("{amount} ago") }
 }

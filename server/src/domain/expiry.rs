@@ -36,6 +36,7 @@ pub fn warning(provider: Option<Provider>, expires: DateTime<Utc>, now: DateTime
     let when = match left {
         ..=0 => "now".to_owned(),
         1..24 => "in less than a day".to_owned(),
+        24..48 => "in 1 day".to_owned(),
         _ => format!("in {} days", left / 24),
     };
     format!(

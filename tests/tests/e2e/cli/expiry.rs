@@ -72,16 +72,16 @@ async fn gcp(app: &TestApp, cli: &Cli, tag: &str, word: &str) {
 async fn assert_expiring_soon(cli: &Cli, tag: &str, what: &str, fix: &str) {
     let got = cli.run(&["connections", "get", tag]).await.ok();
     let (at, off) = expires(&got.stdout).unwrap_or_else(|| panic!("{tag}: no credential expires line: {}", got.stdout));
-    // 14 days after the server started, seconds ago; "in 14 days" rounds
-    // what is left, a day less would floor it.
+    // 14 days after the server started, seconds ago: whole days left, 13.
     let days = days_to(at);
     assert!((13.9..=14.0).contains(&days), "{tag}: expires in {days} days: {}", got.stdout);
-    assert!(off == "in 14 days" || off == "in 13 days", "{tag}: how far off: {off:?}: {}", got.stdout);
+    assert_eq!(off, "in 13 days", "{tag}: how far off: {}", got.stdout);
 
     let warnings = expiry_warnings(&got.stdout);
     assert_eq!(warnings.len(), 1, "{tag}: one expiry warning: {}", got.stdout);
     let date = at.format("%Y-%m-%d %H:%M UTC").to_string();
-    let start = format!("The {what} expires on {date} (in 1");
+    // The warning counts the days as the line above does.
+    let start = format!("The {what} expires on {date} ({off})");
     assert!(warnings[0].starts_with(&start), "{tag}: {start:?} …, not {:?}", warnings[0]);
     assert!(warnings[0].ends_with(&format!("): {fix} and save it here before then.")), "{tag}: {:?}", warnings[0]);
 
@@ -107,7 +107,7 @@ async fn get_shows_when_a_credential_expires_and_warns_when_it_is_soon() {
     let later = cli.run(&["connections", "get", "az_later"]).await.ok();
     let (at, off) = expires(&later.stdout).unwrap_or_else(|| panic!("no credential expires line: {}", later.stdout));
     assert!((729.9..=730.0).contains(&days_to(at)), "two years on: {}", later.stdout);
-    assert_eq!(off, "in 730 days", "{}", later.stdout);
+    assert_eq!(off, "in 729 days", "whole days left: {}", later.stdout);
     assert!(expiry_warnings(&later.stdout).is_empty(), "no expiry warning: {}", later.stdout);
 
     // An ordinary Google key has no end: no line at all.
