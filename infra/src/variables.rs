@@ -108,7 +108,7 @@ pub const VARIABLES: &[Variable] = &[
         "CLOUDCONN_EXPIRY_WARNING_MS",
         "2592000000",
         Server,
-        "a credential the provider says expires within this long gets a warning and one `expiring` event",
+        "a credential the provider says expires within this long gets a warning and an `expiring` event (again at 7 days and 1 day)",
     ),
     var(
         "CLOUDCONN_CORS_ORIGINS",

@@ -99,7 +99,8 @@ pub struct ServerConfig {
     #[serde(default = "default_revalidate_rate")]
     pub revalidate_rate: u32,
     /// `CLOUDCONN_EXPIRY_WARNING_MS`: a credential the provider says expires
-    /// within this long gets a warning and one `expiring` event, default
+    /// within this long gets a warning and an `expiring` event (reminded a
+    /// week and a day before), default
     /// 2592000000 (30 days); 0: no warnings.
     #[serde(default = "default_expiry_warning_ms")]
     pub expiry_warning_ms: u64,

@@ -85,6 +85,7 @@ impl Lifecycle {
             next_validation_time: Set(None),
             revalidation_failures: Set(0),
             expiry_warned_time: Set(None),
+            expiry_warned_stage: Set(0),
         };
 
         // No lookup of `request_id` first: a retry's insert hits the unique

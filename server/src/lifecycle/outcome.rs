@@ -218,9 +218,10 @@ struct ExpiryFinding {
     expires: Option<chrono::DateTime<chrono::Utc>>,
     /// The validation's warning, when the date is within the window.
     warning: Option<String>,
-    /// The date to announce with an `expiring` event: within the window and
-    /// not announced before for this connection.
-    announce: Option<chrono::DateTime<chrono::Utc>>,
+    /// The date to announce with an `expiring` event, and the reminder
+    /// stage reached: within the window, and that stage of that date not
+    /// announced before for this connection.
+    announce: Option<(chrono::DateTime<chrono::Utc>, i16)>,
 }
 
 impl Lifecycle {
@@ -238,10 +239,12 @@ impl Lifecycle {
             return ExpiryFinding { expires: Some(expires), ..Default::default() };
         }
         let provider = crate::domain::provider::Provider::from_db(&row.provider);
+        let stage = expiry::stage(expires, now, self.expiry_warning);
+        let last = (row.expiry_warned_time, row.expiry_warned_stage);
         ExpiryFinding {
             expires: Some(expires),
             warning: Some(expiry::warning(provider, expires, now)),
-            announce: (row.expiry_warned_time != Some(expires)).then_some(expires),
+            announce: expiry::announces(last, expires, stage).then_some((expires, stage)),
         }
     }
 }

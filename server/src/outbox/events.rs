@@ -18,7 +18,8 @@ pub enum EventKind {
     /// or failed scheduled checks, and validates again.
     Recovered,
     /// After a validation found that the credential expires within
-    /// `CLOUDCONN_EXPIRY_WARNING_MS`; once per expiry date.
+    /// `CLOUDCONN_EXPIRY_WARNING_MS`, then a week and a day before; once
+    /// each per expiry date.
     Expiring,
     Updated,
     Deleted,

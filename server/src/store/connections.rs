@@ -255,8 +255,9 @@ pub struct OutcomeChange {
     pub status: Option<ConnectionStatus>,
     pub schedule: Schedule,
     /// The credential expiry date an `expiring` event announces with this
-    /// change, remembered so each date is announced once.
-    pub announced_expiry: Option<chrono::DateTime<chrono::Utc>>,
+    /// change, and its reminder stage, remembered so each stage of each date
+    /// is announced once.
+    pub announced_expiry: Option<(chrono::DateTime<chrono::Utc>, i16)>,
 }
 
 /// Records what a validation's outcome did to the connection.
@@ -275,8 +276,9 @@ pub async fn record_outcome(
         }
         active.next_validation_time = Set(change.schedule.next);
         active.revalidation_failures = Set(change.schedule.failures);
-        if let Some(time) = change.announced_expiry {
+        if let Some((time, stage)) = change.announced_expiry {
             active.expiry_warned_time = Set(Some(time));
+            active.expiry_warned_stage = Set(stage);
         }
     })
     .await

@@ -150,3 +150,63 @@ async fn credentials_expiring_later_or_never_carry_no_warning() {
     }
     app.finish().await;
 }
+
+/// A date already past the week's reminder when first seen: one event, not
+/// one per threshold crossed at once (the reminders at a week and a day
+/// before, as time passes, are the unit tests' in `domain::expiry`).
+#[tokio::test]
+async fn a_date_first_seen_three_days_ahead_is_announced_once() {
+    use std::collections::HashMap;
+
+    use cloudconn_tests::{
+        emulators::{self, azure},
+        harness::fixtures,
+    };
+    use cloudconn_worker::config::Endpoints;
+
+    let ends = Utc::now() + chrono::Duration::days(3);
+    let entra = azure::Azure::new(
+        HashMap::from([(
+            fixtures::CLIENT.to_owned(),
+            azure::App {
+                tenant: fixtures::TENANT.into(),
+                secret: "az-ending".into(),
+                subscriptions: vec![fixtures::SUBSCRIPTION.into()],
+                permissions: vec![(vec!["*/read".into()], vec![])],
+                reads_applications: true,
+                secret_end_time: Some(ends),
+                ..Default::default()
+            },
+        )]),
+        vec![fixtures::TENANT.to_owned()],
+        HashMap::from([(fixtures::SUBSCRIPTION.to_owned(), ("Acme".to_owned(), "Enabled".to_owned()))]),
+    );
+    let emulator = emulators::serve(azure::router(entra)).await;
+    let endpoints = Endpoints {
+        azure_authority: emulator.url(),
+        azure_arm_base: emulator.url(),
+        azure_graph_base: emulator.url(),
+        ..Endpoints::default()
+    };
+    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    let mut events = events(&app).await;
+    create(&app, "acme", "ending", pb::Provider::Azure).await;
+    let credentials = pb::complete_connection_request::Credentials::Azure(pb::AzureCredentials {
+        tenant_id: fixtures::TENANT.into(),
+        subscription_id: fixtures::SUBSCRIPTION.into(),
+        client_id: fixtures::CLIENT.into(),
+        client_secret: "az-ending".into(),
+    });
+    complete(&app, "acme", "ending", credentials).await.unwrap();
+    for round in 0..2 {
+        let v = validate(&app, "ending", WAIT).await.unwrap().validation.unwrap();
+        assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");
+        let warnings = expiry_warnings(&v);
+        assert!(warnings.len() == 1 && warnings[0].contains("(in 2 days)"), "{:?}", v.warnings);
+        touch(&app, "ending").await;
+        let seen = events_until_updated(&mut events, "ending").await;
+        let announced = seen.iter().filter(|k| *k == "expiring").count();
+        assert_eq!(announced, if round == 0 { 1 } else { 0 }, "round {round}: {seen:?}");
+    }
+    app.finish().await;
+}

@@ -50,6 +50,9 @@ pub struct Model {
     pub revalidation_failures: i32,
     /// The credential expiry time the last `expiring` event announced.
     pub expiry_warned_time: Option<DateTimeUtc>,
+    /// Which of its reminders that was: 1 the window, 2 a week before, 3 a
+    /// day before (0: none).
+    pub expiry_warned_stage: i16,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -132,6 +135,7 @@ mod tests {
             next_validation_time: None,
             revalidation_failures: 0,
             expiry_warned_time: None,
+            expiry_warned_stage: 0,
         }
     }
 
