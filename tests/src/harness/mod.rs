@@ -2,6 +2,7 @@ pub mod amqp;
 pub mod app;
 pub mod auth;
 pub mod chaos_proxy;
+pub mod entra;
 pub mod env;
 pub mod fixtures;
 pub mod inspect;

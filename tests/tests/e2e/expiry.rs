@@ -156,48 +156,15 @@ async fn credentials_expiring_later_or_never_carry_no_warning() {
 /// before, as time passes, are the unit tests' in `domain::expiry`).
 #[tokio::test]
 async fn a_date_first_seen_three_days_ahead_is_announced_once() {
-    use std::collections::HashMap;
-
-    use cloudconn_tests::{
-        emulators::{self, azure},
-        harness::fixtures,
-    };
-    use cloudconn_worker::config::Endpoints;
+    use cloudconn_tests::harness::{entra, fixtures};
 
     let ends = Utc::now() + chrono::Duration::days(3);
-    let entra = azure::Azure::new(
-        HashMap::from([(
-            fixtures::CLIENT.to_owned(),
-            azure::App {
-                tenant: fixtures::TENANT.into(),
-                secret: "az-ending".into(),
-                subscriptions: vec![fixtures::SUBSCRIPTION.into()],
-                permissions: vec![(vec!["*/read".into()], vec![])],
-                reads_applications: true,
-                secret_end_time: Some(ends),
-                ..Default::default()
-            },
-        )]),
-        vec![fixtures::TENANT.to_owned()],
-        HashMap::from([(fixtures::SUBSCRIPTION.to_owned(), ("Acme".to_owned(), "Enabled".to_owned()))]),
-    );
-    let emulator = emulators::serve(azure::router(entra)).await;
-    let endpoints = Endpoints {
-        azure_authority: emulator.url(),
-        azure_arm_base: emulator.url(),
-        azure_graph_base: emulator.url(),
-        ..Endpoints::default()
-    };
-    let app = TestApp::builder().with_real_probes(endpoints).spawn().await;
+    let app = entra::App { reads_applications: true, secret_end_time: Some(ends), ..entra::reader("az-ending") };
+    let tenant = entra::Tenant::start(vec![(fixtures::CLIENT, app)]).await;
+    let app = TestApp::builder().with_real_probes(tenant.endpoints.clone()).spawn().await;
     let mut events = events(&app).await;
     create(&app, "acme", "ending", pb::Provider::Azure).await;
-    let credentials = pb::complete_connection_request::Credentials::Azure(pb::AzureCredentials {
-        tenant_id: fixtures::TENANT.into(),
-        subscription_id: fixtures::SUBSCRIPTION.into(),
-        client_id: fixtures::CLIENT.into(),
-        client_secret: "az-ending".into(),
-    });
-    complete(&app, "acme", "ending", credentials).await.unwrap();
+    complete(&app, "acme", "ending", entra::credentials(fixtures::CLIENT, "az-ending")).await.unwrap();
     for round in 0..2 {
         let v = validate(&app, "ending", WAIT).await.unwrap().validation.unwrap();
         assert_eq!(v.state(), pb::ValidationState::Succeeded, "{v:?}");

@@ -4,14 +4,13 @@
 //! own, with the code, the hint and the event; Entra ID being down leaves
 //! it ACTIVE. The provider, not a scripted stand-in, says what happened.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::time::Duration;
 
-use cloudconn_proto::v1::{self as pb, AzureCredentials, complete_connection_request::Credentials};
+use cloudconn_proto::v1 as pb;
 use cloudconn_tests::{
-    emulators::{self, ALWAYS, Emulator, Fault, azure},
-    harness::{app::TestApp, fixtures},
+    emulators::{ALWAYS, Fault, azure},
+    harness::{app::TestApp, entra, fixtures},
 };
-use cloudconn_worker::config::Endpoints;
 
 use crate::{
     helpers::*,
@@ -24,58 +23,28 @@ const INTERVAL: Duration = Duration::from_secs(2);
 
 /// An Entra ID tenant with one app that may read the subscription, and an
 /// app running the real probes against it, re-validating every 2 s.
-async fn stack() -> (Arc<azure::Azure>, Emulator, TestApp) {
-    let app = azure::App {
-        tenant: fixtures::TENANT.into(),
-        secret: "az-drift".into(),
-        subscriptions: vec![fixtures::SUBSCRIPTION.into()],
-        permissions: vec![(vec!["*/read".into()], vec![])],
-        ..Default::default()
-    };
-    let entra = Arc::new(azure::Azure::new(
-        HashMap::from([(fixtures::CLIENT.to_owned(), app)]),
-        vec![fixtures::TENANT.to_owned()],
-        HashMap::from([(fixtures::SUBSCRIPTION.to_owned(), ("Acme Production".to_owned(), "Enabled".to_owned()))]),
-    ));
-    let emulator = emulators::serve(azure::router(entra.clone())).await;
-    let endpoints = Endpoints {
-        azure_authority: emulator.url(),
-        azure_arm_base: emulator.url(),
-        azure_graph_base: emulator.url(),
-        ..Endpoints::default()
-    };
-    let app = TestApp::builder().with_real_probes(endpoints).with_revalidation(INTERVAL, 10).spawn().await;
-    (entra, emulator, app)
+async fn stack() -> (entra::Tenant, TestApp) {
+    let tenant = entra::Tenant::start(vec![(fixtures::CLIENT, entra::reader("az-drift"))]).await;
+    let app =
+        TestApp::builder().with_real_probes(tenant.endpoints.clone()).with_revalidation(INTERVAL, 10).spawn().await;
+    (tenant, app)
 }
 
 async fn activate(app: &TestApp, tag: &str) {
-    let create = pb::CreateConnectionRequest {
-        workspace: "acme".into(),
-        tag: tag.into(),
-        provider: pb::Provider::Azure.into(),
-        scopes: vec!["storage".into()],
-        ..Default::default()
-    };
-    app.client.clone().create_connection(create).await.expect("create");
-    let credentials = Credentials::Azure(AzureCredentials {
-        tenant_id: fixtures::TENANT.into(),
-        subscription_id: fixtures::SUBSCRIPTION.into(),
-        client_id: fixtures::CLIENT.into(),
-        client_secret: "az-drift".into(),
-    });
-    complete(app, "acme", tag, credentials).await.unwrap();
+    create(app, "acme", tag, pb::Provider::Azure).await;
+    complete(app, "acme", tag, entra::credentials(fixtures::CLIENT, "az-drift")).await.unwrap();
     let done = validate(app, tag, WAIT).await.unwrap();
     assert_eq!(done.connection.unwrap().status(), pb::ConnectionStatus::Active, "{tag}");
 }
 
 #[tokio::test]
 async fn a_client_secret_deleted_at_the_provider_fails_the_connection_on_its_own() {
-    let (entra, _emulator, app) = stack().await;
+    let (tenant, app) = stack().await;
     activate(&app, "azure_drift").await;
     let mut events = watch(&app, "acme", "").await;
     warm_up(&app, &mut events).await;
 
-    entra.revoke_secret(fixtures::CLIENT);
+    tenant.state.revoke_secret(fixtures::CLIENT);
     until("the connection fails on its own", INTERVAL * 2 + WAIT, async || {
         get(&app, "acme", "azure_drift").await.unwrap().status() == pb::ConnectionStatus::Failed
     })
@@ -105,11 +74,11 @@ async fn a_client_secret_deleted_at_the_provider_fails_the_connection_on_its_own
 
 #[tokio::test]
 async fn entra_id_being_down_leaves_the_connection_active() {
-    let (_entra, emulator, app) = stack().await;
+    let (tenant, app) = stack().await;
     activate(&app, "azure_outage").await;
     let first = get(&app, "acme", "azure_outage").await.unwrap().last_validation.unwrap().id;
 
-    emulator.faults.on(azure::CALLS[0], Fault::Unavailable, ALWAYS);
+    tenant.emulator.faults.on(azure::CALLS[0], Fault::Unavailable, ALWAYS);
     until("a scheduled validation fails on the outage", INTERVAL * 2 + WAIT, async || {
         let last = get(&app, "acme", "azure_outage").await.unwrap().last_validation.unwrap();
         last.id != first && last.state() == pb::ValidationState::Failed
