@@ -54,6 +54,11 @@ pub struct ScopeCheck {
     pub missing_permissions: Vec<String>,
 }
 
+/// The key of `Outcome::Succeeded::identity` under which a worker records
+/// when the validated credential expires (RFC 3339), where the provider says;
+/// the server judges how near that is (docs/api.md#credential-expiry).
+pub const CREDENTIAL_EXPIRE_TIME: &str = "credential_expire_time";
+
 /// How a validation ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]

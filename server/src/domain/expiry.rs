@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::provider::Provider;
 
 /// The identity key the worker records the date under (RFC 3339).
-pub const IDENTITY_KEY: &str = "credential_expire_time";
+pub use cloudconn_infra::amqp::messages::CREDENTIAL_EXPIRE_TIME as IDENTITY_KEY;
 
 /// The date a validation's identity records, if any.
 pub fn expire_time(identity: &BTreeMap<String, String>) -> Option<DateTime<Utc>> {

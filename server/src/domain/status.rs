@@ -66,7 +66,7 @@ impl ValidationState {
     }
 }
 
-/// What started a validation (`validations.trigger`; not on the API yet).
+/// What started a validation (`validations.trigger`, `Validation.trigger`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
     /// ValidateConnection.
@@ -87,7 +87,9 @@ impl Trigger {
         }
     }
 
+    pub const ALL: [Trigger; 3] = [Self::Manual, Self::Complete, Self::Scheduled];
+
     pub fn from_db(s: &str) -> Option<Self> {
-        [Self::Manual, Self::Complete, Self::Scheduled].into_iter().find(|t| t.as_str() == s)
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 }

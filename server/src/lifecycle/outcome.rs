@@ -116,15 +116,8 @@ impl Lifecycle {
             }
         };
         let status_after = status.or_else(|| ConnectionStatus::from_db(&row.status));
-        let mut schedule = self.next_schedule(&row, status_after, &result.outcome, now);
         let expiry = self.expiry(&row, &result.outcome, now);
-        if let (Some(next), Some(expires)) = (schedule.next, expiry.expires) {
-            // The next check comes just after the credential stops working,
-            // not up to an interval later, so the status turns FAILED then.
-            if expires > now && expires < next {
-                schedule.next = Some(expires + chrono::Duration::minutes(1));
-            }
-        }
+        let schedule = self.next_schedule(&row, status_after, &result.outcome, expiry.expires, now);
         let mut outcome = std::borrow::Cow::Borrowed(&result.outcome);
         if let (Some(warning), Outcome::Succeeded { warnings, .. }) = (&expiry.warning, outcome.to_mut()) {
             warnings.push(warning.clone());
@@ -173,12 +166,16 @@ impl Lifecycle {
     /// (docs/api.md#scheduled-re-validation): only an ACTIVE connection is
     /// scheduled; a success (or a final failure of a revision not in use)
     /// schedules one interval on; a retryable failure tries again sooner,
-    /// backing off with each failure in a row (counted on the row).
+    /// backing off with each failure in a row (counted on the row). When the
+    /// credential `expires` before that, the next check comes a minute after
+    /// it, so the status turns FAILED when it stops working, not up to an
+    /// interval later.
     fn next_schedule(
         &self,
         row: &crate::store::entities::connections::Model,
         status_after: Option<ConnectionStatus>,
         outcome: &Outcome,
+        expires: Option<chrono::DateTime<chrono::Utc>>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> connections::Schedule {
         let plan = self.revalidation;
@@ -206,7 +203,36 @@ impl Lifecycle {
             Outcome::Failed { .. } => {
                 connections::Schedule { next: at(plan.after_success(draw)), failures: row.revalidation_failures }
             }
-            Outcome::Succeeded { .. } => connections::Schedule { next: at(plan.after_success(draw)), failures: 0 },
+            Outcome::Succeeded { .. } => {
+                let mut next = at(plan.after_success(draw));
+                if let Some(expires) = expires.filter(|t| *t > now) {
+                    next = next.map(|n| n.min(expires + chrono::Duration::minutes(1)));
+                }
+                connections::Schedule { next, failures: 0 }
+            }
+        }
+    }
+
+    /// Expiry (docs/api.md#credential-expiry): only a success reports a
+    /// date, and only a revision that becomes active is announced.
+    fn expiry(
+        &self,
+        row: &crate::store::entities::connections::Model,
+        outcome: &Outcome,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> ExpiryFinding {
+        let Outcome::Succeeded { identity, .. } = outcome else { return ExpiryFinding::default() };
+        let Some(expires) = expiry::expire_time(identity) else { return ExpiryFinding::default() };
+        let stage = expiry::stage(expires, now, self.expiry_warning);
+        if stage == 0 {
+            return ExpiryFinding { expires: Some(expires), ..Default::default() };
+        }
+        let provider = crate::domain::provider::Provider::from_db(&row.provider);
+        let last = (row.expiry_warned_time, row.expiry_warned_stage);
+        ExpiryFinding {
+            expires: Some(expires),
+            warning: Some(expiry::warning(provider, expires, now)),
+            announce: expiry::announces(last, expires, stage).then_some((expires, stage)),
         }
     }
 }
@@ -222,31 +248,6 @@ struct ExpiryFinding {
     /// stage reached: within the window, and that stage of that date not
     /// announced before for this connection.
     announce: Option<(chrono::DateTime<chrono::Utc>, i16)>,
-}
-
-impl Lifecycle {
-    /// Expiry (docs/api.md#credential-expiry): only a success reports a
-    /// date, and only a revision that becomes active is announced.
-    fn expiry(
-        &self,
-        row: &crate::store::entities::connections::Model,
-        outcome: &Outcome,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> ExpiryFinding {
-        let Outcome::Succeeded { identity, .. } = outcome else { return ExpiryFinding::default() };
-        let Some(expires) = expiry::expire_time(identity) else { return ExpiryFinding::default() };
-        if !expiry::is_near(expires, now, self.expiry_warning) {
-            return ExpiryFinding { expires: Some(expires), ..Default::default() };
-        }
-        let provider = crate::domain::provider::Provider::from_db(&row.provider);
-        let stage = expiry::stage(expires, now, self.expiry_warning);
-        let last = (row.expiry_warned_time, row.expiry_warned_stage);
-        ExpiryFinding {
-            expires: Some(expires),
-            warning: Some(expiry::warning(provider, expires, now)),
-            announce: expiry::announces(last, expires, stage).then_some((expires, stage)),
-        }
-    }
 }
 
 fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {

@@ -21,7 +21,7 @@ use super::Lifecycle;
 use crate::{
     domain::{provider::Provider, schedule, status::Trigger},
     error::AppError,
-    store::{self, connections, outbox, validations},
+    store::{self, outbox, validations},
 };
 
 /// How often a pass runs: the rate is per second.
@@ -44,7 +44,7 @@ impl Revalidator {
         }
         // ACTIVE connections without a time (activated while scheduling was
         // off) get one, spread over an interval.
-        match connections::schedule_unscheduled(&self.lifecycle.db, store::now(), plan.interval).await {
+        match store::schedule::schedule_unscheduled(&self.lifecycle.db, store::now(), plan.interval).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(connections = n, "scheduled the re-validation of ACTIVE connections without one"),
             Err(e) => {
@@ -58,7 +58,7 @@ impl Revalidator {
     /// Returns how many were started.
     pub async fn pass(&self) -> anyhow::Result<usize> {
         // Nothing due, the usual case: one read, no transaction per provider.
-        if !connections::any_due(&self.lifecycle.db, store::now()).await? {
+        if !store::schedule::any_due(&self.lifecycle.db, store::now()).await? {
             return Ok(0);
         }
         let mut started = 0;
@@ -73,7 +73,7 @@ impl Revalidator {
         let plan = lifecycle.revalidation;
         let txn = lifecycle.db.begin().await?;
         let now = store::now();
-        let due = connections::claim_due(&txn, provider, now, u64::from(plan.rate.clamp(1, MAX_BATCH))).await?;
+        let due = store::schedule::claim_due(&txn, provider, now, u64::from(plan.rate.clamp(1, MAX_BATCH))).await?;
         if due.is_empty() {
             return Ok(0); // the transaction rolls back: nothing was written
         }
@@ -91,7 +91,7 @@ impl Revalidator {
             // it has one; the check is for a row changed since.
             let in_use = record.row.active_revision;
             if busy || in_use == 0 {
-                connections::postpone(&txn, record.row.id, next).await?;
+                store::schedule::postpone(&txn, record.row.id, next).await?;
                 postponed += 1;
                 continue;
             }

@@ -185,7 +185,7 @@ async fn census(e: &Endpoint) {
     }
     let Ok(groups) = crate::store::connections::census(&e.db).await else { return };
     for provider in crate::domain::provider::Provider::ALL {
-        for status in [ConnectionStatus::Pending, ConnectionStatus::Active, ConnectionStatus::Failed] {
+        for status in ConnectionStatus::ALL {
             let n = groups
                 .iter()
                 .find(|(p, s, _)| p == provider.as_str() && s == status.as_str())
@@ -226,7 +226,7 @@ async fn scrape(State(e): State<Endpoint>) -> impl IntoResponse {
         e.metrics.outbox_age.set(oldest.map_or(0, |t| (chrono::Utc::now() - t).num_seconds().max(0)));
     }
     let now = crate::store::now();
-    if let Ok((due, oldest)) = crate::store::connections::due(&e.db, now).await {
+    if let Ok((due, oldest)) = crate::store::schedule::due(&e.db, now).await {
         e.metrics.revalidations_due.set(i64::try_from(due).unwrap_or(i64::MAX));
         e.metrics.revalidations_oldest_due.set(oldest.map_or(0, |t| (now - t).num_seconds().max(0)));
     }

@@ -11,6 +11,7 @@ pub mod hits;
 pub mod migrations;
 pub mod outbox;
 pub mod purges;
+pub mod schedule;
 pub mod statements;
 pub mod validations;
 

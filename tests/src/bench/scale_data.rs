@@ -217,7 +217,7 @@ pub async fn plans(pool: &PgPool, n: usize) -> anyhow::Result<Vec<Plan>> {
     consumers::last_used(&rec, ids).await?;
     calls.push(("ListConnections, a deep page", rec.take()));
     // What each replica's scheduler asks every second, per provider.
-    connections::claim_due(&rec, "aws", chrono::Utc::now(), 10).await?;
+    cloudconn_server::store::schedule::claim_due(&rec, "aws", chrono::Utc::now(), 10).await?;
     calls.push(("the scheduler: what is due", rec.take()));
 
     let mut plans = Vec::new();

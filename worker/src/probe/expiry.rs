@@ -25,7 +25,7 @@ use serde::Deserialize;
 use super::{ProbeReport, http};
 
 /// The identity key the date is recorded under (RFC 3339, UTC, seconds).
-pub const IDENTITY_KEY: &str = "credential_expire_time";
+pub use cloudconn_infra::amqp::messages::CREDENTIAL_EXPIRE_TIME as IDENTITY_KEY;
 /// The longest a lookup may take, on top of the probe's own calls.
 pub const LOOKUP_MAX: Duration = Duration::from_secs(5);
 /// Password credentials of one app read at most: Entra ID allows far fewer.
