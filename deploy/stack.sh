@@ -138,6 +138,8 @@ export CLOUDCONN_TEST_AWS_ENDPOINT=http://127.0.0.1:$MOTO_PORT
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 # The tests start private moto servers too: from the venv when it has one.
 export CLOUDCONN_TEST_MOTO_SERVER=$(py_tool moto_server 'moto[server]')
+# An OIDC library of someone else's, to verify cloudconn's tokens as a cloud would.
+export CLOUDCONN_TEST_PYTHON_JWT=$(py_module jwt 'PyJWT[crypto]==2.10.1')
 VARS
 }
 

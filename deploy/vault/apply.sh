@@ -28,6 +28,13 @@
 #   Kubernetes auth is enabled at `kubernetes/` (configuring it is the Vault
 #   operator's job: `vault auth enable kubernetes` and
 #   `vault write auth/kubernetes/config kubernetes_host=…`).
+# - The OpenID Connect signing key (keyless connections): the transit engine
+#   at CLOUDCONN_OIDC_TRANSIT_MOUNT (default `transit`, enabled if needed) and
+#   an RSA key CLOUDCONN_OIDC_KEY (default `cloudconn-oidc`, created once,
+#   `rsa-2048`), rotated by Vault every CLOUDCONN_OIDC_AUTO_ROTATE (default
+#   720h; `0` turns automatic rotation off). The server may read its public
+#   keys, workers may sign with it; nobody may export it. cloudconn waits a
+#   JWKS cache period before a new version signs (docs/keyless.md).
 # - CLOUDCONN_VAULT_KV_MAX_VERSIONS (unset: untouched): sets `max_versions`
 #   on the KV mount (all of it, so only for a mount cloudconn owns). Older
 #   credential revisions then disappear by themselves (review L6), but so
@@ -56,8 +63,12 @@ worker_cidrs=${CLOUDCONN_VAULT_WORKER_CIDRS:-}
 worker_sa=${CLOUDCONN_VAULT_WORKER_SA:-cloudconn-worker}
 namespace=${CLOUDCONN_K8S_NAMESPACE:-cloudconn}
 out=${CLOUDCONN_VAULT_OUT:-./vault-credentials}
+oidc_mount=${CLOUDCONN_OIDC_TRANSIT_MOUNT:-transit}
+oidc_key=${CLOUDCONN_OIDC_KEY:-cloudconn-oidc}
+oidc_rotate=${CLOUDCONN_OIDC_AUTO_ROTATE:-720h}
 
-for v in "$name" "$mount" "$prefix" "$worker_sa" "$namespace"; do
+[[ $oidc_rotate =~ ^(0|[1-9][0-9]*[smhd])$ ]] || die "CLOUDCONN_OIDC_AUTO_ROTATE must be 0 or a duration such as 720h"
+for v in "$name" "$mount" "$prefix" "$worker_sa" "$namespace" "$oidc_mount" "$oidc_key"; do
   [[ $v =~ ^[A-Za-z0-9._/-]+$ ]] || die "names must be [A-Za-z0-9._/-]+ (got $v)"
 done
 [[ $secret_id_num_uses =~ ^[1-9][0-9]*$ ]] || die "CLOUDCONN_VAULT_SECRET_ID_NUM_USES must be a positive integer"
@@ -79,8 +90,12 @@ role="auth/approle/role/$name-server"
 if [[ $mode == apply ]]; then
   for r in server worker; do
     sed -e "s#secret/data/cloudconn/#$mount/data/$prefix/#" -e "s#secret/metadata/cloudconn/#$mount/metadata/$prefix/#" \
+      -e "s#transit/keys/cloudconn-oidc#$oidc_mount/keys/$oidc_key#" -e "s#transit/sign/cloudconn-oidc#$oidc_mount/sign/$oidc_key#" \
       "$here/$r.hcl" | "$cli" policy write "$name-$r" - >/dev/null
   done
+  "$cli" secrets list -format=json | grep -q "\"$oidc_mount/\"" || "$cli" secrets enable -path="$oidc_mount" transit >/dev/null
+  "$cli" read "$oidc_mount/keys/$oidc_key" >/dev/null 2>&1 || "$cli" write -f "$oidc_mount/keys/$oidc_key" type=rsa-2048 >/dev/null
+  "$cli" write "$oidc_mount/keys/$oidc_key/config" auto_rotate_period="$oidc_rotate" >/dev/null
   auths=$("$cli" auth list -format=json)
   grep -q '"approle/"' <<<"$auths" || "$cli" auth enable approle >/dev/null
   # Short-lived tokens, renewed by the process and re-issued by login.

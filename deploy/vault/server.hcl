@@ -12,3 +12,10 @@ path "secret/data/cloudconn/*" {
 path "secret/metadata/cloudconn/*" {
   capabilities = ["read", "delete"]
 }
+# The OpenID Connect signing key's public keys, for the JWKS the server
+# publishes (keyless connections). Never `sign`: only workers sign.
+# Written for transit mount `transit` and key `cloudconn-oidc`; apply.sh
+# rewrites both from CLOUDCONN_OIDC_TRANSIT_MOUNT / CLOUDCONN_OIDC_KEY.
+path "transit/keys/cloudconn-oidc" {
+  capabilities = ["read"]
+}

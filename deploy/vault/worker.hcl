@@ -4,3 +4,13 @@
 path "secret/data/cloudconn/*" {
   capabilities = ["read"]
 }
+# Sign keyless connections' tokens with the OpenID Connect key, and read
+# its versions (which one signs). The private key never leaves Vault.
+# Written for transit mount `transit` and key `cloudconn-oidc`; apply.sh
+# rewrites both.
+path "transit/keys/cloudconn-oidc" {
+  capabilities = ["read"]
+}
+path "transit/sign/cloudconn-oidc" {
+  capabilities = ["update"]
+}

@@ -8,11 +8,14 @@
 //! - [`shutdown`]: SIGINT/SIGTERM → a `CancellationToken`.
 //! - [`secrets`]: the `SecretStore` interface: versioned credential values.
 //! - [`vault`]: `SecretStore` on Vault / OpenBao KV v2 (vaultrs).
+//! - [`oidc`]: cloudconn as an OpenID Connect issuer: tokens for keyless
+//!   connections, the JWKS, the signing key's rotation schedule.
 //! - [`tls`]: picks the process-wide rustls crypto provider.
 //! - [`variables`]: every variable the binaries read (`--help`).
 
 pub mod amqp;
 pub mod config;
+pub mod oidc;
 pub mod permissions;
 pub mod secrets;
 pub mod shutdown;

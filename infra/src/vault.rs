@@ -274,6 +274,53 @@ impl VaultStore {
         }
     }
 
+    /// Every version of transit key `name` with its creation time and
+    /// public key (PEM); only asymmetric keys have them.
+    pub async fn transit_public_keys(
+        &self,
+        mount: &str,
+        name: &str,
+    ) -> Result<Vec<(u64, String, String)>, SecretStoreError> {
+        let key = with_token_reload!(self, client => vaultrs::transit::key::read(&*client, mount, name))?;
+        let vaultrs::api::transit::responses::ReadKeyData::Asymmetric(versions) = key.keys else {
+            return Err(SecretStoreError::Other(format!("transit key {name} is not an asymmetric key")));
+        };
+        let mut out = Vec::with_capacity(versions.len());
+        for (version, entry) in versions {
+            let version = version.parse().map_err(|_| SecretStoreError::Other("transit key version".into()))?;
+            out.push((version, entry.creation_time, entry.public_key));
+        }
+        Ok(out)
+    }
+
+    /// An RSASSA-PKCS1-v1_5 SHA-256 signature of `input` by version
+    /// `version` of transit key `name`, as raw bytes.
+    pub async fn transit_sign(
+        &self,
+        mount: &str,
+        name: &str,
+        version: u64,
+        input: &[u8],
+    ) -> Result<Vec<u8>, SecretStoreError> {
+        use base64::Engine as _;
+        use vaultrs::api::transit::{HashAlgorithm, SignatureAlgorithm, requests::SignDataRequest};
+        let encoded = base64::engine::general_purpose::STANDARD.encode(input);
+        let encoded = encoded.as_str();
+        let signed = with_token_reload!(self, client => async {
+            let mut options = SignDataRequest::builder();
+            options
+                .key_version(version)
+                .hash_algorithm(HashAlgorithm::Sha2_256)
+                .signature_algorithm(SignatureAlgorithm::Pkcs1v15);
+            vaultrs::transit::data::sign(&*client, mount, name, encoded, Some(&mut options)).await
+        })?;
+        // `vault:v<version>:<base64 signature>`.
+        let raw = signed.signature.rsplit(':').next().unwrap_or_default();
+        base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .map_err(|_| SecretStoreError::Other("transit returned a signature that is not base64".into()))
+    }
+
     fn key(&self, path: &SecretPath) -> String {
         format!("{}/{}/{}", self.prefix, path.workspace, path.uid)
     }

@@ -28,6 +28,9 @@ pub struct ServerConfig {
     /// The `CLOUDCONN_AMQP_*` section.
     #[serde(skip)]
     pub amqp: AmqpConfig,
+    /// The `CLOUDCONN_OIDC_*` section: cloudconn as an OpenID Connect issuer.
+    #[serde(skip)]
+    pub oidc: cloudconn_infra::config::OidcConfig,
     /// `CLOUDCONN_TLS_CERT`, `CLOUDCONN_TLS_KEY`: PEM certificate chain and
     /// private key; when set, the gRPC listener speaks TLS only.
     #[serde(default)]
@@ -335,6 +338,7 @@ impl ServerConfig {
         config.auth = source.section()?;
         config.timeouts = source.section()?;
         config.quotas = source.section()?;
+        config.oidc = source.section()?;
         Ok(config)
     }
 
@@ -353,6 +357,7 @@ impl ServerConfig {
             _ => {}
         }
         self.quotas.validate()?;
+        self.oidc.validate(mode == Mode::Dev)?;
         self.cors_origins()?;
         if let Some(principal) = &self.aws_platform_principal {
             let arn =

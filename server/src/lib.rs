@@ -18,8 +18,8 @@
 //! - [`lifecycle`], [`credentials`], [`setup`], [`results`], [`watch`]: the
 //!   use cases (create, complete, update, …; the run step; the setup kit;
 //!   recording validation results; live events).
-//! - [`api`], [`workbench`]: the gRPC surface (step 1: caller → server); the
-//!   Workbench's files.
+//! - [`api`], [`workbench`], [`oidc`]: the gRPC surface (step 1: caller →
+//!   server); the Workbench's files; the OpenID Connect issuer's documents.
 //! - [`config`], [`startup`]: configuration, building and running the app.
 
 pub mod api;
@@ -30,6 +30,7 @@ pub mod dev;
 pub mod domain;
 pub mod error;
 pub mod lifecycle;
+pub mod oidc;
 pub mod ops;
 pub mod outbox;
 pub mod quota;

@@ -8,13 +8,10 @@
 //! `GET /assets/…` are answered here; every other request goes on to the
 //! gRPC services (an unknown method is still `UNIMPLEMENTED`).
 
-use std::{
-    pin::Pin,
-    task::{Context, Poll},
-};
-
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderValue, Response, StatusCode, header};
 use tonic::body::Body;
+
+use crate::api::answer::{Answer, AnswerLayer};
 
 /// The built Workbench (`workbench/dist`, committed; the test command
 /// rebuilds it and fails when the committed copy is stale).
@@ -28,53 +25,25 @@ struct Assets;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
                    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// Serves the Workbench in front of everything else: gRPC-Web's layer
-/// refuses plain HTTP/1.1 requests, and the page needs no token, so its
-/// GETs never reach the API's layers. Every other request passes through.
+/// Serves the Workbench in front of everything else (see
+/// [`crate::api::answer`]): `GET /`, `/index.html` and `/assets/…`.
 #[derive(Clone, Copy)]
 pub struct WorkbenchLayer;
 
-impl<S> tower::Layer<S> for WorkbenchLayer {
-    type Service = Workbench<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        Workbench { inner }
+impl WorkbenchLayer {
+    pub fn layer() -> AnswerLayer<Self> {
+        AnswerLayer(Self)
     }
 }
 
-#[derive(Clone)]
-pub struct Workbench<S> {
-    inner: S,
-}
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-impl<S> tower::Service<Request<Body>> for Workbench<S>
-where
-    S: tower::Service<Request<Body>, Response = Response<Body>>,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-{
-    type Response = Response<Body>;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<Response<Body>, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let get = request.method() == Method::GET || request.method() == Method::HEAD;
-        let path = request.uri().path();
-        let page = match path {
+impl Answer for WorkbenchLayer {
+    fn answer(&self, path: &str) -> Option<Response<Body>> {
+        match path {
             "/" | "/index.html" => Some(file("index.html", "no-cache")),
             // Hashed names: a new build is a new name, so they may be kept forever.
             _ => path
                 .strip_prefix("/assets/")
                 .map(|name| file(&format!("assets/{name}"), "public, max-age=31536000, immutable")),
-        };
-        match page {
-            Some(response) if get => Box::pin(std::future::ready(Ok(response))),
-            _ => Box::pin(self.inner.call(request)),
         }
     }
 }

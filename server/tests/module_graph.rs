@@ -38,7 +38,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("identity, quotas and the database", &["auth", "quota", "store"]),
     ("services over the store, and --dev's stand-ins", &["view", "ops", "outbox", "secrets", "dev"]),
     ("use cases", &["lifecycle", "credentials", "setup", "results", "watch"]),
-    ("the API", &["api", "workbench"]),
+    ("the API", &["api", "workbench", "oidc"]),
     ("configuration", &["config"]),
     ("the composition root", &["startup"]),
 ];

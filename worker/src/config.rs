@@ -60,6 +60,9 @@ pub struct WorkerConfig {
     /// The `CLOUDCONN_VAULT_*` section (read-only token).
     #[serde(skip)]
     pub vault: VaultConfig,
+    /// The `CLOUDCONN_OIDC_*` section: the tokens keyless connections use.
+    #[serde(skip)]
+    pub oidc: cloudconn_infra::config::OidcConfig,
     #[serde(skip)]
     pub timeouts: TimeoutConfig,
     /// The `CLOUDCONN_ALLOW_INSECURE_TRANSPORT` section.
@@ -128,6 +131,7 @@ impl WorkerConfig {
         config.vault = source.vault()?;
         config.timeouts = source.section()?;
         config.transport = source.section()?;
+        config.oidc = source.section()?;
         Ok(config)
     }
 
@@ -153,6 +157,7 @@ impl WorkerConfig {
         found.check(self.amqp.validate());
         self.amqp.validate_transport(&self.transport, &mut found);
         found.check(self.vault.validate());
+        found.check(self.oidc.validate(false));
         self.vault.validate_transport(&self.transport, &mut found);
         found.finish()
     }

@@ -19,10 +19,12 @@ use figment::{
 use serde::{Deserialize, de::DeserializeOwned};
 
 mod amqp;
+mod oidc;
 mod transport;
 mod vault;
 
 pub use amqp::AmqpConfig;
+pub use oidc::OidcConfig;
 pub use transport::{Findings, TransportConfig, is_loopback};
 pub use vault::VaultConfig;
 

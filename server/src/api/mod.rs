@@ -11,6 +11,7 @@
 //!   for those being read, early answers that close cleanly.
 
 pub mod admission;
+pub mod answer;
 pub mod convert;
 pub mod http1;
 pub mod limits;

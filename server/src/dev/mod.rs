@@ -7,5 +7,6 @@
 
 pub mod auth;
 pub mod files;
+pub mod oidc_key;
 pub mod sandbox;
 pub mod secret_store;

@@ -154,6 +154,7 @@ fn worker_config(config: &ServerConfig) -> WorkerConfig {
         aws_platform_key: None,
         amqp: Default::default(),
         vault: Default::default(),
+        oidc: config.oidc.clone(),
         timeouts: config.timeouts.clone(),
         transport: Default::default(),
         vault_denied_requeue_ms: 120_000,

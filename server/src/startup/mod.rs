@@ -23,7 +23,12 @@ mod server;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use cloudconn_infra::{amqp::consumer::ConsumerSettings, secrets::SecretStore, vault::VaultStore};
+use cloudconn_infra::{
+    amqp::consumer::ConsumerSettings,
+    oidc::{Issuer, SigningKeys, transit::TransitKeys},
+    secrets::SecretStore,
+    vault::VaultStore,
+};
 use cloudconn_worker::{mint::Minters, probe::Probes};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -78,6 +83,9 @@ pub struct App {
     dev_pipeline: Option<InProcessPipeline>,
     /// The run step, and the writer of its usage records.
     issuer: crate::credentials::Issuer,
+    /// `CLOUDCONN_OIDC_ISSUER`: the OpenID Connect issuer whose documents
+    /// are served (and whose key list is kept fresh for them).
+    oidc: Option<Arc<cloudconn_infra::oidc::Issuer>>,
     usage_writer: crate::credentials::usage::UsageWriter,
     /// What the setup kit needs from the deployment.
     setup: crate::setup::SetupConfig,
@@ -151,6 +159,28 @@ fn minter(
         (Mode::Production, Some(url)) => production::minter(config, url, timeout),
         _ => Ok(dev::minter(secrets.clone(), minters)),
     }
+}
+
+/// The OpenID Connect issuer for keyless connections, when one is
+/// configured: its key in Vault's transit engine in production, a local key
+/// in the dev secret store in `--dev` (whose issuer is, unless configured,
+/// this server's own loopback address: only the provider sandbox can fetch
+/// it there).
+fn oidc(config: &ServerConfig, mode: Mode, secrets: &Secrets, local_addr: SocketAddr) -> Option<Arc<Issuer>> {
+    let mut oidc = config.oidc.clone();
+    let keys: Arc<dyn SigningKeys> = match (&secrets.vault, mode) {
+        (Some(vault), _) => Arc::new(TransitKeys {
+            vault: vault.clone(),
+            mount: oidc.oidc_transit_mount.clone(),
+            name: oidc.oidc_key.clone(),
+        }),
+        (None, Mode::Dev) => {
+            oidc.oidc_issuer.get_or_insert_with(|| format!("http://127.0.0.1:{}", local_addr.port()));
+            Arc::new(crate::dev::oidc_key::DevKeys::new(secrets.store.clone()))
+        }
+        (None, Mode::Production) => return None,
+    };
+    Issuer::from_config(&oidc, keys)
 }
 
 /// Whose tokens are accepted: the configured issuer's; in `--dev` with none
@@ -242,6 +272,7 @@ impl App {
             Authenticator::new(&auth_config, config.jwks_refresh(), config.jwks_max_stale(), auth_stop.clone()).await?;
 
         let local_addr = listener.local_addr()?;
+        let oidc = oidc(config, mode, &secrets, local_addr);
         if mode == Mode::Dev {
             dev::listening(config, local_addr, dev_token.as_deref(), sandbox.as_ref())?;
         }
@@ -268,6 +299,7 @@ impl App {
             results_consumer: messaging.results,
             dev_pipeline,
             issuer,
+            oidc,
             usage_writer,
             watchers: messaging.watchers,
             event_feed: messaging.event_feed,

@@ -59,6 +59,13 @@ impl App {
             spawn_loop(&tasks, "results consumer", amqp_consumer::run(settings, handler, loops.clone()));
         }
         spawn_loop(&tasks, "outbox relay", relay.run(loops.clone()));
+        if let Some(oidc) = self.oidc.clone() {
+            let stop = loops.clone();
+            spawn_loop(&tasks, "oidc key refresher", async move {
+                oidc.run_refresh(stop).await;
+                Ok(())
+            });
+        }
         spawn_loop(&tasks, "credential usage writer", self.usage_writer.run(loops.clone()));
         tasks.close();
 
@@ -115,6 +122,7 @@ impl App {
             tls: self.tls,
             cors: self.cors,
             workbench: self.workbench,
+            oidc: self.oidc.clone(),
             metrics: self.metrics.clone(),
         };
         server::serve(listening, routes, stop_serving, &shutdown).await?;

@@ -51,6 +51,8 @@ pub(super) struct Listening {
     pub cors: Option<tower_http::cors::CorsLayer>,
     /// `CLOUDCONN_WORKBENCH`: serve the Workbench at `/`.
     pub workbench: bool,
+    /// `CLOUDCONN_OIDC_ISSUER`: serve the issuer's discovery document and JWKS.
+    pub oidc: Option<std::sync::Arc<cloudconn_infra::oidc::Issuer>>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -117,7 +119,8 @@ pub(super) async fn serve(
         // Outermost: preflights are answered before anything else, and
         // gRPC-Web is gRPC by the time the other layers see it.
         .layer(tower::util::option_layer(listening.cors))
-        .layer(tower::util::option_layer(listening.workbench.then_some(crate::workbench::WorkbenchLayer)))
+        .layer(tower::util::option_layer(listening.workbench.then(crate::workbench::WorkbenchLayer::layer)))
+        .layer(tower::util::option_layer(listening.oidc.map(crate::oidc::OidcDocuments::layer)))
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(admission::BodyDeadlineLayer)
         .layer(EarlyAnswers::layer())

@@ -59,6 +59,8 @@ pub struct TestAppBuilder {
     cors_origins: Option<String>,
     aws_platform_principal: Option<String>,
     workbench: bool,
+    /// `CLOUDCONN_OIDC_*`: a transit key of the test's own, this JWKS cache period.
+    oidc: Option<Duration>,
     probe_timeout: Duration,
     jwks: Option<String>,
     jwks_refresh: Duration,
@@ -181,6 +183,7 @@ impl TestApp {
             cors_origins: None,
             aws_platform_principal: None,
             workbench: true,
+            oidc: None,
             probe_timeout: Duration::from_secs(1),
             jwks: None,
             jwks_refresh: Duration::from_millis(200),

@@ -24,6 +24,13 @@ pub fn amqp_url() -> String {
     var("CLOUDCONN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")
 }
 
+/// A Python with PyJWT (`deploy/stack.sh` installs it into its venv): an
+/// OIDC library of someone else's, to verify cloudconn's tokens with.
+pub fn python_jwt() -> String {
+    std::env::var("CLOUDCONN_TEST_PYTHON_JWT")
+        .expect("CLOUDCONN_TEST_PYTHON_JWT is unset: source the env file `deploy/stack.sh up` writes")
+}
+
 /// moto's address: the AWS endpoint for the AWS probe's tests.
 pub fn aws_endpoint() -> String {
     var("CLOUDCONN_TEST_AWS_ENDPOINT", "http://127.0.0.1:5055")

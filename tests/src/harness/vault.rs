@@ -2,6 +2,7 @@
 //! (`deploy/vault/*.hcl`) applied to a test's prefix, tokens and AppRole
 //! roles that carry them, and clean-up.
 
+use cloudconn_infra::config::OidcConfig;
 use vaultrs::{
     api::{auth::approle::requests::SetAppRoleRequest, token::requests::CreateTokenRequest},
     client::VaultClient,
@@ -15,8 +16,28 @@ pub const WORKER_POLICY: &str = include_str!("../../../deploy/vault/worker.hcl")
 pub async fn write_policy(vault: &VaultClient, name: &str, template: &str, prefix: &str) {
     let policy = template
         .replace("secret/data/cloudconn/", &format!("secret/data/{prefix}/"))
-        .replace("secret/metadata/cloudconn/", &format!("secret/metadata/{prefix}/"));
+        .replace("secret/metadata/cloudconn/", &format!("secret/metadata/{prefix}/"))
+        .replace("/cloudconn-oidc", &format!("/{prefix}-oidc"));
     vaultrs::sys::policy::set(vault, name, &policy).await.expect("write policy");
+}
+
+/// The OIDC section for a test: transit enabled at `transit/` (once for
+/// every test), an RSA key `<prefix>-oidc` as `deploy/vault/apply.sh` makes
+/// it, and an issuer URL of the test's own.
+pub async fn oidc_key(vault: &VaultClient, prefix: &str, jwks_max_age: std::time::Duration) -> OidcConfig {
+    // Enabling twice fails ("path is already in use"): fine.
+    let _ = vaultrs::sys::mount::enable(vault, "transit", "transit", None).await;
+    let mut options = vaultrs::api::transit::requests::CreateKeyRequest::builder();
+    options.key_type(vaultrs::api::transit::KeyType::Rsa2048);
+    vaultrs::transit::key::create(vault, "transit", &format!("{prefix}-oidc"), Some(&mut options))
+        .await
+        .expect("create the transit key");
+    OidcConfig {
+        oidc_issuer: Some(format!("https://issuer.test/{prefix}")),
+        oidc_key: format!("{prefix}-oidc"),
+        oidc_jwks_max_age_ms: jwks_max_age.as_millis() as u64,
+        ..OidcConfig::default()
+    }
 }
 
 /// A token holding only `policy`.

@@ -42,6 +42,7 @@ pub(crate) fn worker_config(server: &ServerConfig) -> WorkerConfig {
         vault_denied_requeue_ms: 120_000,
         vault_liveness_ms: 300_000,
         issue_max_ttl_ms: server.issue_max_ttl_ms,
+        oidc: server.oidc.clone(),
     }
 }
 

@@ -20,6 +20,7 @@ mod issue_signing;
 mod lifecycle;
 mod listing;
 mod minting;
+mod oidc_issuer;
 mod operations;
 mod permissions;
 mod probes;

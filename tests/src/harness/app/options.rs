@@ -23,6 +23,14 @@ impl TestAppBuilder {
         self
     }
 
+    /// cloudconn as an OpenID Connect issuer (`CLOUDCONN_OIDC_ISSUER` =
+    /// `https://issuer.test/<vault prefix>`), signing with a transit key of
+    /// the test's own, its JWKS cacheable for `jwks_max_age`.
+    pub fn with_oidc(mut self, jwks_max_age: Duration) -> Self {
+        self.oidc = Some(jwks_max_age);
+        self
+    }
+
     /// `CLOUDCONN_WORKBENCH=false`.
     pub fn without_workbench(mut self) -> Self {
         self.workbench = false;

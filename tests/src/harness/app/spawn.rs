@@ -166,6 +166,7 @@ impl TestAppBuilder {
             audit_retention_ms: self.audit_retention.as_millis() as u64,
             watch_idle_ms: self.watch_idle.as_millis() as u64,
             quotas: self.quotas.clone(),
+            oidc: Default::default(),
         };
         // Least privilege, as deployed: the project's own policies on this
         // test's prefix. The worker always runs with the read-only one.
@@ -176,6 +177,9 @@ impl TestAppBuilder {
         crate::harness::vault::write_policy(&root, &worker_policy, crate::harness::vault::WORKER_POLICY, &vault_prefix)
             .await;
         let mut config = config;
+        if let Some(max_age) = self.oidc {
+            config.oidc = crate::harness::vault::oidc_key(&root, &vault_prefix, max_age).await;
+        }
         if self.approle {
             let (role_id, secret_id) =
                 crate::harness::vault::approle(&root, &vault_prefix, &server_policy, "2s", "4s").await;
