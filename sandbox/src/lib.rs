@@ -23,6 +23,7 @@ pub mod gcp;
 pub mod magic;
 pub mod mongodb_atlas;
 pub mod neo4j_aura;
+pub mod oidc;
 mod requests;
 pub mod sandbox;
 
