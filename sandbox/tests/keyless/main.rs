@@ -2,5 +2,6 @@
 //! cloudconn's worker signs them, checked against a JWKS served like
 //! cloudconn serves it, and every way each cloud refuses one.
 
+mod aws;
 mod issuer;
 mod verifier;
