@@ -3,5 +3,6 @@
 //! cloudconn serves it, and every way each cloud refuses one.
 
 mod aws;
+mod gcp;
 mod issuer;
 mod verifier;
