@@ -3,6 +3,7 @@
 //! cloudconn serves it, and every way each cloud refuses one.
 
 mod aws;
+mod azure;
 mod gcp;
 mod issuer;
 mod verifier;
