@@ -6,4 +6,5 @@ mod aws;
 mod azure;
 mod gcp;
 mod issuer;
+mod sandbox;
 mod verifier;
