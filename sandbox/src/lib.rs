@@ -8,7 +8,8 @@
 //!
 //! They implement the documented protocol faithfully and check the real
 //! cryptography wherever they can know the key (HTTP Digest responses,
-//! client secrets, JWT signatures), so a probe that passes here speaks the
+//! client secrets, JWT signatures, and keyless connections' tokens against
+//! cloudconn's JWKS: [`oidc`]), so a probe that passes here speaks the
 //! provider's protocol, not a lenient imitation of it. The probes run
 //! unchanged against them: only their endpoints differ.
 
@@ -23,6 +24,7 @@ pub mod gcp;
 pub mod magic;
 pub mod mongodb_atlas;
 pub mod neo4j_aura;
+pub mod oidc;
 mod requests;
 pub mod sandbox;
 

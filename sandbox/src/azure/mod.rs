@@ -15,6 +15,10 @@
 //!
 //! In the sandbox ([`Azure::sandbox`]) every tenant and client id exists
 //! and the client secret steers ([`Magic`]): any other secret is accepted.
+//!
+//! Keyless apps present a `client_assertion` (cloudconn's token) instead of
+//! a secret, checked against the app's federated identity credentials
+//! ([`federated`]); the token issued is the same kind.
 
 use std::{
     collections::HashMap,
@@ -31,6 +35,9 @@ use axum::{
 use serde_json::json;
 
 use crate::{Call, Issued, magic::Magic};
+
+mod federated;
+pub use federated::DEFAULT_AUDIENCE;
 
 /// An app registration (service principal) in a tenant.
 #[derive(Clone, Default)]
@@ -65,6 +72,8 @@ pub struct Azure {
     sandbox: bool,
     /// Client ids whose secret was deleted since ([`Azure::revoke_secret`]).
     revoked: Mutex<std::collections::HashSet<String>>,
+    /// Apps' federated identity credentials (keyless).
+    federated: federated::Credentials,
 }
 
 impl Azure {
@@ -105,6 +114,7 @@ impl Default for Azure {
             signing_key: crate::random_token(),
             sandbox: false,
             revoked: Mutex::default(),
+            federated: federated::Credentials::default(),
         }
     }
 }
@@ -121,7 +131,11 @@ pub const RESOURCES: [&str; 5] =
 
 /// The app a sandbox secret stands for.
 fn sandbox_app(tenant: &str, secret: &str) -> App {
-    let magic = Magic::of(secret);
+    sandbox_app_of(tenant, secret, Magic::of(secret))
+}
+
+/// The app a sandbox value stands for, `secret` its client secret.
+fn sandbox_app_of(tenant: &str, secret: &str, magic: Magic) -> App {
     App {
         tenant: tenant.to_owned(),
         // Any secret but the wrong one is the app's own.
@@ -190,6 +204,9 @@ async fn token(
             "The app requested an unsupported grant type.",
         );
     }
+    if form.contains_key("client_assertion_type") || form.contains_key("client_assertion") {
+        return federated::token(&azure, &tenant, &form).await;
+    }
     if azure.sandbox
         && let Some(outage) = Magic::of(&f("client_secret")).outage()
     {
@@ -198,14 +215,9 @@ async fn token(
     if !azure.sandbox && !azure.tenants.contains(&tenant) {
         return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 90002, &format!("Tenant '{tenant}' not found."));
     }
-    let scope = f("scope");
-    let Some(audience) = scope.strip_suffix("/.default").filter(|resource| RESOURCES.contains(resource)) else {
-        return aad_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-            70011,
-            "The provided value for scope is not valid.",
-        );
+    let audience = match resource(&f("scope")) {
+        Ok(audience) => audience,
+        Err(refused) => return refused,
     };
     let app = if azure.sandbox {
         Some(sandbox_app(&tenant, &f("client_secret")))
@@ -233,12 +245,26 @@ async fn token(
         );
     }
     app.client_id = f("client_id");
+    issue(&azure, &tenant, app, audience)
+}
+
+/// The resource of a `<resource>/.default` scope, if a known one.
+fn resource(scope: &str) -> Result<&'static str, Response> {
+    let resource = scope.strip_suffix("/.default").unwrap_or_default();
+    RESOURCES.iter().find(|r| **r == resource).copied().ok_or_else(|| {
+        aad_error(StatusCode::BAD_REQUEST, "invalid_scope", 70011, "The provided value for scope is not valid.")
+    })
+}
+
+/// A token for `app` (its `client_id` filled in) and `audience`, as the
+/// token endpoint answers with it.
+fn issue(azure: &Azure, tenant: &str, app: App, audience: &str) -> Response {
     let now = chrono::Utc::now().timestamp();
     let claims = json!({
         "aud": audience,
         "iss": format!("https://sts.windows.net/{tenant}/"),
         "tid": tenant,
-        "appid": f("client_id"),
+        "appid": &app.client_id,
         "iat": now,
         "nbf": now,
         "exp": now + 3599,

@@ -28,6 +28,10 @@
 //! an hour as for a role created with the defaults; the session expires
 //! then). Tests read what each `AssumeRole` asked for with
 //! [`Aws::assumed_roles`].
+//!
+//! Keyless connections assume the role with `AssumeRoleWithWebIdentity`
+//! instead, the one unsigned call: see [`web_identity`] (the token is
+//! verified for real; the session is the same kind).
 
 use std::{collections::HashMap, sync::Mutex};
 
@@ -41,6 +45,10 @@ use axum::{
 use std::sync::Arc;
 
 use crate::{Issued, magic::Magic};
+
+mod sts;
+mod web_identity;
+pub use web_identity::DEFAULT_AUDIENCE;
 
 /// The sandbox's own account, which the platform identity belongs to.
 pub const PLATFORM_ACCOUNT: &str = "000000000000";
@@ -72,6 +80,11 @@ pub struct AssumedRole {
     pub duration_seconds: Option<u64>,
     /// Whether the stand-in issued credentials.
     pub granted: bool,
+    /// An `AssumeRoleWithWebIdentity` (keyless): no external id, a token.
+    pub web_identity: bool,
+    /// The web identity token's `sub`, once the token was verified (the
+    /// token itself is never kept).
+    pub subject: Option<String>,
 }
 
 /// The roles' `MaxSessionDuration` (AWS's default for a new role).
@@ -92,6 +105,8 @@ pub struct Aws {
     role_ids: Mutex<Issued<Vec<String>>>,
     /// The latest `AssumeRole` calls, oldest first.
     assumed: Mutex<std::collections::VecDeque<AssumedRole>>,
+    /// OIDC providers and roles' web identity trust.
+    web: web_identity::Trust,
 }
 
 impl Aws {
@@ -102,10 +117,11 @@ impl Aws {
             trusted: Mutex::default(),
             role_ids: Mutex::default(),
             assumed: Mutex::default(),
+            web: web_identity::Trust::default(),
         }
     }
 
-    /// What the latest `AssumeRole` calls asked for (up to 1,024), oldest
+    /// What the latest `AssumeRole` and `AssumeRoleWithWebIdentity` calls asked for (up to 1,024), oldest
     /// first.
     pub fn assumed_roles(&self) -> Vec<AssumedRole> {
         self.assumed.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
@@ -165,6 +181,12 @@ fn signed(headers: &HeaderMap) -> Option<Signed> {
         }
         _ => None,
     }
+}
+
+/// A Query request's parameters: the form body's, else the query string's.
+fn query_form(uri: &Uri, body: &[u8]) -> HashMap<String, String> {
+    let source = if body.is_empty() { uri.query().unwrap_or_default().as_bytes() } else { body };
+    url::form_urlencoded::parse(source).into_owned().collect()
 }
 
 fn protocol(service: &str, headers: &HeaderMap) -> Protocol {
@@ -241,6 +263,11 @@ fn error(protocol: Protocol, status: StatusCode, code: &str, message: &str) -> R
 
 async fn handle(State(aws): State<Arc<Aws>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let Some(signed) = signed(&headers) else {
+        // The one call made before there are credentials to sign with.
+        let form = query_form(&uri, &body);
+        if form.get("Action").is_some_and(|a| a == web_identity::ACTION) {
+            return web_identity::assume(&aws, &form).await;
+        }
         return error(
             Protocol::Query,
             StatusCode::FORBIDDEN,
@@ -255,7 +282,10 @@ async fn handle(State(aws): State<Arc<Aws>>, method: Method, uri: Uri, headers: 
         HashMap::new()
     };
     if signed.service == "sts" {
-        return sts(&aws, &signed, &form);
+        if form.get("Action").is_some_and(|a| a == web_identity::ACTION) {
+            return web_identity::assume(&aws, &form).await;
+        }
+        return sts::sts(&aws, &signed, &form);
     }
     let session = aws.sessions.lock().unwrap_or_else(|e| e.into_inner()).get(&signed.access_key).cloned();
     let token = headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
@@ -386,181 +416,6 @@ fn account(arn: &str) -> &str {
     arn.split(':').nth(4).unwrap_or(PLATFORM_ACCOUNT)
 }
 
-fn sts(aws: &Aws, signed: &Signed, form: &HashMap<String, String>) -> Response {
-    let q = Protocol::Query;
-    let param = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
-    let id = request_id();
-    match param("Action") {
-        "AssumeRole" => assume_role(aws, signed, form),
-        "GetCallerIdentity" => {
-            let (user_id, account, arn) = if signed.access_key == aws.platform_key {
-                let arn = PLATFORM_PRINCIPAL.to_owned();
-                (signed.access_key.clone(), PLATFORM_ACCOUNT.to_owned(), arn)
-            } else {
-                let sessions = aws.sessions.lock().unwrap_or_else(|e| e.into_inner());
-                let Some(s) = sessions.get(&signed.access_key) else {
-                    return error(
-                        q,
-                        StatusCode::FORBIDDEN,
-                        "InvalidClientTokenId",
-                        "The security token included in the request is invalid.",
-                    );
-                };
-                let account = esc(account(&s.role_arn));
-                let arn =
-                    format!("arn:aws:sts::{account}:assumed-role/{}/{}", esc(role_name(&s.role_arn)), esc(&s.name));
-                (format!("AROASANDBOX:{}", esc(&s.name)), account, arn)
-            };
-            xml(format!(
-                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>\
-                 <UserId>{user_id}</UserId><Account>{account}</Account><Arn>{arn}</Arn></GetCallerIdentityResult>\
-                 <ResponseMetadata><RequestId>{id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
-            ))
-        }
-        other => error(q, StatusCode::BAD_REQUEST, "InvalidAction", &format!("Could not find operation {other}")),
-    }
-}
-
-fn assume_role(aws: &Aws, signed: &Signed, form: &HashMap<String, String>) -> Response {
-    let q = Protocol::Query;
-    let param = |k: &str| form.get(k).cloned().unwrap_or_default();
-    if signed.access_key != aws.platform_key {
-        return error(
-            q,
-            StatusCode::FORBIDDEN,
-            "InvalidClientTokenId",
-            "The security token included in the request is invalid.",
-        );
-    }
-    let (role_arn, session_name, external_id) = (param("RoleArn"), param("RoleSessionName"), param("ExternalId"));
-    let policy = form.get("Policy").cloned();
-    let duration = form.get("DurationSeconds").map(|d| d.parse::<u64>().unwrap_or(0));
-    let mut call = AssumedRole {
-        role_arn: role_arn.clone(),
-        session_name: session_name.clone(),
-        external_id: external_id.clone(),
-        policy: policy.clone(),
-        duration_seconds: duration,
-        granted: false,
-    };
-    let answer = assume_checked(aws, &call);
-    call.granted = answer.status().is_success();
-    aws.record(call);
-    answer
-}
-
-/// `AssumeRole`'s checks and answer.
-fn assume_checked(aws: &Aws, call: &AssumedRole) -> Response {
-    let q = Protocol::Query;
-    let (role_arn, session_name, external_id) =
-        (call.role_arn.clone(), call.session_name.clone(), call.external_id.clone());
-    let well_formed = role_arn.starts_with("arn:aws") && role_arn.contains(":role/") && account(&role_arn).len() == 12;
-    if !well_formed || session_name.is_empty() {
-        return error(q, StatusCode::BAD_REQUEST, "ValidationError", "RoleArn and RoleSessionName are required");
-    }
-    let seconds = call.duration_seconds.unwrap_or(3600);
-    if !(900..=43_200).contains(&seconds) {
-        let message = format!(
-            "1 validation error detected: Value '{seconds}' at 'durationSeconds' failed to satisfy constraint: \
-             Member must have value between 900 and 43200"
-        );
-        return error(q, StatusCode::BAD_REQUEST, "ValidationError", &message);
-    }
-    if seconds > MAX_SESSION_SECONDS {
-        let message = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.";
-        return error(q, StatusCode::BAD_REQUEST, "ValidationError", message);
-    }
-    let allowed = match call.policy.as_deref().map(policy_actions) {
-        None => None,
-        Some(Some(actions)) => Some(actions),
-        Some(None) => {
-            return error(q, StatusCode::BAD_REQUEST, "MalformedPolicyDocument", "The policy is not valid JSON.");
-        }
-    };
-    let magic = Magic::of(role_name(&role_arn));
-    let denied = || {
-        let message =
-            format!("User: {PLATFORM_PRINCIPAL} is not authorized to perform: sts:AssumeRole on resource: {role_arn}");
-        error(q, StatusCode::FORBIDDEN, "AccessDenied", &message)
-    };
-    match magic {
-        Magic::Throttled => return error(q, StatusCode::BAD_REQUEST, "Throttling", "Rate exceeded"),
-        Magic::Down => {
-            return error(q, StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "Service is unavailable");
-        }
-        // AWS answers a missing role and a trust policy that refuses us alike.
-        Magic::WrongSecret | Magic::NotFound => return denied(),
-        _ => {}
-    }
-    if magic != Magic::OpenTrust && !aws.trusts(&role_arn, &session_name, &external_id) {
-        return denied();
-    }
-    let access_key = format!("ASIA{}", crate::random_token()[..16].to_uppercase());
-    let session = Session {
-        role_arn: role_arn.clone(),
-        name: session_name.clone(),
-        token: format!("{}{}", crate::random_token(), crate::random_token()),
-        magic,
-        allowed,
-        expires_at: chrono::Utc::now() + chrono::Duration::seconds(seconds as i64),
-    };
-    let (secret, token) = (crate::random_token(), session.token.clone());
-    let expiration = session.expires_at.format("%Y-%m-%dT%H:%M:%SZ");
-    aws.sessions.lock().unwrap_or_else(|e| e.into_inner()).insert(access_key.clone(), session);
-    let account = esc(account(&role_arn));
-    let name = esc(role_name(&role_arn));
-    let session_name = esc(&session_name);
-    let id = request_id();
-    xml(format!(
-        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials>\
-         <AccessKeyId>{access_key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>\
-         <SessionToken>{token}</SessionToken><Expiration>{expiration}</Expiration></Credentials>\
-         <AssumedRoleUser><AssumedRoleId>AROASANDBOX:{session_name}</AssumedRoleId>\
-         <Arn>arn:aws:sts::{account}:assumed-role/{name}/{session_name}</Arn></AssumedRoleUser>\
-         </AssumeRoleResult><ResponseMetadata><RequestId>{id}</RequestId></ResponseMetadata></AssumeRoleResponse>"
-    ))
-}
-
-impl Aws {
-    /// Whether the role's (pretend) trust policy lets `external_id` in for
-    /// `session_name` (see the module's "Trust").
-    fn trusts(&self, role_arn: &str, session_name: &str, external_id: &str) -> bool {
-        let Some(validation) = session_name.strip_prefix("cloudconn-validate-") else {
-            // A minted session: any id a validation pinned, or the first.
-            let pinned = self.role_ids.lock().unwrap_or_else(|e| e.into_inner()).get(role_arn).cloned();
-            return match pinned {
-                Some(ids) => ids.iter().any(|id| id == external_id),
-                None => {
-                    self.pin_on_role(role_arn, external_id);
-                    true
-                }
-            };
-        };
-        // The connection is the session name without the probe's suffix
-        // for its confused-deputy check.
-        let connection = validation.strip_suffix("-xcheck").unwrap_or(validation);
-        let key = format!("{role_arn}|{connection}");
-        let pinned = self.trusted.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
-        match pinned {
-            Some(pinned) => pinned == external_id,
-            None => {
-                self.trusted.lock().unwrap_or_else(|e| e.into_inner()).insert(key, external_id.to_owned());
-                self.pin_on_role(role_arn, external_id);
-                true
-            }
-        }
-    }
-
-    fn pin_on_role(&self, role_arn: &str, external_id: &str) {
-        let mut role_ids = self.role_ids.lock().unwrap_or_else(|e| e.into_inner());
-        let mut ids = role_ids.get(role_arn).cloned().unwrap_or_default();
-        if !ids.iter().any(|id| id == external_id) {
-            ids.push(external_id.to_owned());
-            role_ids.insert(role_arn.to_owned(), ids);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,25 +425,11 @@ mod tests {
         let storage = policy_actions(
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":"*"}]}"#,
         )
-        .unwrap();
+        .expect("a policy");
         assert!(allows(&storage, "s3:ListAllMyBuckets"));
         assert!(!allows(&storage, "dynamodb:ListTables"));
-        let one = policy_actions(r#"{"Statement":{"Effect":"Allow","Action":"sqs:ListQueues"}}"#).unwrap();
+        let one = policy_actions(r#"{"Statement":{"Effect":"Allow","Action":"sqs:ListQueues"}}"#).expect("a policy");
         assert!(allows(&one, "SQS:listqueues") && !allows(&one, "sqs:ListQueuesX"));
         assert_eq!(policy_actions("not json"), None);
-    }
-
-    #[test]
-    fn minted_sessions_get_in_with_the_id_a_validation_pinned() {
-        let aws = Aws::new("K");
-        let role = "arn:aws:iam::123456789012:role/r";
-        assert!(aws.trusts(role, "cloudconn-validate-abcd1234", "ext-1"));
-        assert!(!aws.trusts(role, "cloudconn-validate-abcd1234-xcheck", "foreign"));
-        assert!(aws.trusts(role, "cc-billing-api", "ext-1"));
-        assert!(!aws.trusts(role, "cc-billing-api", "ext-2"));
-        // A role no validation saw: the first minted id is pinned.
-        let other = "arn:aws:iam::123456789012:role/other";
-        assert!(aws.trusts(other, "cc-a", "ext-9"));
-        assert!(!aws.trusts(other, "cc-a", "ext-8"));
     }
 }

@@ -16,6 +16,11 @@
 //! ([`Magic`]). The sandbox cannot know the public half of your key, so it
 //! checks the assertion's algorithm, audience, issuer and expiry but not
 //! its signature (`sandbox-wrong-secret` stands for a bad one).
+//!
+//! Keyless connections come through workload identity federation instead
+//! ([`federation`]): STS exchanges cloudconn's token for a federated one,
+//! which IAM Credentials exchanges for the service account's access token,
+//! the same kind the key's grant gives.
 
 use std::{
     collections::HashMap,
@@ -34,6 +39,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::{Call, Issued, magic::Magic};
+
+mod federation;
+pub use federation::FEDERATION_CALLS;
 
 /// A service account.
 #[derive(Clone, Default)]
@@ -62,11 +70,13 @@ pub struct Gcp {
     tokens: Mutex<Issued<Token>>,
     /// Accounts are made up from their names ([`sandbox_account`]).
     sandbox: bool,
+    /// Workload identity federation: providers, bindings, federated tokens.
+    federation: federation::Federation,
 }
 
 impl Gcp {
     pub fn new(accounts: HashMap<String, Account>, projects: HashMap<String, (String, String)>) -> Self {
-        Self { accounts, projects, audience: Mutex::default(), tokens: Mutex::default(), sandbox: false }
+        Self { accounts, projects, sandbox: false, ..Self::default() }
     }
 
     /// The sandbox: every account and project exists; the account's name
@@ -146,6 +156,10 @@ fn sandbox_claims_valid(assertion: &str, audience: &str, iss: &str) -> bool {
 pub fn router(gcp: Arc<Gcp>) -> Router {
     Router::new()
         .route("/token", post(token))
+        .route("/v1/token", post(federation::exchange))
+        // `…/serviceAccounts/{email}:generateAccessToken`: the verb is
+        // part of the last segment, so it is told apart inside.
+        .route("/v1/projects/{project}/serviceAccounts/{email}", post(federation::generate_access_token))
         .route("/tokeninfo", get(tokeninfo))
         .route("/v1/projects/{rest}", get(project).post(test_permissions))
         .route("/v1/projects/{project}/serviceAccounts/{email}/keys/{key}", get(key))
