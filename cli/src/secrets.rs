@@ -58,7 +58,13 @@ pub fn collect(spec: &pb::ProviderSpec, secrets_set: &[String], sources: &Source
     // A flag overrides the file: the file is the set of defaults.
     values.extend(from_flags);
 
-    for field in spec.fields.iter().filter(|f| f.secret && f.required) {
+    // Only the secrets of the kind being saved: a keyless kind has none.
+    // (Updating a keyless connection: give `kind` again, or it is taken for
+    // the provider's default kind.)
+    let kind = values.get("kind").filter(|k| !k.is_empty()).cloned().unwrap_or_else(|| spec.default_kind.clone());
+    let used =
+        |name: &str| spec.kinds.iter().find(|k| k.name == kind).is_none_or(|k| k.fields.iter().any(|f| f == name));
+    for field in spec.fields.iter().filter(|f| f.secret && f.required && used(&f.name)) {
         if values.contains_key(&field.name) || secrets_set.contains(&field.name) {
             continue;
         }
@@ -107,16 +113,20 @@ fn display(path: &Path) -> String {
 fn build(provider: pb::Provider, mut values: BTreeMap<String, String>) -> Result<Credentials, Failure> {
     let mut take = |name: &str| values.remove(name).unwrap_or_default();
     Ok(match provider {
-        pb::Provider::Aws => Credentials::Aws(pb::AwsCredentials { role_arn: take("role_arn") }),
+        pb::Provider::Aws => Credentials::Aws(pb::AwsCredentials { role_arn: take("role_arn"), kind: take("kind") }),
         pb::Provider::Gcp => Credentials::Gcp(pb::GcpCredentials {
             project_id: take("project_id"),
             service_account_json: take("service_account_json"),
+            kind: take("kind"),
+            workload_identity_provider: take("workload_identity_provider"),
+            service_account_email: take("service_account_email"),
         }),
         pb::Provider::Azure => Credentials::Azure(pb::AzureCredentials {
             tenant_id: take("tenant_id"),
             subscription_id: take("subscription_id"),
             client_id: take("client_id"),
             client_secret: take("client_secret"),
+            kind: take("kind"),
         }),
         pb::Provider::MongodbAtlas => Credentials::MongodbAtlas(pb::MongoDbAtlasCredentials {
             project_id: take("project_id"),

@@ -263,6 +263,17 @@ impl JobRunner {
             external_id: job.external_id.clone(),
             connection_id: job.connection_id.clone(),
             deadline: None,
+            // Used only by a keyless revision's probe.
+            keyless: Some(crate::keyless::Keyless {
+                issuer: self.probes.issuer(),
+                subject: cloudconn_infra::oidc::Subject {
+                    workspace: job.workspace.clone(),
+                    connection_id: job.connection_id.clone(),
+                    tag: job.tag.clone(),
+                    scope: job.scopes.join(" "),
+                    consumer: "cloudconn-validation".into(),
+                },
+            }),
         };
         let max = self.config.probe_attempts.max(1);
         let mut all_timed_out = true;

@@ -9,6 +9,8 @@
 //! - [`issue`]: the run step: issue requests → minted credentials, replied
 //!   to the requesting server's reply queue, signed ([`issue::guard`] checks
 //!   the request first).
+//! - [`keyless`]: signing the OpenID Connect tokens keyless connections
+//!   sign in with.
 //! - [`mint`]: one minter per provider (short-lived credentials per scope).
 //! - [`metrics`]: Prometheus series and `/metrics`, `/healthz`, `/readyz`.
 //! - [`probe`]: the probe interface and registry; `probe::outcome` maps
@@ -18,6 +20,7 @@
 pub mod config;
 pub mod consumer;
 pub mod issue;
+pub mod keyless;
 pub mod metrics;
 pub mod mint;
 pub mod probe;

@@ -48,7 +48,9 @@ async fn run() -> anyhow::Result<()> {
     let shutdown = cloudconn_infra::shutdown::on_signal();
     tokio::spawn(vault.clone().run_renewal(shutdown.clone()));
     tracing::info!(concurrency = config.worker_concurrency, "cloudconn-worker starting");
-    let probes = Probes::production(&config);
+    // Keyless connections' tokens, signed by the transit key in Vault.
+    let issuer = cloudconn_infra::oidc::transit::issuer(&config.oidc, vault.clone());
+    let probes = Probes::production(&config).keyless(issuer.clone());
     let endpoint = match &config.metrics_listen {
         Some(addr) => Some(
             tokio::net::TcpListener::bind(addr)
@@ -57,7 +59,7 @@ async fn run() -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let minters = cloudconn_worker::mint::Minters::production(&config);
+    let minters = cloudconn_worker::mint::Minters::production(&config).keyless(issuer);
     let mut worker = Worker::new(config, vault.clone(), probes, minters);
     if let Some(listener) = endpoint {
         worker = worker.with_endpoint(listener, Some(vault));

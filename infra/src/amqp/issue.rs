@@ -22,6 +22,9 @@ pub struct IssueRequest {
     pub version: u32,
     pub workspace: String,
     pub connection_id: String,
+    /// The connection's tag (keyless tokens carry it as `connection_tag`).
+    #[serde(default)]
+    pub tag: String,
     /// `aws`, `gcp`, `azure`, `mongodb_atlas`, `neo4j_aura`.
     pub provider: String,
     /// The ACTIVE revision's Vault KV version.
@@ -185,6 +188,7 @@ mod tests {
     fn a_request_past_its_deadline_is_expired() {
         let request = IssueRequest {
             version: ISSUE_VERSION,
+            tag: String::new(),
             workspace: "acme".into(),
             connection_id: "4e098c3f-fe71-466b-97f2-2e4926947752".into(),
             provider: "aws".into(),

@@ -34,3 +34,10 @@ impl SigningKeys for TransitKeys {
         self.vault.transit_sign(&self.mount, &self.name, version, input).await
     }
 }
+
+/// The issuer `config` describes, signing with its transit key through
+/// `vault`; `None` when `CLOUDCONN_OIDC_ISSUER` is unset.
+pub fn issuer(config: &crate::config::OidcConfig, vault: Arc<VaultStore>) -> Option<Arc<super::Issuer>> {
+    let keys = TransitKeys { vault, mount: config.oidc_transit_mount.clone(), name: config.oidc_key.clone() };
+    super::Issuer::from_config(config, Arc::new(keys))
+}

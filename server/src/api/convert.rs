@@ -94,13 +94,21 @@ pub fn create_command(req: pb::CreateConnectionRequest) -> Result<CreateCommand,
 fn submitted(credentials: Credentials) -> Submitted {
     use credentials::fields;
     match credentials {
-        Credentials::Aws(c) => {
-            Submitted { provider: Provider::Aws, branch: "aws", fields: fields([("role_arn", c.role_arn)]) }
-        }
+        Credentials::Aws(c) => Submitted {
+            provider: Provider::Aws,
+            branch: "aws",
+            fields: fields([("role_arn", c.role_arn), ("kind", c.kind)]),
+        },
         Credentials::Gcp(c) => Submitted {
             provider: Provider::Gcp,
             branch: "gcp",
-            fields: fields([("project_id", c.project_id), ("service_account_json", c.service_account_json)]),
+            fields: fields([
+                ("project_id", c.project_id),
+                ("service_account_json", c.service_account_json),
+                ("kind", c.kind),
+                ("workload_identity_provider", c.workload_identity_provider),
+                ("service_account_email", c.service_account_email),
+            ]),
         },
         Credentials::Azure(c) => Submitted {
             provider: Provider::Azure,
@@ -110,6 +118,7 @@ fn submitted(credentials: Credentials) -> Submitted {
                 ("subscription_id", c.subscription_id),
                 ("client_id", c.client_id),
                 ("client_secret", c.client_secret),
+                ("kind", c.kind),
             ]),
         },
         Credentials::MongodbAtlas(c) => Submitted {
@@ -345,8 +354,9 @@ pub fn list_query(req: &pb::ListConnectionsRequest) -> Result<ListQuery, AppErro
     finish(v, || Some(ListQuery { workspace: workspace?, filter, page_size, after_tag }))
 }
 
-/// The provider catalogue, from the one table in `domain::provider`.
-pub fn providers() -> pb::ListProvidersResponse {
+/// The provider catalogue, from the one table in `domain::provider`;
+/// `issuer` is this server's OpenID Connect issuer, when it is one.
+pub fn providers(issuer: Option<&str>) -> pb::ListProvidersResponse {
     pb::ListProvidersResponse {
         providers: Provider::ALL
             .into_iter()
@@ -376,6 +386,19 @@ pub fn providers() -> pb::ListProvidersResponse {
                             .collect(),
                     })
                     .collect(),
+                kinds: p
+                    .kinds()
+                    .iter()
+                    .map(|k| pb::CredentialKindSpec {
+                        name: k.name.to_owned(),
+                        display_name: k.display_name.to_owned(),
+                        description: k.description.to_owned(),
+                        keyless: k.keyless,
+                        fields: k.fields.iter().map(|f| (*f).to_owned()).collect(),
+                        issuer_url: issuer.filter(|_| k.keyless).unwrap_or_default().to_owned(),
+                    })
+                    .collect(),
+                default_kind: p.default_kind().name.to_owned(),
             })
             .collect(),
     }

@@ -185,7 +185,7 @@ impl ConnectionService for Api {
         request: Request<pb::ListProvidersRequest>,
     ) -> Result<Response<pb::ListProvidersResponse>, Status> {
         auth::caller(&request)?.authorize_any(Access::Read)?;
-        Ok(Response::new(convert::providers()))
+        Ok(Response::new(convert::providers(self.lifecycle.oidc_issuer.as_deref())))
     }
 
     #[tracing::instrument(skip_all, name = "ListAuditEvents")]

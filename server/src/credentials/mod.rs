@@ -359,6 +359,7 @@ pub(crate) fn worker_request(
         version: ISSUE_VERSION,
         workspace: row.workspace.clone(),
         connection_id: row.id.to_string(),
+        tag: row.tag.clone(),
         provider: row.provider.clone(),
         revision: revision.max(0) as u64,
         scope: String::new(),

@@ -16,7 +16,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{
     Violations,
-    provider::{CREDENTIAL_FIELD_MAX, Provider, matches_pattern},
+    kinds::KindSpec,
+    provider::{CREDENTIAL_FIELD_MAX, KIND_FIELD, Provider, matches_pattern},
 };
 
 /// Credentials as submitted: the provider of the oneof branch, the branch's
@@ -63,21 +64,61 @@ pub fn check_formats(submitted: &Submitted, violations: &mut Violations) {
     }
 }
 
+/// The kind a stored revision signs in with: its `kind` field, or (a
+/// revision saved before kinds existed) the provider's default.
+pub fn kind_of(provider: Provider, fields: &SecretFields) -> &'static KindSpec {
+    fields.get(KIND_FIELD).and_then(|k| provider.kind(k.expose_secret())).unwrap_or_else(|| provider.default_kind())
+}
+
 /// Builds the new revision: `previous` (if any) with non-blank submitted
-/// fields replacing stored ones. Reports required fields still missing.
+/// fields replacing stored ones, holding exactly the fields of its kind
+/// (the submitted kind, else the stored one, else the default). Reports
+/// required fields still missing, and submitted fields the kind does not
+/// use. A switch of kind keeps none of the stored fields the new kind does
+/// not use: a secret left behind by a switch to a keyless kind would be
+/// exactly what keyless means not to hold.
 pub fn merge(submitted: Submitted, previous: Option<SecretFields>, violations: &mut Violations) -> SecretFields {
+    let provider = submitted.provider;
+    let branch = submitted.branch;
+    let first = previous.is_none();
     let mut merged = previous.unwrap_or_default();
+    let asked = submitted.fields.get(KIND_FIELD).map(|k| k.expose_secret().to_owned()).filter(|k| !k.is_empty());
+    let kind = match &asked {
+        Some(name) => match provider.kind(name) {
+            Some(kind) => kind,
+            None => {
+                let names: Vec<&str> = provider.kinds().iter().map(|k| k.name).collect();
+                violations.push(format!("{branch}.{KIND_FIELD}"), format!("must be one of: {}", names.join(", ")));
+                return merged;
+            }
+        },
+        None if first => provider.default_kind(),
+        None => kind_of(provider, &merged),
+    };
     for (name, value) in submitted.fields {
-        if !value.expose_secret().is_empty() {
-            merged.insert(name, value);
+        if value.expose_secret().is_empty() || name == KIND_FIELD {
+            continue;
         }
+        if !kind.fields.contains(&name.as_str()) {
+            violations.push(format!("{branch}.{name}"), format!("is not used by kind {}; leave it blank", kind.name));
+            continue;
+        }
+        merged.insert(name, value);
     }
-    // Keep only fields the catalogue knows, so nothing unexpected is stored.
-    merged.retain(|name, _| submitted.provider.field(name).is_some());
-    for spec in submitted.provider.fields() {
+    // Only the kind's fields (and nothing the catalogue does not know).
+    merged.retain(|name, _| kind.fields.contains(&name.as_str()));
+    if provider.field(KIND_FIELD).is_some() {
+        merged.insert(KIND_FIELD.to_owned(), SecretString::from(kind.name.to_owned()));
+    }
+    for spec in provider.fields().iter().filter(|f| kind.fields.contains(&f.name)) {
         let present = merged.get(spec.name).is_some_and(|v| !v.expose_secret().is_empty());
         if spec.required && !present {
-            violations.push(format!("{}.{}", submitted.branch, spec.name), "is required on the first completion");
+            let why = if kind.name == provider.default_kind().name {
+                "is required on the first completion".to_owned()
+            } else {
+                format!("is required for kind {}", kind.name)
+            };
+            violations.push(format!("{branch}.{}", spec.name), why);
         }
     }
     merged
@@ -281,5 +322,52 @@ mod tests {
         let mut v = Violations::default();
         check_formats(&azure("", &"x".repeat(CREDENTIAL_FIELD_MAX + 1)), &mut v);
         assert_eq!(v.into_vec()[0].field, "azure.client_secret");
+    }
+
+    #[test]
+    fn a_switch_to_a_keyless_kind_keeps_no_secret() {
+        let previous = fields([
+            ("tenant_id", "11111111-1111-1111-1111-111111111111".into()),
+            ("subscription_id", "22222222-2222-2222-2222-222222222222".into()),
+            ("client_id", "33333333-3333-3333-3333-333333333333".into()),
+            ("client_secret", "old".into()),
+        ]);
+        let mut switch = azure("", "");
+        switch.fields.insert(KIND_FIELD.into(), SecretString::from("federated".to_owned()));
+        let mut v = Violations::default();
+        let merged = merge(switch, Some(previous), &mut v);
+        assert!(v.is_empty());
+        assert!(!merged.contains_key("client_secret"));
+        assert_eq!(merged[KIND_FIELD].expose_secret(), "federated");
+        assert_eq!(kind_of(Provider::Azure, &merged).name, "federated");
+        // And a secret sent with a keyless kind is refused, naming the field.
+        let mut with_secret = azure("11111111-1111-1111-1111-111111111111", "s");
+        with_secret.fields.insert(KIND_FIELD.into(), SecretString::from("federated".to_owned()));
+        let mut v = Violations::default();
+        merge(with_secret, Some(merged), &mut v);
+        let fields: Vec<_> = v.into_vec().into_iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["azure.client_secret"]);
+    }
+
+    #[test]
+    fn a_keyless_first_completion_needs_its_own_fields_and_names_the_kind() {
+        let submitted = Submitted {
+            provider: Provider::Gcp,
+            branch: "gcp",
+            fields: fields([("project_id", "my-project".into()), (KIND_FIELD, "workload_identity".into())]),
+        };
+        let mut v = Violations::default();
+        merge(submitted, None, &mut v);
+        let found: Vec<_> = v.into_vec().into_iter().map(|v| (v.field, v.description)).collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "gcp.workload_identity_provider");
+        assert_eq!(found[1].0, "gcp.service_account_email");
+        assert!(found[0].1.contains("workload_identity"));
+        // An unknown kind lists the provider's.
+        let mut v = Violations::default();
+        let unknown =
+            Submitted { provider: Provider::Aws, branch: "aws", fields: fields([(KIND_FIELD, "oidc".into())]) };
+        merge(unknown, None, &mut v);
+        assert!(v.into_vec()[0].description.contains("web_identity, assume_role"));
     }
 }

@@ -7,6 +7,7 @@
 pub mod credentials;
 pub mod etag;
 pub mod expiry;
+pub mod kinds;
 pub mod names;
 pub mod provider;
 pub mod schedule;

@@ -36,6 +36,9 @@ pub struct FieldSpec {
     pub description: &'static str,
 }
 
+/// The field that chooses a provider's credential kind ([`super::kinds`]).
+pub const KIND_FIELD: &str = "kind";
+
 /// The scopes a connection may request.
 pub const ALL_SCOPES: [&str; 4] = ["storage", "database", "messaging", "functions"];
 
@@ -45,14 +48,24 @@ pub const CREDENTIAL_FIELD_MAX: usize = 16 * 1024;
 const GUID: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 const GUID_FORMAT: &str = "a GUID (8-4-4-4-12 hexadecimal digits)";
 
-const AWS_FIELDS: &[FieldSpec] = &[FieldSpec {
-    name: "role_arn",
-    secret: false,
-    required: true,
-    pattern: Some(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}$"),
-    format: Some("an IAM role ARN: arn:aws:iam::<12-digit account id>:role/<name>"),
-    description: "ARN of the IAM role cloudconn assumes; its trust policy must require sts:ExternalId = the connection's external_id",
-}];
+const AWS_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        name: "role_arn",
+        secret: false,
+        required: true,
+        pattern: Some(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}$"),
+        format: Some("an IAM role ARN: arn:aws:iam::<12-digit account id>:role/<name>"),
+        description: "ARN of the IAM role cloudconn assumes; its trust policy must require sts:ExternalId = the connection's external_id (assume_role) or trust cloudconn's OpenID Connect provider on aud and sub (web_identity)",
+    },
+    FieldSpec {
+        name: KIND_FIELD,
+        secret: false,
+        required: false,
+        pattern: Some("^(assume_role|web_identity)$"),
+        format: Some("assume_role or web_identity"),
+        description: "How cloudconn signs in: assume_role (with the external id; the default) or web_identity (keyless)",
+    },
+];
 
 const GCP_FIELDS: &[FieldSpec] = &[
     FieldSpec {
@@ -70,6 +83,34 @@ const GCP_FIELDS: &[FieldSpec] = &[
         pattern: None,
         format: None,
         description: "Service account key file (JSON with type=service_account, client_email, private_key, project_id)",
+    },
+    FieldSpec {
+        name: KIND_FIELD,
+        secret: false,
+        required: false,
+        pattern: Some("^(service_account_key|workload_identity)$"),
+        format: Some("service_account_key or workload_identity"),
+        description: "How cloudconn signs in: service_account_key (the default) or workload_identity (keyless)",
+    },
+    FieldSpec {
+        name: "workload_identity_provider",
+        secret: false,
+        required: true,
+        pattern: Some(
+            "^projects/[0-9]{1,20}/locations/global/workloadIdentityPools/[a-z0-9-]{4,32}/providers/[a-z0-9-]{4,32}$",
+        ),
+        format: Some(
+            "a provider's resource name: projects/<project number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>",
+        ),
+        description: "Workload identity pool provider that trusts cloudconn's issuer (workload_identity)",
+    },
+    FieldSpec {
+        name: "service_account_email",
+        secret: false,
+        required: true,
+        pattern: Some("^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]{1,100}\\.gserviceaccount\\.com$"),
+        format: Some("a service account's email, <name>@<project>.iam.gserviceaccount.com"),
+        description: "Service account the federated identity impersonates (workload_identity)",
     },
 ];
 
@@ -104,7 +145,15 @@ const AZURE_FIELDS: &[FieldSpec] = &[
         required: true,
         pattern: None,
         format: None,
-        description: "Client secret of the service principal",
+        description: "Client secret of the service principal (client_secret)",
+    },
+    FieldSpec {
+        name: KIND_FIELD,
+        secret: false,
+        required: false,
+        pattern: Some("^(client_secret|federated)$"),
+        format: Some("client_secret or federated"),
+        description: "How cloudconn signs in: client_secret (the default) or federated (keyless)",
     },
 ];
 

@@ -70,7 +70,20 @@ impl Lifecycle {
         let stored = u64::try_from(row.revision).unwrap_or(0);
         let previous = if stored > 0 { Some(self.secrets.read(&path, stored).await?) } else { None };
         let mut violations = Violations::default();
+        let branch = cmd.submitted.branch;
         let merged = credentials::merge(cmd.submitted, previous, &mut violations);
+        let kind = credentials::kind_of(provider, &merged);
+        if kind.keyless && self.oidc_issuer.is_none() && violations.is_empty() {
+            violations.push(
+                format!("{branch}.kind"),
+                format!(
+                    "{} needs this cloudconn to be an OpenID Connect issuer, and its operators have not set \
+                     CLOUDCONN_OIDC_ISSUER; choose {} or ask them to",
+                    kind.name,
+                    provider.default_kind().name
+                ),
+            );
+        }
         if !violations.is_empty() {
             return Err(AppError::InvalidArgument(violations.into_vec()));
         }

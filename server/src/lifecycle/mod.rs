@@ -66,6 +66,9 @@ pub struct Lifecycle {
     /// `CLOUDCONN_EXPIRY_WARNING_MS`: how near a credential's expiry must be
     /// for a validation to warn and an `expiring` event to go out.
     pub expiry_warning: std::time::Duration,
+    /// `CLOUDCONN_OIDC_ISSUER` (or `--dev`'s own): keyless kinds are
+    /// offered and accepted only when this server is an issuer.
+    pub oidc_issuer: Option<String>,
 }
 
 /// Finished ids a slow waiter may fall behind by before it re-reads the
@@ -92,6 +95,7 @@ impl Lifecycle {
             issue_rows: None,
             revalidation: crate::domain::schedule::Revalidation::OFF,
             expiry_warning: std::time::Duration::ZERO,
+            oidc_issuer: None,
         }
     }
 }

@@ -246,6 +246,15 @@ impl App {
             Lifecycle::new(db, secrets.store.clone(), metrics.clone(), crate::quota::Quotas::new(&config.quotas));
         lifecycle.revalidation = config.revalidation();
         lifecycle.expiry_warning = config.expiry_warning();
+        let local_addr = listener.local_addr()?;
+        let oidc = oidc(config, mode, &secrets, local_addr);
+        lifecycle.oidc_issuer = oidc.as_ref().map(|o| o.issuer().to_owned());
+        // The --dev in-process worker signs keyless tokens with this
+        // server's own issuer (production workers build their own).
+        let (probes, minters) = (probes.keyless(oidc.clone()), minters.keyless(oidc.clone()));
+        if let (Some(sandbox), Some(oidc)) = (&sandbox, &oidc) {
+            sandbox.trust_issuer(oidc.issuer(), &format!("http://127.0.0.1:{}", local_addr.port()));
+        }
         let minter = minter(config, mode, timeout, &secrets.store, minters)?;
         // The revoker sees the issuer's mints, to revoke again after those in flight.
         let (revoker, minter) = crate::credentials::revoke::Revoker::watching(minter, config.issue().timeout);
@@ -271,8 +280,6 @@ impl App {
         let auth =
             Authenticator::new(&auth_config, config.jwks_refresh(), config.jwks_max_stale(), auth_stop.clone()).await?;
 
-        let local_addr = listener.local_addr()?;
-        let oidc = oidc(config, mode, &secrets, local_addr);
         if mode == Mode::Dev {
             dev::listening(config, local_addr, dev_token.as_deref(), sandbox.as_ref())?;
         }

@@ -58,5 +58,6 @@ pub fn credentials(client_id: &str, secret: &str) -> Credentials {
         subscription_id: fixtures::SUBSCRIPTION.into(),
         client_id: client_id.into(),
         client_secret: secret.into(),
+        ..Default::default()
     })
 }

@@ -32,16 +32,18 @@ pub fn service_account_json(marker: &str) -> String {
 /// Complete credentials for `provider`, every secret field carrying `marker`.
 pub fn credentials(provider: pb::Provider, marker: &str) -> Credentials {
     match provider {
-        pb::Provider::Aws => Credentials::Aws(AwsCredentials { role_arn: ROLE_ARN.into() }),
+        pb::Provider::Aws => Credentials::Aws(AwsCredentials { role_arn: ROLE_ARN.into(), ..Default::default() }),
         pb::Provider::Gcp => Credentials::Gcp(GcpCredentials {
             project_id: "acme-prod-123".into(),
             service_account_json: service_account_json(marker),
+            ..Default::default()
         }),
         pb::Provider::Azure => Credentials::Azure(AzureCredentials {
             tenant_id: TENANT.into(),
             subscription_id: SUBSCRIPTION.into(),
             client_id: CLIENT.into(),
             client_secret: format!("azsecret-{marker}"),
+            ..Default::default()
         }),
         pb::Provider::MongodbAtlas => Credentials::MongodbAtlas(MongoDbAtlasCredentials {
             project_id: ATLAS_PROJECT.into(),
@@ -88,5 +90,6 @@ pub fn azure(secret: &str) -> Credentials {
         subscription_id: SUBSCRIPTION.into(),
         client_id: CLIENT.into(),
         client_secret: secret.into(),
+        ..Default::default()
     })
 }

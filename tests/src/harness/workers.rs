@@ -68,6 +68,9 @@ impl TestApp {
                 .fold(Probes::default(), |p, name| p.with(name, self.probe.clone()))
         };
         let secrets = Arc::new(secrets);
+        // Keyless connections' tokens, signed with the test's transit key.
+        let issuer = cloudconn_infra::oidc::transit::issuer(&self.worker_config.oidc, secrets.clone());
+        let probes = probes.keyless(issuer.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind worker endpoint");
         listener.set_nonblocking(true).expect("nonblocking");
         self.worker_metrics_addr = Some(listener.local_addr().expect("addr"));
@@ -80,7 +83,11 @@ impl TestApp {
                 secret_access_key: key.secret.clone(),
             });
         }
-        let minters = self.minters.clone().unwrap_or_else(|| cloudconn_worker::mint::Minters::production(&minting));
+        let minters = self
+            .minters
+            .clone()
+            .unwrap_or_else(|| cloudconn_worker::mint::Minters::production(&minting))
+            .keyless(issuer);
         let worker = Worker::new(self.worker_config.clone(), secrets.clone(), probes, minters)
             .with_endpoint(listener, Some(secrets));
         let stop = CancellationToken::new();

@@ -51,7 +51,9 @@ async fn enforcing_moto_app() -> (MotoIam, TestApp) {
 }
 
 async fn save_and_validate(app: &TestApp, tag: &str, role_arn: &str) -> pb::ValidateConnectionResponse {
-    complete(app, "acme", tag, Credentials::Aws(AwsCredentials { role_arn: role_arn.into() })).await.unwrap();
+    complete(app, "acme", tag, Credentials::Aws(AwsCredentials { role_arn: role_arn.into(), ..Default::default() }))
+        .await
+        .unwrap();
     validate(app, tag, WAIT).await.unwrap()
 }
 

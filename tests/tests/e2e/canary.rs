@@ -56,7 +56,11 @@ async fn lifecycle_with_canary(app: &TestApp) {
         app,
         "acme",
         "gcp_bad",
-        Credentials::Gcp(GcpCredentials { project_id: format!("p{canary}"), service_account_json: bad_key }),
+        Credentials::Gcp(GcpCredentials {
+            project_id: format!("p{canary}"),
+            service_account_json: bad_key,
+            ..Default::default()
+        }),
     )
     .await
     .unwrap_err();

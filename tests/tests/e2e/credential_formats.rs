@@ -69,7 +69,11 @@ fn gcp(private_key: &str) -> Credentials {
         "private_key": private_key,
         "client_email": "probe@acme-prod-123.iam.gserviceaccount.com",
     });
-    Credentials::Gcp(GcpCredentials { project_id: "acme-prod-123".into(), service_account_json: key.to_string() })
+    Credentials::Gcp(GcpCredentials {
+        project_id: "acme-prod-123".into(),
+        service_account_json: key.to_string(),
+        ..Default::default()
+    })
 }
 
 #[tokio::test]

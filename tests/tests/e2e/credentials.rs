@@ -15,6 +15,7 @@ fn azure(tenant: &str, secret: &str) -> Credentials {
         subscription_id: if tenant.is_empty() { String::new() } else { fixtures::SUBSCRIPTION.into() },
         client_id: if tenant.is_empty() { String::new() } else { fixtures::CLIENT.into() },
         client_secret: secret.into(),
+        ..Default::default()
     })
 }
 
@@ -106,6 +107,7 @@ async fn bad_credentials_are_refused_and_nothing_is_written() {
             subscription_id: "1234".into(),
             client_id: fixtures::CLIENT.into(),
             client_secret: "s".into(),
+            ..Default::default()
         }),
     )
     .await
@@ -156,7 +158,7 @@ async fn each_provider_format_is_checked() {
     let cases: Vec<(pb::Provider, Credentials, Vec<&str>)> = vec![
         (
             pb::Provider::Aws,
-            Credentials::Aws(AwsCredentials { role_arn: "arn:aws:iam::123:role/x".into() }),
+            Credentials::Aws(AwsCredentials { role_arn: "arn:aws:iam::123:role/x".into(), ..Default::default() }),
             vec!["aws.role_arn"],
         ),
         (
@@ -164,6 +166,7 @@ async fn each_provider_format_is_checked() {
             Credentials::Gcp(GcpCredentials {
                 project_id: "Bad_Project".into(),
                 service_account_json: "{\"type\":\"user\"}".into(),
+                ..Default::default()
             }),
             vec!["gcp.project_id", "gcp.service_account_json"],
         ),

@@ -53,6 +53,7 @@ async fn active_aura(app: &TestApp) -> pb::Connection {
 fn mint_request(connection: &pb::Connection, consumer: &str, ttl_secs: u64, deadline_unix_ms: u64) -> Vec<u8> {
     serde_json::to_vec(&IssueRequest {
         version: ISSUE_VERSION,
+        tag: String::new(),
         workspace: "acme".into(),
         connection_id: connection.uid.clone(),
         provider: "neo4j_aura".into(),

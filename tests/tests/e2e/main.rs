@@ -17,6 +17,7 @@ mod grpc_web;
 mod helpers;
 mod http1_bodies;
 mod issue_signing;
+mod keyless;
 mod lifecycle;
 mod listing;
 mod minting;

@@ -54,6 +54,7 @@ fn request(provider: &str, scope: &str) -> MintRequest {
         external_id: (provider == "aws").then(|| EXTERNAL_ID.to_owned()),
         connection_id: UID.into(),
         revision: 1,
+        keyless: None,
     }
 }
 

@@ -63,7 +63,11 @@ fn gcp_creds(trap: &Trap, project: &str, email: &str, private_key: &str) -> Cred
         "client_id": "100000000000000000001",
         "token_uri": format!("http://{}/token", trap.addr),
     });
-    Credentials::Gcp(GcpCredentials { project_id: project.into(), service_account_json: key.to_string() })
+    Credentials::Gcp(GcpCredentials {
+        project_id: project.into(),
+        service_account_json: key.to_string(),
+        ..Default::default()
+    })
 }
 
 const DISABLED_SUB: &str = "99999999-9999-9999-9999-999999999999";
@@ -329,6 +333,7 @@ fn azure_creds(tenant: &str, subscription: &str, client: &str, secret: &str) -> 
         subscription_id: subscription.into(),
         client_id: client.into(),
         client_secret: secret.into(),
+        ..Default::default()
     })
 }
 

@@ -305,6 +305,7 @@ async fn without_workers_the_call_is_unavailable_within_its_deadline_and_never_m
     let connection = get(&app, "acme", "prod_aura").await.unwrap();
     let late = cloudconn_infra::amqp::issue::IssueRequest {
         version: cloudconn_infra::amqp::issue::ISSUE_VERSION,
+        tag: String::new(),
         workspace: "acme".into(),
         connection_id: connection.uid,
         provider: "neo4j_aura".into(),

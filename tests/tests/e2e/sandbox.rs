@@ -22,7 +22,7 @@ pub(crate) fn steered(provider: pb::Provider, word: &str) -> Credentials {
     let mut credentials = fixtures::credentials(provider, "sandbox");
     match &mut credentials {
         Credentials::Aws(aws) => {
-            *aws = AwsCredentials { role_arn: format!("arn:aws:iam::123456789012:role/{word}") };
+            *aws = AwsCredentials { role_arn: format!("arn:aws:iam::123456789012:role/{word}"), ..Default::default() };
         }
         Credentials::Gcp(GcpCredentials { service_account_json, .. }) => {
             let mut key: serde_json::Value = serde_json::from_str(service_account_json).expect("key file");
@@ -74,7 +74,7 @@ async fn the_seeds_aws_example_goes_active_in_the_sandbox_and_says_it_came_from_
         ..Default::default()
     };
     app.client.clone().create_connection(request.clone()).await.expect("create");
-    let credentials = Credentials::Aws(pb::AwsCredentials { role_arn: SEED_ROLE.into() });
+    let credentials = Credentials::Aws(pb::AwsCredentials { role_arn: SEED_ROLE.into(), ..Default::default() });
     complete(&app, "acme", "prod_aws", credentials).await.expect("complete");
     let done = validate(&app, "prod_aws", std::time::Duration::from_secs(60)).await.expect("validate");
     let validation = done.validation.expect("validation");
@@ -91,7 +91,7 @@ async fn the_seeds_aws_example_goes_active_in_the_sandbox_and_says_it_came_from_
     // validates too, and the role did not accept the foreign id.
     request.tag = "prod_aws_2".into();
     app.client.clone().create_connection(request).await.expect("create");
-    let credentials = Credentials::Aws(pb::AwsCredentials { role_arn: SEED_ROLE.into() });
+    let credentials = Credentials::Aws(pb::AwsCredentials { role_arn: SEED_ROLE.into(), ..Default::default() });
     complete(&app, "acme", "prod_aws_2", credentials).await.expect("complete");
     let done = validate(&app, "prod_aws_2", std::time::Duration::from_secs(60)).await.expect("validate");
     assert_eq!(outcome(&done.validation.expect("validation")), "SUCCEEDED");

@@ -119,7 +119,7 @@ async fn a_role_made_from_the_aws_kit_validates_and_each_part_of_it_matters() {
     let save = |role_arn: String| {
         let app = &app;
         async move {
-            let credentials = Credentials::Aws(AwsCredentials { role_arn });
+            let credentials = Credentials::Aws(AwsCredentials { role_arn, ..Default::default() });
             complete(app, "acme", "prod_aws", credentials).await.expect("complete");
             validate(app, "prod_aws", Duration::from_secs(60)).await.expect("validate").validation.unwrap()
         }

@@ -93,7 +93,11 @@ async fn a_service_account_with_the_gcp_kits_role_validates_and_each_permission_
         let key = serde_json::json!({
             "type": "service_account", "project_id": GCP_PROJECT, "private_key": GCP_KEY, "client_email": email,
         });
-        Credentials::Gcp(GcpCredentials { project_id: GCP_PROJECT.into(), service_account_json: key.to_string() })
+        Credentials::Gcp(GcpCredentials {
+            project_id: GCP_PROJECT.into(),
+            service_account_json: key.to_string(),
+            ..Default::default()
+        })
     };
     let v =
         validate_with(&app, "gcp_full", pb::Provider::Gcp, credentials("full@acme-prod-123.iam.gserviceaccount.com"))
@@ -144,6 +148,7 @@ async fn an_app_with_the_azure_kits_role_validates_and_each_action_matters() {
             subscription_id: fixtures::SUBSCRIPTION.into(),
             client_id: client.into(),
             client_secret: "kit-secret".into(),
+            ..Default::default()
         })
     };
     let v = validate_with(&app, "az_full", pb::Provider::Azure, credentials(APP_FULL)).await;

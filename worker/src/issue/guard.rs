@@ -173,6 +173,7 @@ mod tests {
     fn request(deadline: u64, ttl_secs: u64) -> Vec<u8> {
         serde_json::to_vec(&IssueRequest {
             version: ISSUE_VERSION,
+            tag: String::new(),
             workspace: "acme".into(),
             connection_id: "4e098c3f-fe71-466b-97f2-2e4926947752".into(),
             provider: "aws".into(),

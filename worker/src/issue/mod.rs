@@ -106,6 +106,17 @@ impl IssueRunner {
             external_id: request.external_id.clone(),
             connection_id: request.connection_id.clone(),
             revision: request.revision,
+            // Used only by a keyless revision's minter.
+            keyless: Some(crate::keyless::Keyless {
+                issuer: self.minters.issuer(),
+                subject: cloudconn_infra::oidc::Subject {
+                    workspace: request.workspace.clone(),
+                    connection_id: request.connection_id.clone(),
+                    tag: request.tag.clone(),
+                    scope: request.scope.clone(),
+                    consumer: request.consumer.clone(),
+                },
+            }),
         };
         match minter.mint(&mint, &credentials).await {
             Ok(minted) => IssueReply::Issued {

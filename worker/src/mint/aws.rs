@@ -21,6 +21,7 @@ use super::{Mint, MintRequest, MintedCredentials, field, grant, wrong_kind};
 use crate::probe::{
     ErrorCode, ProbeFailure,
     aws::{AwsProbe, Failure, assume_role_failure, classify},
+    aws_web,
 };
 
 /// `AssumeRole`'s shortest session.
@@ -97,6 +98,9 @@ impl Mint for AwsMinter {
     async fn mint(&self, request: &MintRequest, credentials: &SecretFields) -> Result<MintedCredentials, ProbeFailure> {
         let policy = grant(request)?.session_policy().ok_or_else(|| wrong_kind(request, "an AWS session"))?;
         let role_arn = field(credentials, "role_arn");
+        if crate::keyless::kind(credentials) == aws_web::KIND {
+            return self.mint_keyless(request, &role_arn, &policy).await;
+        }
         let Some(external_id) = request.external_id.as_deref().filter(|id| !id.is_empty()) else {
             return Err(ProbeFailure::new(
                 ErrorCode::MalformedCredentials,
@@ -133,6 +137,45 @@ impl Mint for AwsMinter {
                 session_token: WireSecret::new(creds.session_token()),
                 region,
                 assumed_role_arn: assumed.assumed_role_user().map(|u| u.arn().to_owned()).unwrap_or_default(),
+            },
+        })
+    }
+}
+
+impl AwsMinter {
+    /// Keyless: `AssumeRoleWithWebIdentity` with the same session name,
+    /// session policy and duration rules as `AssumeRole`.
+    async fn mint_keyless(
+        &self,
+        request: &MintRequest,
+        role_arn: &str,
+        policy: &str,
+    ) -> Result<MintedCredentials, ProbeFailure> {
+        let keyless = crate::keyless::required(&request.keyless)?;
+        let base = self.platform.base().await;
+        let session = session_name(&request.consumer);
+        let seconds = duration_seconds(request.ttl);
+        let secs = |s: u64| i32::try_from(s).unwrap_or(ANY_ROLE_SECONDS as i32);
+        let (creds, assumed_role_arn) =
+            match aws_web::assume(base, keyless, role_arn, &session, Some(policy), secs(seconds)).await {
+                // The role's MaxSessionDuration is shorter: an hour, which every role allows.
+                Err(refused) if seconds > ANY_ROLE_SECONDS && refused.message.contains("ValidationError") => {
+                    aws_web::assume(base, keyless, role_arn, &session, Some(policy), secs(ANY_ROLE_SECONDS)).await?
+                }
+                other => other?,
+            };
+        let expiration = creds.expiration();
+        let expire_time = DateTime::<Utc>::from_timestamp(expiration.secs(), expiration.subsec_nanos())
+            .ok_or_else(|| ProbeFailure::transient("AssumeRoleWithWebIdentity returned an unreadable expiration"))?;
+        let region = base.region().map_or(DEFAULT_REGION.to_owned(), |r| r.to_string());
+        Ok(MintedCredentials {
+            expire_time,
+            credentials: Minted::AwsSession {
+                access_key_id: creds.access_key_id().to_owned(),
+                secret_access_key: WireSecret::new(creds.secret_access_key()),
+                session_token: WireSecret::new(creds.session_token()),
+                region,
+                assumed_role_arn,
             },
         })
     }
@@ -181,6 +224,7 @@ mod tests {
             external_id: None,
             connection_id: String::new(),
             revision: 1,
+            keyless: None,
         };
         let policy = |scope: &str| -> serde_json::Value {
             serde_json::from_str(&grant(&request(scope)).unwrap().session_policy().unwrap()).unwrap()

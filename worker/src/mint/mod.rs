@@ -50,6 +50,8 @@ pub struct MintRequest {
     pub connection_id: String,
     /// The revision the credentials come from.
     pub revision: u64,
+    /// How to sign tokens for this connection, for a keyless revision.
+    pub keyless: Option<crate::keyless::Keyless>,
 }
 
 /// Credentials and when the provider stops honouring them.
@@ -112,11 +114,22 @@ impl Mint for Bounded {
     }
 }
 
-/// Minters by provider name (`aws`, `gcp`, …).
+/// Minters by provider name (`aws`, `gcp`, …), and the issuer keyless
+/// connections' tokens come from.
 #[derive(Clone, Default)]
-pub struct Minters(HashMap<String, Arc<dyn Mint>>);
+pub struct Minters(HashMap<String, Arc<dyn Mint>>, Option<Arc<cloudconn_infra::oidc::Issuer>>);
 
 impl Minters {
+    /// Signs keyless connections' tokens with `issuer`.
+    pub fn keyless(mut self, issuer: Option<Arc<cloudconn_infra::oidc::Issuer>>) -> Self {
+        self.1 = issuer;
+        self
+    }
+
+    pub fn issuer(&self) -> Option<Arc<cloudconn_infra::oidc::Issuer>> {
+        self.1.clone()
+    }
+
     pub fn with(mut self, provider: &str, minter: Arc<dyn Mint>) -> Self {
         self.0.insert(provider.to_owned(), minter);
         self

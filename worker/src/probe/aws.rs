@@ -307,9 +307,30 @@ async fn foreign_external_id_refused(
 impl Probe for AwsProbe {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
         let role_arn = credentials.get("role_arn").map(|v| v.expose_secret().to_owned()).unwrap_or_default();
-        let external_id = request.external_id.clone().unwrap_or_default();
         let session = format!("cloudconn-validate-{}", request.connection_id.chars().take(8).collect::<String>());
         let base = self.base().await;
+        let (creds, warnings) = if crate::keyless::kind(credentials) == super::aws_web::KIND {
+            let keyless = crate::keyless::required(&request.keyless)?;
+            super::aws_web::assume_checked(base, keyless, &role_arn, &session).await?
+        } else {
+            self.assume_with_external_id(base, request, &role_arn, &session).await?
+        };
+        self.check_scopes(base, &creds, request, warnings).await
+    }
+}
+
+impl AwsProbe {
+    /// Steps 1 and 2: the role assumed with the connection's external id,
+    /// and the confused-deputy check.
+    async fn assume_with_external_id(
+        &self,
+        base: &SdkConfig,
+        request: &ProbeRequest,
+        role_arn: &str,
+        session: &str,
+    ) -> Result<(aws_sdk_sts::types::Credentials, Vec<String>), ProbeFailure> {
+        let (role_arn, session) = (role_arn.to_owned(), session.to_owned());
+        let external_id = request.external_id.clone().unwrap_or_default();
         self.check_identity(base).await?;
         let sts = aws_sdk_sts::Client::new(base);
 
@@ -353,6 +374,17 @@ impl Probe for AwsProbe {
                 ExternalIdCheck::Warn => warnings.push(format!("The external id is not enforced: {risk}. {fix}.")),
             }
         }
+        Ok((creds.clone(), warnings))
+    }
+
+    /// Steps 3 and 4, with the role's session credentials.
+    async fn check_scopes(
+        &self,
+        base: &SdkConfig,
+        creds: &aws_sdk_sts::types::Credentials,
+        request: &ProbeRequest,
+        warnings: Vec<String>,
+    ) -> Result<ProbeReport, ProbeFailure> {
         let assumed_config = base
             .to_builder()
             .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(Credentials::new(

@@ -5,6 +5,7 @@
 //! the ones this build ships.
 
 pub mod aws;
+pub mod aws_web;
 pub mod azure;
 pub mod expiry;
 pub mod gcp;
@@ -115,6 +116,8 @@ pub struct ProbeRequest {
     /// When this attempt's time is up (the worker's probe timeout); the
     /// extras after the checks (`expiry.rs`) stay within it.
     pub deadline: Option<tokio::time::Instant>,
+    /// How to sign tokens for this connection, for a keyless revision.
+    pub keyless: Option<crate::keyless::Keyless>,
 }
 
 #[async_trait::async_trait]
@@ -143,11 +146,22 @@ impl Probe for Bounded {
     }
 }
 
-/// Probes by provider name (`aws`, `gcp`, …).
+/// Probes by provider name (`aws`, `gcp`, …), and the issuer keyless
+/// connections' tokens come from.
 #[derive(Clone, Default)]
-pub struct Probes(HashMap<String, Arc<dyn Probe>>);
+pub struct Probes(HashMap<String, Arc<dyn Probe>>, Option<Arc<cloudconn_infra::oidc::Issuer>>);
 
 impl Probes {
+    /// Signs keyless connections' tokens with `issuer`.
+    pub fn keyless(mut self, issuer: Option<Arc<cloudconn_infra::oidc::Issuer>>) -> Self {
+        self.1 = issuer;
+        self
+    }
+
+    pub fn issuer(&self) -> Option<Arc<cloudconn_infra::oidc::Issuer>> {
+        self.1.clone()
+    }
+
     pub fn with(mut self, provider: &str, probe: Arc<dyn Probe>) -> Self {
         self.0.insert(provider.to_owned(), probe);
         self
@@ -196,6 +210,7 @@ impl Probes {
                     (name, Arc::new(Bounded::new(probe, config.probe_concurrency_per_provider)) as Arc<dyn Probe>)
                 })
                 .collect(),
+            None,
         )
     }
 }
@@ -285,6 +300,7 @@ mod tests {
             external_id: None,
             connection_id: "c".into(),
             deadline: None,
+            keyless: None,
         };
         for (probe, field, values) in cases {
             let credentials: SecretFields =

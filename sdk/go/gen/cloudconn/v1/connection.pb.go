@@ -948,7 +948,12 @@ type ProviderSpec struct {
 	Scopes []string `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	// Per scope, the permissions it needs at the provider: what validation
 	// checks and what the setup kit asks the customer to grant.
-	ScopeSpecs    []*ScopeSpec `protobuf:"bytes,5,rep,name=scope_specs,json=scopeSpecs,proto3" json:"scope_specs,omitempty"`
+	ScopeSpecs []*ScopeSpec `protobuf:"bytes,5,rep,name=scope_specs,json=scopeSpecs,proto3" json:"scope_specs,omitempty"`
+	// How a connection may sign in (its credentials' `kind`), recommended
+	// first: keyless kinds lead where the provider has one.
+	Kinds []*CredentialKindSpec `protobuf:"bytes,6,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	// The kind a first completion with a blank `kind` gets.
+	DefaultKind   string `protobuf:"bytes,7,opt,name=default_kind,json=defaultKind,proto3" json:"default_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1018,6 +1023,113 @@ func (x *ProviderSpec) GetScopeSpecs() []*ScopeSpec {
 	return nil
 }
 
+func (x *ProviderSpec) GetKinds() []*CredentialKindSpec {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+func (x *ProviderSpec) GetDefaultKind() string {
+	if x != nil {
+		return x.DefaultKind
+	}
+	return ""
+}
+
+// One way of signing in to a provider.
+type CredentialKindSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The credentials' `kind` value, e.g. "web_identity".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// e.g. "Keyless (OpenID Connect web identity)".
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// Stores no secret: cloudconn's OpenID Connect tokens stand in for one.
+	// Offered only when the server is an issuer (`issuer_url` is set).
+	Keyless bool `protobuf:"varint,4,opt,name=keyless,proto3" json:"keyless,omitempty"`
+	// The fields this kind uses, besides `kind`; a field's `required` holds
+	// for the kinds that list it.
+	Fields []string `protobuf:"bytes,5,rep,name=fields,proto3" json:"fields,omitempty"`
+	// What the customer's cloud must trust: the issuer URL (empty when this
+	// server is not an issuer, and for kinds that are not keyless).
+	IssuerUrl     string `protobuf:"bytes,6,opt,name=issuer_url,json=issuerUrl,proto3" json:"issuer_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CredentialKindSpec) Reset() {
+	*x = CredentialKindSpec{}
+	mi := &file_cloudconn_v1_connection_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CredentialKindSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CredentialKindSpec) ProtoMessage() {}
+
+func (x *CredentialKindSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudconn_v1_connection_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CredentialKindSpec.ProtoReflect.Descriptor instead.
+func (*CredentialKindSpec) Descriptor() ([]byte, []int) {
+	return file_cloudconn_v1_connection_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CredentialKindSpec) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CredentialKindSpec) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *CredentialKindSpec) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *CredentialKindSpec) GetKeyless() bool {
+	if x != nil {
+		return x.Keyless
+	}
+	return false
+}
+
+func (x *CredentialKindSpec) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *CredentialKindSpec) GetIssuerUrl() string {
+	if x != nil {
+		return x.IssuerUrl
+	}
+	return ""
+}
+
 // What one scope needs at its provider.
 type ScopeSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1032,7 +1144,7 @@ type ScopeSpec struct {
 
 func (x *ScopeSpec) Reset() {
 	*x = ScopeSpec{}
-	mi := &file_cloudconn_v1_connection_proto_msgTypes[8]
+	mi := &file_cloudconn_v1_connection_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1044,7 +1156,7 @@ func (x *ScopeSpec) String() string {
 func (*ScopeSpec) ProtoMessage() {}
 
 func (x *ScopeSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudconn_v1_connection_proto_msgTypes[8]
+	mi := &file_cloudconn_v1_connection_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1057,7 +1169,7 @@ func (x *ScopeSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScopeSpec.ProtoReflect.Descriptor instead.
 func (*ScopeSpec) Descriptor() ([]byte, []int) {
-	return file_cloudconn_v1_connection_proto_rawDescGZIP(), []int{8}
+	return file_cloudconn_v1_connection_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ScopeSpec) GetName() string {
@@ -1081,7 +1193,7 @@ type FieldSpec struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Write-only: stored in Vault, never returned.
 	Secret bool `protobuf:"varint,2,opt,name=secret,proto3" json:"secret,omitempty"`
-	// Must be set on the first completion.
+	// Must be set on the first completion (of a kind that uses the field).
 	Required bool `protobuf:"varint,3,opt,name=required,proto3" json:"required,omitempty"`
 	// Regular expression the value must match, when there is one.
 	Pattern       string `protobuf:"bytes,4,opt,name=pattern,proto3" json:"pattern,omitempty"`
@@ -1092,7 +1204,7 @@ type FieldSpec struct {
 
 func (x *FieldSpec) Reset() {
 	*x = FieldSpec{}
-	mi := &file_cloudconn_v1_connection_proto_msgTypes[9]
+	mi := &file_cloudconn_v1_connection_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1104,7 +1216,7 @@ func (x *FieldSpec) String() string {
 func (*FieldSpec) ProtoMessage() {}
 
 func (x *FieldSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudconn_v1_connection_proto_msgTypes[9]
+	mi := &file_cloudconn_v1_connection_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1117,7 +1229,7 @@ func (x *FieldSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldSpec.ProtoReflect.Descriptor instead.
 func (*FieldSpec) Descriptor() ([]byte, []int) {
-	return file_cloudconn_v1_connection_proto_rawDescGZIP(), []int{9}
+	return file_cloudconn_v1_connection_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *FieldSpec) GetName() string {
@@ -1177,7 +1289,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_cloudconn_v1_connection_proto_msgTypes[10]
+	mi := &file_cloudconn_v1_connection_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1189,7 +1301,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudconn_v1_connection_proto_msgTypes[10]
+	mi := &file_cloudconn_v1_connection_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1202,7 +1314,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_cloudconn_v1_connection_proto_rawDescGZIP(), []int{10}
+	return file_cloudconn_v1_connection_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -1346,14 +1458,24 @@ const file_cloudconn_v1_connection_proto_rawDesc = "" +
 	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x128\n" +
 	"\n" +
 	"connection\x18\x04 \x01(\v2\x18.cloudconn.v1.ConnectionR\n" +
-	"connection\"\xe8\x01\n" +
+	"connection\"\xc3\x02\n" +
 	"\fProviderSpec\x122\n" +
 	"\bprovider\x18\x01 \x01(\x0e2\x16.cloudconn.v1.ProviderR\bprovider\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12/\n" +
 	"\x06fields\x18\x03 \x03(\v2\x17.cloudconn.v1.FieldSpecR\x06fields\x12\x16\n" +
 	"\x06scopes\x18\x04 \x03(\tR\x06scopes\x128\n" +
 	"\vscope_specs\x18\x05 \x03(\v2\x17.cloudconn.v1.ScopeSpecR\n" +
-	"scopeSpecs\"A\n" +
+	"scopeSpecs\x126\n" +
+	"\x05kinds\x18\x06 \x03(\v2 .cloudconn.v1.CredentialKindSpecR\x05kinds\x12!\n" +
+	"\fdefault_kind\x18\a \x01(\tR\vdefaultKind\"\xbe\x01\n" +
+	"\x12CredentialKindSpec\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x18\n" +
+	"\akeyless\x18\x04 \x01(\bR\akeyless\x12\x16\n" +
+	"\x06fields\x18\x05 \x03(\tR\x06fields\x12\x1d\n" +
+	"\n" +
+	"issuer_url\x18\x06 \x01(\tR\tissuerUrl\"A\n" +
 	"\tScopeSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vpermissions\x18\x02 \x03(\tR\vpermissions\"\x8f\x01\n" +
@@ -1414,7 +1536,7 @@ func file_cloudconn_v1_connection_proto_rawDescGZIP() []byte {
 }
 
 var file_cloudconn_v1_connection_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_cloudconn_v1_connection_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_cloudconn_v1_connection_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_cloudconn_v1_connection_proto_goTypes = []any{
 	(Provider)(0),                 // 0: cloudconn.v1.Provider
 	(ConnectionStatus)(0),         // 1: cloudconn.v1.ConnectionStatus
@@ -1428,45 +1550,47 @@ var file_cloudconn_v1_connection_proto_goTypes = []any{
 	(*ScopeCheck)(nil),            // 9: cloudconn.v1.ScopeCheck
 	(*ConnectionEvent)(nil),       // 10: cloudconn.v1.ConnectionEvent
 	(*ProviderSpec)(nil),          // 11: cloudconn.v1.ProviderSpec
-	(*ScopeSpec)(nil),             // 12: cloudconn.v1.ScopeSpec
-	(*FieldSpec)(nil),             // 13: cloudconn.v1.FieldSpec
-	(*AuditEvent)(nil),            // 14: cloudconn.v1.AuditEvent
-	nil,                           // 15: cloudconn.v1.CredentialsView.FieldsEntry
-	nil,                           // 16: cloudconn.v1.Validation.IdentityEntry
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*CredentialKindSpec)(nil),    // 12: cloudconn.v1.CredentialKindSpec
+	(*ScopeSpec)(nil),             // 13: cloudconn.v1.ScopeSpec
+	(*FieldSpec)(nil),             // 14: cloudconn.v1.FieldSpec
+	(*AuditEvent)(nil),            // 15: cloudconn.v1.AuditEvent
+	nil,                           // 16: cloudconn.v1.CredentialsView.FieldsEntry
+	nil,                           // 17: cloudconn.v1.Validation.IdentityEntry
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
 }
 var file_cloudconn_v1_connection_proto_depIdxs = []int32{
 	0,  // 0: cloudconn.v1.Connection.provider:type_name -> cloudconn.v1.Provider
 	1,  // 1: cloudconn.v1.Connection.status:type_name -> cloudconn.v1.ConnectionStatus
 	6,  // 2: cloudconn.v1.Connection.credentials:type_name -> cloudconn.v1.CredentialsView
 	7,  // 3: cloudconn.v1.Connection.last_validation:type_name -> cloudconn.v1.Validation
-	17, // 4: cloudconn.v1.Connection.create_time:type_name -> google.protobuf.Timestamp
-	17, // 5: cloudconn.v1.Connection.update_time:type_name -> google.protobuf.Timestamp
+	18, // 4: cloudconn.v1.Connection.create_time:type_name -> google.protobuf.Timestamp
+	18, // 5: cloudconn.v1.Connection.update_time:type_name -> google.protobuf.Timestamp
 	5,  // 6: cloudconn.v1.Connection.consumers:type_name -> cloudconn.v1.Consumer
-	17, // 7: cloudconn.v1.Connection.last_used_time:type_name -> google.protobuf.Timestamp
-	17, // 8: cloudconn.v1.Connection.next_validation_time:type_name -> google.protobuf.Timestamp
-	17, // 9: cloudconn.v1.Consumer.last_used_time:type_name -> google.protobuf.Timestamp
-	15, // 10: cloudconn.v1.CredentialsView.fields:type_name -> cloudconn.v1.CredentialsView.FieldsEntry
-	17, // 11: cloudconn.v1.CredentialsView.update_time:type_name -> google.protobuf.Timestamp
+	18, // 7: cloudconn.v1.Connection.last_used_time:type_name -> google.protobuf.Timestamp
+	18, // 8: cloudconn.v1.Connection.next_validation_time:type_name -> google.protobuf.Timestamp
+	18, // 9: cloudconn.v1.Consumer.last_used_time:type_name -> google.protobuf.Timestamp
+	16, // 10: cloudconn.v1.CredentialsView.fields:type_name -> cloudconn.v1.CredentialsView.FieldsEntry
+	18, // 11: cloudconn.v1.CredentialsView.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 12: cloudconn.v1.Validation.state:type_name -> cloudconn.v1.ValidationState
-	17, // 13: cloudconn.v1.Validation.create_time:type_name -> google.protobuf.Timestamp
-	17, // 14: cloudconn.v1.Validation.start_time:type_name -> google.protobuf.Timestamp
-	17, // 15: cloudconn.v1.Validation.end_time:type_name -> google.protobuf.Timestamp
+	18, // 13: cloudconn.v1.Validation.create_time:type_name -> google.protobuf.Timestamp
+	18, // 14: cloudconn.v1.Validation.start_time:type_name -> google.protobuf.Timestamp
+	18, // 15: cloudconn.v1.Validation.end_time:type_name -> google.protobuf.Timestamp
 	8,  // 16: cloudconn.v1.Validation.error:type_name -> cloudconn.v1.ValidationError
 	9,  // 17: cloudconn.v1.Validation.scope_checks:type_name -> cloudconn.v1.ScopeCheck
-	16, // 18: cloudconn.v1.Validation.identity:type_name -> cloudconn.v1.Validation.IdentityEntry
+	17, // 18: cloudconn.v1.Validation.identity:type_name -> cloudconn.v1.Validation.IdentityEntry
 	3,  // 19: cloudconn.v1.Validation.trigger:type_name -> cloudconn.v1.ValidationTrigger
-	17, // 20: cloudconn.v1.ConnectionEvent.time:type_name -> google.protobuf.Timestamp
+	18, // 20: cloudconn.v1.ConnectionEvent.time:type_name -> google.protobuf.Timestamp
 	4,  // 21: cloudconn.v1.ConnectionEvent.connection:type_name -> cloudconn.v1.Connection
 	0,  // 22: cloudconn.v1.ProviderSpec.provider:type_name -> cloudconn.v1.Provider
-	13, // 23: cloudconn.v1.ProviderSpec.fields:type_name -> cloudconn.v1.FieldSpec
-	12, // 24: cloudconn.v1.ProviderSpec.scope_specs:type_name -> cloudconn.v1.ScopeSpec
-	17, // 25: cloudconn.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	14, // 23: cloudconn.v1.ProviderSpec.fields:type_name -> cloudconn.v1.FieldSpec
+	13, // 24: cloudconn.v1.ProviderSpec.scope_specs:type_name -> cloudconn.v1.ScopeSpec
+	12, // 25: cloudconn.v1.ProviderSpec.kinds:type_name -> cloudconn.v1.CredentialKindSpec
+	18, // 26: cloudconn.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_cloudconn_v1_connection_proto_init() }
@@ -1480,7 +1604,7 @@ func file_cloudconn_v1_connection_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cloudconn_v1_connection_proto_rawDesc), len(file_cloudconn_v1_connection_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

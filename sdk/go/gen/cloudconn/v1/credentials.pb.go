@@ -21,12 +21,16 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// AWS: cross-account role assumption. The role's trust policy must require
-// `sts:ExternalId` equal to the connection's `external_id`.
+// AWS: cross-account role assumption. Kind `assume_role` (default): the
+// role's trust policy must require `sts:ExternalId` equal to the
+// connection's `external_id`. Kind `web_identity` (keyless): the role trusts
+// cloudconn's OpenID Connect provider, conditioned on `aud` and `sub`.
 type AwsCredentials struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// `arn:aws[-cn|-us-gov]:iam::<12 digits>:role/<path/name>`.
-	RoleArn       string `protobuf:"bytes,1,opt,name=role_arn,json=roleArn,proto3" json:"role_arn,omitempty"`
+	RoleArn string `protobuf:"bytes,1,opt,name=role_arn,json=roleArn,proto3" json:"role_arn,omitempty"`
+	// `assume_role` or `web_identity`.
+	Kind          string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -68,16 +72,33 @@ func (x *AwsCredentials) GetRoleArn() string {
 	return ""
 }
 
-// GCP: a service account key file.
+func (x *AwsCredentials) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+// GCP: a service account, through a key file (kind `service_account_key`,
+// default) or workload identity federation (kind `workload_identity`,
+// keyless: no key exists).
 type GcpCredentials struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Project to link: 6–30 characters, `^[a-z][a-z0-9-]{4,28}[a-z0-9]$`.
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
-	// Secret. The JSON key file (`type` = `service_account`, `client_email`,
-	// `private_key`, `project_id`). Its `token_uri` is never used.
+	// Secret; `service_account_key` only. The JSON key file (`type` =
+	// `service_account`, `client_email`, `private_key`, `project_id`). Its
+	// `token_uri` is never used.
 	ServiceAccountJson string `protobuf:"bytes,2,opt,name=service_account_json,json=serviceAccountJson,proto3" json:"service_account_json,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// `service_account_key` or `workload_identity`.
+	Kind string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	// `workload_identity` only: the provider's resource name,
+	// `projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>`.
+	WorkloadIdentityProvider string `protobuf:"bytes,4,opt,name=workload_identity_provider,json=workloadIdentityProvider,proto3" json:"workload_identity_provider,omitempty"`
+	// `workload_identity` only: the service account to impersonate.
+	ServiceAccountEmail string `protobuf:"bytes,5,opt,name=service_account_email,json=serviceAccountEmail,proto3" json:"service_account_email,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *GcpCredentials) Reset() {
@@ -124,7 +145,30 @@ func (x *GcpCredentials) GetServiceAccountJson() string {
 	return ""
 }
 
-// Azure: a service principal with a client secret.
+func (x *GcpCredentials) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *GcpCredentials) GetWorkloadIdentityProvider() string {
+	if x != nil {
+		return x.WorkloadIdentityProvider
+	}
+	return ""
+}
+
+func (x *GcpCredentials) GetServiceAccountEmail() string {
+	if x != nil {
+		return x.ServiceAccountEmail
+	}
+	return ""
+}
+
+// Azure: a service principal, with a client secret (kind `client_secret`,
+// default) or a federated credential trusting cloudconn's issuer (kind
+// `federated`, keyless: no secret exists).
 type AzureCredentials struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Entra ID tenant (GUID).
@@ -133,8 +177,10 @@ type AzureCredentials struct {
 	SubscriptionId string `protobuf:"bytes,2,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
 	// Application (client) id of the service principal (GUID).
 	ClientId string `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
-	// Secret. The service principal's client secret.
-	ClientSecret  string `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	// Secret; `client_secret` only. The service principal's client secret.
+	ClientSecret string `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	// `client_secret` or `federated`.
+	Kind          string `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -193,6 +239,13 @@ func (x *AzureCredentials) GetClientId() string {
 func (x *AzureCredentials) GetClientSecret() string {
 	if x != nil {
 		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *AzureCredentials) GetKind() string {
+	if x != nil {
+		return x.Kind
 	}
 	return ""
 }
@@ -320,18 +373,23 @@ var File_cloudconn_v1_credentials_proto protoreflect.FileDescriptor
 
 const file_cloudconn_v1_credentials_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecloudconn/v1/credentials.proto\x12\fcloudconn.v1\"+\n" +
+	"\x1ecloudconn/v1/credentials.proto\x12\fcloudconn.v1\"?\n" +
 	"\x0eAwsCredentials\x12\x19\n" +
-	"\brole_arn\x18\x01 \x01(\tR\aroleArn\"a\n" +
+	"\brole_arn\x18\x01 \x01(\tR\aroleArn\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\"\xe7\x01\n" +
 	"\x0eGcpCredentials\x12\x1d\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tR\tprojectId\x120\n" +
-	"\x14service_account_json\x18\x02 \x01(\tR\x12serviceAccountJson\"\x9a\x01\n" +
+	"\x14service_account_json\x18\x02 \x01(\tR\x12serviceAccountJson\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12<\n" +
+	"\x1aworkload_identity_provider\x18\x04 \x01(\tR\x18workloadIdentityProvider\x122\n" +
+	"\x15service_account_email\x18\x05 \x01(\tR\x13serviceAccountEmail\"\xae\x01\n" +
 	"\x10AzureCredentials\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12'\n" +
 	"\x0fsubscription_id\x18\x02 \x01(\tR\x0esubscriptionId\x12\x1b\n" +
 	"\tclient_id\x18\x03 \x01(\tR\bclientId\x12#\n" +
-	"\rclient_secret\x18\x04 \x01(\tR\fclientSecret\"\x8e\x01\n" +
+	"\rclient_secret\x18\x04 \x01(\tR\fclientSecret\x12\x12\n" +
+	"\x04kind\x18\x05 \x01(\tR\x04kind\"\x8e\x01\n" +
 	"\x17MongoDbAtlasCredentials\x12\x1d\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tR\tprojectId\x12(\n" +

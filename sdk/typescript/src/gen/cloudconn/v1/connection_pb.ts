@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cloudconn/v1/connection.proto.
  */
 export const file_cloudconn_v1_connection: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jbG91ZGNvbm4vdjEvY29ubmVjdGlvbi5wcm90bxIMY2xvdWRjb25uLnYxItMECgpDb25uZWN0aW9uEhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkSCwoDdWlkGAMgASgJEigKCHByb3ZpZGVyGAQgASgOMhYuY2xvdWRjb25uLnYxLlByb3ZpZGVyEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRITCgtkZXNjcmlwdGlvbhgGIAEoCRIOCgZzY29wZXMYByADKAkSLgoGc3RhdHVzGAggASgOMh4uY2xvdWRjb25uLnYxLkNvbm5lY3Rpb25TdGF0dXMSEwoLZXh0ZXJuYWxfaWQYCSABKAkSMgoLY3JlZGVudGlhbHMYCiABKAsyHS5jbG91ZGNvbm4udjEuQ3JlZGVudGlhbHNWaWV3EjEKD2xhc3RfdmFsaWRhdGlvbhgLIAEoCzIYLmNsb3VkY29ubi52MS5WYWxpZGF0aW9uEgwKBGV0YWcYDCABKAkSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgljb25zdW1lcnMYDyADKAsyFi5jbG91ZGNvbm4udjEuQ29uc3VtZXISMgoObGFzdF91c2VkX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjgKFG5leHRfdmFsaWRhdGlvbl90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJQCghDb25zdW1lchIQCghjb25zdW1lchgBIAEoCRIyCg5sYXN0X3VzZWRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi8gEKD0NyZWRlbnRpYWxzVmlldxI5CgZmaWVsZHMYASADKAsyKS5jbG91ZGNvbm4udjEuQ3JlZGVudGlhbHNWaWV3LkZpZWxkc0VudHJ5EhkKEXNlY3JldF9maWVsZHNfc2V0GAIgAygJEhAKCHJldmlzaW9uGAMgASgDEhcKD2FjdGl2ZV9yZXZpc2lvbhgEIAEoAxIvCgt1cGRhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKGBAoKVmFsaWRhdGlvbhIKCgJpZBgBIAEoCRIsCgVzdGF0ZRgCIAEoDjIdLmNsb3VkY29ubi52MS5WYWxpZGF0aW9uU3RhdGUSEAoIcmV2aXNpb24YAyABKAMSEAoIYXR0ZW1wdHMYBCABKAUSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0X3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgVlcnJvchgIIAEoCzIdLmNsb3VkY29ubi52MS5WYWxpZGF0aW9uRXJyb3ISLgoMc2NvcGVfY2hlY2tzGAkgAygLMhguY2xvdWRjb25uLnYxLlNjb3BlQ2hlY2sSOAoIaWRlbnRpdHkYCiADKAsyJi5jbG91ZGNvbm4udjEuVmFsaWRhdGlvbi5JZGVudGl0eUVudHJ5EhAKCHdhcm5pbmdzGAsgAygJEjAKB3RyaWdnZXIYDCABKA4yHy5jbG91ZGNvbm4udjEuVmFsaWRhdGlvblRyaWdnZXIaLwoNSWRlbnRpdHlFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIm4KD1ZhbGlkYXRpb25FcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDAoEaGludBgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgSGwoTbWlzc2luZ19wZXJtaXNzaW9ucxgFIAMoCSJJCgpTY29wZUNoZWNrEg0KBXNjb3BlGAEgASgJEg8KB2dyYW50ZWQYAiABKAgSGwoTbWlzc2luZ19wZXJtaXNzaW9ucxgDIAMoCSKDAQoPQ29ubmVjdGlvbkV2ZW50EgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoKY29ubmVjdGlvbhgEIAEoCzIYLmNsb3VkY29ubi52MS5Db25uZWN0aW9uIrUBCgxQcm92aWRlclNwZWMSKAoIcHJvdmlkZXIYASABKA4yFi5jbG91ZGNvbm4udjEuUHJvdmlkZXISFAoMZGlzcGxheV9uYW1lGAIgASgJEicKBmZpZWxkcxgDIAMoCzIXLmNsb3VkY29ubi52MS5GaWVsZFNwZWMSDgoGc2NvcGVzGAQgAygJEiwKC3Njb3BlX3NwZWNzGAUgAygLMhcuY2xvdWRjb25uLnYxLlNjb3BlU3BlYyIuCglTY29wZVNwZWMSDAoEbmFtZRgBIAEoCRITCgtwZXJtaXNzaW9ucxgCIAMoCSJhCglGaWVsZFNwZWMSDAoEbmFtZRgBIAEoCRIOCgZzZWNyZXQYAiABKAgSEAoIcmVxdWlyZWQYAyABKAgSDwoHcGF0dGVybhgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCSK8AQoKQXVkaXRFdmVudBIKCgJpZBgBIAEoCRIRCgl3b3Jrc3BhY2UYAiABKAkSDQoFYWN0b3IYAyABKAkSDgoGYWN0aW9uGAQgASgJEgsKA3RhZxgFIAEoCRISCgpyZXF1ZXN0X2lkGAYgASgJEg8KB291dGNvbWUYByABKAkSKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMZGV0YWlsc19qc29uGAkgASgJKpEBCghQcm92aWRlchIYChRQUk9WSURFUl9VTlNQRUNJRklFRBAAEhAKDFBST1ZJREVSX0FXUxABEhAKDFBST1ZJREVSX0dDUBACEhIKDlBST1ZJREVSX0FaVVJFEAMSGgoWUFJPVklERVJfTU9OR09EQl9BVExBUxAEEhcKE1BST1ZJREVSX05FTzRKX0FVUkEQBSqQAQoQQ29ubmVjdGlvblN0YXR1cxIhCh1DT05ORUNUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGUNPTk5FQ1RJT05fU1RBVFVTX1BFTkRJTkcQARIcChhDT05ORUNUSU9OX1NUQVRVU19BQ1RJVkUQAhIcChhDT05ORUNUSU9OX1NUQVRVU19GQUlMRUQQAyrMAQoPVmFsaWRhdGlvblN0YXRlEiAKHFZBTElEQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIbChdWQUxJREFUSU9OX1NUQVRFX1FVRVVFRBABEhwKGFZBTElEQVRJT05fU1RBVEVfUlVOTklORxACEh4KGlZBTElEQVRJT05fU1RBVEVfU1VDQ0VFREVEEAMSGwoXVkFMSURBVElPTl9TVEFURV9GQUlMRUQQBBIfChtWQUxJREFUSU9OX1NUQVRFX1NVUEVSU0VERUQQBSqZAQoRVmFsaWRhdGlvblRyaWdnZXISIgoeVkFMSURBVElPTl9UUklHR0VSX1VOU1BFQ0lGSUVEEAASHQoZVkFMSURBVElPTl9UUklHR0VSX01BTlVBTBABEh8KG1ZBTElEQVRJT05fVFJJR0dFUl9DT01QTEVURRACEiAKHFZBTElEQVRJT05fVFJJR0dFUl9TQ0hFRFVMRUQQA0JpChBkZXYuY2xvdWRjb25uLnYxQg9Db25uZWN0aW9uUHJvdG9QAVpCZ2l0aHViLmNvbS9jbG91ZGNvbm4vY2xvdWRjb25uL3Nkay9nby9nZW4vY2xvdWRjb25uL3YxO2Nsb3VkY29ubnYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1jbG91ZGNvbm4vdjEvY29ubmVjdGlvbi5wcm90bxIMY2xvdWRjb25uLnYxItMECgpDb25uZWN0aW9uEhEKCXdvcmtzcGFjZRgBIAEoCRILCgN0YWcYAiABKAkSCwoDdWlkGAMgASgJEigKCHByb3ZpZGVyGAQgASgOMhYuY2xvdWRjb25uLnYxLlByb3ZpZGVyEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRITCgtkZXNjcmlwdGlvbhgGIAEoCRIOCgZzY29wZXMYByADKAkSLgoGc3RhdHVzGAggASgOMh4uY2xvdWRjb25uLnYxLkNvbm5lY3Rpb25TdGF0dXMSEwoLZXh0ZXJuYWxfaWQYCSABKAkSMgoLY3JlZGVudGlhbHMYCiABKAsyHS5jbG91ZGNvbm4udjEuQ3JlZGVudGlhbHNWaWV3EjEKD2xhc3RfdmFsaWRhdGlvbhgLIAEoCzIYLmNsb3VkY29ubi52MS5WYWxpZGF0aW9uEgwKBGV0YWcYDCABKAkSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgljb25zdW1lcnMYDyADKAsyFi5jbG91ZGNvbm4udjEuQ29uc3VtZXISMgoObGFzdF91c2VkX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjgKFG5leHRfdmFsaWRhdGlvbl90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJQCghDb25zdW1lchIQCghjb25zdW1lchgBIAEoCRIyCg5sYXN0X3VzZWRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi8gEKD0NyZWRlbnRpYWxzVmlldxI5CgZmaWVsZHMYASADKAsyKS5jbG91ZGNvbm4udjEuQ3JlZGVudGlhbHNWaWV3LkZpZWxkc0VudHJ5EhkKEXNlY3JldF9maWVsZHNfc2V0GAIgAygJEhAKCHJldmlzaW9uGAMgASgDEhcKD2FjdGl2ZV9yZXZpc2lvbhgEIAEoAxIvCgt1cGRhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKGBAoKVmFsaWRhdGlvbhIKCgJpZBgBIAEoCRIsCgVzdGF0ZRgCIAEoDjIdLmNsb3VkY29ubi52MS5WYWxpZGF0aW9uU3RhdGUSEAoIcmV2aXNpb24YAyABKAMSEAoIYXR0ZW1wdHMYBCABKAUSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0X3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgVlcnJvchgIIAEoCzIdLmNsb3VkY29ubi52MS5WYWxpZGF0aW9uRXJyb3ISLgoMc2NvcGVfY2hlY2tzGAkgAygLMhguY2xvdWRjb25uLnYxLlNjb3BlQ2hlY2sSOAoIaWRlbnRpdHkYCiADKAsyJi5jbG91ZGNvbm4udjEuVmFsaWRhdGlvbi5JZGVudGl0eUVudHJ5EhAKCHdhcm5pbmdzGAsgAygJEjAKB3RyaWdnZXIYDCABKA4yHy5jbG91ZGNvbm4udjEuVmFsaWRhdGlvblRyaWdnZXIaLwoNSWRlbnRpdHlFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIm4KD1ZhbGlkYXRpb25FcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDAoEaGludBgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgSGwoTbWlzc2luZ19wZXJtaXNzaW9ucxgFIAMoCSJJCgpTY29wZUNoZWNrEg0KBXNjb3BlGAEgASgJEg8KB2dyYW50ZWQYAiABKAgSGwoTbWlzc2luZ19wZXJtaXNzaW9ucxgDIAMoCSKDAQoPQ29ubmVjdGlvbkV2ZW50EgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoKY29ubmVjdGlvbhgEIAEoCzIYLmNsb3VkY29ubi52MS5Db25uZWN0aW9uIvwBCgxQcm92aWRlclNwZWMSKAoIcHJvdmlkZXIYASABKA4yFi5jbG91ZGNvbm4udjEuUHJvdmlkZXISFAoMZGlzcGxheV9uYW1lGAIgASgJEicKBmZpZWxkcxgDIAMoCzIXLmNsb3VkY29ubi52MS5GaWVsZFNwZWMSDgoGc2NvcGVzGAQgAygJEiwKC3Njb3BlX3NwZWNzGAUgAygLMhcuY2xvdWRjb25uLnYxLlNjb3BlU3BlYxIvCgVraW5kcxgGIAMoCzIgLmNsb3VkY29ubi52MS5DcmVkZW50aWFsS2luZFNwZWMSFAoMZGVmYXVsdF9raW5kGAcgASgJIoIBChJDcmVkZW50aWFsS2luZFNwZWMSDAoEbmFtZRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSDwoHa2V5bGVzcxgEIAEoCBIOCgZmaWVsZHMYBSADKAkSEgoKaXNzdWVyX3VybBgGIAEoCSIuCglTY29wZVNwZWMSDAoEbmFtZRgBIAEoCRITCgtwZXJtaXNzaW9ucxgCIAMoCSJhCglGaWVsZFNwZWMSDAoEbmFtZRgBIAEoCRIOCgZzZWNyZXQYAiABKAgSEAoIcmVxdWlyZWQYAyABKAgSDwoHcGF0dGVybhgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCSK8AQoKQXVkaXRFdmVudBIKCgJpZBgBIAEoCRIRCgl3b3Jrc3BhY2UYAiABKAkSDQoFYWN0b3IYAyABKAkSDgoGYWN0aW9uGAQgASgJEgsKA3RhZxgFIAEoCRISCgpyZXF1ZXN0X2lkGAYgASgJEg8KB291dGNvbWUYByABKAkSKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMZGV0YWlsc19qc29uGAkgASgJKpEBCghQcm92aWRlchIYChRQUk9WSURFUl9VTlNQRUNJRklFRBAAEhAKDFBST1ZJREVSX0FXUxABEhAKDFBST1ZJREVSX0dDUBACEhIKDlBST1ZJREVSX0FaVVJFEAMSGgoWUFJPVklERVJfTU9OR09EQl9BVExBUxAEEhcKE1BST1ZJREVSX05FTzRKX0FVUkEQBSqQAQoQQ29ubmVjdGlvblN0YXR1cxIhCh1DT05ORUNUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGUNPTk5FQ1RJT05fU1RBVFVTX1BFTkRJTkcQARIcChhDT05ORUNUSU9OX1NUQVRVU19BQ1RJVkUQAhIcChhDT05ORUNUSU9OX1NUQVRVU19GQUlMRUQQAyrMAQoPVmFsaWRhdGlvblN0YXRlEiAKHFZBTElEQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIbChdWQUxJREFUSU9OX1NUQVRFX1FVRVVFRBABEhwKGFZBTElEQVRJT05fU1RBVEVfUlVOTklORxACEh4KGlZBTElEQVRJT05fU1RBVEVfU1VDQ0VFREVEEAMSGwoXVkFMSURBVElPTl9TVEFURV9GQUlMRUQQBBIfChtWQUxJREFUSU9OX1NUQVRFX1NVUEVSU0VERUQQBSqZAQoRVmFsaWRhdGlvblRyaWdnZXISIgoeVkFMSURBVElPTl9UUklHR0VSX1VOU1BFQ0lGSUVEEAASHQoZVkFMSURBVElPTl9UUklHR0VSX01BTlVBTBABEh8KG1ZBTElEQVRJT05fVFJJR0dFUl9DT01QTEVURRACEiAKHFZBTElEQVRJT05fVFJJR0dFUl9TQ0hFRFVMRUQQA0JpChBkZXYuY2xvdWRjb25uLnYxQg9Db25uZWN0aW9uUHJvdG9QAVpCZ2l0aHViLmNvbS9jbG91ZGNvbm4vY2xvdWRjb25uL3Nkay9nby9nZW4vY2xvdWRjb25uL3YxO2Nsb3VkY29ubnYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A workspace's link to one cloud provider account.
@@ -460,6 +460,21 @@ export type ProviderSpec = Message<"cloudconn.v1.ProviderSpec"> & {
    * @generated from field: repeated cloudconn.v1.ScopeSpec scope_specs = 5;
    */
   scopeSpecs: ScopeSpec[];
+
+  /**
+   * How a connection may sign in (its credentials' `kind`), recommended
+   * first: keyless kinds lead where the provider has one.
+   *
+   * @generated from field: repeated cloudconn.v1.CredentialKindSpec kinds = 6;
+   */
+  kinds: CredentialKindSpec[];
+
+  /**
+   * The kind a first completion with a blank `kind` gets.
+   *
+   * @generated from field: string default_kind = 7;
+   */
+  defaultKind: string;
 };
 
 /**
@@ -468,6 +483,63 @@ export type ProviderSpec = Message<"cloudconn.v1.ProviderSpec"> & {
  */
 export const ProviderSpecSchema: GenMessage<ProviderSpec> = /*@__PURE__*/
   messageDesc(file_cloudconn_v1_connection, 7);
+
+/**
+ * One way of signing in to a provider.
+ *
+ * @generated from message cloudconn.v1.CredentialKindSpec
+ */
+export type CredentialKindSpec = Message<"cloudconn.v1.CredentialKindSpec"> & {
+  /**
+   * The credentials' `kind` value, e.g. "web_identity".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * e.g. "Keyless (OpenID Connect web identity)".
+   *
+   * @generated from field: string display_name = 2;
+   */
+  displayName: string;
+
+  /**
+   * @generated from field: string description = 3;
+   */
+  description: string;
+
+  /**
+   * Stores no secret: cloudconn's OpenID Connect tokens stand in for one.
+   * Offered only when the server is an issuer (`issuer_url` is set).
+   *
+   * @generated from field: bool keyless = 4;
+   */
+  keyless: boolean;
+
+  /**
+   * The fields this kind uses, besides `kind`; a field's `required` holds
+   * for the kinds that list it.
+   *
+   * @generated from field: repeated string fields = 5;
+   */
+  fields: string[];
+
+  /**
+   * What the customer's cloud must trust: the issuer URL (empty when this
+   * server is not an issuer, and for kinds that are not keyless).
+   *
+   * @generated from field: string issuer_url = 6;
+   */
+  issuerUrl: string;
+};
+
+/**
+ * Describes the message cloudconn.v1.CredentialKindSpec.
+ * Use `create(CredentialKindSpecSchema)` to create a new message.
+ */
+export const CredentialKindSpecSchema: GenMessage<CredentialKindSpec> = /*@__PURE__*/
+  messageDesc(file_cloudconn_v1_connection, 8);
 
 /**
  * What one scope needs at its provider.
@@ -496,7 +568,7 @@ export type ScopeSpec = Message<"cloudconn.v1.ScopeSpec"> & {
  * Use `create(ScopeSpecSchema)` to create a new message.
  */
 export const ScopeSpecSchema: GenMessage<ScopeSpec> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 8);
+  messageDesc(file_cloudconn_v1_connection, 9);
 
 /**
  * One credential field.
@@ -519,7 +591,7 @@ export type FieldSpec = Message<"cloudconn.v1.FieldSpec"> & {
   secret: boolean;
 
   /**
-   * Must be set on the first completion.
+   * Must be set on the first completion (of a kind that uses the field).
    *
    * @generated from field: bool required = 3;
    */
@@ -543,7 +615,7 @@ export type FieldSpec = Message<"cloudconn.v1.FieldSpec"> & {
  * Use `create(FieldSpecSchema)` to create a new message.
  */
 export const FieldSpecSchema: GenMessage<FieldSpec> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 9);
+  messageDesc(file_cloudconn_v1_connection, 10);
 
 /**
  * One change made through the API: who did what, when. Never a secret value.
@@ -610,7 +682,7 @@ export type AuditEvent = Message<"cloudconn.v1.AuditEvent"> & {
  * Use `create(AuditEventSchema)` to create a new message.
  */
 export const AuditEventSchema: GenMessage<AuditEvent> = /*@__PURE__*/
-  messageDesc(file_cloudconn_v1_connection, 10);
+  messageDesc(file_cloudconn_v1_connection, 11);
 
 /**
  * A cloud provider cloudconn can link a workspace to.

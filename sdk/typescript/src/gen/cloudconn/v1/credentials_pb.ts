@@ -10,11 +10,13 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cloudconn/v1/credentials.proto.
  */
 export const file_cloudconn_v1_credentials: GenFile = /*@__PURE__*/
-  fileDesc("Ch5jbG91ZGNvbm4vdjEvY3JlZGVudGlhbHMucHJvdG8SDGNsb3VkY29ubi52MSIiCg5Bd3NDcmVkZW50aWFscxIQCghyb2xlX2FybhgBIAEoCSJCCg5HY3BDcmVkZW50aWFscxISCgpwcm9qZWN0X2lkGAEgASgJEhwKFHNlcnZpY2VfYWNjb3VudF9qc29uGAIgASgJImgKEEF6dXJlQ3JlZGVudGlhbHMSEQoJdGVuYW50X2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSFQoNY2xpZW50X3NlY3JldBgEIAEoCSJiChdNb25nb0RiQXRsYXNDcmVkZW50aWFscxISCgpwcm9qZWN0X2lkGAEgASgJEhgKEGF0bGFzX3B1YmxpY19rZXkYAiABKAkSGQoRYXRsYXNfcHJpdmF0ZV9rZXkYAyABKAkiSgoUTmVvNGpBdXJhQ3JlZGVudGlhbHMSFgoOYXVyYV9jbGllbnRfaWQYASABKAkSGgoSYXVyYV9jbGllbnRfc2VjcmV0GAIgASgJQmoKEGRldi5jbG91ZGNvbm4udjFCEENyZWRlbnRpYWxzUHJvdG9QAVpCZ2l0aHViLmNvbS9jbG91ZGNvbm4vY2xvdWRjb25uL3Nkay9nby9nZW4vY2xvdWRjb25uL3YxO2Nsb3VkY29ubnYxYgZwcm90bzM");
+  fileDesc("Ch5jbG91ZGNvbm4vdjEvY3JlZGVudGlhbHMucHJvdG8SDGNsb3VkY29ubi52MSIwCg5Bd3NDcmVkZW50aWFscxIQCghyb2xlX2FybhgBIAEoCRIMCgRraW5kGAIgASgJIpMBCg5HY3BDcmVkZW50aWFscxISCgpwcm9qZWN0X2lkGAEgASgJEhwKFHNlcnZpY2VfYWNjb3VudF9qc29uGAIgASgJEgwKBGtpbmQYAyABKAkSIgoad29ya2xvYWRfaWRlbnRpdHlfcHJvdmlkZXIYBCABKAkSHQoVc2VydmljZV9hY2NvdW50X2VtYWlsGAUgASgJInYKEEF6dXJlQ3JlZGVudGlhbHMSEQoJdGVuYW50X2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSFQoNY2xpZW50X3NlY3JldBgEIAEoCRIMCgRraW5kGAUgASgJImIKF01vbmdvRGJBdGxhc0NyZWRlbnRpYWxzEhIKCnByb2plY3RfaWQYASABKAkSGAoQYXRsYXNfcHVibGljX2tleRgCIAEoCRIZChFhdGxhc19wcml2YXRlX2tleRgDIAEoCSJKChROZW80akF1cmFDcmVkZW50aWFscxIWCg5hdXJhX2NsaWVudF9pZBgBIAEoCRIaChJhdXJhX2NsaWVudF9zZWNyZXQYAiABKAlCagoQZGV2LmNsb3VkY29ubi52MUIQQ3JlZGVudGlhbHNQcm90b1ABWkJnaXRodWIuY29tL2Nsb3VkY29ubi9jbG91ZGNvbm4vc2RrL2dvL2dlbi9jbG91ZGNvbm4vdjE7Y2xvdWRjb25udjFiBnByb3RvMw");
 
 /**
- * AWS: cross-account role assumption. The role's trust policy must require
- * `sts:ExternalId` equal to the connection's `external_id`.
+ * AWS: cross-account role assumption. Kind `assume_role` (default): the
+ * role's trust policy must require `sts:ExternalId` equal to the
+ * connection's `external_id`. Kind `web_identity` (keyless): the role trusts
+ * cloudconn's OpenID Connect provider, conditioned on `aud` and `sub`.
  *
  * @generated from message cloudconn.v1.AwsCredentials
  */
@@ -25,6 +27,13 @@ export type AwsCredentials = Message<"cloudconn.v1.AwsCredentials"> & {
    * @generated from field: string role_arn = 1;
    */
   roleArn: string;
+
+  /**
+   * `assume_role` or `web_identity`.
+   *
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
 };
 
 /**
@@ -35,7 +44,9 @@ export const AwsCredentialsSchema: GenMessage<AwsCredentials> = /*@__PURE__*/
   messageDesc(file_cloudconn_v1_credentials, 0);
 
 /**
- * GCP: a service account key file.
+ * GCP: a service account, through a key file (kind `service_account_key`,
+ * default) or workload identity federation (kind `workload_identity`,
+ * keyless: no key exists).
  *
  * @generated from message cloudconn.v1.GcpCredentials
  */
@@ -48,12 +59,35 @@ export type GcpCredentials = Message<"cloudconn.v1.GcpCredentials"> & {
   projectId: string;
 
   /**
-   * Secret. The JSON key file (`type` = `service_account`, `client_email`,
-   * `private_key`, `project_id`). Its `token_uri` is never used.
+   * Secret; `service_account_key` only. The JSON key file (`type` =
+   * `service_account`, `client_email`, `private_key`, `project_id`). Its
+   * `token_uri` is never used.
    *
    * @generated from field: string service_account_json = 2;
    */
   serviceAccountJson: string;
+
+  /**
+   * `service_account_key` or `workload_identity`.
+   *
+   * @generated from field: string kind = 3;
+   */
+  kind: string;
+
+  /**
+   * `workload_identity` only: the provider's resource name,
+   * `projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>`.
+   *
+   * @generated from field: string workload_identity_provider = 4;
+   */
+  workloadIdentityProvider: string;
+
+  /**
+   * `workload_identity` only: the service account to impersonate.
+   *
+   * @generated from field: string service_account_email = 5;
+   */
+  serviceAccountEmail: string;
 };
 
 /**
@@ -64,7 +98,9 @@ export const GcpCredentialsSchema: GenMessage<GcpCredentials> = /*@__PURE__*/
   messageDesc(file_cloudconn_v1_credentials, 1);
 
 /**
- * Azure: a service principal with a client secret.
+ * Azure: a service principal, with a client secret (kind `client_secret`,
+ * default) or a federated credential trusting cloudconn's issuer (kind
+ * `federated`, keyless: no secret exists).
  *
  * @generated from message cloudconn.v1.AzureCredentials
  */
@@ -91,11 +127,18 @@ export type AzureCredentials = Message<"cloudconn.v1.AzureCredentials"> & {
   clientId: string;
 
   /**
-   * Secret. The service principal's client secret.
+   * Secret; `client_secret` only. The service principal's client secret.
    *
    * @generated from field: string client_secret = 4;
    */
   clientSecret: string;
+
+  /**
+   * `client_secret` or `federated`.
+   *
+   * @generated from field: string kind = 5;
+   */
+  kind: string;
 };
 
 /**
