@@ -89,6 +89,10 @@ pub enum Command {
         /// Write the artifacts (and a README.md of the steps) into this directory
         #[arg(long, value_name = "DIR")]
         out: Option<std::path::PathBuf>,
+        /// The credential kind to set up, e.g. web_identity (keyless; `cloudconn providers` lists the kinds);
+        /// default: the saved kind, else the provider's default
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
     },
     /// Short-lived credentials for a component (needs the connections:use scope)
     #[command(subcommand)]

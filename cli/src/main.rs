@@ -51,7 +51,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Providers => commands::providers(&mut client, format).await,
         Command::Connections(command) => commands::connections(&mut client, command, format).await,
-        Command::Setup { tag, out } => commands::setup::run(&mut client, tag, out.as_deref(), format).await,
+        Command::Setup { tag, out, kind } => {
+            commands::setup::run(&mut client, tag, kind.unwrap_or_default(), out.as_deref(), format).await
+        }
         Command::Credentials(args::CredentialsCommand::Issue { tag, scope, consumer, ttl, format: deprecated }) => {
             let format = match deprecated {
                 None => format,

@@ -244,6 +244,18 @@ pub const VARIABLES: &[Variable] = &[
     var("CLOUDCONN_GCP_API_BASE", "https://cloudresourcemanager.googleapis.com", Both, "Resource Manager base"),
     var("CLOUDCONN_GCP_IAM_BASE", "https://iam.googleapis.com", Both, "IAM API base (a key's expiry)"),
     var(
+        "CLOUDCONN_GCP_STS_URL",
+        "https://sts.googleapis.com/v1/token",
+        Both,
+        "Google STS token endpoint (keyless: workload identity federation)",
+    ),
+    var(
+        "CLOUDCONN_GCP_IAM_CREDENTIALS_BASE",
+        "https://iamcredentials.googleapis.com",
+        Both,
+        "IAM Service Account Credentials API base (keyless: impersonation)",
+    ),
+    var(
         "CLOUDCONN_AZURE_GRAPH_BASE",
         "https://graph.microsoft.com",
         Both,

@@ -235,6 +235,14 @@ pub struct Endpoints {
     /// `CLOUDCONN_GCP_IAM_BASE`: base of the IAM API (a key's expiry).
     #[serde(default = "default_gcp_iam_base")]
     pub gcp_iam_base: String,
+    /// `CLOUDCONN_GCP_STS_URL`: Google's Security Token Service token
+    /// endpoint (keyless: workload identity federation).
+    #[serde(default = "default_gcp_sts_url")]
+    pub gcp_sts_url: String,
+    /// `CLOUDCONN_GCP_IAM_CREDENTIALS_BASE`: base of the IAM Service Account
+    /// Credentials API (keyless: impersonating the service account).
+    #[serde(default = "default_gcp_iam_credentials_base")]
+    pub gcp_iam_credentials_base: String,
     /// `CLOUDCONN_AZURE_AUTHORITY`: Entra ID authority host.
     #[serde(default = "default_azure_authority")]
     pub azure_authority: String,
@@ -262,6 +270,12 @@ fn default_gcp_api_base() -> String {
 fn default_gcp_iam_base() -> String {
     "https://iam.googleapis.com".into()
 }
+fn default_gcp_sts_url() -> String {
+    "https://sts.googleapis.com/v1/token".into()
+}
+fn default_gcp_iam_credentials_base() -> String {
+    "https://iamcredentials.googleapis.com".into()
+}
 fn default_azure_graph_base() -> String {
     "https://graph.microsoft.com".into()
 }
@@ -287,6 +301,8 @@ impl Default for Endpoints {
             azure_authority: default_azure_authority(),
             azure_arm_base: default_azure_arm_base(),
             gcp_iam_base: default_gcp_iam_base(),
+            gcp_sts_url: default_gcp_sts_url(),
+            gcp_iam_credentials_base: default_gcp_iam_credentials_base(),
             azure_graph_base: default_azure_graph_base(),
             atlas_base: default_atlas_base(),
             aura_base: default_aura_base(),
@@ -303,6 +319,8 @@ impl Endpoints {
             ("CLOUDCONN_AZURE_AUTHORITY", Some(self.azure_authority.as_str())),
             ("CLOUDCONN_AZURE_ARM_BASE", Some(self.azure_arm_base.as_str())),
             ("CLOUDCONN_GCP_IAM_BASE", Some(self.gcp_iam_base.as_str())),
+            ("CLOUDCONN_GCP_STS_URL", Some(self.gcp_sts_url.as_str())),
+            ("CLOUDCONN_GCP_IAM_CREDENTIALS_BASE", Some(self.gcp_iam_credentials_base.as_str())),
             ("CLOUDCONN_AZURE_GRAPH_BASE", Some(self.azure_graph_base.as_str())),
             ("CLOUDCONN_ATLAS_BASE", Some(self.atlas_base.as_str())),
             ("CLOUDCONN_AURA_BASE", Some(self.aura_base.as_str())),

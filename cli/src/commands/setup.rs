@@ -1,4 +1,4 @@
-//! `cloudconn setup <tag> [--out DIR]`: the connection's setup kit. On the
+//! `cloudconn setup <tag> [--kind KIND] [--out DIR]`: the connection's setup kit. On the
 //! terminal, each step's title and text, then its artifacts; with `--out`,
 //! the artifacts written as files (scripts executable) and the steps in
 //! `README.md`, ready to hand to whoever administers the account.
@@ -9,8 +9,14 @@ use cloudconn_proto::v1 as pb;
 
 use crate::{args::OutputFormat, client::Client, exit::Failure, output};
 
-pub async fn run(client: &mut Client, tag: String, out: Option<&Path>, format: OutputFormat) -> Result<(), Failure> {
-    let request = pb::GetSetupInstructionsRequest { workspace: client.workspace.clone(), tag };
+pub async fn run(
+    client: &mut Client,
+    tag: String,
+    kind: String,
+    out: Option<&Path>,
+    format: OutputFormat,
+) -> Result<(), Failure> {
+    let request = pb::GetSetupInstructionsRequest { workspace: client.workspace.clone(), tag, kind };
     let kit = client.grpc.get_setup_instructions(request).await?.into_inner();
     if let Some(dir) = out {
         write(&kit, dir)?;

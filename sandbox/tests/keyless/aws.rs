@@ -19,7 +19,7 @@ pub async fn assume(url: &str, role: &str, token: &str, extra: &[(&str, &str)]) 
         ("WebIdentityToken", token),
     ];
     form.extend_from_slice(extra);
-    let response = reqwest::Client::new().post(url).form(&form).send().await.expect("sts");
+    let response = crate::client().post(url).form(&form).send().await.expect("sts");
     (response.status().as_u16(), response.text().await.expect("body"))
 }
 
@@ -37,7 +37,7 @@ pub async fn call_with_session(url: &str, issued: &str, service: &str, target: O
         "AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/{service}/aws4_request, \
          SignedHeaders=host;x-amz-date, Signature=00"
     );
-    let client = reqwest::Client::new();
+    let client = crate::client();
     let request = match target {
         Some(target) => client
             .post(url)
@@ -131,7 +131,7 @@ async fn each_refusal_is_worded_as_sts_words_it() {
 #[tokio::test]
 async fn it_is_unsigned_and_still_the_only_unsigned_call() {
     let (_issuer, _state, sts) = configured().await;
-    let response = reqwest::Client::new()
+    let response = crate::client()
         .post(sts.url())
         .form(&[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")])
         .send()

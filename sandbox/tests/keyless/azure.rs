@@ -21,18 +21,14 @@ pub async fn token(url: &str, tenant: &str, client_id: &str, assertion: &str) ->
         ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
         ("client_assertion", assertion),
     ];
-    let response = reqwest::Client::new()
-        .post(format!("{url}/{tenant}/oauth2/v2.0/token"))
-        .form(&form)
-        .send()
-        .await
-        .expect("token");
+    let response =
+        crate::client().post(format!("{url}/{tenant}/oauth2/v2.0/token")).form(&form).send().await.expect("token");
     (response.status().as_u16(), response.json().await.unwrap_or_default())
 }
 
 /// `GET /subscriptions/{id}` with `access_token`: the status.
 pub async fn subscription(url: &str, id: &str, access_token: &str) -> u16 {
-    let response = reqwest::Client::new()
+    let response = crate::client()
         .get(format!("{url}/subscriptions/{id}?api-version=2022-12-01"))
         .bearer_auth(access_token)
         .send()

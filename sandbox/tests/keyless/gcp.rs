@@ -27,13 +27,13 @@ pub async fn exchange(url: &str, provider: &str, token: &str) -> (u16, Value) {
         ("subject_token", token),
         ("subject_token_type", "urn:ietf:params:oauth:token-type:jwt"),
     ];
-    let response = reqwest::Client::new().post(format!("{url}/v1/token")).form(&form).send().await.expect("sts");
+    let response = crate::client().post(format!("{url}/v1/token")).form(&form).send().await.expect("sts");
     (response.status().as_u16(), response.json().await.unwrap_or_default())
 }
 
 /// `generateAccessToken` for `email` with a federated token.
 pub async fn generate(url: &str, email: &str, federated: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
+    let response = crate::client()
         .post(format!("{url}/v1/projects/-/serviceAccounts/{email}:generateAccessToken"))
         .bearer_auth(federated)
         .json(&json!({ "scope": [CLOUD_PLATFORM], "lifetime": "3600s" }))
@@ -71,9 +71,8 @@ async fn a_federated_subject_gets_the_service_accounts_token_which_works_like_a_
     let federated = sts["access_token"].as_str().expect("access_token");
 
     // The federated token is not the service account's: the APIs refuse it.
-    let project = |token: &str| {
-        reqwest::Client::new().get(format!("{url}/v1/projects/acme-prod")).bearer_auth(token.to_owned()).send()
-    };
+    let project =
+        |token: &str| crate::client().get(format!("{url}/v1/projects/acme-prod")).bearer_auth(token.to_owned()).send();
     assert_eq!(project(federated).await.expect("project").status().as_u16(), 401);
 
     let (status, generated) = generate(&url, SA, federated).await;
@@ -96,7 +95,7 @@ async fn a_federated_subject_gets_the_service_accounts_token_which_works_like_a_
         "subject_token": token,
         "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
     });
-    let response = reqwest::Client::new().post(format!("{url}/v1/token")).json(&body).send().await.expect("sts");
+    let response = crate::client().post(format!("{url}/v1/token")).json(&body).send().await.expect("sts");
     assert_eq!(response.status().as_u16(), 200);
 }
 

@@ -68,12 +68,8 @@ async fn google_providers_trust_the_first_subject_and_their_ids_steer() {
     let (status, generated) = generate(&url, "dev@acme-prod.iam.gserviceaccount.com", federated).await;
     assert_eq!(status, 200, "{generated}");
     let access = generated["accessToken"].as_str().expect("accessToken");
-    let project = reqwest::Client::new()
-        .get(format!("{url}/v1/projects/acme-prod"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .expect("project");
+    let project =
+        crate::client().get(format!("{url}/v1/projects/acme-prod")).bearer_auth(access).send().await.expect("project");
     assert_eq!(project.status().as_u16(), 200);
     let (status, denied) = generate(&url, "sandbox-wrong-secret@acme-prod.iam.gserviceaccount.com", federated).await;
     assert_eq!((status, denied["error"]["status"].as_str()), (403, Some("PERMISSION_DENIED")));

@@ -122,7 +122,7 @@ impl ConnectionService for Api {
         let req = request.into_inner();
         let (workspace, tag) = convert::address(&req.workspace, &req.tag)?;
         let record = self.lifecycle.get(&workspace, &tag).await?;
-        Ok(Response::new(crate::setup::instructions(&record.row, &self.setup)?))
+        Ok(Response::new(crate::setup::instructions(&record.row, &self.setup, &req.kind)?))
     }
 
     #[tracing::instrument(skip_all, name = "ListConnections")]

@@ -17,6 +17,8 @@ pub fn aim(worker: &mut WorkerConfig, sandbox: &Sandbox) {
         azure_arm_base: sandbox.azure.url(),
         azure_graph_base: sandbox.azure.url(),
         gcp_iam_base: sandbox.gcp.url(),
+        gcp_sts_url: format!("{}/v1/token", sandbox.gcp.url()),
+        gcp_iam_credentials_base: sandbox.gcp.url(),
         atlas_base: sandbox.atlas.url(),
         aura_base: sandbox.aura.url(),
     };

@@ -6,7 +6,9 @@ use serde_json::json;
 
 use super::{Step, Target, json_artifact, resource_name, script, sh, step};
 
-pub fn steps(target: &Target<'_>) -> Vec<Step> {
+/// The custom role both kinds assign, its name, the app's name and the
+/// subscription (saved, or a placeholder the script takes as `$1`).
+pub fn role(target: &Target<'_>) -> (serde_json::Value, String, String, String) {
     let mut actions: Vec<&str> = cloudconn_infra::permissions::base("azure").to_vec();
     for (_, needed) in target.scope_permissions() {
         actions.extend(needed.iter().filter(|a| !actions.contains(a)).collect::<Vec<_>>());
@@ -24,27 +26,39 @@ pub fn steps(target: &Target<'_>) -> Vec<Step> {
         "NotDataActions": [],
         "AssignableScopes": [format!("/subscriptions/{subscription}")],
     });
-    let setup = script(
-        "setup.sh",
-        &[
-            format!("subscription=${{1:-{}}}", sh(subscription)),
-            format!("app_id=$(az ad app create --display-name {} --query appId --output tsv)", sh(&app_name)),
-            "az ad sp create --id \"$app_id\" >/dev/null".to_owned(),
-            "az role definition create --role-definition custom-role.json >/dev/null".to_owned(),
-            format!(
-                "az role assignment create --assignee \"$app_id\" --role {} --scope \"/subscriptions/$subscription\"",
-                sh(&role_name)
-            ),
-            "tenant=$(az account show --subscription \"$subscription\" --query tenantId --output tsv)".to_owned(),
-            "# A secret valid for one year, sent to cloudconn on stdin, never echoed.".to_owned(),
-            "secret=$(az ad app credential reset --id \"$app_id\" --years 1 --query password --output tsv)".to_owned(),
-            format!(
-                "printf '{{\"client_secret\": \"%s\"}}' \"$secret\" | {} --field \"tenant_id=$tenant\" \
+    (role, role_name, app_name, subscription.to_owned())
+}
+
+/// The script lines both kinds start with: the app registration and its
+/// service principal, the custom role assigned on the subscription
+/// (`$subscription`, `$app_id`).
+pub fn app_lines(role_name: &str, app_name: &str, subscription: &str) -> Vec<String> {
+    vec![
+        format!("subscription=${{1:-{}}}", sh(subscription)),
+        format!("app_id=$(az ad app create --display-name {} --query appId --output tsv)", sh(app_name)),
+        "az ad sp create --id \"$app_id\" >/dev/null".to_owned(),
+        "az role definition create --role-definition custom-role.json >/dev/null".to_owned(),
+        format!(
+            "az role assignment create --assignee \"$app_id\" --role {} --scope \"/subscriptions/$subscription\"",
+            sh(role_name)
+        ),
+    ]
+}
+
+pub fn steps(target: &Target<'_>) -> Vec<Step> {
+    let (role, role_name, app_name, subscription) = role(target);
+    let mut lines = app_lines(&role_name, &app_name, &subscription);
+    lines.extend([
+        "tenant=$(az account show --subscription \"$subscription\" --query tenantId --output tsv)".to_owned(),
+        "# A secret valid for one year, sent to cloudconn on stdin, never echoed.".to_owned(),
+        "secret=$(az ad app credential reset --id \"$app_id\" --years 1 --query password --output tsv)".to_owned(),
+        format!(
+            "printf '{{\"client_secret\": \"%s\"}}' \"$secret\" | {} --field \"tenant_id=$tenant\" \
                  --field \"subscription_id=$subscription\" --field \"client_id=$app_id\" --from-file - --validate",
-                target.save_command()
-            ),
-        ],
-    );
+            target.save_command()
+        ),
+    ]);
+    let setup = script("setup.sh", &lines);
     vec![
         step(
             "Define a role with exactly the actions cloudconn checks",

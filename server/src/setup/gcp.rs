@@ -15,52 +15,82 @@ fn api(scope: &str) -> Option<&'static str> {
     }
 }
 
-pub fn steps(target: &Target<'_>) -> Vec<Step> {
-    let base = cloudconn_infra::permissions::base("gcp");
-    let mut permissions: Vec<&str> = base.to_vec();
-    let mut apis = vec!["cloudresourcemanager.googleapis.com"];
-    for (scope, needed) in target.scope_permissions() {
-        permissions.extend(needed.iter().filter(|p| !permissions.contains(p)).collect::<Vec<_>>());
-        apis.extend(api(scope));
-    }
-    // Role ids: letters, digits, underscores; service account ids: 6–30
-    // lower-case letters, digits and hyphens.
-    let role_id = resource_name("cloudconn", target.tag, '_', 64);
-    let account = resource_name("cloudconn", target.tag, '-', 30);
-    let project = target.saved("project_id").unwrap_or("my-project");
+/// The service account both kinds use, with a custom role of exactly the
+/// scopes' permissions on the project.
+pub struct Account {
+    /// The service account's id: 6–30 lower-case letters, digits, hyphens.
+    pub name: String,
+    /// The custom role's id: letters, digits, underscores.
+    pub role_id: String,
+    pub role_yaml: String,
+    /// The APIs the probe and the scopes use.
+    pub apis: Vec<&'static str>,
+    project: String,
+    tag: String,
+}
 
-    let mut role = format!(
-        "title: {}\ndescription: {}\nstage: GA\nincludedPermissions:\n",
-        yaml_str(&format!("cloudconn {}", target.tag)),
-        yaml_str("What cloudconn validates for this connection, nothing more"),
-    );
-    for permission in &permissions {
-        role.push_str(&format!("  - {}\n", yaml_str(permission)));
+impl Account {
+    pub fn of(target: &Target<'_>) -> Self {
+        let base = cloudconn_infra::permissions::base("gcp");
+        let mut permissions: Vec<&str> = base.to_vec();
+        let mut apis = vec!["cloudresourcemanager.googleapis.com"];
+        for (scope, needed) in target.scope_permissions() {
+            permissions.extend(needed.iter().filter(|p| !permissions.contains(p)).collect::<Vec<_>>());
+            apis.extend(api(scope));
+        }
+        let mut role_yaml = format!(
+            "title: {}\ndescription: {}\nstage: GA\nincludedPermissions:\n",
+            yaml_str(&format!("cloudconn {}", target.tag)),
+            yaml_str("What cloudconn validates for this connection, nothing more"),
+        );
+        for permission in &permissions {
+            role_yaml.push_str(&format!("  - {}\n", yaml_str(permission)));
+        }
+        Self {
+            name: resource_name("cloudconn", target.tag, '-', 30),
+            role_id: resource_name("cloudconn", target.tag, '_', 64),
+            role_yaml,
+            apis,
+            project: target.saved("project_id").unwrap_or("my-project").to_owned(),
+            tag: target.tag.to_owned(),
+        }
     }
-    let setup = script(
-        "setup.sh",
-        &[
-            format!("project=${{1:-{}}}", sh(project)),
-            format!("account={}", sh(&account)),
-            format!("role={}", sh(&role_id)),
+
+    /// The script lines that enable `apis` and create the account, the role
+    /// and its binding on the project (`$project`, `$account`, `$role`).
+    pub fn create_lines(&self, apis: &[&str]) -> Vec<String> {
+        vec![
+            format!("project=${{1:-{}}}", sh(&self.project)),
+            format!("account={}", sh(&self.name)),
+            format!("role={}", sh(&self.role_id)),
             format!(
                 "gcloud services enable {} --project \"$project\"",
                 apis.iter().map(|a| sh(a)).collect::<Vec<_>>().join(" ")
             ),
             format!(
                 "gcloud iam service-accounts create \"$account\" --project \"$project\" --display-name {}",
-                sh(&format!("cloudconn {}", target.tag))
+                sh(&format!("cloudconn {}", self.tag))
             ),
             "gcloud iam roles create \"$role\" --project \"$project\" --file custom-role.yaml".to_owned(),
             "gcloud projects add-iam-policy-binding \"$project\" \
              --member \"serviceAccount:$account@$project.iam.gserviceaccount.com\" \
              --role \"projects/$project/roles/$role\" --condition None"
                 .to_owned(),
-            "gcloud iam service-accounts keys create key.json \
-             --iam-account \"$account@$project.iam.gserviceaccount.com\""
-                .to_owned(),
-        ],
+        ]
+    }
+}
+
+pub fn steps(target: &Target<'_>) -> Vec<Step> {
+    let created = Account::of(target);
+    let (account, role_id, role, apis) = (&created.name, &created.role_id, created.role_yaml.clone(), &created.apis);
+    let project = created.project.as_str();
+    let mut lines = created.create_lines(apis);
+    lines.push(
+        "gcloud iam service-accounts keys create key.json \
+         --iam-account \"$account@$project.iam.gserviceaccount.com\""
+            .to_owned(),
     );
+    let setup = script("setup.sh", &lines);
     let save = script(
         "save.sh",
         &[

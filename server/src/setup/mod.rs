@@ -13,6 +13,7 @@
 mod aws;
 mod azure;
 mod gcp;
+mod keyless;
 mod saas;
 
 use cloudconn_proto::v1 as pb;
@@ -28,6 +29,11 @@ pub struct SetupConfig {
     /// `CLOUDCONN_EGRESS_ADDRESSES`: the workers' public addresses, for
     /// access lists (Atlas).
     pub egress_addresses: Vec<String>,
+    /// The OpenID Connect issuer (`CLOUDCONN_OIDC_ISSUER`, or `--dev`'s
+    /// own): the keyless kits name it.
+    pub oidc_issuer: Option<String>,
+    /// `CLOUDCONN_OIDC_AWS_AUDIENCE`.
+    pub aws_audience: String,
 }
 
 /// The connection the kit is for.
@@ -40,6 +46,8 @@ pub struct Target<'a> {
     /// Non-secret credential fields already saved (e.g. GCP `project_id`),
     /// used as the scripts' defaults.
     pub saved: &'a serde_json::Map<String, serde_json::Value>,
+    /// For a keyless kind: what the customer's trust names.
+    pub keyless: Option<keyless::Trust<'a>>,
 }
 
 impl Target<'_> {
@@ -88,6 +96,16 @@ pub enum SetupError {
 
 /// The kit for `target`.
 pub fn kit(target: &Target<'_>, config: &SetupConfig) -> Result<Kit, SetupError> {
+    if let Some(trust) = &target.keyless {
+        let steps = match target.provider {
+            Provider::Aws => keyless::aws_steps(target, trust),
+            Provider::Gcp => keyless::gcp_steps(target, trust),
+            Provider::Azure => keyless::azure_steps(target, trust),
+            // No keyless kind: `instructions` never asks for one.
+            Provider::MongodbAtlas | Provider::Neo4jAura => Vec::new(),
+        };
+        return Ok(Kit { steps });
+    }
     Ok(Kit {
         steps: match target.provider {
             Provider::Aws => aws::steps(
@@ -105,13 +123,48 @@ pub fn kit(target: &Target<'_>, config: &SetupConfig) -> Result<Kit, SetupError>
     })
 }
 
-/// `GetSetupInstructions`: the kit of the connection in `row`.
-pub fn instructions(row: &connections::Model, config: &SetupConfig) -> Result<pb::SetupInstructions, AppError> {
+/// `GetSetupInstructions`: the kit of the connection in `row`, for `kind`
+/// (blank: the saved kind, else the provider's default).
+pub fn instructions(
+    row: &connections::Model,
+    config: &SetupConfig,
+    kind: &str,
+) -> Result<pb::SetupInstructions, AppError> {
     let provider = Provider::from_db(&row.provider)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown provider {:?} in the row", row.provider)))?;
     let scopes = row.scopes();
     let saved: serde_json::Map<String, serde_json::Value> =
         row.credential_fields().into_iter().map(|(name, value)| (name, value.into())).collect();
+    let kind = match kind {
+        "" => {
+            saved.get("kind").and_then(|k| k.as_str()).and_then(|k| provider.kind(k)).unwrap_or(provider.default_kind())
+        }
+        asked => provider.kind(asked).ok_or_else(|| {
+            let names: Vec<&str> = provider.kinds().iter().map(|k| k.name).collect();
+            AppError::InvalidArgument(vec![crate::domain::FieldViolation::new(
+                "kind",
+                format!("must be one of {}'s kinds: {}", provider.as_str(), names.join(", ")),
+            )])
+        })?,
+    };
+    let keyless = match (kind.keyless, &config.oidc_issuer) {
+        (false, _) => None,
+        (true, Some(issuer)) => Some(keyless::Trust {
+            issuer,
+            subject: cloudconn_infra::oidc::subject_of(&row.workspace, &row.id.to_string()),
+            aws_audience: &config.aws_audience,
+        }),
+        (true, None) => {
+            return Err(AppError::FailedPrecondition {
+                reason: "SETUP_NOT_CONFIGURED",
+                message: format!(
+                    "the {} kind needs this cloudconn deployment to be an OpenID Connect issuer: its operators have \
+                     not set CLOUDCONN_OIDC_ISSUER",
+                    kind.name
+                ),
+            });
+        }
+    };
     let target = Target {
         workspace: &row.workspace,
         tag: &row.tag,
@@ -119,6 +172,7 @@ pub fn instructions(row: &connections::Model, config: &SetupConfig) -> Result<pb
         scopes: &scopes,
         external_id: row.external_id.as_deref(),
         saved: &saved,
+        keyless,
     };
     let kit = kit(&target, config).map_err(|SetupError::NotConfigured(variable)| AppError::FailedPrecondition {
         reason: "SETUP_NOT_CONFIGURED",

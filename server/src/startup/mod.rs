@@ -249,6 +249,7 @@ impl App {
         let local_addr = listener.local_addr()?;
         let oidc = oidc(config, mode, &secrets, local_addr);
         lifecycle.oidc_issuer = oidc.as_ref().map(|o| o.issuer().to_owned());
+        let lifecycle_issuer = lifecycle.oidc_issuer.clone();
         // The --dev in-process worker signs keyless tokens with this
         // server's own issuer (production workers build their own).
         let (probes, minters) = (probes.keyless(oidc.clone()), minters.keyless(oidc.clone()));
@@ -314,7 +315,7 @@ impl App {
             outbox_retention: config.outbox_retention(),
             audit_retention: config.audit_retention(),
             cors: crate::api::web::cors(&config.cors_origins()?),
-            setup: config.setup(mode),
+            setup: crate::setup::SetupConfig { oidc_issuer: lifecycle_issuer.clone(), ..config.setup(mode) },
             workbench: config.workbench,
             outbox_poll: config.outbox_poll(),
             validation_deadline: config.validation_deadline(),

@@ -95,3 +95,49 @@ async fn a_server_that_is_no_issuer_refuses_keyless_kinds_naming_the_field() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_keyless_kits_trust_the_issuer_for_this_connection_only_and_grant_the_table() {
+    let app = TestApp::builder().with_provider_sandbox().spawn().await;
+    let issuer = format!("http://127.0.0.1:{}", app.addr.port());
+    let scratch = crate::setup_kit::tempdir();
+    for (provider, kind, trust_file) in [
+        (pb::Provider::Aws, "web_identity", "trust-policy.json"),
+        (pb::Provider::Gcp, "workload_identity", "setup.sh"),
+        (pb::Provider::Azure, "federated", "federated-credential.json"),
+    ] {
+        let tag = format!("kit_{kind}");
+        let request = pb::CreateConnectionRequest {
+            workspace: "acme".into(),
+            tag: tag.clone(),
+            provider: provider.into(),
+            scopes: vec!["storage".into(), "messaging".into()],
+            ..Default::default()
+        };
+        let created = app.client.clone().create_connection(request).await.expect("create").into_inner();
+        let subject = format!("workspace:acme:connection:{}", created.uid);
+        let request = pb::GetSetupInstructionsRequest { workspace: "acme".into(), tag: tag.clone(), kind: kind.into() };
+        let kit = app.client.clone().get_setup_instructions(request).await.expect("kit").into_inner();
+        let artifacts: Vec<&pb::SetupArtifact> = kit.steps.iter().flat_map(|s| &s.artifacts).collect();
+        for artifact in &artifacts {
+            crate::setup_kit::lint(artifact, &scratch);
+            // Nothing secret is made: no key file, no client secret.
+            assert!(!artifact.content.contains("keys create") && !artifact.content.contains("credential reset"));
+        }
+        let trust = artifacts.iter().find(|a| a.name == trust_file).unwrap_or_else(|| panic!("{kind}: {trust_file}"));
+        // IAM names the provider by the issuer's host (`<host>:sub`).
+        let host = issuer.trim_start_matches("http://");
+        assert!(trust.content.contains(&subject) && trust.content.contains(host), "{kind}: {}", trust.content);
+        let save = artifacts.iter().find(|a| a.name == "setup.sh").expect("setup.sh");
+        assert!(save.content.contains(&format!("kind={kind}")), "{kind}: saves the kind");
+    }
+    // A kind the provider does not have is refused naming `kind`.
+    let request = pb::GetSetupInstructionsRequest {
+        workspace: "acme".into(),
+        tag: "kit_federated".into(),
+        kind: "web_identity".into(),
+    };
+    let refused = app.client.clone().get_setup_instructions(request).await.unwrap_err();
+    assert_invalid(&refused, &["kind"]);
+    app.finish().await;
+}

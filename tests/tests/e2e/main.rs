@@ -18,6 +18,7 @@ mod helpers;
 mod http1_bodies;
 mod issue_signing;
 mod keyless;
+mod keyless_clouds;
 mod lifecycle;
 mod listing;
 mod minting;

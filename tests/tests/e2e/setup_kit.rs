@@ -19,7 +19,7 @@ use tonic::Code;
 use crate::helpers::*;
 
 async fn kit(app: &TestApp, tag: &str) -> Result<pb::SetupInstructions, tonic::Status> {
-    let request = pb::GetSetupInstructionsRequest { workspace: "acme".into(), tag: tag.into() };
+    let request = pb::GetSetupInstructionsRequest { workspace: "acme".into(), tag: tag.into(), ..Default::default() };
     app.client.clone().get_setup_instructions(request).await.map(|r| r.into_inner())
 }
 
@@ -158,7 +158,7 @@ fn python() -> String {
 
 /// Checks one artifact by its kind: JSON parses, YAML parses (CloudFormation
 /// tags allowed), shell passes `bash -n` and starts in strict mode.
-fn lint(artifact: &pb::SetupArtifact, scratch: &std::path::Path) {
+pub(crate) fn lint(artifact: &pb::SetupArtifact, scratch: &std::path::Path) {
     let path = scratch.join(&artifact.name);
     std::fs::write(&path, &artifact.content).unwrap();
     let (program, args): (String, Vec<String>) = match artifact.media_type.as_str() {
@@ -246,7 +246,7 @@ async fn every_kit_lints_grants_exactly_the_table_and_never_carries_user_text() 
     app.finish().await;
 }
 
-fn tempdir() -> std::path::PathBuf {
+pub(crate) fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("cloudconn-kit-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -266,7 +266,8 @@ async fn the_aws_kit_needs_the_platform_principal_and_a_token_for_the_workspace(
 
     let elsewhere = app.token(&TokenSpec { workspaces: &["other"], scope: "connections:read", ..TokenSpec::default() });
     let mut client = app.client_with(cloudconn_tests::harness::auth::Bearer::new(&elsewhere));
-    let request = pb::GetSetupInstructionsRequest { workspace: "acme".into(), tag: "atlas_main".into() };
+    let request =
+        pb::GetSetupInstructionsRequest { workspace: "acme".into(), tag: "atlas_main".into(), ..Default::default() };
     assert_eq!(client.get_setup_instructions(request).await.unwrap_err().code(), Code::PermissionDenied);
     app.finish().await;
 }

@@ -32,7 +32,7 @@ async fn kit_artifact(provider: pb::Provider, name: &str) -> String {
         ..Default::default()
     };
     app.client.clone().create_connection(request).await.expect("create");
-    let request = pb::GetSetupInstructionsRequest { workspace: "acme".into(), tag: "kit".into() };
+    let request = pb::GetSetupInstructionsRequest { workspace: "acme".into(), tag: "kit".into(), ..Default::default() };
     let kit = app.client.clone().get_setup_instructions(request).await.expect("kit").into_inner();
     let content =
         kit.steps.iter().flat_map(|s| &s.artifacts).find(|a| a.name == name).expect("artifact").content.clone();

@@ -3,6 +3,8 @@
 //! (`scope=<resource>/.default`, the run-time grant table): the token's
 //! audience is that resource, so it opens that service's data plane and
 //! nothing else. Entra ID's tokens live about an hour whatever the TTL.
+//! A keyless (`federated`) connection signs in with a client assertion
+//! instead of its secret (`probe::azure_federated`).
 
 use chrono::Utc;
 use cloudconn_infra::{permissions::Grant, secrets::SecretFields};
@@ -12,7 +14,7 @@ use reqwest::Client;
 use super::{Mint, MintRequest, MintedCredentials, access_token, field, grant, wrong_kind};
 use crate::probe::{
     ProbeFailure,
-    azure::token_refusal,
+    azure_federated::Credential,
     http,
     oauth::{self, TokenError},
 };
@@ -37,18 +39,19 @@ impl Mint for AzureMinter {
         let tenant = http::path_segment("tenant_id", &tenant)?;
         let token_url = http::url(PROVIDER, &self.authority, &[tenant, "oauth2", "v2.0", "token"])?;
         let asked = Utc::now();
+        let credential = Credential::of(credentials, &request.keyless).await?;
         let token = oauth::client_credentials(
             &self.client,
             PROVIDER,
             token_url.as_str(),
             &field(credentials, "client_id"),
-            &field(credentials, "client_secret"),
+            credential.auth(),
             Some(&scope),
             AuthType::RequestBody,
         )
         .await
         .map_err(|e| match e {
-            TokenError::Rejected { description, .. } => token_refusal(&description),
+            TokenError::Rejected { description, .. } => credential.refusal(&description),
             TokenError::Failed(failure) => failure,
         })?;
         Ok(access_token(token, asked, Some(&scope), resource))

@@ -12,11 +12,14 @@ use super::{Mint, MintRequest, MintedCredentials, access_token, field, grant, wr
 use crate::probe::{
     ProbeFailure,
     gcp::{KeyFile, access_token as exchange},
+    gcp_federation,
 };
 
 pub struct GcpMinter {
     /// `CLOUDCONN_GCP_TOKEN_URL`.
     pub token_url: String,
+    /// Keyless (`workload_identity`) connections sign in here.
+    pub federation: crate::probe::gcp_federation::Federation,
     pub client: Client,
 }
 
@@ -26,9 +29,22 @@ impl Mint for GcpMinter {
         let Grant::GcpOAuthScope(scope) = grant(request)? else {
             return Err(wrong_kind(request, "a Google token"));
         };
-        let key = KeyFile::parse(&field(credentials, "service_account_json"))?;
         let asked = Utc::now();
-        let token = exchange(&self.client, &self.token_url, &key, scope).await?;
+        let token = if crate::keyless::kind(credentials) == gcp_federation::KIND {
+            let keyless = crate::keyless::required(&request.keyless)?;
+            gcp_federation::access_token(
+                &self.client,
+                &self.federation,
+                keyless,
+                &field(credentials, "workload_identity_provider"),
+                &field(credentials, "service_account_email"),
+                scope,
+            )
+            .await?
+        } else {
+            let key = KeyFile::parse(&field(credentials, "service_account_json"))?;
+            exchange(&self.client, &self.token_url, &key, scope).await?
+        };
         Ok(access_token(token, asked, Some(scope), ""))
     }
 }

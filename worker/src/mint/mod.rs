@@ -147,7 +147,14 @@ impl Minters {
         let client = http::client(config.probe_timeout());
         let minters: [(&str, Arc<dyn Mint>); 5] = [
             ("aws", Arc::new(aws::AwsMinter::new(crate::probe::aws::AwsProbe::from_config(config)))),
-            ("gcp", Arc::new(gcp::GcpMinter { token_url: endpoints.gcp_token_url.clone(), client: client.clone() })),
+            (
+                "gcp",
+                Arc::new(gcp::GcpMinter {
+                    token_url: endpoints.gcp_token_url.clone(),
+                    federation: crate::probe::gcp_federation::Federation::new(endpoints),
+                    client: client.clone(),
+                }),
+            ),
             (
                 "azure",
                 Arc::new(azure::AzureMinter { authority: endpoints.azure_authority.clone(), client: client.clone() }),

@@ -204,21 +204,22 @@ impl Probe for AzureProbe {
         let tenant_segment = http::path_segment("tenant_id", &tenant)?;
         let subscription_segment = http::path_segment("subscription_id", &subscription)?;
         let token_url = http::url(PROVIDER, &self.authority, &[tenant_segment, "oauth2", "v2.0", "token"])?;
-        let (client_id, secret) = (field("client_id"), field("client_secret"));
+        let client_id = field("client_id");
+        let credential = super::azure_federated::Credential::of(credentials, &request.keyless).await?;
         let token_for = |scope| {
             oauth::client_credentials(
                 &self.client,
                 PROVIDER,
                 token_url.as_str(),
                 &client_id,
-                &secret,
+                credential.auth(),
                 Some(scope),
                 AuthType::RequestBody,
             )
         };
         let token = match token_for(ARM_SCOPE).await {
             Ok(issued) => issued.access_token,
-            Err(TokenError::Rejected { description, .. }) => return Err(token_refusal(&description)),
+            Err(TokenError::Rejected { description, .. }) => return Err(credential.refusal(&description)),
             Err(TokenError::Failed(failure)) => return Err(failure),
         };
 
@@ -267,12 +268,21 @@ impl Probe for AzureProbe {
         report.identity.insert("subscription_id".into(), subscription);
         report.identity.insert("subscription_name".into(), sub.display_name);
         report.identity.insert("tenant_id".into(), tenant);
-        let secret_expiry = expiry::bounded(request.deadline, async {
-            let graph = token_for(GRAPH_SCOPE).await.ok()?.access_token;
-            expiry::azure_client_secret(&self.client, &self.graph_base, graph.expose_secret(), &client_id, &secret)
+        // A keyless connection has no secret to expire.
+        if let super::azure_federated::Credential::Secret(secret) = &credential {
+            let secret_expiry = expiry::bounded(request.deadline, async {
+                let graph = token_for(GRAPH_SCOPE).await.ok()?.access_token;
+                expiry::azure_client_secret(
+                    &self.client,
+                    &self.graph_base,
+                    graph.expose_secret(),
+                    &client_id,
+                    secret.expose_secret(),
+                )
                 .await
-        });
-        expiry::record(&mut report, secret_expiry.await);
+            });
+            expiry::record(&mut report, secret_expiry.await);
+        }
         Ok(report)
     }
 }

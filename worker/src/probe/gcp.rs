@@ -11,6 +11,10 @@
 //!    requested scopes need; the answer lists those granted.
 //! 5. When all that passed, the key's `validBeforeTime` from the IAM API,
 //!    if the account may read it (`expiry.rs`; never a failure).
+//!
+//! A keyless connection (`workload_identity`) gets its token through
+//! workload identity federation instead (`gcp_federation.rs`); steps 3 and
+//! 4 are the same, and there is no key to expire.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Client, StatusCode};
@@ -32,7 +36,22 @@ pub struct GcpProbe {
     pub token_url: String,
     pub api_base: String,
     pub iam_base: String,
+    /// Keyless (`workload_identity`) connections sign in here.
+    pub federation: super::gcp_federation::Federation,
     pub client: Client,
+}
+
+impl GcpProbe {
+    /// The probe aimed at the configured endpoints.
+    pub fn new(endpoints: &crate::config::Endpoints, client: Client) -> Self {
+        Self {
+            token_url: endpoints.gcp_token_url.clone(),
+            api_base: endpoints.gcp_api_base.clone(),
+            iam_base: endpoints.gcp_iam_base.clone(),
+            federation: super::gcp_federation::Federation::new(endpoints),
+            client,
+        }
+    }
 }
 
 /// The parts of a service account key file the grant uses.
@@ -166,11 +185,29 @@ pub(crate) async fn access_token(
 #[async_trait::async_trait]
 impl Probe for GcpProbe {
     async fn probe(&self, request: &ProbeRequest, credentials: &SecretFields) -> Result<ProbeReport, ProbeFailure> {
-        let project = credentials.get("project_id").map(|v| v.expose_secret().to_owned()).unwrap_or_default();
-        let file = credentials.get("service_account_json").map(|v| v.expose_secret().to_owned()).unwrap_or_default();
-        let key = KeyFile::parse(&file)?;
+        let field = |name: &str| credentials.get(name).map(|v| v.expose_secret().to_owned()).unwrap_or_default();
+        let project = field("project_id");
         let segment = http::path_segment("project_id", &project)?;
-        let issued = access_token(&self.client, &self.token_url, &key, OAUTH_SCOPE).await?;
+        // The service account, and its key when there is one.
+        let (issued, client_email, key) = if crate::keyless::kind(credentials) == super::gcp_federation::KIND {
+            let keyless = crate::keyless::required(&request.keyless)?;
+            let email = field("service_account_email");
+            let provider = field("workload_identity_provider");
+            let issued = super::gcp_federation::access_token(
+                &self.client,
+                &self.federation,
+                keyless,
+                &provider,
+                &email,
+                OAUTH_SCOPE,
+            )
+            .await?;
+            (issued, email, None)
+        } else {
+            let key = KeyFile::parse(&field("service_account_json"))?;
+            let issued = access_token(&self.client, &self.token_url, &key, OAUTH_SCOPE).await?;
+            (issued, key.client_email.clone(), Some(key))
+        };
         let token = issued.access_token.expose_secret();
 
         let url = http::url(PROVIDER, &self.api_base, &["v1", "projects", segment])?;
@@ -224,9 +261,13 @@ impl Probe for GcpProbe {
         report.identity.insert("project_id".into(), project);
         report.identity.insert("project_number".into(), found.project_number);
         report.identity.insert("project_name".into(), found.name);
-        let key_expiry = expiry::gcp_key(&self.client, &self.iam_base, token, &key.client_email, &key.private_key_id);
-        expiry::record(&mut report, expiry::bounded(request.deadline, key_expiry).await);
-        report.identity.insert("client_email".into(), key.client_email);
+        // A keyless connection has no key to expire.
+        if let Some(key) = &key {
+            let key_expiry =
+                expiry::gcp_key(&self.client, &self.iam_base, token, &key.client_email, &key.private_key_id);
+            expiry::record(&mut report, expiry::bounded(request.deadline, key_expiry).await);
+        }
+        report.identity.insert("client_email".into(), client_email);
         Ok(report)
     }
 }

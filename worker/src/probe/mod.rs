@@ -7,8 +7,10 @@
 pub mod aws;
 pub mod aws_web;
 pub mod azure;
+pub mod azure_federated;
 pub mod expiry;
 pub mod gcp;
+pub mod gcp_federation;
 pub mod http;
 pub mod mongodb_atlas;
 pub mod neo4j_aura;
@@ -183,15 +185,7 @@ impl Probes {
                 "mongodb_atlas",
                 Arc::new(mongodb_atlas::AtlasProbe { base: endpoints.atlas_base.clone(), client: client.clone() }),
             )
-            .with(
-                "gcp",
-                Arc::new(gcp::GcpProbe {
-                    token_url: endpoints.gcp_token_url.clone(),
-                    api_base: endpoints.gcp_api_base.clone(),
-                    iam_base: endpoints.gcp_iam_base.clone(),
-                    client: client.clone(),
-                }),
-            )
+            .with("gcp", Arc::new(gcp::GcpProbe::new(endpoints, client.clone())))
             .with(
                 "azure",
                 Arc::new(azure::AzureProbe {
@@ -284,12 +278,7 @@ mod tests {
                 ],
             ),
             (
-                Arc::new(gcp::GcpProbe {
-                    token_url: endpoints.gcp_token_url.clone(),
-                    api_base: endpoints.gcp_api_base.clone(),
-                    iam_base: endpoints.gcp_iam_base.clone(),
-                    client: client.clone(),
-                }),
+                Arc::new(gcp::GcpProbe::new(&endpoints, client.clone())),
                 "project_id",
                 vec![("project_id", "p/../../other"), ("service_account_json", &key_file)],
             ),

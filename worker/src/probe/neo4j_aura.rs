@@ -46,7 +46,17 @@ impl AuraProbe {
     pub(crate) async fn token(&self, id: &str, secret: &str) -> Result<oauth::IssuedToken, ProbeFailure> {
         // Aura takes the client id and secret in HTTP Basic auth.
         let url = self.url("/oauth/token");
-        match oauth::client_credentials(&self.client, PROVIDER, &url, id, secret, None, AuthType::BasicAuth).await {
+        match oauth::client_credentials(
+            &self.client,
+            PROVIDER,
+            &url,
+            id,
+            oauth::ClientAuth::Secret(secret),
+            None,
+            AuthType::BasicAuth,
+        )
+        .await
+        {
             Ok(token) => Ok(token),
             Err(TokenError::Rejected { .. }) => Err(ProbeFailure::new(
                 ErrorCode::InvalidCredentials,

@@ -73,6 +73,19 @@ pub struct IssuedToken {
     pub scopes: Option<Vec<String>>,
 }
 
+/// How the client proves who it is.
+#[derive(Clone, Copy)]
+pub enum ClientAuth<'a> {
+    /// A client secret (sent as `auth` says).
+    Secret(&'a str),
+    /// A signed JWT (RFC 7523 §2.2, `client_assertion`): a keyless
+    /// connection's OpenID Connect token. No secret is sent.
+    Assertion(&'a str),
+}
+
+/// The `client_assertion_type` of a JWT assertion (RFC 7523 §2.2).
+const JWT_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 /// Requests a token for `scope` from `token_url`; with its lifetime and
 /// granted scopes (what minting reports).
 pub async fn client_credentials(
@@ -80,17 +93,22 @@ pub async fn client_credentials(
     provider: &str,
     token_url: &str,
     id: &str,
-    secret: &str,
+    credential: ClientAuth<'_>,
     scope: Option<&str>,
     auth: AuthType,
 ) -> Result<IssuedToken, TokenError> {
     let url = TokenUrl::new(token_url.to_owned())
         .map_err(|_| TokenError::Failed(http::unexpected(provider, "an unusable token endpoint in configuration")))?;
-    let oauth = BasicClient::new(ClientId::new(id.to_owned()))
-        .set_client_secret(ClientSecret::new(secret.to_owned()))
-        .set_token_uri(url)
-        .set_auth_type(auth);
+    let mut oauth = BasicClient::new(ClientId::new(id.to_owned())).set_token_uri(url).set_auth_type(auth);
+    if let ClientAuth::Secret(secret) = credential {
+        oauth = oauth.set_client_secret(ClientSecret::new(secret.to_owned()));
+    }
     let mut request = oauth.exchange_client_credentials();
+    if let ClientAuth::Assertion(assertion) = credential {
+        request = request
+            .add_extra_param("client_assertion_type", JWT_ASSERTION)
+            .add_extra_param("client_assertion", assertion.to_owned());
+    }
     if let Some(scope) = scope {
         request = request.add_scope(Scope::new(scope.to_owned()));
     }

@@ -1036,9 +1036,13 @@ func (x *ListAuditEventsResponse) GetNextPageToken() string {
 }
 
 type GetSetupInstructionsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Workspace     string                 `protobuf:"bytes,1,opt,name=workspace,proto3" json:"workspace,omitempty"`
-	Tag           string                 `protobuf:"bytes,2,opt,name=tag,proto3" json:"tag,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Workspace string                 `protobuf:"bytes,1,opt,name=workspace,proto3" json:"workspace,omitempty"`
+	Tag       string                 `protobuf:"bytes,2,opt,name=tag,proto3" json:"tag,omitempty"`
+	// The credential kind to set up (ProviderSpec.kinds), e.g. "web_identity"
+	// for a keyless AWS connection; blank: the saved kind, else the
+	// provider's default kind.
+	Kind          string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1083,6 +1087,13 @@ func (x *GetSetupInstructionsRequest) GetWorkspace() string {
 func (x *GetSetupInstructionsRequest) GetTag() string {
 	if x != nil {
 		return x.Tag
+	}
+	return ""
+}
+
+func (x *GetSetupInstructionsRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
 	}
 	return ""
 }
@@ -1361,10 +1372,11 @@ const file_cloudconn_v1_connection_service_proto_rawDesc = "" +
 	"\x03tag\x18\x04 \x01(\tR\x03tag\"~\n" +
 	"\x17ListAuditEventsResponse\x12;\n" +
 	"\faudit_events\x18\x01 \x03(\v2\x18.cloudconn.v1.AuditEventR\vauditEvents\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"M\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"a\n" +
 	"\x1bGetSetupInstructionsRequest\x12\x1c\n" +
 	"\tworkspace\x18\x01 \x01(\tR\tworkspace\x12\x10\n" +
-	"\x03tag\x18\x02 \x01(\tR\x03tag\"\xa0\x01\n" +
+	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\"\xa0\x01\n" +
 	"\x11SetupInstructions\x12\x10\n" +
 	"\x03tag\x18\x01 \x01(\tR\x03tag\x122\n" +
 	"\bprovider\x18\x02 \x01(\x0e2\x16.cloudconn.v1.ProviderR\bprovider\x12\x16\n" +
