@@ -162,10 +162,16 @@ func (s *Connections) Delete(ctx context.Context, tag string, opts ...Option) er
 }
 
 // Setup returns the connection's setup kit: ordered steps with the
-// policies, templates and scripts the customer applies at the provider.
-func (s *Connections) Setup(ctx context.Context, tag string) (SetupInstructions, error) {
+// policies, templates and scripts the customer applies at the provider, for
+// its saved credential kind (else the provider's default), or for the kind
+// OfKind names.
+func (s *Connections) Setup(ctx context.Context, tag string, opts ...Option) (SetupInstructions, error) {
+	o, err := resolve("Setup", opts, "OfKind")
+	if err != nil {
+		return SetupInstructions{}, err
+	}
 	return unary(ctx, s.c, 0, func(ctx context.Context) (SetupInstructions, error) {
-		res, err := s.c.rpc.GetSetupInstructions(ctx, &pb.GetSetupInstructionsRequest{Workspace: s.c.workspace, Tag: tag})
+		res, err := s.c.rpc.GetSetupInstructions(ctx, &pb.GetSetupInstructionsRequest{Workspace: s.c.workspace, Tag: tag, Kind: o.kind})
 		if err != nil {
 			return SetupInstructions{}, err
 		}

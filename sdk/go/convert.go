@@ -147,6 +147,13 @@ func providerSpec(p *pb.ProviderSpec) ProviderSpec {
 	for _, s := range p.GetScopeSpecs() {
 		out.ScopeSpecs = append(out.ScopeSpecs, ScopeSpec{Name: s.GetName(), Permissions: strs(s.GetPermissions())})
 	}
+	for _, k := range p.GetKinds() {
+		out.Kinds = append(out.Kinds, CredentialKind{
+			Name: k.GetName(), DisplayName: k.GetDisplayName(), Description: k.GetDescription(),
+			Keyless: k.GetKeyless(), Fields: strs(k.GetFields()), IssuerURL: k.GetIssuerUrl(),
+		})
+	}
+	out.DefaultKind = p.GetDefaultKind()
 	return out
 }
 

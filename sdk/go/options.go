@@ -19,6 +19,7 @@ type callOptions struct {
 	status   Status
 	pageSize int32
 	tag      string
+	kind     string
 }
 
 // IfMatch makes Complete, Update or Delete fail with ABORTED / ETAG_MISMATCH
@@ -58,6 +59,13 @@ func PageSize(n int32) Option {
 // ForTag makes Watch stream only this connection's events.
 func ForTag(tag string) Option {
 	return Option{"ForTag", func(o *callOptions) { o.tag = tag }}
+}
+
+// OfKind makes Setup return the kit of one credential kind
+// (ProviderSpec.Kinds), e.g. "web_identity" for a keyless AWS connection;
+// without it, the saved kind's, else the provider's default.
+func OfKind(kind string) Option {
+	return Option{"OfKind", func(o *callOptions) { o.kind = kind }}
 }
 
 // DefaultValidateWait is how long Validate waits for the outcome unless told.

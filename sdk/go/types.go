@@ -165,6 +165,24 @@ type ProviderSpec struct {
 	Scopes      []string
 	// Per scope, the provider permissions it needs.
 	ScopeSpecs []ScopeSpec
+	// How a connection may sign in (its credentials' "kind"), keyless first.
+	Kinds []CredentialKind
+	// What a blank "kind" means on a first completion.
+	DefaultKind string
+}
+
+// CredentialKind is one way of signing in to a provider (docs/keyless.md).
+type CredentialKind struct {
+	// The credentials' "kind" value, e.g. "web_identity".
+	Name        string
+	DisplayName string
+	Description string
+	// Stores no secret: the server's OpenID Connect tokens stand in for one.
+	Keyless bool
+	// The fields this kind uses, besides "kind".
+	Fields []string
+	// For a keyless kind on a server that is an issuer: what the customer's cloud must trust.
+	IssuerURL string
 }
 
 // FieldSpec is one credential field of a provider.

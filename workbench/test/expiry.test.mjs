@@ -13,6 +13,7 @@ const GUID = "0f8fad5b-d9cb-469f-a165-70867728950e";
 /** An Azure connection saved with `secret` and validated (the form's default), on its Validation tab once ACTIVE. */
 async function validatedAzure(page, tag, secret) {
   await addConnection(page, { tag, provider: "Microsoft Azure", scopes: ["storage"] });
+  await page.getByRole("radio", { name: /^Client secret/ }).check();
   for (const field of ["tenant_id", "subscription_id", "client_id"]) await page.getByLabel(field).fill(GUID);
   await page.getByLabel(/^client_secret/).fill(secret);
   await page.getByRole("button", { name: "Save credentials" }).click();

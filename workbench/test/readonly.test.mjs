@@ -32,6 +32,9 @@ describe("Workbench read-only", () => {
     await page.locator('.conn-row a[data-tag="ro_pending"]').click();
     await page.getByRole("heading", { name: "ro_pending", level: 1 }).waitFor();
     await page.getByRole("tab", { name: "Setup", selected: true }).waitFor();
+    // the keyless kit first; a reader may switch kits too (choosing what to read changes nothing)
+    await page.getByRole("heading", { name: "Setup kit (2 steps)" }).waitFor({ timeout: T });
+    await page.getByRole("radio", { name: /^Role with external id/ }).check();
     await page.getByRole("heading", { name: "Setup kit (4 steps)" }).waitFor({ timeout: T });
     await page.getByTestId("needs-write").getByText("Saving credentials needs a token with connections:write").waitFor();
     await page.getByText("No credentials saved yet.").waitFor();

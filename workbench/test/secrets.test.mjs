@@ -12,6 +12,8 @@ describe("Workbench secrets and keyboard", () => {
   test("Azure: the secret is a password input, sent once, then shown as set; blank keeps it", async () => {
     const { page, context } = await open("secrets");
     await add(page, "Microsoft Azure", "prod_azure");
+    // Keyless is offered first; this test is about the secret kind.
+    await page.getByRole("radio", { name: /^Client secret/ }).check();
     const guid = "0f8fad5b-d9cb-469f-a165-70867728950e";
     await page.getByLabel("tenant_id").fill(guid);
     await page.getByLabel("subscription_id").fill(guid);
@@ -52,6 +54,7 @@ describe("Workbench secrets and keyboard", () => {
       client_id: "123456789012345678901",
       token_uri: "https://oauth2.googleapis.com/token",
     };
+    await page.getByRole("radio", { name: /^Service account key/ }).check();
     await page.getByLabel("project_id").fill("my-project-123");
     const file = page.getByLabel(/^service_account_json/);
     assert.equal(await file.getAttribute("type"), "file");

@@ -14,6 +14,8 @@ describe("Workbench setup kit", () => {
     const { page, context, errors } = await open("kit", { permissions: ["clipboard-read", "clipboard-write"] });
     await addConnection(page, { tag: "kit_aws", scopes: ["storage", "database"] });
     await page.getByRole("tab", { name: "Setup", selected: true }).waitFor();
+    // The kit follows the kind chosen in the form; keyless is offered first.
+    await page.getByRole("radio", { name: /^Role with external id/ }).check();
     const extid = (await page.getByTestId("external-id").textContent()) ?? "";
     assert.match(extid, /^[A-Za-z0-9_-]{32}$/);
 
@@ -81,6 +83,7 @@ describe("Workbench setup kit", () => {
     const { page, context } = await open("kit_fallback", { permissions: ["clipboard-read", "clipboard-write"], init });
     assert.equal(await page.evaluate(() => navigator.clipboard === undefined), true);
     await addConnection(page, { tag: "fallback_aws" });
+    await page.getByRole("radio", { name: /^Role with external id/ }).check();
     const extid = (await page.getByTestId("external-id").textContent()) ?? "";
     await page.getByRole("button", { name: "Copy the external ID" }).click();
     await page.getByRole("button", { name: "Copied the external ID" }).waitFor();
@@ -95,6 +98,7 @@ describe("Workbench setup kit", () => {
     assert.ok(api, "WB_API_REAL: scripts/test.sh starts a --providers real server");
     const { page, context, errors } = await open("kit_none", { api, token: process.env.WB_TOKEN_REAL });
     await addConnection(page, { tag: "nokit_aws", scopes: ["storage"] });
+    await page.getByRole("radio", { name: /^Role with external id/ }).check();
     const notice = page.getByTestId("kit-not-configured");
     await notice.waitFor({ timeout: T });
     assert.match((await notice.textContent()) ?? "", /CLOUDCONN_AWS_PLATFORM_PRINCIPAL/);

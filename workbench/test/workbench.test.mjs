@@ -59,11 +59,11 @@ describe("Workbench", () => {
     await axe(page, "Add connection");
     await page.getByRole("button", { name: "Create connection" }).click();
 
-    // the Setup tab while pending, the external id prominent
+    // the Setup tab while pending: keyless chosen, so what the role must trust, and no external id
     await page.getByRole("heading", { name: "prod_aws", level: 1 }).waitFor({ timeout: T });
     await page.getByRole("tab", { name: "Setup", selected: true }).waitFor();
-    const extid = (await page.getByTestId("external-id").textContent()) ?? "";
-    assert.match(extid, /^[A-Za-z0-9_-]{32}$/);
+    await page.getByTestId("keyless-trust").waitFor();
+    assert.equal(await page.getByTestId("external-id").count(), 0);
     const row = page.locator('.conn-row a[data-tag="prod_aws"]');
     await row.getByText("pending").waitFor();
 

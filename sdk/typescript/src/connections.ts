@@ -119,11 +119,14 @@ export class Connections {
   /**
    * The connection's setup kit (docs/setup-kit.md): ordered steps with the
    * policies, templates and scripts the customer applies at the provider,
-   * generated for its scopes and external id.
+   * generated for its scopes and external id. `kind` picks the credential
+   * kind to set up (e.g. `web_identity`, keyless); by default the saved kind,
+   * else the provider's default.
    */
-  async setup(tag: string): Promise<SetupInstructions> {
+  async setup(tag: string, options: { kind?: string } = {}): Promise<SetupInstructions> {
+    const kind = options.kind ?? "";
     return this.#call(async (client, workspace, timeoutMs) =>
-      setupInstructions(await client.getSetupInstructions({ workspace, tag }, { timeoutMs })),
+      setupInstructions(await client.getSetupInstructions({ workspace, tag, kind }, { timeoutMs })),
     );
   }
 

@@ -187,6 +187,15 @@ export function providerSpec(p: pb.ProviderSpec): ProviderSpec {
     })),
     scopes: [...p.scopes],
     scopeSpecs: p.scopeSpecs.map((s) => ({ name: s.name, permissions: [...s.permissions] })),
+    kinds: p.kinds.map((k) => ({
+      name: k.name,
+      displayName: k.displayName,
+      description: k.description,
+      keyless: k.keyless,
+      fields: [...k.fields],
+      issuerUrl: k.issuerUrl,
+    })),
+    defaultKind: p.defaultKind,
   };
 }
 

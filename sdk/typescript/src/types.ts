@@ -223,6 +223,24 @@ export interface ProviderSpec {
   scopes: string[];
   /** Per scope, the provider permissions it needs (what validation checks). */
   scopeSpecs: ScopeSpec[];
+  /** How a connection may sign in (its credentials' `kind`), keyless first. */
+  kinds: CredentialKindSpec[];
+  /** What a blank `kind` means on a first completion. */
+  defaultKind: string;
+}
+
+/** One way of signing in to a provider (docs/keyless.md). */
+export interface CredentialKindSpec {
+  /** The credentials' `kind` value, e.g. `web_identity`. */
+  name: string;
+  displayName: string;
+  description: string;
+  /** Stores no secret: the server's OpenID Connect tokens stand in for one. */
+  keyless: boolean;
+  /** The fields this kind uses, besides `kind`. */
+  fields: string[];
+  /** For a keyless kind on a server that is an issuer: what the customer's cloud must trust. */
+  issuerUrl: string;
 }
 
 /** What one scope needs at its provider. */
@@ -280,18 +298,28 @@ export interface CreateConnectionInput {
 // set every required field (see `providers()`).
 export interface AwsCredentialsInput {
   role_arn?: string;
+  /** `assume_role` (with the external id; the default) or `web_identity` (keyless). */
+  kind?: "assume_role" | "web_identity";
 }
 export interface GcpCredentialsInput {
   project_id?: string;
-  /** Secret: the service account key file (JSON text). */
+  /** Secret, `service_account_key` only: the service account key file (JSON text). */
   service_account_json?: string;
+  /** `service_account_key` (the default) or `workload_identity` (keyless). */
+  kind?: "service_account_key" | "workload_identity";
+  /** `workload_identity`: `projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>`. */
+  workload_identity_provider?: string;
+  /** `workload_identity`: the service account to impersonate. */
+  service_account_email?: string;
 }
 export interface AzureCredentialsInput {
   tenant_id?: string;
   subscription_id?: string;
   client_id?: string;
-  /** Secret. */
+  /** Secret, `client_secret` only. */
   client_secret?: string;
+  /** `client_secret` (the default) or `federated` (keyless). */
+  kind?: "client_secret" | "federated";
 }
 export interface MongoDbAtlasCredentialsInput {
   project_id?: string;

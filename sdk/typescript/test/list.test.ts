@@ -50,7 +50,11 @@ for (const path of PATHS) {
         PROVIDERS,
       );
       const aws = providers.find((p) => p.provider === "aws");
-      assert.deepEqual(aws?.fields.map((f) => f.name), ["role_arn"]);
+      assert.deepEqual(aws?.fields.map((f) => f.name), ["role_arn", "kind"]);
+      // Keyless first, with the issuer it needs (`--dev` is its own); a blank kind is the secret one.
+      assert.deepEqual(aws?.kinds.map((k) => [k.name, k.keyless]), [["web_identity", true], ["assume_role", false]]);
+      assert.equal(aws?.defaultKind, "assume_role");
+      assert.match(aws?.kinds[0]?.issuerUrl ?? "", /^http:\/\/127\.0\.0\.1:\d+$/);
       const azure = providers.find((p) => p.provider === "azure");
       assert.deepEqual(azure?.fields.filter((f) => f.secret).map((f) => f.name), ["client_secret"]);
       assert.ok(azure?.scopes.includes("storage"));

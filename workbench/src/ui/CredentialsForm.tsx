@@ -1,16 +1,28 @@
 // The provider's credential form, generated from the catalogue: secrets as
 // password inputs ("set" when already saved; blank keeps it), a file picker for
 // key files (GCP's service_account_json). What was typed is sent once and the
-// form is cleared.
+// form is cleared. With more than one credential kind, only the chosen kind's
+// fields are shown and sent, with the kind (the parent shows the KindPicker).
 import type { Connection, CredentialsInput, ProviderSpec } from "@cloudconn/sdk/browser";
 import { useState } from "preact/hooks";
 import { showError, type ShownError } from "../errors";
 import type { Store } from "../store";
+import { kindSpec } from "../kinds";
 import { described, Field } from "./Field";
 
 const isFileField = (name: string) => name.endsWith("_json");
 
-export function CredentialsForm({ store, conn, spec }: { store: Store; conn: Connection; spec: ProviderSpec }) {
+export function CredentialsForm({
+  store,
+  conn,
+  spec,
+  kind,
+}: {
+  store: Store;
+  conn: Connection;
+  spec: ProviderSpec;
+  kind: string;
+}) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [validate, setValidate] = useState(true);
   const [busy, setBusy] = useState(false);
@@ -18,6 +30,9 @@ export function CredentialsForm({ store, conn, spec }: { store: Store; conn: Con
   const [saved, setSaved] = useState("");
   const [formKey, setFormKey] = useState(0);
   const first = conn.credentials.revision === 0;
+  // The chosen kind's fields (all of them for a provider with one kind).
+  const chosen = kindSpec(spec, kind);
+  const fields = spec.fields.filter((f) => f.name !== "kind" && (!chosen || chosen.fields.includes(f.name)));
   const set = (k: string, v: string) => setValues((cur) => ({ ...cur, [k]: v }));
 
   const submit = async (e: Event) => {
@@ -26,7 +41,8 @@ export function CredentialsForm({ store, conn, spec }: { store: Store; conn: Con
     setErr(null);
     setSaved("");
     const input: Record<string, string> = {};
-    for (const f of spec.fields) {
+    if (spec.kinds.length > 1) input["kind"] = kind;
+    for (const f of fields) {
       const v = f.secret ? values[f.name] ?? "" : values[f.name] ?? conn.credentials.fields[f.name] ?? "";
       if (v !== "") input[f.name] = v;
     }
@@ -45,7 +61,7 @@ export function CredentialsForm({ store, conn, spec }: { store: Store; conn: Con
 
   return (
     <form key={formKey} class="creds" onSubmit={submit} noValidate aria-label="Credentials">
-      {spec.fields.map((f) => {
+      {fields.map((f) => {
         const id = `cred-${f.name}`;
         const isSet = conn.credentials.secretFieldsSet.includes(f.name);
         const error = err?.fields[f.name];

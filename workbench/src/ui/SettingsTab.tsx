@@ -4,8 +4,10 @@
 import type { Connection, ProviderSpec } from "@cloudconn/sdk/browser";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { showError, type ShownError } from "../errors";
+import { initialKind, kindSpec } from "../kinds";
 import type { Store } from "../store";
 import { CredentialsForm } from "./CredentialsForm";
+import { KindPicker } from "./KindPicker";
 import { ExternalId } from "./ExternalId";
 import { described, Field, ScopesField } from "./Field";
 import { CredentialsSummary, NeedsWrite, SettingsSummary } from "./ReadOnly";
@@ -101,10 +103,21 @@ function SettingsForm({ store, conn, spec }: Props) {
         <>
           <h2>Credentials</h2>
           <p>Rotating? Save new credentials: the connection stays active on its current revision until the new one validates.</p>
-          <ExternalId conn={conn} />
-          <CredentialsForm store={store} conn={conn} spec={spec} />
+          <Rotation store={store} conn={conn} spec={spec} />
         </>
       )}
     </div>
+  );
+}
+
+/** The credential form of an active connection, on its saved kind. */
+function Rotation({ store, conn, spec }: { store: Store; conn: Connection; spec: ProviderSpec }) {
+  const [kind, setKind] = useState(() => initialKind(conn, spec));
+  return (
+    <>
+      {!kindSpec(spec, kind)?.keyless && <ExternalId conn={conn} />}
+      <KindPicker conn={conn} spec={spec} kind={kind} onKind={setKind} />
+      <CredentialsForm store={store} conn={conn} spec={spec} kind={kind} />
+    </>
   );
 }

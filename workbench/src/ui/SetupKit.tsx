@@ -13,7 +13,7 @@ import type { Store } from "../store";
 import { CopyButton } from "./CopyButton";
 import { DownloadButton } from "./DownloadButton";
 
-export function SetupKit({ store, conn, spec }: { store: Store; conn: Connection; spec: ProviderSpec }) {
+export function SetupKit({ store, conn, spec, kind }: { store: Store; conn: Connection; spec: ProviderSpec; kind: string }) {
   const [kit, setKit] = useState<SetupInstructions | null>(null);
   // Open until credentials were saved once; after that (a failed validation
   // being fixed) the form matters more, and the kit is one click away. Only
@@ -24,14 +24,14 @@ export function SetupKit({ store, conn, spec }: { store: Store; conn: Connection
   useEffect(() => {
     let current = true;
     setErr(null);
-    store.client.cloud.connections.setup(conn.tag).then(
+    store.client.cloud.connections.setup(conn.tag, { kind }).then(
       (k) => current && setKit(k),
       (e) => current && setErr(showError(e)),
     );
     return () => {
       current = false;
     };
-  }, [store, conn.tag, scopes, conn.externalId]);
+  }, [store, conn.tag, scopes, conn.externalId, kind]);
 
   if (err?.reason === "SETUP_NOT_CONFIGURED") {
     return (

@@ -175,8 +175,16 @@ public final class CloudService {
 
   /** The connection's setup kit: the steps and files the customer applies at the provider. */
   public SetupInstructions getSetupInstructions(String tag) {
-    return call(Duration.ZERO, stub -> Convert.setup(
-        stub.getSetupInstructions(GetSetupInstructionsRequest.newBuilder().setWorkspace(workspace).setTag(tag).build())));
+    return getSetupInstructions(tag, "");
+  }
+
+  /**
+   * The setup kit for one credential kind ({@link ProviderSpec#kinds}), e.g. {@code web_identity} for a
+   * keyless AWS connection; blank: the saved kind, else the provider's default.
+   */
+  public SetupInstructions getSetupInstructions(String tag, String kind) {
+    return call(Duration.ZERO, stub -> Convert.setup(stub.getSetupInstructions(
+        GetSetupInstructionsRequest.newBuilder().setWorkspace(workspace).setTag(tag).setKind(kind).build())));
   }
 
   /** The provider catalogue: each provider's credential fields and allowed scopes. */

@@ -98,7 +98,12 @@ final class Convert {
         List.copyOf(p.getScopesList()),
         p.getScopeSpecsList().stream()
             .map(s -> new ProviderSpec.Scope(s.getName(), List.copyOf(s.getPermissionsList())))
-            .toList());
+            .toList(),
+        p.getKindsList().stream()
+            .map(k -> new ProviderSpec.Kind(k.getName(), k.getDisplayName(), k.getDescription(), k.getKeyless(),
+                List.copyOf(k.getFieldsList()), k.getIssuerUrl()))
+            .toList(),
+        p.getDefaultKind());
   }
 
   static SetupInstructions setup(dev.cloudconn.v1.SetupInstructions k) {
