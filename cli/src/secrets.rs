@@ -19,8 +19,14 @@ pub struct Sources<'a> {
 
 /// Gathers the values and builds the provider's credentials message.
 /// `secrets_set`: the secret fields the server already holds (blank keeps
-/// them, so they are not prompted for).
-pub fn collect(spec: &pb::ProviderSpec, secrets_set: &[String], sources: &Sources) -> Result<Credentials, Failure> {
+/// them, so they are not prompted for); `stored_kind`: the saved credential
+/// kind ("" before the first save).
+pub fn collect(
+    spec: &pb::ProviderSpec,
+    secrets_set: &[String],
+    stored_kind: &str,
+    sources: &Sources,
+) -> Result<Credentials, Failure> {
     let known = |name: &str| -> Result<&pb::FieldSpec, Failure> {
         spec.fields.iter().find(|f| f.name == name).ok_or_else(|| {
             let names: Vec<&str> = spec.fields.iter().map(|f| f.name.as_str()).collect();
@@ -58,10 +64,14 @@ pub fn collect(spec: &pb::ProviderSpec, secrets_set: &[String], sources: &Source
     // A flag overrides the file: the file is the set of defaults.
     values.extend(from_flags);
 
-    // Only the secrets of the kind being saved: a keyless kind has none.
-    // (Updating a keyless connection: give `kind` again, or it is taken for
-    // the provider's default kind.)
-    let kind = values.get("kind").filter(|k| !k.is_empty()).cloned().unwrap_or_else(|| spec.default_kind.clone());
+    // Only the secrets of the kind being saved: a keyless kind has none. No
+    // `kind` given: the stored one, else (a first save) the default.
+    let kind = values
+        .get("kind")
+        .filter(|k| !k.is_empty())
+        .cloned()
+        .or_else(|| (!stored_kind.is_empty()).then(|| stored_kind.to_owned()))
+        .unwrap_or_else(|| spec.default_kind.clone());
     let used =
         |name: &str| spec.kinds.iter().find(|k| k.name == kind).is_none_or(|k| k.fields.iter().any(|f| f == name));
     for field in spec.fields.iter().filter(|f| f.secret && f.required && used(&f.name)) {
@@ -159,16 +169,47 @@ mod tests {
     fn a_secret_on_the_command_line_is_refused_without_repeating_it() {
         let fields = ["client_secret=hunter2-canary".to_owned()];
         let sources = Sources { fields: &fields, from_file: None };
-        let Err(Failure::Usage(message)) = collect(&azure(), &[], &sources) else { panic!("refused") };
+        let Err(Failure::Usage(message)) = collect(&azure(), &[], "", &sources) else { panic!("refused") };
         assert!(message.contains("client_secret") && message.contains("--from-file"), "{message}");
         assert!(!message.contains("hunter2"), "the value is never echoed: {message}");
+    }
+
+    /// Azure with its two kinds, the secret one the default.
+    fn azure_with_kinds() -> pb::ProviderSpec {
+        let kind = |name: &str, keyless, fields: &[&str]| pb::CredentialKindSpec {
+            name: name.into(),
+            keyless,
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            ..Default::default()
+        };
+        pb::ProviderSpec {
+            kinds: vec![
+                kind("federated", true, &["tenant_id", "client_id"]),
+                kind("client_secret", false, &["tenant_id", "client_id", "client_secret"]),
+            ],
+            default_kind: "client_secret".into(),
+            ..azure()
+        }
+    }
+
+    #[test]
+    fn a_keyless_connection_is_saved_again_without_a_secret_or_its_kind() {
+        // No terminal in tests: a prompt would be an error, so none was needed.
+        let fields = ["tenant_id=t".to_owned()];
+        let sources = Sources { fields: &fields, from_file: None };
+        let creds = collect(&azure_with_kinds(), &[], "federated", &sources).expect("no secret asked for");
+        let Credentials::Azure(azure) = creds else { panic!("azure") };
+        assert_eq!((azure.tenant_id.as_str(), azure.kind.as_str()), ("t", ""), "a blank kind keeps the stored one");
+        // A first save of the default kind still needs its secret.
+        let Err(Failure::Usage(message)) = collect(&azure_with_kinds(), &[], "", &sources) else { panic!("asked") };
+        assert!(message.contains("client_secret"), "{message}");
     }
 
     #[test]
     fn stored_secrets_are_kept_by_leaving_them_blank() {
         let fields = ["tenant_id=t".to_owned()];
         let sources = Sources { fields: &fields, from_file: None };
-        let creds = collect(&azure(), &["client_secret".into()], &sources).expect("no prompt needed");
+        let creds = collect(&azure(), &["client_secret".into()], "", &sources).expect("no prompt needed");
         let Credentials::Azure(azure) = creds else { panic!("azure") };
         assert_eq!((azure.tenant_id.as_str(), azure.client_secret.as_str()), ("t", ""));
     }
@@ -177,7 +218,7 @@ mod tests {
     fn unknown_fields_name_the_providers_fields() {
         let fields = ["role_arn=x".to_owned()];
         let sources = Sources { fields: &fields, from_file: None };
-        let Err(Failure::Usage(message)) = collect(&azure(), &[], &sources) else { panic!("refused") };
+        let Err(Failure::Usage(message)) = collect(&azure(), &[], "", &sources) else { panic!("refused") };
         assert!(message.contains("tenant_id, client_id, client_secret"), "{message}");
     }
 }

@@ -35,7 +35,9 @@ pub async fn run(
         .find(|p| p.provider == connection.provider)
         .ok_or_else(|| Failure::Other("the server's catalogue lacks this connection's provider".into()))?;
     let stored = connection.credentials.as_ref().map(|c| c.secret_fields_set.clone()).unwrap_or_default();
-    let credentials = secrets::collect(spec, &stored, &Sources { fields, from_file })?;
+    // A save without `kind` keeps the stored one (the server does the same).
+    let stored_kind = connection.credentials.as_ref().and_then(|c| c.fields.get("kind")).cloned().unwrap_or_default();
+    let credentials = secrets::collect(spec, &stored, &stored_kind, &Sources { fields, from_file })?;
 
     let request = pb::CompleteConnectionRequest {
         workspace: client.workspace.clone(),

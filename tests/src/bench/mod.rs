@@ -10,6 +10,7 @@ pub mod baselines;
 pub mod cpu;
 pub mod fanout;
 pub mod issue;
+pub mod oidc;
 pub mod processes;
 pub mod report;
 pub mod scale;

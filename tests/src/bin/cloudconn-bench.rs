@@ -176,6 +176,8 @@ async fn main() -> anyhow::Result<()> {
         progress("issue");
         entries.push(cloudconn_tests::bench::issue::hits(&deployment, &sizes).await?);
         entries.push(cloudconn_tests::bench::issue::misses(&deployment, &sizes).await?);
+        progress("keyless token");
+        entries.push(cloudconn_tests::bench::oidc::signing(&deployment, &sizes).await?);
     }
 
     if issue_only {

@@ -15,6 +15,7 @@ use cloudconn_tests::{
     harness::{
         app::TestApp,
         auth::{Bearer, TokenSpec},
+        logs,
     },
 };
 use cloudconn_worker::config::Endpoints;
@@ -103,8 +104,16 @@ async fn issue(app: &TestApp, tag: &str) -> pb::IssuedCredentials {
     app.client_with(Bearer::new(&token)).issue_credentials(request).await.expect("issue").into_inner()
 }
 
+/// The start of every token cloudconn signs (its header, `{"alg":"RS256","kid":"…`),
+/// base64url-encoded: what a leaked token would show.
+fn token_prefix() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&br#"{"alg":"RS256","kid":""#[..21])
+}
+
 #[tokio::test]
 async fn each_cloud_connects_and_issues_with_nothing_secret_in_vault() {
+    logs::init();
     let (app, _sandbox) = keyless_app().await;
     let cases = [
         ("prod_aws", pb::Provider::Aws, aws("app")),
@@ -131,6 +140,13 @@ async fn each_cloud_connects_and_issues_with_nothing_secret_in_vault() {
             other => panic!("{tag}: {other:?}"),
         }
     }
+    // The tokens signed for those six exchanges are credentials for five
+    // minutes: in no log line (dependencies at debug included), span or row.
+    let (prefix, logged) = (token_prefix(), logs::captured());
+    assert!(logged.contains("validation result recorded"), "logs were captured");
+    assert!(!logged.contains(&prefix), "a log line holds a signed token");
+    assert!(!format!("{:?}", logs::finished_spans()).contains(&prefix), "a span holds a signed token");
+    assert!(!app.dump_database().await.contains(&prefix), "the database holds a signed token");
     app.finish().await;
 }
 

@@ -7,6 +7,7 @@
 mod config;
 mod expiry;
 mod harness;
+mod keyless;
 mod schedule;
 
 use std::{process::Stdio, time::Duration};
