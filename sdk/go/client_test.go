@@ -158,6 +158,33 @@ func TestProvidersAndSetup(t *testing.T) {
 	equal(t, "trust policy with the external id", found, true)
 }
 
+// A keyless connection: the kind in the catalogue, its kit, and ACTIVE
+// with nothing secret stored (the sandbox's STS checks the server's token).
+func TestKeylessConnection(t *testing.T) {
+	ctx, c := testContext(t), newClient(t, "keyless")
+	aws := must(c.Providers(ctx))(t)[0]
+	equal(t, "keyless first", aws.Kinds[0].Name+" "+fmt.Sprint(aws.Kinds[0].Keyless), "web_identity true")
+	equal(t, "default kind", aws.DefaultKind, "assume_role")
+
+	created := must(c.Cloud.Connections.Create(ctx, cloudconn.CreateInput{Provider: cloudconn.AWS, Name: "keyless_aws", Scopes: []string{"storage"}}))(t)
+	kit := must(c.Cloud.Connections.Setup(ctx, "keyless_aws", cloudconn.OfKind("web_identity")))(t)
+	subject := "workspace:" + created.Workspace + ":connection:" + created.UID
+	found := false
+	for _, step := range kit.Steps {
+		for _, a := range step.Artifacts {
+			found = found || (a.Name == "trust-policy.json" && strings.Contains(a.Content, subject))
+		}
+	}
+	equal(t, "the kit trusts this connection", found, true)
+	saved := must(c.Cloud.Connections.Complete(ctx, "keyless_aws", cloudconn.Credentials{
+		"kind": "web_identity", "role_arn": "arn:aws:iam::123456789012:role/go-keyless",
+	}))(t)
+	equal(t, "kind", saved.Credentials.Fields["kind"], "web_identity")
+	equal(t, "no secret", len(saved.Credentials.SecretFieldsSet), 0)
+	done := must(c.Cloud.Connections.Validate(ctx, "keyless_aws"))(t)
+	equal(t, "status", done.Connection.Status, cloudconn.Active)
+}
+
 func TestListPagesAndFilters(t *testing.T) {
 	ctx, conns := testContext(t), newClient(t, "pages").Cloud.Connections
 	for i := 0; i < 7; i++ {

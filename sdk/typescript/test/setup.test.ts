@@ -25,6 +25,24 @@ for (const path of PATHS) {
       assert.ok(files.find((a) => a.name === "permissions-policy.json")?.content.includes("s3:ListAllMyBuckets"));
     });
 
+    test(`[${path}] a keyless connection: the kind's kit, then ACTIVE with no secret stored`, async () => {
+      const cloudconn = client(path, freshWorkspace(`keyless-${path}`));
+      const connections = cloudconn.cloud.connections;
+      const created = await connections.create({ provider: "aws", name: "keyless_aws", scopes: ["storage"] });
+      const kit = await connections.setup("keyless_aws", { kind: "web_identity" });
+      const trust = kit.steps.flatMap((s) => s.artifacts).find((a) => a.name === "trust-policy.json");
+      assert.ok(trust?.content.includes(`workspace:${created.workspace}:connection:${created.uid}`), "the kit trusts this connection");
+      assert.ok(trust?.content.includes("sts:AssumeRoleWithWebIdentity"));
+      const saved = await connections.complete("keyless_aws", {
+        kind: "web_identity",
+        role_arn: `arn:aws:iam::123456789012:role/sdk-keyless-${path}`,
+      });
+      assert.equal(saved.credentials.fields["kind"], "web_identity");
+      assert.deepEqual(saved.credentials.secretFieldsSet, []);
+      const done = await connections.validate("keyless_aws");
+      assert.equal(done.connection.status, "active", JSON.stringify(done.error));
+    });
+
     test(`[${path}] setup() of a missing connection throws CONNECTION_NOT_FOUND`, async () => {
       const cloudconn = client(path, freshWorkspace(`setup404-${path}`));
       await assert.rejects(cloudconn.cloud.connections.setup("nope"), (e: unknown) => {
