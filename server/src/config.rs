@@ -283,8 +283,9 @@ impl ServerConfig {
     pub fn setup(&self, mode: Mode) -> crate::setup::SetupConfig {
         let sandbox = self.providers(mode) == Providers::Sandbox;
         crate::setup::SetupConfig {
-            // Set by startup once the issuer is known (`--dev`'s is its own address).
-            oidc_issuer: self.oidc.oidc_issuer.clone(),
+            // The issuer in use is known once startup has built it (`--dev`'s
+            // is its own address): startup sets it.
+            oidc_issuer: None,
             aws_audience: self.oidc.oidc_aws_audience.clone(),
             aws_platform_principal: self
                 .aws_platform_principal

@@ -43,6 +43,11 @@ impl Keyless {
         })
     }
 
+    /// The `aud` of tokens for AWS (`CLOUDCONN_OIDC_AWS_AUDIENCE`).
+    pub fn aws_audience(&self) -> &str {
+        self.issuer.as_deref().map(Issuer::aws_audience).unwrap_or("sts.amazonaws.com")
+    }
+
     /// The issuer URL the customer's trust must name.
     pub fn issuer_url(&self) -> &str {
         self.issuer.as_deref().map(Issuer::issuer).unwrap_or_default()

@@ -118,6 +118,15 @@ impl Source {
     }
 }
 
+/// Whether `value` is a Vault path cloudconn may name in a policy or a
+/// URL: `/`-separated segments of `[A-Za-z0-9._-]`, none empty.
+fn is_vault_path(value: &str) -> bool {
+    !value.is_empty()
+        && value.split('/').all(|seg| {
+            !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        })
+}
+
 /// `database_url` → `CLOUDCONN_DATABASE_URL`.
 fn env_name(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.to_ascii_uppercase())

@@ -93,11 +93,7 @@ impl OidcConfig {
         for (name, value) in
             [("CLOUDCONN_OIDC_TRANSIT_MOUNT", &self.oidc_transit_mount), ("CLOUDCONN_OIDC_KEY", &self.oidc_key)]
         {
-            let ok = !value.is_empty()
-                && value.split('/').all(|seg| {
-                    !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                });
-            if !ok {
+            if !super::is_vault_path(value) {
                 return invalid(format!("{name} must be path segments of [A-Za-z0-9._-]"));
             }
         }

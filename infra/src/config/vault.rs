@@ -130,11 +130,7 @@ impl VaultConfig {
         for (name, value) in
             [("CLOUDCONN_VAULT_MOUNT", &self.vault_mount), ("CLOUDCONN_VAULT_PREFIX", &self.vault_prefix)]
         {
-            let ok = !value.is_empty()
-                && value.split('/').all(|seg| {
-                    !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                });
-            if !ok {
+            if !super::is_vault_path(value) {
                 return Err(ConfigError::Invalid(format!("{name} must be path segments of [A-Za-z0-9._-]")));
             }
         }

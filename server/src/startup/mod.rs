@@ -315,7 +315,7 @@ impl App {
             outbox_retention: config.outbox_retention(),
             audit_retention: config.audit_retention(),
             cors: crate::api::web::cors(&config.cors_origins()?),
-            setup: crate::setup::SetupConfig { oidc_issuer: lifecycle_issuer.clone(), ..config.setup(mode) },
+            setup: crate::setup::SetupConfig { oidc_issuer: lifecycle_issuer, ..config.setup(mode) },
             workbench: config.workbench,
             outbox_poll: config.outbox_poll(),
             validation_deadline: config.validation_deadline(),

@@ -125,21 +125,31 @@ impl Mint for AwsMinter {
         let Some(creds) = assumed.credentials() else {
             return Err(ProbeFailure::transient("AssumeRole returned no credentials"));
         };
-        let expiration = creds.expiration();
-        let expire_time = DateTime::<Utc>::from_timestamp(expiration.secs(), expiration.subsec_nanos())
-            .ok_or_else(|| ProbeFailure::transient("AssumeRole returned an unreadable expiration"))?;
-        let region = base.region().map_or(DEFAULT_REGION.to_owned(), |r| r.to_string());
-        Ok(MintedCredentials {
-            expire_time,
-            credentials: Minted::AwsSession {
-                access_key_id: creds.access_key_id().to_owned(),
-                secret_access_key: WireSecret::new(creds.secret_access_key()),
-                session_token: WireSecret::new(creds.session_token()),
-                region,
-                assumed_role_arn: assumed.assumed_role_user().map(|u| u.arn().to_owned()).unwrap_or_default(),
-            },
-        })
+        let assumed_role_arn = assumed.assumed_role_user().map(|u| u.arn().to_owned()).unwrap_or_default();
+        minted(base, creds, assumed_role_arn)
     }
+}
+
+/// A role session as the run step hands it out.
+fn minted(
+    base: &aws_config::SdkConfig,
+    creds: &aws_sdk_sts::types::Credentials,
+    assumed_role_arn: String,
+) -> Result<MintedCredentials, ProbeFailure> {
+    let expiration = creds.expiration();
+    let expire_time = DateTime::<Utc>::from_timestamp(expiration.secs(), expiration.subsec_nanos())
+        .ok_or_else(|| ProbeFailure::transient("AWS returned an unreadable expiration"))?;
+    let region = base.region().map_or(DEFAULT_REGION.to_owned(), |r| r.to_string());
+    Ok(MintedCredentials {
+        expire_time,
+        credentials: Minted::AwsSession {
+            access_key_id: creds.access_key_id().to_owned(),
+            secret_access_key: WireSecret::new(creds.secret_access_key()),
+            session_token: WireSecret::new(creds.session_token()),
+            region,
+            assumed_role_arn,
+        },
+    })
 }
 
 impl AwsMinter {
@@ -157,27 +167,15 @@ impl AwsMinter {
         let seconds = duration_seconds(request.ttl);
         let secs = |s: u64| i32::try_from(s).unwrap_or(ANY_ROLE_SECONDS as i32);
         let (creds, assumed_role_arn) =
-            match aws_web::assume(base, keyless, role_arn, &session, Some(policy), secs(seconds)).await {
-                // The role's MaxSessionDuration is shorter: an hour, which every role allows.
-                Err(refused) if seconds > ANY_ROLE_SECONDS && refused.message.contains("ValidationError") => {
+            match aws_web::exchange(base, keyless, role_arn, &session, Some(policy), secs(seconds)).await? {
+                // The same retry as `AssumeRole`'s, on the same refusal.
+                Err((refused, _)) if seconds > ANY_ROLE_SECONDS && duration_refused(&refused) => {
                     aws_web::assume(base, keyless, role_arn, &session, Some(policy), secs(ANY_ROLE_SECONDS)).await?
                 }
-                other => other?,
+                Err((refused, message)) => return Err(aws_web::failure(refused, &message, keyless, role_arn)),
+                Ok(assumed) => assumed,
             };
-        let expiration = creds.expiration();
-        let expire_time = DateTime::<Utc>::from_timestamp(expiration.secs(), expiration.subsec_nanos())
-            .ok_or_else(|| ProbeFailure::transient("AssumeRoleWithWebIdentity returned an unreadable expiration"))?;
-        let region = base.region().map_or(DEFAULT_REGION.to_owned(), |r| r.to_string());
-        Ok(MintedCredentials {
-            expire_time,
-            credentials: Minted::AwsSession {
-                access_key_id: creds.access_key_id().to_owned(),
-                secret_access_key: WireSecret::new(creds.secret_access_key()),
-                session_token: WireSecret::new(creds.session_token()),
-                region,
-                assumed_role_arn,
-            },
-        })
+        minted(base, &creds, assumed_role_arn)
     }
 }
 

@@ -62,7 +62,7 @@ pub async fn assume_checked(
 /// What the trust policy must say, with this connection's values.
 fn trust_condition(keyless: &Keyless) -> String {
     let host = provider_host(keyless);
-    let aud = keyless.issuer.as_deref().map(|i| i.aws_audience()).unwrap_or("sts.amazonaws.com");
+    let aud = keyless.aws_audience();
     format!(
         "The role's trust policy must allow sts:AssumeRoleWithWebIdentity for the federated principal \
          arn:aws:iam::<account>:oidc-provider/{host} with the condition \"StringEquals\": {{\"{host}:aud\": \
@@ -72,7 +72,7 @@ fn trust_condition(keyless: &Keyless) -> String {
 }
 
 /// One `AssumeRoleWithWebIdentity`: the session credentials and the
-/// assumed role's ARN.
+/// assumed role's ARN, or what the refusal means.
 pub async fn assume(
     base: &SdkConfig,
     keyless: &Keyless,
@@ -81,8 +81,24 @@ pub async fn assume(
     policy: Option<&str>,
     seconds: i32,
 ) -> Result<(aws_sdk_sts::types::Credentials, String), ProbeFailure> {
-    let aud = keyless.issuer.as_deref().map(|i| i.aws_audience().to_owned()).unwrap_or_default();
-    let token = keyless.token(&aud).await?;
+    match exchange(base, keyless, role_arn, session, policy, seconds).await? {
+        Ok(assumed) => Ok(assumed),
+        Err((refused, message)) => Err(failure(refused, &message, keyless, role_arn)),
+    }
+}
+
+/// [`assume`], with AWS's refusal as it came (its class and message), for
+/// a caller that reacts to one (minting retries a duration the role
+/// refused). The outer error is the token's: it could not be signed.
+pub(crate) async fn exchange(
+    base: &SdkConfig,
+    keyless: &Keyless,
+    role_arn: &str,
+    session: &str,
+    policy: Option<&str>,
+    seconds: i32,
+) -> Result<Result<(aws_sdk_sts::types::Credentials, String), (Failure, String)>, ProbeFailure> {
+    let token = keyless.token(keyless.aws_audience()).await?;
     let sts = aws_sdk_sts::Client::new(base);
     let answer = sts
         .assume_role_with_web_identity()
@@ -96,20 +112,17 @@ pub async fn assume(
     drop(token);
     let out = match answer {
         Ok(out) => out,
-        Err(e) => {
-            let message = e.message().unwrap_or_default().to_owned();
-            return Err(failure(classify(&e), &message, keyless, role_arn));
-        }
+        Err(e) => return Ok(Err((classify(&e), e.message().unwrap_or_default().to_owned()))),
     };
     let creds = out.credentials().cloned().ok_or_else(|| ProbeFailure::transient("AWS returned no credentials"))?;
-    Ok((creds, out.assumed_role_user().map(|u| u.arn().to_owned()).unwrap_or_default()))
+    Ok(Ok((creds, out.assumed_role_user().map(|u| u.arn().to_owned()).unwrap_or_default())))
 }
 
 /// What a refused exchange means, naming the claim or the trust to fix.
 /// AWS words every refusal of the token itself `InvalidIdentityToken`
 /// (its message says which check), and a trust policy that does not match
 /// the token `AccessDenied`.
-fn failure(failure: Failure, message: &str, keyless: &Keyless, role_arn: &str) -> ProbeFailure {
+pub(crate) fn failure(failure: Failure, message: &str, keyless: &Keyless, role_arn: &str) -> ProbeFailure {
     let host = provider_host(keyless);
     let issuer = keyless.issuer_url();
     match failure {
@@ -127,7 +140,7 @@ fn failure(failure: Failure, message: &str, keyless: &Keyless, role_arn: &str) -
                 format!(
                     "Create an IAM OpenID Connect identity provider with the URL {issuer} and the audience {} in the \
                      role's account (see the setup kit), then validate again.",
-                    keyless.issuer.as_deref().map(|i| i.aws_audience()).unwrap_or_default()
+                    keyless.aws_audience()
                 ),
             )
         }
@@ -136,7 +149,7 @@ fn failure(failure: Failure, message: &str, keyless: &Keyless, role_arn: &str) -
             "AWS refused the audience (aud) of cloudconn's token",
             format!(
                 "Add {} to the audiences (client IDs) of the OpenID Connect provider {host}, then validate again.",
-                keyless.issuer.as_deref().map(|i| i.aws_audience()).unwrap_or_default()
+                keyless.aws_audience()
             ),
         ),
         Failure::Refused(code) if code == "InvalidIdentityToken" => ProbeFailure::new(
